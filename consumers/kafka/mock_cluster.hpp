@@ -1,0 +1,54 @@
+// librdkafka's mock cluster (rdkafka_mock.h): real Kafka protocol over TCP on
+// loopback, in this process. Used by `ledgerflow dev` and by the tests. Its
+// limits (librdkafka 2.0.2): no transaction semantics, no idempotent
+// de-duplication, no CreateTopics, about 5 MiB / 100,000 message sets kept per
+// partition, nothing kept across restarts.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include <librdkafka/rdkafka.h>
+#include <librdkafka/rdkafka_mock.h>
+
+#include "consumers/kafka/kafka.hpp"
+
+namespace lf::kafka {
+
+class MockCluster {
+ public:
+  explicit MockCluster(int broker_count);
+  ~MockCluster();
+  MockCluster(const MockCluster&) = delete;
+  MockCluster& operator=(const MockCluster&) = delete;
+
+  std::string bootstrap() const;
+  int broker_count() const { return broker_count_; }
+  void create_topic(const std::string& topic, int partitions, int replication_factor);
+  // The four ledgerflow topics with `partitions` partitions each.
+  void create_ledgerflow_topics(const Topics& topics, int partitions);
+
+  // Fault injection.
+  // The next `count` requests of `api_key` to broker `broker_id` answer
+  // `error` after `rtt_ms` (a delay longer than the client's request timeout
+  // makes it retry a request the broker already applied: a duplicate).
+  void push_broker_errors(int32_t broker_id, int16_t api_key, int count,
+                          rd_kafka_resp_err_t error, int rtt_ms);
+  void push_cluster_errors(int16_t api_key, int count, rd_kafka_resp_err_t error);
+  void set_broker_down(int32_t broker_id);
+  void set_broker_up(int32_t broker_id);
+  void set_partition_leader(const std::string& topic, int32_t partition, int32_t broker_id);
+  void set_broker_rtt(int32_t broker_id, int rtt_ms);
+  // The broker leading `topic`/`partition` (from metadata).
+  int32_t leader_of(const std::string& topic, int32_t partition);
+
+  rd_kafka_mock_cluster_t* handle() const { return cluster_; }
+
+ private:
+  HandlePtr owner_;  // the rd_kafka_t the mock cluster lives in
+  rd_kafka_mock_cluster_t* cluster_ = nullptr;
+  int broker_count_ = 0;
+};
+
+}  // namespace lf::kafka

@@ -1,0 +1,60 @@
+// What every domain decider speaks: the time it is given, the events it
+// decides, the rejection it returns. Pure: no I/O, no clock, no globals.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "events/assert.hpp"
+
+namespace lf::engine {
+
+// Everything a decision may depend on besides state and command.
+struct Context {
+  int64_t now_ms = 0;  // the engine's clock when it decides (injected in tests)
+};
+
+// An event decided but not yet stamped: the engine adds event_id,
+// stream_version, provenance and occurred_at when it writes the commit record.
+struct NewEvent {
+  std::string type;          // e.g. "credits.reserved"
+  int32_t schema_version = 1;
+  std::string stream;        // e.g. "credits/<tenant>"
+  std::string payload_json;  // a JSON object valid against schemas/events/<type>.json
+};
+
+// A command that is well-formed but not allowed: a normal outcome, not an error.
+struct Rejection {
+  std::string reason;   // machine-readable, e.g. "insufficient_credits"
+  std::string message;  // one human sentence
+};
+
+class Decision {
+ public:
+  static Decision accept(std::vector<NewEvent> events) {
+    LF_ASSERT(!events.empty());
+    Decision decision;
+    decision.events_ = std::move(events);
+    return decision;
+  }
+  static Decision reject(std::string reason, std::string message) {
+    Decision decision;
+    decision.rejection_ = Rejection{std::move(reason), std::move(message)};
+    return decision;
+  }
+
+  bool accepted() const { return !rejection_.has_value(); }
+  const std::vector<NewEvent>& events() const { return events_; }
+  std::vector<NewEvent>& events() { return events_; }
+  const Rejection& rejection() const { LF_ASSERT(rejection_.has_value()); return *rejection_; }
+
+ private:
+  Decision() = default;
+  std::vector<NewEvent> events_;
+  std::optional<Rejection> rejection_;
+};
+
+}  // namespace lf::engine

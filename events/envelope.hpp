@@ -1,0 +1,126 @@
+// The wire contract (DESIGN.md "Wire contract"): command envelopes, event
+// envelopes, commit records on ledgerflow.events, and results. Encoding and
+// decoding here check envelope-level rules; payloads are checked against the
+// JSON Schemas by events/schema_registry.hpp.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <rapidjson/document.h>
+
+#include "events/json.hpp"
+#include "events/result.hpp"
+
+namespace lf {
+
+// ---- commands --------------------------------------------------------------
+
+constexpr std::size_t kCommandIdLengthMax = 128;
+
+struct CommandEnvelope {
+  std::string command_id;   // 1..128 chars, chosen by the producer
+  std::string type;         // e.g. "credits.reserve"
+  std::string tenant_id;    // canonical lower-case UUID
+  std::string actor;        // system | user:<id> | agent:<role> | admin:<id> | support:<id>
+  int64_t issued_at_ms = 0;
+  std::optional<std::string> correlation_id;
+  std::optional<int64_t> expected_version;
+  // Points into the document the envelope was decoded from (null when the
+  // envelope was built in code); always an object when decoded.
+  const rapidjson::Value* payload = nullptr;
+};
+
+// Checks presence, types and formats of the envelope fields (not the
+// payload's contents). Error code: "invalid_envelope", message names the field.
+Result<CommandEnvelope> decode_command(const rapidjson::Value& document);
+
+// A command as JSON text, with `payload_json` (an object) as its payload.
+std::string encode_command(const CommandEnvelope& command, std::string_view payload_json);
+
+bool is_uuid(std::string_view text);     // 8-4-4-4-12 hex, either case
+bool is_valid_actor(std::string_view actor);
+
+// ---- events and commit records ---------------------------------------------
+
+struct EventHeader {
+  std::string event_id;        // ULID
+  std::string type;            // e.g. "credits.reserved"
+  int32_t schema_version = 1;
+  std::string tenant_id;
+  std::string stream;          // e.g. "credits/<tenant>"
+  int64_t stream_version = 0;  // from 1, no gaps, per stream
+  std::string command_id;
+  std::optional<std::string> correlation_id;
+  std::string actor;
+  int64_t occurred_at_ms = 0;
+};
+
+struct OutgoingEvent {
+  EventHeader header;
+  std::string payload_json;  // a JSON object
+};
+
+struct SourcePosition {
+  std::string topic;
+  int32_t partition = 0;
+  int64_t offset = 0;
+};
+
+// One decision: every event of one accepted command (or its single
+// command.rejected event, or one timer firing) in one Kafka message.
+struct CommitRecordHeader {
+  std::string tenant_id;
+  std::string command_id;
+  int64_t seq = 0;                  // 1, 2, 3... per partition of ledgerflow.events
+  std::string record_id;            // ULID naming this record
+  std::string prev_record_id;       // record_id of the record at seq-1; "" when seq == 1
+  std::string writer;               // the engine instance that decided it
+  std::optional<SourcePosition> source;  // the command's position; none for timers
+};
+
+std::string encode_commit_record(const CommitRecordHeader& header,
+                                 std::span<const OutgoingEvent> events);
+
+struct DecodedEvent {
+  EventHeader header;
+  const rapidjson::Value* payload = nullptr;  // the payload object
+  const rapidjson::Value* object = nullptr;   // the whole event envelope object
+};
+
+struct DecodedRecord {
+  std::unique_ptr<rapidjson::Document> document;  // owns what the pointers point to
+  CommitRecordHeader header;
+  std::vector<DecodedEvent> events;               // at least one
+};
+
+// Error codes: those of parse_json_bounded, and "invalid_record" (message
+// names the field).
+Result<DecodedRecord> decode_commit_record(std::string_view bytes, const JsonLimits& limits);
+
+// ---- results ---------------------------------------------------------------
+
+enum class ResultStatus { accepted, rejected, duplicate };
+std::string_view to_string(ResultStatus status);
+
+struct CommandResult {
+  std::string command_id;
+  std::string tenant_id;
+  std::string type;                       // the command's type, when known
+  ResultStatus status = ResultStatus::accepted;
+  std::string reason;                     // machine-readable, empty when accepted
+  std::string message;                    // a human sentence
+  std::vector<std::string> event_ids;     // events written (for duplicates: the original's)
+  std::optional<int64_t> seq;             // the commit record's seq, when there is one
+  std::optional<std::string> correlation_id;
+};
+
+std::string encode_result(const CommandResult& result);
+Result<CommandResult> decode_result(std::string_view bytes);
+
+}  // namespace lf

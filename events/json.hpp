@@ -1,0 +1,92 @@
+// JSON in and out. Untrusted text is bounded before it is parsed: a size cap
+// checked first, iterative parsing (no recursion), UTF-8 validation, and a
+// nesting-depth cap enforced while parsing, so no input can crash or stall us.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include "events/result.hpp"
+
+namespace lf {
+
+struct JsonLimits {
+  std::size_t max_bytes = 1 << 20;   // 1 MiB
+  uint32_t max_depth = 32;           // objects and arrays nested
+};
+
+// Error codes: "empty", "too_large", "too_deep", "invalid_utf8", "invalid_json".
+// The message names the byte offset where parsing stopped.
+Result<std::unique_ptr<rapidjson::Document>> parse_json_bounded(std::string_view text,
+                                                                const JsonLimits& limits);
+
+// Field access on an object value; nullopt when absent or of another type.
+const rapidjson::Value* json_member(const rapidjson::Value& object, std::string_view name);
+std::optional<std::string_view> json_string(const rapidjson::Value& object, std::string_view name);
+std::optional<int64_t> json_int64(const rapidjson::Value& object, std::string_view name);
+std::optional<bool> json_bool(const rapidjson::Value& object, std::string_view name);
+inline std::string_view json_view(const rapidjson::Value& string_value) {
+  return {string_value.GetString(), string_value.GetStringLength()};
+}
+
+// Compact serialisation of a value.
+std::string json_to_string(const rapidjson::Value& value);
+
+// A thin writer over rapidjson::Writer with field helpers; absent optionals
+// are omitted, never written as null.
+class JsonWriter {
+ public:
+  JsonWriter() : writer_(buffer_) {}
+
+  void begin_object() { writer_.StartObject(); }
+  void end_object() { writer_.EndObject(); }
+  void begin_array() { writer_.StartArray(); }
+  void end_array() { writer_.EndArray(); }
+  void key(std::string_view name) { writer_.Key(name.data(), static_cast<rapidjson::SizeType>(name.size())); }
+  void string(std::string_view text) { writer_.String(text.data(), static_cast<rapidjson::SizeType>(text.size())); }
+  void int64(int64_t number) { writer_.Int64(number); }
+  void boolean(bool flag) { writer_.Bool(flag); }
+  void null() { writer_.Null(); }
+  // `json` must be one complete, valid JSON value.
+  void raw(std::string_view json) { writer_.RawValue(json.data(), json.size(), rapidjson::kObjectType); }
+  void value(const rapidjson::Value& value) { value.Accept(writer_); }
+
+  void field(std::string_view name, std::string_view text) { key(name); string(text); }
+  void field(std::string_view name, const char* text) { key(name); string(text); }
+  void field(std::string_view name, const std::string& text) { key(name); string(text); }
+  void field(std::string_view name, int64_t number) { key(name); int64(number); }
+  void field(std::string_view name, int32_t number) { key(name); int64(number); }
+  void field(std::string_view name, bool flag) { key(name); boolean(flag); }
+  void field(std::string_view name, const std::optional<std::string>& text) {
+    if (text) field(name, *text);
+  }
+  void field(std::string_view name, const std::optional<int64_t>& number) {
+    if (number) field(name, *number);
+  }
+  // A timestamp as RFC 3339 (UTC, milliseconds).
+  void timestamp_field(std::string_view name, int64_t unix_ms);
+  void timestamp_field(std::string_view name, const std::optional<int64_t>& unix_ms) {
+    if (unix_ms) timestamp_field(name, *unix_ms);
+  }
+
+  std::string_view view() const { return {buffer_.GetString(), buffer_.GetSize()}; }
+  std::string str() const { return std::string(view()); }
+  void reset() {
+    buffer_.Clear();
+    writer_.Reset(buffer_);
+  }
+
+ private:
+  rapidjson::StringBuffer buffer_;
+  rapidjson::Writer<rapidjson::StringBuffer> writer_;
+};
+
+}  // namespace lf
