@@ -1,0 +1,239 @@
+// Credits event payload JSON.
+#include "engine/credits/codec.hpp"
+
+#include "events/assert.hpp"
+#include "events/json.hpp"
+#include "events/time.hpp"
+
+namespace lf::engine::credits {
+
+namespace {
+
+// ---- encoding ----------------------------------------------------------------
+
+void write_lot_credits(JsonWriter& writer, const LotCredits& lot) {
+  writer.begin_object();
+  writer.field("lot", lot.lot);
+  writer.field("credits", lot.credits);
+  writer.end_object();
+}
+
+void write_drawn(JsonWriter& writer, const std::vector<LotCredits>& drawn) {
+  writer.key("drawn");
+  writer.begin_array();
+  for (const LotCredits& lot : drawn) write_lot_credits(writer, lot);
+  writer.end_array();
+}
+
+void write_held_over(JsonWriter& writer, const std::optional<LotCredits>& held_over) {
+  if (!held_over) return;
+  writer.key("held_over");
+  write_lot_credits(writer, *held_over);
+}
+
+void write_balance(JsonWriter& writer, const Balance& balance) {
+  writer.key("balance");
+  writer.begin_object();
+  writer.field("credits_monthly", balance.credits_monthly);
+  writer.field("credits_available", balance.credits_available);
+  writer.field("credits_reserved", balance.credits_reserved);
+  writer.field("credits_consumed", balance.credits_consumed);
+  writer.field("credits_topup", balance.credits_topup);
+  writer.field("effective_available", balance.effective_available);
+  writer.timestamp_field("period_start", balance.period_start_ms);
+  writer.timestamp_field("period_end", balance.period_end_ms);
+  writer.end_object();
+}
+
+struct FieldWriter {
+  JsonWriter& writer;
+
+  void operator()(const Allocated& event) const {
+    writer.field("credits", event.credits_monthly);
+    writer.field("credits_monthly", event.credits_monthly);
+    writer.timestamp_field("period_start", event.period_start_ms);
+    writer.timestamp_field("period_end", event.period_end_ms);
+    writer.field("reason", to_string(event.reason));
+    writer.field("carried_over", event.carried_over_credits);
+    write_held_over(writer, event.held_over);
+  }
+  void operator()(const ToppedUp& event) const {
+    writer.field("topup_order_id", event.topup_order_id);
+    writer.field("credits", event.credits);
+    writer.timestamp_field("expires_at", event.expires_at_ms);
+  }
+  void operator()(const Reserved& event) const {
+    writer.field("reservation_id", event.reservation_id);
+    writer.field("credits", event.credits);
+    writer.timestamp_field("expires_at", event.expires_at_ms);
+    writer.field("activity_run_id", event.activity_run_id);
+    writer.field("deliverable_type", event.deliverable_type);
+  }
+  void operator()(const Released& event) const {
+    writer.field("reservation_id", event.reservation_id);
+    writer.field("credits", event.credits);
+    writer.field("reason", to_string(event.reason));
+    writer.field("activity_run_id", event.activity_run_id);
+  }
+  void operator()(const Consumed& event) const {
+    writer.field("reservation_id", event.reservation_id);
+    writer.field("credits", event.credits);
+    writer.field("activity_run_id", event.activity_run_id);
+    writer.field("deliverable_type", event.deliverable_type);
+    write_drawn(writer, event.drawn);
+  }
+  void operator()(const Refunded& event) const {
+    writer.field("credits", event.credits);
+    writer.field("note", event.note);
+    writer.field("activity_run_id", event.activity_run_id);
+  }
+  void operator()(const Adjusted& event) const {
+    writer.field("credits", event.credits);
+    writer.field("note", event.note);
+    if (event.credits < 0) write_drawn(writer, event.drawn);
+  }
+  void operator()(const Expired& event) const {
+    writer.field("credits", event.credits);
+    writer.field("reason", to_string(event.reason));
+    writer.field("lot", event.lot);
+    writer.field("topup_order_id", event.topup_order_id);
+    write_held_over(writer, event.held_over);
+  }
+};
+
+// ---- decoding ----------------------------------------------------------------
+
+// Field access that aborts on a payload that does not fit its type.
+class Reader {
+ public:
+  explicit Reader(const rapidjson::Value& object) : object_(object) {
+    LF_ASSERT_MSG(object.IsObject(), "a credits payload is an object");
+  }
+
+  int64_t integer(std::string_view name) const {
+    const std::optional<int64_t> value = json_int64(object_, name);
+    LF_ASSERT_MSG(value.has_value(), "a credits payload lacks an integer field");
+    return *value;
+  }
+  std::string text(std::string_view name) const {
+    const std::optional<std::string_view> value = json_string(object_, name);
+    LF_ASSERT_MSG(value.has_value(), "a credits payload lacks a string field");
+    return std::string(*value);
+  }
+  std::optional<std::string> optional_text(std::string_view name) const {
+    if (json_member(object_, name) == nullptr) return std::nullopt;
+    return text(name);
+  }
+  int64_t timestamp(std::string_view name) const {
+    const std::optional<int64_t> unix_ms = parse_rfc3339_ms(text(name));
+    LF_ASSERT_MSG(unix_ms.has_value(), "a credits payload has an invalid timestamp");
+    return *unix_ms;
+  }
+  std::optional<int64_t> optional_timestamp(std::string_view name) const {
+    if (json_member(object_, name) == nullptr) return std::nullopt;
+    return timestamp(name);
+  }
+  std::optional<LotCredits> optional_lot_credits(std::string_view name) const {
+    const rapidjson::Value* value = json_member(object_, name);
+    if (value == nullptr) return std::nullopt;
+    return lot_credits(*value);
+  }
+  std::vector<LotCredits> drawn() const {
+    std::vector<LotCredits> drawn;
+    const rapidjson::Value* value = json_member(object_, "drawn");
+    if (value == nullptr) return drawn;
+    LF_ASSERT_MSG(value->IsArray(), "drawn is an array");
+    for (const rapidjson::Value& item : value->GetArray()) drawn.push_back(lot_credits(item));
+    return drawn;
+  }
+
+ private:
+  static LotCredits lot_credits(const rapidjson::Value& value) {
+    const Reader reader(value);
+    return LotCredits{reader.text("lot"), reader.integer("credits")};
+  }
+
+  const rapidjson::Value& object_;
+};
+
+template <typename Reason>
+Reason required(std::optional<Reason> reason) {
+  LF_ASSERT_MSG(reason.has_value(), "a credits payload has an unknown reason");
+  return *reason;
+}
+
+Event decode_allocated(const Reader& in) {
+  Allocated event{
+      in.integer("credits_monthly"), in.timestamp("period_start"),
+      in.timestamp("period_end"),    required(parse_allocation_reason(in.text("reason"))),
+      in.integer("carried_over"),    in.optional_lot_credits("held_over")};
+  LF_ASSERT(in.integer("credits") == event.credits_monthly);
+  return event;
+}
+
+Event decode_consumed(const Reader& in) {
+  return Consumed{in.text("reservation_id"), in.integer("credits"),
+                  in.optional_text("activity_run_id"), in.optional_text("deliverable_type"),
+                  in.drawn()};
+}
+
+Event decode_expired(const Reader& in) {
+  return Expired{in.integer("credits"), required(parse_expiry_reason(in.text("reason"))),
+                 in.text("lot"), in.optional_text("topup_order_id"),
+                 in.optional_lot_credits("held_over")};
+}
+
+}  // namespace
+
+std::string encode_event_payload(const Event& event, const Balance& balance) {
+  JsonWriter writer;
+  writer.begin_object();
+  std::visit(FieldWriter{writer}, event);
+  write_balance(writer, balance);
+  writer.end_object();
+  return writer.str();
+}
+
+Event decode_event(std::string_view type, const rapidjson::Value& payload) {
+  const Reader in(payload);
+  if (type == "credits.allocated") return decode_allocated(in);
+  if (type == "credits.topped_up") {
+    return ToppedUp{in.text("topup_order_id"), in.integer("credits"),
+                    in.optional_timestamp("expires_at")};
+  }
+  if (type == "credits.reserved") {
+    return Reserved{in.text("reservation_id"), in.integer("credits"), in.timestamp("expires_at"),
+                    in.optional_text("activity_run_id"), in.optional_text("deliverable_type")};
+  }
+  if (type == "credits.released") {
+    return Released{in.text("reservation_id"), in.integer("credits"),
+                    required(parse_release_reason(in.text("reason"))),
+                    in.optional_text("activity_run_id")};
+  }
+  if (type == "credits.consumed") return decode_consumed(in);
+  if (type == "credits.refunded") {
+    return Refunded{in.integer("credits"), in.text("note"), in.optional_text("activity_run_id")};
+  }
+  if (type == "credits.adjusted")
+    return Adjusted{in.integer("credits"), in.text("note"), in.drawn()};
+  LF_ASSERT_MSG(type == "credits.expired", "an unknown credits event type");
+  return decode_expired(in);
+}
+
+Balance decode_balance(const rapidjson::Value& payload) {
+  const rapidjson::Value* object = json_member(payload, "balance");
+  LF_ASSERT_MSG(object != nullptr, "a credits payload lacks its balance");
+  const Reader in(*object);
+  Balance balance;
+  balance.credits_monthly = in.integer("credits_monthly");
+  balance.credits_available = in.integer("credits_available");
+  balance.credits_reserved = in.integer("credits_reserved");
+  balance.credits_consumed = in.integer("credits_consumed");
+  balance.credits_topup = in.integer("credits_topup");
+  balance.effective_available = in.integer("effective_available");
+  balance.period_start_ms = in.optional_timestamp("period_start");
+  balance.period_end_ms = in.optional_timestamp("period_end");
+  return balance;
+}
+
+}  // namespace lf::engine::credits

@@ -1,0 +1,153 @@
+// Typed parsing of credits command payloads.
+#include "engine/credits/commands.hpp"
+
+#include "engine/credits/state.hpp"
+#include "events/json.hpp"
+#include "events/time.hpp"
+
+namespace lf::engine::credits {
+
+namespace {
+
+// The command schemas' limits on strings.
+constexpr std::size_t kIdLengthMax = 128;
+constexpr std::size_t kNoteLengthMax = 1000;
+constexpr std::size_t kTimestampLengthMax = 40;
+
+// Characters as JSON Schema's maxLength counts them: UTF-8 code points.
+std::size_t code_points(std::string_view text) {
+  std::size_t count = 0;
+  for (const char byte : text) count += (static_cast<unsigned char>(byte) & 0xC0) != 0x80 ? 1 : 0;
+  return count;
+}
+
+// Reads fields, remembering the first problem instead of failing at once, so
+// each parser reads straight through and checks once at the end.
+class Fields {
+ public:
+  explicit Fields(const rapidjson::Value& payload) : payload_(payload) {}
+
+  int64_t credits(std::string_view name, int64_t minimum) {
+    const std::optional<int64_t> value = json_int64(payload_, name);
+    if (!value || *value < minimum || *value > kCreditsPerCommandMax) {
+      fail("invalid_payload", std::string(name) + " must be an integer from " +
+                                  std::to_string(minimum) + " to " +
+                                  std::to_string(kCreditsPerCommandMax));
+      return 0;
+    }
+    return *value;
+  }
+  std::string text(std::string_view name, std::size_t length_max = kIdLengthMax) {
+    std::optional<std::string> value = optional_text(name, length_max);
+    if (!value) fail("invalid_payload", std::string(name) + " is required");
+    return value.value_or("");
+  }
+  std::optional<std::string> optional_text(std::string_view name,
+                                           std::size_t length_max = kIdLengthMax) {
+    const rapidjson::Value* member = json_member(payload_, name);
+    if (member == nullptr) return std::nullopt;
+    if (!member->IsString() || member->GetStringLength() == 0 ||
+        code_points(json_view(*member)) > length_max) {
+      fail("invalid_payload", std::string(name) + " must be a string of 1 to " +
+                                  std::to_string(length_max) + " characters");
+      return std::nullopt;
+    }
+    return std::string(json_view(*member));
+  }
+  // A timestamp whose text is no real instant is reported with `reason`.
+  std::optional<int64_t> optional_timestamp(std::string_view name, std::string_view reason) {
+    std::optional<std::string> value = optional_text(name, kTimestampLengthMax);
+    if (!value) return std::nullopt;
+    std::optional<int64_t> unix_ms = parse_rfc3339_ms(*value);
+    if (!unix_ms) fail(reason, std::string(name) + " is not a valid RFC 3339 timestamp: " + *value);
+    return unix_ms;
+  }
+  int64_t timestamp(std::string_view name, std::string_view reason) {
+    if (json_member(payload_, name) == nullptr)
+      fail("invalid_payload", std::string(name) + " is required");
+    return optional_timestamp(name, reason).value_or(0);
+  }
+  void fail(std::string_view code, std::string message) {
+    if (!error_) error_ = make_error(std::string(code), std::move(message));
+  }
+
+  template <typename T>
+  Result<Command> finish(T command) const {
+    if (error_) return *error_;
+    return Command{std::move(command)};
+  }
+
+ private:
+  const rapidjson::Value& payload_;
+  std::optional<Error> error_;
+};
+
+Result<Command> parse_allocate(Fields& in) {
+  Allocate command;
+  command.credits_monthly = in.credits("credits_monthly", 0);
+  command.period_start_ms = in.timestamp("period_start", "invalid_period");
+  command.period_end_ms = in.timestamp("period_end", "invalid_period");
+  return in.finish(command);
+}
+
+Result<Command> parse_topup(Fields& in) {
+  Topup command;
+  command.topup_order_id = in.text("topup_order_id");
+  command.credits = in.credits("credits", 1);
+  command.expires_at_ms = in.optional_timestamp("expires_at", "invalid_expiry");
+  return in.finish(std::move(command));
+}
+
+Result<Command> parse_reserve(Fields& in) {
+  Reserve command;
+  command.reservation_id = in.text("reservation_id");
+  command.credits = in.credits("credits", 1);
+  command.activity_run_id = in.optional_text("activity_run_id");
+  command.deliverable_type = in.optional_text("deliverable_type");
+  command.expires_at_ms = in.optional_timestamp("expires_at", "invalid_expiry");
+  return in.finish(std::move(command));
+}
+
+Result<Command> parse_consume(Fields& in) {
+  Consume command;
+  command.reservation_id = in.text("reservation_id");
+  command.credits = in.credits("credits", 0);
+  return in.finish(std::move(command));
+}
+
+Result<Command> parse_refund(Fields& in) {
+  Refund command;
+  command.credits = in.credits("credits", 1);
+  command.activity_run_id = in.optional_text("activity_run_id");
+  command.note = in.text("note", kNoteLengthMax);
+  return in.finish(std::move(command));
+}
+
+Result<Command> parse_adjust(Fields& in) {
+  Adjust command;
+  command.credits = in.credits("credits", -kCreditsPerCommandMax);
+  if (command.credits == 0) in.fail("invalid_payload", "credits must not be 0");
+  command.note = in.text("note", kNoteLengthMax);
+  return in.finish(std::move(command));
+}
+
+}  // namespace
+
+Result<Command> parse_command(std::string_view type, const rapidjson::Value* payload) {
+  if (payload == nullptr || !payload->IsObject())
+    return make_error("invalid_payload", "the payload is not an object");
+  Fields in(*payload);
+  if (type == "credits.allocate") return parse_allocate(in);
+  if (type == "credits.topup") return parse_topup(in);
+  if (type == "credits.reserve") return parse_reserve(in);
+  if (type == "credits.consume") return parse_consume(in);
+  if (type == "credits.release") {
+    Release command{in.text("reservation_id")};
+    return in.finish(std::move(command));
+  }
+  if (type == "credits.refund") return parse_refund(in);
+  if (type == "credits.adjust") return parse_adjust(in);
+  return make_error("unknown_command_type", "no credits command is called " + std::string(type));
+}
+
+}  // namespace lf::engine::credits

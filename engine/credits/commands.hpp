@@ -1,0 +1,66 @@
+// The credits commands as typed values, parsed from payloads that passed
+// schemas/commands/credits.<cmd>.json. Parsing re-checks what decisions rely
+// on (amounts in range, timestamps that are real instants) and reports a
+// problem as an Error whose code is the rejection reason, never by throwing.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include <rapidjson/document.h>
+
+#include "events/result.hpp"
+
+namespace lf::engine::credits {
+
+struct Allocate {
+  int64_t credits_monthly = 0;
+  int64_t period_start_ms = 0;
+  int64_t period_end_ms = 0;
+};
+
+struct Topup {
+  std::string topup_order_id;
+  int64_t credits = 0;
+  std::optional<int64_t> expires_at_ms;
+};
+
+struct Reserve {
+  std::string reservation_id;
+  int64_t credits = 0;
+  std::optional<std::string> activity_run_id;
+  std::optional<std::string> deliverable_type;
+  std::optional<int64_t> expires_at_ms;
+};
+
+struct Consume {
+  std::string reservation_id;
+  int64_t credits = 0;
+};
+
+struct Release {
+  std::string reservation_id;
+};
+
+struct Refund {
+  int64_t credits = 0;
+  std::optional<std::string> activity_run_id;
+  std::string note;
+};
+
+struct Adjust {
+  int64_t credits = 0;
+  std::string note;
+};
+
+using Command = std::variant<Allocate, Topup, Reserve, Consume, Release, Refund, Adjust>;
+
+// Error codes: "invalid_payload" (a field missing, of another type or out
+// of range), "invalid_period" (allocate: a timestamp that is no instant),
+// "invalid_expiry" (expires_at that is no instant), "unknown_command_type".
+Result<Command> parse_command(std::string_view type, const rapidjson::Value* payload);
+
+}  // namespace lf::engine::credits

@@ -1,0 +1,49 @@
+// decide(): from a command envelope to the typed command and its decision.
+#include "engine/credits/decider.hpp"
+
+#include "engine/credits/commands.hpp"
+#include "engine/credits/decide.hpp"
+
+namespace lf::engine::credits {
+
+namespace {
+
+constexpr std::string_view kTypePrefix = "credits.";
+
+struct Dispatch {
+  const DecisionInput& in;
+
+  Decision operator()(const Allocate& command) const { return decide_allocate(in, command); }
+  Decision operator()(const Topup& command) const { return decide_topup(in, command); }
+  Decision operator()(const Reserve& command) const { return decide_reserve(in, command); }
+  Decision operator()(const Consume& command) const { return decide_consume(in, command); }
+  Decision operator()(const Release& command) const { return decide_release(in, command); }
+  Decision operator()(const Refund& command) const { return decide_refund(in, command); }
+  Decision operator()(const Adjust& command) const { return decide_adjust(in, command); }
+};
+
+}  // namespace
+
+std::string stream_name(std::string_view tenant_id) {
+  return "credits/" + std::string(tenant_id);
+}
+
+bool handles_command(std::string_view command_type) {
+  return command_type.starts_with(kTypePrefix);
+}
+
+bool handles_event(std::string_view event_type) {
+  return event_type.starts_with(kTypePrefix);
+}
+
+Decision decide(const State& state, const CommandEnvelope& command, const Context& context) {
+  LF_ASSERT_MSG(!state.pending_consumption.has_value(), "decisions are taken between records");
+  Result<Command> parsed = parse_command(command.type, command.payload);
+  if (!parsed) return Decision::reject(parsed.error().code, parsed.error().message);
+  const DecisionInput in{state, command, context.now_ms, stream_name(command.tenant_id)};
+  Decision decision = std::visit(Dispatch{in}, parsed.value());
+  LF_ASSERT(!decision.accepted() || !decision.events().empty());
+  return decision;
+}
+
+}  // namespace lf::engine::credits

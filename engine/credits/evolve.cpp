@@ -1,0 +1,231 @@
+// Applying credits events to the state, and evolve() on logged payloads.
+#include "engine/credits/evolve.hpp"
+
+#include <algorithm>
+#include <limits>
+
+#include "engine/credits/codec.hpp"
+#include "engine/credits/decider.hpp"
+#include "engine/credits/lots.hpp"
+#include "engine/credits/period.hpp"
+#include "events/assert.hpp"
+
+namespace lf::engine::credits {
+
+namespace {
+
+// Lifetime and period counters saturate rather than overflow: they can only
+// get near INT64_MAX after ~9,000 top-ups of 10^15 credits, all consumed.
+int64_t add_saturating(int64_t total, int64_t credits) {
+  LF_ASSERT(total >= 0 && credits >= 0);
+  if (total > std::numeric_limits<int64_t>::max() - credits)
+    return std::numeric_limits<int64_t>::max();
+  return total + credits;
+}
+
+void assert_valid(const std::optional<std::string>& violation) {
+  if (violation) LF_ASSERT_MSG(false, violation->c_str());
+}
+
+// Moves `credits` that an expiring lot still had held into a new lapsing
+// lot, which the event names in `held_over`.
+void hold_over(Book& book, const std::optional<LotCredits>& held_over, int64_t credits,
+               int64_t expired_at_ms, std::optional<std::string> topup_order_id) {
+  if (credits == 0) {
+    LF_ASSERT_MSG(!held_over.has_value(), "held_over names credits that are not there");
+    return;
+  }
+  LF_ASSERT_MSG(held_over.has_value(), "an expiry with held credits names their lapsing lot");
+  LF_ASSERT(held_over->lot == lapsing_lot_name(book.lapsing_lot_number_next));
+  LF_ASSERT(held_over->credits == credits);
+  insert_lapsing_lot(book, LapsingLot{book.lapsing_lot_number_next, credits, expired_at_ms,
+                                      std::move(topup_order_id)});
+  ++book.lapsing_lot_number_next;
+}
+
+Period period_after_allocation(const Book& book, const Allocated& event) {
+  if (event.reason == AllocationReason::allocate)
+    return start_period(event.period_start_ms, event.period_end_ms);
+  LF_ASSERT_MSG(book.period.has_value(), "a renewal without a period");
+  const std::optional<Period> next = next_period(*book.period);
+  LF_ASSERT_MSG(next.has_value(), "a renewal after the last renewable period");
+  LF_ASSERT_MSG(next->start_ms == event.period_start_ms && next->end_ms == event.period_end_ms,
+                "a renewal's period is not the next of its series");
+  return *next;
+}
+
+void on_allocated(Book& book, const Allocated& event) {
+  LF_ASSERT(event.credits_monthly >= 0 && event.credits_monthly <= kCreditsPerCommandMax);
+  LF_ASSERT(event.period_start_ms < event.period_end_ms);
+  Period period = period_after_allocation(book, event);
+  if (book.period) {
+    LF_ASSERT(event.carried_over_credits == 0);
+    hold_over(book, event.held_over, book.monthly_remaining_credits,
+              std::min(book.period->end_ms, event.period_start_ms), std::nullopt);
+    book.monthly_remaining_credits = event.credits_monthly;
+  } else {
+    LF_ASSERT(event.reason == AllocationReason::allocate && !event.held_over);
+    LF_ASSERT_MSG(event.carried_over_credits == book.monthly_remaining_credits,
+                  "carried_over is what the tenant had before its first allocation");
+    book.monthly_remaining_credits += event.credits_monthly;
+  }
+  book.period = period;
+  book.credits_monthly = event.credits_monthly;
+  book.consumed_in_period_credits = 0;
+}
+
+void on_expired_monthly(Book& book, const Expired& event) {
+  LF_ASSERT(event.lot == kMonthlyLotName && !event.topup_order_id && !event.held_over);
+  LF_ASSERT_MSG(event.credits > 0, "a period end lapses something or is not written");
+  LF_ASSERT(event.credits == std::min(book.monthly_remaining_credits, effective_available(book)));
+  book.monthly_remaining_credits -= event.credits;
+}
+
+void on_expired_topup(Book& book, const Expired& event) {
+  TopupLot* lot = find_topup_lot(book, event.lot);
+  LF_ASSERT_MSG(lot != nullptr, "an expiry of an unknown top-up lot");
+  LF_ASSERT(lot->expires_at_ms.has_value() && event.topup_order_id == lot->topup_order_id);
+  LF_ASSERT(event.credits == std::min(lot->remaining_credits, effective_available(book)));
+  const TopupLot expired = *lot;
+  book.topup_lots.erase(expired.topup_order_id);
+  hold_over(book, event.held_over, expired.remaining_credits - event.credits,
+            *expired.expires_at_ms, expired.topup_order_id);
+}
+
+void on_expired_lapsing(Book& book, const Expired& event) {
+  LapsingLot* lot = find_lapsing_lot(book, event.lot);
+  LF_ASSERT_MSG(lot != nullptr, "an expiry of an unknown lapsing lot");
+  LF_ASSERT(event.topup_order_id == lot->topup_order_id && !event.held_over);
+  LF_ASSERT(event.credits > 0);
+  LF_ASSERT(event.credits == std::min(lot->remaining_credits, effective_available(book)));
+  take_draw(book, {LotCredits{event.lot, event.credits}});
+}
+
+void on_expired(Book& book, const Expired& event) {
+  switch (event.reason) {
+    case ExpiryReason::period_end:
+      return on_expired_monthly(book, event);
+    case ExpiryReason::topup_expired:
+      return on_expired_topup(book, event);
+    case ExpiryReason::lapsing:
+      return on_expired_lapsing(book, event);
+  }
+  LF_ASSERT_MSG(false, "an unknown expiry reason");
+}
+
+void on_drawn(Book& book, int64_t credits, const std::vector<LotCredits>& drawn) {
+  LF_ASSERT(credits >= 0 && credits <= effective_available(book));
+  LF_ASSERT_MSG(drawn == plan_draw(book, credits), "drawn does not follow the draw order");
+  take_draw(book, drawn);
+}
+
+struct BookMutation {
+  Book& book;
+
+  void operator()(const Allocated& event) const { on_allocated(book, event); }
+  void operator()(const ToppedUp& event) const {
+    LF_ASSERT(event.credits > 0 && event.credits <= kCreditsPerCommandMax);
+    const bool inserted =
+        book.topup_lots
+            .emplace(event.topup_order_id,
+                     TopupLot{event.topup_order_id, event.credits, event.expires_at_ms})
+            .second;
+    LF_ASSERT_MSG(inserted, "a second top-up lot for one order");
+  }
+  void operator()(const Reserved& event) const {
+    LF_ASSERT(event.credits > 0 && event.credits <= effective_available(book));
+    book.reserved_credits += event.credits;
+  }
+  void operator()(const Released& event) const {
+    LF_ASSERT(event.credits > 0 && event.credits <= book.reserved_credits);
+    book.reserved_credits -= event.credits;
+  }
+  void operator()(const Consumed& event) const {
+    on_drawn(book, event.credits, event.drawn);
+    book.consumed_in_period_credits =
+        add_saturating(book.consumed_in_period_credits, event.credits);
+    book.consumed_lifetime_credits = add_saturating(book.consumed_lifetime_credits, event.credits);
+  }
+  void operator()(const Refunded& event) const {
+    LF_ASSERT(event.credits > 0 && event.credits <= kCreditsPerCommandMax);
+    LF_ASSERT(event.credits <= book.consumed_lifetime_credits - book.refunded_lifetime_credits);
+    book.monthly_remaining_credits += event.credits;
+    book.refunded_lifetime_credits += event.credits;
+  }
+  void operator()(const Adjusted& event) const {
+    LF_ASSERT(event.credits != 0 && event.credits >= -kCreditsPerCommandMax &&
+              event.credits <= kCreditsPerCommandMax);
+    if (event.credits > 0) {
+      LF_ASSERT(event.drawn.empty());
+      book.monthly_remaining_credits += event.credits;
+    } else {
+      on_drawn(book, -event.credits, event.drawn);
+    }
+  }
+  void operator()(const Expired& event) const { on_expired(book, event); }
+};
+
+// What an event changes outside the book.
+struct HistoryMutation {
+  State& state;
+
+  void operator()(const ToppedUp& event) const {
+    const bool inserted = state.topup_orders_seen.insert(event.topup_order_id).second;
+    LF_ASSERT_MSG(inserted, "a top-up order seen before");
+  }
+  void operator()(const Reserved& event) const {
+    LF_ASSERT_MSG(!state.recently_closed.contains(event.reservation_id),
+                  "a recently closed reservation id reused");
+    Reservation reservation{event.reservation_id, event.credits, event.expires_at_ms,
+                            event.activity_run_id, event.deliverable_type};
+    const bool inserted =
+        state.reservations.emplace(event.reservation_id, std::move(reservation)).second;
+    LF_ASSERT_MSG(inserted, "an open reservation id reused");
+  }
+  void operator()(const Released& event) const {
+    auto found = state.reservations.find(event.reservation_id);
+    LF_ASSERT_MSG(found != state.reservations.end(), "a release of a reservation that is not open");
+    LF_ASSERT_MSG(found->second.credits == event.credits, "a release of another amount than held");
+    state.reservations.erase(found);
+    state.recently_closed.push(event.reservation_id);
+    if (event.reason == ReleaseReason::consumed) {
+      state.pending_consumption = PendingConsumption{event.reservation_id, event.credits};
+    }
+  }
+  void operator()(const Consumed& event) const {
+    LF_ASSERT_MSG(state.pending_consumption.has_value(),
+                  "credits.consumed follows its credits.released");
+    LF_ASSERT(state.pending_consumption->reservation_id == event.reservation_id);
+    LF_ASSERT_MSG(event.credits <= state.pending_consumption->held_credits,
+                  "a consumption exceeds its reservation");
+    state.pending_consumption.reset();
+  }
+  template <typename Other>
+  void operator()(const Other&) const {}
+};
+
+}  // namespace
+
+void apply_book(Book& book, const Event& event) {
+  std::visit(BookMutation{book}, event);
+  assert_valid(book_invariant_violation(book));
+}
+
+void apply(State& state, const Event& event) {
+  LF_ASSERT_MSG(!state.pending_consumption.has_value() || std::holds_alternative<Consumed>(event),
+                "a consumption's credits.released is followed by its credits.consumed");
+  std::visit(HistoryMutation{state}, event);
+  apply_book(state.book, event);
+  assert_valid(state_invariant_violation(state));
+}
+
+void evolve(State& state, const EventHeader& header, const rapidjson::Value& payload) {
+  LF_ASSERT_MSG(handles_event(header.type), "evolve on an event of another domain");
+  LF_ASSERT_MSG(header.schema_version == 1, "credits events have schema_version 1");
+  const Event event = decode_event(header.type, payload);
+  apply(state, event);
+  LF_ASSERT_MSG(balance_of(state.book) == decode_balance(payload),
+                "an event's balance differs from the state after it");
+}
+
+}  // namespace lf::engine::credits

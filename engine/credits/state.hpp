@@ -1,0 +1,155 @@
+// The credits decision state of one tenant (docs/domains/credits.md): lots,
+// open reservations, the recently closed ones, seen top-up orders, the plan
+// and period, and the counters. Plain data with value semantics.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <unordered_set>
+#include <vector>
+
+namespace lf::engine::credits {
+
+// ---- limits ------------------------------------------------------------------
+
+// Largest amount one command may carry (the command schemas say the same).
+inline constexpr int64_t kCreditsPerCommandMax = 1'000'000'000'000'000;  // 10^15
+// Commands that would raise credits_available above this are refused
+// (`limit_exceeded`), so no sum can come near INT64_MAX.
+inline constexpr int64_t kCreditsAvailableMax = 100'000'000'000'000'000;  // 10^17
+// What the invariants tolerate: renewals (which cannot be refused) may add a
+// few monthly allocations on top of kCreditsAvailableMax.
+inline constexpr int64_t kCreditsAvailableAbsoluteMax = 1'000'000'000'000'000'000;  // 10^18
+// Closed reservation ids remembered to refuse their reuse.
+inline constexpr std::size_t kRecentlyClosedMax = 10'000;
+// Open top-up lots per tenant: bounds a consumption's `drawn` list.
+inline constexpr std::size_t kTopupLotsMax = 1'000;
+// Open reservations per tenant.
+inline constexpr std::size_t kReservationsOpenMax = 10'000;
+
+// ---- lots and periods --------------------------------------------------------
+
+struct TopupLot {
+  std::string topup_order_id;
+  int64_t remaining_credits = 0;         // > 0 while the lot exists
+  std::optional<int64_t> expires_at_ms;  // none: never expires
+  bool operator==(const TopupLot&) const = default;
+};
+
+// What was still held by open reservations when a lot expired; consumed
+// first, and lapses as soon as effective_available allows.
+struct LapsingLot {
+  int64_t lot_number = 0;                     // "lapsing:<lot_number>", per tenant from 1
+  int64_t remaining_credits = 0;              // > 0 while the lot exists
+  int64_t expired_at_ms = 0;                  // when its origin lot expired
+  std::optional<std::string> topup_order_id;  // origin: a top-up, or none for the monthly lot
+  bool operator==(const LapsingLot&) const = default;
+};
+
+struct Period {
+  int64_t start_ms = 0;
+  int64_t end_ms = 0;  // > start_ms
+  // The series of renewals: each period is `length_months` calendar months
+  // counted from `anchor_ms` (so Jan 31 stays the anchor day: Feb 28, Mar 31),
+  // or, when length_months is 0, of the same length in milliseconds.
+  int64_t anchor_ms = 0;
+  int32_t length_months = 0;
+  int32_t end_months_from_anchor =
+      0;  // end_ms == add_months(anchor_ms, this) when length_months > 0
+  bool operator==(const Period&) const = default;
+};
+
+// Everything the balance figures derive from. Kept apart from the rest of
+// the state so a decision can work on a cheap scratch copy of it.
+struct Book {
+  int64_t credits_monthly = 0;            // the plan's allocation; 0 before the first
+  std::optional<Period> period;           // none before the first allocation
+  int64_t monthly_remaining_credits = 0;  // the monthly lot (no expiry before the first allocation)
+  std::map<std::string, TopupLot> topup_lots;  // by topup_order_id
+  std::vector<LapsingLot> lapsing_lots;        // in draw order: (expired_at_ms, lot_number)
+  int64_t lapsing_lot_number_next = 1;
+  int64_t reserved_credits = 0;  // sum of open reservations
+  int64_t consumed_in_period_credits = 0;
+  int64_t consumed_lifetime_credits = 0;
+  int64_t refunded_lifetime_credits = 0;
+  bool operator==(const Book&) const = default;
+};
+
+// ---- reservations ------------------------------------------------------------
+
+struct Reservation {
+  std::string reservation_id;
+  int64_t credits = 0;  // > 0
+  int64_t expires_at_ms = 0;
+  std::optional<std::string> activity_run_id;
+  std::optional<std::string> deliverable_type;
+  bool operator==(const Reservation&) const = default;
+};
+
+// A hold released by a consumption, waiting for the credits.consumed event
+// that follows it in the same record.
+struct PendingConsumption {
+  std::string reservation_id;
+  int64_t held_credits = 0;
+  bool operator==(const PendingConsumption&) const = default;
+};
+
+// The last kRecentlyClosedMax closed reservation ids, oldest first.
+class RecentlyClosed {
+ public:
+  void push(const std::string& reservation_id);
+  bool contains(std::string_view reservation_id) const;
+  std::size_t size() const { return order_.size(); }
+  const std::deque<std::string>& ids_oldest_first() const { return order_; }
+  bool operator==(const RecentlyClosed& other) const { return order_ == other.order_; }
+
+ private:
+  std::deque<std::string> order_;
+  std::unordered_set<std::string> ids_;
+};
+
+// ---- the state ---------------------------------------------------------------
+
+struct State {
+  Book book;
+  std::map<std::string, Reservation> reservations;  // open ones, by reservation_id
+  RecentlyClosed recently_closed;
+  std::set<std::string> topup_orders_seen;  // every topup_order_id ever accepted
+  std::optional<PendingConsumption> pending_consumption;
+
+  int64_t reserved_total() const { return book.reserved_credits; }
+  bool operator==(const State&) const = default;
+};
+
+// The figures of docs/domains/credits.md "Definitions", as in every event's
+// `balance` object.
+struct Balance {
+  int64_t credits_monthly = 0;
+  int64_t credits_available = 0;
+  int64_t credits_reserved = 0;
+  int64_t credits_consumed = 0;
+  int64_t credits_topup = 0;
+  int64_t effective_available = 0;
+  std::optional<int64_t> period_start_ms;
+  std::optional<int64_t> period_end_ms;
+  bool operator==(const Balance&) const = default;
+};
+
+int64_t available_credits(const Book& book);    // sum of remaining over all lots
+int64_t topup_credits(const Book& book);        // top-up lots, lapsing top-up lots included
+int64_t effective_available(const Book& book);  // available - reserved
+Balance balance_of(const Book& book);
+
+// nullopt when the invariants hold; otherwise what is broken. The book's own
+// invariants (amounts in range, effective_available >= 0) and, for a State,
+// those across its parts (reserved == sum of open reservations, ...).
+std::optional<std::string> book_invariant_violation(const Book& book);
+std::optional<std::string> state_invariant_violation(const State& state);
+
+}  // namespace lf::engine::credits

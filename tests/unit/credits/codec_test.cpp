@@ -1,0 +1,161 @@
+// Payload schemas, the ledger sign of each event, typed event round trips,
+// and the snapshot codec.
+#include <gtest/gtest.h>
+
+#include "engine/credits/codec.hpp"
+#include "engine/credits/period.hpp"
+#include "tests/unit/credits/harness.hpp"
+
+namespace lf::engine::credits::testing {
+namespace {
+
+std::optional<std::string> command_problem(const std::string& type,
+                                           const std::string& payload_json) {
+  return SchemaRegistry::embedded().validate_command_payload(type, *parse(payload_json));
+}
+
+TEST(Credits, EveryCommandAndEventHasASchema) {
+  const SchemaRegistry& schemas = SchemaRegistry::embedded();
+  for (const char* type :
+       {"allocate", "topup", "reserve", "consume", "release", "refund", "adjust"}) {
+    EXPECT_TRUE(schemas.knows_command(std::string("credits.") + type)) << type;
+  }
+  for (const char* type : {"allocated", "topped_up", "reserved", "released", "consumed", "refunded",
+                           "adjusted", "expired"}) {
+    EXPECT_TRUE(schemas.knows_event(std::string("credits.") + type, 1)) << type;
+  }
+}
+
+TEST(Credits, CommandSchemasHoldTheLimits) {
+  EXPECT_FALSE(command_problem("credits.reserve", reserve_payload("r", 1)));
+  EXPECT_TRUE(command_problem("credits.reserve", reserve_payload("r", 0)));
+  EXPECT_TRUE(command_problem("credits.reserve", reserve_payload("r", kCreditsPerCommandMax + 1)));
+  EXPECT_FALSE(command_problem("credits.reserve", reserve_payload("r", kCreditsPerCommandMax)));
+  EXPECT_TRUE(command_problem("credits.reserve", reserve_payload("", 1)));
+  EXPECT_TRUE(command_problem("credits.reserve", reserve_payload(std::string(129, 'r'), 1)));
+  EXPECT_FALSE(command_problem("credits.reserve", reserve_payload(std::string(128, 'r'), 1)));
+  EXPECT_TRUE(
+      command_problem("credits.reserve", reserve_payload("r", 1, ",\"expires_at\":\"tomorrow\"")));
+  EXPECT_TRUE(command_problem("credits.reserve", reserve_payload("r", 1, ",\"colour\":\"red\"")));
+  EXPECT_TRUE(command_problem("credits.reserve", "{\"reservation_id\":\"r\",\"credits\":2.5}"));
+  EXPECT_FALSE(command_problem("credits.consume", consume_payload("r", 0)));
+  EXPECT_TRUE(command_problem("credits.consume", consume_payload("r", -1)));
+  EXPECT_TRUE(command_problem("credits.adjust", amount_payload(0)));
+  EXPECT_FALSE(command_problem("credits.adjust", amount_payload(-kCreditsPerCommandMax)));
+  EXPECT_TRUE(command_problem("credits.adjust", amount_payload(-kCreditsPerCommandMax - 1)));
+  EXPECT_TRUE(command_problem("credits.adjust", "{\"credits\":5}"));  // note is required
+  EXPECT_TRUE(command_problem("credits.refund", amount_payload(5, "")));
+  EXPECT_FALSE(command_problem("credits.allocate", allocate_payload(0, "2026-11-01T00:00:00Z",
+                                                                    "2026-12-01T00:00:00+01:00")));
+  EXPECT_TRUE(command_problem(
+      "credits.allocate", allocate_payload(-1, "2026-11-01T00:00:00Z", "2026-12-01T00:00:00Z")));
+  EXPECT_TRUE(command_problem("credits.allocate", allocate_payload(1, "2026-11-01", "2026-12-01")));
+  EXPECT_TRUE(command_problem("credits.topup", "{\"credits\":5}"));
+  EXPECT_FALSE(command_problem("credits.release", release_payload("r")));
+}
+
+TEST(Credits, EffectiveDeltaSignsEachEventType) {
+  auto delta = [](const char* type, const char* payload) {
+    return effective_delta(type, *parse(payload));
+  };
+  EXPECT_EQ(delta("credits.allocated", "{\"credits\":10}"), 10);
+  EXPECT_EQ(delta("credits.topped_up", "{\"credits\":10}"), 10);
+  EXPECT_EQ(delta("credits.reserved", "{\"credits\":10}"), -10);
+  EXPECT_EQ(delta("credits.released", "{\"credits\":10}"), 10);
+  EXPECT_EQ(delta("credits.consumed", "{\"credits\":10}"), -10);
+  EXPECT_EQ(delta("credits.refunded", "{\"credits\":10}"), 10);
+  EXPECT_EQ(delta("credits.adjusted", "{\"credits\":-10}"), -10);
+  EXPECT_EQ(delta("credits.expired", "{\"credits\":10}"), -10);
+  EXPECT_EQ(delta("command.rejected", "{\"reason\":\"x\"}"), 0);
+}
+
+TEST(Credits, TypedEventsSurviveEncodeAndDecode) {
+  const Balance balance{1, 2, 3, 4, 5, -1, std::nullopt, std::nullopt};
+  const std::vector<Event> events{
+      Allocated{1000, 1, 2, AllocationReason::renewal, 0, LotCredits{"lapsing:3", 7}},
+      Allocated{0, 5, 9, AllocationReason::allocate, 12, std::nullopt},
+      ToppedUp{"ord", 5, std::nullopt},
+      ToppedUp{"ord", 5, 1'700'000'000'123},
+      Reserved{"r", 5, 1'700'000'000'000, "run", std::nullopt},
+      Released{"r", 5, ReleaseReason::expired, std::nullopt},
+      Consumed{"r", 5, "run", "video", {LotCredits{"topup:a:b", 2}, LotCredits{"monthly", 3}}},
+      Refunded{5, "why", std::nullopt},
+      Adjusted{-5, "why", {LotCredits{"lapsing:1", 5}}},
+      Adjusted{5, "why", {}},
+      Expired{0, ExpiryReason::topup_expired, "topup:x", "x", LotCredits{"lapsing:2", 9}},
+  };
+  for (const Event& event : events) {
+    const std::string json = encode_event_payload(event, balance);
+    auto payload = parse(json);
+    EXPECT_EQ(decode_event(event_type(event), *payload), event) << json;
+    EXPECT_EQ(decode_balance(*payload), balance) << json;
+  }
+}
+
+TEST(Credits, PeriodsOfWholeMonthsAreRecognised) {
+  EXPECT_EQ(start_period(at("2025-01-31T00:00:00Z"), at("2025-02-28T00:00:00Z")).length_months, 1);
+  EXPECT_EQ(start_period(at("2025-01-31T00:00:00Z"), at("2025-03-01T00:00:00Z")).length_months, 0);
+  EXPECT_EQ(start_period(at("2025-01-01T00:00:00Z"), at("2026-01-01T00:00:00Z")).length_months, 12);
+  EXPECT_EQ(start_period(at("2025-01-01T00:00:00Z"), at("2025-02-01T00:00:01Z")).length_months, 0);
+  EXPECT_EQ(start_period(at("2025-01-01T00:00:00Z"), at("2025-01-31T00:00:00Z")).length_months, 0);
+}
+
+Harness busy_tenant() {
+  Harness harness(at("2026-11-10T12:00:00Z"));
+  harness.run("credits.topup", topup_payload("early", 40));
+  harness.run("credits.allocate",
+              allocate_payload(1000, "2026-10-31T00:00:00Z", "2026-11-30T00:00:00Z"));
+  harness.run("credits.topup",
+              topup_payload("t1", 500, ",\"expires_at\":\"2026-11-10T13:00:00Z\""));
+  harness.run("credits.reserve",
+              reserve_payload("r1", 1500,
+                              ",\"activity_run_id\":\"run\",\"deliverable_type\":\"x\","
+                              "\"expires_at\":\"2026-11-20T00:00:00Z\""));
+  harness.run("credits.reserve", reserve_payload("r2", 10));
+  harness.run("credits.consume", consume_payload("r2", 5));
+  harness.set_now(at("2026-11-10T13:00:00Z"));
+  harness.tick();
+  return harness;
+}
+
+TEST(Credits, SnapshotRoundTripsTheState) {
+  const Harness harness = busy_tenant();
+  ASSERT_FALSE(harness.state().book.lapsing_lots.empty());
+  JsonWriter writer;
+  write_state(writer, harness.state());
+  auto document = parse(writer.view());
+  Result<State> read = read_state(*document);
+  ASSERT_TRUE(read.ok()) << read.error().message;
+  EXPECT_EQ(*read, harness.state());
+  EXPECT_EQ(next_due_ms(*read), next_due_ms(harness.state()));
+}
+
+TEST(Credits, SnapshotReadRefusesBrokenStates) {
+  const Harness harness = busy_tenant();
+  JsonWriter writer;
+  write_state(writer, harness.state());
+  const std::string good = writer.str();
+  auto broken = [&](const std::string& from, const std::string& to) {
+    std::string text = good;
+    const std::size_t at_offset = text.find(from);
+    EXPECT_NE(at_offset, std::string::npos) << from;
+    if (at_offset != std::string::npos) text.replace(at_offset, from.size(), to);
+    auto document = parse(text);
+    Result<State> read = read_state(*document);
+    EXPECT_FALSE(read.ok()) << text;
+    if (!read.ok()) {
+      EXPECT_EQ(read.error().code, "invalid_snapshot");
+    }
+  };
+  broken("\"reserved_credits\":1500", "\"reserved_credits\":1499");
+  broken("\"version\":1", "\"version\":2");
+  broken("\"recently_closed\":[\"r2\"]", "\"recently_closed\":[\"r2\",\"r2\"]");
+  broken("\"recently_closed\":[\"r2\"]", "\"recently_closed\":[\"r1\"]");
+  broken("\"monthly_remaining_credits\":", "\"monthly_remaining_credits\":\"x\",\"m\":");
+  broken("\"topup_orders_seen\":[", "\"topup_orders_seen\":[1,");
+  auto not_object = parse("[]");
+  EXPECT_FALSE(read_state(*not_object).ok());
+}
+
+}  // namespace
+}  // namespace lf::engine::credits::testing

@@ -1,0 +1,163 @@
+// A tenant's credits state driven the way the engine drives it: commands
+// decided at an injected time, every accepted event's payload checked
+// against its schema, parsed back and evolved, timers fired on request.
+// Keeps the ledger (the sum of effective_delta) to check against the state.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "engine/credits/decider.hpp"
+#include "engine/credits/ledger.hpp"
+#include "engine/credits/state.hpp"
+#include "events/json.hpp"
+#include "events/schema_registry.hpp"
+#include "events/time.hpp"
+
+namespace lf::engine::credits::testing {
+
+inline constexpr const char* kTenant = "6f1c2a9e-3b4d-4e5f-8a7b-1c2d3e4f5a6b";
+
+inline int64_t at(const char* rfc3339) {
+  const std::optional<int64_t> unix_ms = parse_rfc3339_ms(rfc3339);
+  EXPECT_TRUE(unix_ms.has_value()) << rfc3339;
+  return unix_ms.value_or(0);
+}
+
+inline std::unique_ptr<rapidjson::Document> parse(std::string_view json) {
+  Result<std::unique_ptr<rapidjson::Document>> document = parse_json_bounded(json, JsonLimits{});
+  EXPECT_TRUE(document.ok()) << json;
+  if (!document.ok()) return std::make_unique<rapidjson::Document>(rapidjson::kObjectType);
+  return std::move(document).value();
+}
+
+// An event as the harness applied it.
+struct Applied {
+  NewEvent event;
+  std::unique_ptr<rapidjson::Document> payload;
+  int64_t delta = 0;  // effective_delta
+  int64_t effective_after = 0;
+};
+
+class Harness {
+ public:
+  explicit Harness(int64_t now_ms) : now_ms_(now_ms) {}
+
+  // Decides `type` with `payload_json` (which must pass its command schema
+  // unless `schema_valid` is false) and applies the events if accepted.
+  Decision run(const std::string& type, const std::string& payload_json,
+               const std::string& actor = "system", bool schema_valid = true) {
+    std::unique_ptr<rapidjson::Document> payload = parse(payload_json);
+    const std::optional<std::string> problem =
+        SchemaRegistry::embedded().validate_command_payload(type, *payload);
+    EXPECT_EQ(problem.has_value(), !schema_valid)
+        << type << " " << payload_json << ": " << problem.value_or("valid");
+    CommandEnvelope command;
+    command.command_id = "c" + std::to_string(++command_count_);
+    command.type = type;
+    command.tenant_id = kTenant;
+    command.actor = actor;
+    command.issued_at_ms = now_ms_;
+    command.payload = payload.get();
+    Decision decision = decide(state_, command, Context{now_ms_});
+    if (decision.accepted()) apply_all(decision.events(), actor, command.command_id);
+    return decision;
+  }
+
+  // Fires what is due now; returns the events.
+  std::vector<NewEvent> tick() {
+    std::vector<NewEvent> events = due(state_, kTenant, Context{now_ms_});
+    const std::optional<int64_t> next = next_due_ms(state_);
+    EXPECT_EQ(!events.empty(), next.has_value() && *next <= now_ms_);
+    apply_all(events, "system", "timer");
+    return events;
+  }
+  // Fires until nothing is due.
+  std::vector<NewEvent> tick_all() {
+    std::vector<NewEvent> all;
+    for (std::vector<NewEvent> events = tick(); !events.empty(); events = tick()) {
+      all.insert(all.end(), events.begin(), events.end());
+    }
+    return all;
+  }
+
+  void apply_all(const std::vector<NewEvent>& events, const std::string& actor,
+                 const std::string& command_id) {
+    for (const NewEvent& event : events) apply_one(event, actor, command_id);
+  }
+
+  void set_now(int64_t now_ms) { now_ms_ = now_ms; }
+  int64_t now() const { return now_ms_; }
+  const State& state() const { return state_; }
+  Balance balance() const { return balance_of(state_.book); }
+  int64_t ledger_sum() const { return ledger_sum_; }
+  const std::vector<Applied>& applied() const { return applied_; }
+
+ private:
+  void apply_one(const NewEvent& event, const std::string& actor, const std::string& command_id) {
+    ASSERT_EQ(event.stream, stream_name(kTenant));
+    ASSERT_EQ(event.schema_version, 1);
+    std::unique_ptr<rapidjson::Document> payload = parse(event.payload_json);
+    const std::optional<std::string> problem = SchemaRegistry::embedded().validate_event_payload(
+        event.type, event.schema_version, *payload);
+    ASSERT_FALSE(problem.has_value())
+        << event.type << " " << event.payload_json << ": " << *problem;
+    EventHeader header;
+    header.event_id = "e" + std::to_string(applied_.size() + 1);
+    header.type = event.type;
+    header.tenant_id = kTenant;
+    header.stream = event.stream;
+    header.stream_version = static_cast<int64_t>(applied_.size()) + 1;
+    header.command_id = command_id;
+    header.actor = actor;
+    header.occurred_at_ms = now_ms_;
+    evolve(state_, header, *payload);  // asserts the payload's balance is the state's
+    const int64_t delta = effective_delta(event.type, *payload);
+    ledger_sum_ += delta;
+    applied_.push_back(Applied{event, std::move(payload), delta, effective_available(state_.book)});
+  }
+
+  int64_t now_ms_;
+  int command_count_ = 0;
+  State state_;
+  int64_t ledger_sum_ = 0;
+  std::vector<Applied> applied_;
+};
+
+// JSON building for payloads in tests.
+inline std::string q(const std::string& text) {
+  return "\"" + text + "\"";
+}
+inline std::string allocate_payload(int64_t monthly, const std::string& start,
+                                    const std::string& end) {
+  return "{\"credits_monthly\":" + std::to_string(monthly) + ",\"period_start\":" + q(start) +
+         ",\"period_end\":" + q(end) + "}";
+}
+inline std::string reserve_payload(const std::string& id, int64_t credits,
+                                   const std::string& extra = "") {
+  return "{\"reservation_id\":" + q(id) + ",\"credits\":" + std::to_string(credits) + extra + "}";
+}
+inline std::string consume_payload(const std::string& id, int64_t credits) {
+  return "{\"reservation_id\":" + q(id) + ",\"credits\":" + std::to_string(credits) + "}";
+}
+inline std::string release_payload(const std::string& id) {
+  return "{\"reservation_id\":" + q(id) + "}";
+}
+inline std::string topup_payload(const std::string& order, int64_t credits,
+                                 const std::string& extra = "") {
+  return "{\"topup_order_id\":" + q(order) + ",\"credits\":" + std::to_string(credits) + extra +
+         "}";
+}
+inline std::string amount_payload(int64_t credits, const std::string& note = "n") {
+  return "{\"credits\":" + std::to_string(credits) + ",\"note\":" + q(note) + "}";
+}
+
+// The payload of an emitted event, parsed.
+inline std::unique_ptr<rapidjson::Document> payload_of(const NewEvent& event) {
+  return parse(event.payload_json);
+}
+
+}  // namespace lf::engine::credits::testing
