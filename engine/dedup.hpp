@@ -1,0 +1,56 @@
+// The command_id de-duplication window of one partition: the results of the
+// last `capacity` decided commands, keyed by (tenant, command_id). It is a
+// function of the log (filled as records are applied), so every engine that
+// rebuilds a partition has the same window.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace lf::engine {
+
+class DedupWindow {
+ public:
+  struct Entry {
+    int64_t seq = 0;
+    std::string result_json;  // the encoded CommandResult of the original decision
+  };
+  struct Row {
+    std::string tenant_id;
+    std::string command_id;
+    int64_t seq = 0;
+    std::string result_json;
+  };
+
+  explicit DedupWindow(std::size_t capacity) : capacity_(capacity) {}
+
+  const Entry* find(std::string_view tenant_id, std::string_view command_id) const;
+  // `seq` must not decrease from one call to the next.
+  void add(const std::string& tenant_id, const std::string& command_id, int64_t seq,
+           std::string result_json);
+
+  // Entries with seq > after_seq, oldest first (what a snapshot must add).
+  std::vector<Row> since(int64_t after_seq) const;
+  // The seq of the oldest entry kept, or 0 when empty.
+  int64_t oldest_seq() const { return order_.empty() ? 0 : order_.front().seq; }
+  std::size_t size() const { return entries_.size(); }
+  std::size_t capacity() const { return capacity_; }
+
+ private:
+  struct Slot {
+    int64_t seq;
+    std::string key;
+  };
+  static std::string key_of(std::string_view tenant_id, std::string_view command_id);
+
+  std::size_t capacity_;
+  std::unordered_map<std::string, Entry> entries_;
+  std::deque<Slot> order_;
+};
+
+}  // namespace lf::engine

@@ -1,0 +1,303 @@
+// The decision core of one partition.
+#include "engine/partition.hpp"
+
+#include <utility>
+
+#include "events/assert.hpp"
+#include "events/schema_registry.hpp"
+
+namespace lf::engine {
+
+namespace {
+
+constexpr std::string_view kRejectedEventType = "command.rejected";
+constexpr std::string_view kTimerActor = "system";
+
+std::string rejection_payload(std::string_view command_type, const Rejection& rejection) {
+  JsonWriter writer;
+  writer.begin_object();
+  writer.field("command_type", command_type);
+  writer.field("reason", rejection.reason);
+  writer.field("message", rejection.message);
+  writer.end_object();
+  return writer.str();
+}
+
+}  // namespace
+
+PartitionCore::PartitionCore(int32_t partition, std::string writer, PartitionOptions options,
+                             UlidGenerator ids)
+    : partition_(partition),
+      writer_(std::move(writer)),
+      options_(options),
+      ids_(std::move(ids)),
+      dedup_(options.dedup_capacity) {
+  LF_ASSERT(partition_ >= 0);
+}
+
+Result<bool> PartitionCore::restore(const PartitionImage& image) {
+  std::unordered_map<std::string, TenantState> tenants;
+  for (const auto& [tenant_id, state_json] : image.tenants) {
+    Result<std::unique_ptr<rapidjson::Document>> document =
+        parse_json_bounded(state_json, JsonLimits{.max_bytes = 256 << 20, .max_depth = 64});
+    if (!document) return document.error();
+    Result<TenantState> state = read_tenant_state(**document);
+    if (!state) return state.error();
+    tenants.emplace(tenant_id, std::move(state).value());
+  }
+  tenants_ = std::move(tenants);
+  dirty_.clear();
+  chain_ = ChainPosition{image.seq, image.record_id};
+  next_command_offset_ = image.commands_next_offset;
+  dedup_ = DedupWindow(options_.dedup_capacity);
+  for (const DedupWindow::Row& row : image.dedup) {
+    dedup_.add(row.tenant_id, row.command_id, row.seq, row.result_json);
+  }
+  timers_ = {};
+  scheduled_.clear();
+  for (const auto& [tenant_id, state] : tenants_) schedule(tenant_id);
+  return true;
+}
+
+RecordVerdict PartitionCore::replay(const DecodedRecord& record) {
+  const RecordVerdict verdict = admit(chain_, record.header);
+  if (verdict == RecordVerdict::accepted) apply(record, "");
+  return verdict;
+}
+
+void PartitionCore::apply(const DecodedRecord& record, std::string_view command_type) {
+  const CommitRecordHeader& header = record.header;
+  TenantState& state = tenants_[header.tenant_id];
+  for (const DecodedEvent& event : record.events) {
+    LF_ASSERT(event.header.tenant_id == header.tenant_id);
+    evolve(state, event.header, *event.payload);
+  }
+  dirty_.insert(header.tenant_id);
+  if (header.source) {
+    LF_ASSERT_MSG(header.source->partition == partition_,
+                  "a commit record's command comes from the same partition");
+    next_command_offset_ = std::max(next_command_offset_, header.source->offset + 1);
+    dedup_.add(header.tenant_id, header.command_id, header.seq,
+               encode_result(result_of(record, command_type)));
+  }
+  schedule(header.tenant_id);
+}
+
+CommandResult PartitionCore::result_of(const DecodedRecord& record, std::string_view command_type) {
+  CommandResult result;
+  result.command_id = record.header.command_id;
+  result.tenant_id = record.header.tenant_id;
+  result.type = std::string(command_type);
+  result.seq = record.header.seq;
+  for (const DecodedEvent& event : record.events) result.event_ids.push_back(event.header.event_id);
+  const DecodedEvent& first = record.events.front();
+  result.correlation_id = first.header.correlation_id;
+  if (record.events.size() == 1 && first.header.type == kRejectedEventType) {
+    result.status = ResultStatus::rejected;
+    result.reason = std::string(json_string(*first.payload, "reason").value_or("rejected"));
+    result.message = std::string(json_string(*first.payload, "message").value_or(""));
+    if (result.type.empty()) {
+      result.type = std::string(json_string(*first.payload, "command_type").value_or(""));
+    }
+  } else {
+    result.status = ResultStatus::accepted;
+    result.message = "accepted: " + std::to_string(record.events.size()) + " event(s)";
+  }
+  return result;
+}
+
+CommandOutcome PartitionCore::decide(const CommandEnvelope& command, const SourcePosition& source,
+                                     int64_t now_ms) {
+  LF_ASSERT(source.partition == partition_);
+  CommandOutcome outcome;
+  if (const DedupWindow::Entry* original = dedup_.find(command.tenant_id, command.command_id)) {
+    Result<CommandResult> first = decode_result(original->result_json);
+    LF_ASSERT(first.ok());
+    outcome.result = std::move(first).value();
+    outcome.result.type = command.type;
+    outcome.result.reason = "duplicate_command";
+    outcome.result.message = "command " + command.command_id + " was already decided (" +
+                             std::string(to_string(outcome.result.status)) + ") at seq " +
+                             std::to_string(original->seq);
+    outcome.result.status = ResultStatus::duplicate;
+    return outcome;
+  }
+  if (std::optional<Decided> timers = fire_tenant_timers(command.tenant_id, now_ms)) {
+    outcome.records.push_back(std::move(*timers));
+  }
+  const TenantState& state = tenants_[command.tenant_id];
+  Decision decision = engine::decide(state, command, Context{now_ms});
+  std::vector<NewEvent> events;
+  if (decision.accepted()) {
+    if (std::optional<Rejection> invalid = invalid_event(decision.events())) {
+      events.push_back(rejection_event(command, *invalid));
+    } else {
+      events = std::move(decision.events());
+    }
+  } else {
+    events.push_back(rejection_event(command, decision.rejection()));
+  }
+  Decided record = write_record(command.tenant_id, command.command_id, command.correlation_id,
+                                command.actor, source, std::move(events), now_ms, command.type);
+  LF_ASSERT(record.result.has_value());
+  outcome.result = *record.result;
+  outcome.records.push_back(std::move(record));
+  return outcome;
+}
+
+NewEvent PartitionCore::rejection_event(const CommandEnvelope& command,
+                                        const Rejection& rejection) const {
+  return NewEvent{std::string(kRejectedEventType), 1, audit_stream(command.tenant_id),
+                  rejection_payload(command.type, rejection)};
+}
+
+// A decider that emits an event its schema refuses has a defect; the command
+// is rejected (and the operator sees why) rather than a bad event written.
+std::optional<Rejection> PartitionCore::invalid_event(const std::vector<NewEvent>& events) const {
+  if (!options_.validate_events) return std::nullopt;
+  const SchemaRegistry& schemas = SchemaRegistry::embedded();
+  for (const NewEvent& event : events) {
+    Result<std::unique_ptr<rapidjson::Document>> payload =
+        parse_json_bounded(event.payload_json, options_.record_limits);
+    std::optional<std::string> problem;
+    if (!payload) {
+      problem = payload.error().message;
+    } else {
+      problem = schemas.validate_event_payload(event.type, event.schema_version, **payload);
+    }
+    if (problem) {
+      return Rejection{"internal_error",
+                       "the engine produced an invalid " + event.type + " event: " + *problem};
+    }
+  }
+  return std::nullopt;
+}
+
+Decided PartitionCore::write_record(const std::string& tenant_id, const std::string& command_id,
+                                    const std::optional<std::string>& correlation_id,
+                                    const std::string& actor,
+                                    const std::optional<SourcePosition>& source,
+                                    std::vector<NewEvent> events, int64_t now_ms,
+                                    std::string_view command_type) {
+  LF_ASSERT(!events.empty());
+  const TenantState& state = tenants_[tenant_id];
+  std::unordered_map<std::string, int64_t> versions;
+  std::vector<OutgoingEvent> outgoing;
+  outgoing.reserve(events.size());
+  for (NewEvent& event : events) {
+    auto [slot, inserted] = versions.try_emplace(event.stream, state.stream_version(event.stream));
+    ++slot->second;
+    EventHeader header;
+    header.event_id = ids_.next(now_ms);
+    header.type = std::move(event.type);
+    header.schema_version = event.schema_version;
+    header.tenant_id = tenant_id;
+    header.stream = std::move(event.stream);
+    header.stream_version = slot->second;
+    header.command_id = command_id;
+    header.correlation_id = correlation_id;
+    header.actor = actor;
+    header.occurred_at_ms = now_ms;
+    outgoing.push_back(OutgoingEvent{std::move(header), std::move(event.payload_json)});
+  }
+  Decided decided;
+  decided.header.tenant_id = tenant_id;
+  decided.header.command_id = command_id;
+  decided.header.seq = chain_.last_seq + 1;
+  decided.header.record_id = ids_.next(now_ms);
+  decided.header.prev_record_id = chain_.last_record_id;
+  decided.header.writer = writer_;
+  decided.header.source = source;
+  decided.json = encode_commit_record(decided.header, outgoing);
+  for (const OutgoingEvent& event : outgoing) decided.event_ids.push_back(event.header.event_id);
+
+  // Read our own record back exactly as a reader will, then apply it.
+  Result<DecodedRecord> readback = decode_commit_record(decided.json, options_.record_limits);
+  LF_ASSERT_MSG(readback.ok(), "the engine wrote a commit record it cannot read back");
+  LF_ASSERT(admit(chain_, readback->header) == RecordVerdict::accepted);
+  apply(*readback, command_type);
+  if (source) decided.result = result_of(*readback, command_type);
+  return decided;
+}
+
+std::optional<Decided> PartitionCore::fire_tenant_timers(const std::string& tenant_id,
+                                                         int64_t now_ms) {
+  auto found = tenants_.find(tenant_id);
+  if (found == tenants_.end()) return std::nullopt;
+  std::optional<int64_t> next = next_due_ms(found->second);
+  if (!next || *next > now_ms) return std::nullopt;
+  std::vector<NewEvent> events = due(found->second, tenant_id, Context{now_ms});
+  if (events.empty()) return std::nullopt;
+  if (std::optional<Rejection> invalid = invalid_event(events)) {
+    // A timer cannot be rejected; an invalid one is a defect to stop on.
+    LF_ASSERT_MSG(false, invalid->message.c_str());
+  }
+  const std::string command_id = "timer/" + ids_.next(now_ms);
+  return write_record(tenant_id, command_id, std::nullopt, std::string(kTimerActor), std::nullopt,
+                      std::move(events), now_ms, "");
+}
+
+std::vector<Decided> PartitionCore::fire_timers(int64_t now_ms, std::size_t max_records) {
+  std::vector<Decided> records;
+  while (records.size() < max_records && !timers_.empty() && timers_.top().first <= now_ms) {
+    TimerEntry entry = timers_.top();
+    timers_.pop();
+    auto scheduled = scheduled_.find(entry.second);
+    if (scheduled == scheduled_.end() || scheduled->second != entry.first) continue;  // stale
+    scheduled_.erase(scheduled);
+    if (std::optional<Decided> record = fire_tenant_timers(entry.second, now_ms)) {
+      records.push_back(std::move(*record));  // apply() rescheduled the tenant
+      continue;
+    }
+    // Nothing fired: keep a future due time; a past one returns when the
+    // tenant's state changes (apply() reschedules).
+    std::optional<int64_t> next = next_due_ms(tenants_.at(entry.second));
+    if (next && *next > now_ms) schedule(entry.second);
+  }
+  return records;
+}
+
+std::optional<int64_t> PartitionCore::next_timer_ms() {
+  while (!timers_.empty()) {
+    const TimerEntry& top = timers_.top();
+    auto scheduled = scheduled_.find(top.second);
+    if (scheduled != scheduled_.end() && scheduled->second == top.first) return top.first;
+    timers_.pop();
+  }
+  return std::nullopt;
+}
+
+void PartitionCore::schedule(const std::string& tenant_id) {
+  std::optional<int64_t> next = next_due_ms(tenants_.at(tenant_id));
+  auto scheduled = scheduled_.find(tenant_id);
+  if (!next) {
+    if (scheduled != scheduled_.end()) scheduled_.erase(scheduled);
+    return;
+  }
+  if (scheduled != scheduled_.end() && scheduled->second == *next) return;
+  scheduled_[tenant_id] = *next;
+  timers_.emplace(*next, tenant_id);
+}
+
+std::vector<std::string> PartitionCore::take_dirty_tenants() {
+  std::vector<std::string> dirty(dirty_.begin(), dirty_.end());
+  dirty_.clear();
+  return dirty;
+}
+
+void PartitionCore::mark_dirty(const std::vector<std::string>& tenant_ids) {
+  dirty_.insert(tenant_ids.begin(), tenant_ids.end());
+}
+
+std::string PartitionCore::tenant_state_json(const std::string& tenant_id) const {
+  JsonWriter writer;
+  write_tenant_state(writer, tenants_.at(tenant_id));
+  return writer.str();
+}
+
+const TenantState* PartitionCore::tenant(std::string_view tenant_id) const {
+  auto found = tenants_.find(std::string(tenant_id));
+  return found == tenants_.end() ? nullptr : &found->second;
+}
+
+}  // namespace lf::engine

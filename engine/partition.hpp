@@ -1,0 +1,130 @@
+// The decision core of one partition: every tenant's state, the chain
+// position, the de-duplication window, the timers. It turns a command into a
+// commit record and applies records — its own and those read back from the
+// log — through one path: a record is always encoded, decoded and admitted by
+// the chain rule before its events are applied, exactly as every reader does.
+// Pure: no Kafka, no PostgreSQL, no clock (time comes in as now_ms).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <queue>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "engine/dedup.hpp"
+#include "engine/tenant.hpp"
+#include "events/chain.hpp"
+#include "events/envelope.hpp"
+#include "events/json.hpp"
+#include "events/result.hpp"
+#include "events/ulid.hpp"
+
+namespace lf::engine {
+
+struct PartitionOptions {
+  std::size_t dedup_capacity = 100'000;
+  // Commit records are read back with these limits; a record the engine
+  // writes must fit them (and a Kafka message).
+  JsonLimits record_limits{.max_bytes = 900 * 1024, .max_depth = 64};
+  // Check every event payload against its JSON Schema before writing it.
+  bool validate_events = true;
+};
+
+// A commit record ready to produce.
+struct Decided {
+  CommitRecordHeader header;
+  std::string json;
+  std::vector<std::string> event_ids;
+  std::optional<CommandResult> result;  // absent for timer records
+};
+
+struct CommandOutcome {
+  // Timer firings due for the tenant before the command (zero or one), then
+  // the command's own record (absent when it is a duplicate).
+  std::vector<Decided> records;
+  CommandResult result;
+};
+
+// A restorable image of the partition (engine snapshots).
+struct PartitionImage {
+  int64_t seq = 0;
+  std::string record_id;
+  int64_t commands_next_offset = 0;
+  std::vector<std::pair<std::string, std::string>> tenants;  // tenant_id, state JSON
+  std::vector<DedupWindow::Row> dedup;
+};
+
+class PartitionCore {
+ public:
+  PartitionCore(int32_t partition, std::string writer, PartitionOptions options, UlidGenerator ids);
+
+  int32_t partition() const { return partition_; }
+  const ChainPosition& chain() const { return chain_; }
+  // One past the highest command offset that accepted records came from.
+  int64_t next_command_offset() const { return next_command_offset_; }
+
+  // Replaces all state with `image`. Error when a tenant state is unreadable.
+  Result<bool> restore(const PartitionImage& image);
+
+  // Offers a record from the log (recovery, or a record another writer
+  // made). Accepted records are applied; the verdict says what happened.
+  RecordVerdict replay(const DecodedRecord& record);
+
+  // Decides `command` (envelope valid, payload valid against its schema)
+  // read at `source`, at time `now_ms`; applies the records it returns.
+  CommandOutcome decide(const CommandEnvelope& command, const SourcePosition& source, int64_t now_ms);
+
+  // Timer records for tenants whose timers fell due at `now_ms`, at most
+  // `max_records`; applied before they are returned.
+  std::vector<Decided> fire_timers(int64_t now_ms, std::size_t max_records);
+  // The earliest due time of any tenant's timer, if any.
+  std::optional<int64_t> next_timer_ms();
+
+  // Snapshot support: tenants changed since the last call, and their state.
+  std::vector<std::string> take_dirty_tenants();
+  // Puts tenants back into the changed set (a snapshot that was not saved).
+  void mark_dirty(const std::vector<std::string>& tenant_ids);
+  std::string tenant_state_json(const std::string& tenant_id) const;
+  const DedupWindow& dedup() const { return dedup_; }
+
+  const TenantState* tenant(std::string_view tenant_id) const;
+  std::size_t tenant_count() const { return tenants_.size(); }
+
+  // The result a reader derives from an accepted record of a command.
+  static CommandResult result_of(const DecodedRecord& record, std::string_view command_type);
+
+ private:
+  Decided write_record(const std::string& tenant_id, const std::string& command_id,
+                       const std::optional<std::string>& correlation_id, const std::string& actor,
+                       const std::optional<SourcePosition>& source, std::vector<NewEvent> events,
+                       int64_t now_ms, std::string_view command_type);
+  std::optional<Decided> fire_tenant_timers(const std::string& tenant_id, int64_t now_ms);
+  NewEvent rejection_event(const CommandEnvelope& command, const Rejection& rejection) const;
+  std::optional<Rejection> invalid_event(const std::vector<NewEvent>& events) const;
+  void apply(const DecodedRecord& record, std::string_view command_type);
+  void schedule(const std::string& tenant_id);
+
+  int32_t partition_;
+  std::string writer_;
+  PartitionOptions options_;
+  UlidGenerator ids_;
+
+  ChainPosition chain_;
+  int64_t next_command_offset_ = 0;
+  std::unordered_map<std::string, TenantState> tenants_;
+  std::unordered_set<std::string> dirty_;
+  DedupWindow dedup_;
+
+  // Timers: a min-heap of (due, tenant) with lazy deletion against scheduled_.
+  using TimerEntry = std::pair<int64_t, std::string>;
+  std::priority_queue<TimerEntry, std::vector<TimerEntry>, std::greater<>> timers_;
+  std::unordered_map<std::string, int64_t> scheduled_;
+};
+
+}  // namespace lf::engine

@@ -1,0 +1,56 @@
+// One tenant's decision state across every domain, and the dispatch from a
+// command or event type to the domain that owns it. Pure.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include <rapidjson/document.h>
+
+#include "engine/credits/state.hpp"
+#include "engine/domain.hpp"
+#include "events/envelope.hpp"
+#include "events/json.hpp"
+#include "events/result.hpp"
+
+namespace lf::engine {
+
+struct TenantState {
+  credits::State credits;
+  // Current version of every stream of this tenant that has events.
+  std::unordered_map<std::string, int64_t> stream_versions;
+
+  int64_t stream_version(const std::string& stream) const {
+    auto found = stream_versions.find(stream);
+    return found == stream_versions.end() ? 0 : found->second;
+  }
+};
+
+// "audit/<tenant>": where command.rejected events go.
+std::string audit_stream(std::string_view tenant_id);
+
+// True if some domain decides commands of this type.
+bool knows_command(std::string_view command_type);
+
+// The stream `expected_version` refers to for this command.
+std::string target_stream(const CommandEnvelope& command);
+
+// The domain's decision, after the engine-level checks (expected_version).
+Decision decide(const TenantState& state, const CommandEnvelope& command, const Context& context);
+
+// Applies one event to the state of its tenant (stream version included).
+void evolve(TenantState& state, const EventHeader& header, const rapidjson::Value& payload);
+
+// Timer events due at context.now_ms, and when the next will be.
+std::vector<NewEvent> due(const TenantState& state, std::string_view tenant_id, const Context& context);
+std::optional<int64_t> next_due_ms(const TenantState& state);
+
+// Snapshot form.
+void write_tenant_state(JsonWriter& writer, const TenantState& state);
+Result<TenantState> read_tenant_state(const rapidjson::Value& value);
+
+}  // namespace lf::engine
