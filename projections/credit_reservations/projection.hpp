@@ -1,0 +1,18 @@
+// credit_reservations: one row per reservation and its status
+// (open -> consumed | released | expired).
+#pragma once
+
+#include "projections/projection.hpp"
+
+namespace lf::projections {
+
+class CreditReservations final : public Projection {
+ public:
+  static const TableSpec& table();
+  std::string_view name() const override { return "credit_reservations"; }
+  int32_t version() const override { return 1; }
+  std::vector<const TableSpec*> tables() const override { return {&table()}; }
+  void apply(const RecordAt& at, RowBatch& batch) const override;
+};
+
+}  // namespace lf::projections

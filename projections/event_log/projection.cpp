@@ -1,0 +1,51 @@
+// event_log mapping.
+#include "projections/event_log/projection.hpp"
+
+#include "events/json.hpp"
+
+namespace lf::projections {
+
+const TableSpec& EventLog::table() {
+  static const TableSpec spec{
+      "event_log",
+      {{"tenant_id", SqlType::uuid},
+       {"event_id", SqlType::text},
+       {"partition", SqlType::int32},
+       {"kafka_offset", SqlType::int64},
+       {"seq", SqlType::int64},
+       {"record_id", SqlType::text},
+       {"event_index", SqlType::int32},
+       {"command_id", SqlType::text},
+       {"type", SqlType::text},
+       {"schema_version", SqlType::int32},
+       {"stream", SqlType::text},
+       {"stream_version", SqlType::int64},
+       {"occurred_at", SqlType::timestamptz},
+       {"event", SqlType::jsonb}},
+      {0, 1}};
+  return spec;
+}
+
+void EventLog::apply(const RecordAt& at, RowBatch& batch) const {
+  const CommitRecordHeader& record = at.record->header;
+  int64_t index = 0;
+  for (const DecodedEvent& event : at.record->events) {
+    const EventHeader& header = event.header;
+    batch.insert(table(), {header.tenant_id,
+                           header.event_id,
+                           static_cast<int64_t>(at.partition),
+                           at.offset,
+                           record.seq,
+                           record.record_id,
+                           index++,
+                           header.command_id,
+                           header.type,
+                           static_cast<int64_t>(header.schema_version),
+                           header.stream,
+                           header.stream_version,
+                           timestamp_value(header.occurred_at_ms),
+                           Json{json_to_string(*event.object)}});
+  }
+}
+
+}  // namespace lf::projections

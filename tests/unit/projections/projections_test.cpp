@@ -1,0 +1,166 @@
+// The pure projections: real commit records from the partition core in, row
+// changes out; and RowBatch's merging.
+#include <gtest/gtest.h>
+
+#include "engine/partition.hpp"
+#include "events/time.hpp"
+#include "projections/credit_balances/projection.hpp"
+#include "projections/credit_ledger/projection.hpp"
+#include "projections/credit_reservations/projection.hpp"
+#include "projections/event_log/projection.hpp"
+#include "tests/unit/engine/command_builder.hpp"
+
+namespace lf::projections {
+namespace {
+
+using lf::testing::build_command;
+
+constexpr const char* kTenant = "6f1c2a9e-3b4d-4e5f-8a7b-1c2d3e4f5a6b";
+const int64_t kNow = *parse_rfc3339_ms("2026-11-10T12:00:00Z");
+
+class Records {
+ public:
+  Records() : core_(0, "engine", engine::PartitionOptions{}, UlidGenerator(9)) {}
+
+  void run(const std::string& type, const std::string& payload, const std::string& actor = "system") {
+    auto outcome = core_.decide(build_command(type, kTenant, "c" + std::to_string(offset_), payload, actor).envelope,
+                                SourcePosition{"ledgerflow.commands", 0, offset_}, kNow);
+    ++offset_;
+    for (engine::Decided& record : outcome.records) {
+      Result<DecodedRecord> decoded = decode_commit_record(record.json, JsonLimits{.max_bytes = 1 << 20, .max_depth = 64});
+      ASSERT_TRUE(decoded.ok());
+      records_.push_back(std::move(decoded).value());
+    }
+  }
+  void timers(int64_t now_ms) {
+    for (engine::Decided& record : core_.fire_timers(now_ms, 10)) {
+      records_.push_back(std::move(decode_commit_record(record.json, JsonLimits{.max_bytes = 1 << 20, .max_depth = 64})).value());
+    }
+  }
+  // Applies every record so far to `projection`.
+  RowBatch project(const Projection& projection) const {
+    RowBatch batch;
+    int64_t offset = 0;
+    for (const DecodedRecord& record : records_) projection.apply(RecordAt{0, offset++, &record}, batch);
+    return batch;
+  }
+  const std::vector<DecodedRecord>& records() const { return records_; }
+
+ private:
+  engine::PartitionCore core_;
+  int64_t offset_ = 0;
+  std::vector<DecodedRecord> records_;
+};
+
+const char* kAllocate =
+    "{\"credits_monthly\":1000,\"period_start\":\"2026-11-01T00:00:00Z\",\"period_end\":\"2026-12-01T00:00:00Z\"}";
+
+std::vector<const RowOp*> ops_of(const RowBatch& batch, const TableSpec& table) {
+  std::vector<const RowOp*> ops;
+  for (const auto& group : batch.tables()) {
+    if (group.table != &table) continue;
+    for (const RowOp& op : group.ops) ops.push_back(&op);
+  }
+  return ops;
+}
+
+int64_t int_at(const RowOp& op, const TableSpec& table, const char* column) {
+  return std::get<int64_t>(op.values[table.column_index(column)]);
+}
+std::string text_at(const RowOp& op, const TableSpec& table, const char* column) {
+  return std::get<std::string>(op.values[table.column_index(column)]);
+}
+
+TEST(Projections, LedgerRowsAreSignedChangesWhoseSumIsEffectiveAvailable) {
+  Records records;
+  records.run("credits.allocate", kAllocate);
+  records.run("credits.reserve", "{\"reservation_id\":\"r1\",\"credits\":300}");
+  records.run("credits.consume", "{\"reservation_id\":\"r1\",\"credits\":200}");
+  const TableSpec& table = CreditLedger::table();
+  const RowBatch batch = records.project(CreditLedger{});
+  std::vector<const RowOp*> rows = ops_of(batch, table);
+  ASSERT_EQ(rows.size(), 4u);  // allocated, reserved, released, consumed
+  EXPECT_EQ(text_at(*rows[1], table, "type"), "reserved");
+  EXPECT_EQ(int_at(*rows[1], table, "credits"), -300);
+  EXPECT_EQ(int_at(*rows[1], table, "balance_after"), 700);
+  EXPECT_EQ(text_at(*rows[2], table, "type"), "released");
+  EXPECT_EQ(int_at(*rows[2], table, "credits"), 300);
+  EXPECT_EQ(int_at(*rows[2], table, "balance_after"), 1000);
+  EXPECT_EQ(text_at(*rows[3], table, "type"), "consumed");
+  EXPECT_EQ(int_at(*rows[3], table, "credits"), -200);
+  EXPECT_EQ(int_at(*rows[3], table, "balance_after"), 800);
+  int64_t sum = 0;
+  for (const RowOp* row : rows) sum += int_at(*row, table, "credits");
+  EXPECT_EQ(sum, int_at(*rows.back(), table, "balance_after"));
+}
+
+TEST(Projections, BalancesKeepOnlyTheLastFiguresPerTenantInABatch) {
+  Records records;
+  records.run("credits.allocate", kAllocate);
+  records.run("credits.reserve", "{\"reservation_id\":\"r1\",\"credits\":300}");
+  const TableSpec& table = CreditBalances::table();
+  const RowBatch batch = records.project(CreditBalances{});
+  std::vector<const RowOp*> rows = ops_of(batch, table);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0]->kind, RowOpKind::upsert);
+  EXPECT_EQ(int_at(*rows[0], table, "credits_available"), 1000);
+  EXPECT_EQ(int_at(*rows[0], table, "credits_reserved"), 300);
+  EXPECT_EQ(int_at(*rows[0], table, "effective_available"), 700);
+  EXPECT_EQ(int_at(*rows[0], table, "credits_monthly"), 1000);
+}
+
+TEST(Projections, ReservationRowFollowsItsStatus) {
+  Records records;
+  records.run("credits.allocate", kAllocate);
+  records.run("credits.reserve", "{\"reservation_id\":\"r1\",\"credits\":300,\"activity_run_id\":\"run-1\"}");
+  records.run("credits.reserve", "{\"reservation_id\":\"r2\",\"credits\":100}");
+  records.run("credits.consume", "{\"reservation_id\":\"r1\",\"credits\":120}");
+  records.timers(kNow + 2 * kMillisPerHour);
+  const TableSpec& table = CreditReservations::table();
+  const RowBatch batch = records.project(CreditReservations{});
+  std::vector<const RowOp*> rows = ops_of(batch, table);
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0]->kind, RowOpKind::insert);  // insert and patch merged
+  EXPECT_EQ(text_at(*rows[0], table, "status"), "consumed");
+  EXPECT_EQ(int_at(*rows[0], table, "credits_consumed"), 120);
+  EXPECT_EQ(text_at(*rows[0], table, "activity_run_id"), "run-1");
+  EXPECT_EQ(text_at(*rows[1], table, "status"), "expired");
+}
+
+TEST(Projections, EventLogHasEveryEventWithItsPlaceInTheLog) {
+  Records records;
+  records.run("credits.allocate", kAllocate);
+  records.run("credits.reserve", "{\"reservation_id\":\"r1\",\"credits\":5000}");  // rejected
+  const TableSpec& table = EventLog::table();
+  const RowBatch batch = records.project(EventLog{});
+  std::vector<const RowOp*> rows = ops_of(batch, table);
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(text_at(*rows[1], table, "type"), "command.rejected");
+  EXPECT_EQ(int_at(*rows[1], table, "seq"), 2);
+  EXPECT_EQ(int_at(*rows[1], table, "kafka_offset"), 1);
+  EXPECT_EQ(text_at(*rows[1], table, "event_id"), records.records()[1].events[0].header.event_id);
+}
+
+TEST(RowBatch, MergesChangesToOneKeyInOrder) {
+  const TableSpec table{"t", {{"k", SqlType::text}, {"a", SqlType::int64}, {"b", SqlType::text}}, {0}};
+  RowBatch batch;
+  batch.patch(table, {std::string("x")}, {{"a", int64_t{1}}});
+  batch.patch(table, {std::string("x")}, {{"b", std::string("late")}});
+  batch.insert(table, {std::string("y"), int64_t{5}, std::string("new")});
+  batch.patch(table, {std::string("y")}, {{"a", int64_t{6}}});
+  batch.upsert(table, {std::string("z"), int64_t{7}, Null{}});
+  batch.upsert(table, {std::string("z"), int64_t{8}, std::string("last")});
+  ASSERT_EQ(batch.op_count(), 3u);
+  const auto& ops = batch.tables().at(0).ops;
+  EXPECT_EQ(ops[0].kind, RowOpKind::patch);
+  EXPECT_EQ(std::get<int64_t>(ops[0].values[1]), 1);
+  EXPECT_EQ(std::get<std::string>(ops[0].values[2]), "late");
+  EXPECT_TRUE(ops[0].present[1] && ops[0].present[2]);
+  EXPECT_EQ(ops[1].kind, RowOpKind::insert);
+  EXPECT_EQ(std::get<int64_t>(ops[1].values[1]), 6);
+  EXPECT_EQ(ops[2].kind, RowOpKind::upsert);
+  EXPECT_EQ(std::get<std::string>(ops[2].values[2]), "last");
+}
+
+}  // namespace
+}  // namespace lf::projections
