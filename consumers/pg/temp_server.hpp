@@ -45,6 +45,10 @@ class TempServer {
   std::string user_;    // the database superuser name
   int port_ = 0;
   bool running_ = false;
+  // A child process that stops the server and removes the directory if this
+  // process dies without stop() (kill -9): it waits for EOF on this socket.
+  int watchdog_fd_ = -1;
+  int watchdog_pid_ = -1;
 };
 
 // The newest installed server's bin directory, or empty.

@@ -1,0 +1,301 @@
+// Writing a RowBatch: COPY for inserts, one unnest-based statement per table
+// (upserts) or per (table, column set) (patches). Values travel only as COPY
+// data or array parameters; SQL text is built from TableSpec names alone.
+#include "consumers/pg/batch_writer.hpp"
+
+#include <algorithm>
+#include <cstdint>
+#include <iterator>
+#include <memory>
+#include <stdexcept>
+#include <utility>
+#include <vector>
+
+#include <spdlog/spdlog.h>
+
+#include "consumers/pg/copy.hpp"
+#include "events/assert.hpp"
+
+namespace lf::pg {
+
+namespace {
+
+// COPY data is sent to the server in chunks of about this size: one libpq
+// call per chunk instead of one per row.
+constexpr std::size_t kCopyChunkBytes = 256 * 1024;
+// PostgreSQL keeps prepared-statement names in NAMEDATALEN (64) bytes.
+constexpr std::size_t kStatementNameBytesMax = 63;
+
+// Never destroyed: a TempServer may stop from a static destructor, after
+// function-local statics constructed later than it are gone.
+std::shared_ptr<spdlog::logger> logger() {
+  static const std::shared_ptr<spdlog::logger>* const instance = [] {
+    std::shared_ptr<spdlog::logger> existing = spdlog::get("pg");
+    return new std::shared_ptr<spdlog::logger>(existing ? existing : spdlog::default_logger()->clone("pg"));
+  }();
+  return *instance;
+}
+
+// libpqxx 6.4 declares stream_to::write_raw_line private (7.x makes it
+// public), yet it is the only way to hand already-encoded COPY text to a
+// stream_to. Explicit instantiation may name private members, which lets us
+// take the member pointer without touching libpqxx.
+using WriteRawLine = void (pqxx::stream_to::*)(const std::string&);
+struct WriteRawLineTag {};
+WriteRawLine member_of(WriteRawLineTag);
+template <WriteRawLine Member>
+struct ExposeWriteRawLine {
+  friend WriteRawLine member_of(WriteRawLineTag) { return Member; }
+};
+template struct ExposeWriteRawLine<&pqxx::stream_to::write_raw_line>;
+
+// Sends `chunk` (whole rows, each ending in '\n') to the stream. libpqxx
+// appends the final newline itself, so the last one is dropped here.
+void flush_copy_chunk(pqxx::stream_to& stream, std::string& chunk) {
+  if (chunk.empty()) return;
+  LF_ASSERT(chunk.back() == '\n');
+  chunk.pop_back();
+  (stream.*member_of(WriteRawLineTag{}))(chunk);
+  chunk.clear();
+}
+
+uint64_t fnv1a64(const std::string& text) {
+  uint64_t hash = 14695981039346656037ULL;
+  for (const char c : text) {
+    hash ^= static_cast<unsigned char>(c);
+    hash *= 1099511628211ULL;
+  }
+  return hash;
+}
+
+std::string hex64(uint64_t value) {
+  static const char digits[] = "0123456789abcdef";
+  std::string out(16, '0');
+  for (int i = 15; i >= 0; --i) {
+    out[static_cast<std::size_t>(i)] = digits[value & 0xf];
+    value >>= 4;
+  }
+  return out;
+}
+
+// A readable statement name, shortened with a hash when it would not fit.
+std::string statement_name(std::string readable) {
+  if (readable.size() <= kStatementNameBytesMax) return readable;
+  const std::string hash = hex64(fnv1a64(readable));
+  readable.resize(kStatementNameBytesMax - hash.size() - 1);
+  return readable + "~" + hash;
+}
+
+// One hex digit per four columns: which columns a patch sets.
+std::string column_mask(const std::vector<bool>& present) {
+  static const char digits[] = "0123456789abcdef";
+  std::string mask;
+  for (std::size_t i = 0; i < present.size(); i += 4) {
+    unsigned nibble = 0;
+    for (std::size_t bit = 0; bit < 4 && i + bit < present.size(); ++bit) {
+      if (present[i + bit]) nibble |= 1U << bit;
+    }
+    mask.push_back(digits[nibble]);
+  }
+  return mask;
+}
+
+bool is_key(const projections::TableSpec& table, std::size_t column) {
+  for (std::size_t key : table.key) {
+    if (key == column) return true;
+  }
+  return false;
+}
+
+// `$n::type[]` for each listed column, comma-separated.
+std::string unnest_arguments(const projections::TableSpec& table, const std::vector<std::size_t>& columns) {
+  std::string sql;
+  for (std::size_t i = 0; i < columns.size(); ++i) {
+    if (i > 0) sql += ", ";
+    sql += "$" + std::to_string(i + 1) + "::" + sql_type_name(table.columns[columns[i]].type) + "[]";
+  }
+  return sql;
+}
+
+// One array literal per listed column, over `ops` in order.
+std::vector<std::string> column_arrays(const std::vector<const projections::RowOp*>& ops,
+                                       const std::vector<std::size_t>& columns) {
+  std::vector<std::string> arrays;
+  arrays.reserve(columns.size());
+  std::vector<const projections::Value*> values;
+  values.reserve(ops.size());
+  for (std::size_t column : columns) {
+    values.clear();
+    for (const projections::RowOp* op : ops) values.push_back(&op->values[column]);
+    arrays.push_back(array_literal(values));
+  }
+  return arrays;
+}
+
+struct TableWork {
+  std::vector<const projections::RowOp*> inserts;
+  std::vector<const projections::RowOp*> upserts;
+  // Patches grouped by the set of columns they set, in first-touch order.
+  std::vector<std::pair<std::vector<bool>, std::vector<const projections::RowOp*>>> patches;
+};
+
+TableWork sort_ops(const projections::RowBatch::TableOps& group) {
+  TableWork work;
+  for (const projections::RowOp& op : group.ops) {
+    LF_ASSERT(op.table == group.table);
+    LF_ASSERT(op.values.size() == group.table->columns.size());
+    switch (op.kind) {
+      case projections::RowOpKind::insert: work.inserts.push_back(&op); break;
+      case projections::RowOpKind::upsert: work.upserts.push_back(&op); break;
+      case projections::RowOpKind::patch: {
+        LF_ASSERT(op.present.size() == op.values.size());
+        auto found = std::find_if(work.patches.begin(), work.patches.end(),
+                                  [&op](const auto& entry) { return entry.first == op.present; });
+        if (found == work.patches.end()) {
+          work.patches.emplace_back(op.present, std::vector<const projections::RowOp*>{});
+          found = std::prev(work.patches.end());
+        }
+        found->second.push_back(&op);
+        break;
+      }
+    }
+  }
+  return work;
+}
+
+void copy_rows(pqxx::work& work, const std::string& table_name, const projections::TableSpec& table,
+               const std::vector<const projections::RowOp*>& rows) {
+  std::vector<std::string> columns;
+  columns.reserve(table.columns.size());
+  for (const projections::Column& column : table.columns) columns.push_back(work.quote_name(column.name));
+  // libpqxx 6.4 puts the table and column names into the COPY statement as
+  // given, so they are passed quoted.
+  pqxx::stream_to stream(work, work.quote_name(table_name), columns);
+  std::string chunk;
+  chunk.reserve(kCopyChunkBytes + 4096);
+  for (const projections::RowOp* op : rows) {
+    for (std::size_t i = 0; i < op->values.size(); ++i) append_copy_value(chunk, op->values[i], i == 0);
+    end_copy_row(chunk);
+    if (chunk.size() >= kCopyChunkBytes) flush_copy_chunk(stream, chunk);
+  }
+  flush_copy_chunk(stream, chunk);
+  stream.complete();
+}
+
+}  // namespace
+
+BatchWriter::BatchWriter(std::string table_suffix) : table_suffix_(std::move(table_suffix)) {
+  for (const char c : table_suffix_) {
+    const bool identifier_char = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+    LF_ASSERT_MSG(identifier_char, "table suffix must be a lower-case identifier fragment");
+  }
+}
+
+void BatchWriter::write(pqxx::work& work, const projections::RowBatch& batch) {
+  for (const projections::RowBatch::TableOps& group : batch.tables()) {
+    const projections::TableSpec& table = *group.table;
+    const std::string table_name = table.name + table_suffix_;
+    const TableWork sorted = sort_ops(group);
+    LF_ASSERT_MSG(!table.key.empty() || (sorted.upserts.empty() && sorted.patches.empty()),
+                  "upserts and patches need a key");
+
+    if (!sorted.inserts.empty()) copy_rows(work, table_name, table, sorted.inserts);
+
+    if (!sorted.upserts.empty()) {
+      std::vector<std::size_t> all(table.columns.size());
+      for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
+      const std::vector<std::string> arrays = column_arrays(sorted.upserts, all);
+      work.exec_prepared(prepare_upsert(work, table), pqxx::prepare::make_dynamic_params(arrays));
+    }
+
+    for (const auto& [present, ops] : sorted.patches) {
+      std::vector<std::size_t> columns(table.key.begin(), table.key.end());
+      for (std::size_t i = 0; i < present.size(); ++i) {
+        if (present[i] && !is_key(table, i)) columns.push_back(i);
+      }
+      const std::vector<std::string> arrays = column_arrays(ops, columns);
+      const pqxx::result result =
+          work.exec_prepared(prepare_patch(work, table, present), pqxx::prepare::make_dynamic_params(arrays));
+      if (result.affected_rows() != ops.size()) {
+        logger()->error("patch of {} rows in {} matched {}", ops.size(), table_name, result.affected_rows());
+        throw std::runtime_error("patch to missing row in " + table_name);
+      }
+    }
+  }
+}
+
+std::string BatchWriter::prepare_upsert(pqxx::work& work, const projections::TableSpec& table) {
+  const std::string table_name = table.name + table_suffix_;
+  std::string name = statement_name(table_name + ".upsert");
+  if (prepared_.count(name) > 0) return name;
+
+  std::vector<std::size_t> all(table.columns.size());
+  std::string column_list;
+  for (std::size_t i = 0; i < table.columns.size(); ++i) {
+    all[i] = i;
+    if (i > 0) column_list += ", ";
+    column_list += work.quote_name(table.columns[i].name);
+  }
+  std::string key_list;
+  for (std::size_t i = 0; i < table.key.size(); ++i) {
+    if (i > 0) key_list += ", ";
+    key_list += work.quote_name(table.columns[table.key[i]].name);
+  }
+  std::string updates;
+  for (std::size_t i = 0; i < table.columns.size(); ++i) {
+    if (is_key(table, i)) continue;
+    if (!updates.empty()) updates += ", ";
+    const std::string column = work.quote_name(table.columns[i].name);
+    updates += column + " = EXCLUDED." + column;
+  }
+  const std::string sql = "INSERT INTO " + work.quote_name(table_name) + " (" + column_list +
+                          ") SELECT * FROM unnest(" + unnest_arguments(table, all) + ") ON CONFLICT (" +
+                          key_list + ") " + (updates.empty() ? "DO NOTHING" : "DO UPDATE SET " + updates);
+  work.conn().prepare(name, sql);
+  prepared_.insert(name);
+  logger()->debug("prepared {}: {}", name, sql);
+  return name;
+}
+
+std::string BatchWriter::prepare_patch(pqxx::work& work, const projections::TableSpec& table,
+                                       const std::vector<bool>& present) {
+  const std::string table_name = table.name + table_suffix_;
+  std::string name = statement_name(table_name + ".patch." + column_mask(present));
+  if (prepared_.count(name) > 0) return name;
+
+  std::vector<std::size_t> columns(table.key.begin(), table.key.end());
+  for (std::size_t i = 0; i < present.size(); ++i) {
+    if (present[i] && !is_key(table, i)) columns.push_back(i);
+  }
+  std::string aliases;
+  for (std::size_t i = 0; i < columns.size(); ++i) {
+    if (i > 0) aliases += ", ";
+    aliases += work.quote_name(table.columns[columns[i]].name);
+  }
+  std::string assignments;
+  for (std::size_t i = table.key.size(); i < columns.size(); ++i) {
+    if (!assignments.empty()) assignments += ", ";
+    const std::string column = work.quote_name(table.columns[columns[i]].name);
+    assignments += column + " = src." + column;
+  }
+  if (assignments.empty()) {
+    // Only keys: still an UPDATE, so a missing row is found by the count.
+    const std::string key = work.quote_name(table.columns[table.key.front()].name);
+    assignments = key + " = src." + key;
+  }
+  std::string matches;
+  for (std::size_t i = 0; i < table.key.size(); ++i) {
+    if (i > 0) matches += " AND ";
+    const std::string key = work.quote_name(table.columns[table.key[i]].name);
+    matches += "dst." + key + " = src." + key;
+  }
+  const std::string sql = "UPDATE " + work.quote_name(table_name) + " AS dst SET " + assignments +
+                          " FROM unnest(" + unnest_arguments(table, columns) + ") AS src(" + aliases +
+                          ") WHERE " + matches;
+  work.conn().prepare(name, sql);
+  prepared_.insert(name);
+  logger()->debug("prepared {}: {}", name, sql);
+  return name;
+}
+
+}  // namespace lf::pg

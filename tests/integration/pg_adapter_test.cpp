@@ -1,0 +1,852 @@
+// The PostgreSQL adapter against a real server: the throwaway server,
+// migrations, COPY and array encodings, BatchWriter, checkpoints (CAS) and
+// engine snapshots. Every test gets a fresh database.
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <future>
+#include <limits>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <pqxx/pqxx>
+#include <spdlog/spdlog.h>
+
+#include "consumers/pg/batch_writer.hpp"
+#include "consumers/pg/copy.hpp"
+#include "consumers/pg/migrations.hpp"
+#include "consumers/pg/positions.hpp"
+#include "consumers/pg/temp_server.hpp"
+#include "projections/row_batch.hpp"
+#include "tests/support/pg_fixture.hpp"
+#include "tests/support/wait.hpp"
+
+namespace lf::pg {
+namespace {
+
+using projections::Column;
+using projections::Date;
+using projections::Json;
+using projections::Null;
+using projections::RowBatch;
+using projections::SqlType;
+using projections::TableSpec;
+using projections::Timestamp;
+using projections::Value;
+
+// A readable, type-tagged form of a value, for comparisons with good messages.
+std::string describe(const Value& value) {
+  return std::visit(
+      [](const auto& v) -> std::string {
+        using T = std::decay_t<decltype(v)>;
+        if constexpr (std::is_same_v<T, Null>) {
+          return "null";
+        } else if constexpr (std::is_same_v<T, int64_t>) {
+          return "int:" + std::to_string(v);
+        } else if constexpr (std::is_same_v<T, std::string>) {
+          return "text:[" + v + "]";
+        } else if constexpr (std::is_same_v<T, bool>) {
+          return v ? "bool:true" : "bool:false";
+        } else if constexpr (std::is_same_v<T, Timestamp>) {
+          return "ts:" + std::to_string(v.unix_ms);
+        } else if constexpr (std::is_same_v<T, Date>) {
+          return "date:" + std::to_string(v.days);
+        } else {
+          return "json:[" + v.text + "]";
+        }
+      },
+      value);
+}
+
+// SQL that reads a column back in a form `from_field` turns into a Value.
+std::string read_expression(const Column& column) {
+  const std::string name = "\"" + column.name + "\"";
+  switch (column.type) {
+    case SqlType::timestamptz: return "(extract(epoch from " + name + ") * 1000)::bigint";
+    case SqlType::date: return "(" + name + " - date '1970-01-01')";
+    case SqlType::jsonb:
+    case SqlType::uuid: return name + "::text";
+    default: return name;
+  }
+}
+
+Value from_field(const pqxx::field& field, SqlType type) {
+  if (field.is_null()) return Null{};
+  switch (type) {
+    case SqlType::text:
+    case SqlType::uuid: return field.as<std::string>();
+    case SqlType::int64:
+    case SqlType::int32: return field.as<int64_t>();
+    case SqlType::boolean: return field.as<bool>();
+    case SqlType::timestamptz: return Timestamp{field.as<int64_t>()};
+    case SqlType::date: return Date{field.as<int32_t>()};
+    case SqlType::jsonb: return Json{field.as<std::string>()};
+  }
+  return Null{};
+}
+
+// Every row of `table` (its name + `suffix`), ordered by its key, described.
+std::vector<std::vector<std::string>> read_table(pqxx::connection& connection, const TableSpec& table,
+                                                 const std::string& suffix = "") {
+  std::string select;
+  for (const Column& column : table.columns) {
+    if (!select.empty()) select += ", ";
+    select += read_expression(column);
+  }
+  std::string order;
+  for (std::size_t key : table.key) {
+    if (!order.empty()) order += ", ";
+    order += "\"" + table.columns[key].name + "\"";
+  }
+  pqxx::read_transaction work(connection);
+  std::vector<std::vector<std::string>> rows;
+  for (const pqxx::row& row : work.exec("SELECT " + select + " FROM \"" + table.name + suffix + "\" ORDER BY " + order)) {
+    std::vector<std::string> described;
+    for (std::size_t i = 0; i < table.columns.size(); ++i) {
+      described.push_back(describe(from_field(row[static_cast<pqxx::row::size_type>(i)], table.columns[i].type)));
+    }
+    rows.push_back(std::move(described));
+  }
+  return rows;
+}
+
+std::vector<std::string> described(const std::vector<Value>& row) {
+  std::vector<std::string> out;
+  for (const Value& value : row) out.push_back(describe(value));
+  return out;
+}
+
+int64_t count_rows(pqxx::connection& connection, const std::string& table) {
+  pqxx::read_transaction work(connection);
+  return work.exec1("SELECT count(*) FROM " + work.quote_name(table))[0].as<int64_t>();
+}
+
+class PgAdapter : public ::testing::Test {
+ protected:
+  PgAdapter() : url_(lf::testing::fresh_database_url()), connection_(url_) {}
+
+  void exec(const std::string& sql) {
+    pqxx::work work(connection_);
+    work.exec(sql);
+    work.commit();
+  }
+
+  std::string url_;
+  pqxx::connection connection_;
+};
+
+// ---------------------------------------------------------------- server
+
+TEST(PgTempServer, SharedServerAnswers) {
+  TempServer& server = lf::testing::shared_postgres();
+  EXPECT_GT(server.port(), 0);
+  EXPECT_TRUE(std::filesystem::exists(server.directory() / "data" / "postmaster.pid"));
+  pqxx::connection connection(lf::testing::fresh_database_url());
+  pqxx::read_transaction work(connection);
+  EXPECT_EQ(work.exec1("SELECT 1 + 1")[0].as<int>(), 2);
+  EXPECT_GE(connection.server_version(), 150000);
+  EXPECT_EQ(work.exec1("SHOW fsync")[0].as<std::string>(), "off");
+  EXPECT_EQ(work.exec1("SHOW max_connections")[0].as<int>(), 200);
+}
+
+TEST(PgTempServer, OwnServerWithAnOddDatabaseNameStopsAndRemovesItsDirectory) {
+  std::filesystem::path directory;
+  {
+    TempServerOptions options;
+    options.database = "odd \"name\" ü";
+    TempServer server(options);
+    directory = server.directory();
+    pqxx::connection connection(server.url());
+    pqxx::read_transaction work(connection);
+    EXPECT_EQ(work.exec1("SELECT current_database()")[0].as<std::string>(), "odd \"name\" ü");
+    work.commit();
+    connection.disconnect();
+    server.stop();
+    EXPECT_FALSE(std::filesystem::exists(directory));
+    server.stop();  // idempotent; the destructor stops once more
+  }
+  EXPECT_FALSE(std::filesystem::exists(directory));
+}
+
+// The owner is killed with SIGKILL (no destructor runs): the watchdog stops
+// the server and removes its directory.
+TEST(PgTempServer, AKilledOwnerLeavesNoServerBehind) {
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  const pid_t owner = ::fork();
+  ASSERT_GE(owner, 0);
+  if (owner == 0) {
+    ::close(fds[0]);
+    try {
+      TempServer server;
+      const std::string line = server.directory().string() + " " + std::to_string(server.port()) + "\n";
+      if (::write(fds[1], line.data(), line.size()) != static_cast<ssize_t>(line.size())) ::_exit(1);
+      for (;;) ::pause();
+    } catch (...) {
+      ::_exit(1);
+    }
+  }
+  ::close(fds[1]);
+  std::string line;
+  char c = 0;
+  while (::read(fds[0], &c, 1) == 1 && c != '\n') line.push_back(c);
+  ::close(fds[0]);
+  const std::size_t space = line.find(' ');
+  ASSERT_NE(space, std::string::npos) << "the owner did not start a server";
+  const std::filesystem::path directory = line.substr(0, space);
+  const std::string url = "postgresql://postgres@127.0.0.1:" + line.substr(space + 1) + "/postgres";
+  EXPECT_NO_THROW(pqxx::connection{url});
+
+  ASSERT_EQ(::kill(owner, SIGKILL), 0);
+  int status = 0;
+  ASSERT_EQ(::waitpid(owner, &status, 0), owner);
+  // The directory goes only after pg_ctl stop has returned.
+  EXPECT_TRUE(lf::testing::wait_until([&directory] { return !std::filesystem::exists(directory); },
+                                      std::chrono::seconds(60)));
+  EXPECT_THROW(pqxx::connection{url}, pqxx::broken_connection);
+}
+
+TEST(PgTempServer, FindsTheInstalledServer) {
+  const std::string bin = find_postgres_bin_dir();
+  ASSERT_FALSE(bin.empty());
+  EXPECT_TRUE(std::filesystem::exists(std::filesystem::path(bin) / "pg_ctl"));
+}
+
+// ------------------------------------------------------------ migrations
+
+class PgMigrations : public ::testing::Test {
+ protected:
+  // An empty database (not from the migrated template).
+  PgMigrations() : name_("lf_empty_" + std::to_string(++counter_)) {
+    lf::testing::shared_postgres().create_database(name_);
+    url_ = lf::testing::shared_postgres().url_for(name_);
+  }
+  static inline int counter_ = 0;
+  std::string name_;
+  std::string url_;
+};
+
+TEST_F(PgMigrations, ApplyOnceThenAreIdempotent) {
+  pqxx::connection connection(url_);
+  const MigrationOutcome first = migrate(connection);
+  ASSERT_FALSE(first.applied.empty());
+  EXPECT_EQ(first.applied.front(), "001_credits.sql");
+  EXPECT_TRUE(first.existing.empty());
+  EXPECT_EQ(count_rows(connection, "projection_checkpoints"), 0);
+  EXPECT_EQ(count_rows(connection, "schema_migrations"), static_cast<int64_t>(first.applied.size()));
+
+  const MigrationOutcome second = migrate(connection);
+  EXPECT_TRUE(second.applied.empty());
+  EXPECT_EQ(second.existing, first.applied);
+}
+
+TEST_F(PgMigrations, ConcurrentRunsApplyEachMigrationOnce) {
+  auto run = [this] {
+    pqxx::connection connection(url_);
+    return migrate(connection);
+  };
+  auto a = std::async(std::launch::async, run);
+  auto b = std::async(std::launch::async, run);
+  const MigrationOutcome first = a.get();
+  const MigrationOutcome second = b.get();
+  EXPECT_EQ(first.applied.size() + second.applied.size(), std::max(first.applied.size(), second.applied.size()));
+  EXPECT_FALSE(first.applied.empty() && second.applied.empty());
+}
+
+TEST_F(PgMigrations, ChangedChecksumOfAnAppliedMigrationIsAnError) {
+  pqxx::connection connection(url_);
+  migrate(connection);
+  {
+    pqxx::work work(connection);
+    work.exec("UPDATE schema_migrations SET checksum = 'tampered' WHERE name = '001_credits.sql'");
+    work.commit();
+  }
+  try {
+    migrate(connection);
+    FAIL() << "a changed checksum must be refused";
+  } catch (const std::runtime_error& error) {
+    EXPECT_NE(std::string(error.what()).find("001_credits.sql"), std::string::npos) << error.what();
+  }
+}
+
+// ------------------------------------------------------- COPY and arrays
+
+TEST(PgEncoding, CopyTextEscapes) {
+  std::string line;
+  append_copy_value(line, Value{std::string("a\tb\nc\rd\\e")}, true);
+  append_copy_value(line, Value{Null{}}, false);
+  append_copy_value(line, Value{std::string("")}, false);
+  append_copy_value(line, Value{true}, false);
+  append_copy_value(line, Value{int64_t{-42}}, false);
+  append_copy_value(line, Value{Timestamp{1'700'000'000'123}}, false);
+  append_copy_value(line, Value{Date{19'000}}, false);
+  end_copy_row(line);
+  EXPECT_EQ(line, "a\\tb\\nc\\rd\\\\e\t\\N\t\tt\t-42\t2023-11-14T22:13:20.123Z\t2022-01-08\n");
+}
+
+TEST(PgEncoding, ArrayLiteralQuotesEveryElement) {
+  const Value quoted{std::string("say \"hi\" \\ {x,y}")};
+  const Value null{Null{}};
+  const Value empty{std::string()};
+  const Value number{int64_t{7}};
+  EXPECT_EQ(array_literal({&quoted, &null, &empty, &number}), "{\"say \\\"hi\\\" \\\\ {x,y}\",NULL,\"\",\"7\"}");
+  EXPECT_EQ(array_literal({}), "{}");
+}
+
+const std::vector<std::string>& tricky_strings() {
+  static const std::vector<std::string> strings{
+      "",
+      "plain",
+      "tab\there",
+      "new\nline",
+      "carriage\rreturn\r\n",
+      "back\\slash\\",
+      "\\N",
+      "\\.",
+      "NULL",
+      "null",
+      "double \"quotes\" and 'single'",
+      "{braces},commas,(parens)",
+      "  leading and trailing spaces  ",
+      "unicode: żółć 日本語 🎉",
+      "control \x01\x07\x1f bytes",
+      std::string(5'000, 'x') + "\tlong",
+  };
+  return strings;
+}
+
+TableSpec all_types_table(const std::string& name) {
+  return TableSpec{name,
+                   {{"id", SqlType::int64},
+                    {"t", SqlType::text},
+                    {"i", SqlType::int64},
+                    {"b", SqlType::boolean},
+                    {"ts", SqlType::timestamptz},
+                    {"d", SqlType::date},
+                    {"j", SqlType::jsonb},
+                    {"u", SqlType::uuid},
+                    {"n", SqlType::int32}},
+                   {0}};
+}
+
+const char* kAllTypesDdl =
+    "(id bigint PRIMARY KEY, t text, i bigint, b boolean, ts timestamptz, d date, j jsonb, u uuid, n integer)";
+
+// Rows covering every type with edge values, tricky strings, and nulls.
+std::vector<std::vector<Value>> all_types_rows() {
+  std::vector<std::vector<Value>> rows;
+  int64_t id = 0;
+  for (const std::string& text : tricky_strings()) {
+    rows.push_back({++id, text, int64_t{id * 1000}, id % 2 == 0, Timestamp{1'700'000'000'000 + id}, Date{19'000 + static_cast<int32_t>(id)},
+                    // jsonb's own text form (keys by length, then bytes), so it reads back the same.
+                    Json{"{\"n\": [1, 2.5, null], \"s\": \"tab\\tq\\\"uote\\\\ ü\"}"},
+                    std::string("0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f40") + (id < 10 ? "0" : "") + std::to_string(id),
+                    int64_t{static_cast<int32_t>(id)}});
+  }
+  rows.push_back({++id, Null{}, Null{}, Null{}, Null{}, Null{}, Null{}, Null{}, Null{}});
+  rows.push_back({++id, std::string(), std::numeric_limits<int64_t>::min(), false, Timestamp{0}, Date{0},
+                  Json{"\"\""}, std::string("00000000-0000-0000-0000-000000000000"),
+                  int64_t{std::numeric_limits<int32_t>::min()}});
+  rows.push_back({++id, std::string("max"), std::numeric_limits<int64_t>::max(), true, Timestamp{253'402'300'799'999},
+                  Date{2'932'896}, Json{"[]"}, std::string("ffffffff-ffff-ffff-ffff-ffffffffffff"),
+                  int64_t{std::numeric_limits<int32_t>::max()}});
+  return rows;
+}
+
+TEST_F(PgAdapter, CopyRoundTripsEveryTypeAndTrickyStrings) {
+  exec(std::string("CREATE TABLE all_types ") + kAllTypesDdl);
+  const TableSpec table = all_types_table("all_types");
+  const std::vector<std::vector<Value>> rows = all_types_rows();
+  RowBatch batch;
+  for (const auto& row : rows) batch.insert(table, row);
+  BatchWriter writer;
+  pqxx::work work(connection_);
+  writer.write(work, batch);
+  work.commit();
+
+  const auto stored = read_table(connection_, table);
+  ASSERT_EQ(stored.size(), rows.size());
+  for (std::size_t i = 0; i < rows.size(); ++i) EXPECT_EQ(stored[i], described(rows[i])) << "row " << i;
+}
+
+TEST_F(PgAdapter, ArrayLiteralsRoundTripEveryTypeThroughUnnest) {
+  exec(std::string("CREATE TABLE all_types ") + kAllTypesDdl);
+  const TableSpec table = all_types_table("all_types");
+  const std::vector<std::vector<Value>> rows = all_types_rows();
+  RowBatch batch;
+  for (const auto& row : rows) batch.upsert(table, row);  // upserts travel as arrays
+  BatchWriter writer;
+  pqxx::work work(connection_);
+  writer.write(work, batch);
+  work.commit();
+
+  const auto stored = read_table(connection_, table);
+  ASSERT_EQ(stored.size(), rows.size());
+  for (std::size_t i = 0; i < rows.size(); ++i) EXPECT_EQ(stored[i], described(rows[i])) << "row " << i;
+}
+
+TEST_F(PgAdapter, TextArrayLiteralKeepsOrderNullsAndEmptyStrings) {
+  std::vector<Value> values;
+  for (const std::string& text : tricky_strings()) values.emplace_back(text);
+  values.insert(values.begin() + 3, Value{Null{}});
+  std::vector<const Value*> pointers;
+  for (const Value& value : values) pointers.push_back(&value);
+  pqxx::read_transaction work(connection_);
+  const pqxx::result result = work.exec_params(
+      "SELECT x FROM unnest($1::text[]) WITH ORDINALITY AS u(x, n) ORDER BY n", array_literal(pointers));
+  ASSERT_EQ(result.size(), values.size());
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    EXPECT_EQ(describe(from_field(result[static_cast<pqxx::result::size_type>(i)][0], SqlType::text)),
+              describe(values[i]))
+        << "element " << i;
+  }
+}
+
+// ------------------------------------------------------------ BatchWriter
+
+const TableSpec& accounts() {
+  static const TableSpec table{"accounts",
+                               {{"tenant_id", SqlType::uuid},
+                                {"account_id", SqlType::text},
+                                {"balance", SqlType::int64},
+                                {"note", SqlType::text},
+                                {"active", SqlType::boolean},
+                                {"opened", SqlType::date},
+                                {"updated_at", SqlType::timestamptz},
+                                {"meta", SqlType::jsonb}},
+                               {0, 1}};
+  return table;
+}
+
+const char* kAccountsDdl =
+    "CREATE TABLE accounts (tenant_id uuid, account_id text, balance bigint NOT NULL, note text, "
+    "active boolean NOT NULL, opened date, updated_at timestamptz NOT NULL, meta jsonb, "
+    "PRIMARY KEY (tenant_id, account_id));"
+    "CREATE TABLE accounts__shadow (LIKE accounts INCLUDING ALL);";
+
+const std::string kTenant = "7c9e6679-7425-40de-944b-e07fc1f90ae7";
+
+std::vector<Value> account(const std::string& id, int64_t balance, const std::string& note) {
+  return {kTenant, id, balance, note, true, Date{19'500}, Timestamp{1'700'000'000'000 + balance}, Json{"{\"v\": 1}"}};
+}
+
+class PgBatchWriter : public PgAdapter {
+ protected:
+  PgBatchWriter() { exec(kAccountsDdl); }
+
+  void write(BatchWriter& writer, const RowBatch& batch) {
+    pqxx::work work(connection_);
+    writer.write(work, batch);
+    work.commit();
+  }
+};
+
+TEST_F(PgBatchWriter, InsertsNewRows) {
+  BatchWriter writer;
+  RowBatch batch;
+  batch.insert(accounts(), account("a", 10, "first"));
+  batch.insert(accounts(), account("b", 20, "second"));
+  write(writer, batch);
+  const auto rows = read_table(connection_, accounts());
+  ASSERT_EQ(rows.size(), 2U);
+  EXPECT_EQ(rows[0], described(account("a", 10, "first")));
+  EXPECT_EQ(rows[1], described(account("b", 20, "second")));
+}
+
+TEST_F(PgBatchWriter, UpsertInsertsThenReplacesEveryNonKeyColumn) {
+  BatchWriter writer;
+  RowBatch batch;
+  batch.upsert(accounts(), account("a", 10, "first"));
+  write(writer, batch);
+  batch.clear();
+  std::vector<Value> replaced = account("a", 99, "replaced");
+  replaced[3] = Null{};   // note
+  replaced[4] = false;    // active
+  replaced[7] = Null{};   // meta
+  batch.upsert(accounts(), replaced);
+  batch.upsert(accounts(), account("b", 20, "new"));
+  write(writer, batch);  // the same statement, prepared once, reused
+
+  const auto rows = read_table(connection_, accounts());
+  ASSERT_EQ(rows.size(), 2U);
+  EXPECT_EQ(rows[0], described(replaced));
+  EXPECT_EQ(rows[1], described(account("b", 20, "new")));
+}
+
+TEST_F(PgBatchWriter, PatchChangesOnlyTheGivenColumns) {
+  BatchWriter writer;
+  RowBatch batch;
+  batch.insert(accounts(), account("a", 10, "first"));
+  batch.insert(accounts(), account("b", 20, "second"));
+  batch.insert(accounts(), account("c", 30, "third"));
+  write(writer, batch);
+  batch.clear();
+  batch.patch(accounts(), {kTenant, std::string("a")}, {{"balance", int64_t{11}}});
+  batch.patch(accounts(), {kTenant, std::string("b")}, {{"note", Null{}}, {"active", false}});
+  batch.patch(accounts(), {kTenant, std::string("c")}, {{"balance", int64_t{33}}});  // same columns as "a"
+  write(writer, batch);
+
+  std::vector<Value> a = account("a", 10, "first");
+  a[2] = int64_t{11};
+  std::vector<Value> b = account("b", 20, "second");
+  b[3] = Null{};
+  b[4] = false;
+  std::vector<Value> c = account("c", 30, "third");
+  c[2] = int64_t{33};
+  const auto rows = read_table(connection_, accounts());
+  ASSERT_EQ(rows.size(), 3U);
+  EXPECT_EQ(rows[0], described(a));
+  EXPECT_EQ(rows[1], described(b));
+  EXPECT_EQ(rows[2], described(c));
+}
+
+TEST_F(PgBatchWriter, MergedInsertAndPatchInOneBatchWriteOneRow) {
+  BatchWriter writer;
+  RowBatch batch;
+  batch.insert(accounts(), account("a", 10, "first"));
+  batch.patch(accounts(), {kTenant, std::string("a")}, {{"balance", int64_t{15}}, {"note", std::string("patched")}});
+  batch.upsert(accounts(), account("b", 1, "upserted"));
+  batch.patch(accounts(), {kTenant, std::string("b")}, {{"balance", int64_t{2}}});
+  write(writer, batch);
+  std::vector<Value> a = account("a", 10, "first");
+  a[2] = int64_t{15};
+  a[3] = std::string("patched");
+  std::vector<Value> b = account("b", 1, "upserted");
+  b[2] = int64_t{2};
+  const auto rows = read_table(connection_, accounts());
+  ASSERT_EQ(rows.size(), 2U);
+  EXPECT_EQ(rows[0], described(a));
+  EXPECT_EQ(rows[1], described(b));
+}
+
+TEST_F(PgBatchWriter, PatchOfAMissingRowThrowsAndTheAbortedBatchWritesNothing) {
+  BatchWriter writer;
+  RowBatch batch;
+  batch.insert(accounts(), account("a", 10, "first"));
+  batch.upsert(accounts(), account("b", 20, "second"));
+  batch.patch(accounts(), {kTenant, std::string("missing")}, {{"balance", int64_t{1}}});
+  {
+    pqxx::work work(connection_);
+    try {
+      writer.write(work, batch);
+      FAIL() << "a patch to a missing row must throw";
+    } catch (const std::runtime_error& error) {
+      EXPECT_EQ(std::string(error.what()), "patch to missing row in accounts");
+    }
+  }  // aborted
+  EXPECT_EQ(count_rows(connection_, "accounts"), 0);
+  // The connection and the writer remain usable.
+  batch.clear();
+  batch.insert(accounts(), account("c", 1, "after"));
+  write(writer, batch);
+  EXPECT_EQ(count_rows(connection_, "accounts"), 1);
+}
+
+TEST_F(PgBatchWriter, SuffixWritesToTheShadowTable) {
+  BatchWriter writer("__shadow");
+  RowBatch batch;
+  batch.insert(accounts(), account("a", 10, "first"));
+  batch.upsert(accounts(), account("b", 20, "second"));
+  write(writer, batch);
+  batch.clear();
+  batch.patch(accounts(), {kTenant, std::string("a")}, {{"balance", int64_t{12}}});
+  write(writer, batch);
+  EXPECT_EQ(count_rows(connection_, "accounts"), 0);
+  const auto rows = read_table(connection_, accounts(), "__shadow");
+  ASSERT_EQ(rows.size(), 2U);
+  std::vector<Value> a = account("a", 10, "first");
+  a[2] = int64_t{12};
+  EXPECT_EQ(rows[0], described(a));
+  EXPECT_EQ(rows[1], described(account("b", 20, "second")));
+}
+
+TEST_F(PgBatchWriter, LongTableNamesGetDistinctStatementNames) {
+  const std::string name(60, 'l');
+  exec("CREATE TABLE " + name + " (k bigint PRIMARY KEY, a bigint, b bigint)");
+  const TableSpec table{name, {{"k", SqlType::int64}, {"a", SqlType::int64}, {"b", SqlType::int64}}, {0}};
+  BatchWriter writer;
+  RowBatch batch;
+  batch.upsert(table, {int64_t{1}, int64_t{0}, int64_t{0}});
+  batch.upsert(table, {int64_t{2}, int64_t{0}, int64_t{0}});
+  write(writer, batch);
+  batch.clear();
+  batch.patch(table, {int64_t{1}}, {{"a", int64_t{5}}});
+  batch.patch(table, {int64_t{2}}, {{"b", int64_t{7}}});
+  write(writer, batch);
+  const auto rows = read_table(connection_, table);
+  ASSERT_EQ(rows.size(), 2U);
+  EXPECT_EQ(rows[0], described({int64_t{1}, int64_t{5}, int64_t{0}}));
+  EXPECT_EQ(rows[1], described({int64_t{2}, int64_t{0}, int64_t{7}}));
+}
+
+TEST_F(PgBatchWriter, ManyRowsThroughEveryPath) {
+  constexpr int kRows = 50'000;
+  BatchWriter writer;
+  RowBatch batch;
+  auto id = [](int i) { return "account-" + std::to_string(i); };
+  for (int i = 0; i < kRows; ++i) batch.insert(accounts(), account(id(i), i, "note\twith tab " + std::to_string(i)));
+  auto start = std::chrono::steady_clock::now();
+  write(writer, batch);
+  const double copy_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+
+  batch.clear();
+  for (int i = 0; i < kRows; ++i) batch.upsert(accounts(), account(id(i), i + 1, "upserted"));
+  start = std::chrono::steady_clock::now();
+  write(writer, batch);
+  const double upsert_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+
+  batch.clear();
+  for (int i = 0; i < kRows; ++i) batch.patch(accounts(), {kTenant, id(i)}, {{"balance", int64_t{i + 2}}});
+  start = std::chrono::steady_clock::now();
+  write(writer, batch);
+  const double patch_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+
+  spdlog::info("{} rows: COPY {:.0f} rows/s, upsert {:.0f} rows/s, patch {:.0f} rows/s", kRows,
+               kRows / copy_seconds, kRows / upsert_seconds, kRows / patch_seconds);
+  RecordProperty("copy_rows_per_second", static_cast<int>(kRows / copy_seconds));
+  RecordProperty("upsert_rows_per_second", static_cast<int>(kRows / upsert_seconds));
+  RecordProperty("patch_rows_per_second", static_cast<int>(kRows / patch_seconds));
+
+  pqxx::read_transaction work(connection_);
+  const pqxx::row totals = work.exec1(
+      "SELECT count(*), sum(balance), count(*) FILTER (WHERE note = 'upserted') FROM accounts");
+  EXPECT_EQ(totals[0].as<int64_t>(), kRows);
+  EXPECT_EQ(totals[1].as<int64_t>(), int64_t{kRows} * (kRows - 1) / 2 + 2 * int64_t{kRows});
+  EXPECT_EQ(totals[2].as<int64_t>(), kRows);
+}
+
+// ------------------------------------------------------------ checkpoints
+
+TEST_F(PgAdapter, LoadCheckpointsCreatesMissingRowsAtZero) {
+  pqxx::work work(connection_);
+  const std::vector<Checkpoint> loaded = load_checkpoints(work, {"alpha", "beta"}, {0, 2, 1});
+  work.commit();
+  ASSERT_EQ(loaded.size(), 6U);
+  EXPECT_EQ(loaded[0].projection, "alpha");
+  EXPECT_EQ(loaded[0].partition, 0);
+  EXPECT_EQ(loaded[1].partition, 2);
+  EXPECT_EQ(loaded[5].projection, "beta");
+  EXPECT_EQ(loaded[5].partition, 1);
+  for (const Checkpoint& checkpoint : loaded) {
+    EXPECT_EQ(checkpoint.next_offset, 0);
+    EXPECT_EQ(checkpoint.last_seq, 0);
+    EXPECT_EQ(checkpoint.last_record_id, "");
+  }
+  EXPECT_EQ(count_rows(connection_, "projection_checkpoints"), 6);
+}
+
+Checkpoint moved(Checkpoint checkpoint, int64_t next_offset, int64_t last_seq) {
+  checkpoint.next_offset = next_offset;
+  checkpoint.last_seq = last_seq;
+  checkpoint.last_record_id = "record-" + std::to_string(last_seq);
+  checkpoint.ignored_count += 1;
+  checkpoint.deadlettered_count += 2;
+  return checkpoint;
+}
+
+TEST_F(PgAdapter, AdvanceCheckpointsFromTheStoredPosition) {
+  std::vector<Checkpoint> before;
+  std::string created_at;
+  {
+    pqxx::work work(connection_);
+    before = load_checkpoints(work, {"alpha"}, {0, 1});
+    created_at = work.exec1("SELECT max(updated_at)::text FROM projection_checkpoints")[0].as<std::string>();
+    work.commit();
+  }
+  const std::vector<Checkpoint> after{moved(before[0], 10, 7), moved(before[1], 3, 2)};
+  {
+    pqxx::work work(connection_);
+    advance_checkpoints(work, before, after);
+    work.commit();
+  }
+  pqxx::work work(connection_);
+  const std::vector<Checkpoint> stored = load_checkpoints(work, {"alpha"}, {0, 1});
+  ASSERT_EQ(stored.size(), 2U);
+  EXPECT_EQ(stored[0].next_offset, 10);
+  EXPECT_EQ(stored[0].last_seq, 7);
+  EXPECT_EQ(stored[0].last_record_id, "record-7");
+  EXPECT_EQ(stored[0].ignored_count, 1);
+  EXPECT_EQ(stored[0].deadlettered_count, 2);
+  EXPECT_EQ(stored[1].next_offset, 3);
+  const pqxx::row updated = work.exec_params1(
+      "SELECT count(*) FROM projection_checkpoints WHERE updated_at > $1::timestamptz", created_at);
+  EXPECT_EQ(updated[0].as<int64_t>(), 2);
+}
+
+class PgTwoProjectors : public PgBatchWriter {
+ protected:
+  PgTwoProjectors() : other_(url_) {
+    pqxx::work work(connection_);
+    start_ = load_checkpoints(work, {"accounts"}, {0});
+    work.commit();
+  }
+  pqxx::connection other_;
+  std::vector<Checkpoint> start_;
+};
+
+TEST_F(PgTwoProjectors, StaleProjectorCommitFailsAndWritesNothing) {
+  BatchWriter first_writer;
+  BatchWriter stale_writer;
+  {
+    RowBatch batch;
+    batch.insert(accounts(), account("first", 1, "first projector"));
+    pqxx::work work(connection_);
+    first_writer.write(work, batch);
+    advance_checkpoints(work, start_, {moved(start_[0], 10, 10)});
+    work.commit();
+  }
+  {
+    RowBatch batch;
+    batch.insert(accounts(), account("stale", 1, "stale projector"));
+    pqxx::work work(other_);
+    stale_writer.write(work, batch);
+    EXPECT_THROW(advance_checkpoints(work, start_, {moved(start_[0], 7, 7)}), StalePosition);
+  }  // aborted
+  EXPECT_EQ(count_rows(connection_, "accounts"), 1);
+  pqxx::work work(connection_);
+  EXPECT_EQ(load_checkpoints(work, {"accounts"}, {0})[0].next_offset, 10);
+}
+
+TEST_F(PgTwoProjectors, ConcurrentAdvanceWaitsThenFailsWhenTheFirstCommits) {
+  pqxx::work first(connection_);
+  advance_checkpoints(first, start_, {moved(start_[0], 10, 10)});
+
+  // The second projector's CAS blocks on the first's row lock...
+  auto second = std::async(std::launch::async, [this] {
+    pqxx::work work(other_);
+    RowBatch batch;
+    batch.insert(accounts(), account("stale", 1, "stale projector"));
+    BatchWriter writer;
+    writer.write(work, batch);
+    try {
+      advance_checkpoints(work, start_, {moved(start_[0], 7, 7)});
+      work.commit();
+      return false;
+    } catch (const StalePosition&) {
+      return true;
+    }
+  });
+  pqxx::connection observer(url_);
+  ASSERT_TRUE(lf::testing::wait_until(
+      [&observer] {
+        pqxx::read_transaction work(observer);
+        return work.exec1("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                         "AND datname = current_database()")[0].as<int>() > 0;
+      },
+      std::chrono::seconds(30)));
+  // ...and re-checks after the first commits: it sees another position.
+  first.commit();
+  EXPECT_TRUE(second.get());
+  EXPECT_EQ(count_rows(connection_, "accounts"), 0);
+  pqxx::work work(connection_);
+  EXPECT_EQ(load_checkpoints(work, {"accounts"}, {0})[0].next_offset, 10);
+}
+
+// -------------------------------------------------------------- snapshots
+
+const std::string kTenantA = "11111111-1111-4111-8111-111111111111";
+const std::string kTenantB = "22222222-2222-4222-8222-222222222222";
+const std::string kTenantC = "33333333-3333-4333-8333-333333333333";
+
+SnapshotHeader header_at(int64_t seq) {
+  return SnapshotHeader{3, seq, "record-" + std::to_string(seq), seq * 2, seq * 3};
+}
+
+std::string state(int balance) { return "{\"balance\": " + std::to_string(balance) + "}"; }
+
+DedupRow dedup_row(const std::string& tenant, const std::string& command, int64_t seq) {
+  return DedupRow{tenant, command, seq, "{\"status\": \"accepted\", \"command_id\": \"" + command + "\"}"};
+}
+
+std::vector<std::string> tenant_rows(const Snapshot& snapshot) {
+  std::vector<std::string> rows;
+  for (const TenantStateRow& row : snapshot.tenants) rows.push_back(row.tenant_id + "=" + row.state_json);
+  return rows;
+}
+
+std::vector<std::string> dedup_rows(const Snapshot& snapshot) {
+  std::vector<std::string> rows;
+  for (const DedupRow& row : snapshot.dedup) {
+    rows.push_back(row.tenant_id + "/" + row.command_id + "@" + std::to_string(row.seq) + "=" + row.result_json);
+  }
+  return rows;
+}
+
+class PgSnapshots : public PgAdapter {
+ protected:
+  bool save(const SnapshotHeader& header, const std::vector<TenantStateRow>& tenants,
+            const std::vector<DedupRow>& dedup, int64_t evict_through) {
+    pqxx::work work(connection_);
+    const bool saved = save_snapshot(work, header, tenants, dedup, evict_through);
+    work.commit();
+    return saved;
+  }
+  std::optional<Snapshot> load(int32_t partition = 3) {
+    pqxx::work work(connection_);
+    return load_snapshot(work, partition);
+  }
+};
+
+TEST_F(PgSnapshots, SaveThenLoadRoundTrips) {
+  EXPECT_FALSE(load().has_value());
+  ASSERT_TRUE(save(header_at(10), {{kTenantA, state(1)}, {kTenantB, state(2)}},
+                   {dedup_row(kTenantB, "c2", 9), dedup_row(kTenantA, "c1", 8), dedup_row(kTenantA, "c3", 10)}, 0));
+  const std::optional<Snapshot> snapshot = load();
+  ASSERT_TRUE(snapshot.has_value());
+  EXPECT_EQ(snapshot->header.partition, 3);
+  EXPECT_EQ(snapshot->header.seq, 10);
+  EXPECT_EQ(snapshot->header.record_id, "record-10");
+  EXPECT_EQ(snapshot->header.events_next_offset, 20);
+  EXPECT_EQ(snapshot->header.commands_next_offset, 30);
+  EXPECT_EQ(tenant_rows(*snapshot), (std::vector<std::string>{kTenantA + "=" + state(1), kTenantB + "=" + state(2)}));
+  EXPECT_EQ(dedup_rows(*snapshot),
+            (std::vector<std::string>{
+                kTenantA + "/c1@8={\"status\": \"accepted\", \"command_id\": \"c1\"}",
+                kTenantB + "/c2@9={\"status\": \"accepted\", \"command_id\": \"c2\"}",
+                kTenantA + "/c3@10={\"status\": \"accepted\", \"command_id\": \"c3\"}",
+            }));
+  EXPECT_FALSE(load(4).has_value());
+}
+
+TEST_F(PgSnapshots, OlderOrEqualSeqIsRefusedAndWritesNothing) {
+  ASSERT_TRUE(save(header_at(10), {{kTenantA, state(1)}}, {dedup_row(kTenantA, "c1", 10)}, 0));
+  EXPECT_FALSE(save(header_at(9), {{kTenantA, state(100)}, {kTenantC, state(3)}}, {dedup_row(kTenantC, "c9", 9)}, 10));
+  EXPECT_FALSE(save(header_at(10), {{kTenantC, state(3)}}, {}, 10));
+  const std::optional<Snapshot> snapshot = load();
+  ASSERT_TRUE(snapshot.has_value());
+  EXPECT_EQ(snapshot->header.seq, 10);
+  EXPECT_EQ(tenant_rows(*snapshot), (std::vector<std::string>{kTenantA + "=" + state(1)}));
+  EXPECT_EQ(snapshot->dedup.size(), 1U);
+}
+
+TEST_F(PgSnapshots, IncrementalSaveKeepsEarlierTenants) {
+  ASSERT_TRUE(save(header_at(10), {{kTenantA, state(1)}, {kTenantB, state(2)}}, {}, 0));
+  ASSERT_TRUE(save(header_at(20), {{kTenantB, state(20)}, {kTenantC, state(30)}}, {}, 0));
+  const std::optional<Snapshot> snapshot = load();
+  ASSERT_TRUE(snapshot.has_value());
+  EXPECT_EQ(snapshot->header.seq, 20);
+  EXPECT_EQ(tenant_rows(*snapshot), (std::vector<std::string>{kTenantA + "=" + state(1), kTenantB + "=" + state(20),
+                                                             kTenantC + "=" + state(30)}));
+}
+
+TEST_F(PgSnapshots, DedupRowsAreEvictedBySeq) {
+  ASSERT_TRUE(save(header_at(10), {},
+                   {dedup_row(kTenantA, "c1", 8), dedup_row(kTenantA, "c2", 9), dedup_row(kTenantB, "c3", 10)}, 0));
+  ASSERT_TRUE(save(header_at(30), {}, {dedup_row(kTenantB, "c4", 30)}, 9));
+  const std::optional<Snapshot> snapshot = load();
+  ASSERT_TRUE(snapshot.has_value());
+  ASSERT_EQ(snapshot->dedup.size(), 2U);
+  EXPECT_EQ(snapshot->dedup[0].command_id, "c3");
+  EXPECT_EQ(snapshot->dedup[1].command_id, "c4");
+  EXPECT_EQ(snapshot->dedup[1].seq, 30);
+}
+
+}  // namespace
+}  // namespace lf::pg
