@@ -96,6 +96,9 @@ class Producer {
   // linger 5 ms, partitioner murmur2_random) and settings.properties.
   Producer(const Settings& settings, std::string client_id,
            const std::map<std::string, std::string>& properties = {});
+  // librdkafka's callbacks hold this object's address.
+  Producer(const Producer&) = delete;
+  Producer& operator=(const Producer&) = delete;
 
   // Called from poll()/flush() on the calling thread, once per message.
   void on_delivery(std::function<void(const DeliveryReport&)> handler);
@@ -146,6 +149,10 @@ class Consumer {
 
   void subscribe(const std::vector<std::string>& topics, RebalanceListener* listener);
   void assign(const std::vector<TopicPartitionOffset>& partitions);
+  // Manual mode: add or remove partitions without touching the others'
+  // positions (rd_kafka_incremental_(un)assign). In consumers/kafka/incremental.cpp.
+  void add_partitions(const std::vector<TopicPartitionOffset>& partitions);
+  void remove_partitions(const std::vector<TopicPartition>& partitions);
   std::vector<TopicPartition> assignment() const;
 
   // Appends up to `max_messages` to `out`, waiting at most `timeout_ms` for
@@ -171,6 +178,7 @@ class Consumer {
   static void rebalance_trampoline(rd_kafka_t*, rd_kafka_resp_err_t, rd_kafka_topic_partition_list_t*, void*);
   HandlePtr handle_;
   RebalanceListener* listener_ = nullptr;
+  bool group_mode_ = false;  // false: manual assignment, no commits
   bool closed_ = false;
 };
 
