@@ -1,0 +1,284 @@
+// The projector runtime.
+#include "consumers/projector/projector.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <stdexcept>
+
+#include <spdlog/spdlog.h>
+
+#include "events/assert.hpp"
+#include "events/chain.hpp"
+#include "events/dead_letter.hpp"
+#include "events/envelope.hpp"
+
+namespace lf::projector {
+
+namespace {
+
+std::shared_ptr<spdlog::logger> logger() {
+  static std::shared_ptr<spdlog::logger> instance = [] {
+    std::shared_ptr<spdlog::logger> existing = spdlog::get("projector");
+    return existing ? existing : spdlog::default_logger()->clone("projector");
+  }();
+  return instance;
+}
+
+}  // namespace
+
+Projector::Projector(Options options) : options_(std::move(options)) {
+  if (options_.projections.empty()) {
+    projections_ = projections::all_projections();
+  } else {
+    for (const std::string& name : options_.projections) {
+      std::unique_ptr<projections::Projection> projection = projections::make_projection(name);
+      if (!projection) throw std::invalid_argument("unknown projection: " + name);
+      projections_.push_back(std::move(projection));
+    }
+  }
+  for (const auto& projection : projections_) projection_names_.emplace_back(projection->name());
+  connect();
+  check_versions();
+  dead_letters_ = std::make_unique<kafka::Producer>(options_.kafka, options_.client_id + "-dlq");
+  consumer_ = std::make_unique<kafka::Consumer>(
+      options_.kafka, options_.client_id, options_.partitions ? "" : options_.group_id);
+  if (options_.partitions) {
+    std::vector<kafka::TopicPartition> manual;
+    for (int32_t partition : *options_.partitions) {
+      manual.push_back(kafka::TopicPartition{options_.topics.events(), partition});
+    }
+    consumer_->assign(on_assigned(manual));
+  } else {
+    consumer_->subscribe({options_.topics.events()}, this);
+  }
+}
+
+Projector::~Projector() {
+  try {
+    if (consumer_) consumer_->close();
+  } catch (const std::exception& error) {
+    logger()->warn("closing the consumer failed: {}", error.what());
+  }
+}
+
+void Projector::connect() {
+  connection_ = std::make_unique<pqxx::connection>(options_.database_url);
+  writer_ = std::make_unique<pg::BatchWriter>();
+}
+
+// A projection whose stored version differs from this binary's must be
+// rebuilt before this binary may write its tables.
+void Projector::check_versions() {
+  pqxx::work work(*connection_);
+  for (const auto& projection : projections_) {
+    const std::string name(projection->name());
+    work.exec_params("INSERT INTO projections (name, version) VALUES ($1, $2) "
+                     "ON CONFLICT (name) DO NOTHING",
+                     name, projection->version());
+    const int stored = work.exec_params1("SELECT version FROM projections WHERE name = $1", name)[0]
+                           .as<int>();
+    if (stored != projection->version()) {
+      throw std::runtime_error("projection " + name + " is at version " + std::to_string(stored) +
+                               " in the database but this binary writes version " +
+                               std::to_string(projection->version()) +
+                               ": rebuild it (ledgerflow rebuild " + name + ")");
+    }
+  }
+  work.commit();
+}
+
+std::map<int32_t, Projector::PartitionState> Projector::load_positions(
+    const std::vector<int32_t>& partitions) {
+  pqxx::work work(*connection_);
+  std::vector<pg::Checkpoint> loaded = pg::load_checkpoints(work, projection_names_, partitions);
+  work.commit();
+  std::map<int32_t, PartitionState> states;
+  for (int32_t partition : partitions) {
+    PartitionState& state = states[partition];
+    for (const std::string& name : projection_names_) {
+      auto found = std::find_if(loaded.begin(), loaded.end(), [&](const pg::Checkpoint& checkpoint) {
+        return checkpoint.projection == name && checkpoint.partition == partition;
+      });
+      LF_ASSERT(found != loaded.end());
+      state.checkpoints.push_back(*found);
+    }
+  }
+  return states;
+}
+
+std::vector<kafka::TopicPartitionOffset> Projector::on_assigned(
+    const std::vector<kafka::TopicPartition>& partitions) {
+  std::vector<int32_t> numbers;
+  for (const kafka::TopicPartition& partition : partitions) numbers.push_back(partition.partition);
+  std::map<int32_t, PartitionState> states = load_positions(numbers);
+  std::vector<kafka::TopicPartitionOffset> offsets;
+  for (auto& [partition, state] : states) {
+    int64_t start = state.checkpoints.front().next_offset;
+    for (const pg::Checkpoint& checkpoint : state.checkpoints) {
+      start = std::min(start, checkpoint.next_offset);
+    }
+    offsets.push_back(kafka::TopicPartitionOffset{options_.topics.events(), partition, start});
+    logger()->info("assigned partition {} from offset {} (last seq {})", partition, start,
+                   state.checkpoints.front().last_seq);
+    partitions_[partition] = std::move(state);
+  }
+  assigned_.store(static_cast<int>(partitions_.size()), std::memory_order_release);
+  return offsets;
+}
+
+void Projector::on_revoked(const std::vector<kafka::TopicPartition>& partitions, bool lost) {
+  for (const kafka::TopicPartition& partition : partitions) {
+    partitions_.erase(partition.partition);
+    logger()->info("{} partition {}", lost ? "lost" : "revoked", partition.partition);
+  }
+  assigned_.store(static_cast<int>(partitions_.size()), std::memory_order_release);
+}
+
+void Projector::run(const std::atomic<bool>& stop) {
+  while (!stop.load(std::memory_order_relaxed)) step(100);
+  consumer_->close();
+}
+
+std::size_t Projector::step(int poll_timeout_ms) {
+  messages_.clear();
+  consumer_->poll_batch(messages_, options_.batch_records_max, poll_timeout_ms);
+  if (messages_.empty()) return 0;
+  // Fill the batch for up to batch_wait_ms so a busy log is written in large
+  // transactions.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.batch_wait_ms);
+  while (messages_.size() < options_.batch_records_max && std::chrono::steady_clock::now() < deadline) {
+    if (consumer_->poll_batch(messages_, options_.batch_records_max - messages_.size(), 1) == 0) break;
+  }
+  const std::size_t consumed = messages_.size();
+  write_batch(messages_);
+  return consumed;
+}
+
+void Projector::dead_letter(const rd_kafka_message_t& message, const Error& error) {
+  const DeadLetterOrigin origin{kafka::message_topic(message), message.partition, message.offset};
+  dead_letters_->produce(options_.topics.deadletter(), -1, kafka::message_key(message),
+                         kafka::message_value(message),
+                         dead_letter_headers(origin, "projector", error.code, error.message));
+  logger()->warn("dead-lettered {}[{}]@{}: {}: {}", origin.topic, origin.partition, origin.offset,
+                 error.code, error.message);
+  ++stats_.deadlettered;
+}
+
+void Projector::write_batch(std::vector<kafka::MessagePtr>& messages) {
+  batch_.clear();
+  std::map<int32_t, PartitionState> before;
+  bool dead_lettered = false;
+  int64_t accepted = 0;
+  int64_t ignored = 0;
+  for (const kafka::MessagePtr& message : messages) {
+    auto found = partitions_.find(message->partition);
+    if (found == partitions_.end()) continue;  // revoked while the batch was filled
+    before.try_emplace(message->partition, found->second);
+    std::vector<pg::Checkpoint>& checkpoints = found->second.checkpoints;
+    Result<DecodedRecord> record =
+        decode_commit_record(kafka::message_value(*message), options_.record_limits);
+    if (!record) {
+      dead_letter(*message, record.error());
+      dead_lettered = true;
+    }
+    bool counted = false;
+    for (std::size_t i = 0; i < checkpoints.size(); ++i) {
+      pg::Checkpoint& checkpoint = checkpoints[i];
+      if (message->offset < checkpoint.next_offset) continue;
+      checkpoint.next_offset = message->offset + 1;
+      if (!record) {
+        ++checkpoint.deadlettered_count;
+        continue;
+      }
+      ChainPosition chain{checkpoint.last_seq, checkpoint.last_record_id};
+      const RecordVerdict verdict = admit(chain, record->header);
+      if (verdict != RecordVerdict::accepted) {
+        ++checkpoint.ignored_count;
+        if (!counted) {
+          logger()->info("ignored record seq {} at {}[{}]@{}: {}", record->header.seq,
+                         options_.topics.events(), message->partition, message->offset,
+                         to_string(verdict));
+          ++ignored;
+          counted = true;
+        }
+        continue;
+      }
+      checkpoint.last_seq = chain.last_seq;
+      checkpoint.last_record_id = chain.last_record_id;
+      projections_[i]->apply(projections::RecordAt{message->partition, message->offset, &*record},
+                             batch_);
+      if (!counted) {
+        ++accepted;
+        counted = true;
+      }
+    }
+  }
+  if (before.empty()) return;
+  if (dead_lettered && !dead_letters_->flush(30'000)) {
+    throw std::runtime_error("dead letters could not be delivered; not advancing past them");
+  }
+
+  std::vector<pg::Checkpoint> from;
+  std::vector<pg::Checkpoint> to;
+  for (const auto& [partition, state] : before) {
+    const std::vector<pg::Checkpoint>& now = partitions_.at(partition).checkpoints;
+    for (std::size_t i = 0; i < now.size(); ++i) {
+      if (now[i].next_offset == state.checkpoints[i].next_offset) continue;
+      from.push_back(state.checkpoints[i]);
+      to.push_back(now[i]);
+    }
+  }
+  try {
+    pqxx::work work(*connection_);
+    writer_->write(work, batch_);
+    pg::advance_checkpoints(work, from, to);
+    work.commit();
+  } catch (const pg::StalePosition& stale) {
+    ++stats_.stale_commits;
+    logger()->warn("batch refused, another projector moved the positions: {}", stale.what());
+    std::vector<int32_t> partitions;
+    for (const auto& [partition, state] : before) partitions.push_back(partition);
+    recover_positions(partitions);
+    return;
+  } catch (const pqxx::in_doubt_error& doubt) {
+    // The commit may or may not have happened: the stored positions say which.
+    logger()->warn("commit outcome unknown ({}); re-reading positions", doubt.what());
+    std::vector<int32_t> partitions;
+    for (const auto& [partition, state] : before) partitions.push_back(partition);
+    connect();
+    recover_positions(partitions);
+    return;
+  } catch (const pqxx::broken_connection& broken) {
+    logger()->warn("database connection lost ({}); reconnecting", broken.what());
+    std::vector<int32_t> partitions;
+    for (const auto& [partition, state] : before) partitions.push_back(partition);
+    connect();
+    recover_positions(partitions);
+    return;
+  }
+  ++stats_.batches;
+  stats_.records_accepted += accepted;
+  stats_.records_ignored += ignored;
+}
+
+// Forget what this process believed and resume every partition from what
+// PostgreSQL holds.
+void Projector::recover_positions(const std::vector<int32_t>& partitions) {
+  std::vector<int32_t> owned;
+  for (int32_t partition : partitions) {
+    if (partitions_.count(partition) != 0) owned.push_back(partition);
+  }
+  if (owned.empty()) return;
+  std::map<int32_t, PartitionState> states = load_positions(owned);
+  for (auto& [partition, state] : states) {
+    int64_t start = state.checkpoints.front().next_offset;
+    for (const pg::Checkpoint& checkpoint : state.checkpoints) {
+      start = std::min(start, checkpoint.next_offset);
+    }
+    consumer_->seek(kafka::TopicPartitionOffset{options_.topics.events(), partition, start});
+    logger()->info("partition {} resumes at offset {}", partition, start);
+    partitions_[partition] = std::move(state);
+  }
+}
+
+}  // namespace lf::projector
