@@ -1,0 +1,193 @@
+// The command-processing service: ledgerflow.commands -> decide ->
+// ledgerflow.events (one commit record per decision) -> results.
+//
+// Exactly once without broker transactions (docs/exactly-once.md):
+// - decisions are made on a speculative state and written as chained commit
+//   records; the service reads its own partitions of ledgerflow.events back
+//   and a decision counts only when the chain rule accepts the very record it
+//   wrote. A record of another writer accepted first means this engine's view
+//   was stale: it rebuilds the partition and decides the rest again.
+// - outputs (results, dead letters, re-routed commands) leave in command
+//   order, each only after every decision before it is confirmed; the
+//   consumer-group offset is committed only below the first output not yet
+//   delivered.
+// - per-partition state is snapshotted to PostgreSQL (with the seq and
+//   offsets it covers) when the partition is quiet, and rebuilt on
+//   assignment from the snapshot plus the log after it.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <pqxx/pqxx>
+
+#include "consumers/kafka/kafka.hpp"
+#include "engine/partition.hpp"
+#include "events/chain.hpp"
+#include "events/json.hpp"
+
+namespace lf::engine_service {
+
+struct Options {
+  kafka::Settings kafka;
+  kafka::Topics topics;
+  std::string database_url;
+  std::string group_id = "ledgerflow-engine";
+  std::string client_id = "ledgerflow-engine";
+  // Names this engine in the commit records it writes; default client_id + a ULID.
+  std::string writer_id;
+  // Manual assignment of these partitions instead of joining the group (a
+  // test can so make two engines own one partition).
+  std::optional<std::vector<int32_t>> partitions;
+  engine::PartitionOptions partition;
+  // Untrusted commands are bounded before they are parsed.
+  JsonLimits command_limits{.max_bytes = 1 << 20, .max_depth = 32};
+  // The engine's clock (milliseconds since the epoch); default: system clock.
+  std::function<int64_t()> clock;
+  bool snapshots = true;
+  int64_t snapshot_every_records = 2000;
+  int64_t snapshot_every_ms = 10'000;
+  int64_t commit_every_ms = 1000;
+  int64_t timer_check_every_ms = 100;
+  std::size_t poll_batch_max = 2000;
+};
+
+struct Stats {
+  int64_t commands = 0;
+  int64_t accepted = 0;
+  int64_t rejected = 0;
+  int64_t duplicates = 0;
+  int64_t deadlettered = 0;
+  int64_t rerouted = 0;
+  int64_t timer_records = 0;
+  int64_t records_written = 0;
+  int64_t records_confirmed = 0;
+  int64_t conflicts = 0;   // partitions rebuilt because another writer won a seq
+  int64_t snapshots = 0;
+};
+
+class EngineService final : public kafka::RebalanceListener {
+ public:
+  explicit EngineService(Options options);
+  ~EngineService() override;
+
+  // Serves until `stop` is set, then hands its partitions over cleanly.
+  void run(const std::atomic<bool>& stop);
+  // One round of the loop (tests drive it directly).
+  void step(int poll_timeout_ms);
+  // Confirms, emits and commits everything under way (bounded by timeout).
+  bool drain(int timeout_ms);
+
+  Stats stats() const { return stats_; }
+  // Partitions owned and rebuilt; safe to read from another thread.
+  int assigned_partitions() const { return assigned_.load(std::memory_order_acquire); }
+  const std::string& writer_id() const { return options_.writer_id; }
+  // The decision state of an owned partition (tests).
+  const engine::PartitionCore* partition_core(int32_t partition) const;
+
+  std::vector<kafka::TopicPartitionOffset> on_assigned(
+      const std::vector<kafka::TopicPartition>& partitions) override;
+  void on_revoked(const std::vector<kafka::TopicPartition>& partitions, bool lost) override;
+
+ private:
+  // An output waiting for the decisions before it to be confirmed.
+  struct Output {
+    std::string topic;
+    int32_t partition = -1;  // -1: by key
+    std::string key;
+    std::string value;
+    std::vector<std::pair<std::string, std::string>> headers;
+  };
+  struct Outcome {
+    int64_t command_offset = -1;
+    int64_t wait_seq = 0;  // emitted once the confirmed seq reaches this
+    std::vector<Output> outputs;
+  };
+  struct Partition {
+    std::unique_ptr<engine::PartitionCore> core;
+    uint64_t epoch = 0;                        // new on every rebuild
+    uint64_t assignment = 0;                   // new on every assignment
+    bool stale = false;                        // another writer won a seq: rebuild pending
+    ChainPosition confirmed;                   // what the log has accepted
+    std::deque<std::string> unconfirmed;       // record_ids written, not yet read back
+    std::deque<Outcome> outcomes;              // in command order
+    std::map<int64_t, int> in_flight;          // command offset -> outputs not yet delivered
+    int64_t next_consume_offset = 0;
+    int64_t committed_offset = -1;
+    int64_t events_next_offset = 0;            // read-back position
+    int64_t records_since_snapshot = 0;
+    int64_t last_snapshot_ms = 0;
+    int64_t last_snapshot_seq = 0;
+    // Every command below this had its outputs delivered when the snapshot
+    // was taken (0 without a snapshot).
+    int64_t snapshot_commands_offset = 0;
+    bool snapshot_wanted = false;
+    bool paused = false;
+  };
+  struct Delivery {
+    enum class Kind { record, output } kind = Kind::record;
+    int32_t partition = 0;
+    uint64_t epoch = 0;       // records: the partition's epoch when written
+    uint64_t assignment = 0;  // outputs: the assignment they belong to
+    int64_t command_offset = -1;
+    Output output;  // for outputs, kept to re-send
+    int attempts = 0;
+  };
+
+  int64_t now_ms() const;
+  // Intake of one command message: validate, route, decide.
+  void handle_command(const rd_kafka_message_t& message);
+  void dead_letter(Partition& partition, const rd_kafka_message_t& message, const Error& error,
+                   const CommandEnvelope* command);
+  void decided(Partition& partition, int32_t number, engine::CommandOutcome outcome,
+               int64_t command_offset);
+  void write_records(Partition& partition, int32_t number, std::vector<engine::Decided>& records);
+  void queue_outcome(Partition& partition, Outcome outcome);
+
+  // Read-back of our own partitions of ledgerflow.events.
+  void handle_readback(const rd_kafka_message_t& message);
+  void emit_confirmed(Partition& partition, int32_t number);
+  void produce_output(int32_t number, uint64_t assignment, int64_t command_offset, Output output,
+                      int attempts);
+  void on_delivery(const kafka::DeliveryReport& report);
+  void output_delivered(int32_t number, uint64_t assignment, int64_t command_offset);
+
+  // Rebuilding a partition from its snapshot and the log.
+  void rebuild(int32_t number, Partition& partition);
+  int64_t replay_log(int32_t number, engine::PartitionCore& core, int64_t from_offset);
+  void reload_after_conflict(int32_t number);
+
+  void fire_timers();
+  void maybe_snapshot(int32_t number, Partition& partition);
+  void save_snapshot(int32_t number, Partition& partition);
+  void commit_offsets(bool sync);
+  int64_t committable_offset(const Partition& partition) const;
+  void release_partition(int32_t number);
+
+  Options options_;
+  std::unique_ptr<pqxx::connection> database_;
+  std::unique_ptr<kafka::Producer> producer_;
+  std::unique_ptr<kafka::Consumer> commands_;
+  std::unique_ptr<kafka::Consumer> readback_;
+  int32_t partition_count_ = 0;
+  std::map<int32_t, Partition> partitions_;
+  std::unordered_map<uint64_t, Delivery> deliveries_;
+  uint64_t next_token_ = 1;
+  uint64_t next_epoch_ = 1;
+  std::vector<kafka::MessagePtr> batch_;
+  std::vector<int32_t> conflicted_;
+  std::atomic<int> assigned_{0};
+  int64_t last_commit_ms_ = 0;
+  int64_t last_timer_check_ms_ = 0;
+  Stats stats_;
+};
+
+}  // namespace lf::engine_service
