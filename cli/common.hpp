@@ -1,0 +1,48 @@
+// What every subcommand shares: connection settings (flags override the
+// environment: KAFKA_BOOTSTRAP, DATABASE_URL, LEDGERFLOW_*), logging, exit
+// codes and stop signals.
+#pragma once
+
+#include <atomic>
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "consumers/kafka/kafka.hpp"
+
+namespace lf::cli {
+
+// DESIGN.md "The command line": exit codes.
+constexpr int kExitOk = 0;
+constexpr int kExitFailure = 1;  // the command ran and found a failure
+constexpr int kExitUsage = 2;    // usage or configuration error
+
+// A usage or configuration error (exit code 2).
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct GlobalOptions {
+  std::string kafka_bootstrap;
+  std::string database_url;
+  std::string topic_prefix = "ledgerflow.";
+  std::vector<std::string> kafka_properties;  // key=value, passed to librdkafka
+  std::string log_level = "info";
+};
+
+void add_global_options(CLI::App& app, GlobalOptions& options);
+void setup_logging(const std::string& level);
+
+// Settings from the options; ConfigError when a required one is missing.
+kafka::Settings kafka_settings(const GlobalOptions& options);
+kafka::Topics topics(const GlobalOptions& options);
+std::string database_url(const GlobalOptions& options);
+
+// SIGINT/SIGTERM set the returned flag.
+const std::atomic<bool>& install_stop_signals();
+
+}  // namespace lf::cli

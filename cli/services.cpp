@@ -1,0 +1,112 @@
+// `ledgerflow engine`, `ledgerflow project`, `ledgerflow migrate`.
+#include <pqxx/pqxx>
+#include <spdlog/spdlog.h>
+
+#include "cli/subcommands.hpp"
+#include "consumers/pg/migrations.hpp"
+#include "consumers/projector/projector.hpp"
+#include "engine/service/engine_service.hpp"
+
+namespace lf::cli {
+
+namespace {
+
+std::optional<std::vector<int32_t>> partition_list(const std::vector<int32_t>& partitions) {
+  if (partitions.empty()) return std::nullopt;
+  return partitions;
+}
+
+}  // namespace
+
+Runner add_engine(CLI::App& app, GlobalOptions& global) {
+  struct EngineFlags {
+    std::string group_id = "ledgerflow-engine";
+    std::string client_id = "ledgerflow-engine";
+    std::vector<int32_t> partitions;
+    int64_t snapshot_every_records = 2000;
+    std::size_t dedup_window = 100'000;
+  };
+  auto flags = std::make_shared<EngineFlags>();
+  CLI::App* command = app.add_subcommand("engine", "Run the command-processing service");
+  command->add_option("--group-id", flags->group_id, "Consumer group of the engines")
+      ->envname("LEDGERFLOW_ENGINE_GROUP")
+      ->capture_default_str();
+  command->add_option("--client-id", flags->client_id, "Kafka client id")
+      ->envname("LEDGERFLOW_ENGINE_CLIENT_ID")
+      ->capture_default_str();
+  command->add_option("--partitions", flags->partitions,
+                      "Own these partitions without a consumer group (comma-separated)")
+      ->delimiter(',');
+  command->add_option("--snapshot-every-records", flags->snapshot_every_records,
+                      "Snapshot a partition after this many commit records")
+      ->envname("LEDGERFLOW_SNAPSHOT_EVERY_RECORDS")
+      ->capture_default_str();
+  command->add_option("--dedup-window", flags->dedup_window,
+                      "Decisions per partition whose command_id is remembered")
+      ->envname("LEDGERFLOW_DEDUP_WINDOW")
+      ->capture_default_str();
+  return [&global, flags] {
+    engine_service::Options options;
+    options.kafka = kafka_settings(global);
+    options.topics = topics(global);
+    options.database_url = database_url(global);
+    options.group_id = flags->group_id;
+    options.client_id = flags->client_id;
+    options.partitions = partition_list(flags->partitions);
+    options.snapshot_every_records = flags->snapshot_every_records;
+    options.partition.dedup_capacity = flags->dedup_window;
+    const std::atomic<bool>& stop = install_stop_signals();
+    engine_service::EngineService engine(options);
+    engine.run(stop);
+    return kExitOk;
+  };
+}
+
+Runner add_project(CLI::App& app, GlobalOptions& global) {
+  struct ProjectFlags {
+    std::string group_id = "ledgerflow-projector";
+    std::string client_id = "ledgerflow-projector";
+    std::vector<std::string> projections;
+    std::vector<int32_t> partitions;
+  };
+  auto flags = std::make_shared<ProjectFlags>();
+  CLI::App* command = app.add_subcommand("project", "Run the projectors (events -> read tables)");
+  command->add_option("--group-id", flags->group_id, "Consumer group of the projectors")
+      ->envname("LEDGERFLOW_PROJECTOR_GROUP")
+      ->capture_default_str();
+  command->add_option("--client-id", flags->client_id, "Kafka client id")
+      ->envname("LEDGERFLOW_PROJECTOR_CLIENT_ID")
+      ->capture_default_str();
+  command->add_option("--projections", flags->projections, "Projections to run (default: all)")
+      ->delimiter(',');
+  command->add_option("--partitions", flags->partitions,
+                      "Own these partitions without a consumer group (comma-separated)")
+      ->delimiter(',');
+  return [&global, flags] {
+    projector::Options options;
+    options.kafka = kafka_settings(global);
+    options.topics = topics(global);
+    options.database_url = database_url(global);
+    options.group_id = flags->group_id;
+    options.client_id = flags->client_id;
+    options.projections = flags->projections;
+    options.partitions = partition_list(flags->partitions);
+    const std::atomic<bool>& stop = install_stop_signals();
+    projector::Projector projector(options);
+    projector.run(stop);
+    return kExitOk;
+  };
+}
+
+Runner add_migrate(CLI::App& app, GlobalOptions& global) {
+  app.add_subcommand("migrate", "Apply the SQL migrations to DATABASE_URL");
+  return [&global] {
+    pqxx::connection connection(database_url(global));
+    const pg::MigrationOutcome outcome = pg::migrate(connection);
+    spdlog::info("{} migration(s) applied, {} already in place", outcome.applied.size(),
+                 outcome.existing.size());
+    return kExitOk;
+  };
+}
+
+}  // namespace lf::cli
