@@ -1,0 +1,134 @@
+// Engine throughput: commands/s from ledgerflow.commands to their results,
+// beside the raw baseline measured in the same run through the same mock
+// cluster: producing the same bytes (same keys, same values) to a plain topic
+// and consuming them back. Prints both and the ratio.
+//
+//   build/bench/engine_bench [commands=100000] [tenants=2000] [partitions=6]
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <thread>
+
+#include <pqxx/pqxx>
+#include <spdlog/spdlog.h>
+
+#include "bench/workload.hpp"
+#include "consumers/client/command_client.hpp"
+#include "consumers/kafka/mock_cluster.hpp"
+#include "consumers/pg/migrations.hpp"
+#include "consumers/pg/temp_server.hpp"
+#include "engine/service/engine_service.hpp"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using lf::workload::CreditsWorkload;
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// Produce every command to `topic` and consume them all back.
+double raw_rate(const lf::kafka::Settings& settings, const std::string& topic, int partitions,
+                const std::vector<CreditsWorkload::Command>& commands) {
+  lf::kafka::Producer producer(settings, "bench-raw-producer");
+  lf::kafka::Consumer consumer(settings, "bench-raw-consumer", "");
+  std::vector<lf::kafka::TopicPartitionOffset> from_start;
+  for (int32_t partition = 0; partition < partitions; ++partition) from_start.push_back({topic, partition, 0});
+  consumer.assign(from_start);
+  std::vector<lf::kafka::MessagePtr> messages;
+  consumer.poll_batch(messages, 1, 100);  // connect before the clock starts
+  const auto start = Clock::now();
+  std::thread produce([&] {
+    for (const auto& [key, value] : commands) producer.produce(topic, -1, key, value);
+    producer.flush(120'000);
+  });
+  std::size_t received = messages.size();
+  while (received < commands.size()) {
+    messages.clear();
+    received += consumer.poll_batch(messages, 10'000, 100);
+  }
+  const double elapsed = seconds_since(start);
+  produce.join();
+  return static_cast<double>(commands.size()) / elapsed;
+}
+
+double engine_rate(lf::client::CommandClient& client, const std::vector<CreditsWorkload::Command>& commands) {
+  std::vector<std::string> ids;
+  ids.reserve(commands.size());
+  for (const auto& command : commands) ids.push_back(CreditsWorkload::command_id(command));
+  const auto start = Clock::now();
+  for (const auto& [key, value] : commands) client.send(key, value);
+  client.flush(120'000);
+  std::map<std::string, lf::CommandResult> results = client.await(ids, 600'000);
+  const double elapsed = seconds_since(start);
+  if (results.size() != ids.size()) {
+    std::fprintf(stderr, "only %zu of %zu results arrived\n", results.size(), ids.size());
+    std::exit(1);
+  }
+  return static_cast<double>(commands.size()) / elapsed;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const int command_count = argc > 1 ? std::atoi(argv[1]) : 100'000;
+  const int tenant_count = argc > 2 ? std::atoi(argv[2]) : 2'000;
+  const int partitions = argc > 3 ? std::atoi(argv[3]) : 6;
+  spdlog::set_level(spdlog::level::warn);
+
+  lf::kafka::MockCluster cluster(3);
+  const lf::kafka::Topics topics{"bench."};
+  cluster.create_ledgerflow_topics(topics, partitions);
+  cluster.create_topic("bench.raw", partitions, 3);
+  lf::kafka::Settings settings;
+  settings.bootstrap = cluster.bootstrap();
+  lf::pg::TempServer database;
+  {
+    pqxx::connection connection(database.url());
+    lf::pg::migrate(connection);
+  }
+
+  CreditsWorkload workload(42, tenant_count, now_ms());
+  std::vector<CreditsWorkload::Command> allocations = workload.allocations();
+  std::vector<CreditsWorkload::Command> commands;
+  commands.reserve(static_cast<std::size_t>(command_count));
+  std::size_t bytes = 0;
+  for (int i = 0; i < command_count; ++i) {
+    commands.push_back(workload.next());
+    bytes += commands.back().second.size();
+  }
+
+  const double raw = raw_rate(settings, "bench.raw", partitions, commands);
+
+  lf::engine_service::Options options;
+  options.kafka = settings;
+  options.topics = topics;
+  options.database_url = database.url();
+  std::atomic<bool> stop{false};
+  lf::engine_service::EngineService engine(options);
+  std::thread engine_thread([&] { engine.run(stop); });
+  while (engine.assigned_partitions() < partitions) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  lf::client::CommandClient client(settings, topics, "bench-client");
+  engine_rate(client, allocations);  // warm-up: every tenant allocated
+  const double decided = engine_rate(client, commands);
+  stop = true;
+  engine_thread.join();
+  const lf::engine_service::Stats stats = engine.stats();
+
+  std::printf("engine_bench: %d commands (%.0f bytes average), %d tenants, %d partitions, 3 mock brokers\n",
+              command_count, static_cast<double>(bytes) / command_count, tenant_count, partitions);
+  std::printf("  raw produce+consume of the same messages : %10.0f msgs/s\n", raw);
+  std::printf("  engine, command to result                : %10.0f commands/s\n", decided);
+  std::printf("  ratio engine / raw                       : %10.2f\n", decided / raw);
+  std::printf("  accepted %lld, rejected %lld, records written %lld, snapshots %lld\n",
+              static_cast<long long>(stats.accepted), static_cast<long long>(stats.rejected),
+              static_cast<long long>(stats.records_written), static_cast<long long>(stats.snapshots));
+  return 0;
+}

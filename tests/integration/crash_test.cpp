@@ -1,0 +1,252 @@
+// kill -9 of engines and projectors at random points under load, as separate
+// processes against `ledgerflow dev --infra-only`: afterwards the read tables
+// equal the fold of the log, every command is decided exactly once, nothing
+// is lost, nothing doubled, no tenant overdrawn.
+#include <signal.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <random>
+
+#include <gtest/gtest.h>
+#include <pqxx/pqxx>
+
+#include "bench/workload.hpp"
+#include "consumers/client/command_client.hpp"
+#include "consumers/verify/fold.hpp"
+#include "events/partitioner.hpp"
+#include "events/time.hpp"
+#include "projections/projection.hpp"
+#include "tests/support/pipeline/pipeline.hpp"
+#include "tests/support/process.hpp"
+#include "tests/support/wait.hpp"
+
+namespace lf::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr int kPartitions = 12;
+constexpr int kTenants = 120;
+constexpr int kCommands = 20'000;
+
+uint64_t seed_from_environment() {
+  const char* text = std::getenv("LEDGERFLOW_SEED");
+  return text ? std::strtoull(text, nullptr, 10) : std::random_device{}();
+}
+
+int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// `ledgerflow dev --infra-only` in a child process: the mock cluster and a
+// throwaway PostgreSQL that the services below connect to over TCP.
+class Infrastructure {
+ public:
+  explicit Infrastructure(const std::filesystem::path& logs)
+      : process_({ledgerflow_binary(), "dev", "--infra-only", "--partitions", std::to_string(kPartitions)}, {},
+                 (logs / "infra.log").string()) {
+    while (std::optional<std::string> line = process_.read_line(120s)) {
+      if (line->rfind("KAFKA_BOOTSTRAP=", 0) == 0) bootstrap_ = line->substr(16);
+      if (line->rfind("DATABASE_URL=", 0) == 0) database_url_ = line->substr(13);
+      if (*line == "READY") return;
+    }
+    ADD_FAILURE() << "ledgerflow dev --infra-only did not print READY (see " << process_.stderr_path() << ")";
+  }
+  const std::string& bootstrap() const { return bootstrap_; }
+  const std::string& database_url() const { return database_url_; }
+  ChildProcess& process() { return process_; }
+
+ private:
+  ChildProcess process_;
+  std::string bootstrap_;
+  std::string database_url_;
+};
+
+// Engines and projectors as processes that the test kills and restarts.
+class Fleet {
+ public:
+  Fleet(const Infrastructure& infra, std::filesystem::path logs) : infra_(infra), logs_(std::move(logs)) {}
+
+  void start(const std::string& kind, int index) {
+    const std::string name = kind + "-" + std::to_string(index);
+    const std::string subcommand = kind == "engine" ? "engine" : "project";
+    processes_[name] = std::make_unique<ChildProcess>(
+        std::vector<std::string>{ledgerflow_binary(), subcommand, "--client-id", name},
+        std::map<std::string, std::string>{
+            {"KAFKA_BOOTSTRAP", infra_.bootstrap()},
+            {"DATABASE_URL", infra_.database_url()},
+            {"LEDGERFLOW_LOG_LEVEL", "info"},
+            // Killed members leave the group within seconds.
+            {"LEDGERFLOW_KAFKA_PROPERTIES", "session.timeout.ms=6000,heartbeat.interval.ms=500"},
+        },
+        (logs_ / (name + ".log")).string());
+  }
+  void kill9(const std::string& name) {
+    processes_.at(name)->signal(SIGKILL);
+    processes_.at(name)->wait(10s);
+  }
+  void restart(const std::string& name) {
+    const std::size_t dash = name.rfind('-');
+    start(name.substr(0, dash), std::stoi(name.substr(dash + 1)));
+  }
+  // Names of processes that exited on their own (not killed by us).
+  std::vector<std::string> crashed() {
+    std::vector<std::string> names;
+    for (auto& [name, process] : processes_) {
+      if (!process->running()) names.push_back(name + " (exit " + std::to_string(*process->wait(0ms)) + ")");
+    }
+    return names;
+  }
+
+ private:
+  const Infrastructure& infra_;
+  std::filesystem::path logs_;
+  std::map<std::string, std::unique_ptr<ChildProcess>> processes_;
+};
+
+bool projections_caught_up(const kafka::Settings& settings, pqxx::connection& db) {
+  kafka::Consumer probe(settings, "crash-test-probe", "");
+  const std::size_t projection_count = projections::all_projections().size();
+  pqxx::work work(db);
+  for (int32_t partition = 0; partition < kPartitions; ++partition) {
+    const int64_t high = probe.watermarks("ledgerflow.events", partition).high;
+    if (high == 0) continue;
+    const auto caught_up = work.exec_params1(
+        "SELECT count(*) FROM projection_checkpoints WHERE partition = $1 AND next_offset >= $2", partition,
+        high)[0].as<std::size_t>();
+    if (caught_up < projection_count) return false;
+  }
+  return true;
+}
+
+TEST(Crash, KillNineOfEnginesAndProjectorsUnderLoadLosesAndDoublesNothing) {
+  const uint64_t seed = seed_from_environment();
+  SCOPED_TRACE("LEDGERFLOW_SEED=" + std::to_string(seed));
+  const std::filesystem::path logs =
+      std::filesystem::temp_directory_path() / ("ledgerflow-crash-" + std::to_string(seed));
+  std::filesystem::create_directories(logs);
+  SCOPED_TRACE("process logs in " + logs.string());
+
+  Infrastructure infra(logs);
+  ASSERT_FALSE(infra.bootstrap().empty());
+  kafka::Settings settings;
+  settings.bootstrap = infra.bootstrap();
+  Fleet fleet(infra, logs);
+  const std::vector<std::string> members = {"engine-1", "engine-2", "projector-1", "projector-2"};
+  for (const std::string& name : members) fleet.restart(name);
+
+  client::CommandClient client(settings, kafka::Topics{}, "crash-test-load");
+  workload::CreditsWorkload load(seed, kTenants, now_ms());
+  std::vector<std::string> ids;
+  std::map<std::string, std::string> tenant_of;
+  for (const auto& [key, json] : load.allocations()) {
+    client.send(key, json);
+    ids.push_back(command_id_of(json));
+    tenant_of[ids.back()] = key;
+  }
+  client.flush();
+
+  // ~1,000 commands a second while a member is killed every ~2.5 s.
+  std::mt19937_64 chaos(seed ^ 0x9e3779b97f4a7c15ULL);
+  int engine_kills = 0;
+  int projector_kills = 0;
+  auto next_kill = std::chrono::steady_clock::now() + 3s;
+  for (int sent = 0; sent < kCommands; sent += 100) {
+    for (int i = 0; i < 100; ++i) {
+      auto [key, json] = load.next();
+      client.send(key, json);
+      ids.push_back(command_id_of(json));
+      tenant_of[ids.back()] = key;
+    }
+    client.flush();
+    client.poll_results(0);
+    if (std::chrono::steady_clock::now() >= next_kill) {
+      const bool engine = engine_kills <= projector_kills;
+      const std::string victim = (engine ? "engine-" : "projector-") + std::to_string(1 + chaos() % 2);
+      fleet.kill9(victim);
+      fleet.restart(victim);
+      (engine ? engine_kills : projector_kills) += 1;
+      next_kill = std::chrono::steady_clock::now() + std::chrono::milliseconds(1500 + chaos() % 2000);
+    }
+    std::this_thread::sleep_for(100ms);  // pacing the load, not synchronising
+  }
+  EXPECT_GE(engine_kills, 3);
+  EXPECT_GE(projector_kills, 3);
+  EXPECT_TRUE(fleet.crashed().empty()) << "a service died on its own: " << fleet.crashed().front();
+
+  // Every command gets an answer...
+  std::map<std::string, CommandResult> results = client.await(ids, 300'000);
+  EXPECT_EQ(results.size(), ids.size()) << "commands without a result";
+  if (results.size() != ids.size()) {
+    // Which partitions, and is the result in the topic at all?
+    std::map<std::string, int> on_topic;
+    kafka::Consumer reader(settings, "crash-test-results", "");
+    for (int32_t partition = 0; partition < kPartitions; ++partition) {
+      const kafka::Watermarks marks = reader.watermarks("ledgerflow.results", partition);
+      if (marks.high == marks.low) continue;
+      reader.assign({{"ledgerflow.results", partition, marks.low}});
+      int64_t next = marks.low;
+      std::vector<kafka::MessagePtr> messages;
+      while (next < marks.high) {
+        messages.clear();
+        reader.poll_batch(messages, 10'000, 1000);
+        for (const kafka::MessagePtr& message : messages) {
+          next = message->offset + 1;
+          Result<CommandResult> result = decode_result(kafka::message_value(*message));
+          if (result) ++on_topic[result->command_id];
+        }
+      }
+      std::printf("results partition %d: offsets %lld..%lld\n", partition, static_cast<long long>(marks.low),
+                  static_cast<long long>(marks.high));
+    }
+    std::map<int32_t, std::pair<int, int>> missing;  // partition -> (missing, of which on the topic)
+    for (const std::string& id : ids) {
+      if (results.count(id) != 0) continue;
+      auto& entry = missing[partition_for_key(tenant_of[id], kPartitions)];
+      ++entry.first;
+      entry.second += on_topic.count(id) != 0;
+      if (entry.first <= 5) std::printf("missing result: %s (on topic: %d)\n", id.c_str(), on_topic[id]);
+    }
+    for (const auto& [partition, counts] : missing) {
+      std::printf("commands partition %d: %d results missing, %d of them on the results topic\n", partition,
+                  counts.first, counts.second);
+    }
+  }
+  pqxx::connection db(infra.database_url());
+  ASSERT_TRUE(wait_until([&] { return projections_caught_up(settings, db); }, 180s));
+
+  // ...the read tables equal the fold of the log...
+  verify::Fold fold(projections::all_projections());
+  verify::fold_topic(settings, "ledgerflow.events", fold, JsonLimits{.max_bytes = 1 << 20, .max_depth = 64});
+  {
+    pqxx::work work(db);
+    for (const verify::Difference& difference : verify::diff(work, fold, 20)) {
+      ADD_FAILURE() << verify::to_string(difference);
+    }
+  }
+  pqxx::work work(db);
+  // ...every command is decided exactly once (nothing lost, nothing doubled)...
+  EXPECT_EQ(work.exec1("SELECT count(*) FROM (SELECT tenant_id, command_id FROM event_log "
+                       "GROUP BY tenant_id, command_id HAVING count(DISTINCT seq) > 1) twice")[0].as<int64_t>(),
+            0);
+  EXPECT_EQ(work.exec1("SELECT count(DISTINCT (tenant_id, command_id)) FROM event_log "
+                       "WHERE command_id NOT LIKE 'timer/%'")[0].as<int64_t>(),
+            static_cast<int64_t>(ids.size()));
+  // ...and no tenant is overdrawn or off its ledger.
+  EXPECT_EQ(work.exec1("SELECT count(*) FROM credit_balances WHERE effective_available < 0 "
+                       "OR credits_reserved > credits_available")[0].as<int64_t>(),
+            0);
+  EXPECT_EQ(work.exec1("SELECT count(*) FROM credit_balances b JOIN (SELECT tenant_id, sum(credits) AS total "
+                       "FROM credit_ledger GROUP BY tenant_id) l USING (tenant_id) "
+                       "WHERE l.total <> b.effective_available")[0].as<int64_t>(),
+            0);
+  EXPECT_EQ(work.exec1("SELECT count(*) FROM credit_balances")[0].as<int64_t>(), kTenants);
+  std::cout << "[ crash    ] seed " << seed << ": " << ids.size() << " commands, " << engine_kills
+            << " engine and " << projector_kills << " projector kill -9s, " << fold.accepted()
+            << " records accepted, " << fold.ignored() << " ignored\n";
+}
+
+}  // namespace
+}  // namespace lf::testing
