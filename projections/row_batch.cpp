@@ -1,7 +1,6 @@
 // Merging row changes per key within a batch.
 #include "projections/row_batch.hpp"
 
-#include <cstring>
 
 #include "events/assert.hpp"
 
@@ -17,38 +16,33 @@ std::size_t TableSpec::column_index(std::string_view column) const {
 
 namespace {
 
+void append_field(std::string& out, char tag, std::string_view bytes) {
+  out.push_back(tag);
+  out.append(std::to_string(bytes.size()));
+  out.push_back(':');
+  out.append(bytes);
+}
+
+// Type tag + length-prefixed bytes: unambiguous for any content.
 void append_value(std::string& out, const Value& value) {
-  // Type tag + length-prefixed bytes: unambiguous for any content.
   std::visit(
       [&out](const auto& v) {
         using T = std::decay_t<decltype(v)>;
-        std::string bytes;
-        char tag = 'n';
         if constexpr (std::is_same_v<T, Null>) {
-          tag = 'n';
+          append_field(out, 'n', "");
         } else if constexpr (std::is_same_v<T, int64_t>) {
-          tag = 'i';
-          bytes = std::to_string(v);
+          append_field(out, 'i', std::to_string(v));
         } else if constexpr (std::is_same_v<T, std::string>) {
-          tag = 's';
-          bytes = v;
+          append_field(out, 's', v);
         } else if constexpr (std::is_same_v<T, bool>) {
-          tag = 'b';
-          bytes = v ? "1" : "0";
+          append_field(out, 'b', v ? std::string_view("1") : std::string_view("0"));
         } else if constexpr (std::is_same_v<T, Timestamp>) {
-          tag = 't';
-          bytes = std::to_string(v.unix_ms);
+          append_field(out, 't', std::to_string(v.unix_ms));
         } else if constexpr (std::is_same_v<T, Date>) {
-          tag = 'd';
-          bytes = std::to_string(v.days);
+          append_field(out, 'd', std::to_string(v.days));
         } else if constexpr (std::is_same_v<T, Json>) {
-          tag = 'j';
-          bytes = v.text;
+          append_field(out, 'j', v.text);
         }
-        out.push_back(tag);
-        out.append(std::to_string(bytes.size()));
-        out.push_back(':');
-        out.append(bytes);
       },
       value);
 }
