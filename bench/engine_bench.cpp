@@ -14,6 +14,7 @@
 #include <spdlog/spdlog.h>
 
 #include "bench/workload.hpp"
+#include "events/time.hpp"
 #include "consumers/client/command_client.hpp"
 #include "consumers/kafka/mock_cluster.hpp"
 #include "consumers/pg/migrations.hpp"
@@ -29,10 +30,6 @@ double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 // Produce every command to `topic` and consume them all back.
 double raw_rate(const lf::kafka::Settings& settings, const std::string& topic, int partitions,
@@ -95,7 +92,7 @@ int main(int argc, char** argv) {
     lf::pg::migrate(connection);
   }
 
-  CreditsWorkload workload(42, tenant_count, now_ms());
+  CreditsWorkload workload(42, tenant_count, lf::system_now_ms());
   std::vector<CreditsWorkload::Command> allocations = workload.allocations();
   std::vector<CreditsWorkload::Command> commands;
   commands.reserve(static_cast<std::size_t>(command_count));

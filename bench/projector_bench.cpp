@@ -13,6 +13,7 @@
 #include <spdlog/spdlog.h>
 
 #include "bench/workload.hpp"
+#include "events/time.hpp"
 #include "consumers/kafka/mock_cluster.hpp"
 #include "consumers/pg/batch_writer.hpp"
 #include "consumers/pg/migrations.hpp"
@@ -30,10 +31,6 @@ double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 struct Log {
   std::vector<std::vector<std::string>> records;  // per partition, in order
@@ -43,7 +40,7 @@ struct Log {
 
 // Decides the workload with the pure engine core, as the engine would.
 Log decide(int command_count, int tenant_count, int partitions) {
-  const int64_t now = now_ms();
+  const int64_t now = lf::system_now_ms();
   CreditsWorkload workload(7, tenant_count, now);
   std::vector<lf::engine::PartitionCore> cores;
   for (int32_t partition = 0; partition < partitions; ++partition) {

@@ -188,9 +188,7 @@ void print_summary(const DemoOptions& options) {
 }  // namespace
 
 bool run_demo(const DemoOptions& options) {
-  const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                             std::chrono::system_clock::now().time_since_epoch())
-                             .count();
+  const int64_t now_ms = system_now_ms();
   Script script(now_ms);
   build_script(script, now_ms);
   client::CommandClient client(options.kafka, options.topics, "ledgerflow-demo");

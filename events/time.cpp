@@ -4,6 +4,8 @@
 // no time zone database.
 #include "events/time.hpp"
 
+#include <chrono>
+
 #include <algorithm>
 #include <array>
 #include <cstdio>
@@ -193,6 +195,12 @@ int64_t add_months_ms(int64_t unix_ms, int32_t months) {
   const auto month = static_cast<uint32_t>(month_index - year * 12 + 1);
   const uint32_t day = std::min(date.day, days_in_month(year, month));
   return days_from_civil(year, month, day) * kMillisPerDay + ms_of_day;
+}
+
+int64_t system_now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
 }
 
 }  // namespace lf

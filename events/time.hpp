@@ -25,6 +25,10 @@ std::string format_date_days(int32_t days);
 // month (Jan 31 + 1 month = Feb 28/29), keeping the time of day.
 int64_t add_months_ms(int64_t unix_ms, int32_t months);
 
+// The wall clock, for adapters and tools. Deciders never call it: their time
+// comes in the command or the engine's Context.
+int64_t system_now_ms();
+
 constexpr int64_t kMillisPerSecond = 1000;
 constexpr int64_t kMillisPerHour = 3600 * kMillisPerSecond;
 constexpr int64_t kMillisPerDay = 24 * kMillisPerHour;

@@ -26,6 +26,14 @@ std::shared_ptr<spdlog::logger> logger() {
 
 }  // namespace
 
+// Where a partition's reading resumes: the position of the projection that
+// is furthest behind.
+int64_t Projector::start_offset(const PartitionState& state) {
+  int64_t start = state.checkpoints.front().next_offset;
+  for (const pg::Checkpoint& checkpoint : state.checkpoints) start = std::min(start, checkpoint.next_offset);
+  return start;
+}
+
 Projector::Projector(Options options) : options_(std::move(options)) {
   if (options_.projections.empty()) {
     projections_ = projections::all_projections();
@@ -113,10 +121,7 @@ std::vector<kafka::TopicPartitionOffset> Projector::on_assigned(
   std::map<int32_t, PartitionState> states = load_positions(numbers);
   std::vector<kafka::TopicPartitionOffset> offsets;
   for (auto& [partition, state] : states) {
-    int64_t start = state.checkpoints.front().next_offset;
-    for (const pg::Checkpoint& checkpoint : state.checkpoints) {
-      start = std::min(start, checkpoint.next_offset);
-    }
+    const int64_t start = start_offset(state);
     offsets.push_back(kafka::TopicPartitionOffset{options_.topics.events(), partition, start});
     logger()->info("assigned partition {} from offset {} (last seq {})", partition, start,
                    state.checkpoints.front().last_seq);
@@ -271,10 +276,7 @@ void Projector::recover_positions(const std::vector<int32_t>& partitions) {
   if (owned.empty()) return;
   std::map<int32_t, PartitionState> states = load_positions(owned);
   for (auto& [partition, state] : states) {
-    int64_t start = state.checkpoints.front().next_offset;
-    for (const pg::Checkpoint& checkpoint : state.checkpoints) {
-      start = std::min(start, checkpoint.next_offset);
-    }
+    const int64_t start = start_offset(state);
     consumer_->seek(kafka::TopicPartitionOffset{options_.topics.events(), partition, start});
     logger()->info("partition {} resumes at offset {}", partition, start);
     partitions_[partition] = std::move(state);

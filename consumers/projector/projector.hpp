@@ -71,6 +71,7 @@ class Projector final : public kafka::RebalanceListener {
     std::vector<pg::Checkpoint> checkpoints;  // one per projection, in projections_ order
   };
 
+  static int64_t start_offset(const PartitionState& state);
   void connect();
   void check_versions();
   std::map<int32_t, PartitionState> load_positions(const std::vector<int32_t>& partitions);

@@ -253,4 +253,21 @@ std::vector<Difference> diff(pqxx::work& work, const Fold& fold, std::size_t lim
   return differences;
 }
 
+int64_t projection_lag(pqxx::work& work, kafka::Consumer& probe, const std::string& topic,
+                       const std::vector<std::string>& projections) {
+  int64_t lag = 0;
+  const int32_t partitions = probe.partition_count(topic);
+  for (int32_t partition = 0; partition < partitions; ++partition) {
+    const int64_t high = probe.watermarks(topic, partition).high;
+    for (const std::string& projection : projections) {
+      pqxx::result row = work.exec_params(
+          "SELECT next_offset FROM projection_checkpoints WHERE projection = $1 AND partition = $2", projection,
+          partition);
+      const int64_t next = row.empty() ? 0 : row[0][0].as<int64_t>();
+      lag += std::max<int64_t>(0, high - next);
+    }
+  }
+  return lag;
+}
+
 }  // namespace lf::verify

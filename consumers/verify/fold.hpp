@@ -77,4 +77,9 @@ std::optional<std::string> canonical(const projections::Value& value, projection
 std::vector<Difference> diff(pqxx::work& work, const Fold& fold, std::size_t limit,
                              const std::optional<std::string>& tenant_id = std::nullopt);
 
+// How many records of `topic` the given projections have yet to apply,
+// summed over partitions and projections (0: caught up with the log's end).
+int64_t projection_lag(pqxx::work& work, kafka::Consumer& probe, const std::string& topic,
+                       const std::vector<std::string>& projections);
+
 }  // namespace lf::verify

@@ -11,24 +11,16 @@
 #include "consumers/pg/positions.hpp"
 #include "engine/service/logger.hpp"
 #include "events/assert.hpp"
+#include "events/time.hpp"
 #include "events/ulid.hpp"
 
 namespace lf::engine_service {
 
-namespace {
-
-int64_t system_now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-}  // namespace
 
 EngineService::EngineService(Options options) : options_(std::move(options)) {
-  if (!options_.clock) options_.clock = system_now_ms;
+  if (!options_.clock) options_.clock = lf::system_now_ms;
   if (options_.writer_id.empty()) {
-    options_.writer_id = options_.client_id + "-" + UlidGenerator().next(system_now_ms());
+    options_.writer_id = options_.client_id + "-" + UlidGenerator().next(lf::system_now_ms());
   }
   database_ = std::make_unique<pqxx::connection>(options_.database_url);
   // Dead letters carry a rejected command's value unchanged, however large

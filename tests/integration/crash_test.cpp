@@ -35,10 +35,6 @@ uint64_t seed_from_environment() {
   return text ? std::strtoull(text, nullptr, 10) : std::random_device{}();
 }
 
-int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 // `ledgerflow dev --infra-only` in a child process: the mock cluster and a
 // throwaway PostgreSQL that the services below connect to over TCP.
@@ -108,17 +104,10 @@ class Fleet {
 
 bool projections_caught_up(const kafka::Settings& settings, pqxx::connection& db) {
   kafka::Consumer probe(settings, "crash-test-probe", "");
-  const std::size_t projection_count = projections::all_projections().size();
+  std::vector<std::string> names;
+  for (const auto& projection : projections::all_projections()) names.emplace_back(projection->name());
   pqxx::work work(db);
-  for (int32_t partition = 0; partition < kPartitions; ++partition) {
-    const int64_t high = probe.watermarks("ledgerflow.events", partition).high;
-    if (high == 0) continue;
-    const auto caught_up = work.exec_params1(
-        "SELECT count(*) FROM projection_checkpoints WHERE partition = $1 AND next_offset >= $2", partition,
-        high)[0].as<std::size_t>();
-    if (caught_up < projection_count) return false;
-  }
-  return true;
+  return verify::projection_lag(work, probe, "ledgerflow.events", names) == 0;
 }
 
 TEST(Crash, KillNineOfEnginesAndProjectorsUnderLoadLosesAndDoublesNothing) {
@@ -138,7 +127,7 @@ TEST(Crash, KillNineOfEnginesAndProjectorsUnderLoadLosesAndDoublesNothing) {
   for (const std::string& name : members) fleet.restart(name);
 
   client::CommandClient client(settings, kafka::Topics{}, "crash-test-load");
-  workload::CreditsWorkload load(seed, kTenants, now_ms());
+  workload::CreditsWorkload load(seed, kTenants, system_now_ms());
   std::vector<std::string> ids;
   std::map<std::string, std::string> tenant_of;
   for (const auto& [key, json] : load.allocations()) {

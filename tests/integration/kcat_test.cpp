@@ -17,10 +17,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 std::string psql(const std::string& url, const std::string& sql) {
   auto [code, output] = run_command({"psql", url, "-X", "-A", "-t", "-c", sql}, 30s);
@@ -47,7 +43,7 @@ TEST(Kcat, CommandsProducedByKcatShowUpAsBalancesInPostgres) {
 
   const std::string acme = random_tenant();
   const std::string globex = random_tenant();
-  const int64_t now = now_ms();
+  const int64_t now = system_now_ms();
   const std::string period = "\"period_start\":\"" + format_rfc3339_ms(now - kMillisPerDay) + "\",\"period_end\":\"" +
                              format_rfc3339_ms(now + 20 * kMillisPerDay) + "\"";
   const std::vector<std::pair<std::string, std::string>> commands = {

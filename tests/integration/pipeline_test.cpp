@@ -29,10 +29,6 @@ std::string topup(const std::string& order, int64_t credits) {
   return "{\"topup_order_id\":\"" + order + "\",\"credits\":" + std::to_string(credits) + "}";
 }
 
-int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 struct Balance {
   int64_t available = 0, reserved = 0, topup = 0, consumed = 0, effective = 0;
@@ -70,7 +66,7 @@ void expect_read_tables_equal_the_log(Pipeline& pipeline) {
 TEST(Pipeline, CommandsBecomeBalancesAndLedgerRows) {
   Pipeline pipeline;
   const std::string tenant = random_tenant();
-  const int64_t now = now_ms();
+  const int64_t now = system_now_ms();
   auto results = pipeline.submit({
       {tenant, command_json("credits.allocate", tenant, "a1", allocate(10'000, now))},
   });
@@ -107,7 +103,7 @@ TEST(Pipeline, CommandsBecomeBalancesAndLedgerRows) {
 TEST(Pipeline, TheSameCommandIdTwiceIsAppliedOnce) {
   Pipeline pipeline;
   const std::string tenant = random_tenant();
-  pipeline.submit({{tenant, command_json("credits.allocate", tenant, "a1", allocate(1'000, now_ms()))}});
+  pipeline.submit({{tenant, command_json("credits.allocate", tenant, "a1", allocate(1'000, system_now_ms()))}});
   const std::string reservation = command_json("credits.reserve", tenant, "same-id", reserve("run-1", 600));
   CommandResult first = pipeline.submit_one(tenant, reservation);
   CommandResult second = pipeline.submit_one(tenant, reservation);
@@ -125,7 +121,7 @@ TEST(Pipeline, TheSameCommandIdTwiceIsAppliedOnce) {
 TEST(Pipeline, TheSameTopUpOrderTwiceIsRejected) {
   Pipeline pipeline;
   const std::string tenant = random_tenant();
-  pipeline.submit({{tenant, command_json("credits.allocate", tenant, "a1", allocate(1'000, now_ms()))}});
+  pipeline.submit({{tenant, command_json("credits.allocate", tenant, "a1", allocate(1'000, system_now_ms()))}});
   CommandResult first = pipeline.submit_one(tenant, command_json("credits.topup", tenant, "t1", topup("order-9", 500)));
   CommandResult second = pipeline.submit_one(tenant, command_json("credits.topup", tenant, "t2", topup("order-9", 500)));
   EXPECT_EQ(first.status, ResultStatus::accepted);
@@ -152,7 +148,7 @@ TEST(Pipeline, DuplicatedKafkaMessagesAreAppliedOnce) {
 
   const std::string tenant = random_tenant();
   const int32_t home = partition_for_key(tenant, options.partitions);
-  pipeline.submit({{tenant, command_json("credits.allocate", tenant, "a1", allocate(5'000, now_ms()))}});
+  pipeline.submit({{tenant, command_json("credits.allocate", tenant, "a1", allocate(5'000, system_now_ms()))}});
 
   // Commit records written twice by the engine's producer...
   inject_duplicate_produce(pipeline.kafka().cluster(), pipeline.topics().events(), home, 1);
@@ -203,7 +199,7 @@ struct BadInput {
 };
 
 std::vector<BadInput> bad_inputs(const std::string& tenant) {
-  const std::string issued = format_rfc3339_ms(now_ms());
+  const std::string issued = format_rfc3339_ms(system_now_ms());
   std::vector<BadInput> inputs = {
       {"not JSON", "this is not json", "invalid_json"},
       {"wrong types", "{\"command_id\":7,\"type\":\"credits.reserve\",\"tenant_id\":\"" + tenant +
@@ -226,7 +222,7 @@ TEST(Pipeline, BadInputIsDeadLetteredUnchangedAndTheNextCommandIsApplied) {
   Pipeline pipeline(options);
   const std::string tenant = random_tenant();
   const int32_t home = partition_for_key(tenant, options.partitions);
-  pipeline.submit({{tenant, command_json("credits.allocate", tenant, "a1", allocate(5'000, now_ms()))}});
+  pipeline.submit({{tenant, command_json("credits.allocate", tenant, "a1", allocate(5'000, system_now_ms()))}});
 
   kafka::Settings big = pipeline.kafka().settings();
   big.properties["message.max.bytes"] = std::to_string(16 << 20);
@@ -283,7 +279,7 @@ TEST(Pipeline, ACommandInTheWrongPartitionIsReroutedToItsTenants) {
   const std::string tenant = random_tenant();
   const int32_t home = partition_for_key(tenant, options.partitions);
   const int32_t wrong = (home + 1) % options.partitions;
-  pipeline.submit({{tenant, command_json("credits.allocate", tenant, "a1", allocate(900, now_ms()))}});
+  pipeline.submit({{tenant, command_json("credits.allocate", tenant, "a1", allocate(900, system_now_ms()))}});
   pipeline.client().send(tenant, command_json("credits.reserve", tenant, "misrouted", reserve("r", 100)), wrong);
   pipeline.client().flush();
   std::map<std::string, CommandResult> results = pipeline.client().await({"misrouted"}, 30'000);
@@ -302,7 +298,7 @@ TEST(Pipeline, ACommandInTheWrongPartitionIsReroutedToItsTenants) {
 }
 
 TEST(Pipeline, AReservationExpiresByItselfWhenItsDeadlinePasses) {
-  ManualClock clock(now_ms());
+  ManualClock clock(system_now_ms());
   PipelineOptions options;
   options.clock = clock.function();
   Pipeline pipeline(options);

@@ -14,10 +14,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 TEST(StaleEngine, ReadersAcceptExactlyOneDecisionPerSeqAndNothingIsSpentTwice) {
   PipelineOptions options;
@@ -32,7 +28,7 @@ TEST(StaleEngine, ReadersAcceptExactlyOneDecisionPerSeqAndNothingIsSpentTwice) {
   engine_service::Options first = pipeline.engine_options("engine-first");
   first.partitions = std::vector<int32_t>{home};
   pipeline.start_engine(first);
-  const int64_t now = now_ms();
+  const int64_t now = system_now_ms();
   const std::string allocate = "{\"credits_monthly\":1000,\"period_start\":\"" + format_rfc3339_ms(now - kMillisPerDay) +
                                "\",\"period_end\":\"" + format_rfc3339_ms(now + 20 * kMillisPerDay) + "\"}";
   ASSERT_EQ(pipeline.submit_one(tenant, command_json("credits.allocate", tenant, "a1", allocate)).status,

@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include "events/time.hpp"
+
 #include "events/json.hpp"
 #include "projections/projection.hpp"
 #include "tests/support/pg_fixture.hpp"
@@ -12,15 +14,6 @@
 
 namespace lf::testing {
 
-namespace {
-
-int64_t system_now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-}  // namespace
 
 Pipeline::Pipeline(PipelineOptions options)
     : options_(std::move(options)),
@@ -110,18 +103,12 @@ CommandResult Pipeline::submit_one(const std::string& tenant_id, const std::stri
 
 bool Pipeline::wait_projected(std::chrono::milliseconds timeout) {
   kafka::Consumer probe(kafka_.settings(), "test-probe", "");
-  const std::size_t projection_count = projections::all_projections().size();
+  std::vector<std::string> names;
+  for (const auto& projection : projections::all_projections()) names.emplace_back(projection->name());
   return wait_until(
       [&] {
         pqxx::work work(db());
-        for (int32_t partition = 0; partition < options_.partitions; ++partition) {
-          const int64_t high = probe.watermarks(topics_.events(), partition).high;
-          const auto caught_up = work.exec_params1(
-              "SELECT count(*) FROM projection_checkpoints WHERE partition = $1 AND next_offset >= $2",
-              partition, high)[0].as<std::size_t>();
-          if (high > 0 && caught_up < projection_count) return false;
-        }
-        return true;
+        return verify::projection_lag(work, probe, topics_.events(), names) == 0;
       },
       timeout, std::chrono::milliseconds(50));
 }
@@ -151,7 +138,7 @@ std::string command_json(const std::string& type, const std::string& tenant_id, 
   command.type = type;
   command.tenant_id = tenant_id;
   command.actor = actor;
-  command.issued_at_ms = issued_at_ms.value_or(system_now_ms());
+  command.issued_at_ms = issued_at_ms.value_or(lf::system_now_ms());
   return encode_command(command, payload_json);
 }
 
