@@ -10,6 +10,8 @@
 #include <cstdlib>
 #include <thread>
 
+#include <sys/resource.h>
+
 #include <pqxx/pqxx>
 #include <spdlog/spdlog.h>
 
@@ -26,13 +28,27 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using lf::workload::CreditsWorkload;
 
+// CPU seconds (user + system) this process has used: both cores are shared
+// by the engine, librdkafka's threads and the mock cluster.
+double process_cpu_seconds() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+         static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
+}
+
+struct Rate {
+  double per_second = 0;
+  double cpu_busy = 0;  // CPU seconds per wall second
+};
+
 double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
 
 // Produce every command to `topic` and consume them all back.
-double raw_rate(const lf::kafka::Settings& settings, const std::string& topic, int partitions,
+Rate raw_rate(const lf::kafka::Settings& settings, const std::string& topic, int partitions,
                 const std::vector<CreditsWorkload::Command>& commands) {
   lf::kafka::Producer producer(settings, "bench-raw-producer");
   lf::kafka::Consumer consumer(settings, "bench-raw-consumer", "");
@@ -42,6 +58,7 @@ double raw_rate(const lf::kafka::Settings& settings, const std::string& topic, i
   std::vector<lf::kafka::MessagePtr> messages;
   consumer.poll_batch(messages, 1, 100);  // connect before the clock starts
   const auto start = Clock::now();
+  const double cpu_start = process_cpu_seconds();
   std::thread produce([&] {
     for (const auto& [key, value] : commands) producer.produce(topic, -1, key, value);
     producer.flush(120'000);
@@ -52,24 +69,27 @@ double raw_rate(const lf::kafka::Settings& settings, const std::string& topic, i
     received += consumer.poll_batch(messages, 10'000, 100);
   }
   const double elapsed = seconds_since(start);
+  const double cpu = process_cpu_seconds() - cpu_start;
   produce.join();
-  return static_cast<double>(commands.size()) / elapsed;
+  return Rate{static_cast<double>(commands.size()) / elapsed, cpu / elapsed};
 }
 
-double engine_rate(lf::client::CommandClient& client, const std::vector<CreditsWorkload::Command>& commands) {
+Rate engine_rate(lf::client::CommandClient& client, const std::vector<CreditsWorkload::Command>& commands) {
   std::vector<std::string> ids;
   ids.reserve(commands.size());
   for (const auto& command : commands) ids.push_back(CreditsWorkload::command_id(command));
   const auto start = Clock::now();
+  const double cpu_start = process_cpu_seconds();
   for (const auto& [key, value] : commands) client.send(key, value);
   client.flush(120'000);
   std::map<std::string, lf::CommandResult> results = client.await(ids, 600'000);
   const double elapsed = seconds_since(start);
+  const double cpu = process_cpu_seconds() - cpu_start;
   if (results.size() != ids.size()) {
     std::fprintf(stderr, "only %zu of %zu results arrived\n", results.size(), ids.size());
     std::exit(1);
   }
-  return static_cast<double>(commands.size()) / elapsed;
+  return Rate{static_cast<double>(commands.size()) / elapsed, cpu / elapsed};
 }
 
 }  // namespace
@@ -102,7 +122,7 @@ int main(int argc, char** argv) {
     bytes += commands.back().second.size();
   }
 
-  const double raw = raw_rate(settings, "bench.raw", partitions, commands);
+  const Rate raw = raw_rate(settings, "bench.raw", partitions, commands);
 
   lf::engine_service::Options options;
   options.kafka = settings;
@@ -114,16 +134,18 @@ int main(int argc, char** argv) {
   while (engine.assigned_partitions() < partitions) std::this_thread::sleep_for(std::chrono::milliseconds(20));
   lf::client::CommandClient client(settings, topics, "bench-client");
   engine_rate(client, allocations);  // warm-up: every tenant allocated
-  const double decided = engine_rate(client, commands);
+  const Rate decided = engine_rate(client, commands);
   stop = true;
   engine_thread.join();
   const lf::engine_service::Stats stats = engine.stats();
 
   std::printf("engine_bench: %d commands (%.0f bytes average), %d tenants, %d partitions, 3 mock brokers\n",
               command_count, static_cast<double>(bytes) / command_count, tenant_count, partitions);
-  std::printf("  raw produce+consume of the same messages : %10.0f msgs/s\n", raw);
-  std::printf("  engine, command to result                : %10.0f commands/s\n", decided);
-  std::printf("  ratio engine / raw                       : %10.2f\n", decided / raw);
+  std::printf("  raw produce+consume of the same messages : %10.0f msgs/s      (CPU busy %.2f of 2 cores)\n",
+              raw.per_second, raw.cpu_busy);
+  std::printf("  engine, command to result                : %10.0f commands/s  (CPU busy %.2f of 2 cores)\n",
+              decided.per_second, decided.cpu_busy);
+  std::printf("  ratio engine / raw                       : %10.2f\n", decided.per_second / raw.per_second);
   std::printf("  accepted %lld, rejected %lld, records written %lld, snapshots %lld\n",
               static_cast<long long>(stats.accepted), static_cast<long long>(stats.rejected),
               static_cast<long long>(stats.records_written), static_cast<long long>(stats.snapshots));

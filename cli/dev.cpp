@@ -66,6 +66,7 @@ int run_services(const GlobalOptions& global, const DevFlags& flags, const kafka
   engine_options.kafka = settings;
   engine_options.topics = topics(global);
   engine_options.database_url = url;
+  engine_options.partition.validate_events = true;  // a development setup checks everything
   projector::Options projector_options;
   projector_options.kafka = settings;
   projector_options.topics = topics(global);

@@ -23,8 +23,9 @@ Runner add_engine(CLI::App& app, GlobalOptions& global) {
     std::string group_id = "ledgerflow-engine";
     std::string client_id = "ledgerflow-engine";
     std::vector<int32_t> partitions;
-    int64_t snapshot_every_records = 2000;
+    int64_t snapshot_every_records = engine_service::Options{}.snapshot_every_records;
     std::size_t dedup_window = 100'000;
+    bool validate_events = false;
   };
   auto flags = std::make_shared<EngineFlags>();
   CLI::App* command = app.add_subcommand("engine", "Run the command-processing service");
@@ -45,6 +46,9 @@ Runner add_engine(CLI::App& app, GlobalOptions& global) {
                       "Decisions per partition whose command_id is remembered")
       ->envname("LEDGERFLOW_DEDUP_WINDOW")
       ->capture_default_str();
+  command->add_flag("--validate-events", flags->validate_events,
+                    "Check every event against its JSON Schema before writing it")
+      ->envname("LEDGERFLOW_VALIDATE_EVENTS");
   return [&global, flags] {
     engine_service::Options options;
     options.kafka = kafka_settings(global);
@@ -55,6 +59,7 @@ Runner add_engine(CLI::App& app, GlobalOptions& global) {
     options.partitions = partition_list(flags->partitions);
     options.snapshot_every_records = flags->snapshot_every_records;
     options.partition.dedup_capacity = flags->dedup_window;
+    options.partition.validate_events = flags->validate_events;
     const std::atomic<bool>& stop = install_stop_signals();
     engine_service::EngineService engine(options);
     engine.run(stop);

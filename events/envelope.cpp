@@ -379,8 +379,23 @@ std::string encode_commit_record(const CommitRecordHeader& header,
   return writer.str();
 }
 
+namespace {
+
+Result<DecodedRecord> decode_record_document(Result<std::unique_ptr<rapidjson::Document>> parsed);
+
+}  // namespace
+
 Result<DecodedRecord> decode_commit_record(std::string_view bytes, const JsonLimits& limits) {
-  auto parsed = parse_json_bounded(bytes, limits);
+  return decode_record_document(parse_json_bounded(bytes, limits));
+}
+
+Result<DecodedRecord> decode_own_commit_record(std::string_view bytes) {
+  return decode_record_document(parse_json_trusted(bytes));
+}
+
+namespace {
+
+Result<DecodedRecord> decode_record_document(Result<std::unique_ptr<rapidjson::Document>> parsed) {
   if (!parsed) return parsed.error();
   DecodedRecord record;
   record.document = std::move(parsed.value());
@@ -425,6 +440,8 @@ Result<DecodedRecord> decode_commit_record(std::string_view bytes, const JsonLim
   LF_ASSERT(!record.events.empty() && record.events.front().payload != nullptr);
   return record;
 }
+
+}  // namespace
 
 // ---- results -----------------------------------------------------------------
 

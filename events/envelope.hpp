@@ -102,6 +102,9 @@ struct DecodedRecord {
 // Error codes: those of parse_json_bounded, and "invalid_record" (message
 // names the field).
 Result<DecodedRecord> decode_commit_record(std::string_view bytes, const JsonLimits& limits);
+// The same checks on a record this process has just encoded itself (its
+// bytes need no size, depth or encoding checks).
+Result<DecodedRecord> decode_own_commit_record(std::string_view bytes);
 
 // ---- results ---------------------------------------------------------------
 

@@ -153,6 +153,16 @@ Result<std::unique_ptr<rapidjson::Document>> parse_json_bounded(std::string_view
   return document;
 }
 
+Result<std::unique_ptr<rapidjson::Document>> parse_json_trusted(std::string_view text) {
+  auto document = std::make_unique<rapidjson::Document>();
+  document->Parse<rapidjson::kParseDefaultFlags>(text.data(), text.size());
+  if (document->HasParseError()) {
+    return make_error("invalid_json", "invalid JSON at byte offset " + std::to_string(document->GetErrorOffset()) +
+                                          ": " + rapidjson::GetParseError_En(document->GetParseError()));
+  }
+  return document;
+}
+
 const rapidjson::Value* json_member(const rapidjson::Value& object, std::string_view name) {
   if (!object.IsObject()) return nullptr;
   const rapidjson::Value key(rapidjson::StringRef(name.data(), static_cast<rapidjson::SizeType>(name.size())));

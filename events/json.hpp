@@ -28,6 +28,11 @@ struct JsonLimits {
 Result<std::unique_ptr<rapidjson::Document>> parse_json_bounded(std::string_view text,
                                                                 const JsonLimits& limits);
 
+// Parses text this process encoded itself (a commit record it just wrote):
+// no size, depth or encoding checks, which untrusted input always gets.
+// Error code "invalid_json".
+Result<std::unique_ptr<rapidjson::Document>> parse_json_trusted(std::string_view text);
+
 // Field access on an object value; nullopt when absent or of another type.
 const rapidjson::Value* json_member(const rapidjson::Value& object, std::string_view name);
 std::optional<std::string_view> json_string(const rapidjson::Value& object, std::string_view name);

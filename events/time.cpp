@@ -4,6 +4,8 @@
 // no time zone database.
 #include "events/time.hpp"
 
+#include "events/assert.hpp"
+
 #include <chrono>
 
 #include <algorithm>
@@ -163,11 +165,23 @@ std::string format_rfc3339_ms(int64_t unix_ms) {
   const auto minute = static_cast<int>(ms_of_day / (60 * kMillisPerSecond) % 60);
   const auto second = static_cast<int>(ms_of_day / kMillisPerSecond % 60);
   const auto millis = static_cast<int>(ms_of_day % kMillisPerSecond);
-  std::array<char, 48> buffer{};
-  const int length = std::snprintf(buffer.data(), buffer.size(), "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ",
-                                   static_cast<int>(date.year), date.month, date.day, hour, minute,
-                                   second, millis);
-  return std::string(buffer.data(), static_cast<std::size_t>(length));
+  LF_ASSERT(date.year >= 0 && date.year <= 9999);
+  // Fixed width, digits written directly (this runs for every event).
+  char text[] = "0000-00-00T00:00:00.000Z";
+  auto put = [&text](std::size_t at, int value, int width) {
+    for (int i = width - 1; i >= 0; --i) {
+      text[at + static_cast<std::size_t>(i)] = static_cast<char>('0' + value % 10);
+      value /= 10;
+    }
+  };
+  put(0, static_cast<int>(date.year), 4);
+  put(5, static_cast<int>(date.month), 2);
+  put(8, static_cast<int>(date.day), 2);
+  put(11, hour, 2);
+  put(14, minute, 2);
+  put(17, second, 2);
+  put(20, millis, 3);
+  return std::string(text, sizeof(text) - 1);
 }
 
 std::optional<int32_t> parse_date_days(std::string_view text) {

@@ -13,12 +13,18 @@ constexpr std::size_t kTimeChars = 10;
 constexpr int64_t kTimeMsMax = (int64_t{1} << 48) - 1;
 
 // The value of a Crockford base32 character (upper case only), or -1.
-constexpr int decode_char(char c) {
+constexpr std::array<int8_t, 256> make_decode_table() {
+  std::array<int8_t, 256> table{};
+  for (int8_t& entry : table) entry = -1;
   for (std::size_t i = 0; i < kAlphabet.size(); ++i) {
-    if (kAlphabet[i] == c) return static_cast<int>(i);
+    table[static_cast<unsigned char>(kAlphabet[i])] = static_cast<int8_t>(i);
   }
-  return -1;
+  return table;
 }
+
+constexpr std::array<int8_t, 256> kDecodeTable = make_decode_table();
+
+constexpr int decode_char(char c) { return kDecodeTable[static_cast<unsigned char>(c)]; }
 
 // Adds one to a big-endian number; false when it wrapped to zero.
 bool increment(std::array<uint8_t, 10>& bytes) {

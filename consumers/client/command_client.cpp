@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <stdexcept>
+#include <unordered_set>
 
 namespace lf::client {
 
@@ -61,13 +62,16 @@ void CommandClient::poll_results(int timeout_ms) {
 std::map<std::string, CommandResult> CommandClient::await(const std::vector<std::string>& command_ids,
                                                           int timeout_ms) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-  auto complete = [&] {
-    for (const std::string& id : command_ids) {
-      if (first_result_.count(id) == 0) return false;
-    }
-    return true;
-  };
-  while (!complete() && std::chrono::steady_clock::now() < deadline) poll_results(20);
+  // Only results that arrive are checked against what is still awaited.
+  std::unordered_set<std::string> pending;
+  for (const std::string& id : command_ids) {
+    if (first_result_.count(id) == 0) pending.insert(id);
+  }
+  while (!pending.empty() && std::chrono::steady_clock::now() < deadline) {
+    const std::size_t before = results_.size();
+    poll_results(20);
+    for (std::size_t i = before; i < results_.size(); ++i) pending.erase(results_[i].command_id);
+  }
   std::map<std::string, CommandResult> found;
   for (const std::string& id : command_ids) {
     auto index = first_result_.find(id);

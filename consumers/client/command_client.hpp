@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "consumers/kafka/kafka.hpp"
@@ -44,7 +45,7 @@ class CommandClient {
   kafka::Producer producer_;
   kafka::Consumer results_consumer_;
   std::vector<CommandResult> results_;
-  std::map<std::string, std::size_t> first_result_;  // command_id -> index in results_
+  std::unordered_map<std::string, std::size_t> first_result_;  // command_id -> index in results_
   int64_t failed_deliveries_ = 0;
   std::string last_delivery_error_;
 };

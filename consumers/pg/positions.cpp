@@ -82,13 +82,13 @@ constexpr const char* kSaveSnapshotHeader =
 
 constexpr const char* kUpsertTenantState =
     "INSERT INTO engine_tenant_state (partition, tenant_id, state) "
-    "SELECT $1::integer, u.tenant_id, u.state FROM unnest($2::uuid[], $3::jsonb[]) AS u(tenant_id, state) "
+    "SELECT $1::integer, u.tenant_id, u.state FROM unnest($2::uuid[], $3::text[]) AS u(tenant_id, state) "
     "ON CONFLICT (partition, tenant_id) DO UPDATE SET state = EXCLUDED.state";
 
 constexpr const char* kUpsertDedup =
     "INSERT INTO engine_dedup (partition, tenant_id, command_id, seq, result) "
     "SELECT $1::integer, u.tenant_id, u.command_id, u.seq, u.result "
-    "FROM unnest($2::uuid[], $3::text[], $4::bigint[], $5::jsonb[]) AS u(tenant_id, command_id, seq, result) "
+    "FROM unnest($2::uuid[], $3::text[], $4::bigint[], $5::text[]) AS u(tenant_id, command_id, seq, result) "
     "ON CONFLICT (partition, tenant_id, command_id) DO UPDATE SET seq = EXCLUDED.seq, result = EXCLUDED.result";
 
 constexpr const char* kEvictDedup = "DELETE FROM engine_dedup WHERE partition = $1::integer AND seq <= $2::bigint";

@@ -1,8 +1,11 @@
 // The projector runtime.
 #include "consumers/projector/projector.hpp"
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <chrono>
+#include <future>
 #include <stdexcept>
 
 #include <spdlog/spdlog.h>
@@ -63,6 +66,7 @@ Projector::Projector(Options options) : options_(std::move(options)) {
 
 Projector::~Projector() {
   try {
+    finish_write();
     if (consumer_) consumer_->close();
   } catch (const std::exception& error) {
     logger()->warn("closing the consumer failed: {}", error.what());
@@ -116,6 +120,7 @@ std::map<int32_t, Projector::PartitionState> Projector::load_positions(
 
 std::vector<kafka::TopicPartitionOffset> Projector::on_assigned(
     const std::vector<kafka::TopicPartition>& partitions) {
+  finish_write();
   std::vector<int32_t> numbers;
   for (const kafka::TopicPartition& partition : partitions) numbers.push_back(partition.partition);
   std::map<int32_t, PartitionState> states = load_positions(numbers);
@@ -132,6 +137,7 @@ std::vector<kafka::TopicPartitionOffset> Projector::on_assigned(
 }
 
 void Projector::on_revoked(const std::vector<kafka::TopicPartition>& partitions, bool lost) {
+  finish_write();  // the batch under way commits (or fails) before the hand-over
   for (const kafka::TopicPartition& partition : partitions) {
     partitions_.erase(partition.partition);
     logger()->info("{} partition {}", lost ? "lost" : "revoked", partition.partition);
@@ -140,14 +146,19 @@ void Projector::on_revoked(const std::vector<kafka::TopicPartition>& partitions,
 }
 
 void Projector::run(const std::atomic<bool>& stop) {
+  pthread_setname_np(pthread_self(), "lf-projector");
   while (!stop.load(std::memory_order_relaxed)) step(100);
+  finish_write();
   consumer_->close();
 }
 
 std::size_t Projector::step(int poll_timeout_ms) {
   messages_.clear();
   consumer_->poll_batch(messages_, options_.batch_records_max, poll_timeout_ms);
-  if (messages_.empty()) return 0;
+  if (messages_.empty()) {
+    finish_write();  // nothing to overlap with: let the positions land
+    return 0;
+  }
   // Fill the batch for up to batch_wait_ms so a busy log is written in large
   // transactions.
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.batch_wait_ms);
@@ -170,6 +181,7 @@ void Projector::dead_letter(const rd_kafka_message_t& message, const Error& erro
 }
 
 void Projector::write_batch(std::vector<kafka::MessagePtr>& messages) {
+  const auto map_start = std::chrono::steady_clock::now();
   batch_.clear();
   std::map<int32_t, PartitionState> before;
   bool dead_lettered = false;
@@ -233,38 +245,62 @@ void Projector::write_batch(std::vector<kafka::MessagePtr>& messages) {
       to.push_back(now[i]);
     }
   }
-  try {
+  stats_.map_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - map_start).count();
+  // One write at a time: this batch was mapped while the previous one was
+  // written; it is valid only if that write committed.
+  if (!finish_write()) return;
+  WriteJob job;
+  job.batch = std::move(batch_);
+  batch_ = projections::RowBatch{};
+  job.from = std::move(from);
+  job.to = std::move(to);
+  job.accepted = accepted;
+  job.ignored = ignored;
+  start_write(std::move(job));
+}
+
+void Projector::start_write(WriteJob job) {
+  writing_job_ = std::make_unique<WriteJob>(std::move(job));
+  WriteJob* running = writing_job_.get();
+  writing_ = std::async(std::launch::async, [this, running] {
+    const auto start = std::chrono::steady_clock::now();
     pqxx::work work(*connection_);
-    writer_->write(work, batch_);
-    pg::advance_checkpoints(work, from, to);
+    writer_->write(work, running->batch);
+    pg::advance_checkpoints(work, running->from, running->to);
     work.commit();
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  });
+}
+
+bool Projector::finish_write() {
+  if (!writing_.valid()) return true;
+  const std::unique_ptr<WriteJob> job = std::move(writing_job_);
+  try {
+    stats_.write_seconds += writing_.get();
+    ++stats_.batches;
+    stats_.records_accepted += job->accepted;
+    stats_.records_ignored += job->ignored;
+    return true;
   } catch (const pg::StalePosition& stale) {
     ++stats_.stale_commits;
     logger()->warn("batch refused, another projector moved the positions: {}", stale.what());
-    std::vector<int32_t> partitions;
-    for (const auto& [partition, state] : before) partitions.push_back(partition);
-    recover_positions(partitions);
-    return;
   } catch (const pqxx::in_doubt_error& doubt) {
     // The commit may or may not have happened: the stored positions say which.
     logger()->warn("commit outcome unknown ({}); re-reading positions", doubt.what());
-    std::vector<int32_t> partitions;
-    for (const auto& [partition, state] : before) partitions.push_back(partition);
     connect();
-    recover_positions(partitions);
-    return;
   } catch (const pqxx::broken_connection& broken) {
     logger()->warn("database connection lost ({}); reconnecting", broken.what());
-    std::vector<int32_t> partitions;
-    for (const auto& [partition, state] : before) partitions.push_back(partition);
     connect();
-    recover_positions(partitions);
-    return;
   }
-  ++stats_.batches;
-  stats_.records_accepted += accepted;
-  stats_.records_ignored += ignored;
+  // Whatever was mapped since is void too: resume every partition from what
+  // PostgreSQL holds.
+  std::vector<int32_t> owned;
+  for (const auto& [partition, state] : partitions_) owned.push_back(partition);
+  recover_positions(owned);
+  return false;
 }
+
+void Projector::flush() { finish_write(); }
 
 // Forget what this process believed and resume every partition from what
 // PostgreSQL holds.

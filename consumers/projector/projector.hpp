@@ -7,6 +7,7 @@
 #pragma once
 
 #include <atomic>
+#include <future>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -45,6 +46,8 @@ struct Stats {
   int64_t records_ignored = 0;
   int64_t deadlettered = 0;
   int64_t stale_commits = 0;     // batches refused by compare-and-set
+  double map_seconds = 0;        // decoding records and mapping them to rows
+  double write_seconds = 0;      // writing rows and checkpoints to PostgreSQL
 };
 
 class Projector final : public kafka::RebalanceListener {
@@ -55,8 +58,10 @@ class Projector final : public kafka::RebalanceListener {
   // Consumes until `stop` is set, then leaves the group cleanly.
   void run(const std::atomic<bool>& stop);
   // One poll-and-write step (for tests and benchmarks); returns the number
-  // of messages consumed.
+  // of messages consumed. The batch's write may still be under way: flush()
+  // waits for it.
   std::size_t step(int poll_timeout_ms);
+  void flush();
 
   Stats stats() const { return stats_; }
   // Partitions owned; safe to read from another thread.
@@ -67,6 +72,15 @@ class Projector final : public kafka::RebalanceListener {
   void on_revoked(const std::vector<kafka::TopicPartition>& partitions, bool lost) override;
 
  private:
+  // A batch's rows and positions, written on another thread while the next
+  // batch is mapped.
+  struct WriteJob {
+    projections::RowBatch batch;
+    std::vector<pg::Checkpoint> from;
+    std::vector<pg::Checkpoint> to;
+    int64_t accepted = 0;
+    int64_t ignored = 0;
+  };
   struct PartitionState {
     std::vector<pg::Checkpoint> checkpoints;  // one per projection, in projections_ order
   };
@@ -78,6 +92,9 @@ class Projector final : public kafka::RebalanceListener {
   void write_batch(std::vector<kafka::MessagePtr>& messages);
   void dead_letter(const rd_kafka_message_t& message, const Error& error);
   void recover_positions(const std::vector<int32_t>& partitions);
+  void start_write(WriteJob job);
+  // Waits for the write under way; false (positions re-read) if it failed.
+  bool finish_write();
 
   Options options_;
   std::vector<std::unique_ptr<projections::Projection>> projections_;
@@ -88,6 +105,8 @@ class Projector final : public kafka::RebalanceListener {
   std::unique_ptr<kafka::Producer> dead_letters_;
   std::map<int32_t, PartitionState> partitions_;
   projections::RowBatch batch_;
+  std::unique_ptr<WriteJob> writing_job_;
+  std::future<double> writing_;  // seconds the write took
   std::vector<kafka::MessagePtr> messages_;
   Stats stats_;
   std::atomic<int> assigned_{0};

@@ -216,7 +216,13 @@ void apply(State& state, const Event& event) {
                 "a consumption's credits.released is followed by its credits.consumed");
   std::visit(HistoryMutation{state}, event);
   apply_book(state.book, event);
+  // The book's invariants (effective_available >= 0, lots in range) are
+  // checked after every event; the whole-state scan is O(open reservations),
+  // so it runs after every event only in deep-check builds (Debug, sanitizers)
+  // and in the tests, which call it after every step.
+#if LF_DEEP_CHECKS
   assert_valid(state_invariant_violation(state));
+#endif
 }
 
 void evolve(State& state, const EventHeader& header, const rapidjson::Value& payload) {

@@ -28,7 +28,17 @@ std::string lower(std::string_view text) {
 
 }  // namespace
 
-void EngineService::handle_command(const rd_kafka_message_t& message) {
+void EngineService::handle_command(kafka::MessagePtr message) {
+  auto found = partitions_.find(message->partition);
+  if (found == partitions_.end()) return;
+  if (found->second.snapshot_wanted && !found->second.stale) {
+    found->second.held.push_back(std::move(message));
+    return;
+  }
+  decide_command(*message);
+}
+
+void EngineService::decide_command(const rd_kafka_message_t& message) {
   auto found = partitions_.find(message.partition);
   if (found == partitions_.end()) return;
   Partition& partition = found->second;
@@ -122,7 +132,7 @@ void EngineService::decided(Partition& partition, int32_t number, engine::Comman
   logger()->debug("partition {} offset {}: tenant {} command {} {} {}", number, command_offset,
                   outcome.result.tenant_id, outcome.result.command_id, to_string(outcome.result.status),
                   outcome.result.reason);
-  Output result{options_.topics.results(), -1, outcome.result.tenant_id, encode_result(outcome.result), {}};
+  Output result{options_.topics.results(), -1, outcome.result.tenant_id, std::move(outcome.result_json), {}};
   queue_outcome(partition, Outcome{command_offset, partition.core->chain().last_seq, {std::move(result)}});
   emit_confirmed(partition, number);
 }
@@ -136,8 +146,13 @@ void EngineService::write_records(Partition& partition, int32_t number,
     delivery.partition = number;
     delivery.epoch = partition.epoch;
     producer_->produce(options_.topics.events(), number, record.header.tenant_id, record.json, {}, token);
-    partition.unconfirmed.push_back(record.header.record_id);
+    CommitRecordHeader links;
+    links.seq = record.header.seq;
+    links.record_id = std::move(record.header.record_id);
+    links.prev_record_id = std::move(record.header.prev_record_id);
+    partition.unconfirmed.push_back(Unconfirmed{std::move(links), std::move(record.json)});
     ++partition.records_since_snapshot;
+    partition.bytes_since_snapshot += static_cast<int64_t>(partition.unconfirmed.back().json.size());
     ++stats_.records_written;
   }
 }

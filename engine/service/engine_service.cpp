@@ -3,6 +3,8 @@
 // intake is in command_intake.cpp; rebuilding a partition in rebuild.cpp.
 #include "engine/service/engine_service.hpp"
 
+#include <pthread.h>
+
 #include <chrono>
 #include <stdexcept>
 
@@ -23,6 +25,7 @@ EngineService::EngineService(Options options) : options_(std::move(options)) {
     options_.writer_id = options_.client_id + "-" + UlidGenerator().next(lf::system_now_ms());
   }
   database_ = std::make_unique<pqxx::connection>(options_.database_url);
+  if (options_.snapshots) snapshot_writer_ = std::make_unique<SnapshotWriter>(options_.database_url);
   // Dead letters carry a rejected command's value unchanged, however large
   // the commands topic let it be (the dead-letter topic's max.message.bytes
   // must allow as much on a real broker).
@@ -77,10 +80,14 @@ const engine::PartitionCore* EngineService::partition_core(int32_t partition) co
 }
 
 void EngineService::run(const std::atomic<bool>& stop) {
+  pthread_setname_np(pthread_self(), "lf-engine");
   while (!stop.load(std::memory_order_relaxed)) step(50);
   drain(10'000);
   commit_offsets(true);
   commands_->close();  // hands the partitions over (on_revoked)
+  if (snapshot_writer_ && !snapshot_writer_->wait_idle(10'000)) {
+    logger()->warn("engine {}: snapshots still being written at shutdown", options_.writer_id);
+  }
   readback_->close();
   producer_->flush(10'000);
   logger()->info("engine {} stopped", options_.writer_id);
@@ -92,13 +99,15 @@ void EngineService::step(int poll_timeout_ms) {
     waiting = waiting || !partition.unconfirmed.empty() || !partition.outcomes.empty();
   }
   batch_.clear();
-  commands_->poll_batch(batch_, options_.poll_batch_max, waiting ? 0 : poll_timeout_ms);
-  for (const kafka::MessagePtr& message : batch_) handle_command(*message);
+  const std::size_t commands =
+      commands_->poll_batch(batch_, options_.poll_batch_max, waiting ? 0 : poll_timeout_ms);
+  for (kafka::MessagePtr& message : batch_) handle_command(std::move(message));
 
   bool unconfirmed = false;
   for (const auto& [number, partition] : partitions_) unconfirmed = unconfirmed || !partition.unconfirmed.empty();
   batch_.clear();
-  readback_->poll_batch(batch_, 10'000, unconfirmed ? 2 : 0);
+  // Wait briefly for confirmations only when no commands are queuing up.
+  readback_->poll_batch(batch_, 10'000, unconfirmed && commands == 0 ? 1 : 0);
   for (const kafka::MessagePtr& message : batch_) handle_readback(*message);
   batch_.clear();
   producer_->poll(0);
@@ -112,6 +121,7 @@ void EngineService::step(int poll_timeout_ms) {
     last_timer_check_ms_ = now;
     fire_timers();
   }
+  collect_snapshots();
   for (auto& [number, partition] : partitions_) maybe_snapshot(number, partition);
   if (now - last_commit_ms_ >= options_.commit_every_ms) {
     last_commit_ms_ = now;
@@ -197,10 +207,10 @@ void EngineService::on_revoked(const std::vector<kafka::TopicPartition>& revoked
       auto found = partitions_.find(topic_partition.partition);
       if (found == partitions_.end()) continue;
       Partition& partition = found->second;
-      const bool quiet = partition.unconfirmed.empty() && partition.outcomes.empty() &&
-                         partition.in_flight.empty() && !partition.stale;
+      // Hand over with a fresh snapshot, so the next owner replays little.
+      const bool quiet = partition.unconfirmed.empty() && !partition.stale && !partition.snapshot_in_flight;
       if (options_.snapshots && quiet && partition.confirmed.last_seq > partition.last_snapshot_seq) {
-        save_snapshot(topic_partition.partition, partition);
+        submit_snapshot(topic_partition.partition, partition);
       }
     }
   }
@@ -213,8 +223,6 @@ void EngineService::on_revoked(const std::vector<kafka::TopicPartition>& revoked
 void EngineService::release_partition(int32_t number) {
   auto found = partitions_.find(number);
   if (found == partitions_.end()) return;
-  // librdkafka keeps a paused partition paused into its next assignment.
-  if (found->second.paused) commands_->resume({kafka::TopicPartition{options_.topics.commands(), number}});
   partitions_.erase(found);
   assigned_.store(static_cast<int>(partitions_.size()), std::memory_order_release);
   readback_->remove_partitions({kafka::TopicPartition{options_.topics.events(), number}});
@@ -228,8 +236,16 @@ void EngineService::handle_readback(const rd_kafka_message_t& message) {
   Partition& partition = found->second;
   if (partition.stale || message.offset < partition.events_next_offset) return;
   partition.events_next_offset = message.offset + 1;
-  Result<DecodedRecord> record =
-      decode_commit_record(kafka::message_value(message), options_.partition.record_limits);
+  const std::string_view value = kafka::message_value(message);
+  // Our own next record, byte for byte (the usual case): no need to parse it.
+  if (!partition.unconfirmed.empty() && partition.unconfirmed.front().json == value &&
+      admit(partition.confirmed, partition.unconfirmed.front().header) == RecordVerdict::accepted) {
+    ++stats_.records_confirmed;
+    partition.unconfirmed.pop_front();
+    emit_confirmed(partition, message.partition);
+    return;
+  }
+  Result<DecodedRecord> record = decode_commit_record(value, options_.partition.record_limits);
   if (!record) {
     logger()->warn("partition {} offset {}: unreadable record ignored ({}: {})", message.partition,
                    message.offset, record.error().code, record.error().message);
@@ -242,7 +258,7 @@ void EngineService::handle_readback(const rd_kafka_message_t& message) {
     return;
   }
   ++stats_.records_confirmed;
-  if (!partition.unconfirmed.empty() && partition.unconfirmed.front() == record->header.record_id) {
+  if (!partition.unconfirmed.empty() && partition.unconfirmed.front().header.record_id == record->header.record_id) {
     partition.unconfirmed.pop_front();
     emit_confirmed(partition, message.partition);
     return;
@@ -357,70 +373,71 @@ void EngineService::fire_timers() {
 }
 
 void EngineService::maybe_snapshot(int32_t number, Partition& partition) {
-  if (!options_.snapshots || partition.stale) return;
+  if (!options_.snapshots || partition.stale || partition.snapshot_in_flight) return;
   if (!partition.snapshot_wanted) {
-    const bool many = partition.records_since_snapshot >= options_.snapshot_every_records;
+    const bool many = partition.records_since_snapshot >= options_.snapshot_every_records ||
+                      partition.bytes_since_snapshot >= options_.snapshot_every_bytes;
     const bool old = partition.records_since_snapshot > 0 &&
                      now_ms() - partition.last_snapshot_ms >= options_.snapshot_every_ms;
     if (!many && !old) return;
+    // New commands wait until every decision is confirmed; the state is then
+    // the log's, and is copied out.
     partition.snapshot_wanted = true;
-    // Stop fetching so the partition goes quiet; what is already fetched is
-    // still decided.
-    commands_->pause({kafka::TopicPartition{options_.topics.commands(), number}});
-    partition.paused = true;
   }
-  if (!partition.unconfirmed.empty() || !partition.outcomes.empty() || !partition.in_flight.empty()) {
-    return;
-  }
-  save_snapshot(number, partition);
+  if (!partition.unconfirmed.empty()) return;
+  submit_snapshot(number, partition);
   partition.snapshot_wanted = false;
-  if (partition.paused) {
-    commands_->resume({kafka::TopicPartition{options_.topics.commands(), number}});
-    partition.paused = false;
-  }
+  std::deque<kafka::MessagePtr> held;
+  held.swap(partition.held);
+  for (kafka::MessagePtr& message : held) handle_command(std::move(message));
 }
 
-void EngineService::save_snapshot(int32_t number, Partition& partition) {
-  LF_ASSERT(partition.unconfirmed.empty());
+// Copies the partition's confirmed state out (tenants changed since the last
+// snapshot, new de-duplication entries) and hands it to the writer thread.
+void EngineService::submit_snapshot(int32_t number, Partition& partition) {
+  LF_ASSERT(partition.unconfirmed.empty() && !partition.snapshot_in_flight);
   engine::PartitionCore& core = *partition.core;
   LF_ASSERT(core.chain().last_seq == partition.confirmed.last_seq);
-  pg::SnapshotHeader header{number, partition.confirmed.last_seq, partition.confirmed.last_record_id,
-                            partition.events_next_offset, partition.next_consume_offset};
-  std::vector<std::string> dirty = core.take_dirty_tenants();
-  std::vector<pg::TenantStateRow> tenants;
-  tenants.reserve(dirty.size());
-  for (const std::string& tenant_id : dirty) {
-    tenants.push_back(pg::TenantStateRow{tenant_id, core.tenant_state_json(tenant_id)});
+  SnapshotJob job;
+  job.assignment = partition.assignment;
+  // Commands from the first whose outputs are not yet delivered are read
+  // again after a restore (and answered from the de-duplication window).
+  job.header = pg::SnapshotHeader{number, partition.confirmed.last_seq, partition.confirmed.last_record_id,
+                                  partition.events_next_offset, committable_offset(partition)};
+  for (const std::string& tenant_id : core.take_dirty_tenants()) {
+    job.tenants.push_back(pg::TenantStateRow{tenant_id, core.tenant_state_json(tenant_id)});
   }
-  std::vector<pg::DedupRow> dedup;
   for (engine::DedupWindow::Row& row : core.dedup().since(partition.last_snapshot_seq)) {
-    dedup.push_back(pg::DedupRow{std::move(row.tenant_id), std::move(row.command_id), row.seq,
-                                 std::move(row.result_json)});
+    job.dedup.push_back(pg::DedupRow{std::move(row.tenant_id), std::move(row.command_id), row.seq,
+                                     std::move(row.result_json)});
   }
-  bool saved = false;
-  try {
-    pqxx::work work(*database_);
-    saved = pg::save_snapshot(work, header, tenants, dedup, core.dedup().oldest_seq() - 1);
-    work.commit();
-  } catch (const pqxx::broken_connection& error) {
-    logger()->warn("partition {}: snapshot not saved, database connection lost ({})", number, error.what());
-    database_ = std::make_unique<pqxx::connection>(options_.database_url);
-  } catch (const pqxx::in_doubt_error& error) {
-    logger()->warn("partition {}: snapshot outcome unknown ({}); the next one covers it", number, error.what());
-    database_ = std::make_unique<pqxx::connection>(options_.database_url);
-  }
-  partition.last_snapshot_ms = now_ms();
-  if (!saved) {
-    core.mark_dirty(dirty);
-    logger()->warn("partition {}: snapshot at seq {} not saved (a newer one exists or the database failed)",
-                   number, header.seq);
-    return;
-  }
-  partition.last_snapshot_seq = header.seq;
+  job.dedup_evict_through_seq = core.dedup().oldest_seq() - 1;
+  partition.snapshot_in_flight = true;
   partition.records_since_snapshot = 0;
-  ++stats_.snapshots;
-  logger()->info("partition {}: snapshot at seq {} ({} tenants changed, {} de-duplication entries)",
-                 number, header.seq, tenants.size(), dedup.size());
+  partition.bytes_since_snapshot = 0;
+  partition.last_snapshot_ms = now_ms();
+  snapshot_writer_->submit(std::move(job));
+}
+
+void EngineService::collect_snapshots() {
+  if (!snapshot_writer_) return;
+  for (SnapshotOutcome& outcome : snapshot_writer_->take_finished()) {
+    auto found = partitions_.find(outcome.partition);
+    if (found == partitions_.end() || found->second.assignment != outcome.assignment) continue;
+    Partition& partition = found->second;
+    partition.snapshot_in_flight = false;
+    if (!outcome.saved) {
+      // Its tenants go into the next snapshot.
+      partition.core->mark_dirty(outcome.tenant_ids);
+      logger()->warn("partition {}: snapshot at seq {} not saved: {}", outcome.partition, outcome.seq,
+                     outcome.error.empty() ? "a newer one exists" : outcome.error);
+      continue;
+    }
+    partition.last_snapshot_seq = std::max(partition.last_snapshot_seq, outcome.seq);
+    ++stats_.snapshots;
+    logger()->info("partition {}: snapshot at seq {} ({} tenants changed)", outcome.partition, outcome.seq,
+                   outcome.tenant_ids.size());
+  }
 }
 
 int64_t EngineService::committable_offset(const Partition& partition) const {

@@ -31,6 +31,7 @@
 
 #include "consumers/kafka/kafka.hpp"
 #include "engine/partition.hpp"
+#include "engine/service/snapshot_writer.hpp"
 #include "events/chain.hpp"
 #include "events/json.hpp"
 
@@ -53,8 +54,14 @@ struct Options {
   // The engine's clock (milliseconds since the epoch); default: system clock.
   std::function<int64_t()> clock;
   bool snapshots = true;
-  int64_t snapshot_every_records = 2000;
-  int64_t snapshot_every_ms = 10'000;
+  // A partition is snapshotted after this many commit records, or this many
+  // bytes of them, or this long. The mock cluster keeps only ~5 MiB of
+  // (lz4-compressed) batches per partition and a rebuild must never need
+  // records the broker dropped: 4 MiB uncompressed stays under that even for
+  // one-record batches.
+  int64_t snapshot_every_records = 10'000;
+  int64_t snapshot_every_bytes = 4 << 20;
+  int64_t snapshot_every_ms = 30'000;
   int64_t commit_every_ms = 1000;
   int64_t timer_check_every_ms = 100;
   std::size_t poll_batch_max = 2000;
@@ -111,26 +118,36 @@ class EngineService final : public kafka::RebalanceListener {
     int64_t wait_seq = 0;  // emitted once the confirmed seq reaches this
     std::vector<Output> outputs;
   };
+  // A commit record this engine wrote: its chain links and its bytes, so the
+  // read-back recognises it without parsing it again.
+  struct Unconfirmed {
+    CommitRecordHeader header;  // seq, record_id, prev_record_id (what admit() reads)
+    std::string json;
+  };
   struct Partition {
     std::unique_ptr<engine::PartitionCore> core;
     uint64_t epoch = 0;                        // new on every rebuild
     uint64_t assignment = 0;                   // new on every assignment
     bool stale = false;                        // another writer won a seq: rebuild pending
     ChainPosition confirmed;                   // what the log has accepted
-    std::deque<std::string> unconfirmed;       // record_ids written, not yet read back
+    std::deque<Unconfirmed> unconfirmed;       // records written, not yet read back
     std::deque<Outcome> outcomes;              // in command order
     std::map<int64_t, int> in_flight;          // command offset -> outputs not yet delivered
     int64_t next_consume_offset = 0;
     int64_t committed_offset = -1;
     int64_t events_next_offset = 0;            // read-back position
     int64_t records_since_snapshot = 0;
+    int64_t bytes_since_snapshot = 0;
+    bool snapshot_in_flight = false;
     int64_t last_snapshot_ms = 0;
     int64_t last_snapshot_seq = 0;
     // Every command below this had its outputs delivered when the snapshot
     // was taken (0 without a snapshot).
     int64_t snapshot_commands_offset = 0;
     bool snapshot_wanted = false;
-    bool paused = false;
+    // Commands polled while a snapshot waits for confirmations: decided
+    // right after it is taken (no fetch pause, which would cost a round trip).
+    std::deque<kafka::MessagePtr> held;
   };
   struct Delivery {
     enum class Kind { record, output } kind = Kind::record;
@@ -144,7 +161,8 @@ class EngineService final : public kafka::RebalanceListener {
 
   int64_t now_ms() const;
   // Intake of one command message: validate, route, decide.
-  void handle_command(const rd_kafka_message_t& message);
+  void handle_command(kafka::MessagePtr message);
+  void decide_command(const rd_kafka_message_t& message);
   void dead_letter(Partition& partition, const rd_kafka_message_t& message, const Error& error,
                    const CommandEnvelope* command);
   void decided(Partition& partition, int32_t number, engine::CommandOutcome outcome,
@@ -167,13 +185,15 @@ class EngineService final : public kafka::RebalanceListener {
 
   void fire_timers();
   void maybe_snapshot(int32_t number, Partition& partition);
-  void save_snapshot(int32_t number, Partition& partition);
+  void submit_snapshot(int32_t number, Partition& partition);
+  void collect_snapshots();
   void commit_offsets(bool sync);
   int64_t committable_offset(const Partition& partition) const;
   void release_partition(int32_t number);
 
   Options options_;
   std::unique_ptr<pqxx::connection> database_;
+  std::unique_ptr<SnapshotWriter> snapshot_writer_;
   std::unique_ptr<kafka::Producer> producer_;
   std::unique_ptr<kafka::Consumer> commands_;
   std::unique_ptr<kafka::Consumer> readback_;

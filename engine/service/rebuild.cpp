@@ -121,10 +121,7 @@ void EngineService::reload_after_conflict(int32_t number) {
   partition.next_consume_offset = resume;
   readback_->seek(kafka::TopicPartitionOffset{options_.topics.events(), number, partition.events_next_offset});
   commands_->seek(kafka::TopicPartitionOffset{options_.topics.commands(), number, resume});
-  if (partition.paused) {
-    commands_->resume({kafka::TopicPartition{options_.topics.commands(), number}});
-    partition.paused = false;
-  }
+  partition.held.clear();  // read again from `resume`
   partition.snapshot_wanted = false;
   logger()->warn("partition {} rebuilt after a conflict; commands resume at offset {}", number, resume);
 }

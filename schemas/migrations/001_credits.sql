@@ -32,10 +32,12 @@ CREATE TABLE engine_snapshots (
     updated_at            timestamptz NOT NULL DEFAULT now()
 );
 
+-- State and results are the engine's own JSON, stored as text: written
+-- often, read only by the engine, never queried inside.
 CREATE TABLE engine_tenant_state (
     partition   integer NOT NULL,
     tenant_id   uuid    NOT NULL,
-    state       jsonb   NOT NULL,
+    state       text    NOT NULL,
     PRIMARY KEY (partition, tenant_id)
 );
 
@@ -45,7 +47,7 @@ CREATE TABLE engine_dedup (
     tenant_id   uuid    NOT NULL,
     command_id  text    NOT NULL,
     seq         bigint  NOT NULL,
-    result      jsonb   NOT NULL,
+    result      text    NOT NULL,
     PRIMARY KEY (partition, tenant_id, command_id)
 );
 CREATE INDEX engine_dedup_seq ON engine_dedup (partition, seq);
@@ -125,8 +127,7 @@ CREATE TABLE event_log (
     stream_version  bigint      NOT NULL,
     occurred_at     timestamptz NOT NULL,
     event           jsonb       NOT NULL,
-    PRIMARY KEY (tenant_id, event_id),
-    UNIQUE (tenant_id, partition, seq, event_index)
+    PRIMARY KEY (tenant_id, event_id)
 );
 CREATE INDEX event_log_partition_seq ON event_log (partition, seq, event_index);
 CREATE INDEX event_log_stream ON event_log (tenant_id, stream, stream_version);

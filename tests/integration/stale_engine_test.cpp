@@ -38,37 +38,50 @@ TEST(StaleEngine, ReadersAcceptExactlyOneDecisionPerSeqAndNothingIsSpentTwice) {
   second.partitions = std::vector<int32_t>{home};
   pipeline.start_engine(second);
 
-  // 400 reservations of 50 (20,000 credits asked of 1,000), some consumed.
-  std::vector<std::string> ids;
-  for (int i = 0; i < 400; ++i) {
-    const std::string id = "r" + std::to_string(i);
-    pipeline.client().send(tenant, command_json("credits.reserve", tenant, id,
-                                                "{\"reservation_id\":\"" + id + "\",\"credits\":50}"));
-    ids.push_back(id);
-    if (i % 3 == 0) {
-      const std::string use = "u" + std::to_string(i);
-      pipeline.client().send(tenant, command_json("credits.consume", tenant, use,
-                                                  "{\"reservation_id\":\"" + id + "\",\"credits\":40}"));
-      ids.push_back(use);
-    }
-  }
-  pipeline.client().flush();
-  std::map<std::string, CommandResult> results = pipeline.client().await(ids, 120'000);
-  ASSERT_EQ(results.size(), ids.size()) << pipeline.service_failures();
   // Both engines answer every command (one decides it, the other finds it
-  // decided): wait for both, so the loser's ignored records are in the log.
-  ASSERT_TRUE(wait_until(
-      [&] {
-        pipeline.client().poll_results(10);
-        std::map<std::string, int> answers;
-        for (const CommandResult& result : pipeline.client().results()) ++answers[result.command_id];
-        for (const std::string& id : ids) {
-          if (answers[id] < 2) return false;
-        }
-        return true;
-      },
-      120s))
-      << pipeline.service_failures();
+  // decided); wait until each has answered all of `ids`.
+  auto answered_by_both = [&](const std::vector<std::string>& ids) {
+    return wait_until(
+        [&] {
+          pipeline.client().poll_results(10);
+          std::map<std::string, int> answers;
+          for (const CommandResult& result : pipeline.client().results()) ++answers[result.command_id];
+          for (const std::string& id : ids) {
+            if (answers[id] < 2) return false;
+          }
+          return true;
+        },
+        120s);
+  };
+  // The second engine is live (its start-up rebuild is done) once it answers too.
+  pipeline.client().send(tenant, command_json("credits.reserve", tenant, "probe",
+                                              "{\"reservation_id\":\"probe\",\"credits\":1}"));
+  pipeline.client().flush();
+  ASSERT_TRUE(answered_by_both({"probe"})) << pipeline.service_failures();
+
+  // Bursts of reservations of 50 (far more than the 1,000 credits), some
+  // consumed, until the engines have raced for a seq at least once.
+  std::vector<std::string> ids{"probe"};
+  int64_t ignored = 0;
+  for (int burst = 0; burst < 5 && ignored == 0; ++burst) {
+    std::vector<std::string> burst_ids;
+    for (int i = 0; i < 150; ++i) {
+      const std::string id = "r" + std::to_string(burst) + "-" + std::to_string(i);
+      pipeline.client().send(tenant, command_json("credits.reserve", tenant, id,
+                                                  "{\"reservation_id\":\"" + id + "\",\"credits\":50}"));
+      burst_ids.push_back(id);
+      if (i % 3 == 0) {
+        const std::string use = "u" + std::to_string(burst) + "-" + std::to_string(i);
+        pipeline.client().send(tenant, command_json("credits.consume", tenant, use,
+                                                    "{\"reservation_id\":\"" + id + "\",\"credits\":40}"));
+        burst_ids.push_back(use);
+      }
+    }
+    pipeline.client().flush();
+    ASSERT_TRUE(answered_by_both(burst_ids)) << pipeline.service_failures();
+    ids.insert(ids.end(), burst_ids.begin(), burst_ids.end());
+    ignored = pipeline.fold().ignored();
+  }
   ASSERT_TRUE(pipeline.wait_projected()) << pipeline.service_failures();
 
   verify::Fold fold = pipeline.fold();

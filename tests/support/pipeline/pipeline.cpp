@@ -36,6 +36,7 @@ engine_service::Options Pipeline::engine_options(const std::string& client_id) c
   options.client_id = client_id;
   options.clock = options_.clock;
   options.snapshot_every_records = options_.snapshot_every_records;
+  options.partition.validate_events = true;
   return options;
 }
 
