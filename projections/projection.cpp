@@ -3,10 +3,15 @@
 
 #include "events/json.hpp"
 #include "events/time.hpp"
+#include "projections/activities/projection.hpp"
+#include "projections/activity_runs/projection.hpp"
+#include "projections/approvals/projection.hpp"
+#include "projections/audit_log/projection.hpp"
 #include "projections/credit_balances/projection.hpp"
 #include "projections/credit_ledger/projection.hpp"
 #include "projections/credit_reservations/projection.hpp"
 #include "projections/event_log/projection.hpp"
+#include "projections/media_buys/projection.hpp"
 
 namespace lf::projections {
 
@@ -16,6 +21,11 @@ std::vector<std::unique_ptr<Projection>> all_projections() {
   projections.push_back(std::make_unique<CreditLedger>());
   projections.push_back(std::make_unique<CreditReservations>());
   projections.push_back(std::make_unique<EventLog>());
+  projections.push_back(std::make_unique<MediaBuys>());
+  projections.push_back(std::make_unique<Approvals>());
+  projections.push_back(std::make_unique<Activities>());
+  projections.push_back(std::make_unique<ActivityRuns>());
+  projections.push_back(std::make_unique<AuditLog>());
   return projections;
 }
 
@@ -47,5 +57,25 @@ Value timestamp_or_null(const rapidjson::Value& object, std::string_view field) 
 }
 
 Value timestamp_value(int64_t unix_ms) { return Timestamp{unix_ms}; }
+
+Value bool_or_null(const rapidjson::Value& object, std::string_view field) {
+  std::optional<bool> flag = json_bool(object, field);
+  if (!flag) return Null{};
+  return *flag;
+}
+
+Value date_or_null(const rapidjson::Value& object, std::string_view field) {
+  std::optional<std::string_view> text = json_string(object, field);
+  if (!text) return Null{};
+  std::optional<int32_t> days = parse_date_days(*text);
+  if (!days) return Null{};
+  return Date{*days};
+}
+
+Value json_or_null(const rapidjson::Value& object, std::string_view field) {
+  const rapidjson::Value* member = json_member(object, field);
+  if (member == nullptr || member->IsNull()) return Null{};
+  return Json{json_to_string(*member)};
+}
 
 }  // namespace lf::projections

@@ -44,5 +44,10 @@ Value text_or_null(const rapidjson::Value& object, std::string_view field);
 Value int_or_null(const rapidjson::Value& object, std::string_view field);
 Value timestamp_or_null(const rapidjson::Value& object, std::string_view field);
 Value timestamp_value(int64_t unix_ms);
+Value bool_or_null(const rapidjson::Value& object, std::string_view field);
+// A YYYY-MM-DD member as a Date; null when absent or not a calendar date.
+Value date_or_null(const rapidjson::Value& object, std::string_view field);
+// A member's JSON text (for jsonb columns); null when absent or JSON null.
+Value json_or_null(const rapidjson::Value& object, std::string_view field);
 
 }  // namespace lf::projections

@@ -1,0 +1,60 @@
+// activity_runs mapping.
+#include "projections/activity_runs/projection.hpp"
+
+#include "events/json.hpp"
+
+namespace lf::projections {
+
+const TableSpec& ActivityRuns::table() {
+  static const TableSpec spec{
+      "activity_runs",
+      {{"tenant_id", SqlType::uuid},
+       {"run_id", SqlType::text},
+       {"activity_id", SqlType::text},
+       {"status", SqlType::text},
+       {"reservation_id", SqlType::text},
+       {"credits_reserved", SqlType::int64},
+       {"credits_used", SqlType::int64},
+       {"credits_charged", SqlType::int64},
+       {"input_tokens", SqlType::int64},
+       {"output_tokens", SqlType::int64},
+       {"duration_ms", SqlType::int64},
+       {"started_at", SqlType::timestamptz},
+       {"finished_at", SqlType::timestamptz}},
+      {0, 1}};
+  return spec;
+}
+
+void ActivityRuns::apply(const RecordAt& at, RowBatch& batch) const {
+  for (const DecodedEvent& event : at.record->events) {
+    const std::string& type = event.header.type;
+    const rapidjson::Value& payload = *event.payload;
+    if (type == "activity.run_started") {
+      batch.insert(table(), {event.header.tenant_id,
+                             text_or_null(payload, "run_id"),
+                             text_or_null(payload, "activity_id"),
+                             std::string("running"),
+                             text_or_null(payload, "reservation_id"),
+                             int_or_null(payload, "estimated_credits"),
+                             Null{},
+                             Null{},
+                             Null{},
+                             Null{},
+                             Null{},
+                             timestamp_value(event.header.occurred_at_ms),
+                             Null{}});
+      continue;
+    }
+    if (type != "activity.run_finished") continue;
+    batch.patch(table(), {event.header.tenant_id, text_or_null(payload, "run_id")},
+                {{"status", text_or_null(payload, "status")},
+                 {"credits_used", int_or_null(payload, "credits_used")},
+                 {"credits_charged", int_or_null(payload, "credits_charged")},
+                 {"input_tokens", int_or_null(payload, "input_tokens")},
+                 {"output_tokens", int_or_null(payload, "output_tokens")},
+                 {"duration_ms", int_or_null(payload, "duration_ms")},
+                 {"finished_at", timestamp_value(event.header.occurred_at_ms)}});
+  }
+}
+
+}  // namespace lf::projections

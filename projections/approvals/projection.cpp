@@ -1,0 +1,129 @@
+// approvals mapping.
+#include "projections/approvals/projection.hpp"
+
+#include <array>
+
+#include "events/assert.hpp"
+#include "events/json.hpp"
+
+namespace lf::projections {
+
+namespace {
+
+using Columns = std::vector<std::pair<std::string_view, Value>>;
+
+struct Outcome {
+  std::string_view event_type;
+  std::string_view status;
+};
+
+constexpr std::array<Outcome, 3> kOutcomes{{
+    {"approval.approved", "approved"},
+    {"approval.rejected", "rejected"},
+    {"approval.revision_requested", "revision_requested"},
+}};
+
+const Outcome* outcome_of(std::string_view event_type) {
+  for (const Outcome& outcome : kOutcomes) {
+    if (outcome.event_type == event_type) return &outcome;
+  }
+  return nullptr;
+}
+
+void insert_approval(const DecodedEvent& event, RowBatch& batch) {
+  const rapidjson::Value& payload = *event.payload;
+  const rapidjson::Value* subject = json_member(payload, "subject");
+  LF_ASSERT_MSG(subject != nullptr && subject->IsObject(), "approval.requested carries a subject");
+  const Value requested_at = timestamp_value(event.header.occurred_at_ms);
+  batch.insert(Approvals::table(), {event.header.tenant_id,
+                                    text_or_null(payload, "approval_id"),
+                                    text_or_null(*subject, "kind"),
+                                    text_or_null(*subject, "id"),
+                                    text_or_null(payload, "type"),
+                                    text_or_null(payload, "risk_level"),
+                                    std::string("pending"),
+                                    text_or_null(payload, "title"),
+                                    text_or_null(payload, "content_ref"),
+                                    text_or_null(payload, "reviewer_id"),
+                                    Null{},
+                                    Null{},
+                                    Null{},
+                                    timestamp_or_null(payload, "expires_at"),
+                                    requested_at,
+                                    Null{},
+                                    Null{},
+                                    requested_at});
+}
+
+// The columns an event changes besides updated_at; false for events this
+// projection does not handle.
+bool changed_columns(const DecodedEvent& event, Columns& columns) {
+  const std::string& type = event.header.type;
+  const rapidjson::Value& payload = *event.payload;
+  const Value occurred_at = timestamp_value(event.header.occurred_at_ms);
+  if (type == "approval.assigned") {
+    columns.emplace_back("reviewer_id", text_or_null(payload, "reviewer_id"));
+    return true;
+  }
+  if (const Outcome* outcome = outcome_of(type)) {
+    columns.emplace_back("status", std::string(outcome->status));
+    columns.emplace_back("reviewed_by", text_or_null(payload, "reviewed_by"));
+    columns.emplace_back("reviewer_notes", text_or_null(payload, "notes"));
+    columns.emplace_back("chosen_option", text_or_null(payload, "chosen_option"));
+    columns.emplace_back("resolved_at", occurred_at);
+    return true;
+  }
+  if (type == "approval.expired") {
+    columns.emplace_back("status", std::string("expired"));
+    columns.emplace_back("resolved_at", occurred_at);
+    return true;
+  }
+  if (type == "approval.escalated") {
+    columns.emplace_back("escalated_at", timestamp_or_null(payload, "escalated_at"));
+    return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+const TableSpec& Approvals::table() {
+  static const TableSpec spec{
+      "approvals",
+      {{"tenant_id", SqlType::uuid},
+       {"approval_id", SqlType::text},
+       {"subject_kind", SqlType::text},
+       {"subject_id", SqlType::text},
+       {"type", SqlType::text},
+       {"risk_level", SqlType::text},
+       {"status", SqlType::text},
+       {"title", SqlType::text},
+       {"content_ref", SqlType::text},
+       {"reviewer_id", SqlType::text},
+       {"reviewed_by", SqlType::text},
+       {"reviewer_notes", SqlType::text},
+       {"chosen_option", SqlType::text},
+       {"expires_at", SqlType::timestamptz},
+       {"requested_at", SqlType::timestamptz},
+       {"resolved_at", SqlType::timestamptz},
+       {"escalated_at", SqlType::timestamptz},
+       {"updated_at", SqlType::timestamptz}},
+      {0, 1}};
+  return spec;
+}
+
+void Approvals::apply(const RecordAt& at, RowBatch& batch) const {
+  for (const DecodedEvent& event : at.record->events) {
+    if (event.header.type == "approval.requested") {
+      insert_approval(event, batch);
+      continue;
+    }
+    Columns columns;
+    if (!changed_columns(event, columns)) continue;
+    columns.emplace_back("updated_at", timestamp_value(event.header.occurred_at_ms));
+    batch.patch(table(), {event.header.tenant_id, text_or_null(*event.payload, "approval_id")},
+                std::move(columns));
+  }
+}
+
+}  // namespace lf::projections

@@ -1,0 +1,18 @@
+// approvals: one row per approval and its status (pending -> approved |
+// rejected | revision_requested | expired), its reviewer and its outcome.
+#pragma once
+
+#include "projections/projection.hpp"
+
+namespace lf::projections {
+
+class Approvals final : public Projection {
+ public:
+  static const TableSpec& table();
+  std::string_view name() const override { return "approvals"; }
+  int32_t version() const override { return 1; }
+  std::vector<const TableSpec*> tables() const override { return {&table()}; }
+  void apply(const RecordAt& at, RowBatch& batch) const override;
+};
+
+}  // namespace lf::projections

@@ -1,0 +1,119 @@
+// audit_log mapping.
+#include "projections/audit_log/projection.hpp"
+
+#include "events/json.hpp"
+
+namespace lf::projections {
+
+namespace {
+
+// The columns between event_id and command_id, in table order.
+struct AuditFields {
+  Value operation;
+  Value resource_type;
+  Value resource_id;
+  Value principal_id;
+  Value principal_name;
+  Value success;
+  Value error_message;
+  Value details;
+};
+
+AuditFields recorded_fields(const rapidjson::Value& payload) {
+  return AuditFields{text_or_null(payload, "operation"),
+                     text_or_null(payload, "resource_type"),
+                     text_or_null(payload, "resource_id"),
+                     text_or_null(payload, "principal_id"),
+                     text_or_null(payload, "principal_name"),
+                     bool_or_null(payload, "success"),
+                     text_or_null(payload, "error_message"),
+                     json_or_null(payload, "details")};
+}
+
+AuditFields rejected_fields(const DecodedEvent& event) {
+  const rapidjson::Value& payload = *event.payload;
+  const std::string_view command_type = json_string(payload, "command_type").value_or("");
+  std::pair<Value, Value> resource;
+  if (std::optional<std::string_view> target = json_string(payload, "target_stream")) {
+    resource = stream_resource(*target);
+  } else {
+    // No stream named: the command type's domain ("credits" of credits.reserve).
+    resource = {std::string(command_type.substr(0, command_type.find('.'))), Null{}};
+  }
+  std::string error_message(json_string(payload, "reason").value_or(""));
+  error_message += ": ";
+  error_message += json_string(payload, "message").value_or("");
+  return AuditFields{std::string(command_type),
+                     std::move(resource.first),
+                     std::move(resource.second),
+                     event.header.actor,
+                     Null{},
+                     false,
+                     std::move(error_message),
+                     Json{json_to_string(payload)}};
+}
+
+AuditFields event_fields(const DecodedEvent& event) {
+  std::pair<Value, Value> resource = stream_resource(event.header.stream);
+  return AuditFields{event.header.type,
+                     std::move(resource.first),
+                     std::move(resource.second),
+                     event.header.actor,
+                     Null{},
+                     true,
+                     Null{},
+                     Json{json_to_string(*event.payload)}};
+}
+
+}  // namespace
+
+std::pair<Value, Value> stream_resource(std::string_view stream) {
+  const std::size_t slash = stream.find('/');
+  if (slash == std::string_view::npos) return {std::string(stream), Null{}};
+  const std::string_view id = stream.substr(slash + 1);
+  Value resource_id = Null{};
+  if (!id.empty()) resource_id = std::string(id);
+  return {std::string(stream.substr(0, slash)), std::move(resource_id)};
+}
+
+const TableSpec& AuditLog::table() {
+  static const TableSpec spec{
+      "audit_log",
+      {{"tenant_id", SqlType::uuid},
+       {"event_id", SqlType::text},
+       {"occurred_at", SqlType::timestamptz},
+       {"operation", SqlType::text},
+       {"resource_type", SqlType::text},
+       {"resource_id", SqlType::text},
+       {"principal_id", SqlType::text},
+       {"principal_name", SqlType::text},
+       {"success", SqlType::boolean},
+       {"error_message", SqlType::text},
+       {"details", SqlType::jsonb},
+       {"command_id", SqlType::text}},
+      {0, 1}};
+  return spec;
+}
+
+void AuditLog::apply(const RecordAt& at, RowBatch& batch) const {
+  for (const DecodedEvent& event : at.record->events) {
+    const std::string& type = event.header.type;
+    AuditFields fields = type == "audit.recorded"     ? recorded_fields(*event.payload)
+                         : type == "command.rejected" ? rejected_fields(event)
+                                                      : event_fields(event);
+    batch.insert(table(), {event.header.tenant_id,
+                           event.header.event_id,
+                           timestamp_value(event.header.occurred_at_ms),
+                           std::move(fields.operation),
+                           std::move(fields.resource_type),
+                           std::move(fields.resource_id),
+                           std::move(fields.principal_id),
+                           std::move(fields.principal_name),
+                           std::move(fields.success),
+                           std::move(fields.error_message),
+                           std::move(fields.details),
+                           event.header.command_id});
+  }
+}
+
+}  // namespace lf::projections

@@ -1,0 +1,127 @@
+// media_buys mapping.
+#include "projections/media_buys/projection.hpp"
+
+#include <array>
+
+#include "events/assert.hpp"
+#include "events/json.hpp"
+
+namespace lf::projections {
+
+namespace {
+
+struct StatusMove {
+  std::string_view event_type;
+  std::string_view status;
+};
+
+constexpr std::array<StatusMove, 6> kStatusMoves{{
+    {"media_buy.approved", "approved"},
+    {"media_buy.activated", "active"},
+    {"media_buy.paused", "paused"},
+    {"media_buy.resumed", "active"},
+    {"media_buy.completed", "completed"},
+    {"media_buy.failed", "failed"},
+}};
+
+const StatusMove* status_move(std::string_view event_type) {
+  for (const StatusMove& move : kStatusMoves) {
+    if (move.event_type == event_type) return &move;
+  }
+  return nullptr;
+}
+
+void insert_buy(const DecodedEvent& event, RowBatch& batch) {
+  const rapidjson::Value& payload = *event.payload;
+  const Value created_at = timestamp_value(event.header.occurred_at_ms);
+  batch.insert(MediaBuys::buys_table(), {event.header.tenant_id,
+                                         text_or_null(payload, "media_buy_id"),
+                                         text_or_null(payload, "principal_id"),
+                                         text_or_null(payload, "campaign_name"),
+                                         text_or_null(payload, "buyer_ref"),
+                                         std::string("pending"),
+                                         Null{},
+                                         date_or_null(payload, "start_date"),
+                                         date_or_null(payload, "end_date"),
+                                         int_or_null(payload, "budget_total"),
+                                         bool_or_null(payload, "requires_approval"),
+                                         text_or_null(payload, "approval_id"),
+                                         created_at,
+                                         created_at});
+  const rapidjson::Value* packages = json_member(payload, "packages");
+  LF_ASSERT_MSG(packages != nullptr && packages->IsArray(), "media_buy.created carries packages");
+  for (const rapidjson::Value& package : packages->GetArray()) {
+    batch.insert(MediaBuys::packages_table(), {event.header.tenant_id,
+                                               text_or_null(payload, "media_buy_id"),
+                                               text_or_null(package, "package_id"),
+                                               text_or_null(package, "product_id"),
+                                               int_or_null(package, "budget"),
+                                               json_or_null(package, "pricing"),
+                                               json_or_null(package, "targeting")});
+  }
+}
+
+void move_buy(const DecodedEvent& event, const StatusMove& move, RowBatch& batch) {
+  const rapidjson::Value& payload = *event.payload;
+  std::vector<std::pair<std::string_view, Value>> columns;
+  columns.emplace_back("status", std::string(move.status));
+  columns.emplace_back("status_reason", text_or_null(payload, "reason"));
+  columns.emplace_back("updated_at", timestamp_value(event.header.occurred_at_ms));
+  // The approval that decided the buy, when the event names one (it may be a
+  // later approval than the one media_buy.created opened).
+  if (json_string(payload, "approval_id")) {
+    columns.emplace_back("approval_id", text_or_null(payload, "approval_id"));
+  }
+  batch.patch(MediaBuys::buys_table(),
+              {event.header.tenant_id, text_or_null(payload, "media_buy_id")}, std::move(columns));
+}
+
+}  // namespace
+
+const TableSpec& MediaBuys::buys_table() {
+  static const TableSpec spec{
+      "media_buys",
+      {{"tenant_id", SqlType::uuid},
+       {"media_buy_id", SqlType::text},
+       {"principal_id", SqlType::text},
+       {"campaign_name", SqlType::text},
+       {"buyer_ref", SqlType::text},
+       {"status", SqlType::text},
+       {"status_reason", SqlType::text},
+       {"start_date", SqlType::date},
+       {"end_date", SqlType::date},
+       {"budget_total", SqlType::int64},
+       {"requires_approval", SqlType::boolean},
+       {"approval_id", SqlType::text},
+       {"created_at", SqlType::timestamptz},
+       {"updated_at", SqlType::timestamptz}},
+      {0, 1}};
+  return spec;
+}
+
+const TableSpec& MediaBuys::packages_table() {
+  static const TableSpec spec{
+      "media_buy_packages",
+      {{"tenant_id", SqlType::uuid},
+       {"media_buy_id", SqlType::text},
+       {"package_id", SqlType::text},
+       {"product_id", SqlType::text},
+       {"budget", SqlType::int64},
+       {"pricing", SqlType::jsonb},
+       {"targeting", SqlType::jsonb}},
+      {0, 1, 2}};
+  return spec;
+}
+
+void MediaBuys::apply(const RecordAt& at, RowBatch& batch) const {
+  for (const DecodedEvent& event : at.record->events) {
+    const std::string& type = event.header.type;
+    if (type == "media_buy.created") {
+      insert_buy(event, batch);
+      continue;
+    }
+    if (const StatusMove* move = status_move(type)) move_buy(event, *move, batch);
+  }
+}
+
+}  // namespace lf::projections

@@ -1,0 +1,22 @@
+// media_buys: one row per media buy and its status (pending -> approved ->
+// active <-> paused -> completed, or failed), and media_buy_packages: one row
+// per package of a buy, written once when the buy is created.
+#pragma once
+
+#include "projections/projection.hpp"
+
+namespace lf::projections {
+
+class MediaBuys final : public Projection {
+ public:
+  static const TableSpec& buys_table();
+  static const TableSpec& packages_table();
+  std::string_view name() const override { return "media_buys"; }
+  int32_t version() const override { return 1; }
+  std::vector<const TableSpec*> tables() const override {
+    return {&buys_table(), &packages_table()};
+  }
+  void apply(const RecordAt& at, RowBatch& batch) const override;
+};
+
+}  // namespace lf::projections
