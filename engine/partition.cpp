@@ -13,14 +13,28 @@ namespace {
 constexpr std::string_view kRejectedEventType = "command.rejected";
 constexpr std::string_view kTimerActor = "system";
 
-std::string rejection_payload(std::string_view command_type, const Rejection& rejection) {
+std::string rejection_payload(std::string_view command_type, const Rejection& rejection,
+                              const std::optional<std::string>& target) {
   JsonWriter writer;
   writer.begin_object();
   writer.field("command_type", command_type);
   writer.field("reason", rejection.reason);
   writer.field("message", rejection.message);
+  writer.field("target_stream", target);
   writer.end_object();
   return writer.str();
+}
+
+// Room a commit record needs besides its payloads: the record's fields and,
+// per event, its envelope (ids, stream, provenance; ids are bounded by the
+// command schemas).
+constexpr std::size_t kRecordOverheadBytes = 4096;
+constexpr std::size_t kEventOverheadBytes = 2048;
+
+std::size_t record_size_bound(const std::vector<NewEvent>& events) {
+  std::size_t size = kRecordOverheadBytes;
+  for (const NewEvent& event : events) size += kEventOverheadBytes + event.payload_json.size();
+  return size;
 }
 
 }  // namespace
@@ -131,6 +145,11 @@ CommandOutcome PartitionCore::decide(const CommandEnvelope& command, const Sourc
   const TenantState& state = tenants_[command.tenant_id];
   Decision decision = engine::decide(state, command, Context{now_ms});
   std::vector<NewEvent> events;
+  if (decision.accepted() && record_size_bound(decision.events()) > options_.record_limits.max_bytes) {
+    decision = Decision::reject("limit_exceeded",
+                                "the command's events would exceed the commit record limit of " +
+                                    std::to_string(options_.record_limits.max_bytes) + " bytes");
+  }
   if (decision.accepted()) {
     if (std::optional<Rejection> invalid = invalid_event(decision.events())) {
       events.push_back(rejection_event(command, *invalid));
@@ -151,8 +170,14 @@ CommandOutcome PartitionCore::decide(const CommandEnvelope& command, const Sourc
 
 NewEvent PartitionCore::rejection_event(const CommandEnvelope& command,
                                         const Rejection& rejection) const {
+  std::optional<std::string> target;
+  if (knows_command(command.type) && command.payload != nullptr) {
+    static const TenantState kNoState;
+    const TenantState* state = tenant(command.tenant_id);
+    target = target_stream(state != nullptr ? *state : kNoState, command);
+  }
   return NewEvent{std::string(kRejectedEventType), 1, audit_stream(command.tenant_id),
-                  rejection_payload(command.type, rejection)};
+                  rejection_payload(command.type, rejection, target)};
 }
 
 // A decider that emits an event its schema refuses has a defect; the command

@@ -1,7 +1,10 @@
 // Dispatch from command and event types to their domains.
 #include "engine/tenant.hpp"
 
+#include <algorithm>
+
 #include "engine/credits/decider.hpp"
+#include "engine/workflow/decider.hpp"
 
 namespace lf::engine {
 
@@ -10,17 +13,18 @@ std::string audit_stream(std::string_view tenant_id) {
 }
 
 bool knows_command(std::string_view command_type) {
-  return credits::handles_command(command_type);
+  return credits::handles_command(command_type) || workflow::handles_command(command_type);
 }
 
-std::string target_stream(const CommandEnvelope& command) {
+std::string target_stream(const TenantState& state, const CommandEnvelope& command) {
   if (credits::handles_command(command.type)) return credits::stream_name(command.tenant_id);
+  if (workflow::handles_command(command.type)) return workflow::target_stream(state.workflow, command);
   return audit_stream(command.tenant_id);
 }
 
 Decision decide(const TenantState& state, const CommandEnvelope& command, const Context& context) {
   if (command.expected_version) {
-    const std::string stream = target_stream(command);
+    const std::string stream = target_stream(state, command);
     const int64_t current = state.stream_version(stream);
     if (current != *command.expected_version) {
       return Decision::reject("version_conflict",
@@ -29,7 +33,15 @@ Decision decide(const TenantState& state, const CommandEnvelope& command, const 
                                   std::to_string(current));
     }
   }
-  if (credits::handles_command(command.type)) return credits::decide(state.credits, command, context);
+  if (credits::handles_command(command.type)) {
+    if (std::optional<Rejection> owned = workflow::refuse_credits_command(state.workflow, command)) {
+      return Decision::reject(std::move(owned->reason), std::move(owned->message));
+    }
+    return credits::decide(state.credits, command, context);
+  }
+  if (workflow::handles_command(command.type)) {
+    return workflow::decide(state.workflow, state.credits, command, context);
+  }
   return Decision::reject("unknown_command_type", "no domain decides " + command.type);
 }
 
@@ -39,16 +51,26 @@ void evolve(TenantState& state, const EventHeader& header, const rapidjson::Valu
   version = header.stream_version;
   if (credits::handles_event(header.type)) {
     credits::evolve(state.credits, header, payload);
+  } else if (workflow::handles_event(header.type)) {
+    workflow::evolve(state.workflow, header, payload);
   }
   // command.rejected and other audit events change no decision state.
 }
 
+// Credits timers first: a run whose hold reached its deadline ends in the
+// same record that releases the hold.
 std::vector<NewEvent> due(const TenantState& state, std::string_view tenant_id, const Context& context) {
-  return credits::due(state.credits, tenant_id, context);
+  std::vector<NewEvent> events = credits::due(state.credits, tenant_id, context);
+  for (NewEvent& event : workflow::due(state.workflow, context)) events.push_back(std::move(event));
+  return events;
 }
 
 std::optional<int64_t> next_due_ms(const TenantState& state) {
-  return credits::next_due_ms(state.credits);
+  std::optional<int64_t> credits_due = credits::next_due_ms(state.credits);
+  std::optional<int64_t> workflow_due = workflow::next_due_ms(state.workflow);
+  if (!credits_due) return workflow_due;
+  if (!workflow_due) return credits_due;
+  return std::min(*credits_due, *workflow_due);
 }
 
 void write_tenant_state(JsonWriter& writer, const TenantState& state) {
@@ -59,6 +81,8 @@ void write_tenant_state(JsonWriter& writer, const TenantState& state) {
   writer.end_object();
   writer.key("credits");
   credits::write_state(writer, state.credits);
+  writer.key("workflow");
+  workflow::write_state(writer, state.workflow);
   writer.end_object();
 }
 
@@ -78,6 +102,12 @@ Result<TenantState> read_tenant_state(const rapidjson::Value& value) {
   Result<credits::State> credits_state = credits::read_state(*credits_value);
   if (!credits_state) return credits_state.error();
   state.credits = std::move(credits_state).value();
+  // Snapshots written before the workflow domain existed have no workflow.
+  if (const rapidjson::Value* workflow_value = json_member(value, "workflow")) {
+    Result<workflow::State> workflow_state = workflow::read_state(*workflow_value);
+    if (!workflow_state) return workflow_state.error();
+    state.workflow = std::move(workflow_state).value();
+  }
   return state;
 }
 

@@ -12,6 +12,7 @@
 #include <rapidjson/document.h>
 
 #include "engine/credits/state.hpp"
+#include "engine/workflow/state.hpp"
 #include "engine/domain.hpp"
 #include "events/envelope.hpp"
 #include "events/json.hpp"
@@ -21,6 +22,7 @@ namespace lf::engine {
 
 struct TenantState {
   credits::State credits;
+  workflow::State workflow;
   // Current version of every stream of this tenant that has events.
   std::unordered_map<std::string, int64_t> stream_versions;
 
@@ -37,7 +39,7 @@ std::string audit_stream(std::string_view tenant_id);
 bool knows_command(std::string_view command_type);
 
 // The stream `expected_version` refers to for this command.
-std::string target_stream(const CommandEnvelope& command);
+std::string target_stream(const TenantState& state, const CommandEnvelope& command);
 
 // The domain's decision, after the engine-level checks (expected_version).
 Decision decide(const TenantState& state, const CommandEnvelope& command, const Context& context);
