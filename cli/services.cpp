@@ -6,6 +6,7 @@
 #include "consumers/pg/migrations.hpp"
 #include "consumers/projector/projector.hpp"
 #include "engine/service/engine_service.hpp"
+#include "events/time.hpp"
 
 namespace lf::cli {
 
@@ -26,6 +27,7 @@ Runner add_engine(CLI::App& app, GlobalOptions& global) {
     int64_t snapshot_every_records = engine_service::Options{}.snapshot_every_records;
     std::size_t dedup_window = 100'000;
     bool validate_events = false;
+    int64_t clock_offset_ms = 0;
   };
   auto flags = std::make_shared<EngineFlags>();
   CLI::App* command = app.add_subcommand("engine", "Run the command-processing service");
@@ -49,8 +51,17 @@ Runner add_engine(CLI::App& app, GlobalOptions& global) {
   command->add_flag("--validate-events", flags->validate_events,
                     "Check every event against its JSON Schema before writing it")
       ->envname("LEDGERFLOW_VALIDATE_EVENTS");
+  command->add_option("--clock-offset-ms", flags->clock_offset_ms,
+                      "Run the decision clock this many ms ahead (tests and expiry drills only)")
+      ->envname("LEDGERFLOW_CLOCK_OFFSET_MS")
+      ->capture_default_str();
   return [&global, flags] {
     engine_service::Options options;
+    if (flags->clock_offset_ms != 0) {
+      const int64_t offset_ms = flags->clock_offset_ms;
+      options.clock = [offset_ms] { return system_now_ms() + offset_ms; };
+      spdlog::warn("engine clock runs {} ms ahead of the system clock (--clock-offset-ms)", offset_ms);
+    }
     options.kafka = kafka_settings(global);
     options.topics = topics(global);
     options.database_url = database_url(global);

@@ -117,7 +117,8 @@ void EngineService::step(int poll_timeout_ms) {
   for (int32_t number : conflicted) reload_after_conflict(number);
 
   const int64_t now = now_ms();
-  if (now - last_timer_check_ms_ >= options_.timer_check_every_ms) {
+  if (timers_unchecked_ || now - last_timer_check_ms_ >= options_.timer_check_every_ms) {
+    timers_unchecked_ = false;
     last_timer_check_ms_ = now;
     fire_timers();
   }

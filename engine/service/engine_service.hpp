@@ -207,6 +207,9 @@ class EngineService final : public kafka::RebalanceListener {
   std::atomic<int> assigned_{0};
   int64_t last_commit_ms_ = 0;
   int64_t last_timer_check_ms_ = 0;
+  // Set when partitions were (re)built: their overdue timers fire at the next
+  // step, whatever the clock did since the last check.
+  bool timers_unchecked_ = true;
   Stats stats_;
 };
 

@@ -57,6 +57,7 @@ void EngineService::rebuild(int32_t number, Partition& partition) {
   partition.unconfirmed.clear();
   partition.outcomes.clear();
   partition.stale = false;
+  timers_unchecked_ = true;
   partition.records_since_snapshot = partition.confirmed.last_seq - partition.last_snapshot_seq;
   // Tenants the replay touched stay marked: the next snapshot writes them.
   const auto elapsed_ms =

@@ -18,6 +18,7 @@
 #include "events/time.hpp"
 #include "projections/projection.hpp"
 #include "tests/support/pipeline/pipeline.hpp"
+#include "tests/support/fleet.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/wait.hpp"
 
@@ -36,72 +37,6 @@ uint64_t seed_from_environment() {
 }
 
 
-// `ledgerflow dev --infra-only` in a child process: the mock cluster and a
-// throwaway PostgreSQL that the services below connect to over TCP.
-class Infrastructure {
- public:
-  explicit Infrastructure(const std::filesystem::path& logs)
-      : process_({ledgerflow_binary(), "dev", "--infra-only", "--partitions", std::to_string(kPartitions)}, {},
-                 (logs / "infra.log").string()) {
-    while (std::optional<std::string> line = process_.read_line(120s)) {
-      if (line->rfind("KAFKA_BOOTSTRAP=", 0) == 0) bootstrap_ = line->substr(16);
-      if (line->rfind("DATABASE_URL=", 0) == 0) database_url_ = line->substr(13);
-      if (*line == "READY") return;
-    }
-    ADD_FAILURE() << "ledgerflow dev --infra-only did not print READY (see " << process_.stderr_path() << ")";
-  }
-  const std::string& bootstrap() const { return bootstrap_; }
-  const std::string& database_url() const { return database_url_; }
-  ChildProcess& process() { return process_; }
-
- private:
-  ChildProcess process_;
-  std::string bootstrap_;
-  std::string database_url_;
-};
-
-// Engines and projectors as processes that the test kills and restarts.
-class Fleet {
- public:
-  Fleet(const Infrastructure& infra, std::filesystem::path logs) : infra_(infra), logs_(std::move(logs)) {}
-
-  void start(const std::string& kind, int index) {
-    const std::string name = kind + "-" + std::to_string(index);
-    const std::string subcommand = kind == "engine" ? "engine" : "project";
-    processes_[name] = std::make_unique<ChildProcess>(
-        std::vector<std::string>{ledgerflow_binary(), subcommand, "--client-id", name},
-        std::map<std::string, std::string>{
-            {"KAFKA_BOOTSTRAP", infra_.bootstrap()},
-            {"DATABASE_URL", infra_.database_url()},
-            {"LEDGERFLOW_LOG_LEVEL", "info"},
-            // Killed members leave the group within seconds.
-            {"LEDGERFLOW_KAFKA_PROPERTIES", "session.timeout.ms=6000,heartbeat.interval.ms=500"},
-        },
-        (logs_ / (name + ".log")).string());
-  }
-  void kill9(const std::string& name) {
-    processes_.at(name)->signal(SIGKILL);
-    processes_.at(name)->wait(10s);
-  }
-  void restart(const std::string& name) {
-    const std::size_t dash = name.rfind('-');
-    start(name.substr(0, dash), std::stoi(name.substr(dash + 1)));
-  }
-  // Names of processes that exited on their own (not killed by us).
-  std::vector<std::string> crashed() {
-    std::vector<std::string> names;
-    for (auto& [name, process] : processes_) {
-      if (!process->running()) names.push_back(name + " (exit " + std::to_string(*process->wait(0ms)) + ")");
-    }
-    return names;
-  }
-
- private:
-  const Infrastructure& infra_;
-  std::filesystem::path logs_;
-  std::map<std::string, std::unique_ptr<ChildProcess>> processes_;
-};
-
 bool projections_caught_up(const kafka::Settings& settings, pqxx::connection& db) {
   kafka::Consumer probe(settings, "crash-test-probe", "");
   std::vector<std::string> names;
@@ -118,7 +53,7 @@ TEST(Crash, KillNineOfEnginesAndProjectorsUnderLoadLosesAndDoublesNothing) {
   std::filesystem::create_directories(logs);
   SCOPED_TRACE("process logs in " + logs.string());
 
-  Infrastructure infra(logs);
+  Infrastructure infra(logs, kPartitions);
   ASSERT_FALSE(infra.bootstrap().empty());
   kafka::Settings settings;
   settings.bootstrap = infra.bootstrap();

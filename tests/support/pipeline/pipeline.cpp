@@ -51,7 +51,15 @@ projector::Options Pipeline::projector_options(const std::string& client_id) con
 }
 
 void Pipeline::start_engine(engine_service::Options options) {
+  const std::string client_id = options.client_id;
   services_.push_back(std::make_unique<ServiceRunner>(std::make_unique<engine_service::EngineService>(std::move(options))));
+  engines_[client_id] = services_.back().get();
+}
+
+void Pipeline::stop_engine(const std::string& client_id) {
+  auto found = engines_.find(client_id);
+  ASSERT_NE(found, engines_.end()) << "no engine " << client_id;
+  found->second->stop();
 }
 
 void Pipeline::start_projector(projector::Options options) {

@@ -93,6 +93,8 @@ class Pipeline {
   // Starts one more engine (or projector) in the group, on its own thread.
   void start_engine(engine_service::Options options);
   void start_projector(projector::Options options);
+  // Stops the engine started with this client_id (it leaves the group).
+  void stop_engine(const std::string& client_id);
   void stop_services();
   // Failures of services that ended early ("" if none).
   std::string service_failures() const;
@@ -119,6 +121,7 @@ class Pipeline {
   std::string database_url_;
   std::unique_ptr<pqxx::connection> db_;
   std::vector<std::unique_ptr<ServiceRunner>> services_;
+  std::map<std::string, ServiceRunner*> engines_;
   std::unique_ptr<client::CommandClient> client_;
 };
 
