@@ -124,6 +124,32 @@ std::optional<Decision> refuse_when_full(std::size_t size, std::string_view kind
                                             std::string(kind));
 }
 
+// The approval a subject's command opens (media_buy.create, a gate's
+// activity.submit_for_approval), from the command's optional approval_id,
+// risk_level, reviewer_id and approval_expires_at; or the refusal.
+std::variant<NewApproval, Decision> subject_approval(const State& state, const CommandEnvelope& command,
+                                                     const Payload& in, int64_t now_ms, SubjectKind kind,
+                                                     const std::string& subject_id, std::string default_id,
+                                                     std::string type, std::string title) {
+  NewApproval approval;
+  approval.approval_id = in.optional_text("approval_id").value_or(std::move(default_id));
+  if (auto long_id = refuse_long_id(approval.approval_id, "approval id")) return std::move(*long_id);
+  if (state.approvals.contains(approval.approval_id)) {
+    return refuse(reason::kDuplicateApproval, "approval " + approval.approval_id + " already exists");
+  }
+  if (auto full = refuse_when_full(state.approvals.size(), "approvals")) return std::move(*full);
+  Result<int64_t> deadline = approval_deadline(in.value(), "approval_expires_at", command, now_ms);
+  if (!deadline) return refuse(reason::kInvalidExpiry, deadline.error().message);
+  approval.subject_kind = kind;
+  approval.subject_id = subject_id;
+  approval.type = std::move(type);
+  approval.risk_level = in.optional_text("risk_level").value_or("medium");
+  approval.title = std::move(title);
+  approval.reviewer_id = in.optional_text("reviewer_id");
+  approval.expires_at_ms = deadline.value();
+  return approval;
+}
+
 // ---- media buys ------------------------------------------------------------
 
 Decision decide_create_buy(const State& state, const CommandEnvelope& command, const Payload& in,
@@ -157,22 +183,10 @@ Decision decide_create_buy(const State& state, const CommandEnvelope& command, c
   const bool requires_approval = in.flag("requires_approval");
   std::optional<NewApproval> approval;
   if (requires_approval) {
-    approval.emplace();
-    approval->approval_id = in.optional_text("approval_id").value_or(id + ":approval");
-    if (auto long_id = refuse_long_id(approval->approval_id, "approval id")) return std::move(*long_id);
-    if (state.approvals.contains(approval->approval_id)) {
-      return refuse(reason::kDuplicateApproval, "approval " + approval->approval_id + " already exists");
-    }
-    if (auto full = refuse_when_full(state.approvals.size(), "approvals")) return std::move(*full);
-    Result<int64_t> deadline = approval_deadline(in.value(), "approval_expires_at", command, now_ms);
-    if (!deadline) return refuse(reason::kInvalidExpiry, deadline.error().message);
-    approval->subject_kind = SubjectKind::media_buy;
-    approval->subject_id = id;
-    approval->type = "media_buy";
-    approval->risk_level = in.optional_text("risk_level").value_or("medium");
-    approval->title = "Approve media buy " + in.text("campaign_name");
-    approval->reviewer_id = in.optional_text("reviewer_id");
-    approval->expires_at_ms = deadline.value();
+    auto opened = subject_approval(state, command, in, now_ms, SubjectKind::media_buy, id, id + ":approval",
+                                   "media_buy", "Approve media buy " + in.text("campaign_name"));
+    if (Decision* refused = std::get_if<Decision>(&opened)) return std::move(*refused);
+    approval = std::move(std::get<NewApproval>(opened));
   }
 
   Out out;
@@ -465,23 +479,12 @@ Decision decide_submit_activity(const State& state, const CommandEnvelope& comma
                                 int64_t now_ms) {
   std::optional<NewApproval> approval;
   if (activity.is_approval_gate) {
-    approval.emplace();
-    approval->approval_id = in.optional_text("approval_id")
-                                .value_or(id + ":approval:" + std::to_string(activity.approvals_opened + 1));
-    if (auto long_id = refuse_long_id(approval->approval_id, "approval id")) return std::move(*long_id);
-    if (state.approvals.contains(approval->approval_id)) {
-      return refuse(reason::kDuplicateApproval, "approval " + approval->approval_id + " already exists");
-    }
-    if (auto full = refuse_when_full(state.approvals.size(), "approvals")) return std::move(*full);
-    Result<int64_t> deadline = approval_deadline(in.value(), "approval_expires_at", command, now_ms);
-    if (!deadline) return refuse(reason::kInvalidExpiry, deadline.error().message);
-    approval->subject_kind = SubjectKind::activity;
-    approval->subject_id = id;
-    approval->type = in.optional_text("approval_type").value_or("activity_review");
-    approval->risk_level = in.optional_text("risk_level").value_or("medium");
-    approval->title = "Review activity " + id;
-    approval->reviewer_id = in.optional_text("reviewer_id");
-    approval->expires_at_ms = deadline.value();
+    auto opened = subject_approval(state, command, in, now_ms, SubjectKind::activity, id,
+                                   id + ":approval:" + std::to_string(activity.approvals_opened + 1),
+                                   in.optional_text("approval_type").value_or("activity_review"),
+                                   "Review activity " + id);
+    if (Decision* refused = std::get_if<Decision>(&opened)) return std::move(*refused);
+    approval = std::move(std::get<NewApproval>(opened));
   }
   Out out;
   JsonWriter payload;

@@ -15,9 +15,12 @@
 #include "engine/workflow/state.hpp"
 #include "events/schema_registry.hpp"
 #include "events/time.hpp"
+#include "tests/support/workflow_matrix.hpp"
 #include "tests/unit/engine/command_builder.hpp"
 
 namespace lf::engine::workflow::testing {
+
+using namespace lf::testing::workflow_matrix;
 
 inline constexpr const char* kTenant = "6f1c2a9e-3b4d-4e5f-8a7b-1c2d3e4f5a6b";
 inline constexpr int64_t kHourMs = 3'600'000;
@@ -131,62 +134,5 @@ class Harness {
   int64_t offset_ = 0;
   std::vector<Decided> log_;
 };
-
-// ---- payload builders --------------------------------------------------------
-
-inline std::string quoted(const std::string& text) { return "\"" + text + "\""; }
-
-inline std::string buy_payload(const std::string& id, bool requires_approval,
-                               const std::string& start = "2026-12-01", const std::string& end = "2026-12-31",
-                               const std::string& extra = "") {
-  return "{\"media_buy_id\":" + quoted(id) +
-         ",\"principal_id\":\"adv-1\",\"campaign_name\":\"Winter sale\",\"start_date\":" + quoted(start) +
-         ",\"end_date\":" + quoted(end) +
-         ",\"packages\":[{\"package_id\":\"p1\",\"product_id\":\"ctv-prime\",\"budget\":500000,"
-         "\"pricing\":{\"model\":\"cpm\",\"rate_micros\":25000000},\"targeting\":{\"geo\":[\"US\"]}},"
-         "{\"package_id\":\"p2\",\"product_id\":\"display\",\"budget\":250000}],"
-         "\"requires_approval\":" +
-         (requires_approval ? "true" : "false") + extra + "}";
-}
-
-inline std::string buy_move(const std::string& id) { return "{\"media_buy_id\":" + quoted(id) + "}"; }
-
-inline std::string approval_decision(const std::string& id, const std::string& notes = "") {
-  return "{\"approval_id\":" + quoted(id) + ",\"reviewed_by\":\"user:rita\"" +
-         (notes.empty() ? "" : ",\"notes\":" + quoted(notes)) + "}";
-}
-
-inline std::string approval_request(const std::string& id, const std::string& kind, const std::string& subject,
-                                    const std::string& extra = "") {
-  return "{\"approval_id\":" + quoted(id) + ",\"subject\":{\"kind\":" + quoted(kind) + ",\"id\":" +
-         quoted(subject) + "},\"type\":\"content_review\",\"risk_level\":\"high\",\"title\":\"Review\"" + extra + "}";
-}
-
-inline std::string activity_payload(const std::string& id, bool gate, const std::string& extra = "") {
-  return "{\"activity_id\":" + quoted(id) +
-         ",\"title\":\"Write banner copy\",\"type\":\"copywriting\",\"assignee_type\":\"agent\","
-         "\"assignee_agent_role\":\"copywriter\",\"priority\":\"high\",\"is_approval_gate\":" +
-         (gate ? "true" : "false") + extra + "}";
-}
-
-inline std::string activity_move(const std::string& id, const std::string& extra = "") {
-  return "{\"activity_id\":" + quoted(id) + extra + "}";
-}
-
-inline std::string allocate_payload(int64_t monthly) {
-  return "{\"credits_monthly\":" + std::to_string(monthly) +
-         ",\"period_start\":\"2026-11-01T00:00:00Z\",\"period_end\":\"2026-12-01T00:00:00Z\"}";
-}
-
-inline std::string start_run(const std::string& activity, const std::string& run, int64_t estimated,
-                             const std::string& extra = "") {
-  return "{\"activity_id\":" + quoted(activity) + ",\"run_id\":" + quoted(run) +
-         ",\"estimated_credits\":" + std::to_string(estimated) + extra + "}";
-}
-
-inline std::string finish_run(const std::string& run, const std::string& status, int64_t used) {
-  return "{\"run_id\":" + quoted(run) + ",\"status\":" + quoted(status) + ",\"credits_used\":" +
-         std::to_string(used) + ",\"input_tokens\":1200,\"output_tokens\":300,\"duration_ms\":4200}";
-}
 
 }  // namespace lf::engine::workflow::testing

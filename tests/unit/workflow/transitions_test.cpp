@@ -1,8 +1,5 @@
 // Every transition of media buys and activities, allowed and refused, and
 // the approval outcomes that move their subjects in the same record.
-#include <map>
-#include <set>
-
 #include <gtest/gtest.h>
 
 #include "tests/unit/workflow/harness.hpp"
@@ -14,47 +11,25 @@ const int64_t kNow = at("2026-11-20T09:00:00Z");
 
 // ---- media buys ---------------------------------------------------------------
 
-// Brings buy `id` (no approval needed) to `status`.
-void buy_in(Harness& h, const std::string& id, BuyStatus status) {
-  h.accept("media_buy.create", buy_payload(id, false));
-  auto step = [&](const char* command) { h.accept(command, buy_move(id)); };
-  switch (status) {
-    case BuyStatus::pending: break;
-    case BuyStatus::approved: step("media_buy.approve"); break;
-    case BuyStatus::active: step("media_buy.approve"); step("media_buy.activate"); break;
-    case BuyStatus::paused: step("media_buy.approve"); step("media_buy.activate"); step("media_buy.pause"); break;
-    case BuyStatus::completed: step("media_buy.approve"); step("media_buy.activate"); step("media_buy.complete"); break;
-    case BuyStatus::failed: step("media_buy.fail"); break;
-  }
-  ASSERT_EQ(h.workflow().media_buys.at(id).status, status);
+// Runs the commands of a path; each must be accepted.
+void walk(Harness& h, const std::vector<Step>& path) {
+  for (const Step& step : path) h.accept(step.type, step.payload);
 }
 
 TEST(MediaBuyTransitions, EveryCommandFromEveryStatus) {
-  using S = BuyStatus;
-  // command -> (from -> to); every pair not listed is invalid_transition.
-  const std::map<std::string, std::map<S, S>> allowed{
-      {"media_buy.approve", {{S::pending, S::approved}}},
-      {"media_buy.activate", {{S::approved, S::active}}},
-      {"media_buy.pause", {{S::active, S::paused}}},
-      {"media_buy.resume", {{S::paused, S::active}}},
-      {"media_buy.complete", {{S::active, S::completed}, {S::paused, S::completed}}},
-      {"media_buy.fail", {{S::pending, S::failed}, {S::approved, S::failed}, {S::active, S::failed}, {S::paused, S::failed}}},
-  };
-  const S statuses[] = {S::pending, S::approved, S::active, S::paused, S::completed, S::failed};
   int checked = 0;
-  for (const auto& [command, moves] : allowed) {
-    for (S from : statuses) {
+  for (const auto& [command, moves] : buy_moves()) {
+    for (BuyStatus from : buy_statuses()) {
       Harness h(kNow);
       const std::string id = "mb-" + std::string(to_string(from));
-      buy_in(h, id, from);
+      walk(h, buy_path(id, from));
+      ASSERT_EQ(h.workflow().media_buys.at(id).status, from);
       auto to = moves.find(from);
       if (to == moves.end()) {
         h.refuse(command, buy_move(id), "invalid_transition");
         EXPECT_EQ(h.workflow().media_buys.at(id).status, from) << command;
       } else {
-        const std::string event = "media_buy." + std::string(command.substr(command.find('.') + 1)) +
-                                  (command.ends_with('e') ? "d" : "ed");
-        EXPECT_EQ(h.accept(command, buy_move(id)), std::vector<std::string>{event}) << command;
+        EXPECT_EQ(h.accept(command, buy_move(id)), std::vector<std::string>{buy_event_of(command)}) << command;
         EXPECT_EQ(h.workflow().media_buys.at(id).status, to->second) << command << " from " << to_string(from);
       }
       ++checked;
@@ -252,65 +227,14 @@ TEST(Approvals, ManyExpiringTogetherFireInBoundedRecords) {
 
 // ---- activities ---------------------------------------------------------------
 
-// Brings activity `id` to `status`; approved and rejected go through a gate's approval.
-void activity_in(Harness& h, const std::string& id, ActivityStatus status, bool gate) {
-  using S = ActivityStatus;
-  h.accept("activity.create", activity_payload(id, gate));
-  auto step = [&](const char* command, const std::string& payload) { h.accept(command, payload); };
-  const std::string assign = activity_move(id, ",\"assignee_type\":\"human\",\"assignee_user_id\":\"user:kim\"");
-  switch (status) {
-    case S::created: break;
-    case S::assigned: step("activity.assign", assign); break;
-    case S::in_progress: step("activity.start", activity_move(id)); break;
-    case S::awaiting_approval:
-      step("activity.start", activity_move(id));
-      step("activity.submit_for_approval", activity_move(id));
-      break;
-    case S::approved:
-    case S::rejected:
-      step("activity.start", activity_move(id));
-      step("activity.submit_for_approval", activity_move(id));
-      step(status == S::approved ? "approval.approve" : "approval.reject", approval_decision(id + ":approval:1"));
-      break;
-    case S::completed:
-      step("activity.start", activity_move(id));
-      if (gate) {
-        step("activity.submit_for_approval", activity_move(id));
-        step("approval.approve", approval_decision(id + ":approval:1"));
-      }
-      step("activity.complete", activity_move(id));
-      break;
-    case S::failed: step("activity.fail", activity_move(id)); break;
-    case S::cancelled: step("activity.cancel", activity_move(id)); break;
-  }
-  ASSERT_EQ(h.workflow().activities.at(id).status, status);
-}
-
 TEST(ActivityTransitions, EveryCommandFromEveryStatus) {
-  using S = ActivityStatus;
-  const S statuses[] = {S::created,  S::assigned,  S::in_progress, S::awaiting_approval, S::approved,
-                        S::rejected, S::completed, S::failed,      S::cancelled};
-  const std::set<S> open{S::created, S::assigned, S::in_progress, S::awaiting_approval, S::approved, S::rejected};
-  struct Rule {
-    std::string command;
-    std::string payload_extra;
-    std::set<S> from;
-    S to;
-  };
-  const std::vector<Rule> rules{
-      {"activity.assign", ",\"assignee_type\":\"agent\",\"assignee_agent_role\":\"analyst\"",
-       {S::created, S::assigned, S::in_progress, S::rejected}, S::assigned},
-      {"activity.start", "", {S::created, S::assigned, S::rejected}, S::in_progress},
-      {"activity.submit_for_approval", "", {S::in_progress}, S::awaiting_approval},
-      {"activity.fail", "", open, S::failed},
-      {"activity.cancel", "", open, S::cancelled},
-  };
   for (bool gate : {false, true}) {
-    for (S from : statuses) {
-      if (!gate && (from == S::approved || from == S::rejected)) continue;  // reached through a gate's approval
-      for (const Rule& rule : rules) {
+    for (ActivityStatus from : activity_statuses()) {
+      if (!reachable(from, gate)) continue;
+      for (const ActivityRule& rule : activity_rules()) {
         Harness h(kNow);
-        activity_in(h, "act", from, gate);
+        walk(h, activity_path("act", from, gate));
+        ASSERT_EQ(h.workflow().activities.at("act").status, from);
         const std::string payload = activity_move("act", rule.payload_extra);
         if (rule.from.contains(from)) {
           h.accept(rule.command, payload);
@@ -320,15 +244,11 @@ TEST(ActivityTransitions, EveryCommandFromEveryStatus) {
           EXPECT_EQ(h.workflow().activities.at("act").status, from);
         }
       }
-      // complete: a gate only from approved; a plain activity from in_progress,
-      // awaiting_approval or approved.
       Harness h(kNow);
-      activity_in(h, "act", from, gate);
-      const bool may = gate ? from == S::approved
-                            : (from == S::in_progress || from == S::awaiting_approval || from == S::approved);
-      if (may) {
+      walk(h, activity_path("act", from, gate));
+      if (complete_allowed(from, gate)) {
         h.accept("activity.complete", activity_move("act"));
-        EXPECT_EQ(h.workflow().activities.at("act").status, S::completed);
+        EXPECT_EQ(h.workflow().activities.at("act").status, ActivityStatus::completed);
       } else {
         h.refuse("activity.complete", activity_move("act"), "invalid_transition");
       }
