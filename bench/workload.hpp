@@ -1,7 +1,9 @@
 // A seeded, realistic mix of credits commands over many tenants, for the
 // benchmarks and the crash test: allocations first, then reservations (most
 // consumed, some released, some refused for lack of credits), top-ups,
-// refunds and adjustments.
+// refunds and adjustments. With a runs share, that part of the commands are
+// agent activities' runs instead (activity.start_run reserving,
+// activity.finish_run consuming or releasing, some refused).
 #pragma once
 
 #include <cstdint>
@@ -25,6 +27,8 @@ class CreditsWorkload {
     for (int i = 0; i < tenant_count; ++i) tenants_.push_back(uuid());
   }
   const std::vector<std::string>& tenants() const { return tenants_; }
+  // Percentage of next()'s commands that drive activity runs (0: credits only).
+  void set_runs_share(int percent) { runs_share_ = percent; }
 
   Command allocate(const std::string& tenant, int64_t monthly = 50'000) {
     return make(tenant, "credits.allocate", "system",
@@ -41,6 +45,7 @@ class CreditsWorkload {
 
   Command next() {
     const std::string& tenant = tenants_[random_() % tenants_.size()];
+    if (runs_share_ > 0 && static_cast<int>(random_() % 100) < runs_share_) return next_run(tenant);
     std::vector<std::string>& open = open_[tenant];
     const int roll = static_cast<int>(random_() % 100);
     if (roll < 40 || open.empty()) {
@@ -79,6 +84,46 @@ class CreditsWorkload {
   }
 
  private:
+  struct RunTrack {
+    int stage = 0;  // 0: no activity, 1: created, 2: started
+    std::vector<std::pair<std::string, int64_t>> open;  // run id, estimated credits
+  };
+
+  Command next_run(const std::string& tenant) {
+    RunTrack& track = runs_[tenant];
+    if (track.stage == 0) {
+      track.stage = 1;
+      return make(tenant, "activity.create", "user:planner",
+                  "{\"activity_id\":\"agent-work\",\"title\":\"Generate ad variants\",\"type\":\"generation\","
+                  "\"assignee_type\":\"agent\",\"assignee_agent_role\":\"copywriter\",\"priority\":\"medium\","
+                  "\"is_approval_gate\":false}");
+    }
+    if (track.stage == 1) {
+      track.stage = 2;
+      return make(tenant, "activity.start", "agent:copywriter", "{\"activity_id\":\"agent-work\"}");
+    }
+    if (track.open.empty() || random_() % 2 == 0) {
+      const std::string run = "run-" + std::to_string(++counter_);
+      const int64_t estimated = 100 + static_cast<int64_t>(random_() % 3000);
+      track.open.emplace_back(run, estimated);
+      return make(tenant, "activity.start_run", "agent:copywriter",
+                  "{\"activity_id\":\"agent-work\",\"run_id\":\"" + run +
+                      "\",\"estimated_credits\":" + std::to_string(estimated) + "}");
+    }
+    const std::size_t index = random_() % track.open.size();
+    const auto [run, estimated] = track.open[index];
+    track.open[index] = track.open.back();
+    track.open.pop_back();
+    const int roll = static_cast<int>(random_() % 10);
+    const char* status = roll < 7 ? "completed" : roll < 9 ? "failed" : "timed_out";
+    // Now and then more than the estimate: refused (exceeds_reservation).
+    const int64_t used = static_cast<int64_t>(random_() % static_cast<uint64_t>(estimated + 60));
+    return make(tenant, "activity.finish_run", "agent:copywriter",
+                "{\"run_id\":\"" + run + "\",\"status\":\"" + status + "\",\"credits_used\":" +
+                    std::to_string(used) + ",\"input_tokens\":" + std::to_string(random_() % 20000) +
+                    ",\"output_tokens\":" + std::to_string(random_() % 4000) + "}");
+  }
+
   std::string uuid() {
     static const char* hex = "0123456789abcdef";
     std::string id = "xxxxxxxx-xxxx-4xxx-8xxx-xxxxxxxxxxxx";
@@ -109,6 +154,8 @@ class CreditsWorkload {
   int64_t now_ms_;
   std::vector<std::string> tenants_;
   std::map<std::string, std::vector<std::string>> open_;
+  std::map<std::string, RunTrack> runs_;
+  int runs_share_ = 0;
   int64_t counter_ = 0;
 };
 

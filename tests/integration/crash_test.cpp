@@ -63,6 +63,7 @@ TEST(Crash, KillNineOfEnginesAndProjectorsUnderLoadLosesAndDoublesNothing) {
 
   client::CommandClient client(settings, kafka::Topics{}, "crash-test-load");
   workload::CreditsWorkload load(seed, kTenants, system_now_ms());
+  load.set_runs_share(20);  // a fifth of the load: agent runs reserving and consuming credits
   std::vector<std::string> ids;
   std::map<std::string, std::string> tenant_of;
   for (const auto& [key, json] : load.allocations()) {
@@ -167,6 +168,16 @@ TEST(Crash, KillNineOfEnginesAndProjectorsUnderLoadLosesAndDoublesNothing) {
                        "WHERE l.total <> b.effective_available")[0].as<int64_t>(),
             0);
   EXPECT_EQ(work.exec1("SELECT count(*) FROM credit_balances")[0].as<int64_t>(), kTenants);
+  // Runs and their holds moved together: a running run holds an open
+  // reservation of its estimate, a finished one holds none.
+  EXPECT_GT(work.exec1("SELECT count(*) FROM activity_runs WHERE status = 'completed'")[0].as<int64_t>(), 100);
+  EXPECT_EQ(work.exec1("SELECT count(*) FROM activity_runs r LEFT JOIN credit_reservations c "
+                       "ON c.tenant_id = r.tenant_id AND c.reservation_id = r.reservation_id "
+                       "WHERE c.reservation_id IS NULL OR (r.status = 'running') <> (c.status = 'open') "
+                       "OR c.credits <> r.credits_reserved "
+                       "OR (r.status = 'completed' AND c.status = 'consumed' AND c.credits_consumed <> r.credits_charged)")[0]
+                .as<int64_t>(),
+            0);
   std::cout << "[ crash    ] seed " << seed << ": " << ids.size() << " commands, " << engine_kills
             << " engine and " << projector_kills << " projector kill -9s, " << fold.accepted()
             << " records accepted, " << fold.ignored() << " ignored\n";
