@@ -26,6 +26,7 @@
 #include "consumers/pg/temp_server.hpp"
 #include "projections/row_batch.hpp"
 #include "tests/support/pg_fixture.hpp"
+#include "tests/support/records.hpp"
 #include "tests/support/wait.hpp"
 
 namespace lf::pg {
@@ -42,28 +43,7 @@ using projections::Timestamp;
 using projections::Value;
 
 // A readable, type-tagged form of a value, for comparisons with good messages.
-std::string describe(const Value& value) {
-  return std::visit(
-      [](const auto& v) -> std::string {
-        using T = std::decay_t<decltype(v)>;
-        if constexpr (std::is_same_v<T, Null>) {
-          return "null";
-        } else if constexpr (std::is_same_v<T, int64_t>) {
-          return "int:" + std::to_string(v);
-        } else if constexpr (std::is_same_v<T, std::string>) {
-          return "text:[" + v + "]";
-        } else if constexpr (std::is_same_v<T, bool>) {
-          return v ? "bool:true" : "bool:false";
-        } else if constexpr (std::is_same_v<T, Timestamp>) {
-          return "ts:" + std::to_string(v.unix_ms);
-        } else if constexpr (std::is_same_v<T, Date>) {
-          return "date:" + std::to_string(v.days);
-        } else {
-          return "json:[" + v.text + "]";
-        }
-      },
-      value);
-}
+using lf::testing::describe;
 
 // SQL that reads a column back in a form `from_field` turns into a Value.
 std::string read_expression(const Column& column) {

@@ -4,11 +4,11 @@
 // views' order, and the partial indexes serving the queue queries. Every
 // test gets a fresh migrated database.
 #include <cstdint>
-#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -17,13 +17,13 @@
 #include "consumers/pg/batch_writer.hpp"
 #include "events/envelope.hpp"
 #include "events/time.hpp"
-#include "events/ulid.hpp"
 #include "projections/activities/projection.hpp"
 #include "projections/activity_runs/projection.hpp"
 #include "projections/approvals/projection.hpp"
 #include "projections/audit_log/projection.hpp"
 #include "projections/media_buys/projection.hpp"
 #include "tests/support/pg_fixture.hpp"
+#include "tests/support/records.hpp"
 
 namespace lf::pg {
 namespace {
@@ -34,57 +34,12 @@ using projections::TableSpec;
 
 constexpr const char* kTenant = "3d5a1f0e-6b7c-4d8e-9f01-23456789abcd";
 constexpr const char* kOtherTenant = "9e8d7c6b-5a49-4382-b1c0-fedcba987654";
-const int64_t kNow = *parse_rfc3339_ms("2026-11-10T12:00:00Z");
+using lf::testing::EventSpec;
 
-struct EventSpec {
-  std::string type;
-  std::string stream;
-  std::string payload;
-};
-
-// Commit records of one tenant, one second apart.
-class Log {
+// Commit records of one tenant, one second apart (tests/support/records.hpp).
+class Log : public lf::testing::RecordLog {
  public:
-  explicit Log(std::string tenant_id) : tenant_id_(std::move(tenant_id)) {}
-
-  const DecodedRecord& record(const std::vector<EventSpec>& events, const std::string& actor = "user:ana") {
-    const int64_t occurred_at_ms = time_of(records_.size());
-    CommitRecordHeader header;
-    header.tenant_id = tenant_id_;
-    header.command_id = "cmd-" + std::to_string(records_.size() + 1);
-    header.seq = static_cast<int64_t>(records_.size()) + 1;
-    header.record_id = ulids_.next(occurred_at_ms);
-    header.writer = "test";
-    std::vector<OutgoingEvent> outgoing;
-    for (const EventSpec& spec : events) {
-      EventHeader event;
-      event.event_id = ulids_.next(occurred_at_ms);
-      event.type = spec.type;
-      event.tenant_id = tenant_id_;
-      event.stream = spec.stream;
-      event.stream_version = ++stream_versions_[spec.stream];
-      event.command_id = header.command_id;
-      event.actor = actor;
-      event.occurred_at_ms = occurred_at_ms;
-      outgoing.push_back(OutgoingEvent{std::move(event), spec.payload});
-    }
-    Result<DecodedRecord> decoded = decode_own_commit_record(encode_commit_record(header, outgoing));
-    EXPECT_TRUE(decoded.ok()) << (decoded.ok() ? "" : decoded.error().message);
-    records_.push_back(std::move(decoded).value());
-    return records_.back();
-  }
-
-  static int64_t time_of(std::size_t record_index) {
-    return kNow + static_cast<int64_t>(record_index) * kMillisPerSecond;
-  }
-  std::size_t size() const { return records_.size(); }
-  const DecodedRecord& at(std::size_t index) const { return records_.at(index); }
-
- private:
-  std::string tenant_id_;
-  UlidGenerator ulids_{23};
-  std::deque<DecodedRecord> records_;
-  std::map<std::string, int64_t> stream_versions_;
+  explicit Log(std::string tenant_id) : RecordLog(std::move(tenant_id), {.ulid_seed = 23}) {}
 };
 
 // The workflow projections, in registry order.

@@ -5,14 +5,12 @@
 // the engine's partition core through a whole workflow.
 #include <gtest/gtest.h>
 
-#include <deque>
 #include <map>
 #include <string>
 #include <vector>
 
 #include "engine/partition.hpp"
 #include "events/envelope.hpp"
-#include "events/schema_registry.hpp"
 #include "events/time.hpp"
 #include "events/ulid.hpp"
 #include "projections/activities/projection.hpp"
@@ -20,6 +18,7 @@
 #include "projections/approvals/projection.hpp"
 #include "projections/audit_log/projection.hpp"
 #include "projections/media_buys/projection.hpp"
+#include "tests/support/records.hpp"
 #include "tests/unit/engine/command_builder.hpp"
 
 namespace lf::projections {
@@ -27,70 +26,15 @@ namespace {
 
 constexpr const char* kTenant = "0b8e7c52-8a3f-4d0c-9b7e-2f1a3c4d5e6f";
 const int64_t kNow = *parse_rfc3339_ms("2026-11-10T12:00:00Z");
-const JsonLimits kRecordLimits{.max_bytes = 1 << 20, .max_depth = 64};
+using lf::testing::kRecordLimits;
 
 // ------------------------------------------------------------------ records
 
-struct EventSpec {
-  std::string type;
-  std::string stream;
-  std::string payload;  // a JSON object, valid for the type's schema
-};
-
-// Commit records of one tenant, one second apart, in one partition's order.
-class Log {
+// Commit records of kTenant, one second apart, each payload checked against
+// its event schema (tests/support/records.hpp).
+class Log : public lf::testing::RecordLog {
  public:
-  // A record of `events`, all with the given actor; occurred_at is the
-  // record's time (see time_of).
-  const DecodedRecord& record(const std::vector<EventSpec>& events, const std::string& actor = "user:ana") {
-    const int64_t occurred_at_ms = time_of(records_.size());
-    CommitRecordHeader header;
-    header.tenant_id = kTenant;
-    header.command_id = "cmd-" + std::to_string(records_.size() + 1);
-    header.seq = static_cast<int64_t>(records_.size()) + 1;
-    header.record_id = ulids_.next(occurred_at_ms);
-    header.prev_record_id = last_record_id_;
-    header.writer = "test";
-    header.source = SourcePosition{"ledgerflow.commands", 0, header.seq - 1};
-    std::vector<OutgoingEvent> outgoing;
-    for (const EventSpec& spec : events) {
-      check_payload(spec);
-      EventHeader event;
-      event.event_id = ulids_.next(occurred_at_ms);
-      event.type = spec.type;
-      event.tenant_id = kTenant;
-      event.stream = spec.stream;
-      event.stream_version = ++stream_versions_[spec.stream];
-      event.command_id = header.command_id;
-      event.actor = actor;
-      event.occurred_at_ms = occurred_at_ms;
-      outgoing.push_back(OutgoingEvent{std::move(event), spec.payload});
-    }
-    last_record_id_ = header.record_id;
-    Result<DecodedRecord> decoded = decode_commit_record(encode_commit_record(header, outgoing), kRecordLimits);
-    EXPECT_TRUE(decoded.ok()) << (decoded.ok() ? "" : decoded.error().message);
-    records_.push_back(std::move(decoded).value());
-    return records_.back();
-  }
-
-  static int64_t time_of(std::size_t record_index) {
-    return kNow + static_cast<int64_t>(record_index) * kMillisPerSecond;
-  }
-  const std::deque<DecodedRecord>& records() const { return records_; }
-
- private:
-  static void check_payload(const EventSpec& spec) {
-    Result<std::unique_ptr<rapidjson::Document>> payload = parse_json_trusted(spec.payload);
-    ASSERT_TRUE(payload.ok()) << spec.payload;
-    const std::optional<std::string> invalid =
-        SchemaRegistry::embedded().validate_event_payload(spec.type, 1, *payload.value());
-    EXPECT_FALSE(invalid.has_value()) << spec.type << ": " << invalid.value_or("");
-  }
-
-  UlidGenerator ulids_{17};
-  std::deque<DecodedRecord> records_;
-  std::map<std::string, int64_t> stream_versions_;
-  std::string last_record_id_;
+  Log() : RecordLog(kTenant, {.check_payloads = true, .ulid_seed = 17}) {}
 };
 
 RowBatch project(const Projection& projection, const std::vector<const DecodedRecord*>& records) {
@@ -112,28 +56,7 @@ RowBatch project_all(const Projection& projection, const Log& log) {
 
 // ------------------------------------------------------------------ reading row ops
 
-std::string describe(const Value& value) {
-  return std::visit(
-      [](const auto& v) -> std::string {
-        using T = std::decay_t<decltype(v)>;
-        if constexpr (std::is_same_v<T, Null>) {
-          return "null";
-        } else if constexpr (std::is_same_v<T, int64_t>) {
-          return "int:" + std::to_string(v);
-        } else if constexpr (std::is_same_v<T, std::string>) {
-          return "text:" + v;
-        } else if constexpr (std::is_same_v<T, bool>) {
-          return v ? "bool:true" : "bool:false";
-        } else if constexpr (std::is_same_v<T, Timestamp>) {
-          return "ts:" + format_rfc3339_ms(v.unix_ms);
-        } else if constexpr (std::is_same_v<T, Date>) {
-          return "date:" + format_date_days(v.days);
-        } else {
-          return "json:" + v.text;
-        }
-      },
-      value);
-}
+using lf::testing::describe;  // "text:abc", "ts:2026-11-10T12:00:00.000Z", ...
 
 using Described = std::map<std::string, std::string>;  // column -> described value
 
