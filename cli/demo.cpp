@@ -1,8 +1,16 @@
-// The demo workload.
+// The demo workload: two tenants' credits, then a day of one tenant's
+// workflow (media buy, agent activity with a run, reviews, an expiry), each
+// followed by a summary read back from PostgreSQL.
 #include "cli/demo.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -31,11 +39,12 @@ struct DemoCommand {
 
 class Script {
  public:
-  explicit Script(int64_t now_ms) : now_ms_(now_ms) {}
+  // Command ids are `<id_prefix><n>` unless given: each script its own prefix.
+  Script(int64_t now_ms, std::string id_prefix) : now_ms_(now_ms), id_prefix_(std::move(id_prefix)) {}
 
   void add(const std::string& label, const std::string& tenant, const std::string& type,
            const std::string& actor, const std::string& payload_json, std::string command_id = "") {
-    if (command_id.empty()) command_id = "demo-" + std::to_string(++counter_);
+    if (command_id.empty()) command_id = id_prefix_ + std::to_string(++counter_);
     CommandEnvelope command;
     command.command_id = command_id;
     command.type = type;
@@ -49,6 +58,7 @@ class Script {
 
  private:
   int64_t now_ms_;
+  std::string id_prefix_;
   int counter_ = 0;
   std::vector<DemoCommand> commands_;
 };
@@ -132,6 +142,218 @@ void build_script(Script& script, int64_t now_ms) {
   }
 }
 
+// ---- a day of Acme's workflow ------------------------------------------------
+
+// The approval nobody decides: it expires this long after it is requested.
+constexpr int64_t kShortApprovalTtlMs = 4 * kMillisPerSecond;
+constexpr const char* kShortApproval = "ap-hero-banner";
+// How long the demo waits for the engine's timer to expire and escalate it.
+constexpr auto kEscalationWait = std::chrono::seconds(30);
+
+std::string one_field(const char* name, const char* value) {
+  return payload([&](JsonWriter& w) { w.field(name, value); });
+}
+
+std::string date_after_days(int64_t now_ms, int32_t days) {
+  return format_date_days(static_cast<int32_t>(now_ms / kMillisPerDay) + days);
+}
+
+void write_package(JsonWriter& w, const char* package_id, const char* product_id, int64_t budget_cents,
+                   int64_t cpm_rate_micros, const std::function<void(JsonWriter&)>& targeting) {
+  w.begin_object();
+  w.field("package_id", package_id);
+  w.field("product_id", product_id);
+  w.field("budget", budget_cents);
+  w.key("pricing");
+  w.begin_object();
+  w.field("model", "cpm");
+  w.field("rate_micros", cpm_rate_micros);
+  w.end_object();
+  w.key("targeting");
+  w.begin_object();
+  targeting(w);
+  w.end_object();
+  w.end_object();
+}
+
+// The copywriter agent drafts ad copy in one credit-consuming run; Rita
+// reviews it (the activity is an approval gate) and it is completed.
+void add_copywriting(Script& script, int64_t now_ms) {
+  script.add("Acme: ad copy task for copywriter", kAcme, "activity.create", "user:maya", payload([&](JsonWriter& w) {
+               w.field("activity_id", "act-copy");
+               w.field("title", "Ad copy for the spring launch");
+               w.field("type", "copywriting");
+               w.field("assignee_type", "agent");
+               w.field("assignee_agent_role", "copywriter");
+               w.field("priority", "high");
+               w.field("is_approval_gate", true);
+               w.field("due_date", date_after_days(now_ms, 1));
+             }));
+  script.add("Acme: copywriter agent starts", kAcme, "activity.start", "agent:copywriter",
+             one_field("activity_id", "act-copy"));
+  script.add("Acme: run reserves 1,200 (estimate)", kAcme, "activity.start_run", "agent:copywriter",
+             payload([](JsonWriter& w) {
+               w.field("activity_id", "act-copy");
+               w.field("run_id", "run-copy-1");
+               w.field("estimated_credits", int64_t{1'200});
+               w.field("deliverable_type", "ad_copy");
+             }));
+  script.add("Acme: run completes, used 860", kAcme, "activity.finish_run", "agent:copywriter",
+             payload([](JsonWriter& w) {
+               w.field("run_id", "run-copy-1");
+               w.field("status", "completed");
+               w.field("credits_used", int64_t{860});
+               w.field("input_tokens", int64_t{5'200});
+               w.field("output_tokens", int64_t{940});
+               w.field("duration_ms", int64_t{14'200});
+             }));
+  script.add("Acme: copy submitted for review", kAcme, "activity.submit_for_approval", "agent:copywriter",
+             payload([](JsonWriter& w) {
+               w.field("activity_id", "act-copy");
+               w.field("reviewer_id", "user:rita");
+             }));
+  script.add("Acme: Rita approves the copy", kAcme, "approval.approve", "user:rita", payload([](JsonWriter& w) {
+               w.field("approval_id", "act-copy:approval:1");
+               w.field("reviewed_by", "user:rita");
+               w.field("notes", "on brand, ship it");
+             }));
+  script.add("Acme: copy task completed", kAcme, "activity.complete", "agent:copywriter",
+             one_field("activity_id", "act-copy"));
+}
+
+// A media buy of two packages that needs Rita's approval: the buying agent
+// tries to approve it itself (refused), Rita approves, the agent activates.
+void add_media_buy(Script& script, int64_t now_ms) {
+  script.add("Acme: media buy, 2 packages", kAcme, "media_buy.create", "agent:media-buyer",
+             payload([&](JsonWriter& w) {
+               w.field("media_buy_id", "mb-spring");
+               w.field("principal_id", "adv-acme");
+               w.field("campaign_name", "Spring launch");
+               w.field("buyer_ref", "PO-2291");
+               w.field("start_date", date_after_days(now_ms, 7));
+               w.field("end_date", date_after_days(now_ms, 37));
+               w.key("packages");
+               w.begin_array();
+               write_package(w, "ctv", "ctv-prime", 1'500'000, 32'000'000, [](JsonWriter& t) {
+                 t.key("geo");
+                 t.begin_array();
+                 t.string("US-CA");
+                 t.string("US-NY");
+                 t.end_array();
+               });
+               write_package(w, "display", "display-ros", 500'000, 4'500'000,
+                             [](JsonWriter& t) { t.field("audience", "in-market-auto"); });
+               w.end_array();
+               w.field("requires_approval", true);
+               w.field("risk_level", "high");
+               w.field("reviewer_id", "user:rita");
+             }));
+  script.add("Acme: buying agent self-approves", kAcme, "media_buy.approve", "agent:media-buyer",
+             one_field("media_buy_id", "mb-spring"));
+  script.add("Acme: Rita approves the media buy", kAcme, "approval.approve", "user:rita", payload([](JsonWriter& w) {
+               w.field("approval_id", "mb-spring:approval");
+               w.field("reviewed_by", "user:rita");
+               w.field("notes", "brand safe, budget in plan");
+             }));
+  script.add("Acme: media buy goes live", kAcme, "media_buy.activate", "agent:media-buyer",
+             one_field("media_buy_id", "mb-spring"));
+}
+
+// Work left open at the end of the day: one task in each queue.
+void add_open_work(Script& script, int64_t now_ms) {
+  script.add("Acme: landing page check for Kim", kAcme, "activity.create", "user:maya", payload([&](JsonWriter& w) {
+               w.field("activity_id", "act-landing");
+               w.field("title", "Check the landing page");
+               w.field("type", "qa");
+               w.field("assignee_type", "human");
+               w.field("assignee_user_id", "user:kim");
+               w.field("priority", "medium");
+               w.field("is_approval_gate", false);
+               w.field("due_date", date_after_days(now_ms, 2));
+             }));
+  script.add("Acme: banner task for designer", kAcme, "activity.create", "user:maya", payload([&](JsonWriter& w) {
+               w.field("activity_id", "act-banner");
+               w.field("title", "Banner variants for display");
+               w.field("type", "design");
+               w.field("assignee_type", "agent");
+               w.field("assignee_agent_role", "designer");
+               w.field("priority", "urgent");
+               w.field("is_approval_gate", false);
+               w.field("due_date", date_after_days(now_ms, 1));
+             }));
+  script.add("Acme: designer agent starts", kAcme, "activity.start", "agent:designer",
+             one_field("activity_id", "act-banner"));
+}
+
+void build_workflow_day(Script& script, int64_t now_ms) {
+  add_copywriting(script, now_ms);
+  add_media_buy(script, now_ms);
+  add_open_work(script, now_ms);
+}
+
+// A review with a deadline a few seconds away, built just before it is sent
+// so the deadline is that far from the engine's clock when it decides.
+void build_short_approval(Script& script, int64_t now_ms) {
+  script.add("Acme: hero banner review, 4 s left", kAcme, "approval.request", "user:maya",
+             payload([&](JsonWriter& w) {
+               w.field("approval_id", kShortApproval);
+               w.key("subject");
+               w.begin_object();
+               w.field("kind", "creative");
+               w.field("id", "cr-hero-v2");
+               w.end_object();
+               w.field("type", "creative_review");
+               w.field("risk_level", "high");
+               w.field("title", "Hero banner v2");
+               w.field("reviewer_id", "user:lee");
+               w.field("expires_at", format_rfc3339_ms(now_ms + kShortApprovalTtlMs));
+             }));
+}
+
+// ---- sending, waiting -------------------------------------------------------
+
+constexpr const char* kResultLine = "  {:<36} {:<10} {}\n";
+
+// Sends the script's commands one at a time, so a duplicate arrives after its
+// original was decided, and prints each result; false if one did not arrive.
+bool play(client::CommandClient& client, const Script& script, std::map<std::string, CommandResult>& results) {
+  std::map<std::string, int> sent_count;
+  for (const DemoCommand& command : script.commands()) {
+    client.send(command.tenant_id, command.json);
+    client.flush();
+    const int nth = ++sent_count[command.command_id];
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    auto arrived = [&] {
+      int seen = 0;
+      for (const CommandResult& result : client.results()) seen += result.command_id == command.command_id;
+      return seen >= nth;
+    };
+    while (!arrived() && std::chrono::steady_clock::now() < deadline) client.poll_results(20);
+    const CommandResult* last = nullptr;
+    for (const CommandResult& result : client.results()) {
+      if (result.command_id == command.command_id) last = &result;
+    }
+    if (last == nullptr || !arrived()) {
+      spdlog::error("no result for {} within 20 s", command.command_id);
+      return false;
+    }
+    results[command.command_id] = *last;
+    fmt::print(kResultLine, command.label, to_string(last->status), last->reason);
+  }
+  return true;
+}
+
+// The highest seq a result reported, per partition.
+std::map<int32_t, int64_t> highest_seqs(const std::map<std::string, CommandResult>& results, int partitions) {
+  std::map<int32_t, int64_t> seq_by_partition;
+  for (const auto& [id, result] : results) {
+    if (!result.seq) continue;
+    const int32_t partition = partition_for_key(result.tenant_id, partitions);
+    seq_by_partition[partition] = std::max(seq_by_partition[partition], *result.seq);
+  }
+  return seq_by_partition;
+}
+
 // Waits until every projection has applied each partition's records up to
 // the highest seq a result reported.
 bool wait_for_projections(const DemoOptions& options, const std::map<int32_t, int64_t>& seq_by_partition) {
@@ -153,16 +375,48 @@ bool wait_for_projections(const DemoOptions& options, const std::map<int32_t, in
   return false;
 }
 
+// Polls the approvals table until the engine's timer has expired and
+// escalated the approval; its escalated_at, or nullopt after kEscalationWait.
+std::optional<int64_t> wait_for_escalation(const DemoOptions& options, const std::string& approval_id) {
+  pqxx::connection connection(options.database_url);
+  const auto deadline = std::chrono::steady_clock::now() + kEscalationWait;
+  while (std::chrono::steady_clock::now() < deadline) {
+    pqxx::work work(connection);
+    pqxx::result row = work.exec_params(
+        "SELECT (extract(epoch FROM escalated_at) * 1000)::bigint FROM approvals "
+        "WHERE tenant_id = $1 AND approval_id = $2 AND status = 'expired' AND escalated_at IS NOT NULL",
+        kAcme, approval_id);
+    work.commit();
+    if (!row.empty()) return row[0][0].as<int64_t>();
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return std::nullopt;
+}
+
+// The seq up to which the approvals projection has applied a partition: once
+// it shows the expiry, at least the timer's commit record (which no result
+// reports).
+int64_t approvals_seq(const DemoOptions& options, int32_t partition) {
+  pqxx::connection connection(options.database_url);
+  pqxx::work work(connection);
+  pqxx::result row = work.exec_params(
+      "SELECT last_seq FROM projection_checkpoints WHERE projection = 'approvals' AND partition = $1", partition);
+  work.commit();
+  return row.empty() ? 0 : row[0][0].as<int64_t>();
+}
+
+// ---- the summaries ---------------------------------------------------------
+
 void print_summary(const DemoOptions& options) {
   pqxx::connection connection(options.database_url);
   pqxx::work work(connection);
   fmt::print("\nBalances (credit_balances)\n");
-  fmt::print("  {:<38} {:>9} {:>10} {:>9} {:>9} {:>10} {:>10}\n", "tenant", "monthly", "available", "reserved",
+  fmt::print("  {:<36} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}\n", "tenant", "monthly", "available", "reserved",
              "top-up", "consumed", "effective");
   for (const pqxx::row& row : work.exec(
            "SELECT tenant_id, credits_monthly, credits_available, credits_reserved, credits_topup, "
            "credits_consumed, effective_available FROM credit_balances ORDER BY tenant_id")) {
-    fmt::print("  {:<38} {:>9} {:>10} {:>9} {:>9} {:>10} {:>10}\n", row[0].c_str(), row[1].as<int64_t>(),
+    fmt::print("  {:<36} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}\n", row[0].c_str(), row[1].as<int64_t>(),
                row[2].as<int64_t>(), row[3].as<int64_t>(), row[4].as<int64_t>(), row[5].as<int64_t>(),
                row[6].as<int64_t>());
   }
@@ -185,57 +439,232 @@ void print_summary(const DemoOptions& options) {
   work.commit();
 }
 
-}  // namespace
+std::string instant_or_dash(const pqxx::field& unix_ms) {
+  return unix_ms.is_null() ? "-" : format_rfc3339_ms(unix_ms.as<int64_t>());
+}
 
-bool run_demo(const DemoOptions& options) {
-  const int64_t now_ms = system_now_ms();
-  Script script(now_ms);
-  build_script(script, now_ms);
-  client::CommandClient client(options.kafka, options.topics, "ledgerflow-demo");
-  std::map<std::string, CommandResult> results;
-  std::map<std::string, int> sent_count;
-  fmt::print("\nDemo: {} commands from two tenants, and one message that is not JSON\n", script.commands().size());
-  fmt::print("  {:<36} {:<10} {}\n", "command", "status", "reason");
-  // One at a time, so the duplicates arrive after their originals were decided.
-  for (const DemoCommand& command : script.commands()) {
-    client.send(command.tenant_id, command.json);
-    client.flush();
-    const int nth = ++sent_count[command.command_id];
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-    auto arrived = [&] {
-      int seen = 0;
-      for (const CommandResult& result : client.results()) seen += result.command_id == command.command_id;
-      return seen >= nth;
-    };
-    while (!arrived() && std::chrono::steady_clock::now() < deadline) client.poll_results(20);
-    const CommandResult* last = nullptr;
-    for (const CommandResult& result : client.results()) {
-      if (result.command_id == command.command_id) last = &result;
+std::string text_or_dash(const pqxx::field& field) { return field.is_null() ? "-" : field.c_str(); }
+
+// `text` cut to `width` characters, ".." marking a cut.
+std::string fit(std::string_view text, std::size_t width) {
+  if (text.size() <= width || width < 2) return std::string(text.substr(0, width));
+  return std::string(text.substr(0, width - 2)) + "..";
+}
+
+void print_media_buys(pqxx::work& work) {
+  fmt::print("\nAcme's media buys (media_buys, media_buy_packages; budgets in cents)\n");
+  fmt::print("  {:<12} {:<24} {:<10} {:>16}\n", "media buy", "campaign", "status", "budget_total");
+  for (const pqxx::row& row : work.exec_params(
+           "SELECT media_buy_id, campaign_name, status, budget_total FROM media_buys WHERE tenant_id = $1 "
+           "ORDER BY created_at, media_buy_id",
+           kAcme)) {
+    fmt::print("  {:<12} {:<24} {:<10} {:>16}\n", row[0].c_str(), fit(row[1].c_str(), 24), row[2].c_str(),
+               row[3].as<int64_t>());
+    for (const pqxx::row& package : work.exec_params(
+             "SELECT package_id, product_id, budget, pricing->>'model', targeting::text FROM media_buy_packages "
+             "WHERE tenant_id = $1 AND media_buy_id = $2 ORDER BY package_id",
+             kAcme, row[0].c_str())) {
+      fmt::print("    package {:<10} {:<14} {:>12}  {:<4} {}\n", package[0].c_str(), package[1].c_str(),
+                 package[2].as<int64_t>(), text_or_dash(package[3]), fit(text_or_dash(package[4]), 40));
     }
-    if (last == nullptr || !arrived()) {
-      spdlog::error("no result for {} within 20 s", command.command_id);
-      return false;
-    }
-    results[command.command_id] = *last;
-    fmt::print("  {:<36} {:<10} {}\n", command.label, to_string(last->status), last->reason);
   }
+}
+
+void print_approvals(pqxx::work& work) {
+  fmt::print("\nAcme's approvals (approvals)\n");
+  fmt::print("  {:<20} {:<20} {:<9} {:<11} {}\n", "approval", "subject", "status", "reviewed by", "escalated_at");
+  for (const pqxx::row& row : work.exec_params(
+           "SELECT approval_id, subject_kind || '/' || subject_id, status, reviewed_by, "
+           "(extract(epoch FROM escalated_at) * 1000)::bigint FROM approvals WHERE tenant_id = $1 "
+           "ORDER BY requested_at, approval_id",
+           kAcme)) {
+    fmt::print("  {:<20} {:<20} {:<9} {:<11} {}\n", fit(row[0].c_str(), 20), fit(row[1].c_str(), 20),
+               row[2].c_str(), text_or_dash(row[3]), instant_or_dash(row[4]));
+  }
+}
+
+void print_activities(pqxx::work& work) {
+  fmt::print("\nAcme's activities (activities)\n");
+  fmt::print("  {:<12} {:<18} {:<17} {:<8} {}\n", "activity", "status", "assignee", "priority", "title");
+  for (const pqxx::row& row : work.exec_params(
+           "SELECT activity_id, status, CASE assignee_type WHEN 'agent' THEN 'agent:' || assignee_agent_role "
+           "ELSE assignee_user_id END, priority, title FROM activities WHERE tenant_id = $1 "
+           "ORDER BY created_at, activity_id",
+           kAcme)) {
+    fmt::print("  {:<12} {:<18} {:<17} {:<8} {}\n", fit(row[0].c_str(), 12), row[1].c_str(),
+               fit(row[2].c_str(), 17), row[3].c_str(), fit(row[4].c_str(), 36));
+  }
+  fmt::print("\nAcme's activity runs (activity_runs; credits)\n");
+  fmt::print("  {:<12} {:<12} {:<10} {:>9} {:>9} {:>9} {:>14} {:>10}\n", "run", "activity", "status", "reserved",
+             "used", "charged", "tokens in/out", "duration");
+  for (const pqxx::row& row : work.exec_params(
+           "SELECT run_id, activity_id, status, credits_reserved, credits_used, credits_charged, "
+           "input_tokens, output_tokens, duration_ms FROM activity_runs WHERE tenant_id = $1 "
+           "ORDER BY started_at, run_id",
+           kAcme)) {
+    const std::string tokens = text_or_dash(row[6]) + "/" + text_or_dash(row[7]);
+    const std::string duration = row[8].is_null() ? "-" : fmt::format("{} ms", row[8].as<int64_t>());
+    fmt::print("  {:<12} {:<12} {:<10} {:>9} {:>9} {:>9} {:>14} {:>10}\n", fit(row[0].c_str(), 12),
+               fit(row[1].c_str(), 12), row[2].c_str(), row[3].as<int64_t>(), text_or_dash(row[4]),
+               text_or_dash(row[5]), tokens, duration);
+  }
+}
+
+// One queue view; `sql` selects assignee, activity_id, priority, due_date,
+// status, title for tenant $1 in the order its readers use.
+void print_queue(pqxx::work& work, const char* view, const char* sql) {
+  fmt::print("  {}\n", view);
+  const pqxx::result rows = work.exec_params(sql, kAcme);
+  if (rows.empty()) fmt::print("    (empty)\n");
+  for (const pqxx::row& row : rows) {
+    fmt::print("    {:<12} {:<12} {:<8} {:<10} {:<11} {}\n", fit(row[0].c_str(), 12), fit(row[1].c_str(), 12),
+               row[2].c_str(), text_or_dash(row[3]), row[4].c_str(), fit(row[5].c_str(), 32));
+  }
+}
+
+void print_queues(pqxx::work& work) {
+  fmt::print("\nAcme's open work, in queue order (agent_queue, human_queue)\n");
+  fmt::print("    {:<12} {:<12} {:<8} {:<10} {:<11} {}\n", "assignee", "activity", "priority", "due", "status",
+             "title");
+  print_queue(work, "agent_queue",
+              "SELECT assignee_agent_role, activity_id, priority, due_date::text, status, title FROM agent_queue "
+              "WHERE tenant_id = $1 "
+              "ORDER BY assignee_agent_role, priority_rank, due_date NULLS LAST, created_at, activity_id");
+  print_queue(work, "human_queue",
+              "SELECT assignee_user_id, activity_id, priority, due_date::text, status, title FROM human_queue "
+              "WHERE tenant_id = $1 "
+              "ORDER BY assignee_user_id, priority_rank, due_date NULLS LAST, created_at, activity_id");
+}
+
+void print_acme_balance(pqxx::work& work) {
+  fmt::print("\nAcme's balance after the day (credit_balances)\n");
+  fmt::print("  {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}\n", "monthly", "available", "reserved", "top-up", "consumed",
+             "effective");
+  const pqxx::row row = work.exec_params1(
+      "SELECT credits_monthly, credits_available, credits_reserved, credits_topup, credits_consumed, "
+      "effective_available, (SELECT sum(credits) FROM credit_ledger l WHERE l.tenant_id = b.tenant_id) "
+      "FROM credit_balances b WHERE tenant_id = $1",
+      kAcme);
+  fmt::print("  {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}\n", row[0].as<int64_t>(), row[1].as<int64_t>(),
+             row[2].as<int64_t>(), row[3].as<int64_t>(), row[4].as<int64_t>(), row[5].as<int64_t>());
+  fmt::print("  sum of Acme's ledger credits: {} ({})\n", row[6].as<int64_t>(),
+             row[6].as<int64_t>() == row[5].as<int64_t>() ? "= effective available" : "DIFFERS from effective");
+}
+
+// `text` in lines of at most `width` characters, broken at spaces where it
+// can; at most `lines_max` lines, ".." marking a cut.
+std::vector<std::string> wrap(std::string_view text, std::size_t width, std::size_t lines_max) {
+  std::vector<std::string> lines;
+  while (!text.empty() && lines.size() < lines_max) {
+    std::size_t cut = text.size() <= width ? text.size() : text.rfind(' ', width);
+    if (cut == std::string_view::npos || cut == 0) cut = std::min(width, text.size());
+    lines.emplace_back(text.substr(0, cut));
+    text.remove_prefix(cut);
+    while (!text.empty() && text.front() == ' ') text.remove_prefix(1);
+  }
+  if (!text.empty() && !lines.empty()) lines.back() = fit(lines.back() + " " + std::string(text), width);
+  return lines;
+}
+
+void print_audit_tail(pqxx::work& work) {
+  constexpr int kAuditRows = 12;
+  constexpr std::size_t kErrorWidth = 84;  // under operation .. ok, within 100 columns
+  const pqxx::row counts = work.exec_params1(
+      "SELECT (SELECT count(*) FROM audit_log WHERE tenant_id = $1), "
+      "(SELECT count(*) FROM event_log WHERE tenant_id = $1)",
+      kAcme);
+  fmt::print("\nAcme's audit trail, the last {} of {} rows (audit_log; one per event of event_log: {})\n",
+             kAuditRows, counts[0].as<int64_t>(), counts[1].as<int64_t>());
+  fmt::print("  {:<12} {:<31} {:<28} {:<17} {}\n", "time (UTC)", "operation", "resource", "principal", "ok");
+  for (const pqxx::row& row : work.exec_params(
+           "SELECT (extract(epoch FROM occurred_at) * 1000)::bigint, operation, "
+           "resource_type || coalesce('/' || resource_id, ''), principal_id, success, error_message FROM ("
+           "  SELECT * FROM audit_log WHERE tenant_id = $1 ORDER BY occurred_at DESC, event_id DESC LIMIT $2"
+           ") tail ORDER BY occurred_at, event_id",
+           kAcme, kAuditRows)) {
+    // The time of day is enough within one demo run: "HH:MM:SS.mmm".
+    const std::string time = format_rfc3339_ms(row[0].as<int64_t>()).substr(11, 12);
+    fmt::print("  {:<12} {:<31} {:<28} {:<17} {}\n", time, fit(row[1].c_str(), 31), fit(row[2].c_str(), 28),
+               fit(text_or_dash(row[3]), 17), row[4].as<bool>() ? "yes" : "no");
+    if (row[5].is_null()) continue;
+    for (const std::string& line : wrap(row[5].c_str(), kErrorWidth, 3)) fmt::print("  {:<12} {}\n", "", line);
+  }
+}
+
+void print_workflow_summary(const DemoOptions& options) {
+  pqxx::connection connection(options.database_url);
+  pqxx::work work(connection);
+  print_media_buys(work);
+  print_approvals(work);
+  print_activities(work);
+  print_queues(work);
+  print_acme_balance(work);
+  print_audit_tail(work);
+  work.commit();
+}
+
+// Two tenants' credits, a message that is not JSON, then the balances and
+// Acme's ledger.
+bool run_credits(const DemoOptions& options, client::CommandClient& client,
+                 std::map<std::string, CommandResult>& results) {
+  const int64_t now_ms = system_now_ms();
+  Script script(now_ms, "demo-");
+  build_script(script, now_ms);
+  fmt::print("\nDemo: {} commands from two tenants, and one message that is not JSON\n", script.commands().size());
+  fmt::print(kResultLine, "command", "status", "reason");
+  if (!play(client, script, results)) return false;
   client.send(kAcme, "this is not a command");
   client.flush();
-  fmt::print("  {:<36} {:<10} {}\n", "Acme: a message that is not JSON", "-", "to ledgerflow.deadletter");
-
-  std::map<int32_t, int64_t> seq_by_partition;
-  for (const auto& [id, result] : results) {
-    if (!result.seq) continue;
-    const int32_t partition = partition_for_key(result.tenant_id, options.partitions);
-    seq_by_partition[partition] = std::max(seq_by_partition[partition], *result.seq);
-  }
-  if (!wait_for_projections(options, seq_by_partition)) {
+  fmt::print(kResultLine, "Acme: a message that is not JSON", "-", "to ledgerflow.deadletter");
+  if (!wait_for_projections(options, highest_seqs(results, options.partitions))) {
     spdlog::error("the projections did not catch up within 30 s");
     return false;
   }
   print_summary(options);
-  std::fflush(stdout);
   return true;
+}
+
+// A day of Acme's workflow through the same path, a review left to expire
+// and escalate on the engine's timer, then the workflow tables, the queues,
+// Acme's balance and its audit trail.
+bool run_workflow_day(const DemoOptions& options, client::CommandClient& client,
+                      std::map<std::string, CommandResult>& results) {
+  const int64_t day_start_ms = system_now_ms();
+  Script day(day_start_ms, "day-");
+  build_workflow_day(day, day_start_ms);
+  fmt::print("\nA day of Acme's workflow: {} commands, then a review nobody decides\n", day.commands().size() + 1);
+  fmt::print(kResultLine, "command", "status", "reason");
+  if (!play(client, day, results)) return false;
+  const int64_t request_ms = system_now_ms();
+  Script review(request_ms, "review-");
+  build_short_approval(review, request_ms);
+  if (!play(client, review, results)) return false;
+  const std::optional<int64_t> escalated_at_ms = wait_for_escalation(options, kShortApproval);
+  if (!escalated_at_ms) {
+    spdlog::error("approval {} did not expire and escalate within {} s", kShortApproval, kEscalationWait.count());
+    return false;
+  }
+  fmt::print(kResultLine, "Acme: nobody decides, engine timer", "expired",
+             "escalated at " + format_rfc3339_ms(*escalated_at_ms));
+  std::map<int32_t, int64_t> seq_by_partition = highest_seqs(results, options.partitions);
+  const int32_t partition = partition_for_key(kAcme, options.partitions);
+  seq_by_partition[partition] = std::max(seq_by_partition[partition], approvals_seq(options, partition));
+  if (!wait_for_projections(options, seq_by_partition)) {
+    spdlog::error("the projections did not catch up within 30 s");
+    return false;
+  }
+  print_workflow_summary(options);
+  return true;
+}
+
+}  // namespace
+
+bool run_demo(const DemoOptions& options) {
+  client::CommandClient client(options.kafka, options.topics, "ledgerflow-demo");
+  std::map<std::string, CommandResult> results;
+  const bool done = run_credits(options, client, results) && run_workflow_day(options, client, results);
+  std::fflush(stdout);
+  return done;
 }
 
 }  // namespace lf::cli

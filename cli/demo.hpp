@@ -1,6 +1,9 @@
 // The demo workload of `ledgerflow dev --demo`: two tenants' credits over a
-// working day, sent through Kafka like any producer would, then a readable
-// summary read back from the PostgreSQL read tables.
+// working day, then a day of one tenant's workflow (a media buy approved and
+// activated, an agent activity with a credit-consuming run and a human
+// review, open work in the queues, an approval that expires and escalates),
+// sent through Kafka like any producer would, then a readable summary read
+// back from the PostgreSQL read tables.
 #pragma once
 
 #include <string>

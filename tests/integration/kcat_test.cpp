@@ -25,41 +25,81 @@ std::string psql(const std::string& url, const std::string& sql) {
   return output;
 }
 
+// What `ledgerflow dev` prints on standard output before READY.
+struct DevAddresses {
+  std::string bootstrap;
+  std::string url;
+};
+
+// Reads `ledgerflow dev`'s standard output up to READY; nullopt if it never
+// gets there.
+std::optional<DevAddresses> wait_ready(ChildProcess& dev) {
+  DevAddresses addresses;
+  while (std::optional<std::string> line = dev.read_line(120s)) {
+    if (line->rfind("KAFKA_BOOTSTRAP=", 0) == 0) addresses.bootstrap = line->substr(16);
+    if (line->rfind("DATABASE_URL=", 0) == 0) addresses.url = line->substr(13);
+    if (*line == "READY") return addresses;
+  }
+  return std::nullopt;
+}
+
+// Produces each (key, command JSON) with kcat, partitioned by murmur2 like the
+// Java client; kcat's exit code and output.
+std::pair<int, std::string> kcat_produce(const std::string& bootstrap,
+                                         const std::vector<std::pair<std::string, std::string>>& commands) {
+  std::string lines;
+  for (const auto& [key, json] : commands) lines += key + "\t" + json + "\n";
+  return run_command({"kcat", "-P", "-b", bootstrap, "-t", "ledgerflow.commands", "-K", "\t", "-X",
+                      "partitioner=murmur2_random"},
+                     60s, lines);
+}
+
+// Waits until ledgerflow.results, read by kcat, holds a result for each id;
+// `results` is what it read last, one result a line.
+bool wait_for_results(const std::string& bootstrap, const std::vector<std::string>& command_ids,
+                      std::string& results) {
+  return wait_until(
+      [&] {
+        results = run_command({"kcat", "-C", "-b", bootstrap, "-t", "ledgerflow.results", "-o", "beginning", "-e",
+                               "-q", "-f", "%s\\n"},
+                              30s)
+                      .second;
+        for (const std::string& id : command_ids) {
+          if (results.find("\"command_id\":\"" + id + "\"") == std::string::npos) return false;
+        }
+        return true;
+      },
+      30s);
+}
+
+// A credits.allocate payload whose period contains `now_ms`.
+std::string allocation(int64_t credits_monthly, int64_t now_ms) {
+  return "{\"credits_monthly\":" + std::to_string(credits_monthly) + ",\"period_start\":\"" +
+         format_rfc3339_ms(now_ms - kMillisPerDay) + "\",\"period_end\":\"" +
+         format_rfc3339_ms(now_ms + 20 * kMillisPerDay) + "\"}";
+}
+
 TEST(Kcat, CommandsProducedByKcatShowUpAsBalancesInPostgres) {
   const std::string log = (std::filesystem::temp_directory_path() / "ledgerflow-kcat-dev.log").string();
   ChildProcess dev({ledgerflow_binary(), "dev", "--partitions", "4"}, {}, log);
-  std::string bootstrap;
-  std::string url;
-  bool ready = false;
-  while (std::optional<std::string> line = dev.read_line(120s)) {
-    if (line->rfind("KAFKA_BOOTSTRAP=", 0) == 0) bootstrap = line->substr(16);
-    if (line->rfind("DATABASE_URL=", 0) == 0) url = line->substr(13);
-    if (*line == "READY") {
-      ready = true;
-      break;
-    }
-  }
+  const std::optional<DevAddresses> ready = wait_ready(dev);
   ASSERT_TRUE(ready) << "ledgerflow dev did not become ready; see " << log;
+  const std::string& bootstrap = ready->bootstrap;
+  const std::string& url = ready->url;
 
   const std::string acme = random_tenant();
   const std::string globex = random_tenant();
   const int64_t now = system_now_ms();
-  const std::string period = "\"period_start\":\"" + format_rfc3339_ms(now - kMillisPerDay) + "\",\"period_end\":\"" +
-                             format_rfc3339_ms(now + 20 * kMillisPerDay) + "\"";
   const std::vector<std::pair<std::string, std::string>> commands = {
-      {acme, command_json("credits.allocate", acme, "k1", "{\"credits_monthly\":5000," + period + "}")},
+      {acme, command_json("credits.allocate", acme, "k1", allocation(5000, now))},
       {acme, command_json("credits.topup", acme, "k2", "{\"topup_order_id\":\"o-1\",\"credits\":1000}", "user:ops")},
       {acme, command_json("credits.reserve", acme, "k3", "{\"reservation_id\":\"r-1\",\"credits\":700}", "agent:x")},
       {acme, command_json("credits.consume", acme, "k4", "{\"reservation_id\":\"r-1\",\"credits\":500}", "agent:x")},
-      {globex, command_json("credits.allocate", globex, "k5", "{\"credits_monthly\":300," + period + "}")},
+      {globex, command_json("credits.allocate", globex, "k5", allocation(300, now))},
       {globex, command_json("credits.reserve", globex, "k6", "{\"reservation_id\":\"g-1\",\"credits\":400}")},
       {globex, command_json("credits.reserve", globex, "k7", "{\"reservation_id\":\"g-2\",\"credits\":300}")},
   };
-  std::string lines;
-  for (const auto& [key, json] : commands) lines += key + "\t" + json + "\n";
-  auto [code, output] = run_command({"kcat", "-P", "-b", bootstrap, "-t", "ledgerflow.commands", "-K", "\t", "-X",
-                                     "partitioner=murmur2_random"},
-                                    60s, lines);
+  auto [code, output] = kcat_produce(bootstrap, commands);
   ASSERT_EQ(code, 0) << output;
 
   // Acme: allocated, topup, reserved, released + consumed; Globex: allocated, reserved.
@@ -82,20 +122,115 @@ TEST(Kcat, CommandsProducedByKcatShowUpAsBalancesInPostgres) {
 
   // Every command has a result on ledgerflow.results, readable by kcat too.
   std::string results;
-  ASSERT_TRUE(wait_until(
-      [&] {
-        results = run_command({"kcat", "-C", "-b", bootstrap, "-t", "ledgerflow.results", "-o", "beginning", "-e",
-                               "-q", "-f", "%s\\n"},
-                              30s)
-                      .second;
-        for (const char* id : {"k1", "k2", "k3", "k4", "k5", "k6", "k7"}) {
-          if (results.find(std::string("\"command_id\":\"") + id + "\"") == std::string::npos) return false;
-        }
-        return true;
-      },
-      30s))
-      << results;
+  ASSERT_TRUE(wait_for_results(bootstrap, {"k1", "k2", "k3", "k4", "k5", "k6", "k7"}, results)) << results;
   EXPECT_NE(results.find("\"reason\":\"insufficient_credits\""), std::string::npos);
+
+  dev.signal(SIGTERM);
+  EXPECT_EQ(dev.wait(60s), std::optional<int>(0)) << "ledgerflow dev did not stop cleanly on SIGTERM";
+}
+
+// The workflow half from outside: a media buy through its approval and live,
+// an agent activity with a credit-consuming run and a human review, and an
+// approval nobody decides that expires and escalates on the engine's clock.
+TEST(Kcat, WorkflowProducedByKcatShowsUpInPostgres) {
+  const std::string log = (std::filesystem::temp_directory_path() / "ledgerflow-kcat-workflow.log").string();
+  ChildProcess dev({ledgerflow_binary(), "dev", "--partitions", "4"}, {}, log);
+  const std::optional<DevAddresses> ready = wait_ready(dev);
+  ASSERT_TRUE(ready) << "ledgerflow dev did not become ready; see " << log;
+  const std::string& bootstrap = ready->bootstrap;
+  const std::string& url = ready->url;
+
+  const std::string tenant = random_tenant();
+  auto command = [&](const std::string& type, const std::string& id, const std::string& payload,
+                     const std::string& actor) {
+    return std::pair{tenant, command_json(type, tenant, id, payload, actor)};
+  };
+  const std::string buy =
+      R"({"media_buy_id":"mb-1","principal_id":"adv-acme","campaign_name":"Spring launch",)"
+      R"("start_date":"2027-03-01","end_date":"2027-03-31","packages":[)"
+      R"({"package_id":"ctv","product_id":"ctv-prime","budget":1500000,)"
+      R"("pricing":{"model":"cpm","rate_micros":32000000},"targeting":{"geo":["US-CA","US-NY"]}},)"
+      R"({"package_id":"display","product_id":"display-ros","budget":500000,"pricing":{"model":"cpm"}}],)"
+      R"("requires_approval":true})";
+  const std::string activity =
+      R"({"activity_id":"act-1","title":"Draft ad copy","type":"copywriting","assignee_type":"agent",)"
+      R"("assignee_agent_role":"copywriter","priority":"high","is_approval_gate":true})";
+  const std::vector<std::pair<std::string, std::string>> day = {
+      command("credits.allocate", "w1", allocation(5000, system_now_ms()), "system"),
+      command("media_buy.create", "w2", buy, "agent:media-buyer"),
+      command("approval.approve", "w3", R"({"approval_id":"mb-1:approval","reviewed_by":"user:rita"})", "user:rita"),
+      command("media_buy.activate", "w4", R"({"media_buy_id":"mb-1"})", "agent:media-buyer"),
+      command("activity.create", "w5", activity, "user:maya"),
+      command("activity.start", "w6", R"({"activity_id":"act-1"})", "agent:copywriter"),
+      command("activity.start_run", "w7", R"({"activity_id":"act-1","run_id":"run-1","estimated_credits":400})",
+              "agent:copywriter"),
+      command("activity.finish_run", "w8",
+              R"({"run_id":"run-1","status":"completed","credits_used":275,"input_tokens":4200,)"
+              R"("output_tokens":800,"duration_ms":9000})",
+              "agent:copywriter"),
+      command("activity.submit_for_approval", "w9", R"({"activity_id":"act-1"})", "agent:copywriter"),
+      command("approval.approve", "w10", R"({"approval_id":"act-1:approval:1","reviewed_by":"user:rita"})",
+              "user:rita"),
+      command("activity.complete", "w11", R"({"activity_id":"act-1"})", "agent:copywriter"),
+  };
+  auto [code, output] = kcat_produce(bootstrap, day);
+  ASSERT_EQ(code, 0) << output;
+  // Its deadline taken from the clock just before it is produced: the engine
+  // decides it well before then, and nobody decides it after.
+  const std::string expires_at = format_rfc3339_ms(system_now_ms() + 3 * kMillisPerSecond);
+  auto [review_code, review_output] = kcat_produce(
+      bootstrap, {command("approval.request", "w12",
+                          R"({"approval_id":"ap-1","subject":{"kind":"creative","id":"cr-9"},)"
+                          R"("type":"creative_review","risk_level":"high","title":"Hero banner","expires_at":")" +
+                              expires_at + "\"}",
+                          "user:maya")});
+  ASSERT_EQ(review_code, 0) << review_output;
+
+  // Every command was accepted.
+  const std::vector<std::string> ids = {"w1", "w2", "w3", "w4", "w5", "w6", "w7", "w8", "w9", "w10", "w11", "w12"};
+  std::string results;
+  ASSERT_TRUE(wait_for_results(bootstrap, ids, results)) << results;
+  EXPECT_EQ(results.find("\"status\":\"rejected\""), std::string::npos) << results;
+
+  // Settled: the buy live, the activity and its run completed, the balance
+  // charged the run's credits_used, two approvals approved and one expired and
+  // escalated by the engine's timer (the tenant's last record), and one audit
+  // row per event of the log.
+  const std::string of_tenant = " WHERE tenant_id = '" + tenant + "'";
+  const std::string settled =
+      "SELECT concat_ws(' ', (SELECT status FROM media_buys" + of_tenant + "), (SELECT status FROM activities" +
+      of_tenant + "), (SELECT status FROM activity_runs" + of_tenant +
+      "), (SELECT b.effective_available = 5000 - r.credits_used FROM credit_balances b JOIN activity_runs r "
+      "USING (tenant_id) WHERE b.tenant_id = '" + tenant + "'), (SELECT count(*) FROM approvals" + of_tenant +
+      " AND status = 'approved'), (SELECT count(*) FROM approvals" + of_tenant +
+      " AND status = 'expired' AND escalated_at IS NOT NULL), (SELECT count(*) FROM event_log" + of_tenant +
+      " AND type = 'approval.escalated'), (SELECT count(*) FROM audit_log" + of_tenant +
+      ") - (SELECT count(*) FROM event_log" + of_tenant + "))";
+  ASSERT_TRUE(wait_until([&] { return psql(url, settled) == "active completed completed t 2 1 1 0"; }, 60s, 100ms))
+      << psql(url, settled) << "; see " << log;
+
+  EXPECT_EQ(psql(url, "SELECT status || ' ' || budget_total FROM media_buys" + of_tenant), "active 2000000");
+  EXPECT_EQ(psql(url, "SELECT count(*) FROM media_buy_packages" + of_tenant), "2");
+  EXPECT_EQ(psql(url, "SELECT status FROM activities" + of_tenant), "completed");
+  EXPECT_EQ(psql(url, "SELECT status || ' ' || credits_reserved || ' ' || credits_used || ' ' || credits_charged || "
+                      "' ' || input_tokens || ' ' || output_tokens || ' ' || duration_ms FROM activity_runs" +
+                          of_tenant),
+            "completed 400 275 275 4200 800 9000");
+  // 5,000 allocated - 275 used; the rest of the 400 hold came back.
+  EXPECT_EQ(psql(url, "SELECT credits_reserved || ' ' || credits_consumed || ' ' || effective_available "
+                      "FROM credit_balances" + of_tenant),
+            "0 275 4725");
+  EXPECT_EQ(psql(url, "SELECT string_agg(approval_id || ' ' || status || ' ' || coalesce(reviewed_by, '-') || ' ' || "
+                      "CASE WHEN escalated_at IS NULL THEN 'not-escalated' ELSE 'escalated' END, ', ' "
+                      "ORDER BY approval_id COLLATE \"C\") FROM approvals" + of_tenant),
+            "act-1:approval:1 approved user:rita not-escalated, ap-1 expired - escalated, "
+            "mb-1:approval approved user:rita not-escalated");
+  // The audit log holds exactly the events of the log, all successes.
+  EXPECT_EQ(psql(url, "SELECT count(*) FROM event_log e JOIN audit_log a USING (tenant_id, event_id) "
+                      "WHERE e.tenant_id = '" + tenant + "'"),
+            psql(url, "SELECT count(*) FROM event_log" + of_tenant));
+  EXPECT_EQ(psql(url, "SELECT count(*) FROM audit_log" + of_tenant + " AND NOT success"), "0");
+  EXPECT_EQ(psql(url, "SELECT count(*) FROM event_log" + of_tenant + " AND type = 'approval.expired'"), "1");
 
   dev.signal(SIGTERM);
   EXPECT_EQ(dev.wait(60s), std::optional<int>(0)) << "ledgerflow dev did not stop cleanly on SIGTERM";
