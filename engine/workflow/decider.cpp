@@ -71,13 +71,6 @@ Result<int64_t> approval_deadline(const rapidjson::Value& payload, std::string_v
   return expires_at_ms;
 }
 
-void write_subject(JsonWriter& out, SubjectKind kind, std::string_view id) {
-  out.key("subject");
-  out.begin_object();
-  out.field("kind", to_string(kind));
-  out.field("id", id);
-  out.end_object();
-}
 
 struct NewApproval {
   std::string approval_id;

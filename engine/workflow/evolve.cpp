@@ -199,22 +199,14 @@ std::vector<NewEvent> due(const State& state, const Context& context) {
       const std::string stream = "approval/" + id;
       payload.begin_object();
       payload.field("approval_id", id);
-      payload.key("subject");
-      payload.begin_object();
-      payload.field("kind", to_string(expired.subject_kind));
-      payload.field("id", expired.subject_id);
-      payload.end_object();
+      write_subject(payload, expired.subject_kind, expired.subject_id);
       payload.timestamp_field("expires_at", expired.expires_at_ms);
       payload.end_object();
       events.push_back(NewEvent{"approval.expired", 1, stream, payload.str()});
       payload.reset();
       payload.begin_object();
       payload.field("approval_id", id);
-      payload.key("subject");
-      payload.begin_object();
-      payload.field("kind", to_string(expired.subject_kind));
-      payload.field("id", expired.subject_id);
-      payload.end_object();
+      write_subject(payload, expired.subject_kind, expired.subject_id);
       payload.timestamp_field("escalated_at", context.now_ms);
       payload.field("reason", "expired");
       payload.end_object();
@@ -242,57 +234,51 @@ std::vector<NewEvent> due(const State& state, const Context& context) {
 
 // ---- snapshots -------------------------------------------------------------
 
-void write_state(JsonWriter& writer, const State& state) {
+namespace {
+
+// Writes `map` as the object `name`: id -> the object `write` fills.
+template <typename Map, typename Write>
+void write_map(JsonWriter& writer, std::string_view name, const Map& map, Write&& write) {
+  writer.key(name);
   writer.begin_object();
-  writer.key("media_buys");
-  writer.begin_object();
-  for (const auto& [id, buy] : state.media_buys) {
+  for (const auto& [id, item] : map) {
     writer.key(id);
     writer.begin_object();
-    writer.field("status", to_string(buy.status));
-    writer.field("requires_approval", buy.requires_approval);
-    writer.field("pending_approval_id", buy.pending_approval_id);
+    write(item);
     writer.end_object();
   }
   writer.end_object();
-  writer.key("approvals");
+}
+
+}  // namespace
+
+void write_state(JsonWriter& writer, const State& state) {
   writer.begin_object();
-  for (const auto& [id, approval] : state.approvals) {
-    writer.key(id);
-    writer.begin_object();
+  write_map(writer, "media_buys", state.media_buys, [&](const MediaBuy& buy) {
+    writer.field("status", to_string(buy.status));
+    writer.field("requires_approval", buy.requires_approval);
+    writer.field("pending_approval_id", buy.pending_approval_id);
+  });
+  write_map(writer, "approvals", state.approvals, [&](const Approval& approval) {
     writer.field("status", to_string(approval.status));
     writer.field("subject_kind", to_string(approval.subject_kind));
     writer.field("subject_id", approval.subject_id);
     writer.field("expires_at_ms", approval.expires_at_ms);
     writer.field("linked", approval.linked);
-    writer.end_object();
-  }
-  writer.end_object();
-  writer.key("activities");
-  writer.begin_object();
-  for (const auto& [id, activity] : state.activities) {
-    writer.key(id);
-    writer.begin_object();
+  });
+  write_map(writer, "activities", state.activities, [&](const Activity& activity) {
     writer.field("status", to_string(activity.status));
     writer.field("is_approval_gate", activity.is_approval_gate);
     writer.field("approvals_opened", activity.approvals_opened);
     writer.field("pending_approval_id", activity.pending_approval_id);
-    writer.end_object();
-  }
-  writer.end_object();
-  writer.key("runs");
-  writer.begin_object();
-  for (const auto& [id, run] : state.runs) {
-    writer.key(id);
-    writer.begin_object();
+  });
+  write_map(writer, "runs", state.runs, [&](const Run& run) {
     writer.field("activity_id", run.activity_id);
     writer.field("reservation_id", run.reservation_id);
     writer.field("estimated_credits", run.estimated_credits);
     writer.field("expires_at_ms", run.expires_at_ms);
     writer.field("status", to_string(run.status));
-    writer.end_object();
-  }
-  writer.end_object();
+  });
   writer.end_object();
 }
 

@@ -10,6 +10,7 @@
 
 #include <rapidjson/document.h>
 
+#include "engine/workflow/state.hpp"
 #include "events/assert.hpp"
 #include "events/json.hpp"
 
@@ -41,5 +42,14 @@ class Payload {
  private:
   const rapidjson::Value& value_;
 };
+
+// An approval's subject as its events carry it: "subject": {"kind", "id"}.
+inline void write_subject(JsonWriter& out, SubjectKind kind, std::string_view id) {
+  out.key("subject");
+  out.begin_object();
+  out.field("kind", to_string(kind));
+  out.field("id", id);
+  out.end_object();
+}
 
 }  // namespace lf::engine::workflow
