@@ -1,5 +1,5 @@
 // Projector throughput: events/s from ledgerflow.events into the read tables
-// (credit_balances, credit_ledger, credit_reservations, event_log), beside
+// of every projection (credits, workflow, audit_log, event_log), beside
 // the raw baseline measured in the same run on the same PostgreSQL server:
 // COPY of the same final rows into the same tables of an empty database.
 // Prints both and the ratio.
