@@ -19,6 +19,8 @@ int main(int argc, char** argv) {
   add(lf::cli::add_project(app, global), "project");
   add(lf::cli::add_migrate(app, global), "migrate");
   add(lf::cli::add_produce(app, global), "produce");
+  add(lf::cli::add_verify(app, global), "verify");
+  add(lf::cli::add_status(app, global), "status");
 
   try {
     app.parse(argc, argv);

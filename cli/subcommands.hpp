@@ -17,5 +17,7 @@ Runner add_engine(CLI::App& app, GlobalOptions& global);
 Runner add_project(CLI::App& app, GlobalOptions& global);
 Runner add_migrate(CLI::App& app, GlobalOptions& global);
 Runner add_produce(CLI::App& app, GlobalOptions& global);
+Runner add_verify(CLI::App& app, GlobalOptions& global);
+Runner add_status(CLI::App& app, GlobalOptions& global);
 
 }  // namespace lf::cli

@@ -253,20 +253,38 @@ std::vector<Difference> diff(pqxx::work& work, const Fold& fold, std::size_t lim
   return differences;
 }
 
-int64_t projection_lag(pqxx::work& work, kafka::Consumer& probe, const std::string& topic,
-                       const std::vector<std::string>& projections) {
-  int64_t lag = 0;
+std::vector<PartitionStatus> projection_status(pqxx::work& work, kafka::Consumer& probe, const std::string& topic,
+                                               const std::vector<std::string>& projections) {
+  std::vector<PartitionStatus> rows;
   const int32_t partitions = probe.partition_count(topic);
   for (int32_t partition = 0; partition < partitions; ++partition) {
     const int64_t high = probe.watermarks(topic, partition).high;
     for (const std::string& projection : projections) {
       pqxx::result row = work.exec_params(
-          "SELECT next_offset FROM projection_checkpoints WHERE projection = $1 AND partition = $2", projection,
-          partition);
-      const int64_t next = row.empty() ? 0 : row[0][0].as<int64_t>();
-      lag += std::max<int64_t>(0, high - next);
+          "SELECT next_offset, last_seq, ignored_count, deadlettered_count FROM projection_checkpoints "
+          "WHERE projection = $1 AND partition = $2",
+          projection, partition);
+      PartitionStatus status;
+      status.projection = projection;
+      status.partition = partition;
+      status.log_end = high;
+      if (!row.empty()) {
+        status.next_offset = row[0][0].as<int64_t>();
+        status.last_seq = row[0][1].as<int64_t>();
+        status.ignored = row[0][2].as<int64_t>();
+        status.deadlettered = row[0][3].as<int64_t>();
+      }
+      status.lag = std::max<int64_t>(0, high - status.next_offset);
+      rows.push_back(std::move(status));
     }
   }
+  return rows;
+}
+
+int64_t projection_lag(pqxx::work& work, kafka::Consumer& probe, const std::string& topic,
+                       const std::vector<std::string>& projections) {
+  int64_t lag = 0;
+  for (const PartitionStatus& status : projection_status(work, probe, topic, projections)) lag += status.lag;
   return lag;
 }
 
