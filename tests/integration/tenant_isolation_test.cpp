@@ -114,7 +114,10 @@ TEST(TenantIsolation, AReaderScopedToATenantSeesOnlyItsRows) {
 }
 
 TEST(TenantIsolation, EveryKeyOfATenantTableIncludesTenantId) {
-  Pipeline pipeline(PipelineOptions{.engine = false, .projector = false});
+  PipelineOptions options;
+  options.engine = false;
+  options.projector = false;
+  Pipeline pipeline(options);
   pqxx::work work(pipeline.db());
   // Primary keys, unique constraints and foreign keys of tables with a
   // tenant_id column that leave tenant_id out.
