@@ -255,25 +255,28 @@ std::vector<Difference> diff(pqxx::work& work, const Fold& fold, std::size_t lim
 
 std::vector<PartitionStatus> projection_status(pqxx::work& work, kafka::Consumer& probe, const std::string& topic,
                                                const std::vector<std::string>& projections) {
+  // Every stored position in one round trip.
+  std::map<std::pair<std::string, int32_t>, PartitionStatus> stored;
+  for (const auto& row : work.exec(
+           "SELECT projection, partition, next_offset, last_seq, ignored_count, deadlettered_count "
+           "FROM projection_checkpoints")) {
+    PartitionStatus status;
+    status.next_offset = row[2].as<int64_t>();
+    status.last_seq = row[3].as<int64_t>();
+    status.ignored = row[4].as<int64_t>();
+    status.deadlettered = row[5].as<int64_t>();
+    stored.emplace(std::make_pair(row[0].as<std::string>(), row[1].as<int32_t>()), status);
+  }
   std::vector<PartitionStatus> rows;
   const int32_t partitions = probe.partition_count(topic);
   for (int32_t partition = 0; partition < partitions; ++partition) {
     const int64_t high = probe.watermarks(topic, partition).high;
     for (const std::string& projection : projections) {
-      pqxx::result row = work.exec_params(
-          "SELECT next_offset, last_seq, ignored_count, deadlettered_count FROM projection_checkpoints "
-          "WHERE projection = $1 AND partition = $2",
-          projection, partition);
-      PartitionStatus status;
+      auto found = stored.find({projection, partition});
+      PartitionStatus status = found == stored.end() ? PartitionStatus{} : found->second;
       status.projection = projection;
       status.partition = partition;
       status.log_end = high;
-      if (!row.empty()) {
-        status.next_offset = row[0][0].as<int64_t>();
-        status.last_seq = row[0][1].as<int64_t>();
-        status.ignored = row[0][2].as<int64_t>();
-        status.deadlettered = row[0][3].as<int64_t>();
-      }
       status.lag = std::max<int64_t>(0, high - status.next_offset);
       rows.push_back(std::move(status));
     }
