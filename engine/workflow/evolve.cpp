@@ -126,8 +126,8 @@ void evolve_activity(State& state, std::string_view type, const Payload& in) {
   if (type == "activity.completed") return set_activity_status(state, id, ActivityStatus::completed);
   if (type == "activity.failed") return set_activity_status(state, id, ActivityStatus::failed);
   if (type == "activity.cancelled") return set_activity_status(state, id, ActivityStatus::cancelled);
-  const std::string run_id = in.text("run_id");
   if (type == "activity.run_started") {
+    const std::string run_id = in.text("run_id");
     LF_ASSERT(state.activities.contains(id));
     Run run;
     run.activity_id = id;
@@ -141,6 +141,7 @@ void evolve_activity(State& state, std::string_view type, const Payload& in) {
     return;
   }
   if (type == "activity.run_finished") {
+    const std::string run_id = in.text("run_id");
     Run& run = existing(state.runs, run_id);
     LF_ASSERT(run.status == RunStatus::running);
     const std::optional<RunStatus> status = parse_run_status(in.text("status"));
