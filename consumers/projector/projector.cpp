@@ -265,8 +265,12 @@ void Projector::start_write(WriteJob job) {
   writing_ = std::async(std::launch::async, [this, running] {
     const auto start = std::chrono::steady_clock::now();
     pqxx::work work(*connection_);
-    writer_->write(work, running->batch);
+    // Positions first: the compare-and-set locks this projection's
+    // checkpoint rows before any read-table row, the same order rebuild and
+    // replay-parked take, so they queue behind each other instead of
+    // deadlocking; a stale batch also fails before writing anything.
     pg::advance_checkpoints(work, running->from, running->to);
+    writer_->write(work, running->batch);
     work.commit();
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   });
