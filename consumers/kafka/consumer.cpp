@@ -358,4 +358,30 @@ void Consumer::close() {
   internal::rethrow_callback_exception();
 }
 
+void read_range(Consumer& reader, const std::string& topic, int32_t partition, int64_t from, int64_t to,
+                const std::function<void(int64_t offset, std::string_view value)>& each, int stall_timeout_ms) {
+  if (from >= to) return;
+  reader.assign({TopicPartitionOffset{topic, partition, from}});
+  int64_t next = from;
+  std::vector<MessagePtr> messages;
+  auto last_progress = std::chrono::steady_clock::now();
+  while (next < to) {
+    messages.clear();
+    reader.poll_batch(messages, 10'000, 500);
+    if (messages.empty()) {
+      if (std::chrono::steady_clock::now() - last_progress > std::chrono::milliseconds(stall_timeout_ms)) {
+        throw std::runtime_error(topic + " partition " + std::to_string(partition) +
+                                 ": no progress reading at offset " + std::to_string(next));
+      }
+      continue;
+    }
+    last_progress = std::chrono::steady_clock::now();
+    for (const MessagePtr& message : messages) {
+      if (message->partition != partition || message->offset < next || message->offset >= to) continue;
+      each(message->offset, message_value(*message));
+      next = message->offset + 1;
+    }
+  }
+}
+
 }  // namespace lf::kafka

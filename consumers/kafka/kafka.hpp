@@ -182,6 +182,15 @@ class Consumer {
   bool closed_ = false;
 };
 
+// Reads offsets [from, to) of one partition with `reader` (manual
+// assignment; its other assignments are replaced), calling `each(offset,
+// value)` in offset order. Throws KafkaError when the broker no longer holds
+// `from` (auto.offset.reset=error), and std::runtime_error when no message
+// arrives for `stall_timeout_ms`.
+void read_range(Consumer& reader, const std::string& topic, int32_t partition, int64_t from, int64_t to,
+                const std::function<void(int64_t offset, std::string_view value)>& each,
+                int stall_timeout_ms = 60'000);
+
 PartitionListPtr to_partition_list(const std::vector<TopicPartitionOffset>& partitions);
 std::vector<TopicPartitionOffset> from_partition_list(const rd_kafka_topic_partition_list_t& list);
 

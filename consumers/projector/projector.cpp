@@ -10,6 +10,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "consumers/rebuild/rebuild.hpp"
 #include "events/assert.hpp"
 #include "events/chain.hpp"
 #include "events/dead_letter.hpp"
@@ -78,22 +79,60 @@ void Projector::connect() {
   writer_ = std::make_unique<pg::BatchWriter>();
 }
 
-// A projection whose stored version differs from this binary's must be
-// rebuilt before this binary may write its tables.
+// A projection whose stored version differs from this binary's is rebuilt
+// first (or, with rebuild_outdated off, stops the projector): this binary
+// must never write tables another mapping built.
 void Projector::check_versions() {
+  std::vector<std::string> outdated;
+  {
+    pqxx::work work(*connection_);
+    for (const auto& projection : projections_) {
+      const std::string name(projection->name());
+      work.exec_params("INSERT INTO projections (name, version) VALUES ($1, $2) "
+                       "ON CONFLICT (name) DO NOTHING",
+                       name, projection->version());
+      const int stored = work.exec_params1("SELECT version FROM projections WHERE name = $1", name)[0].as<int>();
+      if (stored == projection->version()) continue;
+      const std::string problem = "projection " + name + " is at version " + std::to_string(stored) +
+                                  " in the database but this binary writes version " +
+                                  std::to_string(projection->version());
+      if (!options_.rebuild_outdated) throw std::runtime_error(problem + ": rebuild it (ledgerflow rebuild " + name + ")");
+      logger()->warn("{}: rebuilding it from {} before projecting", problem, options_.rebuild_from);
+      outdated.push_back(name);
+    }
+    work.commit();
+  }
+  for (const std::string& name : outdated) {
+    rebuild::Options rebuild;
+    rebuild.kafka = options_.kafka;
+    rebuild.topics = options_.topics;
+    rebuild.database_url = options_.database_url;
+    rebuild.projection = name;
+    rebuild.record_limits = options_.record_limits;
+    const std::optional<rebuild::Source> source = rebuild::parse_source(options_.rebuild_from);
+    if (!source) throw std::invalid_argument("rebuild source must be kafka or archive, not " + options_.rebuild_from);
+    rebuild.source = *source;
+    rebuild.progress = [name](const rebuild::Progress& progress) {
+      if (progress.finished) {
+        logger()->info("rebuild of {}: {} done, {} records", name, progress.phase, progress.done);
+      }
+    };
+    rebuild::run(rebuild);
+  }
+}
+
+// Another process may have rebuilt a projection to another version while
+// this one ran (its compare-and-set then failed): stop rather than write
+// tables another mapping built.
+void Projector::recheck_versions() {
   pqxx::work work(*connection_);
   for (const auto& projection : projections_) {
-    const std::string name(projection->name());
-    work.exec_params("INSERT INTO projections (name, version) VALUES ($1, $2) "
-                     "ON CONFLICT (name) DO NOTHING",
-                     name, projection->version());
-    const int stored = work.exec_params1("SELECT version FROM projections WHERE name = $1", name)[0]
-                           .as<int>();
-    if (stored != projection->version()) {
-      throw std::runtime_error("projection " + name + " is at version " + std::to_string(stored) +
-                               " in the database but this binary writes version " +
-                               std::to_string(projection->version()) +
-                               ": rebuild it (ledgerflow rebuild " + name + ")");
+    const pqxx::result stored =
+        work.exec_params("SELECT version FROM projections WHERE name = $1", std::string(projection->name()));
+    if (!stored.empty() && stored[0][0].as<int>() != projection->version()) {
+      throw std::runtime_error("projection " + std::string(projection->name()) + " was rebuilt at version " +
+                               stored[0][0].as<std::string>() + "; this binary writes version " +
+                               std::to_string(projection->version()) + " and stops");
     }
   }
   work.commit();
@@ -314,6 +353,7 @@ void Projector::recover_positions(const std::vector<int32_t>& partitions) {
     if (partitions_.count(partition) != 0) owned.push_back(partition);
   }
   if (owned.empty()) return;
+  recheck_versions();
   std::map<int32_t, PartitionState> states = load_positions(owned);
   for (auto& [partition, state] : states) {
     const int64_t start = start_offset(state);

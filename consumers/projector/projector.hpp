@@ -38,6 +38,11 @@ struct Options {
   std::size_t batch_records_max = 5000;
   int batch_wait_ms = 20;
   JsonLimits record_limits{.max_bytes = 1 << 20, .max_depth = 64};
+  // A projection stored at another version than this binary's is rebuilt
+  // (ledgerflow rebuild's path: shadow tables, swap) before projecting;
+  // false: refuse to start instead.
+  bool rebuild_outdated = true;
+  std::string rebuild_from = "kafka";  // or "archive"
 };
 
 struct Stats {
@@ -88,6 +93,7 @@ class Projector final : public kafka::RebalanceListener {
   static int64_t start_offset(const PartitionState& state);
   void connect();
   void check_versions();
+  void recheck_versions();
   std::map<int32_t, PartitionState> load_positions(const std::vector<int32_t>& partitions);
   void write_batch(std::vector<kafka::MessagePtr>& messages);
   void dead_letter(const rd_kafka_message_t& message, const Error& error);

@@ -180,31 +180,21 @@ void fold_topic(const kafka::Settings& settings, const std::string& topic, Fold&
                                std::to_string(marks.low) +
                                ": the broker no longer holds the whole log (verify from the archive)");
     }
-    if (marks.high == 0) continue;
-    reader.assign({kafka::TopicPartitionOffset{topic, partition, 0}});
-    int64_t next = 0;
-    std::vector<kafka::MessagePtr> messages;
-    auto last_progress = std::chrono::steady_clock::now();
-    while (next < marks.high) {
-      messages.clear();
-      reader.poll_batch(messages, 10'000, 500);
-      if (messages.empty() && std::chrono::steady_clock::now() - last_progress > std::chrono::seconds(60)) {
-        throw std::runtime_error(topic + " partition " + std::to_string(partition) +
-                                 ": no progress reading at offset " + std::to_string(next));
-      }
-      if (!messages.empty()) last_progress = std::chrono::steady_clock::now();
-      for (const kafka::MessagePtr& message : messages) {
-        if (message->partition != partition || message->offset >= marks.high) continue;
-        fold.offer(partition, message->offset, kafka::message_value(*message), limits);
-        next = message->offset + 1;
-      }
-    }
+    kafka::read_range(reader, topic, partition, 0, marks.high, [&](int64_t offset, std::string_view value) {
+      fold.offer(partition, offset, value, limits);
+    });
   }
   reader.close();
 }
 
+std::size_t Fold::row_count() const {
+  std::size_t rows = 0;
+  for (const auto& [name, table] : tables_) rows += table.size();
+  return rows;
+}
+
 std::vector<Difference> diff(pqxx::work& work, const Fold& fold, std::size_t limit,
-                             const std::optional<std::string>& tenant_id) {
+                             const std::optional<std::string>& tenant_id, const std::string& table_suffix) {
   std::vector<Difference> differences;
   auto add = [&](Difference difference) {
     if (differences.size() < limit) differences.push_back(std::move(difference));
@@ -216,7 +206,7 @@ std::vector<Difference> diff(pqxx::work& work, const Fold& fold, std::size_t lim
       for (std::size_t i = 0; i < table->columns.size(); ++i) {
         sql += (i ? ", " : "") + select_expression(table->columns[i]);
       }
-      sql += " FROM " + quoted(table->name);
+      sql += " FROM " + quoted(table->name + table_suffix);
       pqxx::result result = tenant_id && tenant_index < table->columns.size()
                                 ? work.exec_params(sql + " WHERE " + quoted("tenant_id") + " = $1::uuid", *tenant_id)
                                 : work.exec(sql);

@@ -40,6 +40,12 @@ class Fold {
   std::optional<RecordVerdict> offer(int32_t partition, int64_t offset, std::string_view value,
                                      const JsonLimits& limits);
 
+  // Applies row changes already mapped from accepted records (a rebuild
+  // feeds the fold the same batches it writes).
+  void add(const projections::RowBatch& batch) { apply(batch); }
+  // Rows held, over every table.
+  std::size_t row_count() const;
+
   int64_t accepted() const { return accepted_; }
   int64_t ignored() const { return ignored_; }
   int64_t undecodable() const { return undecodable_; }
@@ -74,8 +80,11 @@ std::optional<std::string> canonical(const projections::Value& value, projection
 
 // Compares every table of the fold's projections with PostgreSQL; at most
 // `limit` differences are returned. `tenant_id`: compare only that tenant.
+// `table_suffix`: compare with the tables named <table><suffix> (a rebuild's
+// shadow tables); differences still name the projection's table.
 std::vector<Difference> diff(pqxx::work& work, const Fold& fold, std::size_t limit,
-                             const std::optional<std::string>& tenant_id = std::nullopt);
+                             const std::optional<std::string>& tenant_id = std::nullopt,
+                             const std::string& table_suffix = "");
 
 // One projection on one partition of `topic`: its stored position (no
 // checkpoint yet: 0), the log's end, the lag between them, and the records it

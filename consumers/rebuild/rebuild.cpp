@@ -1,0 +1,755 @@
+// Rebuilding a projection: into shadow tables and swapped in, or one tenant
+// in place. See rebuild.hpp for the protocol.
+#include "consumers/rebuild/rebuild.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <memory>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include <pqxx/pqxx>
+#include <spdlog/spdlog.h>
+
+#include "consumers/pg/batch_writer.hpp"
+#include "consumers/pg/copy.hpp"
+#include "consumers/pg/positions.hpp"
+#include "consumers/rebuild/shadow.hpp"
+#include "consumers/verify/fold.hpp"
+#include "events/chain.hpp"
+#include "events/envelope.hpp"
+#include "projections/projection.hpp"
+
+namespace lf::rebuild {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::shared_ptr<spdlog::logger> logger() {
+  static std::shared_ptr<spdlog::logger> instance = [] {
+    std::shared_ptr<spdlog::logger> existing = spdlog::get("rebuild");
+    return existing ? existing : spdlog::default_logger()->clone("rebuild");
+  }();
+  return instance;
+}
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// A rebuild's position in one partition: what the live checkpoint will say
+// once the rebuilt tables are in place.
+struct Position {
+  int64_t next_offset = 0;
+  ChainPosition chain;
+  int64_t ignored = 0;
+  int64_t deadlettered = 0;
+};
+
+// Reports progress at most every 200 ms, and at each phase's end.
+class Reporter {
+ public:
+  Reporter(const std::function<void(const Progress&)>& sink, Clock::time_point start) : sink_(sink), start_(start) {}
+
+  void update(std::string_view phase, int64_t done, int64_t total, int64_t events, bool finished = false) {
+    if (!sink_) return;
+    const Clock::time_point now = Clock::now();
+    if (!finished && now - last_ < std::chrono::milliseconds(200)) return;
+    last_ = now;
+    Progress progress;
+    progress.phase = phase;
+    progress.done = done;
+    progress.total = total;
+    progress.events = events;
+    progress.seconds = std::chrono::duration<double>(now - start_).count();
+    progress.finished = finished;
+    sink_(progress);
+  }
+
+ private:
+  const std::function<void(const Progress&)>& sink_;
+  Clock::time_point start_;
+  Clock::time_point last_{};
+};
+
+// Distinct keys the log produced, per table: the row counts a rebuilt table
+// must have when the fold is too large to keep. 64-bit hashes of the keys.
+class KeyCounts {
+ public:
+  void add(const projections::RowBatch& batch) {
+    for (const projections::RowBatch::TableOps& group : batch.tables()) {
+      std::vector<uint64_t>& keys = keys_[group.table->name];
+      for (const projections::RowOp& op : group.ops) {
+        if (op.kind == projections::RowOpKind::patch) continue;  // a patch creates no row
+        keys.push_back(std::hash<std::string>{}(projections::encode_key(*group.table, op.values)));
+      }
+      if (keys.size() > 2 * compacted_[group.table->name] + 1'000'000) compact(group.table->name);
+    }
+  }
+
+  int64_t count(const std::string& table) {
+    compact(table);
+    return static_cast<int64_t>(keys_[table].size());
+  }
+
+ private:
+  void compact(const std::string& table) {
+    std::vector<uint64_t>& keys = keys_[table];
+    std::sort(keys.begin(), keys.end());
+    keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+    compacted_[table] = keys.size();
+  }
+
+  std::unordered_map<std::string, std::vector<uint64_t>> keys_;
+  std::unordered_map<std::string, std::size_t> compacted_;
+};
+
+// Maps records through one projection into a RowBatch, keeping positions per
+// partition and the log-derived totals the result is verified against.
+class Builder {
+ public:
+  Builder(std::string_view projection, const Options& options)
+      : projection_(projections::make_projection(projection)),
+        tenant_(options.tenant_id),
+        limits_(options.record_limits),
+        verify_rows_max_(options.verify_rows_max),
+        fold_(std::make_unique<verify::Fold>(make_projections(projection))) {}
+
+  const projections::Projection& projection() const { return *projection_; }
+
+  // A message from ledgerflow.events: the chain rule decides.
+  void offer_message(int32_t partition, int64_t offset, std::string_view value) {
+    Position& position = positions_[partition];
+    position.next_offset = offset + 1;
+    Result<DecodedRecord> record = decode_commit_record(value, limits_);
+    if (!record) {
+      ++position.deadlettered;
+      ++undecodable_;
+      return;
+    }
+    if (admit(position.chain, record->header) != RecordVerdict::accepted) {
+      ++position.ignored;
+      ++ignored_;
+      return;
+    }
+    map(partition, offset, *record);
+  }
+
+  // A record the live chain accepted (the archive holds only those).
+  void offer_accepted(int32_t partition, int64_t offset, const DecodedRecord& record) {
+    Position& position = positions_[partition];
+    position.next_offset = offset + 1;
+    position.chain = ChainPosition{record.header.seq, record.header.record_id};
+    map(partition, offset, record);
+  }
+
+  projections::RowBatch& batch() { return batch_; }
+  int64_t pending_records() const { return pending_records_; }
+
+  // The batch has been written: count it into the totals and start a new one.
+  void written() {
+    key_counts_.add(batch_);
+    if (fold_) {
+      fold_->add(batch_);
+      if (fold_->row_count() > verify_rows_max_) {
+        logger()->info("the fold of {} passed {} rows; the shadow will be verified by row counts",
+                       projection_->name(), verify_rows_max_);
+        fold_.reset();
+      }
+    }
+    batch_.clear();
+    pending_records_ = 0;
+  }
+
+  std::map<int32_t, Position>& positions() { return positions_; }
+  verify::Fold* fold() { return fold_.get(); }
+  KeyCounts& key_counts() { return key_counts_; }
+  int64_t records() const { return records_; }
+  int64_t events() const { return events_; }
+  int64_t ignored() const { return ignored_; }
+  int64_t undecodable() const { return undecodable_; }
+
+ private:
+  static std::vector<std::unique_ptr<projections::Projection>> make_projections(std::string_view name) {
+    std::vector<std::unique_ptr<projections::Projection>> list;
+    list.push_back(projections::make_projection(name));
+    return list;
+  }
+
+  void map(int32_t partition, int64_t offset, const DecodedRecord& record) {
+    if (tenant_ && record.header.tenant_id != *tenant_) return;
+    projection_->apply(projections::RecordAt{partition, offset, &record}, batch_);
+    ++records_;
+    ++pending_records_;
+    events_ += static_cast<int64_t>(record.events.size());
+  }
+
+  std::unique_ptr<projections::Projection> projection_;
+  std::optional<std::string> tenant_;
+  JsonLimits limits_;
+  std::size_t verify_rows_max_;
+  std::map<int32_t, Position> positions_;
+  projections::RowBatch batch_;
+  int64_t pending_records_ = 0;
+  std::unique_ptr<verify::Fold> fold_;
+  KeyCounts key_counts_;
+  int64_t records_ = 0;
+  int64_t events_ = 0;
+  int64_t ignored_ = 0;
+  int64_t undecodable_ = 0;
+};
+
+// ---- reading the archive -------------------------------------------------
+
+// The positions of the event_log projection: how far the archive reaches.
+std::map<int32_t, Position> archive_positions(pqxx::transaction_base& tx) {
+  std::map<int32_t, Position> positions;
+  for (const pqxx::row& row : tx.exec(
+           "SELECT partition, next_offset, last_seq, last_record_id, ignored_count, deadlettered_count "
+           "FROM projection_checkpoints WHERE projection = 'event_log'")) {
+    Position& position = positions[row[0].as<int32_t>()];
+    position.next_offset = row[1].as<int64_t>();
+    position.chain = ChainPosition{row[2].as<int64_t>(), row[3].as<std::string>()};
+    position.ignored = row[4].as<int64_t>();
+    position.deadlettered = row[5].as<int64_t>();
+  }
+  return positions;
+}
+
+// Archived records of `partition` at offsets [0, to), in order (one tenant's
+// only, when `tenant` is set), rebuilt as commit records for the projection.
+// Read through a cursor in `tx`, a repeatable-read snapshot.
+void read_archive(pqxx::transaction_base& tx, int32_t partition, int64_t to, const std::optional<std::string>& tenant,
+                  const std::function<void(int64_t offset, const DecodedRecord& record)>& each) {
+  constexpr const char* kColumns =
+      "SELECT kafka_offset, seq, record_id, tenant_id::text, command_id, event::text FROM event_log ";
+  if (tenant) {
+    tx.exec_params(std::string("DECLARE lf_archive NO SCROLL CURSOR FOR ") + kColumns +
+                       "WHERE partition = $1 AND kafka_offset < $2 AND tenant_id = $3::uuid ORDER BY seq, event_index",
+                   partition, to, *tenant);
+  } else {
+    tx.exec_params(std::string("DECLARE lf_archive NO SCROLL CURSOR FOR ") + kColumns +
+                       "WHERE partition = $1 AND kafka_offset < $2 ORDER BY seq, event_index",
+                   partition, to);
+  }
+  JsonWriter writer;
+  int64_t current = -1;
+  bool open = false;
+  auto finish = [&] {
+    if (!open) return;
+    writer.end_array();
+    writer.end_object();
+    Result<DecodedRecord> record = decode_own_commit_record(writer.view());
+    if (!record) {
+      throw RebuildError("event_log partition " + std::to_string(partition) + " offset " + std::to_string(current) +
+                         " does not hold a readable record: " + record.error().message);
+    }
+    each(current, *record);
+    open = false;
+  };
+  while (true) {
+    const pqxx::result rows = tx.exec("FETCH FORWARD 20000 FROM lf_archive");
+    if (rows.empty()) break;
+    for (const pqxx::row& row : rows) {
+      const int64_t offset = row[0].as<int64_t>();
+      if (offset != current) {
+        finish();
+        current = offset;
+        writer.reset();
+        writer.begin_object();
+        writer.field("tenant_id", std::string_view(row[3].c_str(), row[3].size()));
+        writer.field("command_id", std::string_view(row[4].c_str(), row[4].size()));
+        writer.field("seq", row[1].as<int64_t>());
+        writer.field("record_id", std::string_view(row[2].c_str(), row[2].size()));
+        writer.field("prev_record_id", "");
+        writer.field("writer", "archive");
+        writer.key("events");
+        writer.begin_array();
+        open = true;
+      }
+      writer.raw(std::string_view(row[5].c_str(), row[5].size()));
+    }
+  }
+  finish();
+  tx.exec("CLOSE lf_archive");
+}
+
+// The chain position after the last archived record of `partition` below
+// offset `to`.
+ChainPosition archived_chain_before(pqxx::transaction_base& tx, int32_t partition, int64_t to) {
+  const pqxx::result last = tx.exec_params(
+      "SELECT seq, record_id FROM event_log WHERE partition = $1 AND kafka_offset < $2 "
+      "ORDER BY seq DESC, event_index DESC LIMIT 1",
+      partition, to);
+  if (last.empty()) return ChainPosition{};
+  return ChainPosition{last[0][0].as<int64_t>(), last[0][1].as<std::string>()};
+}
+
+// ---- positions --------------------------------------------------------------
+
+// The live checkpoint rows of `projection`, locked until the transaction
+// ends: a projector's next commit for the projection waits for it.
+std::map<int32_t, Position> lock_checkpoints(pqxx::work& work, const std::string& projection,
+                                             const std::vector<int32_t>& partitions) {
+  std::vector<std::string> names{projection};
+  pg::load_checkpoints(work, names, partitions);  // creates missing rows, so all can be locked
+  std::map<int32_t, Position> positions;
+  for (const pqxx::row& row : work.exec_params(
+           "SELECT partition, next_offset, last_seq, last_record_id, ignored_count, deadlettered_count "
+           "FROM projection_checkpoints WHERE projection = $1 ORDER BY partition FOR UPDATE",
+           projection)) {
+    Position& position = positions[row[0].as<int32_t>()];
+    position.next_offset = row[1].as<int64_t>();
+    position.chain = ChainPosition{row[2].as<int64_t>(), row[3].as<std::string>()};
+    position.ignored = row[4].as<int64_t>();
+    position.deadlettered = row[5].as<int64_t>();
+  }
+  return positions;
+}
+
+void store_positions(pqxx::work& work, const std::string& projection, const std::map<int32_t, Position>& positions) {
+  std::vector<projections::Value> partitions, next_offsets, seqs, record_ids, ignored, deadlettered;
+  for (const auto& [partition, position] : positions) {
+    partitions.emplace_back(static_cast<int64_t>(partition));
+    next_offsets.emplace_back(position.next_offset);
+    seqs.emplace_back(position.chain.last_seq);
+    record_ids.emplace_back(position.chain.last_record_id);
+    ignored.emplace_back(position.ignored);
+    deadlettered.emplace_back(position.deadlettered);
+  }
+  auto literal = [](const std::vector<projections::Value>& values) {
+    std::vector<const projections::Value*> pointers;
+    for (const projections::Value& value : values) pointers.push_back(&value);
+    return pg::array_literal(pointers);
+  };
+  work.exec_params(
+      "INSERT INTO projection_checkpoints AS c (projection, partition, next_offset, last_seq, last_record_id, "
+      "ignored_count, deadlettered_count, updated_at) "
+      "SELECT $1, v.* , now() FROM unnest($2::integer[], $3::bigint[], $4::bigint[], $5::text[], $6::bigint[], "
+      "$7::bigint[]) AS v "
+      "ON CONFLICT (projection, partition) DO UPDATE SET next_offset = EXCLUDED.next_offset, "
+      "last_seq = EXCLUDED.last_seq, last_record_id = EXCLUDED.last_record_id, "
+      "ignored_count = EXCLUDED.ignored_count, deadlettered_count = EXCLUDED.deadlettered_count, updated_at = now()",
+      projection, literal(partitions), literal(next_offsets), literal(seqs), literal(record_ids), literal(ignored),
+      literal(deadlettered));
+}
+
+// Whether a failed swap may be tried again (a reader held a lock too long).
+bool retryable(const pqxx::sql_error& error) {
+  const std::string state = error.sqlstate();
+  return state == "55P03" || state == "40P01" || state == "40001";
+}
+
+std::string describe(const std::vector<verify::Difference>& differences) {
+  std::string text;
+  for (const verify::Difference& difference : differences) text += "\n  " + verify::to_string(difference);
+  return text;
+}
+
+// Holds a session-level advisory lock naming the projection: one rebuild of
+// a projection at a time.
+class RebuildLock {
+ public:
+  RebuildLock(pqxx::connection& connection, const std::string& projection)
+      : connection_(connection), projection_(projection) {
+    pqxx::nontransaction work(connection_);
+    if (!work.exec_params1("SELECT pg_try_advisory_lock(hashtext('ledgerflow.rebuild'), hashtext($1))", projection_)[0]
+             .as<bool>()) {
+      throw RebuildError("another rebuild of " + projection_ + " is running");
+    }
+  }
+  ~RebuildLock() {
+    try {
+      pqxx::nontransaction work(connection_);
+      work.exec_params("SELECT pg_advisory_unlock(hashtext('ledgerflow.rebuild'), hashtext($1))", projection_);
+    } catch (const std::exception& error) {
+      logger()->warn("releasing the rebuild lock of {}: {}", projection_, error.what());
+    }
+  }
+  RebuildLock(const RebuildLock&) = delete;
+  RebuildLock& operator=(const RebuildLock&) = delete;
+
+ private:
+  pqxx::connection& connection_;
+  std::string projection_;
+};
+
+// ---- the two kinds of rebuild ----------------------------------------------
+
+class Rebuild {
+ public:
+  explicit Rebuild(const Options& options)
+      : options_(options),
+        start_(Clock::now()),
+        reporter_(options.progress, start_),
+        builder_(options.projection, options),
+        reader_(options.kafka, "ledgerflow-rebuild", ""),
+        topic_(options.topics.events()),
+        connection_(options.database_url) {
+    for (const projections::TableSpec* table : builder_.projection().tables()) tables_.push_back(table->name);
+    const int32_t count = reader_.partition_count(topic_);
+    for (int32_t partition = 0; partition < count; ++partition) partitions_.push_back(partition);
+  }
+
+  Outcome whole() {
+    RebuildLock lock(connection_, options_.projection);
+    {
+      pqxx::work work(connection_);
+      create_shadow_tables(work, tables_);
+      work.commit();
+    }
+    pg::BatchWriter writer(kShadowSuffix);
+    auto flush = [&] {
+      if (builder_.batch().empty()) {
+        builder_.written();
+        return;
+      }
+      pqxx::work work(connection_);
+      writer.write(work, builder_.batch());
+      work.commit();
+      builder_.written();
+    };
+    try {
+      if (options_.source == Source::archive) {
+        build_from_archive(flush);
+      } else {
+        build_from_kafka(flush);
+      }
+      flush();
+      outcome_.build_seconds = seconds_since(start_);
+
+      // Catch up with what was written meanwhile, until little remains.
+      for (int round = 0; round < 10; ++round) {
+        const int64_t lag = read_to_end("catch-up", [&] {
+          if (builder_.pending_records() >= static_cast<int64_t>(options_.batch_records)) flush();
+        });
+        flush();
+        if (lag <= options_.swap_lag_max) break;
+      }
+
+      verify_shadow();
+      swap(writer);
+    } catch (const std::exception& error) {
+      logger()->error("rebuild of {} failed, the live tables are untouched: {}", options_.projection, error.what());
+      drop_shadows();
+      throw;
+    }
+    return finish();
+  }
+
+  Outcome tenant() {
+    if (!is_uuid(*options_.tenant_id)) throw RebuildError("--tenant must be a UUID, got " + *options_.tenant_id);
+    RebuildLock lock(connection_, options_.projection);
+    std::map<int32_t, Position> live;
+    {
+      pqxx::work work(connection_);
+      live = lock_checkpoints(work, options_.projection, partitions_);
+      work.commit();  // only a snapshot of where the projector is
+    }
+    if (options_.source == Source::archive) {
+      tenant_from_archive(live);
+    } else {
+      build_from_kafka([] {}, &live);
+    }
+    outcome_.build_seconds = seconds_since(start_);
+
+    pg::BatchWriter writer;
+    for (int attempt = 1;; ++attempt) {
+      const std::map<int32_t, Position> saved = builder_.positions();
+      const projections::RowBatch saved_batch = builder_.batch();
+      try {
+        pqxx::work work(connection_);
+        work.exec("SET LOCAL lock_timeout = " + std::to_string(options_.lock_timeout_ms));
+        const std::map<int32_t, Position> locked = lock_checkpoints(work, options_.projection, partitions_);
+        for (const auto& [partition, position] : locked) {
+          Position& mine = builder_.positions()[partition];
+          if (position.next_offset < mine.next_offset) {
+            throw RebuildError("the stored position of " + options_.projection + " on partition " +
+                               std::to_string(partition) + " moved back (another rebuild?); run again");
+          }
+          kafka::read_range(reader_, topic_, partition, mine.next_offset, position.next_offset,
+                            [&](int64_t offset, std::string_view value) {
+                              builder_.offer_message(partition, offset, value);
+                            });
+          if (builder_.positions()[partition].chain.last_record_id != position.chain.last_record_id) {
+            throw RebuildError("partition " + std::to_string(partition) + ": the fold reached record " +
+                               builder_.positions()[partition].chain.last_record_id + " but the projector stored " +
+                               position.chain.last_record_id);
+          }
+        }
+        reporter_.update("swap", 0, 0, builder_.events(), true);
+        for (auto table = tables_.rbegin(); table != tables_.rend(); ++table) {
+          work.exec_params("DELETE FROM \"" + *table + "\" WHERE tenant_id = $1::uuid", *options_.tenant_id);
+        }
+        writer.write(work, builder_.batch());
+        verify::Fold fold(make_list());
+        fold.add(builder_.batch());
+        const std::vector<verify::Difference> differences = verify::diff(work, fold, 20, options_.tenant_id);
+        if (!differences.empty()) {
+          throw RebuildError("tenant " + *options_.tenant_id + " of " + options_.projection +
+                             " differs from the fold after writing; nothing changed:" + describe(differences));
+        }
+        for (const auto& [table, rows] : fold.tables()) outcome_.rows[table] = static_cast<int64_t>(rows.size());
+        outcome_.compared_rows = true;
+        work.commit();
+        outcome_.swap_attempts = attempt;
+        break;
+      } catch (const pqxx::sql_error& error) {
+        if (!retryable(error) || attempt >= options_.swap_attempts) throw;
+        logger()->info("rebuild of tenant {} in {}: attempt {} waited too long for a lock ({}); retrying",
+                       *options_.tenant_id, options_.projection, attempt, error.sqlstate());
+        builder_.positions() = saved;
+        builder_.batch() = saved_batch;
+        std::this_thread::sleep_for(std::chrono::milliseconds(100 * attempt));  // back off from the readers
+      }
+    }
+    return finish();
+  }
+
+ private:
+  std::vector<std::unique_ptr<projections::Projection>> make_list() const {
+    std::vector<std::unique_ptr<projections::Projection>> list;
+    list.push_back(projections::make_projection(options_.projection));
+    return list;
+  }
+
+  // Whole partitions from offset 0 to their current end (or to `limits`).
+  void build_from_kafka(const std::function<void()>& maybe_flush, const std::map<int32_t, Position>* limits = nullptr) {
+    std::map<int32_t, int64_t> ends;
+    int64_t total = 0;
+    for (int32_t partition : partitions_) {
+      const kafka::Watermarks marks = reader_.watermarks(topic_, partition);
+      const int64_t end = limits ? limits->at(partition).next_offset : marks.high;
+      if (marks.low > 0 && end > 0) {
+        throw RebuildError(topic_ + " partition " + std::to_string(partition) + " starts at offset " +
+                           std::to_string(marks.low) +
+                           ": the broker no longer holds the start of the log; rebuild --from archive");
+      }
+      ends[partition] = end;
+      total += end;
+    }
+    int64_t done = 0;
+    for (int32_t partition : partitions_) {
+      builder_.positions()[partition];
+      kafka::read_range(reader_, topic_, partition, 0, ends[partition], [&](int64_t offset, std::string_view value) {
+        builder_.offer_message(partition, offset, value);
+        ++done;
+        maybe_flush_and_report(maybe_flush, "build", done, total);
+      });
+    }
+    reporter_.update("build", done, total, builder_.events(), true);
+  }
+
+  void maybe_flush_and_report(const std::function<void()>& maybe_flush, std::string_view phase, int64_t done,
+                              int64_t total) {
+    if (builder_.pending_records() >= static_cast<int64_t>(options_.batch_records)) maybe_flush();
+    reporter_.update(phase, done, total, builder_.events());
+  }
+
+  // Every archived record up to the archive's positions, read in one
+  // repeatable-read snapshot with those positions.
+  void build_from_archive(const std::function<void()>& maybe_flush) {
+    pqxx::connection archive(options_.database_url);
+    pqxx::transaction<pqxx::isolation_level::repeatable_read, pqxx::readwrite_policy::read_only> tx(archive);
+    const std::map<int32_t, Position> reach = archive_positions(tx);
+    int64_t total = 0;
+    for (const auto& [partition, position] : reach) total += position.next_offset;
+    int64_t done = 0;
+    for (int32_t partition : partitions_) {
+      builder_.positions()[partition];
+      auto found = reach.find(partition);
+      if (found == reach.end()) continue;
+      int64_t base = done;
+      read_archive(tx, partition, found->second.next_offset, std::nullopt,
+                   [&](int64_t offset, const DecodedRecord& record) {
+                     builder_.offer_accepted(partition, offset, record);
+                     done = base + offset + 1;
+                     maybe_flush_and_report(maybe_flush, "build", done, total);
+                   });
+      builder_.positions()[partition] = found->second;  // includes its ignored and dead-lettered counts
+      done = base + found->second.next_offset;
+    }
+    tx.commit();
+    reporter_.update("build", done, total, builder_.events(), true);
+  }
+
+  // One tenant's records: the archive up to the projector's positions (or
+  // as far as it reaches), then Kafka for the rest.
+  void tenant_from_archive(const std::map<int32_t, Position>& live) {
+    {
+      pqxx::connection archive(options_.database_url);
+      pqxx::transaction<pqxx::isolation_level::repeatable_read, pqxx::readwrite_policy::read_only> tx(archive);
+      const std::map<int32_t, Position> reach = archive_positions(tx);
+      for (int32_t partition : partitions_) {
+        auto found = reach.find(partition);
+        const int64_t archived = found == reach.end() ? 0 : found->second.next_offset;
+        const int64_t limit = std::min(archived, live.at(partition).next_offset);
+        read_archive(tx, partition, limit, options_.tenant_id, [&](int64_t offset, const DecodedRecord& record) {
+          builder_.offer_accepted(partition, offset, record);
+          reporter_.update("build", builder_.records(), 0, builder_.events());
+        });
+        Position& position = builder_.positions()[partition];
+        position.next_offset = limit;
+        position.chain = archived_chain_before(tx, partition, limit);
+      }
+      tx.commit();
+    }
+    for (int32_t partition : partitions_) {
+      Position& position = builder_.positions()[partition];
+      kafka::read_range(reader_, topic_, partition, position.next_offset, live.at(partition).next_offset,
+                        [&](int64_t offset, std::string_view value) {
+                          builder_.offer_message(partition, offset, value);
+                        });
+    }
+    reporter_.update("build", builder_.records(), 0, builder_.events(), true);
+  }
+
+  // Reads every partition from the rebuild's position to the current end;
+  // returns how many records that was.
+  int64_t read_to_end(std::string_view phase, const std::function<void()>& maybe_flush) {
+    std::map<int32_t, int64_t> ends;
+    int64_t total = 0;
+    for (int32_t partition : partitions_) {
+      ends[partition] = reader_.watermarks(topic_, partition).high;
+      total += std::max<int64_t>(0, ends[partition] - builder_.positions()[partition].next_offset);
+    }
+    int64_t done = 0;
+    for (int32_t partition : partitions_) {
+      kafka::read_range(reader_, topic_, partition, builder_.positions()[partition].next_offset, ends[partition],
+                        [&](int64_t offset, std::string_view value) {
+                          builder_.offer_message(partition, offset, value);
+                          ++done;
+                          maybe_flush_and_report(maybe_flush, phase, done, total);
+                        });
+    }
+    reporter_.update(phase, done, total, builder_.events(), true);
+    return total;
+  }
+
+  // The shadow against the log-derived totals: row by row while the fold is
+  // kept, else the number of rows of every table.
+  void verify_shadow() {
+    pqxx::work work(connection_);
+    for (const std::string& table : tables_) work.exec("ANALYZE \"" + table + kShadowSuffix + "\"");
+    if (verify::Fold* fold = builder_.fold()) {
+      const std::vector<verify::Difference> differences =
+          verify::diff(work, *fold, 20, std::nullopt, kShadowSuffix);
+      if (!differences.empty()) {
+        throw RebuildError("the rebuilt " + options_.projection +
+                           " differs from the fold of the log; the live tables are untouched:" +
+                           describe(differences));
+      }
+      outcome_.compared_rows = true;
+    } else {
+      for (const std::string& table : tables_) {
+        const int64_t expected = builder_.key_counts().count(table);
+        const int64_t found = work.exec1("SELECT count(*) FROM \"" + table + kShadowSuffix + "\"")[0].as<int64_t>();
+        if (expected != found) {
+          throw RebuildError("the rebuilt " + table + " has " + std::to_string(found) + " rows but the log implies " +
+                             std::to_string(expected) + "; the live tables are untouched");
+        }
+      }
+    }
+    work.commit();
+    reporter_.update("verify", 1, 1, builder_.events(), true);
+  }
+
+  // The last records and the swap, in one transaction holding the
+  // projection's checkpoint rows.
+  void swap(pg::BatchWriter& writer) {
+    for (int attempt = 1;; ++attempt) {
+      const std::map<int32_t, Position> saved = builder_.positions();
+      try {
+        pqxx::work work(connection_);
+        work.exec("SET LOCAL lock_timeout = " + std::to_string(options_.lock_timeout_ms));
+        lock_checkpoints(work, options_.projection, partitions_);
+        const int64_t delta = read_to_end("swap", [] {});
+        if (!builder_.batch().empty()) writer.write(work, builder_.batch());
+        lock_tables(work, tables_, options_.lock_timeout_ms);
+        swap_in(work, tables_);
+        store_positions(work, options_.projection, builder_.positions());
+        work.exec_params(
+            "INSERT INTO projections (name, version, updated_at) VALUES ($1, $2, now()) "
+            "ON CONFLICT (name) DO UPDATE SET version = EXCLUDED.version, updated_at = now()",
+            options_.projection, builder_.projection().version());
+        work.commit();
+        builder_.written();
+        outcome_.swap_attempts = attempt;
+        logger()->info("{} swapped in after {} attempt(s), the last {} record(s) taken in the swap",
+                       options_.projection, attempt, delta);
+        break;
+      } catch (const pqxx::sql_error& error) {
+        if (!retryable(error) || attempt >= options_.swap_attempts) throw;
+        logger()->info("swap of {}: attempt {} waited too long for a lock ({}); retrying", options_.projection, attempt,
+                       error.sqlstate());
+        builder_.positions() = saved;
+        builder_.batch().clear();
+        std::this_thread::sleep_for(std::chrono::milliseconds(100 * attempt));  // back off from the readers
+      }
+    }
+    for (const std::string& table : tables_) outcome_.rows[table] = builder_.key_counts().count(table);
+  }
+
+  void drop_shadows() {
+    try {
+      pqxx::connection connection(options_.database_url);
+      pqxx::work work(connection);
+      drop_shadow_tables(work, tables_);
+      work.commit();
+    } catch (const std::exception& error) {
+      logger()->warn("dropping the shadow tables of {}: {}", options_.projection, error.what());
+    }
+  }
+
+  Outcome finish() {
+    outcome_.records = builder_.records();
+    outcome_.events = builder_.events();
+    outcome_.ignored = builder_.ignored();
+    outcome_.undecodable = builder_.undecodable();
+    outcome_.seconds = seconds_since(start_);
+    logger()->info("rebuilt {}{} from {}: {} records, {} events in {:.1f} s", options_.projection,
+                   options_.tenant_id ? " for tenant " + *options_.tenant_id : std::string(),
+                   to_string(options_.source), outcome_.records, outcome_.events, outcome_.seconds);
+    return outcome_;
+  }
+
+  const Options& options_;
+  Clock::time_point start_;
+  Reporter reporter_;
+  Builder builder_;
+  kafka::Consumer reader_;
+  std::string topic_;
+  pqxx::connection connection_;
+  std::vector<std::string> tables_;
+  std::vector<int32_t> partitions_;
+  Outcome outcome_;
+};
+
+}  // namespace
+
+std::optional<Source> parse_source(std::string_view text) {
+  if (text == "kafka") return Source::kafka;
+  if (text == "archive") return Source::archive;
+  return std::nullopt;
+}
+
+std::string_view to_string(Source source) { return source == Source::kafka ? "kafka" : "archive"; }
+
+Outcome run(const Options& options) {
+  if (!projections::make_projection(options.projection)) {
+    std::string known;
+    for (const auto& projection : projections::all_projections()) {
+      known += (known.empty() ? "" : ", ") + std::string(projection->name());
+    }
+    throw RebuildError("unknown projection " + options.projection + " (known: " + known + ")");
+  }
+  if (options.source == Source::archive && options.projection == "event_log") {
+    throw RebuildError("event_log is the archive itself: rebuild it --from kafka");
+  }
+  Rebuild rebuild(options);
+  return options.tenant_id ? rebuild.tenant() : rebuild.whole();
+}
+
+}  // namespace lf::rebuild
