@@ -218,62 +218,135 @@ std::map<int32_t, Position> archive_positions(pqxx::transaction_base& tx) {
   return positions;
 }
 
-// Archived records of `partition` at offsets [0, to), in order (one tenant's
-// only, when `tenant` is set), rebuilt as commit records for the projection.
-// Read through a cursor in `tx`, a repeatable-read snapshot.
-void read_archive(pqxx::transaction_base& tx, int32_t partition, int64_t to, const std::optional<std::string>& tenant,
-                  const std::function<void(int64_t offset, const DecodedRecord& record)>& each) {
-  constexpr const char* kColumns =
-      "SELECT kafka_offset, seq, record_id, tenant_id::text, command_id, event::text FROM event_log ";
-  if (tenant) {
-    tx.exec_params(std::string("DECLARE lf_archive NO SCROLL CURSOR FOR ") + kColumns +
-                       "WHERE partition = $1 AND kafka_offset < $2 AND tenant_id = $3::uuid ORDER BY seq, event_index",
-                   partition, to, *tenant);
-  } else {
-    tx.exec_params(std::string("DECLARE lf_archive NO SCROLL CURSOR FOR ") + kColumns +
-                       "WHERE partition = $1 AND kafka_offset < $2 ORDER BY seq, event_index",
-                   partition, to);
+// Archived events come back one row each; consecutive rows of one record
+// (same partition and seq, event_index 0, 1, ...) are put back together as a
+// commit record for the projection.
+class RecordAssembler {
+ public:
+  using Sink = std::function<void(int64_t offset, const DecodedRecord& record)>;
+  RecordAssembler(int32_t partition, const Sink& sink) : partition_(partition), sink_(sink) {}
+
+  // Columns: kafka_offset, seq, record_id, tenant_id, command_id, event,
+  // event_index, partition. `check_order`: the rows must come in log order (seq + 1 or
+  // the next event of the same record); false when they do not.
+  bool add(const pqxx::row& row, bool check_order) {
+    const int64_t seq = row[1].as<int64_t>();
+    const int64_t index = row[6].as<int64_t>();
+    if (check_order) {
+      const bool next_event = open_ && seq == seq_ && index == index_ + 1;
+      const bool next_record = index == 0 && seq == seq_ + 1;  // the first record has seq 1
+      if (!next_event && !next_record) return false;
+    }
+    if (!open_ || seq != seq_) {
+      finish();
+      seq_ = seq;
+      offset_ = row[0].as<int64_t>();
+      writer_.reset();
+      writer_.begin_object();
+      writer_.field("tenant_id", std::string_view(row[3].c_str(), row[3].size()));
+      writer_.field("command_id", std::string_view(row[4].c_str(), row[4].size()));
+      writer_.field("seq", seq);
+      writer_.field("record_id", std::string_view(row[2].c_str(), row[2].size()));
+      writer_.field("prev_record_id", "");
+      writer_.field("writer", "archive");
+      writer_.key("events");
+      writer_.begin_array();
+      open_ = true;
+    }
+    index_ = index;
+    writer_.raw(std::string_view(row[5].c_str(), row[5].size()));
+    return true;
   }
-  JsonWriter writer;
-  int64_t current = -1;
-  bool open = false;
-  auto finish = [&] {
-    if (!open) return;
-    writer.end_array();
-    writer.end_object();
-    Result<DecodedRecord> record = decode_own_commit_record(writer.view());
+
+  void finish() {
+    if (!open_) return;
+    writer_.end_array();
+    writer_.end_object();
+    open_ = false;
+    Result<DecodedRecord> record = decode_own_commit_record(writer_.view());
     if (!record) {
-      throw RebuildError("event_log partition " + std::to_string(partition) + " offset " + std::to_string(current) +
+      throw RebuildError("event_log partition " + std::to_string(partition_) + " offset " + std::to_string(offset_) +
                          " does not hold a readable record: " + record.error().message);
     }
-    each(current, *record);
-    open = false;
-  };
+    sink_(offset_, *record);
+  }
+
+ private:
+  int32_t partition_;
+  const Sink& sink_;
+  JsonWriter writer_;
+  bool open_ = false;
+  int64_t seq_ = 0;
+  int64_t index_ = 0;
+  int64_t offset_ = 0;
+};
+
+constexpr const char* kArchiveColumns =
+    "SELECT kafka_offset, seq, record_id, tenant_id::text, command_id, event::text, event_index, partition "
+    "FROM event_log ";
+
+// Fetches the open cursor lf_archive to its end, 20,000 rows at a time.
+void fetch_all(pqxx::transaction_base& tx, const std::function<void(const pqxx::row&)>& each) {
   while (true) {
     const pqxx::result rows = tx.exec("FETCH FORWARD 20000 FROM lf_archive");
     if (rows.empty()) break;
-    for (const pqxx::row& row : rows) {
-      const int64_t offset = row[0].as<int64_t>();
-      if (offset != current) {
-        finish();
-        current = offset;
-        writer.reset();
-        writer.begin_object();
-        writer.field("tenant_id", std::string_view(row[3].c_str(), row[3].size()));
-        writer.field("command_id", std::string_view(row[4].c_str(), row[4].size()));
-        writer.field("seq", row[1].as<int64_t>());
-        writer.field("record_id", std::string_view(row[2].c_str(), row[2].size()));
-        writer.field("prev_record_id", "");
-        writer.field("writer", "archive");
-        writer.key("events");
-        writer.begin_array();
-        open = true;
-      }
-      writer.raw(std::string_view(row[5].c_str(), row[5].size()));
-    }
+    for (const pqxx::row& row : rows) each(row);
   }
-  finish();
   tx.exec("CLOSE lf_archive");
+}
+
+// Archived records of `partition` at offsets [0, to), in order (one tenant's
+// only, when `tenant` is set), through the (partition, seq) index.
+void read_archive(pqxx::transaction_base& tx, int32_t partition, int64_t to, const std::optional<std::string>& tenant,
+                  const RecordAssembler::Sink& each) {
+  // The index gives the order; a bitmap scan would sort every event's JSON.
+  tx.exec("SET LOCAL enable_bitmapscan = off");
+  if (tenant) {
+    tx.exec_params(std::string("DECLARE lf_archive NO SCROLL CURSOR FOR ") + kArchiveColumns +
+                       "WHERE partition = $1 AND kafka_offset < $2 AND tenant_id = $3::uuid ORDER BY seq, event_index",
+                   partition, to, *tenant);
+  } else {
+    tx.exec_params(std::string("DECLARE lf_archive NO SCROLL CURSOR FOR ") + kArchiveColumns +
+                       "WHERE partition = $1 AND kafka_offset < $2 ORDER BY seq, event_index",
+                   partition, to);
+  }
+  RecordAssembler assembler(partition, each);
+  fetch_all(tx, [&](const pqxx::row& row) { assembler.add(row, false); });
+  assembler.finish();
+  tx.exec("RESET enable_bitmapscan");
+}
+
+// The rows of a table only appended to lie in the order they were written,
+// and the event_log projector writes each partition's records in log order:
+// one sequential scan then reads every partition in order, at a fraction of
+// the cost of one index walk per partition, whose rows are spread over the
+// whole table. The order is checked row by row; false (after `each` may have
+// seen a prefix) when it does not hold, e.g. after an UPDATE or a CLUSTER.
+bool read_archive_in_heap_order(pqxx::transaction_base& tx,
+                                const std::function<void(int32_t, int64_t, const DecodedRecord&)>& each) {
+  tx.exec("SET LOCAL synchronize_seqscans = off");  // from the first block, not where another scan is
+  tx.exec(std::string("DECLARE lf_archive NO SCROLL CURSOR FOR ") + kArchiveColumns);
+  std::map<int32_t, std::unique_ptr<RecordAssembler>> assemblers;
+  std::map<int32_t, RecordAssembler::Sink> sinks;
+  struct OutOfOrder {};
+  try {
+    fetch_all(tx, [&](const pqxx::row& row) {
+      const int32_t partition = row[7].as<int32_t>();
+      auto found = assemblers.find(partition);
+      if (found == assemblers.end()) {
+        sinks[partition] = [&each, partition](int64_t offset, const DecodedRecord& record) {
+          each(partition, offset, record);
+        };
+        found = assemblers.emplace(partition, std::make_unique<RecordAssembler>(partition, sinks[partition])).first;
+      }
+      if (!found->second->add(row, true)) throw OutOfOrder{};
+    });
+  } catch (const OutOfOrder&) {
+    tx.exec("CLOSE lf_archive");
+    return false;
+  }
+  for (auto& [partition, assembler] : assemblers) assembler->finish();
+  return true;
 }
 
 // The chain position after the last archived record of `partition` below
@@ -384,11 +457,11 @@ class Rebuild {
       : options_(options),
         start_(Clock::now()),
         reporter_(options.progress, start_),
-        builder_(options.projection, options),
+        builder_(std::make_unique<Builder>(options.projection, options)),
         reader_(options.kafka, "ledgerflow-rebuild", ""),
         topic_(options.topics.events()),
         connection_(options.database_url) {
-    for (const projections::TableSpec* table : builder_.projection().tables()) tables_.push_back(table->name);
+    for (const projections::TableSpec* table : builder_->projection().tables()) tables_.push_back(table->name);
     const int32_t count = reader_.partition_count(topic_);
     for (int32_t partition = 0; partition < count; ++partition) partitions_.push_back(partition);
   }
@@ -402,14 +475,14 @@ class Rebuild {
     }
     pg::BatchWriter writer(kShadowSuffix);
     auto flush = [&] {
-      if (builder_.batch().empty()) {
-        builder_.written();
+      if (builder_->batch().empty()) {
+        builder_->written();
         return;
       }
       pqxx::work work(connection_);
-      writer.write(work, builder_.batch());
+      writer.write(work, builder_->batch());
       work.commit();
-      builder_.written();
+      builder_->written();
     };
     try {
       if (options_.source == Source::archive) {
@@ -423,7 +496,7 @@ class Rebuild {
       // Catch up with what was written meanwhile, until little remains.
       for (int round = 0; round < 10; ++round) {
         const int64_t lag = read_to_end("catch-up", [&] {
-          if (builder_.pending_records() >= static_cast<int64_t>(options_.batch_records)) flush();
+          if (builder_->pending_records() >= static_cast<int64_t>(options_.batch_records)) flush();
         });
         flush();
         if (lag <= options_.swap_lag_max) break;
@@ -457,35 +530,35 @@ class Rebuild {
 
     pg::BatchWriter writer;
     for (int attempt = 1;; ++attempt) {
-      const std::map<int32_t, Position> saved = builder_.positions();
-      const projections::RowBatch saved_batch = builder_.batch();
+      const std::map<int32_t, Position> saved = builder_->positions();
+      const projections::RowBatch saved_batch = builder_->batch();
       try {
         pqxx::work work(connection_);
         work.exec("SET LOCAL lock_timeout = " + std::to_string(options_.lock_timeout_ms));
         const std::map<int32_t, Position> locked = lock_checkpoints(work, options_.projection, partitions_);
         for (const auto& [partition, position] : locked) {
-          Position& mine = builder_.positions()[partition];
+          Position& mine = builder_->positions()[partition];
           if (position.next_offset < mine.next_offset) {
             throw RebuildError("the stored position of " + options_.projection + " on partition " +
                                std::to_string(partition) + " moved back (another rebuild?); run again");
           }
           kafka::read_range(reader_, topic_, partition, mine.next_offset, position.next_offset,
                             [&](int64_t offset, std::string_view value) {
-                              builder_.offer_message(partition, offset, value);
+                              builder_->offer_message(partition, offset, value);
                             });
-          if (builder_.positions()[partition].chain.last_record_id != position.chain.last_record_id) {
+          if (builder_->positions()[partition].chain.last_record_id != position.chain.last_record_id) {
             throw RebuildError("partition " + std::to_string(partition) + ": the fold reached record " +
-                               builder_.positions()[partition].chain.last_record_id + " but the projector stored " +
+                               builder_->positions()[partition].chain.last_record_id + " but the projector stored " +
                                position.chain.last_record_id);
           }
         }
-        reporter_.update("swap", 0, 0, builder_.events(), true);
+        reporter_.update("swap", 0, 0, builder_->events(), true);
         for (auto table = tables_.rbegin(); table != tables_.rend(); ++table) {
           work.exec_params("DELETE FROM \"" + *table + "\" WHERE tenant_id = $1::uuid", *options_.tenant_id);
         }
-        writer.write(work, builder_.batch());
+        writer.write(work, builder_->batch());
         verify::Fold fold(make_list());
-        fold.add(builder_.batch());
+        fold.add(builder_->batch());
         const std::vector<verify::Difference> differences = verify::diff(work, fold, 20, options_.tenant_id);
         if (!differences.empty()) {
           throw RebuildError("tenant " + *options_.tenant_id + " of " + options_.projection +
@@ -500,8 +573,8 @@ class Rebuild {
         if (!retryable(error) || attempt >= options_.swap_attempts) throw;
         logger()->info("rebuild of tenant {} in {}: attempt {} waited too long for a lock ({}); retrying",
                        *options_.tenant_id, options_.projection, attempt, error.sqlstate());
-        builder_.positions() = saved;
-        builder_.batch() = saved_batch;
+        builder_->positions() = saved;
+        builder_->batch() = saved_batch;
         std::this_thread::sleep_for(std::chrono::milliseconds(100 * attempt));  // back off from the readers
       }
     }
@@ -532,47 +605,63 @@ class Rebuild {
     }
     int64_t done = 0;
     for (int32_t partition : partitions_) {
-      builder_.positions()[partition];
+      builder_->positions()[partition];
       kafka::read_range(reader_, topic_, partition, 0, ends[partition], [&](int64_t offset, std::string_view value) {
-        builder_.offer_message(partition, offset, value);
+        builder_->offer_message(partition, offset, value);
         ++done;
         maybe_flush_and_report(maybe_flush, "build", done, total);
       });
     }
-    reporter_.update("build", done, total, builder_.events(), true);
+    reporter_.update("build", done, total, builder_->events(), true);
   }
 
   void maybe_flush_and_report(const std::function<void()>& maybe_flush, std::string_view phase, int64_t done,
                               int64_t total) {
-    if (builder_.pending_records() >= static_cast<int64_t>(options_.batch_records)) maybe_flush();
-    reporter_.update(phase, done, total, builder_.events());
+    if (builder_->pending_records() >= static_cast<int64_t>(options_.batch_records)) maybe_flush();
+    reporter_.update(phase, done, total, builder_->events());
   }
 
   // Every archived record up to the archive's positions, read in one
-  // repeatable-read snapshot with those positions.
+  // repeatable-read snapshot with those positions: in one sequential scan
+  // when the table lies in log order, else partition by partition through
+  // the index (the shadow is started again).
   void build_from_archive(const std::function<void()>& maybe_flush) {
     pqxx::connection archive(options_.database_url);
     pqxx::transaction<pqxx::isolation_level::repeatable_read, pqxx::readwrite_policy::read_only> tx(archive);
     const std::map<int32_t, Position> reach = archive_positions(tx);
     int64_t total = 0;
     for (const auto& [partition, position] : reach) total += position.next_offset;
+    std::map<int32_t, int64_t> done_in;
     int64_t done = 0;
+    auto offer = [&](int32_t partition, int64_t offset, const DecodedRecord& record) {
+      builder_->offer_accepted(partition, offset, record);
+      int64_t& mine = done_in[partition];
+      done += offset + 1 - mine;
+      mine = offset + 1;
+      maybe_flush_and_report(maybe_flush, "build", done, total);
+    };
+    if (!read_archive_in_heap_order(tx, offer)) {
+      logger()->info("event_log is not stored in log order (updated or reorganised); reading it through its index");
+      builder_ = std::make_unique<Builder>(options_.projection, options_);
+      {
+        pqxx::work work(connection_);
+        create_shadow_tables(work, tables_);
+        work.commit();
+      }
+      done_in.clear();
+      done = 0;
+      for (const auto& [partition, position] : reach) {
+        read_archive(tx, partition, position.next_offset, std::nullopt,
+                     [&](int64_t offset, const DecodedRecord& record) { offer(partition, offset, record); });
+      }
+    }
     for (int32_t partition : partitions_) {
-      builder_.positions()[partition];
       auto found = reach.find(partition);
-      if (found == reach.end()) continue;
-      int64_t base = done;
-      read_archive(tx, partition, found->second.next_offset, std::nullopt,
-                   [&](int64_t offset, const DecodedRecord& record) {
-                     builder_.offer_accepted(partition, offset, record);
-                     done = base + offset + 1;
-                     maybe_flush_and_report(maybe_flush, "build", done, total);
-                   });
-      builder_.positions()[partition] = found->second;  // includes its ignored and dead-lettered counts
-      done = base + found->second.next_offset;
+      // Includes its ignored and dead-lettered counts.
+      builder_->positions()[partition] = found == reach.end() ? Position{} : found->second;
     }
     tx.commit();
-    reporter_.update("build", done, total, builder_.events(), true);
+    reporter_.update("build", total, total, builder_->events(), true);
   }
 
   // One tenant's records: the archive up to the projector's positions (or
@@ -587,23 +676,23 @@ class Rebuild {
         const int64_t archived = found == reach.end() ? 0 : found->second.next_offset;
         const int64_t limit = std::min(archived, live.at(partition).next_offset);
         read_archive(tx, partition, limit, options_.tenant_id, [&](int64_t offset, const DecodedRecord& record) {
-          builder_.offer_accepted(partition, offset, record);
-          reporter_.update("build", builder_.records(), 0, builder_.events());
+          builder_->offer_accepted(partition, offset, record);
+          reporter_.update("build", builder_->records(), 0, builder_->events());
         });
-        Position& position = builder_.positions()[partition];
+        Position& position = builder_->positions()[partition];
         position.next_offset = limit;
         position.chain = archived_chain_before(tx, partition, limit);
       }
       tx.commit();
     }
     for (int32_t partition : partitions_) {
-      Position& position = builder_.positions()[partition];
+      Position& position = builder_->positions()[partition];
       kafka::read_range(reader_, topic_, partition, position.next_offset, live.at(partition).next_offset,
                         [&](int64_t offset, std::string_view value) {
-                          builder_.offer_message(partition, offset, value);
+                          builder_->offer_message(partition, offset, value);
                         });
     }
-    reporter_.update("build", builder_.records(), 0, builder_.events(), true);
+    reporter_.update("build", builder_->records(), 0, builder_->events(), true);
   }
 
   // Reads every partition from the rebuild's position to the current end;
@@ -613,18 +702,18 @@ class Rebuild {
     int64_t total = 0;
     for (int32_t partition : partitions_) {
       ends[partition] = reader_.watermarks(topic_, partition).high;
-      total += std::max<int64_t>(0, ends[partition] - builder_.positions()[partition].next_offset);
+      total += std::max<int64_t>(0, ends[partition] - builder_->positions()[partition].next_offset);
     }
     int64_t done = 0;
     for (int32_t partition : partitions_) {
-      kafka::read_range(reader_, topic_, partition, builder_.positions()[partition].next_offset, ends[partition],
+      kafka::read_range(reader_, topic_, partition, builder_->positions()[partition].next_offset, ends[partition],
                         [&](int64_t offset, std::string_view value) {
-                          builder_.offer_message(partition, offset, value);
+                          builder_->offer_message(partition, offset, value);
                           ++done;
                           maybe_flush_and_report(maybe_flush, phase, done, total);
                         });
     }
-    reporter_.update(phase, done, total, builder_.events(), true);
+    reporter_.update(phase, done, total, builder_->events(), true);
     return total;
   }
 
@@ -633,7 +722,7 @@ class Rebuild {
   void verify_shadow() {
     pqxx::work work(connection_);
     for (const std::string& table : tables_) work.exec("ANALYZE \"" + table + kShadowSuffix + "\"");
-    if (verify::Fold* fold = builder_.fold()) {
+    if (verify::Fold* fold = builder_->fold()) {
       const std::vector<verify::Difference> differences =
           verify::diff(work, *fold, 20, std::nullopt, kShadowSuffix);
       if (!differences.empty()) {
@@ -644,7 +733,7 @@ class Rebuild {
       outcome_.compared_rows = true;
     } else {
       for (const std::string& table : tables_) {
-        const int64_t expected = builder_.key_counts().count(table);
+        const int64_t expected = builder_->key_counts().count(table);
         const int64_t found = work.exec1("SELECT count(*) FROM \"" + table + kShadowSuffix + "\"")[0].as<int64_t>();
         if (expected != found) {
           throw RebuildError("the rebuilt " + table + " has " + std::to_string(found) + " rows but the log implies " +
@@ -653,29 +742,29 @@ class Rebuild {
       }
     }
     work.commit();
-    reporter_.update("verify", 1, 1, builder_.events(), true);
+    reporter_.update("verify", 1, 1, builder_->events(), true);
   }
 
   // The last records and the swap, in one transaction holding the
   // projection's checkpoint rows.
   void swap(pg::BatchWriter& writer) {
     for (int attempt = 1;; ++attempt) {
-      const std::map<int32_t, Position> saved = builder_.positions();
+      const std::map<int32_t, Position> saved = builder_->positions();
       try {
         pqxx::work work(connection_);
         work.exec("SET LOCAL lock_timeout = " + std::to_string(options_.lock_timeout_ms));
         lock_checkpoints(work, options_.projection, partitions_);
         const int64_t delta = read_to_end("swap", [] {});
-        if (!builder_.batch().empty()) writer.write(work, builder_.batch());
+        if (!builder_->batch().empty()) writer.write(work, builder_->batch());
         lock_tables(work, tables_, options_.lock_timeout_ms);
         swap_in(work, tables_);
-        store_positions(work, options_.projection, builder_.positions());
+        store_positions(work, options_.projection, builder_->positions());
         work.exec_params(
             "INSERT INTO projections (name, version, updated_at) VALUES ($1, $2, now()) "
             "ON CONFLICT (name) DO UPDATE SET version = EXCLUDED.version, updated_at = now()",
-            options_.projection, builder_.projection().version());
+            options_.projection, builder_->projection().version());
         work.commit();
-        builder_.written();
+        builder_->written();
         outcome_.swap_attempts = attempt;
         logger()->info("{} swapped in after {} attempt(s), the last {} record(s) taken in the swap",
                        options_.projection, attempt, delta);
@@ -684,12 +773,12 @@ class Rebuild {
         if (!retryable(error) || attempt >= options_.swap_attempts) throw;
         logger()->info("swap of {}: attempt {} waited too long for a lock ({}); retrying", options_.projection, attempt,
                        error.sqlstate());
-        builder_.positions() = saved;
-        builder_.batch().clear();
+        builder_->positions() = saved;
+        builder_->batch().clear();
         std::this_thread::sleep_for(std::chrono::milliseconds(100 * attempt));  // back off from the readers
       }
     }
-    for (const std::string& table : tables_) outcome_.rows[table] = builder_.key_counts().count(table);
+    for (const std::string& table : tables_) outcome_.rows[table] = builder_->key_counts().count(table);
   }
 
   void drop_shadows() {
@@ -704,10 +793,10 @@ class Rebuild {
   }
 
   Outcome finish() {
-    outcome_.records = builder_.records();
-    outcome_.events = builder_.events();
-    outcome_.ignored = builder_.ignored();
-    outcome_.undecodable = builder_.undecodable();
+    outcome_.records = builder_->records();
+    outcome_.events = builder_->events();
+    outcome_.ignored = builder_->ignored();
+    outcome_.undecodable = builder_->undecodable();
     outcome_.seconds = seconds_since(start_);
     logger()->info("rebuilt {}{} from {}: {} records, {} events in {:.1f} s", options_.projection,
                    options_.tenant_id ? " for tenant " + *options_.tenant_id : std::string(),
@@ -718,7 +807,7 @@ class Rebuild {
   const Options& options_;
   Clock::time_point start_;
   Reporter reporter_;
-  Builder builder_;
+  std::unique_ptr<Builder> builder_;
   kafka::Consumer reader_;
   std::string topic_;
   pqxx::connection connection_;
