@@ -19,5 +19,6 @@ Runner add_migrate(CLI::App& app, GlobalOptions& global);
 Runner add_produce(CLI::App& app, GlobalOptions& global);
 Runner add_verify(CLI::App& app, GlobalOptions& global);
 Runner add_status(CLI::App& app, GlobalOptions& global);
+Runner add_replay_parked(CLI::App& app, GlobalOptions& global);
 
 }  // namespace lf::cli
