@@ -75,4 +75,24 @@ const std::atomic<bool>& install_stop_signals() {
   return g_stop;
 }
 
+std::map<std::string, projections::UnknownEventPolicy> unknown_event_policies(
+    const std::vector<std::string>& items) {
+  std::map<std::string, projections::UnknownEventPolicy> policies;
+  for (const std::string& item : items) {
+    const std::size_t equals = item.find('=');
+    if (equals == std::string::npos) {
+      throw ConfigError("--unknown-events wants <projection>=skip|park, got '" + item + "'");
+    }
+    const std::string name = item.substr(0, equals);
+    const std::optional<projections::UnknownEventPolicy> policy =
+        projections::parse_unknown_event_policy(std::string_view(item).substr(equals + 1));
+    if (!projections::make_projection(name)) throw ConfigError("--unknown-events: unknown projection " + name);
+    if (!policy || *policy == projections::UnknownEventPolicy::apply) {
+      throw ConfigError("--unknown-events: policy must be skip or park, got '" + item + "'");
+    }
+    policies[name] = *policy;
+  }
+  return policies;
+}
+
 }  // namespace lf::cli

@@ -12,6 +12,7 @@
 #include <CLI/CLI.hpp>
 
 #include "consumers/kafka/kafka.hpp"
+#include "projections/projection.hpp"
 
 namespace lf::cli {
 
@@ -41,6 +42,11 @@ void setup_logging(const std::string& level);
 kafka::Settings kafka_settings(const GlobalOptions& options);
 kafka::Topics topics(const GlobalOptions& options);
 std::string database_url(const GlobalOptions& options);
+
+// "<projection>=skip|park" items (--unknown-events); ConfigError when one is
+// malformed or names no projection.
+std::map<std::string, projections::UnknownEventPolicy> unknown_event_policies(
+    const std::vector<std::string>& items);
 
 // SIGINT/SIGTERM set the returned flag.
 const std::atomic<bool>& install_stop_signals();

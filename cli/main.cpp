@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
   add(lf::cli::add_verify(app, global), "verify");
   add(lf::cli::add_status(app, global), "status");
   add(lf::cli::add_rebuild(app, global), "rebuild");
+  add(lf::cli::add_replay_parked(app, global), "replay-parked");
 
   try {
     app.parse(argc, argv);

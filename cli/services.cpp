@@ -84,6 +84,7 @@ Runner add_project(CLI::App& app, GlobalOptions& global) {
     std::string client_id = "ledgerflow-projector";
     std::vector<std::string> projections;
     std::vector<int32_t> partitions;
+    std::vector<std::string> unknown_events;
   };
   auto flags = std::make_shared<ProjectFlags>();
   CLI::App* command = app.add_subcommand("project", "Run the projectors (events -> read tables)");
@@ -98,6 +99,10 @@ Runner add_project(CLI::App& app, GlobalOptions& global) {
   command->add_option("--partitions", flags->partitions,
                       "Own these partitions without a consumer group (comma-separated)")
       ->delimiter(',');
+  command->add_option("--unknown-events", flags->unknown_events,
+                      "Policy for event types this binary does not know, per projection: "
+                      "<projection>=skip|park (comma-separated; default: each projection's own)")
+      ->delimiter(',');
   return [&global, flags] {
     projector::Options options;
     options.kafka = kafka_settings(global);
@@ -107,6 +112,7 @@ Runner add_project(CLI::App& app, GlobalOptions& global) {
     options.client_id = flags->client_id;
     options.projections = flags->projections;
     options.partitions = partition_list(flags->partitions);
+    options.unknown_events = unknown_event_policies(flags->unknown_events);
     const std::atomic<bool>& stop = install_stop_signals();
     projector::Projector projector(options);
     projector.run(stop);

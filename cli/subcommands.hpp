@@ -20,5 +20,6 @@ Runner add_produce(CLI::App& app, GlobalOptions& global);
 Runner add_verify(CLI::App& app, GlobalOptions& global);
 Runner add_status(CLI::App& app, GlobalOptions& global);
 Runner add_rebuild(CLI::App& app, GlobalOptions& global);
+Runner add_replay_parked(CLI::App& app, GlobalOptions& global);
 
 }  // namespace lf::cli

@@ -1,6 +1,7 @@
 // The projection registry and shared mapping helpers.
 #include "projections/projection.hpp"
 
+#include "events/assert.hpp"
 #include "events/json.hpp"
 #include "events/time.hpp"
 #include "projections/activities/projection.hpp"
@@ -14,6 +15,41 @@
 #include "projections/media_buys/projection.hpp"
 
 namespace lf::projections {
+
+RecordSubset::RecordSubset(const DecodedRecord& record, std::vector<int32_t> event_indexes)
+    : indexes_(std::move(event_indexes)) {
+  subset_.header = record.header;
+  subset_.events.reserve(indexes_.size());
+  for (const int32_t index : indexes_) {
+    LF_ASSERT(index >= 0 && static_cast<std::size_t>(index) < record.events.size());
+    subset_.events.push_back(record.events[static_cast<std::size_t>(index)]);
+  }
+}
+
+std::string_view to_string(UnknownEventPolicy policy) {
+  switch (policy) {
+    case UnknownEventPolicy::apply: return "apply";
+    case UnknownEventPolicy::skip: return "skip";
+    case UnknownEventPolicy::park: return "park";
+  }
+  return "?";
+}
+
+std::optional<UnknownEventPolicy> parse_unknown_event_policy(std::string_view text) {
+  if (text == "apply") return UnknownEventPolicy::apply;
+  if (text == "skip") return UnknownEventPolicy::skip;
+  if (text == "park") return UnknownEventPolicy::park;
+  return std::nullopt;
+}
+
+UnknownEventPolicy Projection::unknown_event_policy(std::string_view) const { return UnknownEventPolicy::skip; }
+
+UnknownEventPolicy park_prefixed(std::string_view type, std::initializer_list<std::string_view> prefixes) {
+  for (const std::string_view prefix : prefixes) {
+    if (type.substr(0, prefix.size()) == prefix) return UnknownEventPolicy::park;
+  }
+  return UnknownEventPolicy::skip;
+}
 
 std::vector<std::unique_ptr<Projection>> all_projections() {
   std::vector<std::unique_ptr<Projection>> projections;

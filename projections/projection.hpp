@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -19,7 +20,39 @@ struct RecordAt {
   int32_t partition = 0;
   int64_t offset = 0;
   const DecodedRecord* record = nullptr;
+  // Set when `record` holds only some of the commit record's events (the
+  // runtime holds back those of parked streams): the index each of them
+  // has in the commit record.
+  const std::vector<int32_t>* event_indexes = nullptr;
+
+  // The index of record->events[i] in the commit record.
+  int32_t event_index(std::size_t i) const {
+    return event_indexes != nullptr ? (*event_indexes)[i] : static_cast<int32_t>(i);
+  }
 };
+
+// Some events of a decoded record, as a record of their own: the header
+// and the chosen events (pointing into the original's document, which must
+// outlive this).
+class RecordSubset {
+ public:
+  RecordSubset(const DecodedRecord& record, std::vector<int32_t> event_indexes);
+  RecordAt at(int32_t partition, int64_t offset) const { return RecordAt{partition, offset, &subset_, &indexes_}; }
+
+ private:
+  DecodedRecord subset_;
+  std::vector<int32_t> indexes_;
+};
+
+// What the runtime does with an event this binary does not know (its type,
+// or a schema_version newer than the binary's: events/known_events.hpp).
+enum class UnknownEventPolicy {
+  apply,  // hand it to apply() like any other: the mapping copes with any type
+  skip,   // leave it out (counted): the projection does not read such events
+  park,   // park its stream for this projection until replay-parked
+};
+std::string_view to_string(UnknownEventPolicy policy);
+std::optional<UnknownEventPolicy> parse_unknown_event_policy(std::string_view text);
 
 class Projection {
  public:
@@ -32,7 +65,14 @@ class Projection {
   // Appends the row changes of `at` (accepted by the chain rule) to `batch`.
   // Events of types it does not handle are skipped.
   virtual void apply(const RecordAt& at, RowBatch& batch) const = 0;
+  // The policy for an unknown event of `type`. Skip by default; a projection
+  // parks the unknown types of the domains it reads, since skipping those
+  // would silently leave its rows wrong.
+  virtual UnknownEventPolicy unknown_event_policy(std::string_view type) const;
 };
+
+// Park when `type` starts with one of `prefixes` (e.g. "credits."), else skip.
+UnknownEventPolicy park_prefixed(std::string_view type, std::initializer_list<std::string_view> prefixes);
 
 // Every projection ledgerflow ships, in a fixed order.
 std::vector<std::unique_ptr<Projection>> all_projections();

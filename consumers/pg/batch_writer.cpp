@@ -163,7 +163,7 @@ TableWork sort_ops(const projections::RowBatch::TableOps& group) {
   return work;
 }
 
-void copy_rows(pqxx::work& work, const std::string& table_name, const projections::TableSpec& table,
+void copy_rows(pqxx::transaction_base& work, const std::string& table_name, const projections::TableSpec& table,
                const std::vector<const projections::RowOp*>& rows) {
   std::vector<std::string> columns;
   columns.reserve(table.columns.size());
@@ -191,7 +191,7 @@ BatchWriter::BatchWriter(std::string table_suffix) : table_suffix_(std::move(tab
   }
 }
 
-void BatchWriter::write(pqxx::work& work, const projections::RowBatch& batch) {
+void BatchWriter::write(pqxx::transaction_base& work, const projections::RowBatch& batch) {
   for (const projections::RowBatch::TableOps& group : batch.tables()) {
     const projections::TableSpec& table = *group.table;
     const std::string table_name = table.name + table_suffix_;
@@ -218,13 +218,13 @@ void BatchWriter::write(pqxx::work& work, const projections::RowBatch& batch) {
           work.exec_prepared(prepare_patch(work, table, present), pqxx::prepare::make_dynamic_params(arrays));
       if (result.affected_rows() != ops.size()) {
         logger()->error("patch of {} rows in {} matched {}", ops.size(), table_name, result.affected_rows());
-        throw std::runtime_error("patch to missing row in " + table_name);
+        throw PatchMissingRow("patch to missing row in " + table_name);
       }
     }
   }
 }
 
-std::string BatchWriter::prepare_upsert(pqxx::work& work, const projections::TableSpec& table) {
+std::string BatchWriter::prepare_upsert(pqxx::transaction_base& work, const projections::TableSpec& table) {
   const std::string table_name = table.name + table_suffix_;
   std::string name = statement_name(table_name + ".upsert");
   if (prepared_.count(name) > 0) return name;
@@ -257,7 +257,7 @@ std::string BatchWriter::prepare_upsert(pqxx::work& work, const projections::Tab
   return name;
 }
 
-std::string BatchWriter::prepare_patch(pqxx::work& work, const projections::TableSpec& table,
+std::string BatchWriter::prepare_patch(pqxx::transaction_base& work, const projections::TableSpec& table,
                                        const std::vector<bool>& present) {
   const std::string table_name = table.name + table_suffix_;
   std::string name = statement_name(table_name + ".patch." + column_mask(present));

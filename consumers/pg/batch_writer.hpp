@@ -6,6 +6,7 @@
 #pragma once
 
 #include <set>
+#include <stdexcept>
 #include <string>
 
 #include <pqxx/pqxx>
@@ -14,6 +15,12 @@
 
 namespace lf::pg {
 
+// A patch found no row to change: the batch's data does not fit the table.
+class PatchMissingRow : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
 class BatchWriter {
  public:
   // `table_suffix` is appended to every table name (for shadow tables during
@@ -21,12 +28,13 @@ class BatchWriter {
   explicit BatchWriter(std::string table_suffix = "");
 
   // Throws pqxx errors (the caller's transaction is then to be aborted), and
-  // std::runtime_error when a patch finds no row.
-  void write(pqxx::work& work, const projections::RowBatch& batch);
+  // PatchMissingRow when a patch finds no row. Any transaction, including a
+  // subtransaction (savepoint).
+  void write(pqxx::transaction_base& work, const projections::RowBatch& batch);
 
  private:
-  std::string prepare_upsert(pqxx::work& work, const projections::TableSpec& table);
-  std::string prepare_patch(pqxx::work& work, const projections::TableSpec& table,
+  std::string prepare_upsert(pqxx::transaction_base& work, const projections::TableSpec& table);
+  std::string prepare_patch(pqxx::transaction_base& work, const projections::TableSpec& table,
                             const std::vector<bool>& present);
   std::string table_suffix_;
   std::set<std::string> prepared_;  // statement names prepared on this connection

@@ -53,22 +53,25 @@ constexpr const char* kInsertMissingCheckpoints =
 
 constexpr const char* kSelectCheckpoints =
     "SELECT projection, partition, next_offset, last_seq, last_record_id, ignored_count, "
-    "deadlettered_count FROM projection_checkpoints "
+    "deadlettered_count, unknown_skipped_count, generation FROM projection_checkpoints "
     "WHERE projection = ANY($1::text[]) AND partition = ANY($2::integer[])";
 
-// Compare-and-set on next_offset. Under READ COMMITTED a concurrent writer's
-// UPDATE waits for ours and then re-checks the WHERE clause, so of two
-// projectors moving the same position only the first succeeds.
+// Compare-and-set on next_offset and generation. Under READ COMMITTED a
+// concurrent writer's UPDATE waits for ours and then re-checks the WHERE
+// clause, so of two projectors moving the same position only the first
+// succeeds, and a replay-parked that committed first (bumping generation)
+// makes the projector re-read its parked streams.
 constexpr const char* kAdvanceCheckpoints =
     "UPDATE projection_checkpoints AS c SET next_offset = v.next_offset, last_seq = v.last_seq, "
     "last_record_id = v.last_record_id, ignored_count = v.ignored_count, "
-    "deadlettered_count = v.deadlettered_count, updated_at = now() "
+    "deadlettered_count = v.deadlettered_count, unknown_skipped_count = v.unknown_skipped_count, "
+    "updated_at = now() "
     "FROM unnest($1::text[], $2::integer[], $3::bigint[], $4::bigint[], $5::bigint[], $6::text[], "
-    "$7::bigint[], $8::bigint[]) "
+    "$7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[]) "
     "AS v(projection, partition, before_next_offset, next_offset, last_seq, last_record_id, "
-    "ignored_count, deadlettered_count) "
+    "ignored_count, deadlettered_count, unknown_skipped_count, before_generation) "
     "WHERE c.projection = v.projection AND c.partition = v.partition "
-    "AND c.next_offset = v.before_next_offset";
+    "AND c.next_offset = v.before_next_offset AND c.generation = v.before_generation";
 
 // Moves the header only forward; RETURNING tells whether it moved.
 constexpr const char* kSaveSnapshotHeader =
@@ -131,6 +134,8 @@ std::vector<Checkpoint> load_checkpoints(pqxx::work& work, const std::vector<std
     checkpoint.last_record_id = row[4].as<std::string>();
     checkpoint.ignored_count = row[5].as<int64_t>();
     checkpoint.deadlettered_count = row[6].as<int64_t>();
+    checkpoint.unknown_skipped_count = row[7].as<int64_t>();
+    checkpoint.generation = row[8].as<int64_t>();
     stored.emplace(std::make_pair(checkpoint.projection, checkpoint.partition), std::move(checkpoint));
   }
   // In the order asked: projections, then partitions.
@@ -154,6 +159,7 @@ void advance_checkpoints(pqxx::work& work, const std::vector<Checkpoint>& before
     LF_ASSERT(before[i].projection == after[i].projection);
     LF_ASSERT(before[i].partition == after[i].partition);
     LF_ASSERT(after[i].next_offset >= 0 && after[i].last_seq >= 0);
+    LF_ASSERT(before[i].generation == after[i].generation);
   }
   const pqxx::result result = work.exec_prepared(
       prepared(work, "lf.advance_checkpoints", kAdvanceCheckpoints),
@@ -164,7 +170,9 @@ void advance_checkpoints(pqxx::work& work, const std::vector<Checkpoint>& before
       array_of(after, [](const Checkpoint& c) { return c.last_seq; }),
       array_of(after, [](const Checkpoint& c) { return c.last_record_id; }),
       array_of(after, [](const Checkpoint& c) { return c.ignored_count; }),
-      array_of(after, [](const Checkpoint& c) { return c.deadlettered_count; }));
+      array_of(after, [](const Checkpoint& c) { return c.deadlettered_count; }),
+      array_of(after, [](const Checkpoint& c) { return c.unknown_skipped_count; }),
+      array_of(before, [](const Checkpoint& c) { return c.generation; }));
   if (result.affected_rows() != after.size()) {
     throw StalePosition("checkpoint compare-and-set matched " + std::to_string(result.affected_rows()) +
                         " of " + std::to_string(after.size()) +

@@ -23,6 +23,10 @@ struct Checkpoint {
   std::string last_record_id;
   int64_t ignored_count = 0;        // records ignored by the chain rule
   int64_t deadlettered_count = 0;   // messages sent to the dead-letter topic
+  int64_t unknown_skipped_count = 0;  // unknown events skipped by policy
+  // Bumped by other writers that change the projection's parked streams
+  // (replay-parked): part of the compare-and-set, so the owner re-reads.
+  int64_t generation = 0;
 };
 
 // Thrown when a compare-and-set finds another writer's position.
@@ -37,8 +41,8 @@ std::vector<Checkpoint> load_checkpoints(pqxx::work& work, const std::vector<std
                                          const std::vector<int32_t>& partitions);
 
 // Advances each checkpoint from `before[i]` to `after[i]` (same projection and
-// partition) by compare-and-set on next_offset, in one statement. Throws
-// StalePosition if any row did not match `before`.
+// partition) by compare-and-set on next_offset and generation, in one
+// statement. Throws StalePosition if any row did not match `before`.
 void advance_checkpoints(pqxx::work& work, const std::vector<Checkpoint>& before,
                          const std::vector<Checkpoint>& after);
 

@@ -5,9 +5,12 @@
 
 #include <algorithm>
 #include <chrono>
+#include <exception>
 #include <future>
 #include <stdexcept>
+#include <utility>
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include "consumers/rebuild/rebuild.hpp"
@@ -15,6 +18,7 @@
 #include "events/chain.hpp"
 #include "events/dead_letter.hpp"
 #include "events/envelope.hpp"
+#include "events/known_events.hpp"
 
 namespace lf::projector {
 
@@ -28,7 +32,49 @@ std::shared_ptr<spdlog::logger> logger() {
   return instance;
 }
 
+// A reason stored in parked_streams: PostgreSQL's message on one line, bounded.
+constexpr std::size_t kParkReasonBytesMax = 2000;
+
+std::string one_line(std::string_view text) {
+  std::string line;
+  for (const char c : text) {
+    if (line.size() >= kParkReasonBytesMax) break;
+    if (c == '\n' || c == '\r' || c == '\t') {
+      if (!line.empty() && line.back() != ' ') line.push_back(' ');
+    } else {
+      line.push_back(c);
+    }
+  }
+  while (!line.empty() && line.back() == ' ') line.pop_back();
+  return line;
+}
+
+// When `error` is about the data a batch writes — a data exception (SQLSTATE
+// class 22), an integrity constraint violation (23), an error raised by a
+// trigger or function (P0), or a patch finding no row — its reason and
+// SQLSTATE. Connection loss, in-doubt commits, stale positions,
+// serialization failures and deadlocks are not: they keep their own paths.
+std::optional<std::pair<std::string, std::string>> data_error(const std::exception_ptr& error) {
+  try {
+    std::rethrow_exception(error);
+  } catch (const pg::PatchMissingRow& missing) {
+    return std::make_pair(one_line(missing.what()), std::string());
+  } catch (const pqxx::sql_error& sql) {
+    const std::string& state = sql.sqlstate();
+    const bool about_data = state.rfind("22", 0) == 0 || state.rfind("23", 0) == 0 || state.rfind("P0", 0) == 0;
+    if (!about_data) return std::nullopt;
+    return std::make_pair(one_line(sql.what()), state);
+  } catch (...) {
+    return std::nullopt;
+  }
+}
+
 }  // namespace
+
+void Projector::Parking::append(Parking&& other) {
+  std::move(other.streams.begin(), other.streams.end(), std::back_inserter(streams));
+  std::move(other.records.begin(), other.records.end(), std::back_inserter(records));
+}
 
 // Where a partition's reading resumes: the position of the projection that
 // is furthest behind.
@@ -49,6 +95,14 @@ Projector::Projector(Options options) : options_(std::move(options)) {
     }
   }
   for (const auto& projection : projections_) projection_names_.emplace_back(projection->name());
+  unknown_overrides_.resize(projections_.size());
+  for (const auto& [name, policy] : options_.unknown_events) {
+    auto found = std::find(projection_names_.begin(), projection_names_.end(), name);
+    if (found == projection_names_.end()) {
+      throw std::invalid_argument("--unknown-events names a projection this projector does not run: " + name);
+    }
+    unknown_overrides_[static_cast<std::size_t>(found - projection_names_.begin())] = policy;
+  }
   connect();
   check_versions();
   dead_letters_ = std::make_unique<kafka::Producer>(options_.kafka, options_.client_id + "-dlq");
@@ -142,6 +196,10 @@ std::map<int32_t, Projector::PartitionState> Projector::load_positions(
     const std::vector<int32_t>& partitions) {
   pqxx::work work(*connection_);
   std::vector<pg::Checkpoint> loaded = pg::load_checkpoints(work, projection_names_, partitions);
+  // Read in the same transaction as the positions they go with.
+  pg::ParkedFilter filter;
+  filter.partitions = partitions;
+  const std::vector<pg::ParkedStream> parked = pg::load_parked_streams(work, filter);
   work.commit();
   std::map<int32_t, PartitionState> states;
   for (int32_t partition : partitions) {
@@ -153,6 +211,15 @@ std::map<int32_t, Projector::PartitionState> Projector::load_positions(
       LF_ASSERT(found != loaded.end());
       state.checkpoints.push_back(*found);
     }
+    state.parked.resize(projection_names_.size());
+  }
+  for (const pg::ParkedStream& stream : parked) {
+    auto name = std::find(projection_names_.begin(), projection_names_.end(), stream.projection);
+    if (name == projection_names_.end()) continue;  // a projection this process does not run
+    const auto index = static_cast<std::size_t>(name - projection_names_.begin());
+    states.at(stream.partition).parked[index].insert(pg::parked_key(stream.tenant_id, stream.stream));
+    logger()->info("stream {} of tenant {} is parked for projection {} (partition {}, since offset {})",
+                   stream.stream, stream.tenant_id, stream.projection, stream.partition, stream.first_offset);
   }
   return states;
 }
@@ -222,21 +289,25 @@ void Projector::dead_letter(const rd_kafka_message_t& message, const Error& erro
 void Projector::write_batch(std::vector<kafka::MessagePtr>& messages) {
   const auto map_start = std::chrono::steady_clock::now();
   batch_.clear();
-  std::map<int32_t, PartitionState> before;
+  Parking parking;
+  std::map<int32_t, std::vector<pg::Checkpoint>> before;
   bool dead_lettered = false;
   int64_t accepted = 0;
   int64_t ignored = 0;
+  int64_t unknown_skipped = 0;
   for (const kafka::MessagePtr& message : messages) {
     auto found = partitions_.find(message->partition);
     if (found == partitions_.end()) continue;  // revoked while the batch was filled
-    before.try_emplace(message->partition, found->second);
-    std::vector<pg::Checkpoint>& checkpoints = found->second.checkpoints;
-    Result<DecodedRecord> record =
-        decode_commit_record(kafka::message_value(*message), options_.record_limits);
+    PartitionState& state = found->second;
+    before.try_emplace(message->partition, state.checkpoints);
+    std::vector<pg::Checkpoint>& checkpoints = state.checkpoints;
+    const std::string_view value = kafka::message_value(*message);
+    Result<DecodedRecord> record = decode_commit_record(value, options_.record_limits);
     if (!record) {
       dead_letter(*message, record.error());
       dead_lettered = true;
     }
+    const bool unknown = record && has_unknown_event(*record);
     bool counted = false;
     for (std::size_t i = 0; i < checkpoints.size(); ++i) {
       pg::Checkpoint& checkpoint = checkpoints[i];
@@ -261,8 +332,14 @@ void Projector::write_batch(std::vector<kafka::MessagePtr>& messages) {
       }
       checkpoint.last_seq = chain.last_seq;
       checkpoint.last_record_id = chain.last_record_id;
-      projections_[i]->apply(projections::RecordAt{message->partition, message->offset, &*record},
-                             batch_);
+      const projections::RecordAt at{message->partition, message->offset, &*record, nullptr};
+      if (!unknown && state.parked[i].empty()) {
+        projections_[i]->apply(at, batch_);  // the hot path: nothing to hold back
+      } else {
+        const int64_t skipped_before = checkpoint.unknown_skipped_count;
+        map_with_parking(i, at, value, state.parked[i], checkpoint, nullptr, batch_, parking);
+        unknown_skipped += checkpoint.unknown_skipped_count - skipped_before;
+      }
       if (!counted) {
         ++accepted;
         counted = true;
@@ -276,11 +353,11 @@ void Projector::write_batch(std::vector<kafka::MessagePtr>& messages) {
 
   std::vector<pg::Checkpoint> from;
   std::vector<pg::Checkpoint> to;
-  for (const auto& [partition, state] : before) {
+  for (const auto& [partition, checkpoints] : before) {
     const std::vector<pg::Checkpoint>& now = partitions_.at(partition).checkpoints;
     for (std::size_t i = 0; i < now.size(); ++i) {
-      if (now[i].next_offset == state.checkpoints[i].next_offset) continue;
-      from.push_back(state.checkpoints[i]);
+      if (now[i].next_offset == checkpoints[i].next_offset) continue;
+      from.push_back(checkpoints[i]);
       to.push_back(now[i]);
     }
   }
@@ -293,8 +370,11 @@ void Projector::write_batch(std::vector<kafka::MessagePtr>& messages) {
   batch_ = projections::RowBatch{};
   job.from = std::move(from);
   job.to = std::move(to);
+  job.parking = std::move(parking);
+  job.messages = std::move(messages);
   job.accepted = accepted;
   job.ignored = ignored;
+  job.unknown_skipped = unknown_skipped;
   start_write(std::move(job));
 }
 
@@ -309,6 +389,8 @@ void Projector::start_write(WriteJob job) {
     // replay-parked take, so they queue behind each other instead of
     // deadlocking; a stale batch also fails before writing anything.
     pg::advance_checkpoints(work, running->from, running->to);
+    pg::insert_parked_streams(work, running->parking.streams);
+    pg::insert_parked_records(work, running->parking.records);
     writer_->write(work, running->batch);
     work.commit();
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -318,25 +400,46 @@ void Projector::start_write(WriteJob job) {
 bool Projector::finish_write() {
   if (!writing_.valid()) return true;
   const std::unique_ptr<WriteJob> job = std::move(writing_job_);
+  std::exception_ptr failure;
   try {
     stats_.write_seconds += writing_.get();
     ++stats_.batches;
     stats_.records_accepted += job->accepted;
     stats_.records_ignored += job->ignored;
+    stats_.unknown_skipped += job->unknown_skipped;
+    account_parked(job->parking);
     return true;
-  } catch (const pg::StalePosition& stale) {
-    ++stats_.stale_commits;
-    logger()->warn("batch refused, another projector moved the positions: {}", stale.what());
-  } catch (const pqxx::in_doubt_error& doubt) {
-    // The commit may or may not have happened: the stored positions say which.
-    logger()->warn("commit outcome unknown ({}); re-reading positions", doubt.what());
-    connect();
-  } catch (const pqxx::broken_connection& broken) {
-    logger()->warn("database connection lost ({}); reconnecting", broken.what());
-    connect();
+  } catch (...) {
+    failure = std::current_exception();
   }
-  // Whatever was mapped since is void too: resume every partition from what
-  // PostgreSQL holds.
+  if (const auto refused = data_error(failure)) {
+    logger()->warn("batch of {} messages refused for its data ({}{}); re-applying it stream by stream",
+                   job->messages.size(), refused->first,
+                   refused->second.empty() ? "" : ", SQLSTATE " + refused->second);
+    try {
+      isolate(*job);
+      failure = nullptr;
+    } catch (...) {
+      failure = std::current_exception();
+    }
+  }
+  if (failure) {
+    try {
+      std::rethrow_exception(failure);
+    } catch (const pg::StalePosition& stale) {
+      ++stats_.stale_commits;
+      logger()->warn("batch refused, another writer moved the positions: {}", stale.what());
+    } catch (const pqxx::in_doubt_error& doubt) {
+      // The commit may or may not have happened: the stored positions say which.
+      logger()->warn("commit outcome unknown ({}); re-reading positions", doubt.what());
+      connect();
+    } catch (const pqxx::broken_connection& broken) {
+      logger()->warn("database connection lost ({}); reconnecting", broken.what());
+      connect();
+    }
+  }
+  // Whatever was mapped since is void too (it may hold events of a stream
+  // parked just now): resume every partition from what PostgreSQL holds.
   std::vector<int32_t> owned;
   for (const auto& [partition, state] : partitions_) owned.push_back(partition);
   recover_positions(owned);
@@ -360,6 +463,258 @@ void Projector::recover_positions(const std::vector<int32_t>& partitions) {
     consumer_->seek(kafka::TopicPartitionOffset{options_.topics.events(), partition, start});
     logger()->info("partition {} resumes at offset {}", partition, start);
     partitions_[partition] = std::move(state);
+  }
+}
+
+bool Projector::has_unknown_event(const DecodedRecord& record) const {
+  const KnownEvents& known = KnownEvents::embedded();
+  for (const DecodedEvent& event : record.events) {
+    if (!known.knows(event.header.type, event.header.schema_version)) return true;
+  }
+  return false;
+}
+
+projections::UnknownEventPolicy Projector::unknown_policy(std::size_t projection, std::string_view type) const {
+  if (unknown_overrides_[projection]) return *unknown_overrides_[projection];
+  return projections_[projection]->unknown_event_policy(type);
+}
+
+void Projector::map_with_parking(std::size_t projection, const projections::RecordAt& at, std::string_view value,
+                                 ParkedSet& parked, pg::Checkpoint& checkpoint, const std::string* only_key,
+                                 projections::RowBatch& batch, Parking& parking) const {
+  using projections::UnknownEventPolicy;
+  const DecodedRecord& record = *at.record;
+  const KnownEvents& known = KnownEvents::embedded();
+  std::vector<int32_t> applied;
+  // This record's parked events, one entry per stream in order of appearance.
+  std::vector<std::pair<std::string, pg::ParkedRecord>> held;
+  for (std::size_t index = 0; index < record.events.size(); ++index) {
+    const EventHeader& header = record.events[index].header;
+    const std::string key = pg::parked_key(header.tenant_id, header.stream);
+    if (only_key != nullptr && key != *only_key) continue;
+    const UnknownEventPolicy policy = known.knows(header.type, header.schema_version)
+                                          ? UnknownEventPolicy::apply
+                                          : unknown_policy(projection, header.type);
+    // Skipped before the parked check, so the count does not depend on
+    // whether the stream is parked.
+    if (policy == UnknownEventPolicy::skip) {
+      ++checkpoint.unknown_skipped_count;
+      continue;
+    }
+    bool hold = parked.count(key) != 0;
+    if (!hold && policy == UnknownEventPolicy::park) {
+      pg::ParkedStream stream;
+      stream.projection = projection_names_[projection];
+      stream.tenant_id = header.tenant_id;
+      stream.stream = header.stream;
+      stream.partition = at.partition;
+      stream.first_offset = at.offset;
+      stream.first_event_id = header.event_id;
+      stream.first_type = header.type;
+      stream.reason = fmt::format("event type {} v{} is unknown to this binary (unknown-event policy: park)",
+                                  header.type, header.schema_version);
+      parking.streams.push_back(std::move(stream));
+      parked.insert(key);
+      hold = true;
+    }
+    if (!hold) {
+      applied.push_back(static_cast<int32_t>(index));
+      continue;
+    }
+    auto entry = std::find_if(held.begin(), held.end(), [&](const auto& item) { return item.first == key; });
+    if (entry == held.end()) {
+      pg::ParkedRecord parked_record;
+      parked_record.projection = projection_names_[projection];
+      parked_record.tenant_id = header.tenant_id;
+      parked_record.stream = header.stream;
+      parked_record.partition = at.partition;
+      parked_record.offset = at.offset;
+      parked_record.seq = record.header.seq;
+      parked_record.record_id = record.header.record_id;
+      parked_record.record = std::string(value);
+      held.emplace_back(key, std::move(parked_record));
+      entry = std::prev(held.end());
+    }
+    entry->second.event_indexes.push_back(static_cast<int32_t>(index));
+    entry->second.event_ids.push_back(header.event_id);
+    entry->second.types.push_back(header.type);
+  }
+  for (auto& [key, parked_record] : held) parking.records.push_back(std::move(parked_record));
+  if (applied.size() == record.events.size()) {
+    projections_[projection]->apply(at, batch);
+  } else if (!applied.empty()) {
+    const projections::RecordSubset subset(record, std::move(applied));
+    projections_[projection]->apply(subset.at(at.partition, at.offset), batch);
+  }
+}
+
+void Projector::isolate(const WriteJob& job) {
+  ++stats_.isolations;
+  const auto start = std::chrono::steady_clock::now();
+  std::vector<Redecoded> decoded;
+  decoded.reserve(job.messages.size());
+  for (const kafka::MessagePtr& message : job.messages) {
+    Redecoded entry;
+    entry.message = message.get();
+    Result<DecodedRecord> record = decode_commit_record(kafka::message_value(*message), options_.record_limits);
+    if (record) {
+      entry.has_unknown = has_unknown_event(*record);
+      entry.record = std::move(record).value();
+    }
+    decoded.push_back(std::move(entry));
+  }
+
+  pqxx::work work(*connection_);
+  // Positions first, as in every write: the same compare-and-set, so a
+  // stale projector (or a replay-parked that ran meanwhile) stops us here.
+  // The positions do not depend on which streams end up parked.
+  pg::advance_checkpoints(work, job.from, job.to);
+  Parking parking;
+  for (std::size_t i = 0; i < projections_.size(); ++i) {
+    std::map<int32_t, pg::Checkpoint> chains;
+    for (const pg::Checkpoint& checkpoint : job.from) {
+      if (checkpoint.projection == projection_names_[i]) chains.emplace(checkpoint.partition, checkpoint);
+    }
+    if (chains.empty()) continue;
+    pg::ParkedFilter filter;
+    filter.projection = projection_names_[i];
+    filter.partitions.emplace();
+    for (const auto& [partition, checkpoint] : chains) filter.partitions->push_back(partition);
+    ParkedSet parked;
+    for (const pg::ParkedStream& stream : pg::load_parked_streams(work, filter)) {
+      parked.insert(pg::parked_key(stream.tenant_id, stream.stream));
+    }
+    // The records this projection accepted, by the chain rule from where
+    // the batch began (the same verdicts as when it was mapped).
+    std::vector<const Redecoded*> accepted;
+    for (const Redecoded& entry : decoded) {
+      auto found = chains.find(entry.message->partition);
+      if (found == chains.end()) continue;
+      pg::Checkpoint& checkpoint = found->second;
+      if (entry.message->offset < checkpoint.next_offset) continue;
+      checkpoint.next_offset = entry.message->offset + 1;
+      if (!entry.record) continue;
+      ChainPosition chain{checkpoint.last_seq, checkpoint.last_record_id};
+      if (admit(chain, entry.record->header) != RecordVerdict::accepted) continue;
+      checkpoint.last_seq = chain.last_seq;
+      checkpoint.last_record_id = chain.last_record_id;
+      accepted.push_back(&entry);
+    }
+    isolate_range(work, i, accepted, 0, accepted.size(), parked, parking);
+  }
+  pg::insert_parked_streams(work, parking.streams);
+  pg::insert_parked_records(work, parking.records);
+  work.commit();
+  stats_.write_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  ++stats_.batches;
+  stats_.records_accepted += job.accepted;
+  stats_.records_ignored += job.ignored;
+  stats_.unknown_skipped += job.unknown_skipped;
+  account_parked(parking);
+}
+
+// Bisects [begin, end) until the records that fail stand alone.
+void Projector::isolate_range(pqxx::work& work, std::size_t projection, const std::vector<const Redecoded*>& records,
+                              std::size_t begin, std::size_t end, ParkedSet& parked, Parking& parking) {
+  if (begin == end) return;
+  if (!try_apply(work, projection, records, begin, end, nullptr, parked, parking)) return;
+  if (end - begin == 1) {
+    isolate_record(work, projection, *records[begin], parked, parking);
+    return;
+  }
+  const std::size_t middle = begin + (end - begin) / 2;
+  isolate_range(work, projection, records, begin, middle, parked, parking);
+  isolate_range(work, projection, records, middle, end, parked, parking);
+}
+
+// One record that fails: each of its streams on its own, in order of first
+// appearance; those that still fail are parked with their events.
+void Projector::isolate_record(pqxx::work& work, std::size_t projection, const Redecoded& entry, ParkedSet& parked,
+                               Parking& parking) {
+  const DecodedRecord& record = *entry.record;
+  std::vector<std::string> keys;
+  for (const DecodedEvent& event : record.events) {
+    std::string key = pg::parked_key(event.header.tenant_id, event.header.stream);
+    if (parked.count(key) == 0 && std::find(keys.begin(), keys.end(), key) == keys.end()) {
+      keys.push_back(std::move(key));
+    }
+  }
+  const std::vector<const Redecoded*> one{&entry};
+  for (const std::string& key : keys) {
+    const std::optional<DataFailure> failure = try_apply(work, projection, one, 0, 1, &key, parked, parking);
+    if (!failure) continue;
+    // Park the stream from this record on: its events here are held as the
+    // parked-stream path holds them (an unknown event skipped by policy
+    // stays skipped).
+    pg::ParkedStream stream;
+    stream.projection = projection_names_[projection];
+    stream.partition = entry.message->partition;
+    stream.first_offset = entry.message->offset;
+    stream.reason = failure->reason;
+    stream.sqlstate = failure->sqlstate;
+    for (const DecodedEvent& event : record.events) {
+      if (pg::parked_key(event.header.tenant_id, event.header.stream) != key) continue;
+      stream.tenant_id = event.header.tenant_id;
+      stream.stream = event.header.stream;
+      stream.first_event_id = event.header.event_id;
+      stream.first_type = event.header.type;
+      break;
+    }
+    parking.streams.push_back(std::move(stream));
+    parked.insert(key);
+    pg::Checkpoint scratch;
+    projections::RowBatch nothing;
+    map_with_parking(projection,
+                     projections::RecordAt{entry.message->partition, entry.message->offset, &record, nullptr},
+                     kafka::message_value(*entry.message), parked, scratch, &key, nothing, parking);
+    LF_ASSERT_MSG(nothing.empty(), "a parked stream's events are held, not applied");
+  }
+}
+
+std::optional<Projector::DataFailure> Projector::try_apply(pqxx::work& work, std::size_t projection,
+                                                           const std::vector<const Redecoded*>& records,
+                                                           std::size_t begin, std::size_t end,
+                                                           const std::string* only_key, ParkedSet& parked,
+                                                           Parking& parking) {
+  ParkedSet attempt_parked = parked;
+  Parking attempt_parking;
+  pg::Checkpoint scratch;  // the batch's positions already count what this mapping skips
+  projections::RowBatch batch;
+  for (std::size_t k = begin; k < end; ++k) {
+    const Redecoded& entry = *records[k];
+    const projections::RecordAt at{entry.message->partition, entry.message->offset, &*entry.record, nullptr};
+    if (!entry.has_unknown && attempt_parked.empty() && only_key == nullptr) {
+      projections_[projection]->apply(at, batch);
+    } else {
+      map_with_parking(projection, at, kafka::message_value(*entry.message), attempt_parked, scratch, only_key,
+                       batch, attempt_parking);
+    }
+  }
+  try {
+    pqxx::subtransaction savepoint(work, "lf_isolate");
+    writer_->write(savepoint, batch);
+    savepoint.commit();
+  } catch (...) {
+    const auto refused = data_error(std::current_exception());
+    if (!refused) throw;
+    return DataFailure{refused->first, refused->second};
+  }
+  parked = std::move(attempt_parked);
+  parking.append(std::move(attempt_parking));
+  return std::nullopt;
+}
+
+// Called once the parking has committed: one line per stream parked.
+void Projector::account_parked(const Parking& parking) {
+  for (const pg::ParkedStream& stream : parking.streams) {
+    logger()->warn("parked stream {} of tenant {} for projection {} at {}[{}]@{} (event {}, {}): {}{}",
+                   stream.stream, stream.tenant_id, stream.projection, options_.topics.events(),
+                   stream.partition, stream.first_offset, stream.first_event_id, stream.first_type, stream.reason,
+                   stream.sqlstate.empty() ? "" : " (SQLSTATE " + stream.sqlstate + ")");
+  }
+  stats_.streams_parked += static_cast<int64_t>(parking.streams.size());
+  for (const pg::ParkedRecord& record : parking.records) {
+    stats_.events_parked += static_cast<int64_t>(record.event_indexes.size());
   }
 }
 

@@ -3,7 +3,10 @@
 // for every projection (each has its own stored position), maps accepted
 // records to row changes, and writes the rows and the advanced checkpoints
 // in one transaction (compare-and-set, so a stale projector's commit fails).
-// Messages it cannot decode go to the dead-letter topic. Knows no domain.
+// Messages it cannot decode go to the dead-letter topic. An event a
+// projection cannot apply parks its stream for that projection (see
+// consumers/pg/parking.hpp) while every other stream keeps moving. Knows no
+// domain.
 #pragma once
 
 #include <atomic>
@@ -13,12 +16,14 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include <pqxx/pqxx>
 
 #include "consumers/kafka/kafka.hpp"
 #include "consumers/pg/batch_writer.hpp"
+#include "consumers/pg/parking.hpp"
 #include "consumers/pg/positions.hpp"
 #include "events/json.hpp"
 #include "projections/projection.hpp"
@@ -43,6 +48,9 @@ struct Options {
   // false: refuse to start instead.
   bool rebuild_outdated = true;
   std::string rebuild_from = "kafka";  // or "archive"
+  // Per projection name: the policy for events this binary does not know,
+  // instead of the projection's own (Projection::unknown_event_policy).
+  std::map<std::string, projections::UnknownEventPolicy> unknown_events;
 };
 
 struct Stats {
@@ -51,6 +59,10 @@ struct Stats {
   int64_t records_ignored = 0;
   int64_t deadlettered = 0;
   int64_t stale_commits = 0;     // batches refused by compare-and-set
+  int64_t streams_parked = 0;    // (projection, stream) pairs this process parked
+  int64_t events_parked = 0;     // events stored for parked streams, per projection
+  int64_t unknown_skipped = 0;   // unknown events skipped, per projection
+  int64_t isolations = 0;        // batches refused for their data and re-applied stream by stream
   double map_seconds = 0;        // decoding records and mapping them to rows
   double write_seconds = 0;      // writing rows and checkpoints to PostgreSQL
 };
@@ -77,17 +89,40 @@ class Projector final : public kafka::RebalanceListener {
   void on_revoked(const std::vector<kafka::TopicPartition>& partitions, bool lost) override;
 
  private:
+  // Streams parked by a batch: the new ones, and the events stored for all.
+  struct Parking {
+    std::vector<pg::ParkedStream> streams;
+    std::vector<pg::ParkedRecord> records;
+    void append(Parking&& other);
+  };
   // A batch's rows and positions, written on another thread while the next
-  // batch is mapped.
+  // batch is mapped. Its messages are kept until it commits: a batch refused
+  // for its data is re-applied from them, stream by stream.
   struct WriteJob {
     projections::RowBatch batch;
+    Parking parking;
     std::vector<pg::Checkpoint> from;
     std::vector<pg::Checkpoint> to;
+    std::vector<kafka::MessagePtr> messages;
     int64_t accepted = 0;
     int64_t ignored = 0;
+    int64_t unknown_skipped = 0;
   };
+  using ParkedSet = std::unordered_set<std::string>;  // pg::parked_key(tenant, stream)
   struct PartitionState {
     std::vector<pg::Checkpoint> checkpoints;  // one per projection, in projections_ order
+    std::vector<ParkedSet> parked;            // one per projection, in projections_ order
+  };
+  // Why PostgreSQL refused rows for their data.
+  struct DataFailure {
+    std::string reason;
+    std::string sqlstate;  // "" when not from PostgreSQL (a patch finding no row)
+  };
+  // A record of a refused batch, decoded again.
+  struct Redecoded {
+    const rd_kafka_message_t* message = nullptr;
+    std::optional<DecodedRecord> record;  // none: it was dead-lettered
+    bool has_unknown = false;
   };
 
   static int64_t start_offset(const PartitionState& state);
@@ -96,6 +131,32 @@ class Projector final : public kafka::RebalanceListener {
   void recheck_versions();
   std::map<int32_t, PartitionState> load_positions(const std::vector<int32_t>& partitions);
   void write_batch(std::vector<kafka::MessagePtr>& messages);
+  bool has_unknown_event(const DecodedRecord& record) const;
+  projections::UnknownEventPolicy unknown_policy(std::size_t projection, std::string_view type) const;
+  // Maps an accepted record for one projection when some of its events may
+  // not be applied: events of parked streams and unknown events parked by
+  // policy go to `parking` (parking their stream in `parked`), unknown
+  // events skipped by policy are counted in `checkpoint`. With `only_key`,
+  // only that stream's events are considered.
+  void map_with_parking(std::size_t projection, const projections::RecordAt& at, std::string_view value,
+                        ParkedSet& parked, pg::Checkpoint& checkpoint, const std::string* only_key,
+                        projections::RowBatch& batch, Parking& parking) const;
+  // A batch PostgreSQL refused for its data: re-applies it projection by
+  // projection in savepoints, narrowing down to the streams whose events
+  // fail, parks those and commits the rest (positions first, as always).
+  void isolate(const WriteJob& job);
+  void isolate_range(pqxx::work& work, std::size_t projection, const std::vector<const Redecoded*>& records,
+                     std::size_t begin, std::size_t end, ParkedSet& parked, Parking& parking);
+  void isolate_record(pqxx::work& work, std::size_t projection, const Redecoded& record, ParkedSet& parked,
+                      Parking& parking);
+  // Maps and writes records [begin, end) (only `only_key`'s events, when set)
+  // in a savepoint; the data error that refused them, if any.
+  std::optional<DataFailure> try_apply(pqxx::work& work, std::size_t projection,
+                                       const std::vector<const Redecoded*>& records, std::size_t begin,
+                                       std::size_t end, const std::string* only_key, ParkedSet& parked,
+                                       Parking& parking);
+  // Logs the streams parked by a committed batch and counts them.
+  void account_parked(const Parking& parking);
   void dead_letter(const rd_kafka_message_t& message, const Error& error);
   void recover_positions(const std::vector<int32_t>& partitions);
   void start_write(WriteJob job);
@@ -105,6 +166,7 @@ class Projector final : public kafka::RebalanceListener {
   Options options_;
   std::vector<std::unique_ptr<projections::Projection>> projections_;
   std::vector<std::string> projection_names_;
+  std::vector<std::optional<projections::UnknownEventPolicy>> unknown_overrides_;  // per projection
   std::unique_ptr<pqxx::connection> connection_;
   std::unique_ptr<pg::BatchWriter> writer_;
   std::unique_ptr<kafka::Consumer> consumer_;

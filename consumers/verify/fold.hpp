@@ -87,8 +87,9 @@ std::vector<Difference> diff(pqxx::work& work, const Fold& fold, std::size_t lim
                              const std::string& table_suffix = "");
 
 // One projection on one partition of `topic`: its stored position (no
-// checkpoint yet: 0), the log's end, the lag between them, and the records it
-// ignored (stale or repeated seq) and dead-lettered.
+// checkpoint yet: 0), the log's end, the lag between them, the records it
+// ignored (stale or repeated seq) and dead-lettered, the unknown events it
+// skipped by policy, and its parked streams and the events they hold.
 struct PartitionStatus {
   std::string projection;
   int32_t partition = 0;
@@ -98,6 +99,9 @@ struct PartitionStatus {
   int64_t lag = 0;      // records not yet applied: log_end - next_offset
   int64_t ignored = 0;
   int64_t deadlettered = 0;
+  int64_t unknown_skipped = 0;
+  int64_t parked_streams = 0;
+  int64_t parked_events = 0;
 };
 
 std::vector<PartitionStatus> projection_status(pqxx::work& work, kafka::Consumer& probe, const std::string& topic,

@@ -18,6 +18,9 @@ class Activities final : public Projection {
   int32_t version() const override { return 1; }
   std::vector<const TableSpec*> tables() const override { return {&table()}; }
   void apply(const RecordAt& at, RowBatch& batch) const override;
+  UnknownEventPolicy unknown_event_policy(std::string_view type) const override {
+    return park_prefixed(type, {"activity."});
+  }
 };
 
 // The queue order of a priority: 0 urgent, 1 high, 2 medium, 3 low.

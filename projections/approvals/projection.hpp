@@ -13,6 +13,9 @@ class Approvals final : public Projection {
   int32_t version() const override { return 1; }
   std::vector<const TableSpec*> tables() const override { return {&table()}; }
   void apply(const RecordAt& at, RowBatch& batch) const override;
+  UnknownEventPolicy unknown_event_policy(std::string_view type) const override {
+    return park_prefixed(type, {"approval."});
+  }
 };
 
 }  // namespace lf::projections

@@ -17,6 +17,12 @@ class AuditLog final : public Projection {
   int32_t version() const override { return 1; }
   std::vector<const TableSpec*> tables() const override { return {&table()}; }
   void apply(const RecordAt& at, RowBatch& batch) const override;
+  // Its own types need their own mapping; any other event gets the generic
+  // row every event of another domain gets, so the trail stays complete.
+  UnknownEventPolicy unknown_event_policy(std::string_view type) const override {
+    return park_prefixed(type, {"audit.", "command."}) == UnknownEventPolicy::park ? UnknownEventPolicy::park
+                                                                                   : UnknownEventPolicy::apply;
+  }
 };
 
 // A stream name split at its first '/' into (resource_type, resource_id):

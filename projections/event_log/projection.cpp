@@ -28,8 +28,8 @@ const TableSpec& EventLog::table() {
 
 void EventLog::apply(const RecordAt& at, RowBatch& batch) const {
   const CommitRecordHeader& record = at.record->header;
-  int64_t index = 0;
-  for (const DecodedEvent& event : at.record->events) {
+  for (std::size_t i = 0; i < at.record->events.size(); ++i) {
+    const DecodedEvent& event = at.record->events[i];
     const EventHeader& header = event.header;
     batch.insert(table(), {header.tenant_id,
                            header.event_id,
@@ -37,7 +37,7 @@ void EventLog::apply(const RecordAt& at, RowBatch& batch) const {
                            at.offset,
                            record.seq,
                            record.record_id,
-                           index++,
+                           static_cast<int64_t>(at.event_index(i)),
                            header.command_id,
                            header.type,
                            static_cast<int64_t>(header.schema_version),

@@ -17,6 +17,9 @@ class MediaBuys final : public Projection {
     return {&buys_table(), &packages_table()};
   }
   void apply(const RecordAt& at, RowBatch& batch) const override;
+  UnknownEventPolicy unknown_event_policy(std::string_view type) const override {
+    return park_prefixed(type, {"media_buy."});
+  }
 };
 
 }  // namespace lf::projections
