@@ -19,6 +19,7 @@
 #include "consumers/verify/fold.hpp"
 #include "events/chain.hpp"
 #include "events/envelope.hpp"
+#include "events/known_events.hpp"
 #include "projections/projection.hpp"
 
 namespace lf::rebuild {
@@ -170,6 +171,7 @@ class Builder {
   int64_t events() const { return events_; }
   int64_t ignored() const { return ignored_; }
   int64_t undecodable() const { return undecodable_; }
+  int64_t unknown_skipped() const { return unknown_skipped_; }
 
  private:
   static std::vector<std::unique_ptr<projections::Projection>> make_projections(std::string_view name) {
@@ -180,7 +182,39 @@ class Builder {
 
   void map(int32_t partition, int64_t offset, const DecodedRecord& record) {
     if (tenant_ && record.header.tenant_id != *tenant_) return;
-    projection_->apply(projections::RecordAt{partition, offset, &record}, batch_);
+    // Events this binary does not know follow the projection's policy, as in
+    // the projector; a rebuild cannot park, so a stream that would be
+    // parked stops it before anything is swapped in.
+    std::vector<int32_t> applied;
+    bool all = true;
+    for (std::size_t index = 0; index < record.events.size(); ++index) {
+      const EventHeader& header = record.events[index].header;
+      if (KnownEvents::embedded().knows(header.type, header.schema_version)) {
+        applied.push_back(static_cast<int32_t>(index));
+        continue;
+      }
+      switch (projection_->unknown_event_policy(header.type)) {
+        case projections::UnknownEventPolicy::apply:
+          applied.push_back(static_cast<int32_t>(index));
+          continue;
+        case projections::UnknownEventPolicy::skip:
+          all = false;
+          ++unknown_skipped_;
+          continue;
+        case projections::UnknownEventPolicy::park:
+          throw RebuildError("partition " + std::to_string(partition) + " offset " + std::to_string(offset) +
+                             ": stream " + header.stream + " of tenant " + header.tenant_id + " holds " + header.type +
+                             " v" + std::to_string(header.schema_version) + ", which this binary does not know and " +
+                             std::string(projection_->name()) +
+                             " parks; rebuild with a binary that knows it");
+      }
+    }
+    if (all) {
+      projection_->apply(projections::RecordAt{partition, offset, &record}, batch_);
+    } else if (!applied.empty()) {
+      const projections::RecordSubset subset(record, std::move(applied));
+      projection_->apply(subset.at(partition, offset), batch_);
+    }
     ++records_;
     ++pending_records_;
     events_ += static_cast<int64_t>(record.events.size());
@@ -199,6 +233,7 @@ class Builder {
   int64_t events_ = 0;
   int64_t ignored_ = 0;
   int64_t undecodable_ = 0;
+  int64_t unknown_skipped_ = 0;
 };
 
 // ---- reading the archive -------------------------------------------------
@@ -382,6 +417,9 @@ std::map<int32_t, Position> lock_checkpoints(pqxx::work& work, const std::string
   return positions;
 }
 
+// The live checkpoints of `projection` take the rebuild's positions; the
+// generation moves, so a projector holding a batch for the old tables fails
+// its compare-and-set and reloads positions and parked streams.
 void store_positions(pqxx::work& work, const std::string& projection, const std::map<int32_t, Position>& positions) {
   std::vector<projections::Value> partitions, next_offsets, seqs, record_ids, ignored, deadlettered;
   for (const auto& [partition, position] : positions) {
@@ -404,7 +442,8 @@ void store_positions(pqxx::work& work, const std::string& projection, const std:
       "$7::bigint[]) AS v "
       "ON CONFLICT (projection, partition) DO UPDATE SET next_offset = EXCLUDED.next_offset, "
       "last_seq = EXCLUDED.last_seq, last_record_id = EXCLUDED.last_record_id, "
-      "ignored_count = EXCLUDED.ignored_count, deadlettered_count = EXCLUDED.deadlettered_count, updated_at = now()",
+      "ignored_count = EXCLUDED.ignored_count, deadlettered_count = EXCLUDED.deadlettered_count, "
+      "generation = c.generation + 1, updated_at = now()",
       projection, literal(partitions), literal(next_offsets), literal(seqs), literal(record_ids), literal(ignored),
       literal(deadlettered));
 }
@@ -759,6 +798,11 @@ class Rebuild {
         lock_tables(work, tables_, options_.lock_timeout_ms);
         swap_in(work, tables_);
         store_positions(work, options_.projection, builder_->positions());
+        // Every parked event was applied again above (or the rebuild
+        // stopped): nothing of this projection stays parked.
+        const int64_t unparked = work.exec_params(
+            "DELETE FROM parked_streams WHERE projection = $1", options_.projection).affected_rows();
+        if (unparked > 0) logger()->info("{}: {} parked stream(s) rebuilt and unparked", options_.projection, unparked);
         work.exec_params(
             "INSERT INTO projections (name, version, updated_at) VALUES ($1, $2, now()) "
             "ON CONFLICT (name) DO UPDATE SET version = EXCLUDED.version, updated_at = now()",

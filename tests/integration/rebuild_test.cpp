@@ -381,6 +381,48 @@ TEST(Rebuild, AProjectorFindingAnotherVersionRebuildsFirst) {
             projections::make_projection("credit_ledger")->version());
 }
 
+TEST(Rebuild, ParkedStreamsStopARebuildUntilFixedThenTheRebuildUnparksThem) {
+  Pipeline pipeline;
+  const std::string tenant = random_tenant();
+  {
+    pqxx::work work(pipeline.db());
+    work.exec("ALTER TABLE media_buys ADD CONSTRAINT rebuild_test_rejects CHECK (media_buy_id <> 'mb-bad')");
+    work.commit();
+  }
+  submit_all(pipeline, workload({tenant}, 0));
+  submit_all(pipeline, {{tenant, command_json("media_buy.create", tenant, "bad", buy_payload("mb-bad", false))}});
+  ASSERT_TRUE(pipeline.wait_projected()) << pipeline.service_failures();
+  const auto parked = [&] {
+    pqxx::work work(pipeline.db());
+    return work.exec1("SELECT count(*) FROM parked_streams WHERE projection = 'media_buys'")[0].as<int64_t>();
+  };
+  ASSERT_EQ(parked(), 1);
+  const std::vector<std::string> live_before = contents(pipeline.db(), "media_buys");
+
+  // The shadow has the same constraint: the rebuild stops, the live tables
+  // and the parked stream stay as they were, no shadow is left behind.
+  auto [failed_code, failed_output] = ledgerflow(pipeline, {"rebuild", "media_buys"});
+  EXPECT_EQ(failed_code, 1) << failed_output;
+  EXPECT_NE(failed_output.find("rebuild_test_rejects"), std::string::npos) << failed_output;
+  EXPECT_EQ(contents(pipeline.db(), "media_buys"), live_before);
+  EXPECT_EQ(parked(), 1);
+  {
+    pqxx::work work(pipeline.db());
+    EXPECT_EQ(work.exec1("SELECT count(*) FROM pg_class WHERE relname LIKE '%\\_\\_shadow'")[0].as<int64_t>(), 0);
+    work.exec("ALTER TABLE media_buys DROP CONSTRAINT rebuild_test_rejects");
+    work.commit();
+  }
+  auto [code, output] = ledgerflow(pipeline, {"rebuild", "media_buys"});
+  EXPECT_EQ(code, 0) << output;
+  EXPECT_EQ(parked(), 0);
+  // The live projector reloads the parked set: the stream moves again.
+  submit_all(pipeline, {{tenant, command_json("media_buy.approve", tenant, "go", buy_move("mb-bad"))}});
+  ASSERT_TRUE(pipeline.wait_projected()) << pipeline.service_failures();
+  EXPECT_EQ(parked(), 0);
+  const std::vector<verify::Difference> differences = pipeline.verify();
+  EXPECT_TRUE(differences.empty()) << verify::to_string(differences.front());
+}
+
 TEST(Rebuild, RefusalsAreClearAndChangeNothing) {
   Pipeline pipeline;
   const std::string tenant = random_tenant();
