@@ -256,8 +256,13 @@ Decided PartitionCore::write_record(const std::string& tenant_id, const std::str
   own.document = std::move(parsed).value();
   own.header = decided.header;
   for (std::size_t i = 0; i < outgoing.size(); ++i) {
-    own.events.push_back(DecodedEvent{std::move(outgoing[i].header),
-                                      &(*own.document)[static_cast<rapidjson::SizeType>(i)], nullptr});
+    // Deciders write current versions (engine::evolve checks it), so there
+    // is nothing to upcast.
+    DecodedEvent event;
+    event.written_schema_version = outgoing[i].header.schema_version;
+    event.header = std::move(outgoing[i].header);
+    event.payload = &(*own.document)[static_cast<rapidjson::SizeType>(i)];
+    own.events.push_back(std::move(event));
   }
   LF_ASSERT(admit(chain_, own.header) == RecordVerdict::accepted);
   decided.result_json = apply(own, command_type);

@@ -5,6 +5,7 @@
 
 #include "engine/credits/decider.hpp"
 #include "engine/workflow/decider.hpp"
+#include "events/upcast.hpp"
 
 namespace lf::engine {
 
@@ -49,6 +50,9 @@ void evolve(TenantState& state, const EventHeader& header, const rapidjson::Valu
   int64_t& version = state.stream_versions[header.stream];
   LF_ASSERT_MSG(header.stream_version == version + 1, "stream versions count from 1 without gaps");
   version = header.stream_version;
+  const UpcastOutcome schema = UpcasterRegistry::embedded().classify(header.type, header.schema_version);
+  LF_ASSERT_MSG(schema != UpcastOutcome::upcast, "evolve on an event that was not upcast to its current version");
+  if (schema != UpcastOutcome::current) return;  // a newer binary's event: see tenant.hpp
   if (credits::handles_event(header.type)) {
     credits::evolve(state.credits, header, payload);
   } else if (workflow::handles_event(header.type)) {

@@ -45,6 +45,9 @@ std::string target_stream(const TenantState& state, const CommandEnvelope& comma
 Decision decide(const TenantState& state, const CommandEnvelope& command, const Context& context);
 
 // Applies one event to the state of its tenant (stream version included).
+// The event must be at its type's current schema_version (decoding upcasts
+// older ones); one this binary cannot read (a newer version, an unknown type)
+// only advances its stream's version: no domain reads its payload.
 void evolve(TenantState& state, const EventHeader& header, const rapidjson::Value& payload);
 
 // Timer events due at context.now_ms, and when the next will be.

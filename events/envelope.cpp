@@ -33,6 +33,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <memory>
 
 #include "events/time.hpp"
 #include "events/ulid.hpp"
@@ -320,6 +321,7 @@ Result<DecodedEvent> decode_event(const rapidjson::Value& object, std::size_t in
   event.payload = reader.object("payload", failure);
   if (failure) return *failure;
   event.object = &object;
+  event.written_schema_version = header.schema_version;
   return event;
 }
 
@@ -395,6 +397,22 @@ Result<DecodedRecord> decode_own_commit_record(std::string_view bytes) {
 
 namespace {
 
+// Brings an event written at an older version of its type to the current
+// one: the payload is copied (in the record's allocator) and the copy upcast,
+// so the envelope object stays exactly as written.
+void upcast_event(DecodedRecord& record, DecodedEvent& event) {
+  const UpcasterRegistry& upcasters = UpcasterRegistry::embedded();
+  event.written_schema_version = event.header.schema_version;
+  event.schema = upcasters.classify(event.header.type, event.header.schema_version);
+  if (event.schema != UpcastOutcome::upcast) return;
+  JsonAllocator& allocator = record.document->GetAllocator();
+  auto payload = std::make_unique<rapidjson::Value>(*event.payload, allocator);
+  event.schema = upcasters.upcast(event.header.type, event.header.schema_version, *payload, allocator);
+  LF_ASSERT(event.schema == UpcastOutcome::upcast && event.header.schema_version > event.written_schema_version);
+  event.payload = payload.get();
+  record.upcast_payloads.push_back(std::move(payload));
+}
+
 Result<DecodedRecord> decode_record_document(Result<std::unique_ptr<rapidjson::Document>> parsed) {
   if (!parsed) return parsed.error();
   DecodedRecord record;
@@ -434,6 +452,7 @@ Result<DecodedRecord> decode_record_document(Result<std::unique_ptr<rapidjson::D
     auto event = decode_event((*events)[i], i, header.tenant_id);
     if (!event) return event.error();
     record.events.push_back(std::move(event.value()));
+    upcast_event(record, record.events.back());
   }
   // The pointers point into the heap-allocated document, so they stay valid
   // when the record moves.

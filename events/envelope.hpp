@@ -16,6 +16,7 @@
 
 #include "events/json.hpp"
 #include "events/result.hpp"
+#include "events/upcast.hpp"
 
 namespace lf {
 
@@ -87,20 +88,38 @@ struct CommitRecordHeader {
 std::string encode_commit_record(const CommitRecordHeader& header,
                                  std::span<const OutgoingEvent> events);
 
+// An event as readers see it. Decoding upcasts (events/upcast.hpp): an event
+// written at an older schema_version of its type is read at the current
+// one, so `header.schema_version` and `payload` are current while `object`
+// and `written_schema_version` keep what the log holds.
 struct DecodedEvent {
-  EventHeader header;
-  const rapidjson::Value* payload = nullptr;  // the payload object
-  const rapidjson::Value* object = nullptr;   // the whole event envelope object
+  EventHeader header;                         // schema_version: that of `payload`
+  const rapidjson::Value* payload = nullptr;  // the payload object, at header.schema_version
+  // The whole event envelope exactly as written in the log (its payload is
+  // never upcast: archives such as event_log keep it); null for an event the
+  // engine applies from its own payloads before encoding them.
+  const rapidjson::Value* object = nullptr;
+  int32_t written_schema_version = 1;         // the schema_version in the log
+  // current or upcast: readable; newer_version (a newer binary wrote it) or
+  // unknown_type: `payload` is as written, and the reader's policy decides.
+  UpcastOutcome schema = UpcastOutcome::current;
+  bool readable() const { return is_readable(schema); }
 };
 
 struct DecodedRecord {
   std::unique_ptr<rapidjson::Document> document;  // owns what the pointers point to
   CommitRecordHeader header;
   std::vector<DecodedEvent> events;               // at least one
+  // Upcast copies of old payloads (allocated in `document`'s allocator);
+  // heap cells so the events' pointers survive moves of the record.
+  std::vector<std::unique_ptr<rapidjson::Value>> upcast_payloads;
 };
 
 // Error codes: those of parse_json_bounded, and "invalid_record" (message
-// names the field).
+// names the field). Every event comes out upcast to its type's current
+// version where it has an older one (see DecodedEvent); an event of a newer
+// version or an unknown type is decoded as written and flagged, never an
+// error, so the record still holds its seq in the chain.
 Result<DecodedRecord> decode_commit_record(std::string_view bytes, const JsonLimits& limits);
 // The same checks on a record this process has just encoded itself (its
 // bytes need no size, depth or encoding checks).

@@ -7,8 +7,10 @@
 // schema therefore validates one instance at a time, behind its own mutex.
 #include "events/schema_registry.hpp"
 
+#include <algorithm>
 #include <map>
 #include <mutex>
+#include <tuple>
 #include <utility>
 
 #include <rapidjson/error/en.h>
@@ -193,6 +195,20 @@ std::optional<std::string> validate_with(CompiledSchema& compiled, const rapidjs
 }
 
 }  // namespace
+
+std::vector<EventSchemaKey> embedded_event_schema_keys() {
+  std::vector<EventSchemaKey> keys;
+  for (const resources::Resource& resource : resources::under(kEventsPrefix)) {
+    const auto name = schema_name(resource.path);
+    if (!name) continue;
+    auto [type, schema_version] = split_event_version(*name);
+    keys.push_back(EventSchemaKey{std::move(type), schema_version});
+  }
+  std::sort(keys.begin(), keys.end(), [](const EventSchemaKey& a, const EventSchemaKey& b) {
+    return std::tie(a.type, a.schema_version) < std::tie(b.type, b.schema_version);
+  });
+  return keys;
+}
 
 struct SchemaRegistry::Impl {
   std::map<std::string, std::unique_ptr<CompiledSchema>, std::less<>> commands;

@@ -16,6 +16,18 @@
 
 namespace lf {
 
+// One embedded event schema: a type at one schema_version.
+struct EventSchemaKey {
+  std::string type;
+  int32_t schema_version = 1;
+  bool operator==(const EventSchemaKey&) const = default;
+};
+
+// Every (type, schema_version) with an embedded event schema, sorted, read
+// from the resource names alone (nothing compiled): what the upcasters
+// (events/upcast.hpp) take as "the versions this binary knows".
+std::vector<EventSchemaKey> embedded_event_schema_keys();
+
 class SchemaRegistry {
  public:
   // The registry of the embedded schemas. Aborts at start-up if one of them

@@ -227,7 +227,9 @@ void apply(State& state, const Event& event) {
 
 void evolve(State& state, const EventHeader& header, const rapidjson::Value& payload) {
   LF_ASSERT_MSG(handles_event(header.type), "evolve on an event of another domain");
-  LF_ASSERT_MSG(header.schema_version == 1, "credits events have schema_version 1");
+  // Every credits event is at version 1, its current one; engine::evolve
+  // checks the version against the upcaster registry before calling here.
+  LF_ASSERT_MSG(header.schema_version == 1, "credits events are at their current schema_version, 1");
   const Event event = decode_event(header.type, payload);
   apply(state, event);
   LF_ASSERT_MSG(balance_of(state.book) == decode_balance(payload),

@@ -27,6 +27,20 @@ engine::PartitionImage image_of(pg::Snapshot snapshot) {
   return image;
 }
 
+// An event a newer binary wrote (a schema_version above the current one):
+// engine::evolve cannot read it and only advances its stream, so the state
+// may lack its effect. The operator must know: this engine is older than the
+// log it folds.
+void warn_unreadable(const DecodedRecord& record, int32_t partition, int64_t offset) {
+  for (const DecodedEvent& event : record.events) {
+    if (event.schema != UpcastOutcome::newer_version) continue;
+    logger()->error("tenant {} partition {} offset {}: event {} ({} schema_version {}) is newer than this "
+                    "binary reads; its effect is not in the state: upgrade the engine",
+                    record.header.tenant_id, partition, offset, event.header.event_id, event.header.type,
+                    event.written_schema_version);
+  }
+}
+
 }  // namespace
 
 void EngineService::rebuild(int32_t number, Partition& partition) {
@@ -97,7 +111,7 @@ int64_t EngineService::replay_log(int32_t number, engine::PartitionCore& core, i
       Result<DecodedRecord> record =
           decode_commit_record(kafka::message_value(*message), options_.partition.record_limits);
       if (!record) continue;  // not a commit record: no reader accepts it
-      core.replay(*record);
+      if (core.replay(*record) == RecordVerdict::accepted) warn_unreadable(*record, number, message->offset);
     }
   }
   reader.close();

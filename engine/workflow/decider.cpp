@@ -18,8 +18,8 @@ namespace {
 // The events of one decision, each on its stream.
 class Out {
  public:
-  void emit(std::string type, std::string stream, JsonWriter& payload) {
-    events_.push_back(NewEvent{std::move(type), 1, std::move(stream), payload.str()});
+  void emit(std::string type, std::string stream, JsonWriter& payload, int32_t schema_version = 1) {
+    events_.push_back(NewEvent{std::move(type), schema_version, std::move(stream), payload.str()});
     payload.reset();
   }
   void append(std::vector<NewEvent> more) {
@@ -630,11 +630,10 @@ Decision decide_finish_run(const State& state, const credits::State& credits_sta
   payload.field("credits_used", credits_used);
   payload.field("credits_charged", charged);
   payload.field("credits_released", run.estimated_credits - charged);
-  payload.field("input_tokens", in.optional_integer("input_tokens"));
-  payload.field("output_tokens", in.optional_integer("output_tokens"));
-  payload.field("duration_ms", in.optional_integer("duration_ms"));
+  write_run_usage(payload, in.optional_integer("input_tokens"), in.optional_integer("output_tokens"),
+                  in.optional_integer("duration_ms"));
   payload.end_object();
-  out.emit("activity.run_finished", activity_stream(run.activity_id), payload);
+  out.emit("activity.run_finished", activity_stream(run.activity_id), payload, kRunFinishedSchemaVersion);
   out.append(std::move(closed.events()));
   return out.accept();
 }

@@ -225,8 +225,10 @@ std::vector<NewEvent> due(const State& state, const Context& context) {
     payload.field("credits_used", int64_t{0});
     payload.field("credits_charged", int64_t{0});
     payload.field("credits_released", timed_out.estimated_credits);
+    write_run_usage(payload, std::nullopt, std::nullopt, std::nullopt);  // the run reported nothing
     payload.end_object();
-    events.push_back(NewEvent{"activity.run_finished", 1, "activity/" + timed_out.activity_id, payload.str()});
+    events.push_back(NewEvent{"activity.run_finished", kRunFinishedSchemaVersion, "activity/" + timed_out.activity_id,
+                              payload.str()});
     payload.reset();
     ++run;
   }

@@ -43,6 +43,22 @@ class Payload {
   const rapidjson::Value& value_;
 };
 
+// The version of activity.run_finished the engine writes (docs/domains/
+// workflow.md "Event versions"): v2 carries what the run reported in `usage`.
+inline constexpr int32_t kRunFinishedSchemaVersion = 2;
+
+// activity.run_finished's "usage": {"input_tokens"?, "output_tokens"?,
+// "duration_ms"?}, always present, empty when the run reported nothing.
+inline void write_run_usage(JsonWriter& out, std::optional<int64_t> input_tokens,
+                            std::optional<int64_t> output_tokens, std::optional<int64_t> duration_ms) {
+  out.key("usage");
+  out.begin_object();
+  out.field("input_tokens", input_tokens);
+  out.field("output_tokens", output_tokens);
+  out.field("duration_ms", duration_ms);
+  out.end_object();
+}
+
 // An approval's subject as its events carry it: "subject": {"kind", "id"}.
 inline void write_subject(JsonWriter& out, SubjectKind kind, std::string_view id) {
   out.key("subject");

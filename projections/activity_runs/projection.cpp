@@ -46,13 +46,17 @@ void ActivityRuns::apply(const RecordAt& at, RowBatch& batch) const {
       continue;
     }
     if (type != "activity.run_finished") continue;
+    // Version 2 (decoding upcasts v1): what the run reported is in `usage`.
+    static const rapidjson::Value kNoUsage(rapidjson::kObjectType);
+    const rapidjson::Value* found_usage = json_member(payload, "usage");
+    const rapidjson::Value& usage = found_usage != nullptr && found_usage->IsObject() ? *found_usage : kNoUsage;
     batch.patch(table(), {event.header.tenant_id, text_or_null(payload, "run_id")},
                 {{"status", text_or_null(payload, "status")},
                  {"credits_used", int_or_null(payload, "credits_used")},
                  {"credits_charged", int_or_null(payload, "credits_charged")},
-                 {"input_tokens", int_or_null(payload, "input_tokens")},
-                 {"output_tokens", int_or_null(payload, "output_tokens")},
-                 {"duration_ms", int_or_null(payload, "duration_ms")},
+                 {"input_tokens", int_or_null(usage, "input_tokens")},
+                 {"output_tokens", int_or_null(usage, "output_tokens")},
+                 {"duration_ms", int_or_null(usage, "duration_ms")},
                  {"finished_at", timestamp_value(event.header.occurred_at_ms)}});
   }
 }

@@ -27,6 +27,8 @@ const TableSpec& EventLog::table() {
 }
 
 void EventLog::apply(const RecordAt& at, RowBatch& batch) const {
+  // Archives each event as the log holds it: `object` and
+  // written_schema_version, never the upcast payload the other projections read.
   const CommitRecordHeader& record = at.record->header;
   for (std::size_t i = 0; i < at.record->events.size(); ++i) {
     const DecodedEvent& event = at.record->events[i];
@@ -40,7 +42,9 @@ void EventLog::apply(const RecordAt& at, RowBatch& batch) const {
                            static_cast<int64_t>(at.event_index(i)),
                            header.command_id,
                            header.type,
-                           static_cast<int64_t>(header.schema_version),
+                           // As written: the archive keeps old events as
+                           // they are (the event JSON too), never upcast.
+                           static_cast<int64_t>(event.written_schema_version),
                            header.stream,
                            header.stream_version,
                            timestamp_value(header.occurred_at_ms),

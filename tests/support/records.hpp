@@ -32,11 +32,12 @@ namespace lf::testing {
 struct EventSpec {
   std::string type;
   std::string stream;
-  std::string payload;  // a JSON object
+  std::string payload;  // a JSON object, at schema_version
+  int32_t schema_version = 1;
 };
 
 struct RecordLogOptions {
-  bool check_payloads = false;  // each payload checked against its event schema (version 1) first
+  bool check_payloads = false;  // each payload checked against its event schema (at its version) first
   uint64_t ulid_seed = 1;       // record and event ids, deterministic
 };
 
@@ -72,6 +73,7 @@ class RecordLog {
       EventHeader event;
       event.event_id = ulids_.next(occurred_at_ms);
       event.type = spec.type;
+      event.schema_version = spec.schema_version;
       event.tenant_id = tenant_id_;
       event.stream = spec.stream;
       event.stream_version = ++stream_versions_[spec.stream];
@@ -99,7 +101,7 @@ class RecordLog {
     Result<std::unique_ptr<rapidjson::Document>> payload = parse_json_trusted(spec.payload);
     ASSERT_TRUE(payload.ok()) << spec.payload;
     const std::optional<std::string> invalid =
-        SchemaRegistry::embedded().validate_event_payload(spec.type, 1, *payload.value());
+        SchemaRegistry::embedded().validate_event_payload(spec.type, spec.schema_version, *payload.value());
     EXPECT_FALSE(invalid.has_value()) << spec.type << ": " << invalid.value_or("");
   }
 

@@ -15,6 +15,7 @@
 #include "engine/credits/state.hpp"
 #include "events/json.hpp"
 #include "events/schema_registry.hpp"
+#include "events/upcast.hpp"
 #include "events/time.hpp"
 
 namespace lf::engine::credits::testing {
@@ -99,7 +100,7 @@ class Harness {
  private:
   void apply_one(const NewEvent& event, const std::string& actor, const std::string& command_id) {
     ASSERT_EQ(event.stream, stream_name(kTenant));
-    ASSERT_EQ(event.schema_version, 1);
+    ASSERT_EQ(event.schema_version, UpcasterRegistry::embedded().current_version(event.type));
     std::unique_ptr<rapidjson::Document> payload = parse(event.payload_json);
     const std::optional<std::string> problem = SchemaRegistry::embedded().validate_event_payload(
         event.type, event.schema_version, *payload);

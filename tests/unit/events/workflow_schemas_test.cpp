@@ -329,6 +329,12 @@ TEST(WorkflowSchemas, EveryWorkflowTypeHasASchemaAndAnExample) {
     }
   }
   for (const std::string& type : registry.event_types()) {
+    // Versions after the first ("<type>.v<N>") are checked with their
+    // upcasters (tests/unit/events/upcast_test.cpp).
+    const std::size_t version = type.rfind(".v");
+    if (version != std::string::npos && type.find_first_not_of("0123456789", version + 2) == std::string::npos) {
+      continue;
+    }
     if (is_workflow_type(type)) {
       EXPECT_TRUE(events.count(type)) << "no example for event " << type;
     }

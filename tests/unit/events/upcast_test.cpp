@@ -1,0 +1,295 @@
+// Upcasting: the registry's chains, activity.run_finished v1 -> v2 field by
+// field, events of a newer version or an unknown type, and what decoding a
+// commit record keeps of the event as written.
+#include "events/upcast.hpp"
+
+#include <array>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "events/envelope.hpp"
+#include "events/json.hpp"
+#include "events/schema_registry.hpp"
+#include "events/ulid.hpp"
+
+namespace lf {
+namespace {
+
+const JsonLimits kLimits{.max_bytes = 1 << 20, .max_depth = 64};
+constexpr const char* kTenant = "6f1c2a9e-3b4d-4e5f-8a7b-1c2d3e4f5a6b";
+
+std::unique_ptr<rapidjson::Document> parse(const std::string& json) {
+  Result<std::unique_ptr<rapidjson::Document>> document = parse_json_trusted(json);
+  EXPECT_TRUE(document.ok()) << json;
+  return std::move(document).value();
+}
+
+// "credits.reserved" -> (credits.reserved, 1); "x.y.v2" -> (x.y, 2), as the
+// schema registry names its event schemas.
+EventSchemaKey key_of(const std::string& name) {
+  const std::size_t dot = name.rfind(".v");
+  if (dot != std::string::npos && dot + 2 < name.size() &&
+      name.find_first_not_of("0123456789", dot + 2) == std::string::npos) {
+    return EventSchemaKey{name.substr(0, dot), std::stoi(name.substr(dot + 2))};
+  }
+  return EventSchemaKey{name, 1};
+}
+
+const std::string kRunFinishedV1 =
+    R"({"activity_id":"act-1","run_id":"run-1","status":"completed","credits_used":180,"credits_charged":180,)"
+    R"("credits_released":120,"input_tokens":5000,"output_tokens":1200,"duration_ms":48211})";
+
+TEST(Upcast, EveryEmbeddedSchemaVersionReachesTheCurrentVersion) {
+  const SchemaRegistry& schemas = SchemaRegistry::embedded();
+  const UpcasterRegistry& upcasters = UpcasterRegistry::embedded();
+  std::size_t walked = 0;
+  for (const std::string& name : schemas.event_types()) {
+    const EventSchemaKey key = key_of(name);
+    ASSERT_TRUE(schemas.knows_event(key.type, key.schema_version)) << name;
+    EXPECT_TRUE(upcasters.is_known(key.type, key.schema_version)) << name;
+    EXPECT_EQ(upcasters.missing_step(key.type, key.schema_version), std::nullopt) << name;
+    // A version in between without a schema would leave old events
+    // unvalidatable: every version from 1 to the current one has one.
+    const int32_t current = upcasters.current_version(key.type).value_or(0);
+    for (int32_t version = 1; version <= current; ++version) {
+      EXPECT_TRUE(schemas.knows_event(key.type, version)) << key.type << " v" << version;
+    }
+    ++walked;
+  }
+  EXPECT_EQ(walked, embedded_event_schema_keys().size());
+  EXPECT_GT(walked, 30u);
+}
+
+TEST(Upcast, SchemaNamesListTheCompiledSchemas) {
+  std::vector<EventSchemaKey> compiled;
+  for (const std::string& name : SchemaRegistry::embedded().event_types()) compiled.push_back(key_of(name));
+  EXPECT_EQ(embedded_event_schema_keys(), compiled);
+}
+
+TEST(Upcast, RunFinishedIsAtVersionTwoAndEveryUpcasterHasAStepForASchema) {
+  const UpcasterRegistry& upcasters = UpcasterRegistry::embedded();
+  EXPECT_EQ(upcasters.current_version("activity.run_finished"), 2);
+  EXPECT_EQ(upcasters.current_version("credits.reserved"), 1);
+  EXPECT_EQ(upcasters.current_version("no.such_type"), std::nullopt);
+  for (const Upcaster& upcaster : all_upcasters()) {
+    EXPECT_TRUE(SchemaRegistry::embedded().knows_event(upcaster.type, upcaster.from_version)) << upcaster.type;
+    EXPECT_TRUE(SchemaRegistry::embedded().knows_event(upcaster.type, upcaster.from_version + 1)) << upcaster.type;
+  }
+}
+
+TEST(Upcast, RunFinishedV1BecomesV2FieldByField) {
+  const SchemaRegistry& schemas = SchemaRegistry::embedded();
+  auto document = parse(kRunFinishedV1);
+  ASSERT_EQ(schemas.validate_event_payload("activity.run_finished", 1, *document), std::nullopt);
+  rapidjson::Value& payload = *document;
+  int32_t version = 1;
+  EXPECT_EQ(UpcasterRegistry::embedded().upcast("activity.run_finished", version, payload, document->GetAllocator()),
+            UpcastOutcome::upcast);
+  EXPECT_EQ(version, 2);
+  // Kept as they are.
+  EXPECT_EQ(json_string(payload, "activity_id"), "act-1");
+  EXPECT_EQ(json_string(payload, "run_id"), "run-1");
+  EXPECT_EQ(json_string(payload, "status"), "completed");
+  EXPECT_EQ(json_int64(payload, "credits_used"), 180);
+  EXPECT_EQ(json_int64(payload, "credits_charged"), 180);
+  EXPECT_EQ(json_int64(payload, "credits_released"), 120);
+  // Moved into usage.
+  EXPECT_EQ(json_member(payload, "input_tokens"), nullptr);
+  EXPECT_EQ(json_member(payload, "output_tokens"), nullptr);
+  EXPECT_EQ(json_member(payload, "duration_ms"), nullptr);
+  const rapidjson::Value* usage = json_member(payload, "usage");
+  ASSERT_NE(usage, nullptr);
+  ASSERT_TRUE(usage->IsObject());
+  EXPECT_EQ(usage->MemberCount(), 3u);
+  EXPECT_EQ(json_int64(*usage, "input_tokens"), 5000);
+  EXPECT_EQ(json_int64(*usage, "output_tokens"), 1200);
+  EXPECT_EQ(json_int64(*usage, "duration_ms"), 48211);
+  EXPECT_EQ(payload.MemberCount(), 7u);
+  EXPECT_EQ(json_to_string(payload),
+            R"({"activity_id":"act-1","run_id":"run-1","status":"completed","credits_used":180,"credits_charged":180,)"
+            R"("credits_released":120,"usage":{"input_tokens":5000,"output_tokens":1200,"duration_ms":48211}})");
+  EXPECT_EQ(schemas.validate_event_payload("activity.run_finished", 2, payload), std::nullopt);
+  EXPECT_NE(schemas.validate_event_payload("activity.run_finished", 1, payload), std::nullopt);
+}
+
+TEST(Upcast, RunFinishedV1WithoutMetersGetsAnEmptyUsage) {
+  auto document = parse(
+      R"({"activity_id":"act-1","run_id":"run-1","status":"timed_out","credits_used":0,"credits_charged":0,)"
+      R"("credits_released":300})");
+  int32_t version = 1;
+  UpcasterRegistry::embedded().upcast("activity.run_finished", version, *document, document->GetAllocator());
+  EXPECT_EQ(version, 2);
+  EXPECT_EQ(json_to_string(*document),
+            R"({"activity_id":"act-1","run_id":"run-1","status":"timed_out","credits_used":0,"credits_charged":0,)"
+            R"("credits_released":300,"usage":{}})");
+  EXPECT_EQ(SchemaRegistry::embedded().validate_event_payload("activity.run_finished", 2, *document), std::nullopt);
+
+  auto partial = parse(R"({"activity_id":"a","run_id":"r","status":"failed","credits_used":5,"credits_charged":0,)"
+                       R"("credits_released":10,"duration_ms":900})");
+  version = 1;
+  UpcasterRegistry::embedded().upcast("activity.run_finished", version, *partial, partial->GetAllocator());
+  EXPECT_EQ(json_to_string(*json_member(*partial, "usage")), R"({"duration_ms":900})");
+}
+
+// ---- the chain, on a registry of made-up versions ------------------------------
+
+// thing v1 {"a"} -> v2 {"b"} (renamed) -> v3 {"c": {"b"}} (wrapped).
+void rename_a_to_b(rapidjson::Value& payload, JsonAllocator& allocator) {
+  auto a = payload.FindMember("a");
+  ASSERT_NE(a, payload.MemberEnd());
+  payload.AddMember("b", a->value, allocator);
+  payload.EraseMember(a);
+}
+void wrap_b_in_c(rapidjson::Value& payload, JsonAllocator& allocator) {
+  auto b = payload.FindMember("b");
+  ASSERT_NE(b, payload.MemberEnd());
+  rapidjson::Value c(rapidjson::kObjectType);
+  c.AddMember("b", b->value, allocator);
+  payload.EraseMember(b);
+  payload.AddMember("c", c, allocator);
+}
+
+const std::array<EventSchemaKey, 4> kThingSchemas = {
+    EventSchemaKey{"test.thing", 1}, EventSchemaKey{"test.thing", 2}, EventSchemaKey{"test.thing", 3},
+    EventSchemaKey{"test.other", 1}};
+const std::array<Upcaster, 2> kThingUpcasters = {Upcaster{"test.thing", 2, &wrap_b_in_c},
+                                                 Upcaster{"test.thing", 1, &rename_a_to_b}};
+
+TEST(Upcast, ChainAppliesEveryStepInOrderUpToTheCurrentVersion) {
+  const UpcasterRegistry registry(kThingSchemas, kThingUpcasters);
+  EXPECT_EQ(registry.current_version("test.thing"), 3);
+
+  auto from_v1 = parse(R"({"a":7,"keep":"x"})");
+  int32_t version = 1;
+  EXPECT_EQ(registry.upcast("test.thing", version, *from_v1, from_v1->GetAllocator()), UpcastOutcome::upcast);
+  EXPECT_EQ(version, 3);
+  EXPECT_EQ(json_to_string(*from_v1), R"({"keep":"x","c":{"b":7}})");
+
+  auto from_v2 = parse(R"({"b":8})");
+  version = 2;
+  EXPECT_EQ(registry.upcast("test.thing", version, *from_v2, from_v2->GetAllocator()), UpcastOutcome::upcast);
+  EXPECT_EQ(version, 3);
+  EXPECT_EQ(json_to_string(*from_v2), R"({"c":{"b":8}})");
+
+  auto current = parse(R"({"c":{"b":9}})");
+  version = 3;
+  EXPECT_EQ(registry.upcast("test.thing", version, *current, current->GetAllocator()), UpcastOutcome::current);
+  EXPECT_EQ(version, 3);
+  EXPECT_EQ(json_to_string(*current), R"({"c":{"b":9}})");
+}
+
+TEST(Upcast, NewerVersionAndUnknownTypeAreFlaggedAndLeftAsWritten) {
+  const UpcasterRegistry registry(kThingSchemas, kThingUpcasters);
+  auto newer = parse(R"({"d":1})");
+  int32_t version = 4;
+  EXPECT_EQ(registry.upcast("test.thing", version, *newer, newer->GetAllocator()), UpcastOutcome::newer_version);
+  EXPECT_EQ(version, 4);
+  EXPECT_EQ(json_to_string(*newer), R"({"d":1})");
+  EXPECT_FALSE(registry.is_known("test.thing", 4));
+  EXPECT_TRUE(registry.is_known("test.thing", 1));
+  EXPECT_TRUE(registry.is_known("test.thing", 3));
+
+  auto unknown = parse(R"({"a":1})");
+  version = 1;
+  EXPECT_EQ(registry.upcast("test.nothing", version, *unknown, unknown->GetAllocator()), UpcastOutcome::unknown_type);
+  EXPECT_EQ(json_to_string(*unknown), R"({"a":1})");
+  EXPECT_FALSE(registry.is_known("test.nothing", 1));
+  EXPECT_FALSE(is_readable(UpcastOutcome::newer_version));
+  EXPECT_FALSE(is_readable(UpcastOutcome::unknown_type));
+}
+
+TEST(Upcast, MissingStepIsNamed) {
+  const std::array<Upcaster, 1> only_first = {Upcaster{"test.thing", 1, &rename_a_to_b}};
+  const UpcasterRegistry registry(kThingSchemas, only_first);
+  EXPECT_EQ(registry.missing_step("test.thing", 1), "no upcaster for test.thing from version 2 to 3");
+  EXPECT_EQ(registry.missing_step("test.thing", 2), "no upcaster for test.thing from version 2 to 3");
+  EXPECT_EQ(registry.missing_step("test.thing", 3), std::nullopt);
+  EXPECT_EQ(registry.missing_step("test.other", 1), std::nullopt);
+  EXPECT_EQ(registry.missing_step("test.thing", 4), "test.thing has no version 4 (current 3)");
+  EXPECT_EQ(registry.missing_step("test.nothing", 1), "no schema for event type test.nothing");
+}
+
+TEST(UpcastDeathTest, UpcasterForATypeWithoutSchemaIsADefect) {
+  const std::array<Upcaster, 1> stray = {Upcaster{"test.nothing", 1, &rename_a_to_b}};
+  EXPECT_DEATH(UpcasterRegistry(kThingSchemas, stray), "an upcaster for an event type without a schema");
+}
+
+// ---- decoding a commit record ---------------------------------------------------
+
+std::string record_with(const std::string& type, int32_t schema_version, const std::string& payload) {
+  UlidGenerator ids(3);
+  CommitRecordHeader header;
+  header.tenant_id = kTenant;
+  header.command_id = "cmd-1";
+  header.seq = 1;
+  header.record_id = ids.next(1'700'000'000'000);
+  header.writer = "old-engine";
+  EventHeader event;
+  event.event_id = ids.next(1'700'000'000'000);
+  event.type = type;
+  event.schema_version = schema_version;
+  event.tenant_id = kTenant;
+  event.stream = "activity/act-1";
+  event.stream_version = 1;
+  event.command_id = "cmd-1";
+  event.actor = "system";
+  event.occurred_at_ms = 1'700'000'000'000;
+  const std::vector<OutgoingEvent> events = {OutgoingEvent{event, payload}};
+  return encode_commit_record(header, events);
+}
+
+TEST(Upcast, DecodingReadsOldEventsAtTheCurrentVersionAndKeepsTheEnvelopeAsWritten) {
+  Result<DecodedRecord> decoded = decode_commit_record(record_with("activity.run_finished", 1, kRunFinishedV1), kLimits);
+  ASSERT_TRUE(decoded.ok()) << decoded.error().message;
+  // Moved, as readers move records around: the pointers must survive.
+  std::vector<DecodedRecord> records;
+  records.push_back(std::move(decoded).value());
+  const DecodedEvent& event = records.front().events.front();
+  EXPECT_EQ(event.schema, UpcastOutcome::upcast);
+  EXPECT_TRUE(event.readable());
+  EXPECT_EQ(event.header.schema_version, 2);
+  EXPECT_EQ(event.written_schema_version, 1);
+  EXPECT_EQ(json_int64(*json_member(*event.payload, "usage"), "input_tokens"), 5000);
+  EXPECT_EQ(SchemaRegistry::embedded().validate_event_payload("activity.run_finished", 2, *event.payload), std::nullopt);
+  // The envelope as the log holds it: version 1, the flat payload.
+  ASSERT_NE(event.object, nullptr);
+  EXPECT_EQ(json_int64(*event.object, "schema_version"), 1);
+  EXPECT_EQ(json_to_string(*json_member(*event.object, "payload")), kRunFinishedV1);
+}
+
+TEST(Upcast, DecodingLeavesCurrentEventsInPlace) {
+  Result<DecodedRecord> decoded = decode_commit_record(
+      record_with("credits.refunded", 1,
+                  R"({"credits":5,"note":"n","balance":{"credits_monthly":0,"credits_available":5,)"
+                  R"("credits_reserved":0,"credits_consumed":0,"credits_topup":0,"effective_available":5}})"),
+      kLimits);
+  ASSERT_TRUE(decoded.ok()) << decoded.error().message;
+  const DecodedEvent& event = decoded->events.front();
+  EXPECT_EQ(event.schema, UpcastOutcome::current);
+  EXPECT_EQ(event.written_schema_version, 1);
+  EXPECT_EQ(event.payload, json_member(*event.object, "payload"));
+  EXPECT_TRUE(decoded->upcast_payloads.empty());
+}
+
+TEST(Upcast, DecodingANewerVersionFlagsItWithoutFailingTheRecord) {
+  const std::string v3 = R"({"activity_id":"act-1","run_id":"run-1","outcome":{"status":"completed"}})";
+  Result<DecodedRecord> decoded = decode_commit_record(record_with("activity.run_finished", 3, v3), kLimits);
+  ASSERT_TRUE(decoded.ok()) << decoded.error().message;
+  EXPECT_EQ(decoded->header.seq, 1);  // the record still holds its place in the chain
+  const DecodedEvent& event = decoded->events.front();
+  EXPECT_EQ(event.schema, UpcastOutcome::newer_version);
+  EXPECT_FALSE(event.readable());
+  EXPECT_EQ(event.header.schema_version, 3);
+  EXPECT_EQ(event.written_schema_version, 3);
+  EXPECT_EQ(json_to_string(*event.payload), v3);
+
+  Result<DecodedRecord> unknown = decode_commit_record(record_with("activity.teleported", 1, "{}"), kLimits);
+  ASSERT_TRUE(unknown.ok());
+  EXPECT_EQ(unknown->events.front().schema, UpcastOutcome::unknown_type);
+  EXPECT_FALSE(unknown->events.front().readable());
+}
+
+}  // namespace
+}  // namespace lf
