@@ -12,12 +12,14 @@
 #include <spdlog/spdlog.h>
 
 #include "cli/demo.hpp"
+#include "cli/metrics.hpp"
 #include "cli/subcommands.hpp"
 #include "consumers/kafka/mock_cluster.hpp"
 #include "consumers/pg/migrations.hpp"
 #include "consumers/pg/temp_server.hpp"
 #include "consumers/projector/projector.hpp"
 #include "engine/service/engine_service.hpp"
+#include "projections/projection.hpp"
 
 namespace lf::cli {
 
@@ -29,6 +31,7 @@ struct DevFlags {
   bool keep = false;
   bool infra_only = false;
   bool demo = false;
+  MetricsFlags metrics;
 };
 
 void print_line(const std::string& line) {
@@ -74,6 +77,13 @@ int run_services(const GlobalOptions& global, const DevFlags& flags, const kafka
 
   engine_service::EngineService engine(engine_options);
   projector::Projector projector(projector_options);
+  MetricsSources sources;
+  sources.engine = &engine;
+  sources.projector = &projector;
+  for (const auto& projection : projections::all_projections()) {
+    sources.projections.emplace_back(projection->name());
+  }
+  const auto metrics_endpoint = start_metrics(flags.metrics, global, settings, url, sources);
   std::atomic<bool> stop{false};
   std::atomic<bool> failed{false};
   {
@@ -116,6 +126,7 @@ Runner add_dev(CLI::App& app, GlobalOptions& global) {
   command->add_flag("--keep", flags->keep, "Keep the throwaway database's directory on exit");
   command->add_flag("--infra-only", flags->infra_only, "Start only the mock cluster and the database");
   command->add_flag("--demo", flags->demo, "Feed a small demo workload and print a summary");
+  add_metrics_options(command, flags->metrics);  // the engine's and the projector's, on one endpoint
   return [&global, flags] {
     const std::atomic<bool>& signal = install_stop_signals();
     kafka::MockCluster cluster(flags->brokers);

@@ -2,11 +2,13 @@
 #include <pqxx/pqxx>
 #include <spdlog/spdlog.h>
 
+#include "cli/metrics.hpp"
 #include "cli/subcommands.hpp"
 #include "consumers/pg/migrations.hpp"
 #include "consumers/projector/projector.hpp"
 #include "engine/service/engine_service.hpp"
 #include "events/time.hpp"
+#include "projections/projection.hpp"
 
 namespace lf::cli {
 
@@ -28,6 +30,7 @@ Runner add_engine(CLI::App& app, GlobalOptions& global) {
     std::size_t dedup_window = 100'000;
     bool validate_events = false;
     int64_t clock_offset_ms = 0;
+    MetricsFlags metrics;
   };
   auto flags = std::make_shared<EngineFlags>();
   CLI::App* command = app.add_subcommand("engine", "Run the command-processing service");
@@ -55,6 +58,7 @@ Runner add_engine(CLI::App& app, GlobalOptions& global) {
                       "Run the decision clock this many ms ahead (tests and expiry drills only)")
       ->envname("LEDGERFLOW_CLOCK_OFFSET_MS")
       ->capture_default_str();
+  add_metrics_options(command, flags->metrics);
   return [&global, flags] {
     engine_service::Options options;
     if (flags->clock_offset_ms != 0) {
@@ -73,6 +77,10 @@ Runner add_engine(CLI::App& app, GlobalOptions& global) {
     options.partition.validate_events = flags->validate_events;
     const std::atomic<bool>& stop = install_stop_signals();
     engine_service::EngineService engine(options);
+    MetricsSources sources;
+    sources.engine = &engine;
+    const auto metrics_endpoint =
+        start_metrics(flags->metrics, global, options.kafka, options.database_url, sources);
     engine.run(stop);
     return kExitOk;
   };
@@ -85,6 +93,8 @@ Runner add_project(CLI::App& app, GlobalOptions& global) {
     std::vector<std::string> projections;
     std::vector<int32_t> partitions;
     std::vector<std::string> unknown_events;
+    std::string rebuild_from = "kafka";
+    MetricsFlags metrics;
   };
   auto flags = std::make_shared<ProjectFlags>();
   CLI::App* command = app.add_subcommand("project", "Run the projectors (events -> read tables)");
@@ -103,8 +113,16 @@ Runner add_project(CLI::App& app, GlobalOptions& global) {
                       "Policy for event types this binary does not know, per projection: "
                       "<projection>=skip|park (comma-separated; default: each projection's own)")
       ->delimiter(',');
+  command->add_option("--rebuild-from", flags->rebuild_from,
+                      "Where to read the log when a projection's version changed and it is rebuilt before "
+                      "projecting")
+      ->check(CLI::IsMember({"kafka", "archive"}))
+      ->envname("LEDGERFLOW_REBUILD_FROM")
+      ->capture_default_str();
+  add_metrics_options(command, flags->metrics);
   return [&global, flags] {
     projector::Options options;
+    options.rebuild_from = flags->rebuild_from;
     options.kafka = kafka_settings(global);
     options.topics = topics(global);
     options.database_url = database_url(global);
@@ -115,6 +133,16 @@ Runner add_project(CLI::App& app, GlobalOptions& global) {
     options.unknown_events = unknown_event_policies(flags->unknown_events);
     const std::atomic<bool>& stop = install_stop_signals();
     projector::Projector projector(options);
+    MetricsSources sources;
+    sources.projector = &projector;
+    sources.projections = flags->projections;
+    if (sources.projections.empty()) {
+      for (const auto& projection : projections::all_projections()) {
+        sources.projections.emplace_back(projection->name());
+      }
+    }
+    const auto metrics_endpoint =
+        start_metrics(flags->metrics, global, options.kafka, options.database_url, sources);
     projector.run(stop);
     return kExitOk;
   };

@@ -336,6 +336,15 @@ Watermarks Consumer::watermarks(const std::string& topic, int32_t partition, int
   return marks;
 }
 
+std::optional<int64_t> Consumer::cached_high_watermark(const std::string& topic, int32_t partition) const {
+  int64_t low = RD_KAFKA_OFFSET_INVALID;
+  int64_t high = RD_KAFKA_OFFSET_INVALID;
+  const rd_kafka_resp_err_t error =
+      rd_kafka_get_watermark_offsets(handle_.get(), topic.c_str(), partition, &low, &high);
+  if (error != RD_KAFKA_RESP_ERR_NO_ERROR || high < 0) return std::nullopt;
+  return high;
+}
+
 int32_t Consumer::partition_count(const std::string& topic, int timeout_ms) {
   return internal::partition_count(handle_.get(), topic, timeout_ms);
 }

@@ -168,6 +168,9 @@ class Consumer {
   std::vector<TopicPartitionOffset> committed(const std::vector<TopicPartition>& partitions,
                                               int timeout_ms = 5000);
   Watermarks watermarks(const std::string& topic, int32_t partition, int timeout_ms = 5000);
+  // The high watermark of an assigned partition as of its last fetch
+  // response (no broker round trip); nullopt before the first one.
+  std::optional<int64_t> cached_high_watermark(const std::string& topic, int32_t partition) const;
   int32_t partition_count(const std::string& topic, int timeout_ms = 5000);
 
   // Leaves the group cleanly (revocation runs). Idempotent.

@@ -255,6 +255,7 @@ void Projector::run(const std::atomic<bool>& stop) {
   pthread_setname_np(pthread_self(), "lf-projector");
   while (!stop.load(std::memory_order_relaxed)) step(100);
   finish_write();
+  publish_stats();
   consumer_->close();
 }
 
@@ -263,6 +264,7 @@ std::size_t Projector::step(int poll_timeout_ms) {
   consumer_->poll_batch(messages_, options_.batch_records_max, poll_timeout_ms);
   if (messages_.empty()) {
     finish_write();  // nothing to overlap with: let the positions land
+    publish_stats();
     return 0;
   }
   // Fill the batch for up to batch_wait_ms so a busy log is written in large
@@ -273,7 +275,18 @@ std::size_t Projector::step(int poll_timeout_ms) {
   }
   const std::size_t consumed = messages_.size();
   write_batch(messages_);
+  publish_stats();
   return consumed;
+}
+
+void Projector::publish_stats() {
+  const std::lock_guard<std::mutex> lock(published_mutex_);
+  published_ = stats_;
+}
+
+Stats Projector::published_stats() const {
+  const std::lock_guard<std::mutex> lock(published_mutex_);
+  return published_;
 }
 
 void Projector::dead_letter(const rd_kafka_message_t& message, const Error& error) {
@@ -446,7 +459,10 @@ bool Projector::finish_write() {
   return false;
 }
 
-void Projector::flush() { finish_write(); }
+void Projector::flush() {
+  finish_write();
+  publish_stats();
+}
 
 // Forget what this process believed and resume every partition from what
 // PostgreSQL holds.

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <unordered_set>
@@ -81,6 +82,9 @@ class Projector final : public kafka::RebalanceListener {
   void flush();
 
   Stats stats() const { return stats_; }
+  // stats() as of the end of the last step() or flush(); safe to call from
+  // any thread (stats() is for the owning thread).
+  Stats published_stats() const;
   // Partitions owned; safe to read from another thread.
   int assigned_partitions() const { return assigned_.load(std::memory_order_acquire); }
 
@@ -162,6 +166,7 @@ class Projector final : public kafka::RebalanceListener {
   void start_write(WriteJob job);
   // Waits for the write under way; false (positions re-read) if it failed.
   bool finish_write();
+  void publish_stats();
 
   Options options_;
   std::vector<std::unique_ptr<projections::Projection>> projections_;
@@ -177,6 +182,8 @@ class Projector final : public kafka::RebalanceListener {
   std::future<double> writing_;  // seconds the write took
   std::vector<kafka::MessagePtr> messages_;
   Stats stats_;
+  mutable std::mutex published_mutex_;
+  Stats published_;  // guarded by published_mutex_
   std::atomic<int> assigned_{0};
 };
 

@@ -5,6 +5,7 @@
 
 #include <pthread.h>
 
+#include <algorithm>
 #include <chrono>
 #include <stdexcept>
 
@@ -128,6 +129,7 @@ void EngineService::step(int poll_timeout_ms) {
     last_commit_ms_ = now;
     commit_offsets(false);
   }
+  publish_report();
 }
 
 bool EngineService::drain(int timeout_ms) {
@@ -151,7 +153,27 @@ bool EngineService::drain(int timeout_ms) {
     conflicted.swap(conflicted_);
     for (int32_t number : conflicted) reload_after_conflict(number);
   }
+  publish_report();
   return settled();
+}
+
+void EngineService::publish_report() {
+  const std::lock_guard<std::mutex> lock(report_mutex_);
+  report_.stats = stats_;
+  report_.partitions.clear();  // keeps its capacity: no allocation per step
+  for (const auto& [number, partition] : partitions_) {
+    CommandBacklog backlog;
+    backlog.partition = number;
+    if (std::optional<int64_t> high = commands_->cached_high_watermark(options_.topics.commands(), number)) {
+      backlog.commands_lag = std::max<int64_t>(0, *high - partition.next_consume_offset);
+    }
+    report_.partitions.push_back(backlog);
+  }
+}
+
+Report EngineService::report() const {
+  const std::lock_guard<std::mutex> lock(report_mutex_);
+  return report_;
 }
 
 // ---- assignment --------------------------------------------------------------

@@ -22,6 +22,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -81,6 +82,21 @@ struct Stats {
   int64_t snapshots = 0;
 };
 
+// An owned partition's backlog on the commands topic.
+struct CommandBacklog {
+  int32_t partition = 0;
+  // The partition's end as of the commands consumer's last fetch, minus the
+  // next command to decide; nullopt until the first fetch has answered.
+  std::optional<int64_t> commands_lag;
+};
+
+// What other threads may read (metrics): the counters and the owned
+// partitions as of the end of the last step() or drain().
+struct Report {
+  Stats stats;
+  std::vector<CommandBacklog> partitions;  // by partition number
+};
+
 class EngineService final : public kafka::RebalanceListener {
  public:
   explicit EngineService(Options options);
@@ -94,6 +110,8 @@ class EngineService final : public kafka::RebalanceListener {
   bool drain(int timeout_ms);
 
   Stats stats() const { return stats_; }
+  // Safe to call from any thread (stats() is for the owning thread).
+  Report report() const;
   // Partitions owned and rebuilt; safe to read from another thread.
   int assigned_partitions() const { return assigned_.load(std::memory_order_acquire); }
   const std::string& writer_id() const { return options_.writer_id; }
@@ -190,6 +208,8 @@ class EngineService final : public kafka::RebalanceListener {
   void commit_offsets(bool sync);
   int64_t committable_offset(const Partition& partition) const;
   void release_partition(int32_t number);
+  // Copies stats_ and the backlog into report_ (end of step() and drain()).
+  void publish_report();
 
   Options options_;
   std::unique_ptr<pqxx::connection> database_;
@@ -211,6 +231,8 @@ class EngineService final : public kafka::RebalanceListener {
   // step, whatever the clock did since the last check.
   bool timers_unchecked_ = true;
   Stats stats_;
+  mutable std::mutex report_mutex_;
+  Report report_;  // guarded by report_mutex_
 };
 
 }  // namespace lf::engine_service
