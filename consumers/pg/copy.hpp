@@ -21,6 +21,19 @@ inline void end_copy_row(std::string& line) { line.push_back('\n'); }
 // and cast to <type>[] in the statement.
 std::string array_literal(const std::vector<const projections::Value*>& values);
 
+// The array literal of one field of each item (`field(item)` gives a
+// projections::Value).
+template <typename Item, typename Field>
+std::string array_of(const std::vector<Item>& items, Field field) {
+  std::vector<projections::Value> values;
+  values.reserve(items.size());
+  for (const Item& item : items) values.emplace_back(field(item));
+  std::vector<const projections::Value*> pointers;
+  pointers.reserve(values.size());
+  for (const projections::Value& value : values) pointers.push_back(&value);
+  return array_literal(pointers);
+}
+
 // The SQL name of a column type ("bigint", "timestamptz", ...).
 const char* sql_type_name(projections::SqlType type);
 

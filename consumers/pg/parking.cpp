@@ -16,18 +16,6 @@ std::string prepared(pqxx::transaction_base& work, const char* name, const char*
   return name;
 }
 
-// An array literal of one field of each item.
-template <typename Item, typename Field>
-std::string array_of(const std::vector<Item>& items, Field field) {
-  std::vector<projections::Value> values;
-  values.reserve(items.size());
-  for (const Item& item : items) values.emplace_back(field(item));
-  std::vector<const projections::Value*> pointers;
-  pointers.reserve(values.size());
-  for (const projections::Value& value : values) pointers.push_back(&value);
-  return array_literal(pointers);
-}
-
 constexpr const char* kInsertParkedStreams =
     "INSERT INTO parked_streams (projection, tenant_id, stream, partition, first_offset, first_event_id, "
     "first_type, reason, sqlstate) "

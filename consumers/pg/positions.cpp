@@ -33,18 +33,6 @@ std::string prepared(pqxx::work& work, const char* name, const char* sql) {
   return name;
 }
 
-// An array literal of one field of each item.
-template <typename Item, typename Field>
-std::string array_of(const std::vector<Item>& items, Field field) {
-  std::vector<projections::Value> values;
-  values.reserve(items.size());
-  for (const Item& item : items) values.emplace_back(field(item));
-  std::vector<const projections::Value*> pointers;
-  pointers.reserve(values.size());
-  for (const projections::Value& value : values) pointers.push_back(&value);
-  return array_literal(pointers);
-}
-
 constexpr const char* kInsertMissingCheckpoints =
     "INSERT INTO projection_checkpoints (projection, partition) "
     "SELECT p.projection, n.partition "

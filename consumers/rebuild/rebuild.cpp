@@ -238,12 +238,13 @@ class Builder {
 
 // ---- reading the archive -------------------------------------------------
 
-// The positions of the event_log projection: how far the archive reaches.
-std::map<int32_t, Position> archive_positions(pqxx::transaction_base& tx) {
+constexpr const char* kSelectPositions =
+    "SELECT partition, next_offset, last_seq, last_record_id, ignored_count, deadlettered_count "
+    "FROM projection_checkpoints ";
+
+std::map<int32_t, Position> positions_of(const pqxx::result& rows) {
   std::map<int32_t, Position> positions;
-  for (const pqxx::row& row : tx.exec(
-           "SELECT partition, next_offset, last_seq, last_record_id, ignored_count, deadlettered_count "
-           "FROM projection_checkpoints WHERE projection = 'event_log'")) {
+  for (const pqxx::row& row : rows) {
     Position& position = positions[row[0].as<int32_t>()];
     position.next_offset = row[1].as<int64_t>();
     position.chain = ChainPosition{row[2].as<int64_t>(), row[3].as<std::string>()};
@@ -251,6 +252,11 @@ std::map<int32_t, Position> archive_positions(pqxx::transaction_base& tx) {
     position.deadlettered = row[5].as<int64_t>();
   }
   return positions;
+}
+
+// The positions of the event_log projection: how far the archive reaches.
+std::map<int32_t, Position> archive_positions(pqxx::transaction_base& tx) {
+  return positions_of(tx.exec(std::string(kSelectPositions) + "WHERE projection = 'event_log'"));
 }
 
 // Archived events come back one row each; consecutive rows of one record
@@ -403,38 +409,22 @@ std::map<int32_t, Position> lock_checkpoints(pqxx::work& work, const std::string
                                              const std::vector<int32_t>& partitions) {
   std::vector<std::string> names{projection};
   pg::load_checkpoints(work, names, partitions);  // creates missing rows, so all can be locked
-  std::map<int32_t, Position> positions;
-  for (const pqxx::row& row : work.exec_params(
-           "SELECT partition, next_offset, last_seq, last_record_id, ignored_count, deadlettered_count "
-           "FROM projection_checkpoints WHERE projection = $1 ORDER BY partition FOR UPDATE",
-           projection)) {
-    Position& position = positions[row[0].as<int32_t>()];
-    position.next_offset = row[1].as<int64_t>();
-    position.chain = ChainPosition{row[2].as<int64_t>(), row[3].as<std::string>()};
-    position.ignored = row[4].as<int64_t>();
-    position.deadlettered = row[5].as<int64_t>();
-  }
-  return positions;
+  return positions_of(work.exec_params(
+      std::string(kSelectPositions) + "WHERE projection = $1 ORDER BY partition FOR UPDATE", projection));
 }
 
 // The live checkpoints of `projection` take the rebuild's positions; the
 // generation moves, so a projector holding a batch for the old tables fails
 // its compare-and-set and reloads positions and parked streams.
 void store_positions(pqxx::work& work, const std::string& projection, const std::map<int32_t, Position>& positions) {
-  std::vector<projections::Value> partitions, next_offsets, seqs, record_ids, ignored, deadlettered;
-  for (const auto& [partition, position] : positions) {
-    partitions.emplace_back(static_cast<int64_t>(partition));
-    next_offsets.emplace_back(position.next_offset);
-    seqs.emplace_back(position.chain.last_seq);
-    record_ids.emplace_back(position.chain.last_record_id);
-    ignored.emplace_back(position.ignored);
-    deadlettered.emplace_back(position.deadlettered);
-  }
-  auto literal = [](const std::vector<projections::Value>& values) {
-    std::vector<const projections::Value*> pointers;
-    for (const projections::Value& value : values) pointers.push_back(&value);
-    return pg::array_literal(pointers);
-  };
+  std::vector<std::pair<int32_t, Position>> rows(positions.begin(), positions.end());
+  using Row = std::pair<int32_t, Position>;
+  const auto partitions = pg::array_of(rows, [](const Row& row) { return static_cast<int64_t>(row.first); });
+  const auto next_offsets = pg::array_of(rows, [](const Row& row) { return row.second.next_offset; });
+  const auto seqs = pg::array_of(rows, [](const Row& row) { return row.second.chain.last_seq; });
+  const auto record_ids = pg::array_of(rows, [](const Row& row) { return row.second.chain.last_record_id; });
+  const auto ignored = pg::array_of(rows, [](const Row& row) { return row.second.ignored; });
+  const auto deadlettered = pg::array_of(rows, [](const Row& row) { return row.second.deadlettered; });
   work.exec_params(
       "INSERT INTO projection_checkpoints AS c (projection, partition, next_offset, last_seq, last_record_id, "
       "ignored_count, deadlettered_count, updated_at) "
@@ -444,8 +434,7 @@ void store_positions(pqxx::work& work, const std::string& projection, const std:
       "last_seq = EXCLUDED.last_seq, last_record_id = EXCLUDED.last_record_id, "
       "ignored_count = EXCLUDED.ignored_count, deadlettered_count = EXCLUDED.deadlettered_count, "
       "generation = c.generation + 1, updated_at = now()",
-      projection, literal(partitions), literal(next_offsets), literal(seqs), literal(record_ids), literal(ignored),
-      literal(deadlettered));
+      projection, partitions, next_offsets, seqs, record_ids, ignored, deadlettered);
 }
 
 // Whether a failed swap may be tried again (a reader held a lock too long).

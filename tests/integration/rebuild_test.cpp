@@ -301,6 +301,25 @@ TEST(Rebuild, FromTheArchiveEqualsFromKafkaAndReadsTheArchive) {
   }
   EXPECT_TRUE(pipeline.verify().empty());
 
+  // On a terminal (script(1) gives it a pseudo-terminal): a progress bar
+  // redrawn in place, with records done/total, rate and ETA.
+  {
+    std::vector<std::string> argv{ledgerflow_binary(), "rebuild", "credit_ledger", "--from", "archive"};
+    std::string command = "exec";
+    for (const std::string& arg : argv) command += " '" + arg + "'";
+    auto [code, output] = run_command({"script", "-qefc", command, "/dev/null"}, 300s, std::nullopt,
+                                      {{"KAFKA_BOOTSTRAP", pipeline.kafka().settings().bootstrap},
+                                       {"DATABASE_URL", pipeline.database_url()},
+                                       {"LEDGERFLOW_TOPIC_PREFIX", pipeline.topics().prefix},
+                                       {"LEDGERFLOW_LOG_LEVEL", "warn"}});
+    EXPECT_EQ(code, 0) << output;
+    EXPECT_NE(output.find("\rbuild     ["), std::string::npos) << output;
+    EXPECT_NE(output.find("##############################] 100.0%"), std::string::npos) << output;
+    EXPECT_NE(output.find("records"), std::string::npos) << output;
+    EXPECT_NE(output.find("rec/s  ETA"), std::string::npos) << output;
+    EXPECT_EQ(output.find("rebuild build:"), std::string::npos) << "log lines instead of a bar: " << output;
+  }
+
   // The archive, not Kafka, is what --from archive reads: change the
   // archived top-ups of one tenant and its rebuilt ledger follows them.
   {
