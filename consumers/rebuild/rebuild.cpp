@@ -4,6 +4,10 @@
 
 #include <algorithm>
 #include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <exception>
+#include <mutex>
 #include <memory>
 #include <thread>
 #include <unordered_map>
@@ -326,13 +330,63 @@ constexpr const char* kArchiveColumns =
     "SELECT kafka_offset, seq, record_id, tenant_id::text, command_id, event::text, event_index, partition "
     "FROM event_log ";
 
-// Fetches the open cursor lf_archive to its end, 20,000 rows at a time.
+// Fetches the open cursor lf_archive to its end, 5,000 rows at a time, on a
+// second thread, so PostgreSQL renders the next rows while this one maps
+// the last ones (fetching and mapping in turn would leave each side idle
+// half the time). `tx` belongs to the fetching thread until it ends.
 void fetch_all(pqxx::transaction_base& tx, const std::function<void(const pqxx::row&)>& each) {
-  while (true) {
-    const pqxx::result rows = tx.exec("FETCH FORWARD 20000 FROM lf_archive");
-    if (rows.empty()) break;
-    for (const pqxx::row& row : rows) each(row);
+  std::mutex mutex;
+  std::condition_variable changed;
+  std::deque<pqxx::result> ready;
+  bool done = false;      // the fetcher has pushed its last result (or failed)
+  bool stopped = false;   // the consumer gave up: the fetcher stops
+  std::exception_ptr failure;
+  constexpr std::size_t kAhead = 4;
+  std::thread fetcher([&] {
+    try {
+      while (true) {
+        pqxx::result rows = tx.exec("FETCH FORWARD 5000 FROM lf_archive");
+        std::unique_lock<std::mutex> lock(mutex);
+        changed.wait(lock, [&] { return ready.size() < kAhead || stopped; });
+        if (stopped || rows.empty()) break;
+        ready.push_back(std::move(rows));
+        changed.notify_all();
+      }
+    } catch (...) {
+      std::lock_guard<std::mutex> lock(mutex);
+      failure = std::current_exception();
+    }
+    std::lock_guard<std::mutex> lock(mutex);
+    done = true;
+    changed.notify_all();
+  });
+  auto stop_fetcher = [&] {
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      stopped = true;
+      changed.notify_all();
+    }
+    fetcher.join();
+  };
+  try {
+    while (true) {
+      pqxx::result rows;
+      {
+        std::unique_lock<std::mutex> lock(mutex);
+        changed.wait(lock, [&] { return !ready.empty() || done; });
+        if (ready.empty()) break;
+        rows = std::move(ready.front());
+        ready.pop_front();
+        changed.notify_all();
+      }
+      for (const pqxx::row& row : rows) each(row);
+    }
+  } catch (...) {
+    stop_fetcher();
+    throw;
   }
+  stop_fetcher();
+  if (failure) std::rethrow_exception(failure);
   tx.exec("CLOSE lf_archive");
 }
 
