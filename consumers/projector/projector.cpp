@@ -171,8 +171,36 @@ void Projector::check_versions() {
         logger()->info("rebuild of {}: {} done, {} records", name, progress.phase, progress.done);
       }
     };
-    rebuild::run(rebuild);
+    // Several new projectors may start at once: one rebuilds, the others
+    // wait for its lock and find the version already current.
+    while (true) {
+      int stored = 0;
+      {
+        pqxx::nontransaction work(*connection_);
+        work.exec_params("SELECT pg_advisory_lock(hashtext('ledgerflow.rebuild'), hashtext($1))", name);
+        stored = work.exec_params1("SELECT version FROM projections WHERE name = $1", name)[0].as<int>();
+        work.exec_params("SELECT pg_advisory_unlock(hashtext('ledgerflow.rebuild'), hashtext($1))", name);
+      }
+      if (stored == projection_version(name)) {
+        logger()->info("projection {} was rebuilt at version {} by another process", name, stored);
+        break;
+      }
+      try {
+        rebuild::run(rebuild);
+        break;
+      } catch (const rebuild::RebuildBusy& busy) {
+        logger()->info("{}; waiting for it", busy.what());
+      }
+    }
   }
+}
+
+int Projector::projection_version(const std::string& name) const {
+  for (const auto& projection : projections_) {
+    if (projection->name() == name) return projection->version();
+  }
+  LF_ASSERT_MSG(false, "not a projection of this projector");
+  return 0;
 }
 
 // Another process may have rebuilt a projection to another version while

@@ -133,6 +133,7 @@ class Projector final : public kafka::RebalanceListener {
   void connect();
   void check_versions();
   void recheck_versions();
+  int projection_version(const std::string& name) const;
   std::map<int32_t, PartitionState> load_positions(const std::vector<int32_t>& partitions);
   void write_batch(std::vector<kafka::MessagePtr>& messages);
   bool has_unknown_event(const DecodedRecord& record) const;

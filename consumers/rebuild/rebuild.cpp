@@ -512,7 +512,7 @@ class RebuildLock {
     pqxx::nontransaction work(connection_);
     if (!work.exec_params1("SELECT pg_try_advisory_lock(hashtext('ledgerflow.rebuild'), hashtext($1))", projection_)[0]
              .as<bool>()) {
-      throw RebuildError("another rebuild of " + projection_ + " is running");
+      throw RebuildBusy("another rebuild of " + projection_ + " is running");
     }
   }
   ~RebuildLock() {

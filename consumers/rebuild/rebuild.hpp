@@ -88,6 +88,12 @@ class RebuildError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// Another rebuild of the same projection holds its lock.
+class RebuildBusy : public RebuildError {
+ public:
+  using RebuildError::RebuildError;
+};
+
 Outcome run(const Options& options);
 
 }  // namespace lf::rebuild

@@ -392,6 +392,24 @@ TEST(Rebuild, AProjectorFindingAnotherVersionRebuildsFirst) {
   refusing.rebuild_outdated = false;
   EXPECT_THROW(projector::Projector{refusing}, std::runtime_error);
 
+  // Two projectors of the new binary start at once: one rebuilds, the other
+  // waits for it and finds the version current.
+  std::vector<std::unique_ptr<projector::Projector>> started(2);
+  std::vector<std::string> failures(2);
+  std::vector<std::thread> starting;
+  for (int i = 0; i < 2; ++i) {
+    starting.emplace_back([&, i] {
+      try {
+        started[static_cast<std::size_t>(i)] =
+            std::make_unique<projector::Projector>(pipeline.projector_options("new-binary-" + std::to_string(i)));
+      } catch (const std::exception& error) {
+        failures[static_cast<std::size_t>(i)] = error.what();
+      }
+    });
+  }
+  for (std::thread& thread : starting) thread.join();
+  EXPECT_EQ(failures, (std::vector<std::string>{"", ""}));
+  started.clear();
   pipeline.start_projector(pipeline.projector_options("new-binary"));
   ASSERT_TRUE(pipeline.wait_projected()) << pipeline.service_failures();
   EXPECT_TRUE(pipeline.verify().empty());
