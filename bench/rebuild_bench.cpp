@@ -59,6 +59,20 @@ Archive fill_archive(const std::string& url, int64_t target_events, int tenant_c
   }
   const std::unique_ptr<lf::projections::Projection> event_log = lf::projections::make_projection("event_log");
   pqxx::connection connection(url);
+  // Loading only (not timed): secondary indexes are built once at the end,
+  // as for any bulk load, and commits need not wait for the disk.
+  std::vector<std::string> index_definitions;
+  {
+    pqxx::work work(connection);
+    for (const pqxx::row& index : work.exec(
+             "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'event_log' AND indexname NOT IN "
+             "(SELECT conname FROM pg_constraint WHERE conrelid = 'event_log'::regclass)")) {
+      index_definitions.push_back(index[1].as<std::string>());
+      work.exec("DROP INDEX " + work.quote_name(index[0].as<std::string>()));
+    }
+    work.commit();
+  }
+  connection.set_variable("synchronous_commit", "off");
   lf::pg::BatchWriter writer;
   lf::projections::RowBatch batch;
   std::vector<int64_t> command_offsets(static_cast<std::size_t>(partitions), 0);
@@ -100,6 +114,7 @@ Archive fill_archive(const std::string& url, int64_t target_events, int tenant_c
         "VALUES ('event_log', $1, $2, $3, $4)",
         partition, event_offsets[p], chains[p].last_seq, chains[p].last_record_id);
   }
+  for (const std::string& definition : index_definitions) work.exec(definition);
   work.exec("ANALYZE event_log");
   work.commit();
   return archive;
