@@ -301,6 +301,14 @@ TEST(Rebuild, FromTheArchiveEqualsFromKafkaAndReadsTheArchive) {
   }
   EXPECT_TRUE(pipeline.verify().empty());
 
+  // Past --verify-rows-max the shadow is checked by its row counts.
+  {
+    auto [code, output] = ledgerflow(pipeline, {"rebuild", "audit_log", "--from", "archive", "--verify-rows-max", "1"});
+    EXPECT_EQ(code, 0) << output;
+    EXPECT_NE(output.find("verified by row counts"), std::string::npos) << output;
+    EXPECT_EQ(contents(pipeline.db(), "audit_log"), from_kafka["audit_log"]);
+  }
+
   // On a terminal (script(1) gives it a pseudo-terminal): a progress bar
   // redrawn in place, with records done/total, rate and ETA.
   {
