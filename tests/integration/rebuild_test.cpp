@@ -280,7 +280,7 @@ TEST(Rebuild, FromTheArchiveEqualsFromKafkaAndReadsTheArchive) {
   ASSERT_TRUE(pipeline.wait_projected()) << pipeline.service_failures();
 
   std::map<std::string, std::vector<std::string>> from_kafka;
-  for (const std::string& name : {"credit_balances", "credit_reservations", "audit_log", "activities"}) {
+  for (const char* name : {"credit_balances", "credit_reservations", "audit_log", "activities"}) {
     {
       pqxx::work work(pipeline.db());
       work.exec("DELETE FROM \"" + std::string(name) + "\" WHERE ctid IN (SELECT ctid FROM \"" + name + "\" LIMIT 1)");
@@ -356,7 +356,7 @@ TEST(Rebuild, OneTenantInPlaceLeavesTheOthers) {
   const std::string other = random_tenant();
   submit_all(pipeline, workload({mine, other}, 0));
   ASSERT_TRUE(pipeline.wait_projected()) << pipeline.service_failures();
-  for (const std::string& source : {"kafka", "archive"}) {
+  for (const char* source : {"kafka", "archive"}) {
     {
       pqxx::work work(pipeline.db());
       for (const std::string& tenant : {mine, other}) {
@@ -365,7 +365,7 @@ TEST(Rebuild, OneTenantInPlaceLeavesTheOthers) {
       }
       work.commit();
     }
-    for (const std::string& name : {"activities", "media_buys"}) {
+    for (const char* name : {"activities", "media_buys"}) {
       auto [code, output] = ledgerflow(pipeline, {"rebuild", name, "--tenant", mine, "--from", source});
       ASSERT_EQ(code, 0) << output;
     }
