@@ -61,6 +61,40 @@ pqxx::connection& ProjectionScraper::connection() {
   return *connection_;
 }
 
+// One family per figure of `ledgerflow status`, sampled per projection and
+// partition.
+struct PositionFamily {
+  const char* name;
+  MetricType type;
+  const char* help;
+  int64_t verify::PartitionStatus::*value;
+};
+
+constexpr PositionFamily kPositionFamilies[] = {
+    {"ledgerflow_projection_next_offset", MetricType::gauge,
+     "Stored position of a projection on a partition of the events topic: the next offset to apply",
+     &verify::PartitionStatus::next_offset},
+    {"ledgerflow_projection_last_seq", MetricType::gauge,
+     "seq of the last commit record a projection accepted on a partition", &verify::PartitionStatus::last_seq},
+    {"ledgerflow_projection_log_end_offset", MetricType::gauge, "High watermark of the events topic partition",
+     &verify::PartitionStatus::log_end},
+    {"ledgerflow_projection_lag", MetricType::gauge,
+     "Records of the partition a projection has yet to apply (log end minus stored position)",
+     &verify::PartitionStatus::lag},
+    {"ledgerflow_projection_ignored_total", MetricType::counter,
+     "Records a projection ignored on a partition (stale or repeated seq)", &verify::PartitionStatus::ignored},
+    {"ledgerflow_projection_deadlettered_total", MetricType::counter,
+     "Records of a partition sent to the dead-letter topic as undecodable", &verify::PartitionStatus::deadlettered},
+    {"ledgerflow_projection_unknown_skipped_total", MetricType::counter,
+     "Events of types this binary does not know that a projection skipped by its policy",
+     &verify::PartitionStatus::unknown_skipped},
+    {"ledgerflow_projection_parked_streams", MetricType::gauge,
+     "Streams parked for a projection on a partition (see ledgerflow status, replay-parked)",
+     &verify::PartitionStatus::parked_streams},
+    {"ledgerflow_projection_parked_events", MetricType::gauge,
+     "Events held for a projection's parked streams on a partition", &verify::PartitionStatus::parked_events},
+};
+
 void ProjectionScraper::collect(Exposition& out) {
   std::vector<verify::PartitionStatus> rows;
   try {
@@ -72,35 +106,10 @@ void ProjectionScraper::collect(Exposition& out) {
     connection_.reset();  // connect again next time
     throw;
   }
-  out.family("ledgerflow_projection_next_offset", MetricType::gauge,
-             "Stored position of a projection on a partition of the events topic: the next offset "
-             "to apply");
-  for (const auto& row : rows) out.sample(position_labels(row), row.next_offset);
-  out.family("ledgerflow_projection_last_seq", MetricType::gauge,
-             "seq of the last commit record a projection accepted on a partition");
-  for (const auto& row : rows) out.sample(position_labels(row), row.last_seq);
-  out.family("ledgerflow_projection_log_end_offset", MetricType::gauge,
-             "High watermark of the events topic partition");
-  for (const auto& row : rows) out.sample(position_labels(row), row.log_end);
-  out.family(
-      "ledgerflow_projection_lag", MetricType::gauge,
-      "Records of the partition a projection has yet to apply (log end minus stored position)");
-  for (const auto& row : rows) out.sample(position_labels(row), row.lag);
-  out.family("ledgerflow_projection_ignored_total", MetricType::counter,
-             "Records a projection ignored on a partition (stale or repeated seq)");
-  for (const auto& row : rows) out.sample(position_labels(row), row.ignored);
-  out.family("ledgerflow_projection_deadlettered_total", MetricType::counter,
-             "Records of a partition sent to the dead-letter topic as undecodable");
-  for (const auto& row : rows) out.sample(position_labels(row), row.deadlettered);
-  out.family("ledgerflow_projection_unknown_skipped_total", MetricType::counter,
-             "Events of types this binary does not know that a projection skipped by its policy");
-  for (const auto& row : rows) out.sample(position_labels(row), row.unknown_skipped);
-  out.family("ledgerflow_projection_parked_streams", MetricType::gauge,
-             "Streams parked for a projection on a partition (see ledgerflow status, replay-parked)");
-  for (const auto& row : rows) out.sample(position_labels(row), row.parked_streams);
-  out.family("ledgerflow_projection_parked_events", MetricType::gauge,
-             "Events held for a projection's parked streams on a partition");
-  for (const auto& row : rows) out.sample(position_labels(row), row.parked_events);
+  for (const PositionFamily& family : kPositionFamilies) {
+    out.family(family.name, family.type, family.help);
+    for (const auto& row : rows) out.sample(position_labels(row), row.*family.value);
+  }
 }
 
 void add_projector_stats(Exposition& out, const projector::Stats& stats, int partitions_owned) {

@@ -189,6 +189,14 @@ class Builder {
     // Events this binary does not know follow the projection's policy, as in
     // the projector; a rebuild cannot park, so a stream that would be
     // parked stops it before anything is swapped in.
+    const auto known = [](const DecodedEvent& event) {
+      return KnownEvents::embedded().knows(event.header.type, event.header.schema_version);
+    };
+    if (std::all_of(record.events.begin(), record.events.end(), known)) {  // the common case: no allocation
+      projection_->apply(projections::RecordAt{partition, offset, &record}, batch_);
+      count(record);
+      return;
+    }
     std::vector<int32_t> applied;
     bool all = true;
     for (std::size_t index = 0; index < record.events.size(); ++index) {
@@ -219,6 +227,10 @@ class Builder {
       const projections::RecordSubset subset(record, std::move(applied));
       projection_->apply(subset.at(partition, offset), batch_);
     }
+    count(record);
+  }
+
+  void count(const DecodedRecord& record) {
     ++records_;
     ++pending_records_;
     events_ += static_cast<int64_t>(record.events.size());
