@@ -56,9 +56,12 @@ struct Upcaster {
   UpcastFunction function = nullptr;
 };
 
-// Every upcaster ledgerflow ships (events/upcasters.cpp), one per changed
-// (type, version).
+// Every upcaster ledgerflow ships, one per changed (type, version): those of
+// the credits events (events/upcasters_credits.cpp) and of the workflow
+// events (events/upcasters_workflow.cpp).
 std::span<const Upcaster> all_upcasters();
+std::span<const Upcaster> credits_upcasters();
+std::span<const Upcaster> workflow_upcasters();
 
 class UpcasterRegistry {
  public:
