@@ -19,7 +19,9 @@ constexpr int kPartitions = 2;
 const JsonLimits kRecordReadLimits{.max_bytes = 1 << 20, .max_depth = 64};
 
 // A command's JSON with every envelope field under the test's control.
-std::string envelope(const std::string& fields) { return "{" + fields + "}"; }
+std::string envelope(const std::string& fields) {
+  return "{" + fields + "}";
+}
 
 std::string field(const std::string& name, const std::string& text) {
   return "\"" + name + "\":\"" + text + "\"";
@@ -42,7 +44,8 @@ class Contract : public ::testing::Test {
   kafka::DeliveryReport send(OutgoingRecord record) {
     return pipeline_.kafka().produce(pipeline_.topics().commands(), {std::move(record)}).front();
   }
-  kafka::DeliveryReport send(const std::string& key, const std::string& value, int32_t partition = -1) {
+  kafka::DeliveryReport send(const std::string& key, const std::string& value,
+                             int32_t partition = -1) {
     return send(OutgoingRecord{key, value, {}, partition});
   }
 
@@ -59,8 +62,8 @@ class Contract : public ::testing::Test {
           return found.has_value();
         },
         30s);
-    EXPECT_TRUE(found) << "no result " << count << " for " << command_id << "; services: "
-                       << pipeline_.service_failures();
+    EXPECT_TRUE(found) << "no result " << count << " for " << command_id
+                       << "; services: " << pipeline_.service_failures();
     return found.value_or(CommandResult{});
   }
 
@@ -68,7 +71,8 @@ class Contract : public ::testing::Test {
   std::vector<KafkaRecord> dead_letters_from(int32_t partition, int64_t offset) {
     std::vector<KafkaRecord> letters;
     for (int32_t p = 0; p < kPartitions; ++p) {
-      for (KafkaRecord& record : pipeline_.kafka().read_partition(pipeline_.topics().deadletter(), p)) {
+      for (KafkaRecord& record :
+           pipeline_.kafka().read_partition(pipeline_.topics().deadletter(), p)) {
         if (record.header(std::string(kDlqTopicHeader)) == pipeline_.topics().commands() &&
             record.header(std::string(kDlqPartitionHeader)) == std::to_string(partition) &&
             record.header(std::string(kDlqOffsetHeader)) == std::to_string(offset)) {
@@ -95,14 +99,19 @@ class Contract : public ::testing::Test {
 
   // The command.rejected events of `command_id` in the tenant's partition
   // of ledgerflow.events, as JSON (the event envelope), in log order.
-  std::vector<std::string> rejected_events(const std::string& tenant, const std::string& command_id) {
+  std::vector<std::string> rejected_events(const std::string& tenant,
+                                           const std::string& command_id) {
     std::vector<std::string> events;
-    for (const KafkaRecord& record : pipeline_.kafka().read_partition(pipeline_.topics().events(), home(tenant))) {
+    for (const KafkaRecord& record :
+         pipeline_.kafka().read_partition(pipeline_.topics().events(), home(tenant))) {
       Result<DecodedRecord> decoded = decode_commit_record(record.value, kRecordReadLimits);
       EXPECT_TRUE(decoded) << decoded.error().message;
-      if (!decoded || decoded->header.command_id != command_id || decoded->header.tenant_id != tenant) continue;
+      if (!decoded || decoded->header.command_id != command_id ||
+          decoded->header.tenant_id != tenant)
+        continue;
       for (const DecodedEvent& event : decoded->events) {
-        if (event.header.type == "command.rejected") events.push_back(json_to_string(*event.object));
+        if (event.header.type == "command.rejected")
+          events.push_back(json_to_string(*event.object));
       }
     }
     return events;
@@ -135,7 +144,8 @@ class Contract : public ::testing::Test {
     SCOPED_TRACE(command_id);
     const std::vector<std::string> events = rejected_events(tenant, command_id);
     ASSERT_EQ(events.size(), 1u) << "command.rejected events of " << command_id;
-    Result<std::unique_ptr<rapidjson::Document>> event = parse_json_bounded(events[0], kRecordReadLimits);
+    Result<std::unique_ptr<rapidjson::Document>> event =
+        parse_json_bounded(events[0], kRecordReadLimits);
     ASSERT_TRUE(event);
     EXPECT_EQ(json_string(**event, "actor"), actor);
     EXPECT_EQ(json_string(**event, "stream"), "audit/" + tenant);
@@ -151,7 +161,8 @@ class Contract : public ::testing::Test {
   }
 
   // The dead letter keeps the command unchanged and names its origin.
-  void expect_dead_letter(const kafka::DeliveryReport& at, const OutgoingRecord& sent, const std::string& code) {
+  void expect_dead_letter(const kafka::DeliveryReport& at, const OutgoingRecord& sent,
+                          const std::string& code) {
     const KafkaRecord letter = dead_letter(at);
     EXPECT_EQ(letter.value, sent.value);
     EXPECT_EQ(letter.null_value, sent.null_value);
@@ -164,7 +175,8 @@ class Contract : public ::testing::Test {
 
   void expect_consistent() {
     ASSERT_TRUE(pipeline_.wait_projected()) << pipeline_.service_failures();
-    for (const verify::Difference& difference : pipeline_.verify()) ADD_FAILURE() << verify::to_string(difference);
+    for (const verify::Difference& difference : pipeline_.verify())
+      ADD_FAILURE() << verify::to_string(difference);
     EXPECT_EQ(pipeline_.service_failures(), "");
   }
 
@@ -183,7 +195,8 @@ TEST_F(Contract, EmptyAndNullKeysAndValuesAreDeadLetteredAsTheyCame) {
   // A command whose ids are readable but whose actor is not: rejected and
   // dead-lettered, through the path that re-sends the key and value.
   auto readable = [&](const std::string& id) {
-    return envelope(field("command_id", id) + "," + field("tenant_id", tenant) + "," + field("actor", "root"));
+    return envelope(field("command_id", id) + "," + field("tenant_id", tenant) + "," +
+                    field("actor", "root"));
   };
   std::vector<Case> cases = {
       {"null key, null value", OutgoingRecord{"", "", {}, 0, true, true}, "empty"},
@@ -192,8 +205,8 @@ TEST_F(Contract, EmptyAndNullKeysAndValuesAreDeadLetteredAsTheyCame) {
       {"empty key, null value", OutgoingRecord{"", "", {}, 1, false, true}, "empty"},
       {"empty key, not JSON", OutgoingRecord{"", "nope", {}, 0, false, false}, "invalid_json"},
       {"null key, not JSON", OutgoingRecord{"", "nope", {}, 1, true, false}, "invalid_json"},
-      {"empty key, bad envelope", OutgoingRecord{"", readable("e1"), {}, home(tenant), false, false},
-       "invalid_envelope"},
+      {"empty key, bad envelope",
+       OutgoingRecord{"", readable("e1"), {}, home(tenant), false, false}, "invalid_envelope"},
       {"null key, bad envelope", OutgoingRecord{"", readable("n1"), {}, home(tenant), true, false},
        "invalid_envelope"},
   };
@@ -210,7 +223,8 @@ TEST_F(Contract, EmptyAndNullKeysAndValuesAreDeadLetteredAsTheyCame) {
   }
   EXPECT_EQ(result("e1").reason, "invalid_envelope");
   EXPECT_EQ(result("n1").reason, "invalid_envelope");
-  expect_rejected_everywhere(tenant, "e1", "invalid_envelope", "system", kUnreadableCommandType.data());
+  expect_rejected_everywhere(tenant, "e1", "invalid_envelope", "system",
+                             kUnreadableCommandType.data());
   expect_consistent();
 }
 
@@ -228,18 +242,19 @@ TEST_F(Contract, ABadEnvelopeWithReadableIdsGetsARejectedResultAndADeadLetter) {
   };
   const std::vector<Case> cases = {
       {"actor-root",
-       command("actor-root", field("type", "credits.reserve") + "," + field("actor", "root") + "," + issued + "," +
-                                 payload),
+       command("actor-root", field("type", "credits.reserve") + "," + field("actor", "root") + "," +
+                                 issued + "," + payload),
        "actor", "system", "credits.reserve"},
       {"issued-yesterday",
-       command("issued-yesterday", field("type", "credits.reserve") + "," + field("actor", "user:ann") + "," +
+       command("issued-yesterday", field("type", "credits.reserve") + "," +
+                                       field("actor", "user:ann") + "," +
                                        field("issued_at", "yesterday") + "," + payload),
        "issued_at", "user:ann", "credits.reserve"},
-      {"no-type", command("no-type", field("actor", "agent:writer") + "," + issued + "," + payload), "type",
-       "agent:writer", "unknown"},
+      {"no-type", command("no-type", field("actor", "agent:writer") + "," + issued + "," + payload),
+       "type", "agent:writer", "unknown"},
       {"payload-array",
-       command("payload-array", field("type", "credits.reserve") + "," + field("actor", "system") + "," + issued +
-                                    R"(,"payload":[1,2])"),
+       command("payload-array", field("type", "credits.reserve") + "," + field("actor", "system") +
+                                    "," + issued + R"(,"payload":[1,2])"),
        "payload", "system", "credits.reserve"},
   };
   for (const Case& each : cases) {
@@ -257,7 +272,8 @@ TEST_F(Contract, ABadEnvelopeWithReadableIdsGetsARejectedResultAndADeadLetter) {
     expect_rejected_everywhere(tenant, each.id, "invalid_envelope", each.actor, each.command_type);
   }
   // Unreadable ids: nothing to address a result to, the dead letter only.
-  const OutgoingRecord anonymous{tenant, envelope(field("command_id", "x") + "," + field("tenant_id", "acme")), {}, -1};
+  const OutgoingRecord anonymous{
+      tenant, envelope(field("command_id", "x") + "," + field("tenant_id", "acme")), {}, -1};
   expect_dead_letter(send(anonymous), anonymous, "invalid_envelope");
   expect_consistent();
   for (const CommandResult& each : pipeline_.client().results()) EXPECT_NE(each.command_id, "x");
@@ -269,10 +285,13 @@ TEST_F(Contract, EveryRejectionLeavesOneCommandRejectedEventAndAnAuditRow) {
   const std::string tenant = random_tenant();
   const std::string reserve = R"({"reservation_id":"r","credits":5})";
   const std::vector<std::tuple<std::string, std::string, std::string>> cases = {
-      {"schema", command_json("credits.reserve", tenant, "schema", R"({"reservation_id":"r","credits":"many"})"),
+      {"schema",
+       command_json("credits.reserve", tenant, "schema",
+                    R"({"reservation_id":"r","credits":"many"})"),
        "schema_violation"},
       {"unknown", command_json("credits.steal", tenant, "unknown", "{}"), "unknown_command_type"},
-      {"short", command_json("credits.reserve", tenant, "short", reserve, "agent:writer"), "insufficient_credits"},
+      {"short", command_json("credits.reserve", tenant, "short", reserve, "agent:writer"),
+       "insufficient_credits"},
   };
   for (const auto& [id, json, reason] : cases) {
     SCOPED_TRACE(id);
@@ -288,7 +307,8 @@ TEST_F(Contract, EveryRejectionLeavesOneCommandRejectedEventAndAnAuditRow) {
   // value unchanged, to the command's tenant's partition, and rejected there.
   std::string other = random_tenant();
   while (home(other) == home(tenant)) other = random_tenant();
-  const std::string mismatched = command_json("credits.reserve", tenant, "mismatch", reserve, "user:ann");
+  const std::string mismatched =
+      command_json("credits.reserve", tenant, "mismatch", reserve, "user:ann");
   const kafka::DeliveryReport wrong = send(other, mismatched);
   ASSERT_EQ(wrong.partition, home(other));
   const CommandResult rejected = result("mismatch");
@@ -298,7 +318,8 @@ TEST_F(Contract, EveryRejectionLeavesOneCommandRejectedEventAndAnAuditRow) {
   ASSERT_TRUE(wait_until(
       [&] {
         for (int32_t p = 0; p < kPartitions; ++p) {
-          for (KafkaRecord& record : pipeline_.kafka().read_partition(pipeline_.topics().deadletter(), p)) {
+          for (KafkaRecord& record :
+               pipeline_.kafka().read_partition(pipeline_.topics().deadletter(), p)) {
             if (record.value == mismatched) letter = std::move(record);
           }
         }
@@ -314,7 +335,8 @@ TEST_F(Contract, EveryRejectionLeavesOneCommandRejectedEventAndAnAuditRow) {
   expect_rejected_everywhere(tenant, "mismatch", "key_mismatch", "user:ann", "credits.reserve");
 
   // The same refused command again: decided once (a duplicate), dead-lettered again.
-  const OutgoingRecord again{tenant, command_json("credits.reserve", tenant, "schema", "{}"), {}, -1};
+  const OutgoingRecord again{
+      tenant, command_json("credits.reserve", tenant, "schema", "{}"), {}, -1};
   const kafka::DeliveryReport second = send(again);
   const CommandResult duplicate = result("schema", 2);
   EXPECT_EQ(duplicate.status, ResultStatus::duplicate);
@@ -328,25 +350,31 @@ TEST_F(Contract, EveryRejectionLeavesOneCommandRejectedEventAndAnAuditRow) {
 
 TEST_F(Contract, ADuplicateKeyIsInvalidJsonNamingTheKey) {
   const std::string tenant = random_tenant();
-  const std::string json = command_json("credits.reserve", tenant, "twice", R"({"reservation_id":"r","credits":1,"credits":900})");
+  const std::string json = command_json("credits.reserve", tenant, "twice",
+                                        R"({"reservation_id":"r","credits":1,"credits":900})");
   const OutgoingRecord sent{tenant, json, {}, -1};
   const kafka::DeliveryReport at = send(sent);
   const CommandResult rejected = result("twice");
   EXPECT_EQ(rejected.status, ResultStatus::rejected);
   EXPECT_EQ(rejected.reason, "invalid_json");
-  EXPECT_NE(rejected.message.find("duplicate key \"credits\""), std::string::npos) << rejected.message;
-  EXPECT_NE(rejected.message.find("byte offset " + std::to_string(json.rfind("\"credits\"") + 9)), std::string::npos)
+  EXPECT_NE(rejected.message.find("duplicate key \"credits\""), std::string::npos)
+      << rejected.message;
+  EXPECT_NE(rejected.message.find("byte offset " + std::to_string(json.rfind("\"credits\"") + 9)),
+            std::string::npos)
       << rejected.message;
   expect_dead_letter(at, sent, "invalid_json");
   expect_rejected_everywhere(tenant, "twice", "invalid_json", "system", "credits.reserve");
   // A duplicated tenant_id names nobody: the dead letter only.
-  const OutgoingRecord ambiguous{
-      tenant, "{" + field("tenant_id", tenant) + "," + field("tenant_id", random_tenant()) + "," +
-                  field("command_id", "ambiguous") + "}",
-      {}, -1};
+  const OutgoingRecord ambiguous{tenant,
+                                 "{" + field("tenant_id", tenant) + "," +
+                                     field("tenant_id", random_tenant()) + "," +
+                                     field("command_id", "ambiguous") + "}",
+                                 {},
+                                 -1};
   expect_dead_letter(send(ambiguous), ambiguous, "invalid_json");
   expect_consistent();
-  for (const CommandResult& each : pipeline_.client().results()) EXPECT_NE(each.command_id, "ambiguous");
+  for (const CommandResult& each : pipeline_.client().results())
+    EXPECT_NE(each.command_id, "ambiguous");
 }
 
 // ---- 5. an out-of-range number says so
@@ -354,23 +382,32 @@ TEST_F(Contract, ADuplicateKeyIsInvalidJsonNamingTheKey) {
 TEST_F(Contract, AnOutOfRangeNumberSaysOutOfRange) {
   const std::string tenant = random_tenant();
   const OutgoingRecord huge{
-      tenant, command_json("credits.reserve", tenant, "huge", R"({"reservation_id":"r","credits":99999999999999999999})"),
-      {}, -1};
+      tenant,
+      command_json("credits.reserve", tenant, "huge",
+                   R"({"reservation_id":"r","credits":99999999999999999999})"),
+      {},
+      -1};
   const kafka::DeliveryReport huge_at = send(huge);
   const CommandResult huge_result = result("huge");
   EXPECT_EQ(huge_result.reason, "inexact_number");
-  EXPECT_NE(huge_result.message.find("99999999999999999999"), std::string::npos) << huge_result.message;
+  EXPECT_NE(huge_result.message.find("99999999999999999999"), std::string::npos)
+      << huge_result.message;
   EXPECT_NE(huge_result.message.find("out of range"), std::string::npos) << huge_result.message;
   expect_dead_letter(huge_at, huge, "inexact_number");
   expect_rejected_everywhere(tenant, "huge", "inexact_number", "system", "credits.reserve");
 
-  const OutgoingRecord exponent{
-      tenant, command_json("credits.reserve", tenant, "exponent", R"({"reservation_id":"r","credits":1e20})"), {}, -1};
+  const OutgoingRecord exponent{tenant,
+                                command_json("credits.reserve", tenant, "exponent",
+                                             R"({"reservation_id":"r","credits":1e20})"),
+                                {},
+                                -1};
   const kafka::DeliveryReport exponent_at = send(exponent);
   const CommandResult exponent_result = result("exponent");
   EXPECT_EQ(exponent_result.reason, "schema_violation");
-  EXPECT_NE(exponent_result.message.find("out of range"), std::string::npos) << exponent_result.message;
-  EXPECT_EQ(exponent_result.message.find("expected integer"), std::string::npos) << exponent_result.message;
+  EXPECT_NE(exponent_result.message.find("out of range"), std::string::npos)
+      << exponent_result.message;
+  EXPECT_EQ(exponent_result.message.find("expected integer"), std::string::npos)
+      << exponent_result.message;
   expect_dead_letter(exponent_at, exponent, "schema_violation");
   expect_rejected_everywhere(tenant, "exponent", "schema_violation", "system", "credits.reserve");
   expect_consistent();
@@ -381,14 +418,16 @@ TEST_F(Contract, AnOutOfRangeNumberSaysOutOfRange) {
 TEST_F(Contract, ADecimalIsKeptExactlyAndAnInexactNumberIsRejected) {
   const std::string tenant = random_tenant();
   auto audit = [&](const std::string& id, const std::string& number) {
-    return command_json("audit.record", tenant, id,
-                        R"({"operation":"bid","resource_type":"campaign","resource_id":"c-1","success":true,)"
-                        R"("details":{"budget":)" +
-                            number + "}}",
-                        "user:ann");
+    return command_json(
+        "audit.record", tenant, id,
+        R"({"operation":"bid","resource_type":"campaign","resource_id":"c-1","success":true,)"
+        R"("details":{"budget":)" +
+            number + "}}",
+        "user:ann");
   };
   EXPECT_EQ(pipeline_.submit_one(tenant, audit("exact", "5000.5")).status, ResultStatus::accepted);
-  EXPECT_EQ(pipeline_.submit_one(tenant, audit("micro", "0.012345")).status, ResultStatus::accepted);
+  EXPECT_EQ(pipeline_.submit_one(tenant, audit("micro", "0.012345")).status,
+            ResultStatus::accepted);
 
   const OutgoingRecord inexact{tenant, audit("inexact", "0.10000000000000001"), {}, -1};
   const kafka::DeliveryReport at = send(inexact);
@@ -397,7 +436,8 @@ TEST_F(Contract, ADecimalIsKeptExactlyAndAnInexactNumberIsRejected) {
   EXPECT_EQ(rejected.reason, "inexact_number");
   EXPECT_EQ(rejected.type, "audit.record");
   EXPECT_NE(rejected.message.find("0.10000000000000001"), std::string::npos) << rejected.message;
-  EXPECT_NE(rejected.message.find("byte offset " + std::to_string(inexact.value.find("0.1000"))), std::string::npos)
+  EXPECT_NE(rejected.message.find("byte offset " + std::to_string(inexact.value.find("0.1000"))),
+            std::string::npos)
       << rejected.message;
   EXPECT_NE(rejected.message.find("as a string"), std::string::npos) << rejected.message;
   expect_dead_letter(at, inexact, "inexact_number");
@@ -405,14 +445,18 @@ TEST_F(Contract, ADecimalIsKeptExactlyAndAnInexactNumberIsRejected) {
 
   ASSERT_TRUE(pipeline_.wait_projected());
   pqxx::work work(pipeline_.db());
-  EXPECT_EQ(work.exec_params1("SELECT (details->>'budget') FROM audit_log WHERE tenant_id = $1 AND command_id = $2",
-                              tenant, "exact")[0]
-                .as<std::string>(),
-            "5000.5");
-  EXPECT_EQ(work.exec_params1("SELECT (details->>'budget') FROM audit_log WHERE tenant_id = $1 AND command_id = $2",
-                              tenant, "micro")[0]
-                .as<std::string>(),
-            "0.012345");
+  EXPECT_EQ(
+      work.exec_params1(
+              "SELECT (details->>'budget') FROM audit_log WHERE tenant_id = $1 AND command_id = $2",
+              tenant, "exact")[0]
+          .as<std::string>(),
+      "5000.5");
+  EXPECT_EQ(
+      work.exec_params1(
+              "SELECT (details->>'budget') FROM audit_log WHERE tenant_id = $1 AND command_id = $2",
+              tenant, "micro")[0]
+          .as<std::string>(),
+      "0.012345");
   work.commit();
   expect_consistent();
 }
