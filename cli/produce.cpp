@@ -37,12 +37,14 @@ Runner add_produce(CLI::App& app, GlobalOptions& global) {
     while (std::getline(input, line)) {
       ++line_number;
       if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-      // Only the key is read here; the engine validates everything else (and
-      // dead-letters what it cannot read).
-      std::string key;
-      Result<std::unique_ptr<rapidjson::Document>> document = parse_json_bounded(line, JsonLimits{});
+      // Only the key is read here (without the checks on producer input);
+      // the engine validates everything else, rejects what it can attribute
+      // and dead-letters the rest. No tenant_id: sent without a key.
+      std::optional<std::string> key;
+      Result<std::unique_ptr<rapidjson::Document>> document =
+          parse_json_bounded(line, without_input_checks(JsonLimits{}));
       if (document && (*document)->IsObject()) {
-        key = std::string(json_string(**document, "tenant_id").value_or(""));
+        if (auto tenant_id = json_string(**document, "tenant_id")) key = std::string(*tenant_id);
         if (auto id = json_string(**document, "command_id")) ids.emplace_back(*id);
       } else {
         spdlog::warn("line {} is not a JSON object; sent as is", line_number);

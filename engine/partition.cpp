@@ -52,8 +52,8 @@ PartitionCore::PartitionCore(int32_t partition, std::string writer, PartitionOpt
 Result<bool> PartitionCore::restore(const PartitionImage& image) {
   std::unordered_map<std::string, TenantState> tenants;
   for (const auto& [tenant_id, state_json] : image.tenants) {
-    Result<std::unique_ptr<rapidjson::Document>> document =
-        parse_json_bounded(state_json, JsonLimits{.max_bytes = 256 << 20, .max_depth = 64});
+    Result<std::unique_ptr<rapidjson::Document>> document = parse_json_bounded(
+        state_json, without_input_checks(JsonLimits{.max_bytes = 256 << 20, .max_depth = 64}));
     if (!document) return document.error();
     Result<TenantState> state = read_tenant_state(**document);
     if (!state) return state.error();
@@ -113,7 +113,8 @@ CommandResult PartitionCore::result_of(const DecodedRecord& record, std::string_
     result.reason = std::string(json_string(*first.payload, "reason").value_or("rejected"));
     result.message = std::string(json_string(*first.payload, "message").value_or(""));
     if (result.type.empty()) {
-      result.type = std::string(json_string(*first.payload, "command_type").value_or(""));
+      const std::string_view type = json_string(*first.payload, "command_type").value_or("");
+      if (type != kUnreadableCommandType) result.type = std::string(type);
     }
   } else {
     result.status = ResultStatus::accepted;
@@ -125,20 +126,11 @@ CommandResult PartitionCore::result_of(const DecodedRecord& record, std::string_
 CommandOutcome PartitionCore::decide(const CommandEnvelope& command, const SourcePosition& source,
                                      int64_t now_ms) {
   LF_ASSERT(source.partition == partition_);
-  CommandOutcome outcome;
-  if (const DedupWindow::Entry* original = dedup_.find(command.tenant_id, command.command_id)) {
-    Result<CommandResult> first = decode_result(original->result_json);
-    LF_ASSERT(first.ok());
-    outcome.result = std::move(first).value();
-    outcome.result.type = command.type;
-    outcome.result.reason = "duplicate_command";
-    outcome.result.message = "command " + command.command_id + " was already decided (" +
-                             std::string(to_string(outcome.result.status)) + ") at seq " +
-                             std::to_string(original->seq);
-    outcome.result.status = ResultStatus::duplicate;
-    outcome.result_json = encode_result(outcome.result);
-    return outcome;
+  if (std::optional<CommandOutcome> duplicate =
+          duplicate_outcome(command.tenant_id, command.command_id, command.type)) {
+    return std::move(*duplicate);
   }
+  CommandOutcome outcome;
   if (std::optional<Decided> timers = fire_tenant_timers(command.tenant_id, now_ms)) {
     outcome.records.push_back(std::move(*timers));
   }
@@ -168,6 +160,55 @@ CommandOutcome PartitionCore::decide(const CommandEnvelope& command, const Sourc
   return outcome;
 }
 
+std::optional<CommandOutcome> PartitionCore::duplicate_outcome(
+    const std::string& tenant_id, const std::string& command_id,
+    std::string_view command_type) const {
+  const DedupWindow::Entry* original = dedup_.find(tenant_id, command_id);
+  if (original == nullptr) return std::nullopt;
+  CommandOutcome outcome;
+  Result<CommandResult> first = decode_result(original->result_json);
+  LF_ASSERT(first.ok());
+  outcome.result = std::move(first).value();
+  outcome.result.type = std::string(command_type);
+  outcome.result.reason = "duplicate_command";
+  outcome.result.message = "command " + command_id + " was already decided (" +
+                           std::string(to_string(outcome.result.status)) + ") at seq " +
+                           std::to_string(original->seq);
+  outcome.result.status = ResultStatus::duplicate;
+  outcome.result_json = encode_result(outcome.result);
+  return outcome;
+}
+
+CommandOutcome PartitionCore::refuse(const CommandIdentity& command, const Rejection& rejection,
+                                     const SourcePosition& source, int64_t now_ms) {
+  LF_ASSERT(source.partition == partition_);
+  LF_ASSERT(!rejection.reason.empty() && !command.type.empty());
+  // The result names the type only when one was readable.
+  const std::string_view result_type =
+      command.type == kUnreadableCommandType ? std::string_view() : std::string_view(command.type);
+  if (std::optional<CommandOutcome> duplicate =
+          duplicate_outcome(command.tenant_id, command.command_id, result_type)) {
+    return std::move(*duplicate);
+  }
+  CommandOutcome outcome;
+  if (std::optional<Decided> timers = fire_tenant_timers(command.tenant_id, now_ms)) {
+    outcome.records.push_back(std::move(*timers));
+  }
+  // What was sent is quoted only in part, and only as printable text.
+  const Rejection bounded{rejection.reason,
+                          printable_excerpt(rejection.message, kRefusalMessageBytesMax)};
+  std::vector<NewEvent> events;
+  events.push_back(NewEvent{std::string(kRejectedEventType), 1, audit_stream(command.tenant_id),
+                            rejection_payload(command.type, bounded, std::nullopt)});
+  Decided record = write_record(command.tenant_id, command.command_id, command.correlation_id,
+                                command.actor, source, std::move(events), now_ms, result_type);
+  LF_ASSERT(record.result.has_value() && record.result->status == ResultStatus::rejected);
+  outcome.result = *record.result;
+  outcome.result_json = record.result_json;
+  outcome.records.push_back(std::move(record));
+  return outcome;
+}
+
 NewEvent PartitionCore::rejection_event(const CommandEnvelope& command,
                                         const Rejection& rejection) const {
   std::optional<std::string> target;
@@ -187,7 +228,7 @@ std::optional<Rejection> PartitionCore::invalid_event(const std::vector<NewEvent
   const SchemaRegistry& schemas = SchemaRegistry::embedded();
   for (const NewEvent& event : events) {
     Result<std::unique_ptr<rapidjson::Document>> payload =
-        parse_json_bounded(event.payload_json, options_.record_limits);
+        parse_json_bounded(event.payload_json, without_input_checks(options_.record_limits));
     std::optional<std::string> problem;
     if (!payload) {
       problem = payload.error().message;

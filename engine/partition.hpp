@@ -27,6 +27,10 @@
 
 namespace lf::engine {
 
+// The longest message a command.rejected event of a refused command carries
+// (refusal sentences quote what was sent: a key, a literal, a schema path).
+inline constexpr std::size_t kRefusalMessageBytesMax = 1024;
+
 struct PartitionOptions {
   std::size_t dedup_capacity = 100'000;
   // Commit records are read back with these limits; a record the engine
@@ -85,6 +89,16 @@ class PartitionCore {
   // read at `source`, at time `now_ms`; applies the records it returns.
   CommandOutcome decide(const CommandEnvelope& command, const SourcePosition& source, int64_t now_ms);
 
+  // Rejects a command the intake refused before any decider saw it (its
+  // JSON, envelope, key, type or payload breaks the contract) but whose
+  // tenant and command id could be read: like any rejected command it gets
+  // one command.rejected record (chained, in its tenant's audit stream) and
+  // is de-duplicated by command_id (one already decided gets a duplicate
+  // result and no record). The event's message is bounded to
+  // kRefusalMessageBytesMax; it names no target stream.
+  CommandOutcome refuse(const CommandIdentity& command, const Rejection& rejection,
+                        const SourcePosition& source, int64_t now_ms);
+
   // Timer records for tenants whose timers fell due at `now_ms`, at most
   // `max_records`; applied before they are returned.
   std::vector<Decided> fire_timers(int64_t now_ms, std::size_t max_records);
@@ -110,6 +124,10 @@ class PartitionCore {
                        const std::optional<SourcePosition>& source, std::vector<NewEvent> events,
                        int64_t now_ms, std::string_view command_type);
   std::optional<Decided> fire_tenant_timers(const std::string& tenant_id, int64_t now_ms);
+  // The answer to a command_id this partition already decided, if it did.
+  std::optional<CommandOutcome> duplicate_outcome(const std::string& tenant_id,
+                                                  const std::string& command_id,
+                                                  std::string_view command_type) const;
   NewEvent rejection_event(const CommandEnvelope& command, const Rejection& rejection) const;
   std::optional<Rejection> invalid_event(const std::vector<NewEvent>& events) const;
   // Applies an accepted record; returns the encoded result of its command

@@ -47,6 +47,34 @@ std::string encode_command(const CommandEnvelope& command, std::string_view payl
 bool is_uuid(std::string_view text);     // 8-4-4-4-12 hex, either case
 bool is_valid_actor(std::string_view actor);
 
+// ---- refused commands --------------------------------------------------------
+
+// The command_type of a command.rejected event (and the absent type of its
+// result) when the command's "type" is missing or not a readable string.
+inline constexpr std::string_view kUnreadableCommandType = "unknown";
+// A readable type is kept as sent (even one no domain knows), at most this long.
+constexpr std::size_t kRefusedTypeLengthMax = 128;
+
+// Who sent a command the intake refuses (bad envelope, key, type or payload)
+// and what it asked, as far as it can be read: enough for a rejected result
+// and a command.rejected event in the tenant's partition.
+struct CommandIdentity {
+  std::string command_id;                     // a valid command_id (1..128 bytes)
+  std::string tenant_id;                      // a valid tenant_id, lower-cased
+  std::string type;                           // as sent if readable, else kUnreadableCommandType
+  std::string actor;                          // as sent if valid, else "system"
+  std::optional<std::string> correlation_id;  // as sent if valid
+};
+
+// The identity of a command whose envelope may break every rule but these
+// two: "tenant_id" a UUID and "command_id" 1..128 bytes without control
+// characters, each present once at the top level (a document parsed
+// without_input_checks may hold a key twice). nullopt otherwise: nothing to
+// address a result to.
+std::optional<CommandIdentity> identify_command(const rapidjson::Value& document);
+// The identity of a command whose envelope is valid.
+CommandIdentity identity_of(const CommandEnvelope& command);
+
 // ---- events and commit records ---------------------------------------------
 
 struct EventHeader {
@@ -116,7 +144,9 @@ struct DecodedRecord {
 };
 
 // Error codes: those of parse_json_bounded, and "invalid_record" (message
-// names the field). Every event comes out upcast to its type's current
+// names the field). `limits` bounds size and depth; the checks on producer
+// input (JsonLimits::unique_keys, exact_numbers) are off: the log is read
+// as any earlier engine wrote it. Every event comes out upcast to its type's current
 // version where it has an older one (see DecodedEvent); an event of a newer
 // version or an unknown type is decoded as written and flagged, never an
 // error, so the record still holds its seq in the chain.

@@ -3,9 +3,17 @@
 // iterative (its stack lives on the heap, not in recursion), UTF-8 is
 // validated, and a wrapper handler stops the parse once nesting exceeds the
 // limit, before the document grows deeper. Strings that would not survive the
-// trip to PostgreSQL (NUL characters, lone surrogate escapes) are refused.
+// trip to PostgreSQL (NUL characters, lone surrogate escapes) are refused, and
+// so is what other parsers would read differently: a duplicate key, a number
+// whose double is not its literal (JsonLimits).
 #include "events/json.hpp"
 
+#include <array>
+#include <charconv>
+#include <limits>
+#include <set>
+#include <system_error>
+#include <vector>
 
 #include <rapidjson/error/en.h>
 #include <rapidjson/memorystream.h>
@@ -16,13 +24,164 @@
 namespace lf {
 namespace {
 
+// Literals and keys quoted in error messages, at most.
+constexpr std::size_t kExcerptBytesMax = 64;
+// An exponent beyond this is held at it: far past any double (and the text
+// is at most a few MiB long, so no significand moves it back into range).
+constexpr int64_t kExponentSaturation = int64_t{1} << 40;
+
+// A decimal number as sign, significant digits (no leading or trailing
+// zeros) and exponent: value = 0.d1d2d3... x 10^exponent. Zero has no digits
+// and no sign, so 0, -0.0 and 0e7 are equal.
+struct DecimalValue {
+  bool negative = false;
+  std::string digits;
+  int64_t exponent = 0;
+  bool operator==(const DecimalValue&) const = default;
+};
+
+// `literal` is a JSON number (the reader checked its grammar) or what
+// std::to_chars writes for a double (the same grammar, "e+20" included).
+DecimalValue decimal_value(std::string_view literal) {
+  DecimalValue value;
+  std::size_t at = 0;
+  if (at < literal.size() && literal[at] == '-') {
+    value.negative = true;
+    ++at;
+  }
+  int64_t point = 0;  // digits before the decimal point
+  for (; at < literal.size() && literal[at] >= '0' && literal[at] <= '9'; ++at, ++point) {
+    value.digits.push_back(literal[at]);
+  }
+  if (at < literal.size() && literal[at] == '.') {
+    for (++at; at < literal.size() && literal[at] >= '0' && literal[at] <= '9'; ++at) {
+      value.digits.push_back(literal[at]);
+    }
+  }
+  int64_t exponent = 0;
+  if (at < literal.size() && (literal[at] == 'e' || literal[at] == 'E')) {
+    ++at;
+    bool exponent_negative = false;
+    if (at < literal.size() && (literal[at] == '+' || literal[at] == '-'))
+      exponent_negative = literal[at++] == '-';
+    for (; at < literal.size() && literal[at] >= '0' && literal[at] <= '9'; ++at) {
+      if (exponent < kExponentSaturation) exponent = exponent * 10 + (literal[at] - '0');
+    }
+    if (exponent_negative) exponent = -exponent;
+  }
+  LF_ASSERT(at == literal.size());
+  const std::size_t first = value.digits.find_first_not_of('0');
+  if (first == std::string::npos) return DecimalValue{};
+  value.digits.erase(0, first);
+  value.digits.erase(value.digits.find_last_not_of('0') + 1);
+  value.exponent = point - static_cast<int64_t>(first) + exponent;
+  return value;
+}
+
+// How a JSON number literal is held (exact_numbers).
+struct NumberReading {
+  enum class Kind { int32, uint32, int64, uint64, real, out_of_range, inexact } kind = Kind::real;
+  int64_t signed_value = 0;
+  uint64_t unsigned_value = 0;
+  double real_value = 0;
+  std::string nearest;  // inexact: the shortest form of the double it would be
+  bool integer_literal = false;
+};
+
+NumberReading read_number(std::string_view literal) {
+  LF_ASSERT(!literal.empty());
+  const char* const begin = literal.data();
+  const char* const end = literal.data() + literal.size();
+  NumberReading reading;
+  reading.integer_literal = literal.find_first_of(".eE") == std::string_view::npos;
+  // Integers that fit stay integers, in the representation rapidjson picks.
+  if (reading.integer_literal && literal.front() == '-') {
+    int64_t number = 0;
+    const auto [stop, error] = std::from_chars(begin, end, number);
+    if (error == std::errc() && stop == end) {
+      reading.kind = number >= std::numeric_limits<int32_t>::min() ? NumberReading::Kind::int32
+                                                                   : NumberReading::Kind::int64;
+      reading.signed_value = number;
+      return reading;
+    }
+  } else if (reading.integer_literal) {
+    uint64_t number = 0;
+    const auto [stop, error] = std::from_chars(begin, end, number);
+    if (error == std::errc() && stop == end) {
+      reading.kind = number <= std::numeric_limits<uint32_t>::max() ? NumberReading::Kind::uint32
+                                                                    : NumberReading::Kind::uint64;
+      reading.unsigned_value = number;
+      return reading;
+    }
+  }
+  // Correctly rounded (rapidjson's default reading is not).
+  double number = 0;
+  const auto [stop, error] = std::from_chars(begin, end, number);
+  if (error == std::errc::result_out_of_range) {
+    reading.kind = NumberReading::Kind::out_of_range;
+    return reading;
+  }
+  LF_ASSERT(error == std::errc() && stop == end);
+  std::array<char, 64> shortest{};
+  const auto [written, write_error] =
+      std::to_chars(shortest.data(), shortest.data() + shortest.size(), number);
+  LF_ASSERT(write_error == std::errc());
+  const std::string_view nearest(shortest.data(),
+                                 static_cast<std::size_t>(written - shortest.data()));
+  if (decimal_value(literal) != decimal_value(nearest)) {
+    reading.kind =
+        reading.integer_literal ? NumberReading::Kind::out_of_range : NumberReading::Kind::inexact;
+    reading.nearest = std::string(nearest);
+    return reading;
+  }
+  reading.kind = NumberReading::Kind::real;
+  reading.real_value = number;
+  return reading;
+}
+
+// The keys of one open object, to refuse a duplicate (unique_keys). The
+// first few are compared one by one; past kKeysLinearMax they move into an
+// ordered set: O(log n) per key whatever the keys are (a hash set could be
+// flooded with colliding keys). Only the open objects' keys are held, so
+// the memory is bounded by the text's size (max_bytes) plus a fixed
+// overhead per key.
+class ObjectKeys {
+ public:
+  static constexpr std::size_t kKeysLinearMax = 16;
+
+  void clear() {
+    few_.clear();
+    many_.clear();
+  }
+  // False when `key` is already a key of this object.
+  bool insert(std::string_view key) {
+    if (many_.empty()) {
+      for (const std::string& seen : few_) {
+        if (seen == key) return false;
+      }
+      if (few_.size() < kKeysLinearMax) {
+        few_.emplace_back(key);
+        return true;
+      }
+      for (std::string& seen : few_) many_.insert(std::move(seen));
+      few_.clear();
+    }
+    return many_.emplace(key).second;
+  }
+
+ private:
+  std::vector<std::string> few_;
+  std::set<std::string, std::less<>> many_;
+};
+
 // Forwards SAX events to the document under construction, counting the
-// nesting depth of objects and arrays. Returning false from a handler makes
-// the reader stop with kParseErrorTermination.
+// nesting depth of objects and arrays, and (per JsonLimits) tracking each
+// open object's keys and reading number literals exactly. Returning false
+// from a handler makes the reader stop with kParseErrorTermination.
 class DepthLimitedHandler {
  public:
-  DepthLimitedHandler(rapidjson::Document& document, uint32_t depth_max)
-      : document_(document), depth_max_(depth_max) {}
+  DepthLimitedHandler(rapidjson::Document& document, const JsonLimits& limits)
+      : document_(document), depth_max_(limits.max_depth), unique_keys_(limits.unique_keys) {}
 
   bool Null() { return document_.Null(); }
   bool Bool(bool flag) { return document_.Bool(flag); }
@@ -31,18 +190,57 @@ class DepthLimitedHandler {
   bool Int64(int64_t number) { return document_.Int64(number); }
   bool Uint64(uint64_t number) { return document_.Uint64(number); }
   bool Double(double number) { return document_.Double(number); }
-  bool RawNumber(const char* text, rapidjson::SizeType length, bool copy) {
-    return document_.RawNumber(text, length, copy);
+  // Every number, with kParseNumbersAsStringsFlag (exact_numbers).
+  bool RawNumber(const char* text, rapidjson::SizeType length, bool /*copy*/) {
+    NumberReading reading = read_number(std::string_view(text, length));
+    switch (reading.kind) {
+      case NumberReading::Kind::int32:
+        return document_.Int(static_cast<int>(reading.signed_value));
+      case NumberReading::Kind::int64:
+        return document_.Int64(reading.signed_value);
+      case NumberReading::Kind::uint32:
+        return document_.Uint(static_cast<unsigned>(reading.unsigned_value));
+      case NumberReading::Kind::uint64:
+        return document_.Uint64(reading.unsigned_value);
+      case NumberReading::Kind::real:
+        return document_.Double(reading.real_value);
+      case NumberReading::Kind::out_of_range:
+      case NumberReading::Kind::inexact:
+        refused_number_ = std::move(reading);
+        refused_literal_ = printable_excerpt(std::string_view(text, length), kExcerptBytesMax);
+        return false;
+    }
+    LF_ASSERT_MSG(false, "unknown NumberReading kind");
+    return false;
   }
   bool String(const char* text, rapidjson::SizeType length, bool copy) {
     return accept_string(text, length) && document_.String(text, length, copy);
   }
   bool Key(const char* text, rapidjson::SizeType length, bool copy) {
-    return accept_string(text, length) && document_.Key(text, length, copy);
+    if (!accept_string(text, length)) return false;
+    if (unique_keys_) {
+      LF_ASSERT(open_objects_ > 0);  // the reader sends keys inside objects only
+      if (!object_keys_[open_objects_ - 1].insert(std::string_view(text, length))) {
+        duplicate_key_ = printable_excerpt(std::string_view(text, length), kExcerptBytesMax);
+        return false;
+      }
+    }
+    return document_.Key(text, length, copy);
   }
-  bool StartObject() { return enter() && document_.StartObject(); }
+  bool StartObject() {
+    if (!enter()) return false;
+    if (unique_keys_) {
+      if (open_objects_ == object_keys_.size()) object_keys_.emplace_back();
+      object_keys_[open_objects_++].clear();
+    }
+    return document_.StartObject();
+  }
   bool EndObject(rapidjson::SizeType member_count) {
     leave();
+    if (unique_keys_) {
+      LF_ASSERT(open_objects_ > 0);
+      --open_objects_;
+    }
     return document_.EndObject(member_count);
   }
   bool StartArray() { return enter() && document_.StartArray(); }
@@ -54,6 +252,11 @@ class DepthLimitedHandler {
   bool too_deep() const { return too_deep_; }
   // Why a string was refused, or null.
   const char* refused_string() const { return refused_string_; }
+  // The duplicate key that stopped the parse (an excerpt), if any.
+  const std::optional<std::string>& duplicate_key() const { return duplicate_key_; }
+  // The number that stopped the parse, and its literal (an excerpt).
+  const std::optional<NumberReading>& refused_number() const { return refused_number_; }
+  const std::string& refused_literal() const { return refused_literal_; }
 
  private:
   // Two kinds of string JSON allows but we refuse, both only reachable
@@ -97,11 +300,89 @@ class DepthLimitedHandler {
   uint32_t depth_ = 0;
   bool too_deep_ = false;
   const char* refused_string_ = nullptr;
+  bool unique_keys_;
+  // Keys of the open objects, innermost last; entries past open_objects_
+  // are kept for reuse.
+  std::vector<ObjectKeys> object_keys_;
+  std::size_t open_objects_ = 0;
+  std::optional<std::string> duplicate_key_;
+  std::optional<NumberReading> refused_number_;
+  std::string refused_literal_;
 };
 
-constexpr unsigned kParseFlags = rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag;
+constexpr unsigned kParseFlags =
+    rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag;
+// exact_numbers: every number reaches the handler as its literal.
+constexpr unsigned kExactParseFlags = kParseFlags | rapidjson::kParseNumbersAsStringsFlag;
+
+// The number literal starting at `offset` (for rapidjson's "number too big",
+// which stops before the handler sees it).
+std::string_view literal_at(std::string_view text, std::size_t offset) {
+  if (offset >= text.size()) return {};
+  const std::size_t end = text.find_first_not_of("-+.eE0123456789", offset);
+  return text.substr(offset, end == std::string_view::npos ? std::string_view::npos : end - offset);
+}
+
+Error number_error(const NumberReading& reading, const std::string& literal, std::size_t offset) {
+  const std::string where = " at byte offset " + std::to_string(offset);
+  if (reading.kind == NumberReading::Kind::inexact) {
+    return make_error("inexact_number", "the number " + literal + where +
+                                            " has no exact binary double (it would be read as " +
+                                            reading.nearest + "); send it as a string, e.g. \"" +
+                                            literal + "\"");
+  }
+  if (reading.integer_literal) {
+    return make_error("inexact_number",
+                      "the integer " + literal + where +
+                          " is out of range: integers must fit in 64 bits (a decimal "
+                          "amount this large must be sent as a string)");
+  }
+  return make_error("inexact_number", "the number " + literal + where +
+                                          " is out of range for a double; send it as a string");
+}
 
 }  // namespace
+
+JsonLimits without_input_checks(JsonLimits limits) {
+  limits.unique_keys = false;
+  limits.exact_numbers = false;
+  return limits;
+}
+
+std::string printable_excerpt(std::string_view text, std::size_t max_bytes) {
+  std::string excerpt;
+  std::size_t at = 0;
+  while (at < text.size()) {
+    const auto byte = static_cast<unsigned char>(text[at]);
+    // The length of a well-formed UTF-8 sequence starting here (0: none).
+    std::size_t length = 0;
+    if (byte >= 0x20 && byte < 0x7f) {
+      length = 1;
+    } else if (byte >= 0xC2 && byte <= 0xF4) {
+      length = byte < 0xE0 ? 2 : byte < 0xF0 ? 3 : 4;
+      if (at + length > text.size()) length = 0;
+      for (std::size_t i = 1; i < length; ++i) {
+        if ((static_cast<unsigned char>(text[at + i]) & 0xC0) != 0x80) length = 0;
+      }
+    }
+    const std::size_t room = length > 0 ? length : 4;  // "\xNN"
+    if (excerpt.size() + room > max_bytes) {
+      excerpt += "...";
+      return excerpt;
+    }
+    if (length > 0) {
+      excerpt.append(text.substr(at, length));
+      at += length;
+    } else {
+      static constexpr char kHex[] = "0123456789ABCDEF";
+      excerpt += "\\x";
+      excerpt.push_back(kHex[byte >> 4]);
+      excerpt.push_back(kHex[byte & 0xF]);
+      ++at;
+    }
+  }
+  return excerpt;
+}
 
 Result<std::unique_ptr<rapidjson::Document>> parse_json_bounded(std::string_view text,
                                                                 const JsonLimits& limits) {
@@ -116,11 +397,12 @@ Result<std::unique_ptr<rapidjson::Document>> parse_json_bounded(std::string_view
   auto document = std::make_unique<rapidjson::Document>();
   rapidjson::MemoryStream stream(text.data(), text.size());
   rapidjson::Reader reader;
-  DepthLimitedHandler handler(*document, limits.max_depth);
+  DepthLimitedHandler handler(*document, limits);
   rapidjson::ParseResult parse_result;
   auto generator = [&](rapidjson::Document& target) {
     LF_ASSERT(&target == document.get());
-    parse_result = reader.Parse<kParseFlags>(stream, handler);
+    parse_result = limits.exact_numbers ? reader.Parse<kExactParseFlags>(stream, handler)
+                                        : reader.Parse<kParseFlags>(stream, handler);
     return !parse_result.IsError();
   };
   document->Populate(generator);
@@ -134,6 +416,25 @@ Result<std::unique_ptr<rapidjson::Document>> parse_json_bounded(std::string_view
     return make_error("invalid_json", "invalid JSON before byte offset " +
                                           std::to_string(parse_result.Offset()) + ": " +
                                           handler.refused_string());
+  }
+  if (handler.duplicate_key()) {
+    return make_error("invalid_json",
+                      "invalid JSON before byte offset " + std::to_string(parse_result.Offset()) +
+                          ": duplicate key \"" + *handler.duplicate_key() +
+                          "\" in one object (parsers disagree on which value counts)");
+  }
+  if (handler.refused_number()) {
+    // A number's termination offset is where its literal starts.
+    return number_error(*handler.refused_number(), handler.refused_literal(),
+                        parse_result.Offset());
+  }
+  if (limits.exact_numbers && parse_result.Code() == rapidjson::kParseErrorNumberTooBig) {
+    NumberReading too_big;
+    too_big.kind = NumberReading::Kind::out_of_range;
+    const std::string_view literal = literal_at(text, parse_result.Offset());
+    too_big.integer_literal = literal.find_first_of(".eE") == std::string_view::npos;
+    return number_error(too_big, printable_excerpt(literal, kExcerptBytesMax),
+                        parse_result.Offset());
   }
   if (parse_result.Code() == rapidjson::kParseErrorStringInvalidEncoding) {
     return make_error("invalid_utf8", "invalid UTF-8 in a string at byte offset " +

@@ -1,6 +1,8 @@
 // JSON in and out. Untrusted text is bounded before it is parsed: a size cap
 // checked first, iterative parsing (no recursion), UTF-8 validation, and a
 // nesting-depth cap enforced while parsing, so no input can crash or stall us.
+// It is also read so that no other parser could read it differently: no
+// duplicate keys, and every number held exactly as written.
 #pragma once
 
 #include <cstddef>
@@ -19,14 +21,40 @@
 namespace lf {
 
 struct JsonLimits {
-  std::size_t max_bytes = 1 << 20;   // 1 MiB
-  uint32_t max_depth = 32;           // objects and arrays nested
+  std::size_t max_bytes = 1 << 20;  // 1 MiB
+  uint32_t max_depth = 32;          // objects and arrays nested
+  // Producer input is refused where parsers disagree (DESIGN.md "Seed
+  // dialect", JSON):
+  // - unique_keys: an object with a duplicate key is "invalid_json" (others
+  //   keep the last value, rapidjson the first);
+  // - exact_numbers: doubles are read correctly rounded, and a number is
+  //   "inexact_number" unless its value is exactly the shortest decimal form
+  //   of the double that holds it (0.10000000000000001 is not; 5000.5 is), or,
+  //   for an integer literal, unless it fits 64 bits or is such a double.
+  //   Integers that fit stay integers (Int/Uint/Int64/Uint64).
+  // Both are off only to read what ledgerflow wrote itself (commit records
+  // and snapshots of any earlier binary, which must stay readable) and to
+  // find who sent a refused command (see without_input_checks).
+  bool unique_keys = true;
+  bool exact_numbers = true;
 };
 
-// Error codes: "empty", "too_large", "too_deep", "invalid_utf8", "invalid_json".
-// The message names the byte offset where parsing stopped.
+// `limits` with unique_keys and exact_numbers off: numbers are then read as
+// rapidjson always read them (nearest double, not always correctly rounded)
+// and a duplicate key keeps both members (lookups find the first).
+JsonLimits without_input_checks(JsonLimits limits);
+
+// Error codes: "empty", "too_large", "too_deep", "invalid_utf8",
+// "invalid_json" (a duplicate key among them), "inexact_number". The message
+// names the byte offset where parsing stopped (for a number: where it starts)
+// and, for a duplicate key or a number, the key or the literal.
 Result<std::unique_ptr<rapidjson::Document>> parse_json_bounded(std::string_view text,
                                                                 const JsonLimits& limits);
+
+// At most `max_bytes` of `text` for a human sentence: printable ASCII and
+// whole UTF-8 characters as they are, anything else (control characters,
+// bytes that are not UTF-8) as \xNN, and "..." when cut.
+std::string printable_excerpt(std::string_view text, std::size_t max_bytes = 64);
 
 // Parses text this process encoded itself (a commit record it just wrote):
 // no size, depth or encoding checks, which untrusted input always gets.

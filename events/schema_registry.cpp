@@ -8,6 +8,9 @@
 #include "events/schema_registry.hpp"
 
 #include <algorithm>
+#include <array>
+#include <charconv>
+#include <cmath>
 #include <map>
 #include <mutex>
 #include <tuple>
@@ -131,6 +134,36 @@ std::string join_names(const std::vector<std::string>& names) {
   return joined;
 }
 
+// The shortest text that reads back as `number` (1e+20, not 100000000000000000000.0).
+std::string shortest_text(double number) {
+  std::array<char, 64> buffer{};
+  const auto [end, error] = std::to_chars(buffer.data(), buffer.data() + buffer.size(), number);
+  LF_ASSERT(error == std::errc());
+  return std::string(buffer.data(), end);
+}
+
+// True when a "type" rule admits integers.
+bool wants_integer(const rapidjson::Value& rule) {
+  if (rule.IsString()) return json_view(rule) == "integer";
+  if (!rule.IsArray()) return false;
+  return std::any_of(rule.Begin(), rule.End(), [](const rapidjson::Value& type) {
+    return type.IsString() && json_view(type) == "integer";
+  });
+}
+
+// A number with no fractional part that no 64-bit integer holds (1e20,
+// -1e19): rapidjson reads it as a double, and the validator's "type" check
+// would call it "not an integer" when the trouble is its size. (A literal
+// like 99999999999999999999, which no double holds exactly, is refused
+// earlier, by the parser: inexact_number.)
+bool is_integer_out_of_range(const rapidjson::Value* instance) {
+  if (instance == nullptr || !instance->IsDouble()) return false;
+  const double number = instance->GetDouble();
+  constexpr double kTwoTo63 = 9223372036854775808.0;
+  return std::isfinite(number) && std::trunc(number) == number &&
+         (number >= kTwoTo63 || number < -kTwoTo63);
+}
+
 // What rapidjson 1.1.0 does not say itself, recovered from the schema node
 // that failed and the instance: the missing or unexpected member names, the
 // expected type, the pattern.
@@ -152,6 +185,11 @@ std::string failure_detail(std::string_view keyword, const rapidjson::Value* sch
     return " (member '" + std::string(token.name, token.length) + "' is not allowed)";
   }
   if (keyword == "type" && rule != nullptr) {
+    if (wants_integer(*rule) && is_integer_out_of_range(instance)) {
+      return " (out of range: " + shortest_text(instance->GetDouble()) +
+             " is an integer beyond 64 bits; integers must lie in "
+             "-9223372036854775808..9223372036854775807)";
+    }
     if (rule->IsString()) return " (expected " + std::string(json_view(*rule)) + ")";
     if (rule->IsArray()) {
       std::vector<std::string> types;

@@ -34,7 +34,8 @@ CommandClient::~CommandClient() {
   }
 }
 
-void CommandClient::send(std::string_view key, std::string_view value, int32_t partition,
+void CommandClient::send(std::optional<std::string_view> key, std::optional<std::string_view> value,
+                         int32_t partition,
                          const std::vector<std::pair<std::string, std::string>>& headers) {
   producer_.produce(topics_.commands(), partition, key, value, headers);
 }

@@ -23,8 +23,10 @@ class CommandClient {
   CommandClient(const kafka::Settings& settings, kafka::Topics topics, std::string client_id);
   ~CommandClient();
 
-  // Sends one message to the commands topic. `partition` -1: by key.
-  void send(std::string_view key, std::string_view value, int32_t partition = -1,
+  // Sends one message to the commands topic. `partition` -1: by key. A
+  // nullopt key or value is sent as null, an empty one as empty.
+  void send(std::optional<std::string_view> key, std::optional<std::string_view> value,
+            int32_t partition = -1,
             const std::vector<std::pair<std::string, std::string>>& headers = {});
   // Waits for every delivery; throws if one failed.
   void flush(int timeout_ms = 30'000);

@@ -75,9 +75,14 @@ struct Watermarks {
   int64_t high = 0;  // next offset to be written
 };
 
-// Read-only accessors for a consumed message.
+// Read-only accessors for a consumed message. message_key/message_value read
+// a null key or value (librdkafka's NULL pointer) as empty; the nullable_
+// forms tell the two apart (nullopt: null; an empty view: empty), which is
+// what a message passed on unchanged (a dead letter) needs.
 std::string_view message_key(const rd_kafka_message_t& message);
 std::string_view message_value(const rd_kafka_message_t& message);
+std::optional<std::string_view> nullable_key(const rd_kafka_message_t& message);
+std::optional<std::string_view> nullable_value(const rd_kafka_message_t& message);
 std::string message_topic(const rd_kafka_message_t& message);
 std::vector<std::pair<std::string, std::string>> message_headers(const rd_kafka_message_t& message);
 std::optional<std::string> message_header(const rd_kafka_message_t& message, std::string_view name);
@@ -104,10 +109,12 @@ class Producer {
   void on_delivery(std::function<void(const DeliveryReport&)> handler);
 
   // Enqueues one message; partition -1 lets the partitioner choose from the
-  // key. Retries a full local queue by serving delivery reports, a bounded
-  // number of times; throws KafkaError when it cannot enqueue.
-  void produce(const std::string& topic, int32_t partition, std::string_view key,
-               std::string_view value,
+  // key. A key or value is sent as given: nullopt as null, an empty view as
+  // empty (Kafka and librdkafka tell them apart). Retries a full local queue
+  // by serving delivery reports, a bounded number of times; throws
+  // KafkaError when it cannot enqueue.
+  void produce(const std::string& topic, int32_t partition, std::optional<std::string_view> key,
+               std::optional<std::string_view> value,
                const std::vector<std::pair<std::string, std::string>>& headers = {},
                uint64_t token = 0);
 

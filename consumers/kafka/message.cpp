@@ -30,6 +30,16 @@ std::string_view message_value(const rd_kafka_message_t& message) {
   return {static_cast<const char*>(message.payload), message.len};
 }
 
+std::optional<std::string_view> nullable_key(const rd_kafka_message_t& message) {
+  if (message.key == nullptr) return std::nullopt;
+  return std::string_view(static_cast<const char*>(message.key), message.key_len);
+}
+
+std::optional<std::string_view> nullable_value(const rd_kafka_message_t& message) {
+  if (message.payload == nullptr) return std::nullopt;
+  return std::string_view(static_cast<const char*>(message.payload), message.len);
+}
+
 std::string message_topic(const rd_kafka_message_t& message) {
   return message.rkt != nullptr ? std::string(rd_kafka_topic_name(message.rkt)) : std::string();
 }

@@ -80,8 +80,8 @@ void Producer::delivery_trampoline(rd_kafka_t* handle, const rd_kafka_message_t*
   }
 }
 
-void Producer::produce(const std::string& topic, int32_t partition, std::string_view key,
-                       std::string_view value,
+void Producer::produce(const std::string& topic, int32_t partition,
+                       std::optional<std::string_view> key, std::optional<std::string_view> value,
                        const std::vector<std::pair<std::string, std::string>>& headers,
                        uint64_t token) {
   rd_kafka_t* handle = handle_.get();
@@ -94,13 +94,24 @@ void Producer::produce(const std::string& topic, int32_t partition, std::string_
                           header_value.data(), static_cast<ssize_t>(header_value.size()));
     }
   }
-  // The key and value are copied (F_COPY); headers pass to librdkafka on success only.
-  void* key_bytes = key.empty() ? nullptr : const_cast<char*>(key.data());
-  void* value_bytes = value.empty() ? nullptr : const_cast<char*>(value.data());
+  // The key and value are copied (F_COPY); headers pass to librdkafka on
+  // success only. librdkafka sends a NULL pointer as null and any other
+  // pointer, even with length 0, as those bytes: an empty key or value stays
+  // empty. (An empty string_view's data() may be null, so it points at a
+  // static byte instead.)
+  static const char kNoBytes = '\0';
+  auto bytes_of = [](const std::optional<std::string_view>& bytes) -> void* {
+    if (!bytes) return nullptr;
+    return const_cast<char*>(bytes->empty() ? &kNoBytes : bytes->data());
+  };
+  void* key_bytes = bytes_of(key);
+  void* value_bytes = bytes_of(value);
+  const std::size_t key_size = key ? key->size() : 0;
+  const std::size_t value_size = value ? value->size() : 0;
   for (int attempt = 0;; ++attempt) {
     const rd_kafka_resp_err_t error = rd_kafka_producev(
         handle, RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_PARTITION(partition),
-        RD_KAFKA_V_KEY(key_bytes, key.size()), RD_KAFKA_V_VALUE(value_bytes, value.size()),
+        RD_KAFKA_V_KEY(key_bytes, key_size), RD_KAFKA_V_VALUE(value_bytes, value_size),
         RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(message_headers.get()),
         RD_KAFKA_V_OPAQUE(reinterpret_cast<void*>(static_cast<uintptr_t>(token))), RD_KAFKA_V_END);
     if (error == RD_KAFKA_RESP_ERR_NO_ERROR) {

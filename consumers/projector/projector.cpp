@@ -319,8 +319,9 @@ Stats Projector::published_stats() const {
 
 void Projector::dead_letter(const rd_kafka_message_t& message, const Error& error) {
   const DeadLetterOrigin origin{kafka::message_topic(message), message.partition, message.offset};
-  dead_letters_->produce(options_.topics.deadletter(), -1, kafka::message_key(message),
-                         kafka::message_value(message),
+  // Key and value exactly as they came, null or empty alike.
+  dead_letters_->produce(options_.topics.deadletter(), -1, kafka::nullable_key(message),
+                         kafka::nullable_value(message),
                          dead_letter_headers(origin, "projector", error.code, error.message));
   logger()->warn("dead-lettered {}[{}]@{}: {}: {}", origin.topic, origin.partition, origin.offset,
                  error.code, error.message);

@@ -1,8 +1,12 @@
-// Intake of one command message: bounded parse, envelope, key and partition
-// checks, schema, then the decision. Input that cannot be parsed or validated
-// goes to the dead-letter topic unchanged, with its origin and the error in
-// headers; when it names a tenant and a command_id, a `rejected` result tells
-// the producer why.
+// Intake of one command message: bounded parse, envelope, routing to the
+// tenant's partition, key, type and schema checks, then the decision.
+// Input the intake refuses goes to the dead-letter topic unchanged (key and
+// value exactly as they came, null or empty alike), with its origin and the
+// error in headers. When its tenant_id and command_id can be read (even from
+// JSON with a duplicate key or an inexact number, re-parsed without those
+// checks), it is also rejected like any command: in its tenant's partition,
+// with a command.rejected record (chained, de-duplicated by command_id, in
+// the audit trail) and a `rejected` result with the reason and a sentence.
 #include <algorithm>
 #include <cctype>
 
@@ -18,12 +22,25 @@ namespace lf::engine_service {
 namespace {
 
 constexpr std::string_view kReroutedFromHeader = "ledgerflow.rerouted_from";
+// The part of a message key quoted in a key_mismatch sentence, at most.
+constexpr std::size_t kQuotedKeyBytesMax = 64;
 
 std::string lower(std::string_view text) {
   std::string out(text);
   std::transform(out.begin(), out.end(), out.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return out;
+}
+
+// Parse errors after which the text is still JSON, so that who sent it may
+// be read with the checks off.
+bool readable_without_checks(const Error& error) {
+  return error.code == "invalid_json" || error.code == "inexact_number";
+}
+
+std::optional<std::string> owned(std::optional<std::string_view> bytes) {
+  if (!bytes) return std::nullopt;
+  return std::string(*bytes);
 }
 
 }  // namespace
@@ -51,78 +68,108 @@ void EngineService::decide_command(const rd_kafka_message_t& message) {
   const std::string_view value = kafka::message_value(message);
   Result<std::unique_ptr<rapidjson::Document>> document =
       parse_json_bounded(value, options_.command_limits);
-  if (!document) return dead_letter(partition, message, document.error(), nullptr);
-  Result<CommandEnvelope> command = decode_command(**document);
-  if (!command) return dead_letter(partition, message, command.error(), nullptr);
-
-  const std::string_view key = kafka::message_key(message);
-  if (!key.empty() && lower(key) != command->tenant_id) {
-    return dead_letter(partition, message,
-                       make_error("key_mismatch", "the message key '" + std::string(key) +
-                                                      "' is not the command's tenant_id " +
-                                                      command->tenant_id),
-                       &*command);
+  if (!document) {
+    std::optional<CommandIdentity> identity;
+    if (readable_without_checks(document.error())) {
+      Result<std::unique_ptr<rapidjson::Document>> lenient =
+          parse_json_bounded(value, without_input_checks(options_.command_limits));
+      if (lenient) identity = identify_command(**lenient);
+    }
+    return refuse(partition, message, document.error(), identity);
   }
+  Result<CommandEnvelope> command = decode_command(**document);
+  if (!command) return refuse(partition, message, command.error(), identify_command(**document));
+  const CommandIdentity identity = identity_of(*command);
+
+  // Everything about a command, its rejection included, is decided in its
+  // tenant's partition: elsewhere it is only passed on.
   const int32_t home = partition_for_key(command->tenant_id, partition_count_);
-  if (home != message.partition) {
-    // Never decided outside the tenant's partition: sent where it belongs.
-    Output output{options_.topics.commands(), home, command->tenant_id, std::string(value),
-                  kafka::message_headers(message)};
-    output.headers.emplace_back(std::string(kReroutedFromHeader),
-                                kafka::message_topic(message) + "/" + std::to_string(message.partition) +
-                                    "/" + std::to_string(message.offset));
-    logger()->info("partition {} offset {}: command {} of tenant {} belongs to partition {}; re-routed",
-                   message.partition, message.offset, command->command_id, command->tenant_id, home);
-    ++stats_.rerouted;
-    queue_outcome(partition, Outcome{message.offset, partition.core->chain().last_seq, {std::move(output)}});
-    emit_confirmed(partition, message.partition);
-    return;
+  if (home != message.partition)
+    return reroute(partition, message, home, command->tenant_id, command->command_id);
+
+  const std::optional<std::string_view> key = kafka::nullable_key(message);
+  if (key && !key->empty() && lower(*key) != command->tenant_id) {
+    return refuse(partition, message,
+                  make_error("key_mismatch",
+                             "the message key '" + printable_excerpt(*key, kQuotedKeyBytesMax) +
+                                 "' is not the command's tenant_id " + command->tenant_id +
+                                 " (key each command by its tenant_id)"),
+                  identity);
   }
   const SchemaRegistry& schemas = SchemaRegistry::embedded();
   if (!schemas.knows_command(command->type) || !engine::knows_command(command->type)) {
-    return dead_letter(partition, message,
-                       make_error("unknown_command_type", "no command type " + command->type), &*command);
+    return refuse(partition, message,
+                  make_error("unknown_command_type", "no command type " + command->type), identity);
   }
-  if (std::optional<std::string> problem = schemas.validate_command_payload(command->type, *command->payload)) {
-    return dead_letter(partition, message,
-                       make_error("schema_violation", command->type + " payload: " + *problem), &*command);
+  if (std::optional<std::string> problem =
+          schemas.validate_command_payload(command->type, *command->payload)) {
+    return refuse(partition, message,
+                  make_error("schema_violation", command->type + " payload: " + *problem),
+                  identity);
   }
   engine::CommandOutcome outcome = partition.core->decide(
       *command, SourcePosition{options_.topics.commands(), message.partition, message.offset}, now_ms());
   decided(partition, message.partition, std::move(outcome), message.offset);
 }
 
-void EngineService::dead_letter(Partition& partition, const rd_kafka_message_t& message,
-                                const Error& error, const CommandEnvelope* command) {
+void EngineService::reroute(Partition& partition, const rd_kafka_message_t& message, int32_t home,
+                            std::string_view tenant_id, std::string_view command_id) {
+  // Key and value unchanged: the tenant's partition checks them as if the
+  // command had been sent there.
+  Output output{options_.topics.commands(), home, owned(kafka::nullable_key(message)),
+                owned(kafka::nullable_value(message)), kafka::message_headers(message)};
+  output.headers.emplace_back(std::string(kReroutedFromHeader),
+                              kafka::message_topic(message) + "/" +
+                                  std::to_string(message.partition) + "/" +
+                                  std::to_string(message.offset));
+  logger()->info(
+      "partition {} offset {}: command {} of tenant {} belongs to partition {}; re-routed",
+      message.partition, message.offset, command_id, tenant_id, home);
+  ++stats_.rerouted;
+  queue_outcome(partition,
+                Outcome{message.offset, partition.core->chain().last_seq, {std::move(output)}});
+  emit_confirmed(partition, message.partition);
+}
+
+EngineService::Output EngineService::dead_letter(const rd_kafka_message_t& message,
+                                                 const Error& error) const {
   const DeadLetterOrigin origin{kafka::message_topic(message), message.partition, message.offset};
-  Output letter{options_.topics.deadletter(), -1, std::string(kafka::message_key(message)),
-                std::string(kafka::message_value(message)), kafka::message_headers(message)};
+  Output letter{options_.topics.deadletter(), -1, owned(kafka::nullable_key(message)),
+                owned(kafka::nullable_value(message)), kafka::message_headers(message)};
   for (auto& header : dead_letter_headers(origin, "engine", error.code, error.message)) {
     letter.headers.push_back(std::move(header));
   }
-  Outcome outcome{message.offset, partition.core->chain().last_seq, {std::move(letter)}};
-  if (command != nullptr) {
-    CommandResult result;
-    result.command_id = command->command_id;
-    result.tenant_id = command->tenant_id;
-    result.type = command->type;
-    result.status = ResultStatus::rejected;
-    result.reason = error.code;
-    result.message = error.message;
-    result.correlation_id = command->correlation_id;
-    outcome.outputs.push_back(Output{options_.topics.results(), -1, command->tenant_id,
-                                     encode_result(result), {}});
+  return letter;
+}
+
+void EngineService::refuse(Partition& partition, const rd_kafka_message_t& message,
+                           const Error& error, const std::optional<CommandIdentity>& command) {
+  if (command) {
+    const int32_t home = partition_for_key(command->tenant_id, partition_count_);
+    if (home != message.partition)
+      return reroute(partition, message, home, command->tenant_id, command->command_id);
   }
   logger()->warn("partition {} offset {}: dead-lettered{}{}: {}: {}", message.partition, message.offset,
                  command ? ", tenant " + command->tenant_id : std::string(),
                  command ? ", command " + command->command_id : std::string(), error.code, error.message);
   ++stats_.deadlettered;
-  queue_outcome(partition, std::move(outcome));
-  emit_confirmed(partition, message.partition);
+  std::vector<Output> letter;
+  letter.push_back(dead_letter(message, error));
+  if (!command) {
+    // Nothing to address a result to: the dead letter is all there is.
+    queue_outcome(partition,
+                  Outcome{message.offset, partition.core->chain().last_seq, std::move(letter)});
+    emit_confirmed(partition, message.partition);
+    return;
+  }
+  engine::CommandOutcome outcome = partition.core->refuse(
+      *command, engine::Rejection{error.code, error.message},
+      SourcePosition{options_.topics.commands(), message.partition, message.offset}, now_ms());
+  decided(partition, message.partition, std::move(outcome), message.offset, std::move(letter));
 }
 
 void EngineService::decided(Partition& partition, int32_t number, engine::CommandOutcome outcome,
-                            int64_t command_offset) {
+                            int64_t command_offset, std::vector<Output> first) {
   write_records(partition, number, outcome.records);
   switch (outcome.result.status) {
     case ResultStatus::accepted: ++stats_.accepted; break;
@@ -130,10 +177,12 @@ void EngineService::decided(Partition& partition, int32_t number, engine::Comman
     case ResultStatus::duplicate: ++stats_.duplicates; break;
   }
   logger()->debug("partition {} offset {}: tenant {} command {} {} {}", number, command_offset,
-                  outcome.result.tenant_id, outcome.result.command_id, to_string(outcome.result.status),
-                  outcome.result.reason);
-  Output result{options_.topics.results(), -1, outcome.result.tenant_id, std::move(outcome.result_json), {}};
-  queue_outcome(partition, Outcome{command_offset, partition.core->chain().last_seq, {std::move(result)}});
+                  outcome.result.tenant_id, outcome.result.command_id,
+                  to_string(outcome.result.status), outcome.result.reason);
+  first.push_back(Output{
+      options_.topics.results(), -1, outcome.result.tenant_id, std::move(outcome.result_json), {}});
+  queue_outcome(partition,
+                Outcome{command_offset, partition.core->chain().last_seq, std::move(first)});
   emit_confirmed(partition, number);
 }
 

@@ -326,13 +326,16 @@ void EngineService::produce_output(int32_t number, uint64_t assignment, int64_t 
   try {
     producer_->produce(sent.topic, sent.partition, sent.key, sent.value, sent.headers, token);
   } catch (const kafka::KafkaError& error) {
-    if (error.code() != RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE || sent.value.empty()) throw;
+    if (error.code() != RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE || !sent.value || sent.value->empty())
+      throw;
     // Too large even for the dead-letter topic: the letter keeps its origin
-    // headers (where the value still is) and says what was left out.
-    logger()->error("partition {} offset {}: {} bytes too large for {}; sent without the value", number,
-                    command_offset, sent.value.size(), sent.topic);
-    sent.headers.emplace_back("ledgerflow.value_omitted", std::to_string(sent.value.size()) + " bytes");
-    sent.value.clear();
+    // headers (where the value still is), says what was left out, and has a
+    // null value.
+    logger()->error("partition {} offset {}: {} bytes too large for {}; sent without the value",
+                    number, command_offset, sent.value->size(), sent.topic);
+    sent.headers.emplace_back("ledgerflow.value_omitted",
+                              std::to_string(sent.value->size()) + " bytes");
+    sent.value.reset();
     producer_->produce(sent.topic, sent.partition, sent.key, sent.value, sent.headers, token);
   }
 }

@@ -127,8 +127,10 @@ class EngineService final : public kafka::RebalanceListener {
   struct Output {
     std::string topic;
     int32_t partition = -1;  // -1: by key
-    std::string key;
-    std::string value;
+    // nullopt: null. A dead letter or a re-routed command keeps the key and
+    // value exactly as they came, null or empty alike.
+    std::optional<std::string> key;
+    std::optional<std::string> value;
     std::vector<std::pair<std::string, std::string>> headers;
   };
   struct Outcome {
@@ -181,10 +183,19 @@ class EngineService final : public kafka::RebalanceListener {
   // Intake of one command message: validate, route, decide.
   void handle_command(kafka::MessagePtr message);
   void decide_command(const rd_kafka_message_t& message);
-  void dead_letter(Partition& partition, const rd_kafka_message_t& message, const Error& error,
-                   const CommandEnvelope* command);
+  // Input the intake refuses: dead-lettered, and, when `command` names its
+  // tenant and command id, rejected in that tenant's partition (re-routed
+  // there first) with a command.rejected record and a result.
+  void refuse(Partition& partition, const rd_kafka_message_t& message, const Error& error,
+              const std::optional<CommandIdentity>& command);
+  Output dead_letter(const rd_kafka_message_t& message, const Error& error) const;
+  // Sends the command to its tenant's partition `home`, unchanged.
+  void reroute(Partition& partition, const rd_kafka_message_t& message, int32_t home,
+               std::string_view tenant_id, std::string_view command_id);
+  // Writes the outcome's records; its result (after `first`, e.g. a dead
+  // letter) leaves once they are confirmed.
   void decided(Partition& partition, int32_t number, engine::CommandOutcome outcome,
-               int64_t command_offset);
+               int64_t command_offset, std::vector<Output> first = {});
   void write_records(Partition& partition, int32_t number, std::vector<engine::Decided>& records);
   void queue_outcome(Partition& partition, Outcome outcome);
 

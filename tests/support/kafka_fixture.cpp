@@ -112,7 +112,11 @@ std::vector<kafka::DeliveryReport> MockKafka::produce(
   });
   for (std::size_t i = 0; i < records.size(); ++i) {
     const OutgoingRecord& record = records[i];
-    producer.produce(topic, record.partition, record.key, record.value, record.headers, i);
+    producer.produce(
+        topic, record.partition,
+        record.null_key ? std::nullopt : std::optional<std::string_view>(record.key),
+        record.null_value ? std::nullopt : std::optional<std::string_view>(record.value),
+        record.headers, i);
   }
   if (!producer.flush(static_cast<int>(timeout.count()))) {
     throw std::runtime_error("produce to " + topic + ": " + std::to_string(producer.outstanding()) +
@@ -158,7 +162,8 @@ std::vector<KafkaRecord> MockKafka::read_partition(const std::string& topic, int
           }
           records.push_back(KafkaRecord{
               topic, partition, message->offset, std::string(kafka::message_key(*message)),
-              std::string(kafka::message_value(*message)), kafka::message_headers(*message)});
+              std::string(kafka::message_value(*message)), kafka::message_headers(*message),
+              message->key == nullptr, message->payload == nullptr});
           next = message->offset + 1;
         }
       }

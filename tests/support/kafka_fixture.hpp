@@ -32,6 +32,9 @@ struct OutgoingRecord {
   std::string value;
   std::vector<std::pair<std::string, std::string>> headers;
   int32_t partition = -1;  // -1: the partitioner chooses from the key
+  // Sent as null instead of `key` / `value` (an empty one is sent as empty).
+  bool null_key = false;
+  bool null_value = false;
 };
 
 // One message read back.
@@ -39,9 +42,13 @@ struct KafkaRecord {
   std::string topic;
   int32_t partition = 0;
   int64_t offset = 0;
-  std::string key;
-  std::string value;
+  std::string key;    // "" when null too
+  std::string value;  // "" when null too
   std::vector<std::pair<std::string, std::string>> headers;
+  // librdkafka's NULL key or payload pointer (null), as against a non-NULL
+  // pointer with length 0 (empty).
+  bool null_key = false;
+  bool null_value = false;
   // The last value of header `name`, "" if absent.
   std::string header(const std::string& name) const;
 };

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "events/schema_registry.hpp"
 #include "events/time.hpp"
 #include "tests/unit/engine/command_builder.hpp"
 
@@ -85,6 +86,83 @@ TEST(Partition, RejectionIsACommandRejectedEventInTheAuditStream) {
   EXPECT_EQ(outcome.result.status, ResultStatus::rejected);
   EXPECT_EQ(outcome.result.reason, "insufficient_credits");
   EXPECT_FALSE(outcome.result.message.empty());
+}
+
+CommandIdentity refused_identity(const std::string& command_id,
+                                 const std::string& type = "credits.reserve") {
+  return CommandIdentity{command_id, kTenant, type, "system", std::string("corr-1")};
+}
+
+TEST(Partition, ARefusedCommandIsAChainedCommandRejectedRecord) {
+  PartitionCore core = make_core("engine-a");
+  core.decide(build_command("credits.allocate", kTenant, "c1", allocate_payload(1000)).envelope,
+              at(0), kNow);
+  auto outcome =
+      core.refuse(refused_identity("bad-1"),
+                  Rejection{"invalid_envelope", "command actor must be ..."}, at(1), kNow);
+  ASSERT_EQ(outcome.records.size(), 1u);
+  EXPECT_EQ(outcome.records[0].header.seq, 2);
+  EXPECT_EQ(core.chain().last_seq, 2);
+  EXPECT_EQ(core.next_command_offset(), 2);
+  DecodedRecord record = decode(outcome.records[0]);
+  ASSERT_EQ(record.events.size(), 1u);
+  const DecodedEvent& event = record.events[0];
+  EXPECT_EQ(event.header.type, "command.rejected");
+  EXPECT_EQ(event.header.stream, std::string("audit/") + kTenant);
+  EXPECT_EQ(event.header.actor, "system");
+  EXPECT_EQ(event.header.command_id, "bad-1");
+  EXPECT_EQ(event.header.correlation_id, "corr-1");
+  EXPECT_EQ(json_string(*event.payload, "command_type"), "credits.reserve");
+  EXPECT_EQ(json_string(*event.payload, "reason"), "invalid_envelope");
+  EXPECT_EQ(json_member(*event.payload, "target_stream"), nullptr);
+  EXPECT_FALSE(
+      SchemaRegistry::embedded().validate_event_payload("command.rejected", 1, *event.payload));
+  EXPECT_EQ(outcome.result.status, ResultStatus::rejected);
+  EXPECT_EQ(outcome.result.reason, "invalid_envelope");
+  EXPECT_EQ(outcome.result.type, "credits.reserve");
+  EXPECT_EQ(outcome.result.event_ids, outcome.records[0].event_ids);
+  // A reader folding the log derives the same result.
+  EXPECT_EQ(encode_result(PartitionCore::result_of(record, "credits.reserve")),
+            outcome.result_json);
+}
+
+TEST(Partition, ARefusedCommandIdIsDecidedOnce) {
+  PartitionCore core = make_core("engine-a");
+  auto first =
+      core.refuse(refused_identity("bad-1"), Rejection{"schema_violation", "no"}, at(0), kNow);
+  auto again =
+      core.refuse(refused_identity("bad-1"), Rejection{"schema_violation", "no"}, at(1), kNow);
+  EXPECT_TRUE(again.records.empty());
+  EXPECT_EQ(again.result.status, ResultStatus::duplicate);
+  EXPECT_EQ(again.result.event_ids, first.result.event_ids);
+  // ... and a valid command sent later under the same id is that duplicate too.
+  auto valid = core.decide(
+      build_command("credits.allocate", kTenant, "bad-1", allocate_payload(1000)).envelope, at(2),
+      kNow);
+  EXPECT_TRUE(valid.records.empty());
+  EXPECT_EQ(valid.result.status, ResultStatus::duplicate);
+  // A command_id already accepted is not rejected after the fact either.
+  core.decide(build_command("credits.allocate", kTenant, "good-1", allocate_payload(1000)).envelope,
+              at(3), kNow);
+  auto late = core.refuse(refused_identity("good-1"), Rejection{"key_mismatch", "no"}, at(4), kNow);
+  EXPECT_TRUE(late.records.empty());
+  EXPECT_EQ(late.result.status, ResultStatus::duplicate);
+  EXPECT_EQ(core.chain().last_seq, 2);
+}
+
+TEST(Partition, ARefusalWithoutAReadableTypeUsesThePlaceholderAndABoundedMessage) {
+  PartitionCore core = make_core("engine-a");
+  const std::string long_message = "the message key '" + std::string(5000, 'k') + "\x01' is wrong";
+  auto outcome = core.refuse(refused_identity("bad-1", std::string(kUnreadableCommandType)),
+                             Rejection{"invalid_envelope", long_message}, at(0), kNow);
+  ASSERT_EQ(outcome.records.size(), 1u);
+  DecodedRecord record = decode(outcome.records[0]);
+  const rapidjson::Value& payload = *record.events[0].payload;
+  EXPECT_EQ(json_string(payload, "command_type"), kUnreadableCommandType);
+  EXPECT_LE(json_string(payload, "message")->size(), kRefusalMessageBytesMax + 3);
+  EXPECT_EQ(outcome.result.type, "");  // the result names no type it could not read
+  EXPECT_EQ(PartitionCore::result_of(record, "").type, "");
+  EXPECT_EQ(outcome.result.message, *json_string(payload, "message"));
 }
 
 TEST(Partition, ExpectedVersionMismatchIsAVersionConflict) {

@@ -198,6 +198,102 @@ TEST(Envelope, RejectsBadIssuedAt) {
   expect_rejected(*document, "issued_at");
 }
 
+// ---- refused commands: who sent them ------------------------------------------
+
+std::unique_ptr<rapidjson::Document> parse_without_checks(std::string_view text) {
+  auto parsed = parse_json_bounded(text, without_input_checks(JsonLimits{}));
+  EXPECT_TRUE(parsed) << text;
+  if (!parsed) return std::make_unique<rapidjson::Document>();
+  return std::move(parsed.value());
+}
+
+TEST(Envelope, ABadEnvelopeWithReadableTenantAndCommandIdIsIdentified) {
+  const auto document =
+      parse(R"({"command_id":"c-7","tenant_id":"3F2504E0-4F89-11D3-9A0C-0305E82C3301",)"
+            R"("type":"credits.reserve","actor":"root","issued_at":"yesterday",)"
+            R"("correlation_id":"corr-1","payload":[]})");
+  ASSERT_FALSE(decode_command(*document));
+  const auto identity = identify_command(*document);
+  ASSERT_TRUE(identity);
+  EXPECT_EQ(identity->command_id, "c-7");
+  EXPECT_EQ(identity->tenant_id, kTenant);  // lower-cased
+  EXPECT_EQ(identity->type, "credits.reserve");
+  EXPECT_EQ(identity->actor, "system");  // "root" is no actor
+  EXPECT_EQ(identity->correlation_id, "corr-1");
+}
+
+TEST(Envelope, AnUnreadableTypeIsThePlaceholderAndABadTypeIsKept) {
+  const std::string base = std::string(R"({"command_id":"c","tenant_id":")") + kTenant + "\"";
+  EXPECT_EQ(identify_command(*parse(base + "}"))->type, kUnreadableCommandType);
+  EXPECT_EQ(identify_command(*parse(base + R"(,"type":7})"))->type, kUnreadableCommandType);
+  EXPECT_EQ(identify_command(*parse(base + R"(,"type":""})"))->type, kUnreadableCommandType);
+  EXPECT_EQ(identify_command(*parse(base + R"(,"type":"a\nb"})"))->type, kUnreadableCommandType);
+  EXPECT_EQ(identify_command(*parse(base + R"(,"type":")" + std::string(129, 'x') + "\"}"))->type,
+            kUnreadableCommandType);
+  EXPECT_EQ(identify_command(*parse(base + R"(,"type":"Credits.Steal"})"))->type, "Credits.Steal");
+  EXPECT_EQ(identify_command(*parse(base + R"(,"actor":"user:ann","correlation_id":5})"))->actor,
+            "user:ann");
+  EXPECT_FALSE(identify_command(*parse(base + R"(,"correlation_id":5})"))->correlation_id);
+}
+
+TEST(Envelope, NoIdentityWithoutAValidTenantIdAndCommandId) {
+  const std::string tenant = std::string(R"("tenant_id":")") + kTenant + "\"";
+  EXPECT_FALSE(identify_command(*parse("[]")));
+  EXPECT_FALSE(identify_command(*parse("{" + tenant + "}")));
+  EXPECT_FALSE(identify_command(*parse("{" + tenant + R"(,"command_id":7})")));
+  EXPECT_FALSE(identify_command(*parse("{" + tenant + R"(,"command_id":""})")));
+  EXPECT_FALSE(identify_command(*parse("{" + tenant + R"(,"command_id":"a\tb"})")));
+  EXPECT_FALSE(identify_command(
+      *parse("{" + tenant + R"(,"command_id":")" + std::string(129, 'c') + "\"}")));
+  EXPECT_TRUE(identify_command(
+      *parse("{" + tenant + R"(,"command_id":")" + std::string(128, 'c') + "\"}")));
+  EXPECT_FALSE(identify_command(*parse(R"({"command_id":"c","tenant_id":"acme"})")));
+  EXPECT_FALSE(identify_command(*parse(R"({"command_id":"c","tenant_id":7})")));
+}
+
+TEST(Envelope, ATenantIdOrCommandIdSentTwiceIdentifiesNobody) {
+  const std::string tenant = std::string(R"("tenant_id":")") + kTenant + "\"";
+  EXPECT_FALSE(identify_command(
+      *parse_without_checks("{" + tenant + "," + tenant + R"(,"command_id":"c"})")));
+  EXPECT_FALSE(identify_command(
+      *parse_without_checks("{" + tenant + R"(,"command_id":"c","command_id":"d"})")));
+  // A duplicate elsewhere leaves the identity readable; a twice-sent type is unreadable.
+  const auto identity = identify_command(
+      *parse_without_checks("{" + tenant + R"(,"command_id":"c","type":"a.b","type":"c.d"})"));
+  ASSERT_TRUE(identity);
+  EXPECT_EQ(identity->type, kUnreadableCommandType);
+}
+
+TEST(Envelope, AValidCommandIdentifiesItself) {
+  const auto decoded = decode_command(*good_command());
+  ASSERT_TRUE(decoded);
+  const CommandIdentity identity = identity_of(*decoded);
+  EXPECT_EQ(identity.command_id, "cmd-1");
+  EXPECT_EQ(identity.tenant_id, kTenant);
+  EXPECT_EQ(identity.type, "credits.reserve");
+  EXPECT_EQ(identity.actor, "agent:copywriter");
+  EXPECT_EQ(identity.correlation_id, "corr-9");
+  EXPECT_EQ(identify_command(*good_command())->actor, identity.actor);
+}
+
+TEST(Envelope, CommitRecordsAreReadAsWrittenWithoutTheInputChecks) {
+  // A record an older engine wrote may hold a payload's duplicate key or a
+  // number the exact reading refuses: it must stay readable.
+  const std::string record =
+      std::string(R"({"tenant_id":")") + kTenant +
+      R"(","command_id":"c","seq":1,"record_id":"01HZY3M9G6ZP8Q6F6G6J8K9M0N",)"
+      R"("prev_record_id":"","writer":"w","events":[{"event_id":"01HZY3M9G6ZP8Q6F6G6J8K9M0P",)"
+      R"("type":"audit.recorded","schema_version":1,"tenant_id":")" +
+      kTenant +
+      R"(","stream":"audit/x","stream_version":1,"command_id":"c","actor":"system",)"
+      R"("occurred_at":"2024-01-01T00:00:00Z","payload":{"details":{"k":1,"k":2,)"
+      R"("x":0.10000000000000001}}}]})";
+  EXPECT_FALSE(parse_json_bounded(record, JsonLimits{}));
+  const auto decoded = decode_commit_record(record, JsonLimits{});
+  ASSERT_TRUE(decoded) << decoded.error().message;
+  EXPECT_EQ(decoded->events.size(), 1u);
+}
+
 TEST(Envelope, EncodedCommandDecodesToTheSameFields) {
   CommandEnvelope command;
   command.command_id = "cmd-\"quoted\"";

@@ -126,6 +126,28 @@ TEST(SchemaRegistry, ErrorNamesPointerKeywordAndSchemaLocation) {
   EXPECT_EQ(root->rfind("/: failed 'type' at schema #", 0), 0u) << *root;
 }
 
+TEST(SchemaRegistry, AnIntegerBeyondSixtyFourBitsIsOutOfRangeNotANonInteger) {
+  const SchemaRegistry& registry = SchemaRegistry::embedded();
+  for (const std::string_view credits : {"1e20", "-1e19", "18446744073709551616"}) {
+    const std::string payload =
+        R"({"reservation_id":"r-1","credits":)" + std::string(credits) + "}";
+    const auto error = registry.validate_command_payload("credits.reserve", *parse(payload));
+    ASSERT_TRUE(error) << credits;
+    EXPECT_NE(error->find("/credits: failed 'type'"), std::string::npos) << *error;
+    EXPECT_NE(error->find("out of range"), std::string::npos) << *error;
+    EXPECT_EQ(error->find("expected integer"), std::string::npos) << *error;
+  }
+  // A fraction is still not an integer, and a size the schema bounds says so.
+  const auto fraction = registry.validate_command_payload(
+      "credits.reserve", *parse(R"({"reservation_id":"r-1","credits":2.5})"));
+  ASSERT_TRUE(fraction);
+  EXPECT_NE(fraction->find("(expected integer)"), std::string::npos) << *fraction;
+  const auto too_many = registry.validate_command_payload(
+      "credits.reserve", *parse(R"({"reservation_id":"r-1","credits":9223372036854775807})"));
+  ASSERT_TRUE(too_many);
+  EXPECT_NE(too_many->find("failed 'maximum'"), std::string::npos) << *too_many;
+}
+
 TEST(SchemaRegistry, ErrorPointsIntoNestedEventsOfACommitRecord) {
   const auto record = parse(
       R"({"tenant_id":"3f2504e0-4f89-11d3-9a0c-0305e82c3301","command_id":"c","seq":1,)"
