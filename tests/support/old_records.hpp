@@ -47,8 +47,10 @@ inline std::string run_finished_v1_payload(const rapidjson::Value& current_paylo
 
 // `payload` without the members `dropped`, and with `renamed` values
 // (member, from, to) as version 1 wrote them.
-inline std::string v1_payload(const rapidjson::Value& payload, std::initializer_list<std::string_view> dropped,
-                              std::string_view member = {}, std::string_view from = {}, std::string_view to = {}) {
+inline std::string v1_payload(const rapidjson::Value& payload,
+                              std::initializer_list<std::string_view> dropped,
+                              std::string_view member = {}, std::string_view from = {},
+                              std::string_view to = {}) {
   JsonWriter writer;
   writer.begin_object();
   for (const auto& field : payload.GetObject()) {
@@ -66,7 +68,7 @@ inline std::string v1_payload(const rapidjson::Value& payload, std::initializer_
 }
 
 struct OldRecord {
-  std::string json;          // the record as the old binary wrote it
+  std::string json;           // the record as the old binary wrote it
   int events_downgraded = 0;  // events written at an older version than today's
 };
 
@@ -75,7 +77,8 @@ struct OldRecord {
 // With `catalogue_v1`, also activity.created (priority normal as medium, no
 // input_data) and activity.run_started (no adapter, model or session) at
 // version 1, as the binary before catalogue v2 wrote them.
-inline OldRecord as_written_before_run_finished_v2(std::string_view record_json, bool catalogue_v1 = false) {
+inline OldRecord as_written_before_run_finished_v2(std::string_view record_json,
+                                                   bool catalogue_v1 = false) {
   Result<DecodedRecord> decoded = decode_commit_record(record_json, kOldRecordLimits);
   EXPECT_TRUE(decoded.ok()) << record_json;
   if (!decoded.ok()) return {};
@@ -91,11 +94,13 @@ inline OldRecord as_written_before_run_finished_v2(std::string_view record_json,
       ++old.events_downgraded;
     } else if (catalogue_v1 && event.header.type == "activity.created") {
       outgoing.header.schema_version = 1;
-      outgoing.payload_json = v1_payload(*event.payload, {"input_data"}, "priority", "normal", "medium");
+      outgoing.payload_json =
+          v1_payload(*event.payload, {"input_data"}, "priority", "normal", "medium");
       ++old.events_downgraded;
     } else if (catalogue_v1 && event.header.type == "activity.run_started") {
       outgoing.header.schema_version = 1;
-      outgoing.payload_json = v1_payload(*event.payload, {"adapter_type", "model_id", "session_id"});
+      outgoing.payload_json =
+          v1_payload(*event.payload, {"adapter_type", "model_id", "session_id"});
       ++old.events_downgraded;
     }
     events.push_back(std::move(outgoing));
