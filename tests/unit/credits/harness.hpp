@@ -15,8 +15,8 @@
 #include "engine/credits/state.hpp"
 #include "events/json.hpp"
 #include "events/schema_registry.hpp"
-#include "events/upcast.hpp"
 #include "events/time.hpp"
+#include "events/upcast.hpp"
 
 namespace lf::engine::credits::testing {
 
@@ -26,6 +26,13 @@ inline int64_t at(const char* rfc3339) {
   const std::optional<int64_t> unix_ms = parse_rfc3339_ms(rfc3339);
   EXPECT_TRUE(unix_ms.has_value()) << rfc3339;
   return unix_ms.value_or(0);
+}
+
+// "YYYY-MM-DD" as days since 1970-01-01.
+inline int32_t day(const char* date) {
+  const std::optional<int32_t> days = parse_date_days(date);
+  EXPECT_TRUE(days.has_value()) << date;
+  return days.value_or(0);
 }
 
 inline std::unique_ptr<rapidjson::Document> parse(std::string_view json) {
@@ -109,6 +116,7 @@ class Harness {
     EventHeader header;
     header.event_id = "e" + std::to_string(applied_.size() + 1);
     header.type = event.type;
+    header.schema_version = event.schema_version;
     header.tenant_id = kTenant;
     header.stream = event.stream;
     header.stream_version = static_cast<int64_t>(applied_.size()) + 1;
@@ -133,9 +141,10 @@ inline std::string q(const std::string& text) {
   return "\"" + text + "\"";
 }
 inline std::string allocate_payload(int64_t monthly, const std::string& start,
-                                    const std::string& end) {
+                                    const std::string& end, const std::string& timezone = "") {
   return "{\"credits_monthly\":" + std::to_string(monthly) + ",\"period_start\":" + q(start) +
-         ",\"period_end\":" + q(end) + "}";
+         ",\"period_end\":" + q(end) + (timezone.empty() ? "" : ",\"timezone\":" + q(timezone)) +
+         "}";
 }
 inline std::string reserve_payload(const std::string& id, int64_t credits,
                                    const std::string& extra = "") {

@@ -54,6 +54,7 @@ class Sequence {
     for (const Applied& applied : harness_.applied()) {
       EventHeader header;
       header.type = applied.event.type;
+      header.schema_version = applied.event.schema_version;
       header.stream = applied.event.stream;
       evolve(replayed, header, *applied.payload);
     }

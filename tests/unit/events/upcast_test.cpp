@@ -71,7 +71,7 @@ TEST(Upcast, SchemaNamesListTheCompiledSchemas) {
 TEST(Upcast, RunFinishedIsAtVersionTwoAndEveryUpcasterHasAStepForASchema) {
   const UpcasterRegistry& upcasters = UpcasterRegistry::embedded();
   EXPECT_EQ(upcasters.current_version("activity.run_finished"), 2);
-  EXPECT_EQ(upcasters.current_version("credits.reserved"), 1);
+  EXPECT_EQ(upcasters.current_version("credits.reserved"), 2);
   EXPECT_EQ(upcasters.current_version("no.such_type"), std::nullopt);
   for (const Upcaster& upcaster : all_upcasters()) {
     EXPECT_TRUE(SchemaRegistry::embedded().knows_event(upcaster.type, upcaster.from_version)) << upcaster.type;
@@ -261,14 +261,14 @@ TEST(Upcast, DecodingReadsOldEventsAtTheCurrentVersionAndKeepsTheEnvelopeAsWritt
 
 TEST(Upcast, DecodingLeavesCurrentEventsInPlace) {
   Result<DecodedRecord> decoded = decode_commit_record(
-      record_with("credits.refunded", 1,
+      record_with("credits.refunded", 2,
                   R"({"credits":5,"note":"n","balance":{"credits_monthly":0,"credits_available":5,)"
                   R"("credits_reserved":0,"credits_consumed":0,"credits_topup":0,"effective_available":5}})"),
       kLimits);
   ASSERT_TRUE(decoded.ok()) << decoded.error().message;
   const DecodedEvent& event = decoded->events.front();
   EXPECT_EQ(event.schema, UpcastOutcome::current);
-  EXPECT_EQ(event.written_schema_version, 1);
+  EXPECT_EQ(event.written_schema_version, 2);
   EXPECT_EQ(event.payload, json_member(*event.object, "payload"));
   EXPECT_TRUE(decoded->upcast_payloads.empty());
 }
