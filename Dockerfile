@@ -10,7 +10,7 @@ RUN cmake -S . -B /build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLEDGERFLOW
 
 FROM debian:12-slim
 RUN apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-      librdkafka1 librdkafka++1 libpqxx-6.4 libpq5 libspdlog1.10 libfmt9 libcpp-httplib0.11 ca-certificates \
+      librdkafka1 librdkafka++1 libpqxx-6.4 libpq5 libspdlog1.10 libfmt9 libcpp-httplib0.11 ca-certificates tzdata \
  && rm -rf /var/lib/apt/lists/* && useradd --system --uid 10001 ledgerflow
 COPY --from=build /build/cli/ledgerflow /usr/local/bin/ledgerflow
 USER ledgerflow

@@ -8,6 +8,7 @@ packages=(
   librdkafka-dev libpqxx-dev libpq-dev rapidjson-dev libspdlog-dev libfmt-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev libcpp-httplib-dev
   postgresql postgresql-client kcat docker-compose
+  tzdata
 )
 
 missing=()
