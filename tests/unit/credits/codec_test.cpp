@@ -209,5 +209,92 @@ TEST(Credits, SnapshotReadRefusesBrokenStates) {
   EXPECT_FALSE(read_state(*not_object).ok());
 }
 
+// ---- what the previous binary wrote -------------------------------------------
+
+// A snapshot as the previous binary wrote it (version 1: a period of
+// instants only), of a tenant with one allocation of 1,000.
+std::string v1_snapshot(const char* start, const char* end) {
+  const std::string start_ms = std::to_string(at(start));
+  return R"({"version":1,"credits_monthly":1000,"period":{"start_ms":)" + start_ms +
+         R"(,"end_ms":)" + std::to_string(at(end)) + R"(,"anchor_ms":)" + start_ms +
+         R"(,"length_months":1,"end_months_from_anchor":1},"monthly_remaining_credits":1000,)"
+         R"("topup_lots":[],"lapsing_lots":[],"lapsing_lot_number_next":1,"reserved_credits":0,)"
+         R"("consumed_in_period_credits":0,"consumed_lifetime_credits":0,)"
+         R"("refunded_lifetime_credits":0,"reservations":[],"recently_closed":[],)"
+         R"("topup_orders_seen":[]})";
+}
+
+// The same tenant folded from the log the previous binary wrote: its v1
+// credits.allocated, upcast as every reader upcasts it.
+State folded_from_v1_allocated(const char* start, const char* end) {
+  const std::string period = R"("period_start":")" + format_rfc3339_ms(at(start)) +
+                             R"(","period_end":")" + format_rfc3339_ms(at(end)) + R"(")";
+  auto document = parse(
+      R"({"credits":1000,"credits_monthly":1000,)" + period +
+      R"(,"reason":"allocate","carried_over":0,"balance":{"credits_monthly":1000,)"
+      R"("credits_available":1000,"credits_reserved":0,"credits_consumed":0,"credits_topup":0,)"
+      R"("effective_available":1000,)" +
+      period + "}}");
+  EXPECT_EQ(SchemaRegistry::embedded().validate_event_payload("credits.allocated", 1, *document),
+            std::nullopt);
+  EventHeader header;
+  header.type = "credits.allocated";
+  header.schema_version = 1;
+  UpcasterRegistry::embedded().upcast(header.type, header.schema_version, *document,
+                                      document->GetAllocator());
+  EXPECT_EQ(header.schema_version, kEventSchemaVersion);
+  State state;
+  evolve(state, header, *document);
+  return state;
+}
+
+TEST(Credits, SnapshotOfThePreviousVersionLoadsAsItsUpcastLog) {
+  for (const auto& [start, end] : std::vector<std::pair<const char*, const char*>>{
+           {"2026-11-01T00:00:00Z", "2026-12-01T00:00:00Z"},
+           {"2026-11-01T10:00:00Z", "2026-12-01T10:00:00Z"}}) {
+    SCOPED_TRACE(start);
+    Result<State> read = read_state(*parse(v1_snapshot(start, end)));
+    ASSERT_TRUE(read.ok()) << read.error().message;
+    ASSERT_TRUE(read->book.period.has_value());
+    const PeriodSpan& span = read->book.period->span;
+    EXPECT_EQ(span.series, PeriodSeries::instants);
+    EXPECT_EQ(span.time_zone, "UTC");
+    EXPECT_EQ(span.start_ms, at(start));
+    EXPECT_EQ(span.end_ms, at(end));
+    EXPECT_EQ(span.start_day, day("2026-11-01"));
+    EXPECT_EQ(span.end_day,
+              std::string(end).substr(11) == "00:00:00Z" ? day("2026-11-30") : day("2026-12-01"));
+    EXPECT_EQ(*read, folded_from_v1_allocated(start, end));
+    // Written again, it is a snapshot of this version that reads back the same.
+    JsonWriter writer;
+    write_state(writer, *read);
+    EXPECT_NE(writer.view().find("\"version\":2"), std::string::npos);
+    Result<State> again = read_state(*parse(writer.view()));
+    ASSERT_TRUE(again.ok());
+    EXPECT_EQ(*again, *read);
+  }
+}
+
+TEST(Credits, SnapshotOfThePreviousVersionRenewsAsV1Did) {
+  Result<State> read =
+      read_state(*parse(v1_snapshot("2026-11-01T10:00:00Z", "2026-12-01T10:00:00Z")));
+  ASSERT_TRUE(read.ok()) << read.error().message;
+  EXPECT_EQ(next_due_ms(*read), at("2026-12-01T10:00:00Z"));
+  const std::vector<NewEvent> fired =
+      due(*read, kTenant, Context{at("2026-12-01T10:00:00Z"), nullptr});
+  ASSERT_EQ(fired.size(), 2u);  // the month's 1,000 lapse, the renewal
+  auto renewal = parse(fired[1].payload_json);
+  EXPECT_EQ(json_string(*renewal, "period_starts_at"), "2026-12-01T10:00:00.000Z");
+  EXPECT_EQ(json_string(*renewal, "next_reset_at"), "2027-01-01T10:00:00.000Z");
+  EXPECT_EQ(json_string(*renewal, "period_start"), "2026-12-01");
+  EXPECT_EQ(json_string(*renewal, "period_end"), "2027-01-01");
+  EXPECT_EQ(json_string(*renewal, "series"), "instants");
+  // A broken one is still refused.
+  Result<State> broken =
+      read_state(*parse(v1_snapshot("2026-12-01T10:00:00Z", "2026-11-01T10:00:00Z")));
+  ASSERT_FALSE(broken.ok());
+  EXPECT_EQ(broken.error().code, "invalid_snapshot");
+}
+
 }  // namespace
 }  // namespace lf::engine::credits::testing

@@ -70,14 +70,14 @@ class Harness {
     command.actor = actor;
     command.issued_at_ms = now_ms_;
     command.payload = payload.get();
-    Decision decision = decide(state_, command, Context{now_ms_});
+    Decision decision = decide(state_, command, Context{now_ms_, time_zones_});
     if (decision.accepted()) apply_all(decision.events(), actor, command.command_id);
     return decision;
   }
 
   // Fires what is due now; returns the events.
   std::vector<NewEvent> tick() {
-    std::vector<NewEvent> events = due(state_, kTenant, Context{now_ms_});
+    std::vector<NewEvent> events = due(state_, kTenant, Context{now_ms_, time_zones_});
     const std::optional<int64_t> next = next_due_ms(state_);
     EXPECT_EQ(!events.empty(), next.has_value() && *next <= now_ms_);
     apply_all(events, "system", "timer");
@@ -98,6 +98,8 @@ class Harness {
   }
 
   void set_now(int64_t now_ms) { now_ms_ = now_ms; }
+  // The zone database decisions use (null: TimeZoneDb::system()).
+  void set_time_zones(const TimeZoneDb* time_zones) { time_zones_ = time_zones; }
   int64_t now() const { return now_ms_; }
   const State& state() const { return state_; }
   Balance balance() const { return balance_of(state_.book); }
@@ -130,6 +132,7 @@ class Harness {
   }
 
   int64_t now_ms_;
+  const TimeZoneDb* time_zones_ = nullptr;
   int command_count_ = 0;
   State state_;
   int64_t ledger_sum_ = 0;

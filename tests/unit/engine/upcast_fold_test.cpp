@@ -1,11 +1,13 @@
 // A partition folded from a log an old binary wrote (activity.run_finished at
 // schema_version 1) reaches the same state as one folded from the same
 // decisions written today (version 2): decoding upcasts, evolve sees v2 only.
+// Likewise for the credits events' version 1 (billing periods as instants).
 #include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
 
+#include "engine/credits/state.hpp"
 #include "engine/partition.hpp"
 #include "events/time.hpp"
 #include "tests/support/old_records.hpp"
@@ -97,6 +99,62 @@ TEST(UpcastFold, LogOfV1RunFinishedFoldsToTheStateOfTheV2Log) {
   CommandOutcome b = from_v2.decide(again.envelope, SourcePosition{"ledgerflow.commands", 0, 100}, kNow + 3 * kHourMs);
   EXPECT_EQ(a.result.status, ResultStatus::rejected);
   EXPECT_EQ(a.result.reason, b.result.reason);
+}
+
+// The credits events of a timer record's events, each payload without its
+// `series` (the one field in which a v1 period's upcast differs).
+std::vector<std::string> credits_events_without_series(const std::vector<Decided>& records) {
+  std::vector<std::string> events;
+  for (const Decided& decided : records) {
+    Result<DecodedRecord> record = decode_commit_record(decided.json, lf::testing::kOldRecordLimits);
+    EXPECT_TRUE(record.ok());
+    if (!record.ok()) continue;
+    for (const DecodedEvent& event : record->events) {
+      if (!event.header.type.starts_with("credits.")) continue;
+      rapidjson::Document payload;
+      payload.CopyFrom(*event.payload, payload.GetAllocator());
+      payload.RemoveMember("series");
+      events.push_back(event.header.type + " " + json_to_string(payload));
+    }
+  }
+  return events;
+}
+
+TEST(UpcastFold, LogOfV1CreditsEventsFoldsToTheSameBalancesAndRenewsAlike) {
+  PartitionCore writer = make_core("engine-today");
+  const std::vector<std::string> today = decide_runs(writer);
+  std::vector<std::string> old;
+  int downgraded = 0;
+  for (const std::string& json : today) {
+    lf::testing::OldRecord record = lf::testing::as_written_before_credits_v2(json);
+    downgraded += record.events_downgraded;
+    old.push_back(std::move(record.json));
+  }
+  ASSERT_GE(downgraded, 8) << "the log must hold v1 credits events for the fold to mean anything";
+
+  PartitionCore from_v1 = fold(old);
+  PartitionCore from_v2 = fold(today);
+  EXPECT_EQ(from_v1.chain().last_seq, writer.chain().last_seq);
+  const credits::State& v1 = from_v1.tenant(kTenant)->credits;
+  const credits::State& v2 = from_v2.tenant(kTenant)->credits;
+  EXPECT_EQ(credits::balance_of(v1.book), credits::balance_of(v2.book));
+  EXPECT_EQ(v1.reservations, v2.reservations);
+  EXPECT_EQ(v1.recently_closed, v2.recently_closed);
+  ASSERT_TRUE(v1.book.period.has_value() && v2.book.period.has_value());
+  // v1 knew instants only: its period reads as a UTC series of instants.
+  EXPECT_EQ(v1.book.period->span.series, credits::PeriodSeries::instants);
+  EXPECT_EQ(v2.book.period->span.series, credits::PeriodSeries::calendar);
+  credits::PeriodSpan v1_span = v1.book.period->span;
+  v1_span.series = credits::PeriodSeries::calendar;
+  EXPECT_EQ(v1_span, v2.book.period->span);
+  EXPECT_EQ(from_v1.next_timer_ms(), from_v2.next_timer_ms());
+
+  // A UTC month renews alike in both series: the same periods, months on.
+  const int64_t later = *parse_rfc3339_ms("2027-02-15T00:00:00Z");
+  const std::vector<std::string> renewed_v1 = credits_events_without_series(from_v1.fire_timers(later, 10));
+  const std::vector<std::string> renewed_v2 = credits_events_without_series(from_v2.fire_timers(later, 10));
+  EXPECT_EQ(renewed_v1, renewed_v2);
+  EXPECT_GE(renewed_v1.size(), 3u);  // December, January, February
 }
 
 }  // namespace
