@@ -18,7 +18,8 @@ namespace {
 // v1 wrote a period as two RFC 3339 instants, the end exclusive, always in
 // UTC; v2 writes its dates (the end inclusive) in the tenant's billing time
 // zone and the instant it ends, next_reset_at. A v1 period reads as a period
-// in UTC whose dates are those of its first and last millisecond:
+// in UTC whose dates are those of its first and last millisecond, exactly as
+// today's engine reads the same period sent as RFC 3339 in UTC:
 //
 //   balance.period_start  T    -> the UTC date of T
 //   balance.period_end    T    -> the UTC date of T - 1 ms
@@ -31,7 +32,9 @@ namespace {
 //   (new) timezone         = "UTC"
 //   (new) period_starts_at = S
 //   (new) next_reset_at    = T
-//   (new) series           = "instants": renewed by v1's rule on the
+//   (new) series           = "calendar" when S and T are both UTC
+//         midnights (renewed by dates: for such a period the same periods
+//         v1's rule gives), else "instants": renewed by v1's rule on the
 //         instants (whole months from the anchor instant, else the same
 //         length in ms), exactly as before
 //
@@ -44,6 +47,10 @@ std::optional<int64_t> instant_at(const rapidjson::Value& object, std::string_vi
   const auto member = object.FindMember(rapidjson::StringRef(name.data(), name.size()));
   if (member == object.MemberEnd() || !member->value.IsString()) return std::nullopt;
   return parse_rfc3339_ms({member->value.GetString(), member->value.GetStringLength()});
+}
+
+bool utc_midnight(int64_t unix_ms) {
+  return unix_ms % kMillisPerDay == 0;
 }
 
 int32_t utc_day(int64_t unix_ms) {
@@ -95,7 +102,9 @@ void allocated_v1_to_v2(rapidjson::Value& payload, JsonAllocator& allocator) {
                        allocator);
       upcast.AddMember("next_reset_at", string_value(format_rfc3339_ms(*end_ms), allocator),
                        allocator);
-      upcast.AddMember("series", "instants", allocator);
+      upcast.AddMember("series",
+                       utc_midnight(*start_ms) && utc_midnight(*end_ms) ? "calendar" : "instants",
+                       allocator);
     } else {
       upcast.AddMember(member.name, member.value, allocator);  // moved
     }

@@ -140,9 +140,10 @@ std::optional<std::string> span_violation(const PeriodSpan& span) {
   if (span.start_ms >= span.end_ms) return "period's next_reset_at is not after its start";
   if (span.start_ms < 0 || span.end_ms > kTimestampMaxMs) return "period instants out of range";
   const bool calendar = span.series == PeriodSeries::calendar;
-  const int32_t day_min = calendar ? kPeriodDayMin : 0;
-  const int32_t day_max = calendar ? kPeriodDayMax : kDayMax;
-  if (span.start_day < day_min || span.end_day > day_max) return "period dates out of range";
+  // Day 0 (1970-01-01) only as an upcast v1 period in UTC: commands start
+  // calendar periods from kPeriodDayMin.
+  if (span.start_day < 0 || span.end_day > (calendar ? kPeriodDayMax : kDayMax))
+    return "period dates out of range";
   // The instant that falls on the period's last local day: for a calendar
   // period its end is the start of the day after.
   const int64_t last_ms = calendar ? span.end_ms : span.end_ms - 1;

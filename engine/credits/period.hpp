@@ -22,7 +22,8 @@ inline constexpr int64_t kTimestampMaxMs = 253'402'300'799'999;
 inline constexpr int32_t kPeriodMonthsMax = 120'000;
 // The dates a calendar period may span, 1970-01-02 to 9999-12-30 (days
 // since 1970-01-01): the start of each of them, and of the day after, is a
-// representable instant in every time zone.
+// representable instant in every time zone. (A period read from a v1 event
+// or snapshot, in UTC, may also start on 1970-01-01.)
 inline constexpr int32_t kPeriodDayMin = 1;
 inline constexpr int32_t kPeriodDayMax = 2'932'895;
 // Longest IANA time zone name (events/timezone.hpp accepts no longer one).

@@ -151,21 +151,25 @@ class Reader {
   const rapidjson::Value empty_array_{rapidjson::kArrayType};
 };
 
-// A version 1 period has instants only: it reads as what the upcasters make
-// of a v1 credits.allocated (events/upcasters_credits.cpp), a series of
-// instants in UTC whose dates are the UTC dates of its first and last
-// millisecond.
+// A version 1 period has instants only: it reads as the upcasters read a v1
+// credits.allocated (events/upcasters_credits.cpp), a period in UTC whose
+// dates are the UTC dates of its first and last millisecond; a calendar
+// series when both its instants are UTC midnights (v1 renewed such a period
+// exactly as the calendar does), else a series of instants.
 void read_period(Reader& in, const rapidjson::Value& value, int64_t version, Book& book) {
   if (json_member(value, "period") == nullptr) return;
   const rapidjson::Value& object = in.object(value, "period");
   Period period;
   period.span.start_ms = in.integer(object, "start_ms");
   period.span.end_ms = in.integer(object, "end_ms");
+  const int64_t v1_anchor_ms = in.integer(object, "anchor_ms");
   if (version == kSnapshotVersionInstantPeriods) {
     period.span.start_day = static_cast<int32_t>(period.span.start_ms / kMillisPerDay);
     period.span.end_day = static_cast<int32_t>((period.span.end_ms - 1) / kMillisPerDay);
     period.span.time_zone = std::string(kDefaultTimeZone);
-    period.span.series = PeriodSeries::instants;
+    const bool midnights =
+        period.span.start_ms % kMillisPerDay == 0 && period.span.end_ms % kMillisPerDay == 0;
+    period.span.series = midnights ? PeriodSeries::calendar : PeriodSeries::instants;
   } else {
     period.span.start_day = in.int32(object, "start_day");
     period.span.end_day = in.int32(object, "end_day");
@@ -175,9 +179,17 @@ void read_period(Reader& in, const rapidjson::Value& value, int64_t version, Boo
     period.span.series = series.value_or(PeriodSeries::calendar);
     period.anchor_day = in.int32(object, "anchor_day");
   }
-  period.anchor_ms = in.integer(object, "anchor_ms");
+  period.anchor_ms = v1_anchor_ms;
   period.length_months = in.int32(object, "length_months");
   period.end_months_from_anchor = in.int32(object, "end_months_from_anchor");
+  if (version == kSnapshotVersionInstantPeriods && period.span.series == PeriodSeries::calendar) {
+    // Months counted from the anchor's day (a midnight when the period is
+    // whole months: add_months keeps the time of day); days need none.
+    period.anchor_day = period.length_months > 0
+                            ? static_cast<int32_t>(v1_anchor_ms / kMillisPerDay)
+                            : period.span.start_day;
+    period.anchor_ms = 0;
+  }
   if (period.span.start_ms < 0 || period.span.end_ms <= period.span.start_ms) {
     in.fail("period instants out of order");
   }

@@ -121,8 +121,10 @@ inline std::string credits_v1_payload(const rapidjson::Value& v2_payload) {
   return writer.str();
 }
 
-// `record_json` (written by today's engine) as written before the credits
-// events' version 2: its credits events at schema_version 1.
+// `record_json` (written by today's engine, or already rewritten by
+// as_written_before_run_finished_v2) as written before the credits events'
+// version 2: its credits events at schema_version 1, every other event as
+// the record holds it.
 inline OldRecord as_written_before_credits_v2(std::string_view record_json) {
   Result<DecodedRecord> decoded = decode_commit_record(record_json, kOldRecordLimits);
   EXPECT_TRUE(decoded.ok()) << record_json;
@@ -130,9 +132,10 @@ inline OldRecord as_written_before_credits_v2(std::string_view record_json) {
   OldRecord old;
   std::vector<OutgoingEvent> events;
   for (const DecodedEvent& event : decoded->events) {
-    EXPECT_EQ(event.schema, UpcastOutcome::current) << event.header.type;
-    OutgoingEvent outgoing{event.header, json_to_string(*event.payload)};
+    OutgoingEvent outgoing{event.header, json_to_string(*json_member(*event.object, "payload"))};
+    outgoing.header.schema_version = event.written_schema_version;
     if (event.header.type.starts_with("credits.")) {
+      EXPECT_EQ(event.schema, UpcastOutcome::current) << event.header.type;
       EXPECT_EQ(event.header.schema_version, 2);
       outgoing.header.schema_version = 1;
       outgoing.payload_json = credits_v1_payload(*event.payload);

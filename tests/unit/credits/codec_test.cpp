@@ -249,22 +249,34 @@ State folded_from_v1_allocated(const char* start, const char* end) {
 }
 
 TEST(Credits, SnapshotOfThePreviousVersionLoadsAsItsUpcastLog) {
-  for (const auto& [start, end] : std::vector<std::pair<const char*, const char*>>{
-           {"2026-11-01T00:00:00Z", "2026-12-01T00:00:00Z"},
-           {"2026-11-01T10:00:00Z", "2026-12-01T10:00:00Z"}}) {
-    SCOPED_TRACE(start);
-    Result<State> read = read_state(*parse(v1_snapshot(start, end)));
+  struct Case {
+    const char* start;
+    const char* end;
+    const char* first_day;
+    const char* last_day;
+    PeriodSeries series;  // calendar for UTC midnights: v1 renewed those by the calendar too
+  };
+  for (const Case& test : {
+           Case{"2026-11-01T00:00:00Z", "2026-12-01T00:00:00Z", "2026-11-01", "2026-11-30",
+                PeriodSeries::calendar},
+           Case{"2026-11-01T10:00:00Z", "2026-12-01T10:00:00Z", "2026-11-01", "2026-12-01",
+                PeriodSeries::instants},
+           Case{"1970-01-01T00:00:00Z", "1970-02-01T00:00:00Z", "1970-01-01", "1970-01-31",
+                PeriodSeries::calendar},
+       }) {
+    SCOPED_TRACE(test.start);
+    Result<State> read = read_state(*parse(v1_snapshot(test.start, test.end)));
     ASSERT_TRUE(read.ok()) << read.error().message;
     ASSERT_TRUE(read->book.period.has_value());
     const PeriodSpan& span = read->book.period->span;
-    EXPECT_EQ(span.series, PeriodSeries::instants);
+    EXPECT_EQ(span.series, test.series);
     EXPECT_EQ(span.time_zone, "UTC");
-    EXPECT_EQ(span.start_ms, at(start));
-    EXPECT_EQ(span.end_ms, at(end));
-    EXPECT_EQ(span.start_day, day("2026-11-01"));
-    EXPECT_EQ(span.end_day,
-              std::string(end).substr(11) == "00:00:00Z" ? day("2026-11-30") : day("2026-12-01"));
-    EXPECT_EQ(*read, folded_from_v1_allocated(start, end));
+    EXPECT_EQ(span.start_ms, at(test.start));
+    EXPECT_EQ(span.end_ms, at(test.end));
+    EXPECT_EQ(span.start_day, day(test.first_day));
+    EXPECT_EQ(span.end_day, day(test.last_day));
+    EXPECT_EQ(read->book.period->length_months, 1);
+    EXPECT_EQ(*read, folded_from_v1_allocated(test.start, test.end));
     // Written again, it is a snapshot of this version that reads back the same.
     JsonWriter writer;
     write_state(writer, *read);

@@ -205,7 +205,7 @@ TEST(Upcast, CreditsBalanceV1PeriodEndingAtMidnightEndsTheDayBefore) {
             R"("period_start":"2026-12-01","period_end":"2026-12-31","next_reset_at":"2027-01-01T00:00:00.000Z"}})");
 }
 
-TEST(Upcast, CreditsAllocatedV1BecomesAUtcPeriodOfInstantsFieldByField) {
+TEST(Upcast, CreditsAllocatedV1BecomesAUtcPeriodFieldByField) {
   const std::string v1 =
       R"({"credits":1000,"credits_monthly":1000,"period_start":"2026-11-01T10:00:00.000Z",)"
       R"("period_end":"2026-12-01T10:00:00.000Z","reason":"renewal","carried_over":0,)"
@@ -217,7 +217,8 @@ TEST(Upcast, CreditsAllocatedV1BecomesAUtcPeriodOfInstantsFieldByField) {
             R"("next_reset_at":"2026-12-01T10:00:00.000Z","series":"instants","reason":"renewal",)"
             R"("carried_over":0,"held_over":{"lot":"lapsing:2","credits":7},)" +
                 kV2Balance + "}");
-  // Midnights: the last day is the one before the old exclusive end.
+  // UTC midnights: the last day is the one before the old exclusive end, and
+  // the period renews by dates (for it, the periods v1's rule gives).
   const std::string midnight =
       R"({"credits":0,"credits_monthly":0,"period_start":"2026-12-01T00:00:00Z",)"
       R"("period_end":"2027-01-01T00:00:00Z","reason":"allocate","carried_over":40,)" +
@@ -225,7 +226,7 @@ TEST(Upcast, CreditsAllocatedV1BecomesAUtcPeriodOfInstantsFieldByField) {
   EXPECT_EQ(upcast_credits("credits.allocated", midnight),
             R"({"credits":0,"credits_monthly":0,"period_start":"2026-12-01","period_end":"2026-12-31",)"
             R"("timezone":"UTC","period_starts_at":"2026-12-01T00:00:00.000Z",)"
-            R"("next_reset_at":"2027-01-01T00:00:00.000Z","series":"instants","reason":"allocate",)"
+            R"("next_reset_at":"2027-01-01T00:00:00.000Z","series":"calendar","reason":"allocate",)"
             R"("carried_over":40,)" +
                 kBalanceWithoutPeriod + "}");
 }
