@@ -65,11 +65,6 @@ class Fields {
     if (!unix_ms) fail(reason, std::string(name) + " is not a valid RFC 3339 timestamp: " + *value);
     return unix_ms;
   }
-  int64_t timestamp(std::string_view name, std::string_view reason) {
-    if (json_member(payload_, name) == nullptr)
-      fail("invalid_payload", std::string(name) + " is required");
-    return optional_timestamp(name, reason).value_or(0);
-  }
   void fail(std::string_view code, std::string message) {
     if (!error_) error_ = make_error(std::string(code), std::move(message));
   }
