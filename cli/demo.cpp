@@ -73,13 +73,18 @@ std::string payload(const std::function<void(JsonWriter&)>& fields) {
 
 void build_script(Script& script, int64_t now_ms) {
   const std::string today = format_date_days(static_cast<int32_t>(now_ms / kMillisPerDay));
+  // This calendar month in UTC, as the seed platforms write a billing period:
+  // its first and last dates (the end inclusive).
   const int64_t month_start = *parse_rfc3339_ms(today.substr(0, 8) + "01T00:00:00Z");
-  const int64_t month_end = add_months_ms(month_start, 1);
+  const std::string first_day = format_date_days(static_cast<int32_t>(month_start / kMillisPerDay));
+  const std::string last_day =
+      format_date_days(static_cast<int32_t>(add_months_ms(month_start, 1) / kMillisPerDay) - 1);
   auto allocate = [&](int64_t monthly) {
     return payload([&](JsonWriter& w) {
       w.field("credits_monthly", monthly);
-      w.timestamp_field("period_start", month_start);
-      w.timestamp_field("period_end", month_end);
+      w.field("period_start", first_day);
+      w.field("period_end", last_day);
+      w.field("timezone", "UTC");
     });
   };
   script.add("Acme: monthly plan", kAcme, "credits.allocate", "system", allocate(100'000));

@@ -9,12 +9,21 @@
 #include <vector>
 
 #include "events/assert.hpp"
+#include "events/timezone.hpp"
 
 namespace lf::engine {
 
 // Everything a decision may depend on besides state and command.
 struct Context {
   int64_t now_ms = 0;  // the engine's clock when it decides (injected in tests)
+  // Where decisions find IANA time zones (a tenant's billing time zone);
+  // null: TimeZoneDb::system(). Decisions write the instants a zone gave them
+  // into their events, so evolve never needs it.
+  const TimeZoneDb* time_zones = nullptr;
+
+  const TimeZoneDb& time_zone_db() const {
+    return time_zones != nullptr ? *time_zones : TimeZoneDb::system();
+  }
 };
 
 // An event decided but not yet stamped: the engine adds event_id,

@@ -135,7 +135,7 @@ CommandOutcome PartitionCore::decide(const CommandEnvelope& command, const Sourc
     outcome.records.push_back(std::move(*timers));
   }
   const TenantState& state = tenants_[command.tenant_id];
-  Decision decision = engine::decide(state, command, Context{now_ms});
+  Decision decision = engine::decide(state, command, Context{now_ms, options_.time_zones});
   std::vector<NewEvent> events;
   if (decision.accepted() && record_size_bound(decision.events()) > options_.record_limits.max_bytes) {
     decision = Decision::reject("limit_exceeded",
@@ -317,7 +317,7 @@ std::optional<Decided> PartitionCore::fire_tenant_timers(const std::string& tena
   if (found == tenants_.end()) return std::nullopt;
   std::optional<int64_t> next = next_due_ms(found->second);
   if (!next || *next > now_ms) return std::nullopt;
-  std::vector<NewEvent> events = due(found->second, tenant_id, Context{now_ms});
+  std::vector<NewEvent> events = due(found->second, tenant_id, Context{now_ms, options_.time_zones});
   if (events.empty()) return std::nullopt;
   if (std::optional<Rejection> invalid = invalid_event(events)) {
     // A timer cannot be rejected; an invalid one is a defect to stop on.

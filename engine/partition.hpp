@@ -23,6 +23,7 @@
 #include "events/envelope.hpp"
 #include "events/json.hpp"
 #include "events/result.hpp"
+#include "events/timezone.hpp"
 #include "events/ulid.hpp"
 
 namespace lf::engine {
@@ -41,6 +42,9 @@ struct PartitionOptions {
   // validate every event they can emit; on in the integration tests and in
   // `ledgerflow dev`, and with `ledgerflow engine --validate-events`.
   bool validate_events = false;
+  // Where decisions find IANA time zones (Context::time_zones); null:
+  // TimeZoneDb::system(). The engine service sets it.
+  const TimeZoneDb* time_zones = nullptr;
 };
 
 // A commit record ready to produce.

@@ -17,19 +17,19 @@ inline int64_t monthly_lapse_credits(const Book& book) {
   return std::min(book.monthly_remaining_credits, effective_available(book));
 }
 
-// Emits [credits.expired (reason period_end)] and credits.allocated for the
-// period [start_ms, end_ms): the monthly lot's unheld credits lapse, its held
-// rest becomes a lapsing lot, the new lot holds credits_monthly.
+// Emits [credits.expired (reason period_end)] and credits.allocated for
+// `period`: the monthly lot's unheld credits lapse, its held rest becomes a
+// lapsing lot, the new lot holds credits_monthly.
 template <typename Scratch>
-void emit_allocation(Emitter<Scratch>& out, int64_t credits_monthly, int64_t start_ms,
-                     int64_t end_ms, AllocationReason reason) {
+void emit_allocation(Emitter<Scratch>& out, int64_t credits_monthly, const PeriodSpan& period,
+                     AllocationReason reason) {
   const int64_t lapsed = monthly_lapse_credits(out.book());
   if (lapsed > 0) {
     out.emit(Expired{lapsed, ExpiryReason::period_end, std::string(kMonthlyLotName), std::nullopt,
                      std::nullopt});
   }
   const Book& book = out.book();
-  Allocated allocated{credits_monthly, start_ms, end_ms, reason, 0, std::nullopt};
+  Allocated allocated{credits_monthly, period, reason, 0, std::nullopt};
   if (!book.period) {
     allocated.carried_over_credits = book.monthly_remaining_credits;
   } else if (book.monthly_remaining_credits > 0) {

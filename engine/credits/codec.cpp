@@ -1,6 +1,7 @@
 // Credits event payload JSON.
 #include "engine/credits/codec.hpp"
 
+#include "engine/credits/period.hpp"
 #include "events/assert.hpp"
 #include "events/json.hpp"
 #include "events/time.hpp"
@@ -31,7 +32,18 @@ void write_held_over(JsonWriter& writer, const std::optional<LotCredits>& held_o
   write_lot_credits(writer, *held_over);
 }
 
+void write_date(JsonWriter& writer, std::string_view name, int32_t day) {
+  writer.field(name, format_date_days(day));
+}
+
+bool has_period(const Balance& balance) {
+  return balance.period_start_day.has_value();
+}
+
 void write_balance(JsonWriter& writer, const Balance& balance) {
+  // A period's figures come together or not at all.
+  LF_ASSERT(balance.period_end_day.has_value() == has_period(balance) &&
+            balance.next_reset_at_ms.has_value() == has_period(balance));
   writer.key("balance");
   writer.begin_object();
   writer.field("credits_monthly", balance.credits_monthly);
@@ -40,9 +52,25 @@ void write_balance(JsonWriter& writer, const Balance& balance) {
   writer.field("credits_consumed", balance.credits_consumed);
   writer.field("credits_topup", balance.credits_topup);
   writer.field("effective_available", balance.effective_available);
-  writer.timestamp_field("period_start", balance.period_start_ms);
-  writer.timestamp_field("period_end", balance.period_end_ms);
+  if (has_period(balance)) {
+    LF_ASSERT(*balance.period_start_day <= *balance.period_end_day);
+    write_date(writer, "period_start", *balance.period_start_day);
+    write_date(writer, "period_end", *balance.period_end_day);
+    writer.timestamp_field("next_reset_at", *balance.next_reset_at_ms);
+  }
   writer.end_object();
+}
+
+// The period fields of credits.allocated, in the schema's order.
+void write_period(JsonWriter& writer, const PeriodSpan& period) {
+  const std::optional<std::string> violation = span_violation(period);
+  LF_ASSERT_MSG(!violation.has_value(), "an event's period is well-formed");
+  write_date(writer, "period_start", period.start_day);
+  write_date(writer, "period_end", period.end_day);
+  writer.field("timezone", period.time_zone);
+  writer.timestamp_field("period_starts_at", period.start_ms);
+  writer.timestamp_field("next_reset_at", period.end_ms);
+  writer.field("series", to_string(period.series));
 }
 
 struct FieldWriter {
@@ -51,8 +79,7 @@ struct FieldWriter {
   void operator()(const Allocated& event) const {
     writer.field("credits", event.credits_monthly);
     writer.field("credits_monthly", event.credits_monthly);
-    writer.timestamp_field("period_start", event.period_start_ms);
-    writer.timestamp_field("period_end", event.period_end_ms);
+    write_period(writer, event.period);
     writer.field("reason", to_string(event.reason));
     writer.field("carried_over", event.carried_over_credits);
     write_held_over(writer, event.held_over);
@@ -133,6 +160,12 @@ class Reader {
     if (json_member(object_, name) == nullptr) return std::nullopt;
     return timestamp(name);
   }
+  int32_t date(std::string_view name) const {
+    const std::optional<int32_t> days = parse_date_days(text(name));
+    LF_ASSERT_MSG(days.has_value(), "a credits payload has an invalid date");
+    return *days;
+  }
+  bool has(std::string_view name) const { return json_member(object_, name) != nullptr; }
   std::optional<LotCredits> optional_lot_credits(std::string_view name) const {
     const rapidjson::Value* value = json_member(object_, name);
     if (value == nullptr) return std::nullopt;
@@ -162,11 +195,22 @@ Reason required(std::optional<Reason> reason) {
   return *reason;
 }
 
+PeriodSpan decode_period(const Reader& in) {
+  PeriodSpan period{in.date("period_start"),
+                    in.date("period_end"),
+                    in.timestamp("period_starts_at"),
+                    in.timestamp("next_reset_at"),
+                    in.text("timezone"),
+                    required(parse_period_series(in.text("series")))};
+  const std::optional<std::string> violation = span_violation(period);
+  LF_ASSERT_MSG(!violation.has_value(), "a credits.allocated period is not well-formed");
+  return period;
+}
+
 Event decode_allocated(const Reader& in) {
-  Allocated event{
-      in.integer("credits_monthly"), in.timestamp("period_start"),
-      in.timestamp("period_end"),    required(parse_allocation_reason(in.text("reason"))),
-      in.integer("carried_over"),    in.optional_lot_credits("held_over")};
+  Allocated event{in.integer("credits_monthly"), decode_period(in),
+                  required(parse_allocation_reason(in.text("reason"))), in.integer("carried_over"),
+                  in.optional_lot_credits("held_over")};
   LF_ASSERT(in.integer("credits") == event.credits_monthly);
   return event;
 }
@@ -231,8 +275,15 @@ Balance decode_balance(const rapidjson::Value& payload) {
   balance.credits_consumed = in.integer("credits_consumed");
   balance.credits_topup = in.integer("credits_topup");
   balance.effective_available = in.integer("effective_available");
-  balance.period_start_ms = in.optional_timestamp("period_start");
-  balance.period_end_ms = in.optional_timestamp("period_end");
+  if (in.has("period_start")) {
+    balance.period_start_day = in.date("period_start");
+    balance.period_end_day = in.date("period_end");
+    balance.next_reset_at_ms = in.timestamp("next_reset_at");
+    LF_ASSERT(*balance.period_start_day <= *balance.period_end_day);
+  } else {
+    LF_ASSERT_MSG(!in.has("period_end") && !in.has("next_reset_at"),
+                  "a balance has all of its period's figures or none");
+  }
   return balance;
 }
 

@@ -3,6 +3,7 @@
 // and aborts (LF_ASSERT), it is never guessed at.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -13,8 +14,14 @@
 
 namespace lf::engine::credits {
 
+// The schema_version of every credits event type this codec writes and
+// reads (schemas/events/credits.<type>.v2.json). Older versions in the log
+// reach it through the upcasters (events/upcasters_credits.cpp) before any
+// payload gets here.
+inline constexpr int32_t kEventSchemaVersion = 2;
+
 // The payload of `event` with `balance` (the figures after it) as its
-// `balance` object.
+// `balance` object. Asserts a period it writes is well-formed.
 std::string encode_event_payload(const Event& event, const Balance& balance);
 
 // The typed event of a credits event payload of type `type`.

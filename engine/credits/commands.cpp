@@ -1,6 +1,7 @@
 // Typed parsing of credits command payloads.
 #include "engine/credits/commands.hpp"
 
+#include "engine/credits/period.hpp"
 #include "engine/credits/state.hpp"
 #include "events/json.hpp"
 #include "events/time.hpp"
@@ -13,6 +14,8 @@ namespace {
 constexpr std::size_t kIdLengthMax = 128;
 constexpr std::size_t kNoteLengthMax = 1000;
 constexpr std::size_t kTimestampLengthMax = 40;
+constexpr std::size_t kDateLength = 10;  // "YYYY-MM-DD"
+constexpr std::string_view kInvalidPeriod = "invalid_period";
 
 // Characters as JSON Schema's maxLength counts them: UTF-8 code points.
 std::size_t code_points(std::string_view text) {
@@ -62,11 +65,6 @@ class Fields {
     if (!unix_ms) fail(reason, std::string(name) + " is not a valid RFC 3339 timestamp: " + *value);
     return unix_ms;
   }
-  int64_t timestamp(std::string_view name, std::string_view reason) {
-    if (json_member(payload_, name) == nullptr)
-      fail("invalid_payload", std::string(name) + " is required");
-    return optional_timestamp(name, reason).value_or(0);
-  }
   void fail(std::string_view code, std::string message) {
     if (!error_) error_ = make_error(std::string(code), std::move(message));
   }
@@ -82,12 +80,42 @@ class Fields {
   std::optional<Error> error_;
 };
 
+// A period bound: a date ("YYYY-MM-DD", days) or an RFC 3339 instant (ms).
+using PeriodBound = std::variant<int32_t, int64_t>;
+
+std::optional<PeriodBound> period_bound(Fields& in, std::string_view name) {
+  std::optional<std::string> value = in.text(name, kTimestampLengthMax);
+  if (!value) return std::nullopt;
+  if (value->size() == kDateLength) {
+    if (const std::optional<int32_t> days = parse_date_days(*value)) return PeriodBound{*days};
+    in.fail(kInvalidPeriod, std::string(name) + " is not a calendar date (YYYY-MM-DD): " + *value);
+    return std::nullopt;
+  }
+  if (const std::optional<int64_t> unix_ms = parse_rfc3339_ms(*value)) return PeriodBound{*unix_ms};
+  in.fail(
+      kInvalidPeriod,
+      std::string(name) + " is neither a date (YYYY-MM-DD) nor an RFC 3339 timestamp: " + *value);
+  return std::nullopt;
+}
+
 Result<Command> parse_allocate(Fields& in) {
   Allocate command;
   command.credits_monthly = in.credits("credits_monthly", 0);
-  command.period_start_ms = in.timestamp("period_start", "invalid_period");
-  command.period_end_ms = in.timestamp("period_end", "invalid_period");
-  return in.finish(command);
+  const std::optional<PeriodBound> start = period_bound(in, "period_start");
+  const std::optional<PeriodBound> end = period_bound(in, "period_end");
+  command.time_zone = in.optional_text("timezone", kTimeZoneNameLengthMax);
+  if (start && end) {
+    if (std::holds_alternative<int32_t>(*start) && std::holds_alternative<int32_t>(*end)) {
+      command.period = PeriodDates{std::get<int32_t>(*start), std::get<int32_t>(*end)};
+    } else if (std::holds_alternative<int64_t>(*start) && std::holds_alternative<int64_t>(*end)) {
+      command.period = PeriodInstants{std::get<int64_t>(*start), std::get<int64_t>(*end)};
+    } else {
+      in.fail(kInvalidPeriod,
+              "period_start and period_end must both be dates (YYYY-MM-DD) or both RFC 3339 "
+              "timestamps, not one of each");
+    }
+  }
+  return in.finish(std::move(command));
 }
 
 Result<Command> parse_topup(Fields& in) {

@@ -16,10 +16,24 @@
 
 namespace lf::engine::credits {
 
+// A billing period as dates, local to the tenant's billing time zone
+// (days since 1970-01-01), the end inclusive: the seed's form.
+struct PeriodDates {
+  int32_t start_day = 0;
+  int32_t end_day = 0;
+};
+
+// Deprecated (accepted for one version): a period as RFC 3339 instants, the
+// end exclusive, as catalogue v1 had it.
+struct PeriodInstants {
+  int64_t start_ms = 0;
+  int64_t end_ms = 0;
+};
+
 struct Allocate {
   int64_t credits_monthly = 0;
-  int64_t period_start_ms = 0;
-  int64_t period_end_ms = 0;
+  std::variant<PeriodDates, PeriodInstants> period;
+  std::optional<std::string> time_zone;  // IANA name; none: the current period's, else UTC
 };
 
 struct Topup {
@@ -59,7 +73,8 @@ struct Adjust {
 using Command = std::variant<Allocate, Topup, Reserve, Consume, Release, Refund, Adjust>;
 
 // Error codes: "invalid_payload" (a field missing, of another type or out
-// of range), "invalid_period" (allocate: a timestamp that is no instant),
+// of range), "invalid_period" (allocate: a date that is no calendar date, a
+// timestamp that is no instant, or a date beside a timestamp),
 // "invalid_expiry" (expires_at that is no instant), "unknown_command_type".
 Result<Command> parse_command(std::string_view type, const rapidjson::Value* payload);
 

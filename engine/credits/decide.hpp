@@ -16,6 +16,7 @@ namespace lf::engine::credits {
 namespace reason {
 inline constexpr const char* kInvalidPayload = "invalid_payload";
 inline constexpr const char* kInvalidPeriod = "invalid_period";
+inline constexpr const char* kInvalidTimezone = "invalid_timezone";
 inline constexpr const char* kInvalidExpiry = "invalid_expiry";
 inline constexpr const char* kDuplicateTopupOrder = "duplicate_topup_order";
 inline constexpr const char* kDuplicateReservation = "duplicate_reservation";
@@ -36,6 +37,8 @@ struct DecisionInput {
   const CommandEnvelope& command;
   int64_t now_ms = 0;
   std::string stream;
+  // For billing time zones (allocate); null: TimeZoneDb::system().
+  const TimeZoneDb* time_zones = nullptr;
 };
 
 Decision decide_allocate(const DecisionInput& in, const Allocate& command);

@@ -1,11 +1,14 @@
 // Decisions that change what a tenant has: allocate, topup, refund, adjust.
 #include "engine/credits/decide.hpp"
 
+#include <algorithm>
 #include <optional>
+#include <variant>
 
 #include "engine/credits/allocation.hpp"
 #include "engine/credits/emitter.hpp"
 #include "engine/credits/lots.hpp"
+#include "engine/credits/period.hpp"
 #include "events/time.hpp"
 
 namespace lf::engine::credits {
@@ -21,20 +24,97 @@ bool may_adjust(std::string_view actor) {
          (actor.starts_with("support:") && actor.size() > 8);
 }
 
-std::optional<Decision> refuse_period(const Book& book, const Allocate& command, int64_t now_ms) {
-  if (command.period_end_ms <= command.period_start_ms) {
-    return Decision::reject(reason::kInvalidPeriod, "period_end must be after period_start");
+std::string describe(const PeriodSpan& period) {
+  const std::string instants =
+      "[" + format_rfc3339_ms(period.start_ms) + ", " + format_rfc3339_ms(period.end_ms) + ")";
+  if (period.series == PeriodSeries::instants) return instants;
+  return format_date_days(period.start_day) + " to " + format_date_days(period.end_day) + " in " +
+         period.time_zone + ", " + instants;
+}
+
+// The billing time zone of an allocation: the command's, else the current
+// period's, else UTC.
+Result<const TimeZone*> billing_zone(const Book& book, const Allocate& command,
+                                     const TimeZoneDb& time_zones) {
+  const std::string name = command.time_zone ? *command.time_zone
+                           : book.period     ? book.period->span.time_zone
+                                             : std::string(kDefaultTimeZone);
+  if (const TimeZone* zone = time_zones.find(name)) return zone;
+  if (command.time_zone) {
+    return make_error(reason::kInvalidTimezone,
+                      "timezone " + name +
+                          " is not an IANA time zone this engine knows (e.g. Asia/Kolkata, "
+                          "America/New_York, UTC)");
   }
-  if (now_ms < command.period_start_ms || now_ms >= command.period_end_ms) {
-    return Decision::reject(reason::kInvalidPeriod,
-                            "the period [" + format_rfc3339_ms(command.period_start_ms) + ", " +
-                                format_rfc3339_ms(command.period_end_ms) +
-                                ") does not contain now, " + format_rfc3339_ms(now_ms));
+  return make_error(reason::kInvalidTimezone,
+                    "the tenant's billing time zone, " + name +
+                        ", is no longer known here; name one in timezone");
+}
+
+Result<PeriodSpan> dates_period(const PeriodDates& dates, const TimeZone& zone) {
+  if (dates.end_day < dates.start_day) {
+    return make_error(reason::kInvalidPeriod, "period_end, " + format_date_days(dates.end_day) +
+                                                  ", is before period_start, " +
+                                                  format_date_days(dates.start_day));
   }
-  if (book.period && command.period_start_ms < book.period->start_ms) {
-    return Decision::reject(reason::kInvalidPeriod,
-                            "period_start is before the current period's start, " +
-                                format_rfc3339_ms(book.period->start_ms));
+  if (dates.start_day < kPeriodDayMin || dates.end_day > kPeriodDayMax) {
+    return make_error(reason::kInvalidPeriod, "a period's dates lie from " +
+                                                  format_date_days(kPeriodDayMin) + " to " +
+                                                  format_date_days(kPeriodDayMax));
+  }
+  return PeriodSpan{dates.start_day,
+                    dates.end_day,
+                    zone.start_of_day_ms(dates.start_day),
+                    zone.start_of_day_ms(dates.end_day + 1),
+                    zone.name(),
+                    PeriodSeries::calendar};
+}
+
+// The deprecated RFC 3339 form: local midnights are read as the dates they
+// start; other instants keep v1's period exactly, renewed as v1 did.
+Result<PeriodSpan> instants_period(const PeriodInstants& instants, const TimeZone& zone) {
+  if (instants.end_ms <= instants.start_ms) {
+    return make_error(reason::kInvalidPeriod, "period_end must be after period_start");
+  }
+  const int32_t start_day = zone.local_day(instants.start_ms);
+  const int32_t day_after = zone.local_day(instants.end_ms);
+  if (zone.start_of_day_ms(start_day) == instants.start_ms &&
+      zone.start_of_day_ms(day_after) == instants.end_ms && start_day >= kPeriodDayMin &&
+      day_after - 1 <= kPeriodDayMax) {
+    return dates_period(PeriodDates{start_day, day_after - 1}, zone);
+  }
+  return PeriodSpan{start_day,         std::max(start_day, zone.local_day(instants.end_ms - 1)),
+                    instants.start_ms, instants.end_ms,
+                    zone.name(),       PeriodSeries::instants};
+}
+
+Result<PeriodSpan> allocation_period(const Book& book, const Allocate& command,
+                                     const TimeZoneDb& time_zones) {
+  const Result<const TimeZone*> zone = billing_zone(book, command, time_zones);
+  if (!zone) return zone.error();
+  Result<PeriodSpan> period =
+      std::holds_alternative<PeriodDates>(command.period)
+          ? dates_period(std::get<PeriodDates>(command.period), **zone)
+          : instants_period(std::get<PeriodInstants>(command.period), **zone);
+  if (!period) return period;
+  if (std::optional<std::string> violation = span_violation(*period)) {
+    return make_error(
+        reason::kInvalidPeriod,
+        "the period " + describe(*period) + " cannot be a billing period (" + *violation + ")");
+  }
+  return period;
+}
+
+std::optional<Decision> refuse_period(const Book& book, const PeriodSpan& period, int64_t now_ms) {
+  if (now_ms < period.start_ms || now_ms >= period.end_ms) {
+    return Decision::reject(
+        reason::kInvalidPeriod,
+        "the period " + describe(period) + " does not contain now, " + format_rfc3339_ms(now_ms));
+  }
+  if (book.period && period.start_ms < book.period->span.start_ms) {
+    return Decision::reject(reason::kInvalidPeriod, "the period " + describe(period) +
+                                                        " starts before the current period, " +
+                                                        describe(book.period->span));
   }
   return std::nullopt;
 }
@@ -52,7 +132,10 @@ std::optional<Decision> refuse_above_available_max(const Book& book, int64_t cre
 
 Decision decide_allocate(const DecisionInput& in, const Allocate& command) {
   const Book& book = in.state.book;
-  if (std::optional<Decision> refused = refuse_period(book, command, in.now_ms))
+  const TimeZoneDb& time_zones = in.time_zones != nullptr ? *in.time_zones : TimeZoneDb::system();
+  const Result<PeriodSpan> period = allocation_period(book, command, time_zones);
+  if (!period) return Decision::reject(period.error().code, period.error().message);
+  if (std::optional<Decision> refused = refuse_period(book, *period, in.now_ms))
     return std::move(*refused);
   // The ending lot's unheld credits lapse before the new lot is added.
   const int64_t lapsed = monthly_lapse_credits(book);
@@ -63,8 +146,7 @@ Decision decide_allocate(const DecisionInput& in, const Allocate& command) {
     return std::move(*refused);
   }
   Emitter<Book> out(book, in.stream);
-  emit_allocation(out, command.credits_monthly, command.period_start_ms, command.period_end_ms,
-                  AllocationReason::allocate);
+  emit_allocation(out, command.credits_monthly, *period, AllocationReason::allocate);
   return Decision::accept(out.take());
 }
 
@@ -74,9 +156,9 @@ Decision decide_topup(const DecisionInput& in, const Topup& command) {
     return Decision::reject(reason::kDuplicateTopupOrder,
                             "top-up order " + command.topup_order_id + " was already credited");
   }
+  // Default: the end of the billing month, the current period's next_reset_at.
   std::optional<int64_t> expires_at_ms = command.expires_at_ms;
-  if (!expires_at_ms && book.period)
-    expires_at_ms = book.period->end_ms;  // default: the period's end
+  if (!expires_at_ms && book.period) expires_at_ms = book.period->span.end_ms;
   if (expires_at_ms && *expires_at_ms <= in.now_ms) {
     return Decision::reject(
         reason::kInvalidExpiry,

@@ -40,7 +40,8 @@ Decision decide(const State& state, const CommandEnvelope& command, const Contex
   LF_ASSERT_MSG(!state.pending_consumption.has_value(), "decisions are taken between records");
   Result<Command> parsed = parse_command(command.type, command.payload);
   if (!parsed) return Decision::reject(parsed.error().code, parsed.error().message);
-  const DecisionInput in{state, command, context.now_ms, stream_name(command.tenant_id)};
+  const DecisionInput in{state, command, context.now_ms, stream_name(command.tenant_id),
+                         &context.time_zone_db()};
   Decision decision = std::visit(Dispatch{in}, parsed.value());
   LF_ASSERT(!decision.accepted() || !decision.events().empty());
   return decision;

@@ -27,7 +27,7 @@ class Emitter {
 
   void emit(const Event& event) {
     apply_to(scratch_, event);
-    events_.push_back(NewEvent{std::string(event_type(event)), 1, stream_,
+    events_.push_back(NewEvent{std::string(event_type(event)), kEventSchemaVersion, stream_,
                                encode_event_payload(event, balance_of(book_of(scratch_)))});
   }
 

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "engine/credits/lots.hpp"
+#include "engine/credits/state.hpp"
 
 namespace lf::engine::credits {
 
@@ -28,8 +29,7 @@ std::optional<ExpiryReason> parse_expiry_reason(std::string_view text);
 // credits.allocated: a period starts with a new monthly lot of credits_monthly.
 struct Allocated {
   int64_t credits_monthly = 0;  // also the payload's `credits`
-  int64_t period_start_ms = 0;
-  int64_t period_end_ms = 0;
+  PeriodSpan period;
   AllocationReason reason = AllocationReason::allocate;
   int64_t carried_over_credits = 0;     // pre-allocation credits carried into the first lot
   std::optional<LotCredits> held_over;  // the ended monthly lot's held rest, now a lapsing lot

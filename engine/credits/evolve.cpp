@@ -43,25 +43,26 @@ void hold_over(Book& book, const std::optional<LotCredits>& held_over, int64_t c
   ++book.lapsing_lot_number_next;
 }
 
+// A renewal's dates (calendar) or instants (instants) must be the next of
+// the series; what the series leaves to the zone is taken from the event, as
+// the decision computed it, so replay never asks the zone database.
 Period period_after_allocation(const Book& book, const Allocated& event) {
-  if (event.reason == AllocationReason::allocate)
-    return start_period(event.period_start_ms, event.period_end_ms);
+  assert_valid(span_violation(event.period));
+  if (event.reason == AllocationReason::allocate) return start_period(event.period);
   LF_ASSERT_MSG(book.period.has_value(), "a renewal without a period");
-  const std::optional<Period> next = next_period(*book.period);
-  LF_ASSERT_MSG(next.has_value(), "a renewal after the last renewable period");
-  LF_ASSERT_MSG(next->start_ms == event.period_start_ms && next->end_ms == event.period_end_ms,
+  LF_ASSERT_MSG(renewable(*book.period), "a renewal after the last renewable period");
+  LF_ASSERT_MSG(follows_in_series(*book.period, event.period),
                 "a renewal's period is not the next of its series");
-  return *next;
+  return renewed(*book.period, event.period);
 }
 
 void on_allocated(Book& book, const Allocated& event) {
   LF_ASSERT(event.credits_monthly >= 0 && event.credits_monthly <= kCreditsPerCommandMax);
-  LF_ASSERT(event.period_start_ms < event.period_end_ms);
   Period period = period_after_allocation(book, event);
   if (book.period) {
     LF_ASSERT(event.carried_over_credits == 0);
     hold_over(book, event.held_over, book.monthly_remaining_credits,
-              std::min(book.period->end_ms, event.period_start_ms), std::nullopt);
+              std::min(book.period->span.end_ms, event.period.start_ms), std::nullopt);
     book.monthly_remaining_credits = event.credits_monthly;
   } else {
     LF_ASSERT(event.reason == AllocationReason::allocate && !event.held_over);
@@ -69,7 +70,7 @@ void on_allocated(Book& book, const Allocated& event) {
                   "carried_over is what the tenant had before its first allocation");
     book.monthly_remaining_credits += event.credits_monthly;
   }
-  book.period = period;
+  book.period = std::move(period);
   book.credits_monthly = event.credits_monthly;
   book.consumed_in_period_credits = 0;
 }
@@ -227,9 +228,10 @@ void apply(State& state, const Event& event) {
 
 void evolve(State& state, const EventHeader& header, const rapidjson::Value& payload) {
   LF_ASSERT_MSG(handles_event(header.type), "evolve on an event of another domain");
-  // Every credits event is at version 1, its current one; engine::evolve
-  // checks the version against the upcaster registry before calling here.
-  LF_ASSERT_MSG(header.schema_version == 1, "credits events are at their current schema_version, 1");
+  // Decoding brought every credits event to its current version, 2
+  // (engine::evolve checks the version against the upcaster registry).
+  LF_ASSERT_MSG(header.schema_version == kEventSchemaVersion,
+                "credits events are at their current schema_version, 2");
   const Event event = decode_event(header.type, payload);
   apply(state, event);
   LF_ASSERT_MSG(balance_of(state.book) == decode_balance(payload),

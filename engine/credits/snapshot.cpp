@@ -1,13 +1,19 @@
 // Snapshot form of the credits state (write_state / read_state): every field,
-// integers as integers and instants as Unix milliseconds, so that
-// read_state(write_state(s)) == s exactly.
+// integers as integers, instants as Unix milliseconds and dates as days, so
+// that read_state(write_state(s)) == s exactly. Snapshots of the previous
+// version (1, before billing periods had dates) still load.
 #include "engine/credits/decider.hpp"
+
+#include "engine/credits/period.hpp"
+#include "events/time.hpp"
 
 namespace lf::engine::credits {
 
 namespace {
 
-constexpr int64_t kSnapshotVersion = 1;
+// 2: periods with dates, a time zone and a series. 1: periods of instants.
+constexpr int64_t kSnapshotVersion = 2;
+constexpr int64_t kSnapshotVersionInstantPeriods = 1;
 constexpr const char* kInvalidSnapshot = "invalid_snapshot";
 
 // ---- writing -----------------------------------------------------------------
@@ -15,8 +21,13 @@ constexpr const char* kInvalidSnapshot = "invalid_snapshot";
 void write_period(JsonWriter& writer, const Period& period) {
   writer.key("period");
   writer.begin_object();
-  writer.field("start_ms", period.start_ms);
-  writer.field("end_ms", period.end_ms);
+  writer.field("start_ms", period.span.start_ms);
+  writer.field("end_ms", period.span.end_ms);
+  writer.field("start_day", period.span.start_day);
+  writer.field("end_day", period.span.end_day);
+  writer.field("time_zone", period.span.time_zone);
+  writer.field("series", to_string(period.span.series));
+  writer.field("anchor_day", period.anchor_day);
   writer.field("anchor_ms", period.anchor_ms);
   writer.field("length_months", period.length_months);
   writer.field("end_months_from_anchor", period.end_months_from_anchor);
@@ -140,12 +151,49 @@ class Reader {
   const rapidjson::Value empty_array_{rapidjson::kArrayType};
 };
 
-void read_period(Reader& in, const rapidjson::Value& value, Book& book) {
+// A version 1 period has instants only: it reads as the upcasters read a v1
+// credits.allocated (events/upcasters_credits.cpp), a period in UTC whose
+// dates are the UTC dates of its first and last millisecond; a calendar
+// series when both its instants are UTC midnights (v1 renewed such a period
+// exactly as the calendar does), else a series of instants.
+void read_period(Reader& in, const rapidjson::Value& value, int64_t version, Book& book) {
   if (json_member(value, "period") == nullptr) return;
   const rapidjson::Value& object = in.object(value, "period");
-  book.period = Period{in.integer(object, "start_ms"), in.integer(object, "end_ms"),
-                       in.integer(object, "anchor_ms"), in.int32(object, "length_months"),
-                       in.int32(object, "end_months_from_anchor")};
+  Period period;
+  period.span.start_ms = in.integer(object, "start_ms");
+  period.span.end_ms = in.integer(object, "end_ms");
+  const int64_t v1_anchor_ms = in.integer(object, "anchor_ms");
+  if (version == kSnapshotVersionInstantPeriods) {
+    period.span.start_day = static_cast<int32_t>(period.span.start_ms / kMillisPerDay);
+    period.span.end_day = static_cast<int32_t>((period.span.end_ms - 1) / kMillisPerDay);
+    period.span.time_zone = std::string(kDefaultTimeZone);
+    const bool midnights =
+        period.span.start_ms % kMillisPerDay == 0 && period.span.end_ms % kMillisPerDay == 0;
+    period.span.series = midnights ? PeriodSeries::calendar : PeriodSeries::instants;
+  } else {
+    period.span.start_day = in.int32(object, "start_day");
+    period.span.end_day = in.int32(object, "end_day");
+    period.span.time_zone = in.text(object, "time_zone");
+    const std::optional<PeriodSeries> series = parse_period_series(in.text(object, "series"));
+    if (!series) in.fail("period series is unknown");
+    period.span.series = series.value_or(PeriodSeries::calendar);
+    period.anchor_day = in.int32(object, "anchor_day");
+  }
+  period.anchor_ms = v1_anchor_ms;
+  period.length_months = in.int32(object, "length_months");
+  period.end_months_from_anchor = in.int32(object, "end_months_from_anchor");
+  if (version == kSnapshotVersionInstantPeriods && period.span.series == PeriodSeries::calendar) {
+    // Months counted from the anchor's day (a midnight when the period is
+    // whole months: add_months keeps the time of day); days need none.
+    period.anchor_day = period.length_months > 0
+                            ? static_cast<int32_t>(v1_anchor_ms / kMillisPerDay)
+                            : period.span.start_day;
+    period.anchor_ms = 0;
+  }
+  if (period.span.start_ms < 0 || period.span.end_ms <= period.span.start_ms) {
+    in.fail("period instants out of order");
+  }
+  book.period = std::move(period);
 }
 
 void read_lots(Reader& in, const rapidjson::Value& value, Book& book) {
@@ -162,10 +210,10 @@ void read_lots(Reader& in, const rapidjson::Value& value, Book& book) {
   }
 }
 
-Book read_book(Reader& in, const rapidjson::Value& value) {
+Book read_book(Reader& in, const rapidjson::Value& value, int64_t version) {
   Book book;
   book.credits_monthly = in.integer(value, "credits_monthly");
-  read_period(in, value, book);
+  read_period(in, value, version, book);
   book.monthly_remaining_credits = in.integer(value, "monthly_remaining_credits");
   read_lots(in, value, book);
   book.lapsing_lot_number_next = in.integer(value, "lapsing_lot_number_next");
@@ -226,13 +274,14 @@ void write_state(JsonWriter& writer, const State& state) {
 
 Result<State> read_state(const rapidjson::Value& value) {
   if (!value.IsObject()) return make_error(kInvalidSnapshot, "credits state is not an object");
-  if (json_int64(value, "version") != kSnapshotVersion) {
+  const std::optional<int64_t> version = json_int64(value, "version");
+  if (version != kSnapshotVersion && version != kSnapshotVersionInstantPeriods) {
     return make_error(kInvalidSnapshot, "credits state has an unknown version");
   }
   std::optional<Error> error;
   Reader in(error);
   State state;
-  state.book = read_book(in, value);
+  state.book = read_book(in, value, *version);
   if (!in.failed()) read_history(in, value, state);
   if (error) return *error;
   if (std::optional<std::string> violation = state_invariant_violation(state)) {

@@ -1,6 +1,7 @@
 // Balance figures and invariants of the credits state.
 #include "engine/credits/state.hpp"
 
+#include "engine/credits/period.hpp"
 #include "events/assert.hpp"
 
 namespace lf::engine::credits {
@@ -52,8 +53,9 @@ Balance balance_of(const Book& book) {
   balance.credits_topup = topup_credits(book);
   balance.effective_available = balance.credits_available - balance.credits_reserved;
   if (book.period) {
-    balance.period_start_ms = book.period->start_ms;
-    balance.period_end_ms = book.period->end_ms;
+    balance.period_start_day = book.period->span.start_day;
+    balance.period_end_day = book.period->span.end_day;
+    balance.next_reset_at_ms = book.period->span.end_ms;
   }
   return balance;
 }
@@ -92,11 +94,8 @@ std::optional<std::string> lots_violation(const Book& book) {
 std::optional<std::string> period_violation(const Book& book) {
   if (!book.period) return std::nullopt;
   const Period& period = *book.period;
-  if (period.end_ms <= period.start_ms) return "period ends before it starts";
-  if (period.anchor_ms > period.start_ms) return "period anchor after its start";
-  if (period.length_months < 0 || period.end_months_from_anchor < period.length_months)
-    return "period months";
-  return std::nullopt;
+  if (std::optional<std::string> span = span_violation(period.span)) return span;
+  return series_violation(period);
 }
 
 }  // namespace

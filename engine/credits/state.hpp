@@ -52,16 +52,42 @@ struct LapsingLot {
   bool operator==(const LapsingLot&) const = default;
 };
 
+// How a series of billing periods renews (docs/domains/credits.md "Billing
+// periods").
+enum class PeriodSeries {
+  // By dates in the period's time zone: a period of n whole calendar months
+  // counted from the series' anchor day renews as the next n months, any
+  // other period with the same number of days.
+  calendar,
+  // Deprecated (v1's rule, for RFC 3339 periods that are not local
+  // midnights): by instants, n whole months from the anchor instant (UTC
+  // calendar, time of day kept), else the same length in milliseconds.
+  instants,
+};
+
+// One billing period as events carry it: its dates, local to `time_zone`
+// (days since 1970-01-01), and the instants it starts and ends at.
+struct PeriodSpan {
+  int32_t start_day = 0;  // period_start
+  int32_t end_day = 0;    // period_end, inclusive: >= start_day
+  int64_t start_ms = 0;   // period_starts_at: the start of start_day in the zone (calendar)
+  int64_t end_ms = 0;     // next_reset_at, exclusive: > start_ms
+  std::string time_zone;  // IANA name: the tenant's billing time zone
+  PeriodSeries series = PeriodSeries::calendar;
+  bool operator==(const PeriodSpan&) const = default;
+};
+
 struct Period {
-  int64_t start_ms = 0;
-  int64_t end_ms = 0;  // > start_ms
-  // The series of renewals: each period is `length_months` calendar months
-  // counted from `anchor_ms` (so Jan 31 stays the anchor day: Feb 28, Mar 31),
-  // or, when length_months is 0, of the same length in milliseconds.
+  PeriodSpan span;
+  // Where the series counts months from: its first period's start, as a day
+  // (calendar; anchor_ms is 0) or an instant (instants; anchor_day is 0).
+  int32_t anchor_day = 0;
   int64_t anchor_ms = 0;
+  // Each period is length_months whole months (0: not whole months, so
+  // renewed with the same number of days, or of milliseconds for instants);
+  // this one ends end_months_from_anchor months after the anchor.
   int32_t length_months = 0;
-  int32_t end_months_from_anchor =
-      0;  // end_ms == add_months(anchor_ms, this) when length_months > 0
+  int32_t end_months_from_anchor = 0;
   bool operator==(const Period&) const = default;
 };
 
@@ -136,8 +162,11 @@ struct Balance {
   int64_t credits_consumed = 0;
   int64_t credits_topup = 0;
   int64_t effective_available = 0;
-  std::optional<int64_t> period_start_ms;
-  std::optional<int64_t> period_end_ms;
+  // Once the tenant has a period: its dates (local days, end inclusive) and
+  // next_reset_at, the instant it ends.
+  std::optional<int32_t> period_start_day;
+  std::optional<int32_t> period_end_day;
+  std::optional<int64_t> next_reset_at_ms;
   bool operator==(const Balance&) const = default;
 };
 

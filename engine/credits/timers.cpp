@@ -70,8 +70,8 @@ void for_each_due(const State& state, Visit&& visit) {
     if (!lot->expires_at_ms) continue;
     visit(DueItem{*lot->expires_at_ms, DueKind::topup_lot, rank++, lot->topup_order_id, 0});
   }
-  if (book.period && next_period(*book.period)) {
-    visit(DueItem{book.period->end_ms, DueKind::period_end, 0, "", 0});
+  if (book.period && renewable(*book.period)) {
+    visit(DueItem{book.period->span.end_ms, DueKind::period_end, 0, "", 0});
   }
 }
 
@@ -112,18 +112,23 @@ void expire_topup_lot(Emitter<State>& out, std::string_view topup_order_id) {
                    std::move(held_over)});
 }
 
-void renew_period(Emitter<State>& out) {
+// The next period starts where this one ends; the zone supplies what the
+// series leaves to it (a calendar period's next_reset_at, an instants
+// period's dates) and the event carries it, so replay never asks the zone.
+void renew_period(Emitter<State>& out, const TimeZoneDb& time_zones) {
   const Book& book = out.book();
-  LF_ASSERT(book.period.has_value());
-  const std::optional<Period> next = next_period(*book.period);
-  LF_ASSERT(next.has_value());
-  emit_allocation(out, book.credits_monthly, next->start_ms, next->end_ms,
+  LF_ASSERT(book.period.has_value() && renewable(*book.period));
+  const Period& period = *book.period;
+  const TimeZone* zone = time_zones.find(period.span.time_zone);
+  const LocalCalendar calendar =
+      zone != nullptr ? LocalCalendar(*zone) : LocalCalendar::without_zone(period);
+  emit_allocation(out, book.credits_monthly, next_span(period, calendar),
                   AllocationReason::renewal);
 }
 
 // Emits the events of `item`; `item.key` points into the scratch state, so
 // it is copied before the first emit changes that state.
-void fire(Emitter<State>& out, const DueItem& item) {
+void fire(Emitter<State>& out, const DueItem& item, const Context& context) {
   switch (item.kind) {
     case DueKind::reservation:
       return expire_reservation(out, item.key);
@@ -132,7 +137,7 @@ void fire(Emitter<State>& out, const DueItem& item) {
     case DueKind::topup_lot:
       return expire_topup_lot(out, item.key);
     case DueKind::period_end:
-      return renew_period(out);
+      return renew_period(out, context.time_zone_db());
   }
 }
 
@@ -151,7 +156,7 @@ std::vector<NewEvent> due(const State& state, std::string_view tenant_id, const 
         break;
       ++renewals;
     }
-    fire(out, *item);
+    fire(out, *item, context);
   }
   return out.take();
 }

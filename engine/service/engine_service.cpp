@@ -15,6 +15,7 @@
 #include "engine/service/logger.hpp"
 #include "events/assert.hpp"
 #include "events/time.hpp"
+#include "events/timezone.hpp"
 #include "events/ulid.hpp"
 
 namespace lf::engine_service {
@@ -22,6 +23,8 @@ namespace lf::engine_service {
 
 EngineService::EngineService(Options options) : options_(std::move(options)) {
   if (!options_.clock) options_.clock = lf::system_now_ms;
+  // Billing time zones: the machine's tzdata ($TZDIR, else /usr/share/zoneinfo).
+  if (options_.partition.time_zones == nullptr) options_.partition.time_zones = &TimeZoneDb::system();
   if (options_.writer_id.empty()) {
     options_.writer_id = options_.client_id + "-" + UlidGenerator().next(lf::system_now_ms());
   }

@@ -16,8 +16,8 @@ const TableSpec& CreditBalances::table() {
        {"credits_consumed", SqlType::int64},
        {"credits_topup", SqlType::int64},
        {"effective_available", SqlType::int64},
-       {"period_start", SqlType::timestamptz},
-       {"period_end", SqlType::timestamptz},
+       {"period_start", SqlType::date},
+       {"period_end", SqlType::date},
        {"next_reset_at", SqlType::timestamptz},
        {"last_event_id", SqlType::text},
        {"updated_at", SqlType::timestamptz}},
@@ -30,7 +30,6 @@ void CreditBalances::apply(const RecordAt& at, RowBatch& batch) const {
     if (event.header.type.rfind("credits.", 0) != 0) continue;
     const rapidjson::Value* balance = json_member(*event.payload, "balance");
     LF_ASSERT_MSG(balance != nullptr && balance->IsObject(), "credits events carry a balance");
-    Value period_end = timestamp_or_null(*balance, "period_end");
     batch.upsert(table(), {event.header.tenant_id,
                            int_or_null(*balance, "credits_monthly"),
                            int_or_null(*balance, "credits_available"),
@@ -38,9 +37,9 @@ void CreditBalances::apply(const RecordAt& at, RowBatch& batch) const {
                            int_or_null(*balance, "credits_consumed"),
                            int_or_null(*balance, "credits_topup"),
                            int_or_null(*balance, "effective_available"),
-                           timestamp_or_null(*balance, "period_start"),
-                           period_end,
-                           period_end,
+                           date_or_null(*balance, "period_start"),
+                           date_or_null(*balance, "period_end"),
+                           timestamp_or_null(*balance, "next_reset_at"),
                            event.header.event_id,
                            timestamp_value(event.header.occurred_at_ms)});
   }

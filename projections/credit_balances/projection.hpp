@@ -1,5 +1,7 @@
 // credit_balances: one row per tenant, the figures after its last credits
-// event (every credits event carries them in `balance`).
+// event (every credits event carries them in `balance`): the period as its
+// dates (period_end inclusive, in the tenant's billing time zone) and
+// next_reset_at, the instant it ends.
 #pragma once
 
 #include "projections/projection.hpp"
@@ -10,7 +12,9 @@ class CreditBalances final : public Projection {
  public:
   static const TableSpec& table();
   std::string_view name() const override { return "credit_balances"; }
-  int32_t version() const override { return 1; }
+  // 2: period_start and period_end are dates, next_reset_at is the
+  // balance's own (version 1 wrote period_end's instant into both).
+  int32_t version() const override { return 2; }
   std::vector<const TableSpec*> tables() const override { return {&table()}; }
   void apply(const RecordAt& at, RowBatch& batch) const override;
   UnknownEventPolicy unknown_event_policy(std::string_view type) const override {

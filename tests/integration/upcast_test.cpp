@@ -1,6 +1,7 @@
 // Schema evolution end to end, against the mock cluster and a real
-// PostgreSQL: a log holding activity.run_finished at schema_version 1 (as a
-// binary from before v2 wrote it) followed by v2 records the real engine
+// PostgreSQL: a log holding activity.run_finished and the credits events at
+// schema_version 1 (as a binary from before v2 wrote them: billing periods as
+// instants) followed by v2 records the real engine
 // writes after folding it, projected by the real projector, gives the same
 // read tables as the equivalent all-v2 log; event_log keeps the v1 events as
 // written; and rebuilding projections from that mixed log (from Kafka and from
@@ -60,8 +61,13 @@ std::map<std::string, std::string> events_by_id(const std::string& record_json) 
   return events;
 }
 
+// The engine's clock in both phases: inside the workflow matrix's billing
+// period (2026-11-01 to 2026-11-30), whatever the day the test runs.
+const int64_t kEngineNow = 1'795'165'200'000;  // 2026-11-20T09:00:00Z
+
 TEST(Upcast, LogHoldingBothVersionsProjectsToTheTablesOfTheAllV2Log) {
   const std::string tenant = random_tenant();
+  ManualClock clock(kEngineNow);
   // Phase 1, the past: today's engine decides in a scratch pipeline, and its
   // records are rewritten into what the pre-v2 binary wrote for the same
   // decisions (same seq, ids and chain; run_finished at v1).
@@ -69,6 +75,7 @@ TEST(Upcast, LogHoldingBothVersionsProjectsToTheTablesOfTheAllV2Log) {
   scratch_options.partitions = 1;
   scratch_options.brokers = 1;
   scratch_options.projector = false;
+  scratch_options.clock = clock.function();
   Pipeline scratch(scratch_options);
   submit_accepted(scratch, tenant, "old-",
                   {{"credits.allocate", matrix::allocate_payload(1000)},
@@ -87,13 +94,15 @@ TEST(Upcast, LogHoldingBothVersionsProjectsToTheTablesOfTheAllV2Log) {
   std::map<std::string, std::string> v1_events;  // event_id -> the envelope as the old binary wrote it
   int downgraded = 0;
   for (KafkaRecord& record : written_then) {
-    OldRecord old = as_written_before_run_finished_v2(record.value);
-    downgraded += old.events_downgraded;
+    const OldRecord run_finished_v1 = as_written_before_run_finished_v2(record.value);
+    const OldRecord old = as_written_before_credits_v2(run_finished_v1.json);
+    downgraded += run_finished_v1.events_downgraded + old.events_downgraded;
     record.value = old.json;
     for (auto& [event_id, envelope] : events_by_id(record.value)) v1_events[event_id] = envelope;
   }
-  ASSERT_EQ(downgraded, 2);
-  ASSERT_EQ(v1_events.size(), 2u);
+  // Two run_finished; credits: allocated, two reserved, released + consumed, released.
+  ASSERT_EQ(downgraded, 8);
+  ASSERT_EQ(v1_events.size(), 8u);
 
   // Phase 2, the upgrade: the log and command topic the old binary left, then
   // today's engine, which folds the v1 records and writes v2 from now on.
@@ -101,6 +110,7 @@ TEST(Upcast, LogHoldingBothVersionsProjectsToTheTablesOfTheAllV2Log) {
   options.partitions = 1;
   options.brokers = 1;
   options.engine = false;
+  options.clock = clock.function();
   Pipeline pipeline(options);
   const std::vector<kafka::DeliveryReport> command_offsets =
       pipeline.kafka().produce(pipeline.topics().commands(), as_outgoing(commands));

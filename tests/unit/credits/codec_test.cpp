@@ -23,6 +23,7 @@ TEST(Credits, EveryCommandAndEventHasASchema) {
   for (const char* type : {"allocated", "topped_up", "reserved", "released", "consumed", "refunded",
                            "adjusted", "expired"}) {
     EXPECT_TRUE(schemas.knows_event(std::string("credits.") + type, 1)) << type;
+    EXPECT_TRUE(schemas.knows_event(std::string("credits.") + type, kEventSchemaVersion)) << type;
   }
 }
 
@@ -49,7 +50,14 @@ TEST(Credits, CommandSchemasHoldTheLimits) {
                                                                     "2026-12-01T00:00:00+01:00")));
   EXPECT_TRUE(command_problem(
       "credits.allocate", allocate_payload(-1, "2026-11-01T00:00:00Z", "2026-12-01T00:00:00Z")));
-  EXPECT_TRUE(command_problem("credits.allocate", allocate_payload(1, "2026-11-01", "2026-12-01")));
+  EXPECT_FALSE(
+      command_problem("credits.allocate", allocate_payload(1, "2026-11-01", "2026-11-30")));
+  EXPECT_FALSE(command_problem("credits.allocate",
+                               allocate_payload(1, "2026-11-01", "2026-11-30", "Asia/Kolkata")));
+  EXPECT_TRUE(command_problem("credits.allocate", allocate_payload(1, "2026-11-1", "2026-11-30")));
+  EXPECT_TRUE(command_problem("credits.allocate", allocate_payload(1, "20261101", "2026-11-30")));
+  EXPECT_TRUE(command_problem(
+      "credits.allocate", allocate_payload(1, "2026-11-01", "2026-11-30", std::string(65, 'z'))));
   EXPECT_TRUE(command_problem("credits.topup", "{\"credits\":5}"));
   EXPECT_FALSE(command_problem("credits.release", release_payload("r")));
 }
@@ -69,11 +77,23 @@ TEST(Credits, EffectiveDeltaSignsEachEventType) {
   EXPECT_EQ(delta("command.rejected", "{\"reason\":\"x\"}"), 0);
 }
 
+const PeriodSpan kKolkataDecember{
+    day("2026-12-01"),          day("2026-12-31"), at("2026-11-30T18:30:00Z"),
+    at("2026-12-31T18:30:00Z"), "Asia/Kolkata",    PeriodSeries::calendar};
+const PeriodSpan kLegacyInstants{day("2026-11-01"),
+                                 day("2026-12-01"),
+                                 at("2026-11-01T06:00:00Z"),
+                                 at("2026-12-01T06:00:00Z"),
+                                 "UTC",
+                                 PeriodSeries::instants};
+
 TEST(Credits, TypedEventsSurviveEncodeAndDecode) {
-  const Balance balance{1, 2, 3, 4, 5, -1, std::nullopt, std::nullopt};
+  const Balance with_period{
+      1, 2, 3, 4, 5, 7, day("2026-12-01"), day("2026-12-31"), at("2026-12-31T18:30:00Z")};
+  const Balance without_period{1, 2, 3, 4, 5, 7, std::nullopt, std::nullopt, std::nullopt};
   const std::vector<Event> events{
-      Allocated{1000, 1, 2, AllocationReason::renewal, 0, LotCredits{"lapsing:3", 7}},
-      Allocated{0, 5, 9, AllocationReason::allocate, 12, std::nullopt},
+      Allocated{1000, kKolkataDecember, AllocationReason::renewal, 0, LotCredits{"lapsing:3", 7}},
+      Allocated{0, kLegacyInstants, AllocationReason::allocate, 12, std::nullopt},
       ToppedUp{"ord", 5, std::nullopt},
       ToppedUp{"ord", 5, 1'700'000'000'123},
       Reserved{"r", 5, 1'700'000'000'000, "run", std::nullopt},
@@ -84,20 +104,50 @@ TEST(Credits, TypedEventsSurviveEncodeAndDecode) {
       Adjusted{5, "why", {}},
       Expired{0, ExpiryReason::topup_expired, "topup:x", "x", LotCredits{"lapsing:2", 9}},
   };
-  for (const Event& event : events) {
-    const std::string json = encode_event_payload(event, balance);
-    auto payload = parse(json);
-    EXPECT_EQ(decode_event(event_type(event), *payload), event) << json;
-    EXPECT_EQ(decode_balance(*payload), balance) << json;
+  for (const Balance& balance : {with_period, without_period}) {
+    for (const Event& event : events) {
+      const std::string json = encode_event_payload(event, balance);
+      auto payload = parse(json);
+      EXPECT_EQ(SchemaRegistry::embedded().validate_event_payload(event_type(event),
+                                                                  kEventSchemaVersion, *payload),
+                std::nullopt)
+          << json;
+      EXPECT_EQ(decode_event(event_type(event), *payload), event) << json;
+      EXPECT_EQ(decode_balance(*payload), balance) << json;
+    }
   }
 }
 
+// A UTC period of instants, its dates those of its first and last millisecond.
+Period instants_period(const char* start, const char* end) {
+  const int64_t start_ms = at(start);
+  const int64_t end_ms = at(end);
+  return start_period(PeriodSpan{static_cast<int32_t>(start_ms / kMillisPerDay),
+                                 static_cast<int32_t>((end_ms - 1) / kMillisPerDay), start_ms,
+                                 end_ms, "UTC", PeriodSeries::instants});
+}
+// A UTC calendar period of dates.
+Period calendar_period(const char* start, const char* end) {
+  return start_period(PeriodSpan{day(start), day(end), int64_t{day(start)} * kMillisPerDay,
+                                 (int64_t{day(end)} + 1) * kMillisPerDay, "UTC",
+                                 PeriodSeries::calendar});
+}
+
 TEST(Credits, PeriodsOfWholeMonthsAreRecognised) {
-  EXPECT_EQ(start_period(at("2025-01-31T00:00:00Z"), at("2025-02-28T00:00:00Z")).length_months, 1);
-  EXPECT_EQ(start_period(at("2025-01-31T00:00:00Z"), at("2025-03-01T00:00:00Z")).length_months, 0);
-  EXPECT_EQ(start_period(at("2025-01-01T00:00:00Z"), at("2026-01-01T00:00:00Z")).length_months, 12);
-  EXPECT_EQ(start_period(at("2025-01-01T00:00:00Z"), at("2025-02-01T00:00:01Z")).length_months, 0);
-  EXPECT_EQ(start_period(at("2025-01-01T00:00:00Z"), at("2025-01-31T00:00:00Z")).length_months, 0);
+  EXPECT_EQ(instants_period("2025-01-31T00:00:00Z", "2025-02-28T00:00:00Z").length_months, 1);
+  EXPECT_EQ(instants_period("2025-01-31T00:00:00Z", "2025-03-01T00:00:00Z").length_months, 0);
+  EXPECT_EQ(instants_period("2025-01-01T00:00:00Z", "2026-01-01T00:00:00Z").length_months, 12);
+  EXPECT_EQ(instants_period("2025-01-01T00:00:00Z", "2025-02-01T00:00:01Z").length_months, 0);
+  EXPECT_EQ(instants_period("2025-01-01T00:00:00Z", "2025-01-31T00:00:00Z").length_months, 0);
+  EXPECT_EQ(calendar_period("2025-01-31", "2025-02-27").length_months, 1);
+  EXPECT_EQ(calendar_period("2025-01-31", "2025-02-28").length_months, 0);
+  EXPECT_EQ(calendar_period("2026-12-01", "2026-12-31").length_months, 1);
+  EXPECT_EQ(calendar_period("2026-01-01", "2026-03-31").length_months, 3);
+  EXPECT_EQ(calendar_period("2026-01-15", "2026-02-14").length_months, 1);
+  EXPECT_EQ(calendar_period("2025-01-01", "2025-12-31").length_months, 12);
+  EXPECT_EQ(calendar_period("2025-01-01", "2025-01-30").length_months, 0);
+  EXPECT_EQ(calendar_period("2024-02-01", "2024-02-29").length_months, 1);
+  EXPECT_EQ(calendar_period("2024-02-01", "2024-02-28").length_months, 0);
 }
 
 Harness busy_tenant() {
@@ -148,13 +198,114 @@ TEST(Credits, SnapshotReadRefusesBrokenStates) {
     }
   };
   broken("\"reserved_credits\":1500", "\"reserved_credits\":1499");
-  broken("\"version\":1", "\"version\":2");
+  broken("\"version\":2", "\"version\":3");
+  broken("\"series\":\"calendar\"", "\"series\":\"lunar\"");
+  broken("\"end_day\":", "\"end_day\":1,\"x\":");
   broken("\"recently_closed\":[\"r2\"]", "\"recently_closed\":[\"r2\",\"r2\"]");
   broken("\"recently_closed\":[\"r2\"]", "\"recently_closed\":[\"r1\"]");
   broken("\"monthly_remaining_credits\":", "\"monthly_remaining_credits\":\"x\",\"m\":");
   broken("\"topup_orders_seen\":[", "\"topup_orders_seen\":[1,");
   auto not_object = parse("[]");
   EXPECT_FALSE(read_state(*not_object).ok());
+}
+
+// ---- what the previous binary wrote -------------------------------------------
+
+// A snapshot as the previous binary wrote it (version 1: a period of
+// instants only), of a tenant with one allocation of 1,000.
+std::string v1_snapshot(const char* start, const char* end) {
+  const std::string start_ms = std::to_string(at(start));
+  return R"({"version":1,"credits_monthly":1000,"period":{"start_ms":)" + start_ms +
+         R"(,"end_ms":)" + std::to_string(at(end)) + R"(,"anchor_ms":)" + start_ms +
+         R"(,"length_months":1,"end_months_from_anchor":1},"monthly_remaining_credits":1000,)"
+         R"("topup_lots":[],"lapsing_lots":[],"lapsing_lot_number_next":1,"reserved_credits":0,)"
+         R"("consumed_in_period_credits":0,"consumed_lifetime_credits":0,)"
+         R"("refunded_lifetime_credits":0,"reservations":[],"recently_closed":[],)"
+         R"("topup_orders_seen":[]})";
+}
+
+// The same tenant folded from the log the previous binary wrote: its v1
+// credits.allocated, upcast as every reader upcasts it.
+State folded_from_v1_allocated(const char* start, const char* end) {
+  const std::string period = R"("period_start":")" + format_rfc3339_ms(at(start)) +
+                             R"(","period_end":")" + format_rfc3339_ms(at(end)) + R"(")";
+  auto document = parse(
+      R"({"credits":1000,"credits_monthly":1000,)" + period +
+      R"(,"reason":"allocate","carried_over":0,"balance":{"credits_monthly":1000,)"
+      R"("credits_available":1000,"credits_reserved":0,"credits_consumed":0,"credits_topup":0,)"
+      R"("effective_available":1000,)" +
+      period + "}}");
+  EXPECT_EQ(SchemaRegistry::embedded().validate_event_payload("credits.allocated", 1, *document),
+            std::nullopt);
+  EventHeader header;
+  header.type = "credits.allocated";
+  header.schema_version = 1;
+  UpcasterRegistry::embedded().upcast(header.type, header.schema_version, *document,
+                                      document->GetAllocator());
+  EXPECT_EQ(header.schema_version, kEventSchemaVersion);
+  State state;
+  evolve(state, header, *document);
+  return state;
+}
+
+TEST(Credits, SnapshotOfThePreviousVersionLoadsAsItsUpcastLog) {
+  struct Case {
+    const char* start;
+    const char* end;
+    const char* first_day;
+    const char* last_day;
+    PeriodSeries series;  // calendar for UTC midnights: v1 renewed those by the calendar too
+  };
+  for (const Case& test : {
+           Case{"2026-11-01T00:00:00Z", "2026-12-01T00:00:00Z", "2026-11-01", "2026-11-30",
+                PeriodSeries::calendar},
+           Case{"2026-11-01T10:00:00Z", "2026-12-01T10:00:00Z", "2026-11-01", "2026-12-01",
+                PeriodSeries::instants},
+           Case{"1970-01-01T00:00:00Z", "1970-02-01T00:00:00Z", "1970-01-01", "1970-01-31",
+                PeriodSeries::calendar},
+       }) {
+    SCOPED_TRACE(test.start);
+    Result<State> read = read_state(*parse(v1_snapshot(test.start, test.end)));
+    ASSERT_TRUE(read.ok()) << read.error().message;
+    ASSERT_TRUE(read->book.period.has_value());
+    const PeriodSpan& span = read->book.period->span;
+    EXPECT_EQ(span.series, test.series);
+    EXPECT_EQ(span.time_zone, "UTC");
+    EXPECT_EQ(span.start_ms, at(test.start));
+    EXPECT_EQ(span.end_ms, at(test.end));
+    EXPECT_EQ(span.start_day, day(test.first_day));
+    EXPECT_EQ(span.end_day, day(test.last_day));
+    EXPECT_EQ(read->book.period->length_months, 1);
+    EXPECT_EQ(*read, folded_from_v1_allocated(test.start, test.end));
+    // Written again, it is a snapshot of this version that reads back the same.
+    JsonWriter writer;
+    write_state(writer, *read);
+    EXPECT_NE(writer.view().find("\"version\":2"), std::string::npos);
+    Result<State> again = read_state(*parse(writer.view()));
+    ASSERT_TRUE(again.ok());
+    EXPECT_EQ(*again, *read);
+  }
+}
+
+TEST(Credits, SnapshotOfThePreviousVersionRenewsAsV1Did) {
+  Result<State> read =
+      read_state(*parse(v1_snapshot("2026-11-01T10:00:00Z", "2026-12-01T10:00:00Z")));
+  ASSERT_TRUE(read.ok()) << read.error().message;
+  EXPECT_EQ(next_due_ms(*read), at("2026-12-01T10:00:00Z"));
+  const std::vector<NewEvent> fired =
+      due(*read, kTenant, Context{at("2026-12-01T10:00:00Z"), nullptr});
+  ASSERT_EQ(fired.size(), 2u);  // the month's 1,000 lapse, the renewal
+  auto renewal = parse(fired[1].payload_json);
+  EXPECT_EQ(json_string(*renewal, "period_starts_at"), "2026-12-01T10:00:00.000Z");
+  EXPECT_EQ(json_string(*renewal, "next_reset_at"), "2027-01-01T10:00:00.000Z");
+  EXPECT_EQ(json_string(*renewal, "period_start"), "2026-12-01");
+  EXPECT_EQ(json_string(*renewal, "period_end"), "2027-01-01");
+  EXPECT_EQ(json_string(*renewal, "series"), "instants");
+  // A broken one is still refused.
+  Result<State> broken =
+      read_state(*parse(v1_snapshot("2026-12-01T10:00:00Z", "2026-11-01T10:00:00Z")));
+  ASSERT_FALSE(broken.ok());
+  EXPECT_EQ(broken.error().code, "invalid_snapshot");
 }
 
 }  // namespace

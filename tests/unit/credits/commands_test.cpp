@@ -61,13 +61,20 @@ TEST(Credits, AllocateStartsPeriodWithMonthlyLot) {
   EXPECT_EQ(integer(*payload, "credits_monthly"), 1000);
   EXPECT_EQ(text(*payload, "reason"), "allocate");
   EXPECT_EQ(integer(*payload, "carried_over"), 0);
-  EXPECT_EQ(text(*payload, "period_start"), "2026-11-01T00:00:00.000Z");
+  // Deprecated RFC 3339 midnights (UTC, the default zone) read as dates.
+  EXPECT_EQ(text(*payload, "period_start"), "2026-11-01");
+  EXPECT_EQ(text(*payload, "period_end"), "2026-11-30");
+  EXPECT_EQ(text(*payload, "timezone"), "UTC");
+  EXPECT_EQ(text(*payload, "period_starts_at"), "2026-11-01T00:00:00.000Z");
+  EXPECT_EQ(text(*payload, "next_reset_at"), "2026-12-01T00:00:00.000Z");
+  EXPECT_EQ(text(*payload, "series"), "calendar");
   const Balance balance = harness.balance();
   EXPECT_EQ(balance.credits_monthly, 1000);
   EXPECT_EQ(balance.credits_available, 1000);
   EXPECT_EQ(balance.effective_available, 1000);
-  EXPECT_EQ(balance.period_start_ms, at(kStart));
-  EXPECT_EQ(balance.period_end_ms, at(kEnd));
+  EXPECT_EQ(balance.period_start_day, day("2026-11-01"));
+  EXPECT_EQ(balance.period_end_day, day("2026-11-30"));
+  EXPECT_EQ(balance.next_reset_at_ms, at(kEnd));
   EXPECT_EQ(harness.applied()[0].event.stream, "credits/" + std::string(kTenant));
   expect_ledger_consistent(harness);
 }
@@ -136,7 +143,7 @@ TEST(Credits, AllocateWhilePeriodRunsEndsIt) {
   EXPECT_EQ(balance.credits_reserved, 300);
   EXPECT_EQ(balance.effective_available, 0);
   EXPECT_EQ(balance.credits_consumed, 0);  // reset by the allocation
-  EXPECT_EQ(balance.period_start_ms, at("2026-11-10T00:00:00Z"));
+  EXPECT_EQ(balance.period_start_day, day("2026-11-10"));
   EXPECT_TRUE(harness.tick().empty());  // all of it is held
   // The hold ends: the held-over credits lapse.
   ASSERT_TRUE(harness.run("credits.release", release_payload("r1")).accepted());

@@ -15,8 +15,8 @@
 #include "engine/credits/state.hpp"
 #include "events/json.hpp"
 #include "events/schema_registry.hpp"
-#include "events/upcast.hpp"
 #include "events/time.hpp"
+#include "events/upcast.hpp"
 
 namespace lf::engine::credits::testing {
 
@@ -26,6 +26,13 @@ inline int64_t at(const char* rfc3339) {
   const std::optional<int64_t> unix_ms = parse_rfc3339_ms(rfc3339);
   EXPECT_TRUE(unix_ms.has_value()) << rfc3339;
   return unix_ms.value_or(0);
+}
+
+// "YYYY-MM-DD" as days since 1970-01-01.
+inline int32_t day(const char* date) {
+  const std::optional<int32_t> days = parse_date_days(date);
+  EXPECT_TRUE(days.has_value()) << date;
+  return days.value_or(0);
 }
 
 inline std::unique_ptr<rapidjson::Document> parse(std::string_view json) {
@@ -63,14 +70,14 @@ class Harness {
     command.actor = actor;
     command.issued_at_ms = now_ms_;
     command.payload = payload.get();
-    Decision decision = decide(state_, command, Context{now_ms_});
+    Decision decision = decide(state_, command, Context{now_ms_, time_zones_});
     if (decision.accepted()) apply_all(decision.events(), actor, command.command_id);
     return decision;
   }
 
   // Fires what is due now; returns the events.
   std::vector<NewEvent> tick() {
-    std::vector<NewEvent> events = due(state_, kTenant, Context{now_ms_});
+    std::vector<NewEvent> events = due(state_, kTenant, Context{now_ms_, time_zones_});
     const std::optional<int64_t> next = next_due_ms(state_);
     EXPECT_EQ(!events.empty(), next.has_value() && *next <= now_ms_);
     apply_all(events, "system", "timer");
@@ -91,6 +98,8 @@ class Harness {
   }
 
   void set_now(int64_t now_ms) { now_ms_ = now_ms; }
+  // The zone database decisions use (null: TimeZoneDb::system()).
+  void set_time_zones(const TimeZoneDb* time_zones) { time_zones_ = time_zones; }
   int64_t now() const { return now_ms_; }
   const State& state() const { return state_; }
   Balance balance() const { return balance_of(state_.book); }
@@ -109,6 +118,7 @@ class Harness {
     EventHeader header;
     header.event_id = "e" + std::to_string(applied_.size() + 1);
     header.type = event.type;
+    header.schema_version = event.schema_version;
     header.tenant_id = kTenant;
     header.stream = event.stream;
     header.stream_version = static_cast<int64_t>(applied_.size()) + 1;
@@ -122,6 +132,7 @@ class Harness {
   }
 
   int64_t now_ms_;
+  const TimeZoneDb* time_zones_ = nullptr;
   int command_count_ = 0;
   State state_;
   int64_t ledger_sum_ = 0;
@@ -133,9 +144,10 @@ inline std::string q(const std::string& text) {
   return "\"" + text + "\"";
 }
 inline std::string allocate_payload(int64_t monthly, const std::string& start,
-                                    const std::string& end) {
+                                    const std::string& end, const std::string& timezone = "") {
   return "{\"credits_monthly\":" + std::to_string(monthly) + ",\"period_start\":" + q(start) +
-         ",\"period_end\":" + q(end) + "}";
+         ",\"period_end\":" + q(end) + (timezone.empty() ? "" : ",\"timezone\":" + q(timezone)) +
+         "}";
 }
 inline std::string reserve_payload(const std::string& id, int64_t credits,
                                    const std::string& extra = "") {

@@ -18,6 +18,7 @@
 #include <gtest/gtest.h>
 
 #include "engine/credits/codec.hpp"
+#include "engine/credits/period.hpp"
 #include "events/time.hpp"
 #include "tests/unit/credits/harness.hpp"
 
@@ -31,6 +32,9 @@ constexpr uint64_t kSeedBase = 0x1ed6e7f10'0000;
 // What an abort prints, prepared before each step (a signal handler may only
 // call async-signal-safe functions such as write).
 char g_replay_line[160] = "";
+// Renewals in a zone other than UTC across all sequences: the dates path is
+// exercised, not only generated.
+int g_zone_renewals = 0;
 
 extern "C" void print_replay_line(int) {
   const ssize_t ignored = write(STDERR_FILENO, g_replay_line, std::strlen(g_replay_line));
@@ -54,6 +58,7 @@ class Sequence {
     for (const Applied& applied : harness_.applied()) {
       EventHeader header;
       header.type = applied.event.type;
+      header.schema_version = applied.event.schema_version;
       header.stream = applied.event.stream;
       evolve(replayed, header, *applied.payload);
     }
@@ -116,7 +121,39 @@ class Sequence {
     return "r" + std::to_string(uniform(0, 60));
   }
 
+  // Dates in one of a few zones (DST, half-hour offsets, a skipped
+  // midnight), sometimes without naming the zone (the current one stays).
+  std::string allocate_dates() {
+    static const char* kZones[] = {"UTC", "Asia/Kolkata", "America/New_York", "Australia/Lord_Howe",
+                                   "America/Santiago"};
+    const char* zone_name = kZones[uniform(0, 4)];
+    const TimeZone* zone = TimeZoneDb::system().find(zone_name);
+    EXPECT_NE(zone, nullptr) << zone_name;
+    if (zone == nullptr) return "{}";
+    const int32_t today = zone->local_day(harness_.now());
+    int32_t start = today - static_cast<int32_t>(uniform(0, 20));
+    int32_t end = 0;
+    switch (uniform(0, 3)) {
+      case 0:
+        end = add_months_days(start, static_cast<int32_t>(uniform(1, 3))) - 1;
+        break;
+      case 1:
+        end = start + static_cast<int32_t>(uniform(0, 40));
+        break;  // may leave now outside: invalid_period
+      case 2:
+        end = start - static_cast<int32_t>(uniform(1, 3));
+        break;  // invalid_period
+      default:
+        start = today;
+        end = add_months_days(start, 1) - 1;
+        break;
+    }
+    return allocate_payload(chance(10) ? 0 : amount(), format_date_days(start),
+                            format_date_days(end), chance(30) ? "" : zone_name);
+  }
+
   std::string allocate() {
+    if (chance(50)) return allocate_dates();
     const int64_t now = harness_.now();
     int64_t start = now - uniform(0, 20 * kMillisPerDay);
     int64_t end = 0;
@@ -213,6 +250,11 @@ class Sequence {
     const std::vector<Applied>& applied = harness_.applied();
     for (std::size_t i = first; i < applied.size(); ++i) {
       const Applied& event = applied[i];
+      if (event.event.type == "credits.allocated" &&
+          json_string(*event.payload, "reason") == "renewal" &&
+          json_string(*event.payload, "timezone") != "UTC") {
+        ++g_zone_renewals;
+      }
       const std::optional<std::string_view> id = json_string(*event.payload, "reservation_id");
       if (event.event.type == "credits.reserved")
         held_[std::string(*id)] = *json_int64(*event.payload, "credits");
@@ -269,6 +311,7 @@ TEST(Credits, RandomSequencesKeepTheInvariants) {
   } else {
     for (int i = 0; i < kSequences && !::testing::Test::HasFailure(); ++i)
       run_sequence(kSeedBase + i);
+    EXPECT_GT(g_zone_renewals, 100);
   }
   std::signal(SIGABRT, SIG_DFL);
 }

@@ -145,13 +145,16 @@ TEST(Credits, PeriodEndLapsesAndRenewsWholeMonth) {
   EXPECT_EQ(text(fired[0], "lot"), "monthly");
   EXPECT_EQ(integer(fired[1], "credits"), 1000);
   EXPECT_EQ(integer(fired[1], "carried_over"), 0);
-  EXPECT_EQ(text(fired[1], "period_start"), "2026-12-01T00:00:00.000Z");
-  EXPECT_EQ(text(fired[1], "period_end"), "2027-01-01T00:00:00.000Z");
+  EXPECT_EQ(text(fired[1], "period_start"), "2026-12-01");
+  EXPECT_EQ(text(fired[1], "period_end"), "2026-12-31");
+  EXPECT_EQ(text(fired[1], "period_starts_at"), "2026-12-01T00:00:00.000Z");
+  EXPECT_EQ(text(fired[1], "next_reset_at"), "2027-01-01T00:00:00.000Z");
   const Balance balance = harness.balance();
   EXPECT_EQ(balance.credits_available, 1000);
   EXPECT_EQ(balance.credits_consumed, 0);  // a new period
-  EXPECT_EQ(balance.period_start_ms, at("2026-12-01T00:00:00Z"));
-  EXPECT_EQ(balance.period_end_ms, at("2027-01-01T00:00:00Z"));
+  EXPECT_EQ(balance.period_start_day, day("2026-12-01"));
+  EXPECT_EQ(balance.period_end_day, day("2026-12-31"));
+  EXPECT_EQ(balance.next_reset_at_ms, at("2027-01-01T00:00:00Z"));
   EXPECT_EQ(next_due_ms(harness.state()), at("2027-01-01T00:00:00Z"));
   EXPECT_EQ(harness.ledger_sum(), 1000);
 }
@@ -214,6 +217,7 @@ TEST(Credits, PeriodEndWithHoldsAndANewAllocationLapsesTheWholeEndedLot) {
   EXPECT_EQ(harness.ledger_sum(), 1000);
 }
 
+// RFC 3339 instants that are not midnights keep v1's series of instants.
 TEST(Credits, PeriodRenewalKeepsTheAnchorDayClamped) {
   Harness harness(at("2025-02-10T08:00:00Z"));
   ASSERT_TRUE(harness
@@ -225,8 +229,10 @@ TEST(Credits, PeriodRenewalKeepsTheAnchorDayClamped) {
     harness.set_now(at(now));
     const std::vector<NewEvent> fired = harness.tick();
     ASSERT_EQ(fired.back().type, "credits.allocated");
-    EXPECT_EQ(text(fired.back(), "period_start"), format_rfc3339_ms(at(now)));
-    ends.push_back(text(fired.back(), "period_end"));
+    EXPECT_EQ(text(fired.back(), "series"), "instants");
+    EXPECT_EQ(text(fired.back(), "period_starts_at"), format_rfc3339_ms(at(now)));
+    EXPECT_EQ(text(fired.back(), "period_start"), std::string(now).substr(0, 10));
+    ends.push_back(text(fired.back(), "next_reset_at"));
   }
   EXPECT_EQ(ends, (std::vector<std::string>{"2025-03-31T06:00:00.000Z", "2025-04-30T06:00:00.000Z",
                                             "2025-05-31T06:00:00.000Z"}));
@@ -240,8 +246,9 @@ TEST(Credits, PeriodRenewalOfSeveralMonthsAndLeapDay) {
                   .accepted());
   harness.set_now(at("2024-02-29T00:00:00Z"));
   const std::vector<NewEvent> fired = harness.tick();
-  EXPECT_EQ(text(fired.back(), "period_end"),
-            "2024-05-29T00:00:00.000Z");  // 3 months from the anchor
+  EXPECT_EQ(text(fired.back(), "period_start"), "2024-02-29");
+  EXPECT_EQ(text(fired.back(), "period_end"), "2024-05-28");  // 3 months from the anchor
+  EXPECT_EQ(text(fired.back(), "next_reset_at"), "2024-05-29T00:00:00.000Z");
 }
 
 TEST(Credits, PeriodRenewalOfOtherLengthsKeepsTheLength) {
@@ -252,8 +259,9 @@ TEST(Credits, PeriodRenewalOfOtherLengthsKeepsTheLength) {
                   .accepted());
   harness.set_now(at("2026-11-20T00:00:00Z"));
   const std::vector<NewEvent> fired = harness.tick();
-  EXPECT_EQ(text(fired.back(), "period_start"), "2026-11-20T00:00:00.000Z");
-  EXPECT_EQ(text(fired.back(), "period_end"), "2026-11-30T00:00:00.000Z");
+  EXPECT_EQ(text(fired.back(), "period_start"), "2026-11-20");
+  EXPECT_EQ(text(fired.back(), "period_end"), "2026-11-29");
+  EXPECT_EQ(text(fired.back(), "next_reset_at"), "2026-11-30T00:00:00.000Z");
 }
 
 TEST(Credits, SeveralMissedPeriodsAreCaughtUpInOrder) {
@@ -267,11 +275,11 @@ TEST(Credits, SeveralMissedPeriodsAreCaughtUpInOrder) {
     if (event.type == "credits.allocated") starts.push_back(text(event, "period_start"));
   }
   EXPECT_EQ(starts,
-            (std::vector<std::string>{"2026-12-01T00:00:00.000Z", "2027-01-01T00:00:00.000Z",
-                                      "2027-02-01T00:00:00.000Z", "2027-03-01T00:00:00.000Z"}));
+            (std::vector<std::string>{"2026-12-01", "2027-01-01", "2027-02-01", "2027-03-01"}));
   EXPECT_EQ(fired.size(), 8u);  // each ended lot lapsed its 1,000 first
   EXPECT_EQ(harness.balance().credits_available, 1000);
-  EXPECT_EQ(harness.balance().period_end_ms, at("2027-04-01T00:00:00Z"));
+  EXPECT_EQ(harness.balance().period_end_day, day("2027-03-31"));
+  EXPECT_EQ(harness.balance().next_reset_at_ms, at("2027-04-01T00:00:00Z"));
   EXPECT_TRUE(harness.tick().empty());
   EXPECT_EQ(harness.ledger_sum(), 1000);
 }
@@ -283,10 +291,10 @@ TEST(Credits, AtMost120PeriodsAreCaughtUpInOneFiring) {
   harness.set_now(at("2026-06-01T00:00:00Z"));  // 151 daily periods later
   const std::vector<NewEvent> first = harness.tick();
   EXPECT_EQ(first.size(), 120u);  // nothing to lapse: allocations only
-  EXPECT_EQ(harness.balance().period_start_ms, at("2026-05-01T00:00:00Z"));
+  EXPECT_EQ(harness.balance().period_start_day, day("2026-05-01"));
   const std::vector<NewEvent> second = harness.tick();
   EXPECT_EQ(second.size(), 31u);
-  EXPECT_EQ(harness.balance().period_start_ms, at("2026-06-01T00:00:00Z"));
+  EXPECT_EQ(harness.balance().period_start_day, day("2026-06-01"));
   EXPECT_TRUE(harness.tick().empty());
 }
 
@@ -323,9 +331,16 @@ TEST(Credits, ManyExpiriesAreSpreadOverFirings) {
 }
 
 TEST(Credits, NoRenewalPastTheLastRepresentableInstant) {
-  const Period period = start_period(at("9999-11-01T00:00:00Z"), at("9999-12-01T00:00:00Z"));
-  EXPECT_EQ(period.length_months, 1);
-  EXPECT_FALSE(next_period(period).has_value());
+  const Period calendar =
+      start_period(PeriodSpan{day("9999-11-01"), day("9999-11-30"), at("9999-11-01T00:00:00Z"),
+                              at("9999-12-01T00:00:00Z"), "UTC", PeriodSeries::calendar});
+  EXPECT_EQ(calendar.length_months, 1);
+  EXPECT_FALSE(renewable(calendar));  // it would end on 9999-12-31
+  const Period instants =
+      start_period(PeriodSpan{day("9999-11-01"), day("9999-11-30"), at("9999-11-01T00:00:00Z"),
+                              at("9999-12-01T00:00:00Z"), "UTC", PeriodSeries::instants});
+  EXPECT_EQ(instants.length_months, 1);
+  EXPECT_FALSE(renewable(instants));
 }
 
 }  // namespace

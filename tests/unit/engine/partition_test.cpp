@@ -53,6 +53,23 @@ TEST(Partition, RecordsAreChainedFromSeqOne) {
   EXPECT_EQ(second.result.event_ids, second.records[0].event_ids);
 }
 
+TEST(Partition, DecisionsFindTimeZonesInThePartitionsZoneDatabase) {
+  const std::string kolkata =
+      R"({"credits_monthly":10,"period_start":"2026-11-01","period_end":"2026-11-30","timezone":"Asia/Kolkata"})";
+  // The system's tzdata by default.
+  PartitionCore system = make_core("engine-a");
+  auto accepted = system.decide(build_command("credits.allocate", kTenant, "c1", kolkata).envelope, at(0), kNow);
+  EXPECT_EQ(accepted.result.status, ResultStatus::accepted) << accepted.result.message;
+  // A database without that zone: the decision cannot resolve it.
+  const TimeZoneDb empty("/nonexistent-zoneinfo");
+  PartitionOptions options;
+  options.time_zones = &empty;
+  PartitionCore without(0, "engine-b", options, UlidGenerator(2));
+  auto rejected = without.decide(build_command("credits.allocate", kTenant, "c1", kolkata).envelope, at(0), kNow);
+  EXPECT_EQ(rejected.result.status, ResultStatus::rejected);
+  EXPECT_EQ(rejected.result.reason, "invalid_timezone");
+}
+
 TEST(Partition, RepeatedCommandIdIsAnsweredAsDuplicateWithoutARecord) {
   PartitionCore core = make_core("engine-a");
   core.decide(build_command("credits.allocate", kTenant, "c1", allocate_payload(1000)).envelope, at(0), kNow);

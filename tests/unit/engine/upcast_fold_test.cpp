@@ -1,12 +1,14 @@
 // A partition folded from a log an old binary wrote (activity.run_finished,
-// activity.run_started and activity.created at schema_version 1) reaches the
-// same state as one folded from the same decisions written today (their
-// current versions): decoding upcasts, evolve sees the current versions only.
+// activity.run_started and activity.created at schema_version 1, the credits
+// events at version 1 with billing periods as instants) reaches the same
+// state as one folded from the same decisions written today (their current
+// versions): decoding upcasts, evolve sees the current versions only.
 #include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
 
+#include "engine/credits/state.hpp"
 #include "engine/partition.hpp"
 #include "events/time.hpp"
 #include "tests/support/old_records.hpp"
@@ -105,6 +107,52 @@ TEST(UpcastFold, LogOfV1RunsFoldsToTheStateOfTheCurrentLog) {
                                     kNow + 3 * kHourMs);
   EXPECT_EQ(a.result.status, ResultStatus::rejected);
   EXPECT_EQ(a.result.reason, b.result.reason);
+}
+
+// The credits events of timer records, type and payload.
+std::vector<std::string> credits_events(const std::vector<Decided>& records) {
+  std::vector<std::string> events;
+  for (const Decided& decided : records) {
+    Result<DecodedRecord> record = decode_commit_record(decided.json, lf::testing::kOldRecordLimits);
+    EXPECT_TRUE(record.ok());
+    if (!record.ok()) continue;
+    for (const DecodedEvent& event : record->events) {
+      if (!event.header.type.starts_with("credits.")) continue;
+      events.push_back(event.header.type + " " + json_to_string(*event.payload));
+    }
+  }
+  return events;
+}
+
+TEST(UpcastFold, LogOfV1CreditsEventsFoldsToTheStateOfTheV2Log) {
+  PartitionCore writer = make_core("engine-today");
+  const std::vector<std::string> today = decide_runs(writer);
+  std::vector<std::string> old;
+  int downgraded = 0;
+  for (const std::string& json : today) {
+    lf::testing::OldRecord record = lf::testing::as_written_before_credits_v2(json);
+    downgraded += record.events_downgraded;
+    old.push_back(std::move(record.json));
+  }
+  ASSERT_GE(downgraded, 8) << "the log must hold v1 credits events for the fold to mean anything";
+
+  PartitionCore from_v1 = fold(old);
+  PartitionCore from_v2 = fold(today);
+  EXPECT_EQ(from_v1.chain().last_seq, writer.chain().last_seq);
+  // A v1 period of UTC midnights reads as the dates today's engine makes of it.
+  EXPECT_EQ(from_v1.tenant_state_json(kTenant), from_v2.tenant_state_json(kTenant));
+  const credits::State& v1 = from_v1.tenant(kTenant)->credits;
+  ASSERT_TRUE(v1.book.period.has_value());
+  EXPECT_EQ(v1.book.period->span.series, credits::PeriodSeries::calendar);
+  EXPECT_EQ(v1.book.period->span.end_day, *parse_date_days("2026-11-30"));
+  EXPECT_EQ(from_v1.next_timer_ms(), from_v2.next_timer_ms());
+
+  // And both go on renewing alike, months on.
+  const int64_t later = *parse_rfc3339_ms("2027-02-15T00:00:00Z");
+  const std::vector<std::string> renewed_v1 = credits_events(from_v1.fire_timers(later, 10));
+  const std::vector<std::string> renewed_v2 = credits_events(from_v2.fire_timers(later, 10));
+  EXPECT_EQ(renewed_v1, renewed_v2);
+  EXPECT_GE(renewed_v1.size(), 3u);  // December, January, February
 }
 
 }  // namespace

@@ -342,7 +342,7 @@ struct RecordFixture {
     header.source = SourcePosition{"ledgerflow.commands", 3, 123456789};
 
     OutgoingEvent reserved;
-    reserved.header = EventHeader{ids.next(1709200800001), "credits.reserved", 1, kTenant,
+    reserved.header = EventHeader{ids.next(1709200800001), "credits.reserved", 2, kTenant,
                                   std::string("credits/") + kTenant, 17, "cmd-7", "corr-1", "agent:copywriter",
                                   1709200800001};
     reserved.payload_json = R"({"reservation_id":"r-1","credits":300})";

@@ -96,7 +96,7 @@ TEST(Upcast, CurrentVersionsAreTheDocsAndEveryUpcasterHasAStepForASchema) {
   };
   for (const auto& [type, version] : versions)
     EXPECT_EQ(upcasters.current_version(type), version) << type;
-  EXPECT_EQ(upcasters.current_version("credits.reserved"), 1);
+  EXPECT_EQ(upcasters.current_version("credits.reserved"), 2);
   EXPECT_EQ(upcasters.current_version("no.such_type"), std::nullopt);
   for (const Upcaster& upcaster : all_upcasters()) {
     EXPECT_TRUE(SchemaRegistry::embedded().knows_event(upcaster.type, upcaster.from_version))
@@ -300,6 +300,118 @@ TEST(Upcast, MediaBuyCreatedV1BudgetsAreMinorUnitsOfUsd) {
       R"("approval_id":"mb:approval","currency":"USD","budget_total_minor":750000})");
 }
 
+// ---- credits v1 -> v2: billing periods as dates ----------------------------------
+
+const std::string kV1Balance =
+    R"("balance":{"credits_monthly":1000,"credits_available":995,"credits_reserved":0,)"
+    R"("credits_consumed":5,"credits_topup":0,"effective_available":995,)"
+    R"("period_start":"2026-11-01T10:00:00.000Z","period_end":"2026-12-01T10:00:00.000Z"})";
+const std::string kV2Balance =
+    R"("balance":{"credits_monthly":1000,"credits_available":995,"credits_reserved":0,)"
+    R"("credits_consumed":5,"credits_topup":0,"effective_available":995,)"
+    R"("period_start":"2026-11-01","period_end":"2026-12-01",)"
+    R"("next_reset_at":"2026-12-01T10:00:00.000Z"})";
+const std::string kBalanceWithoutPeriod =
+    R"("balance":{"credits_monthly":0,"credits_available":5,"credits_reserved":0,)"
+    R"("credits_consumed":0,"credits_topup":5,"effective_available":5})";
+
+// Each credits event type's own fields, as v1 wrote them (v2 keeps them).
+const std::vector<std::pair<std::string, std::string>> kCreditsFields = {
+    {"credits.topped_up", R"("topup_order_id":"o-1","credits":5,"expires_at":"2026-12-01T10:00:00.000Z",)"},
+    {"credits.reserved", R"("reservation_id":"r-1","credits":5,"expires_at":"2026-11-10T13:00:00.000Z",)"
+                         R"("activity_run_id":"run-1",)"},
+    {"credits.released", R"("reservation_id":"r-1","credits":5,"reason":"consumed",)"},
+    {"credits.consumed", R"("reservation_id":"r-1","credits":5,"drawn":[{"lot":"monthly","credits":5}],)"},
+    {"credits.refunded", R"("credits":5,"note":"quality",)"},
+    {"credits.adjusted", R"("credits":-5,"note":"fix","drawn":[{"lot":"monthly","credits":5}],)"},
+    {"credits.expired", R"("credits":5,"reason":"topup_expired","lot":"topup:o-1","topup_order_id":"o-1",)"},
+};
+
+std::string upcast_credits(const std::string& type, const std::string& v1_json) {
+  const SchemaRegistry& schemas = SchemaRegistry::embedded();
+  auto document = parse(v1_json);
+  EXPECT_EQ(schemas.validate_event_payload(type, 1, *document), std::nullopt) << v1_json;
+  int32_t version = 1;
+  EXPECT_EQ(UpcasterRegistry::embedded().upcast(type, version, *document, document->GetAllocator()),
+            UpcastOutcome::upcast);
+  EXPECT_EQ(version, 2);
+  EXPECT_EQ(schemas.validate_event_payload(type, 2, *document), std::nullopt) << json_to_string(*document);
+  return json_to_string(*document);
+}
+
+TEST(Upcast, EveryCreditsEventIsAtVersionTwoWithAStepFromOne) {
+  const UpcasterRegistry& upcasters = UpcasterRegistry::embedded();
+  for (const char* type : {"credits.allocated", "credits.topped_up", "credits.reserved", "credits.released",
+                           "credits.consumed", "credits.refunded", "credits.adjusted", "credits.expired"}) {
+    EXPECT_EQ(upcasters.current_version(type), 2) << type;
+    EXPECT_EQ(upcasters.missing_step(type, 1), std::nullopt) << type;
+  }
+  EXPECT_EQ(credits_upcasters().size(), 8u);
+}
+
+TEST(Upcast, CreditsBalanceV1PeriodBecomesUtcDatesAndNextResetAt) {
+  for (const auto& [type, fields] : kCreditsFields) {
+    SCOPED_TRACE(type);
+    // Every field kept in place; the balance's period as the UTC dates of
+    // its first and last millisecond, and its end as next_reset_at.
+    EXPECT_EQ(upcast_credits(type, "{" + fields + kV1Balance + "}"), "{" + fields + kV2Balance + "}");
+    // Before the first allocation there is no period: nothing changes.
+    EXPECT_EQ(upcast_credits(type, "{" + fields + kBalanceWithoutPeriod + "}"),
+              "{" + fields + kBalanceWithoutPeriod + "}");
+  }
+}
+
+TEST(Upcast, CreditsBalanceV1PeriodEndingAtMidnightEndsTheDayBefore) {
+  const std::string v1 =
+      R"({"credits":5,"note":"n","balance":{"credits_monthly":0,"credits_available":5,"credits_reserved":0,)"
+      R"("credits_consumed":0,"credits_topup":0,"effective_available":5,)"
+      R"("period_start":"2026-12-01T00:00:00.000Z","period_end":"2027-01-01T00:00:00.000Z"}})";
+  EXPECT_EQ(upcast_credits("credits.refunded", v1),
+            R"({"credits":5,"note":"n","balance":{"credits_monthly":0,"credits_available":5,"credits_reserved":0,)"
+            R"("credits_consumed":0,"credits_topup":0,"effective_available":5,)"
+            R"("period_start":"2026-12-01","period_end":"2026-12-31","next_reset_at":"2027-01-01T00:00:00.000Z"}})");
+}
+
+TEST(Upcast, CreditsAllocatedV1BecomesAUtcPeriodFieldByField) {
+  const std::string v1 =
+      R"({"credits":1000,"credits_monthly":1000,"period_start":"2026-11-01T10:00:00.000Z",)"
+      R"("period_end":"2026-12-01T10:00:00.000Z","reason":"renewal","carried_over":0,)"
+      R"("held_over":{"lot":"lapsing:2","credits":7},)" +
+      kV1Balance + "}";
+  EXPECT_EQ(upcast_credits("credits.allocated", v1),
+            R"({"credits":1000,"credits_monthly":1000,"period_start":"2026-11-01","period_end":"2026-12-01",)"
+            R"("timezone":"UTC","period_starts_at":"2026-11-01T10:00:00.000Z",)"
+            R"("next_reset_at":"2026-12-01T10:00:00.000Z","series":"instants","reason":"renewal",)"
+            R"("carried_over":0,"held_over":{"lot":"lapsing:2","credits":7},)" +
+                kV2Balance + "}");
+  // UTC midnights: the last day is the one before the old exclusive end, and
+  // the period renews by dates (for it, the periods v1's rule gives).
+  const std::string midnight =
+      R"({"credits":0,"credits_monthly":0,"period_start":"2026-12-01T00:00:00Z",)"
+      R"("period_end":"2027-01-01T00:00:00Z","reason":"allocate","carried_over":40,)" +
+      kBalanceWithoutPeriod + "}";
+  EXPECT_EQ(upcast_credits("credits.allocated", midnight),
+            R"({"credits":0,"credits_monthly":0,"period_start":"2026-12-01","period_end":"2026-12-31",)"
+            R"("timezone":"UTC","period_starts_at":"2026-12-01T00:00:00.000Z",)"
+            R"("next_reset_at":"2027-01-01T00:00:00.000Z","series":"calendar","reason":"allocate",)"
+            R"("carried_over":40,)" +
+                kBalanceWithoutPeriod + "}");
+}
+
+TEST(Upcast, CreditsV1PeriodThatNamesNoInstantIsLeftAsWritten) {
+  // No engine wrote this (the schema's pattern admits it, the calendar does
+  // not); the upcaster leaves it, and the v2 schema refuses it.
+  const std::string v1 =
+      R"({"credits":5,"note":"n","balance":{"credits_monthly":0,"credits_available":5,"credits_reserved":0,)"
+      R"("credits_consumed":0,"credits_topup":0,"effective_available":5,)"
+      R"("period_start":"2026-02-30T00:00:00.000Z","period_end":"2026-03-01T00:00:00.000Z"}})";
+  auto document = parse(v1);
+  int32_t version = 1;
+  UpcasterRegistry::embedded().upcast("credits.refunded", version, *document, document->GetAllocator());
+  EXPECT_EQ(json_to_string(*document), v1);
+  EXPECT_NE(SchemaRegistry::embedded().validate_event_payload("credits.refunded", 2, *document), std::nullopt);
+}
+
 // ---- the chain, on a registry of made-up versions ------------------------------
 
 // thing v1 {"a"} -> v2 {"b"} (renamed) -> v3 {"c": {"b"}} (wrapped).
@@ -440,15 +552,14 @@ TEST(Upcast, DecodingReadsOldEventsAtTheCurrentVersionAndKeepsTheEnvelopeAsWritt
 
 TEST(Upcast, DecodingLeavesCurrentEventsInPlace) {
   Result<DecodedRecord> decoded = decode_commit_record(
-      record_with(
-          "credits.refunded", 1,
-          R"({"credits":5,"note":"n","balance":{"credits_monthly":0,"credits_available":5,)"
-          R"("credits_reserved":0,"credits_consumed":0,"credits_topup":0,"effective_available":5}})"),
+      record_with("credits.refunded", 2,
+                  R"({"credits":5,"note":"n","balance":{"credits_monthly":0,"credits_available":5,)"
+                  R"("credits_reserved":0,"credits_consumed":0,"credits_topup":0,"effective_available":5}})"),
       kLimits);
   ASSERT_TRUE(decoded.ok()) << decoded.error().message;
   const DecodedEvent& event = decoded->events.front();
   EXPECT_EQ(event.schema, UpcastOutcome::current);
-  EXPECT_EQ(event.written_schema_version, 1);
+  EXPECT_EQ(event.written_schema_version, 2);
   EXPECT_EQ(event.payload, json_member(*event.object, "payload"));
   EXPECT_TRUE(decoded->upcast_payloads.empty());
 }

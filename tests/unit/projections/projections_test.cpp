@@ -94,6 +94,60 @@ TEST(Projections, LedgerRowsAreSignedChangesWhoseSumIsEffectiveAvailable) {
   EXPECT_EQ(sum, int_at(*rows.back(), table, "balance_after"));
 }
 
+TEST(Projections, BalancesHoldThePeriodAsDatesAndItsNextReset) {
+  Records records;
+  records.run("credits.allocate",
+              R"({"credits_monthly":1000,"period_start":"2026-11-01","period_end":"2026-11-30"})");
+  const TableSpec& table = CreditBalances::table();
+  const RowBatch batch = records.project(CreditBalances{});
+  std::vector<const RowOp*> rows = ops_of(batch, table);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(table.columns[table.column_index("period_start")].type, SqlType::date);
+  EXPECT_EQ(table.columns[table.column_index("period_end")].type, SqlType::date);
+  EXPECT_EQ(std::get<Date>(rows[0]->values[table.column_index("period_start")]).days,
+            *parse_date_days("2026-11-01"));
+  EXPECT_EQ(std::get<Date>(rows[0]->values[table.column_index("period_end")]).days,
+            *parse_date_days("2026-11-30"));
+  EXPECT_EQ(std::get<Timestamp>(rows[0]->values[table.column_index("next_reset_at")]).unix_ms,
+            *parse_rfc3339_ms("2026-12-01T00:00:00Z"));
+}
+
+// A record an old binary wrote (credits.allocated v1, a period of instants)
+// projects through its upcast: the UTC dates, next_reset_at the old end.
+TEST(Projections, BalancesOfAV1RecordHoldItsUpcastDates) {
+  UlidGenerator ids(5);
+  CommitRecordHeader header;
+  header.tenant_id = kTenant;
+  header.command_id = "c-old";
+  header.seq = 1;
+  header.record_id = ids.next(kNow);
+  header.writer = "old-engine";
+  OutgoingEvent allocated;
+  allocated.header = EventHeader{ids.next(kNow), "credits.allocated", 1, kTenant,
+                                 std::string("credits/") + kTenant, 1, "c-old", std::nullopt, "system", kNow};
+  allocated.payload_json =
+      R"({"credits":1000,"credits_monthly":1000,"period_start":"2026-11-01T06:00:00.000Z",)"
+      R"("period_end":"2026-12-01T06:00:00.000Z","reason":"allocate","carried_over":0,)"
+      R"("balance":{"credits_monthly":1000,"credits_available":1000,"credits_reserved":0,"credits_consumed":0,)"
+      R"("credits_topup":0,"effective_available":1000,"period_start":"2026-11-01T06:00:00.000Z",)"
+      R"("period_end":"2026-12-01T06:00:00.000Z"}})";
+  const std::vector<OutgoingEvent> events = {allocated};
+  Result<DecodedRecord> record = decode_commit_record(encode_commit_record(header, events),
+                                                      JsonLimits{.max_bytes = 1 << 20, .max_depth = 64});
+  ASSERT_TRUE(record.ok()) << record.error().message;
+  RowBatch batch;
+  CreditBalances{}.apply(RecordAt{0, 0, &*record}, batch);
+  const TableSpec& table = CreditBalances::table();
+  std::vector<const RowOp*> rows = ops_of(batch, table);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(std::get<Date>(rows[0]->values[table.column_index("period_start")]).days,
+            *parse_date_days("2026-11-01"));
+  EXPECT_EQ(std::get<Date>(rows[0]->values[table.column_index("period_end")]).days,
+            *parse_date_days("2026-12-01"));  // the day of its last millisecond
+  EXPECT_EQ(std::get<Timestamp>(rows[0]->values[table.column_index("next_reset_at")]).unix_ms,
+            *parse_rfc3339_ms("2026-12-01T06:00:00Z"));
+}
+
 TEST(Projections, BalancesKeepOnlyTheLastFiguresPerTenantInABatch) {
   Records records;
   records.run("credits.allocate", kAllocate);
