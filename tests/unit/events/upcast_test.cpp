@@ -1,6 +1,7 @@
-// Upcasting: the registry's chains, activity.run_finished v1 -> v2 field by
-// field, events of a newer version or an unknown type, and what decoding a
-// commit record keeps of the event as written.
+// Upcasting: the registry's chains, every workflow step field by field
+// (docs/domains/workflow.md "Event versions"), events of a newer version or an
+// unknown type, and what decoding a commit record keeps of the event as
+// written.
 #include "events/upcast.hpp"
 
 #include <array>
@@ -64,19 +65,71 @@ TEST(Upcast, EveryEmbeddedSchemaVersionReachesTheCurrentVersion) {
 
 TEST(Upcast, SchemaNamesListTheCompiledSchemas) {
   std::vector<EventSchemaKey> compiled;
-  for (const std::string& name : SchemaRegistry::embedded().event_types()) compiled.push_back(key_of(name));
+  for (const std::string& name : SchemaRegistry::embedded().event_types())
+    compiled.push_back(key_of(name));
   EXPECT_EQ(embedded_event_schema_keys(), compiled);
 }
 
-TEST(Upcast, RunFinishedIsAtVersionTwoAndEveryUpcasterHasAStepForASchema) {
+TEST(Upcast, CurrentVersionsAreTheDocsAndEveryUpcasterHasAStepForASchema) {
   const UpcasterRegistry& upcasters = UpcasterRegistry::embedded();
-  EXPECT_EQ(upcasters.current_version("activity.run_finished"), 2);
+  const std::vector<std::pair<std::string, int32_t>> versions = {
+      {"activity.run_finished", 3},
+      {"activity.run_started", 2},
+      {"activity.created", 2},
+      {"activity.assigned", 2},
+      {"activity.revision_requested", 2},
+      {"activity.submitted_for_approval", 2},
+      {"activity.completed", 2},
+      {"approval.requested", 2},
+      {"approval.approved", 2},
+      {"approval.rejected", 2},
+      {"approval.revision_requested", 2},
+      {"approval.escalated", 2},
+      {"media_buy.created", 2},
+      {"audit.recorded", 2},
+      {"activity.reassigned", 1},
+      {"approval.sent_to_client", 1},
+      {"tenant.configured", 1},
+      {"activity.approved", 1},
+      {"approval.expired", 1},
+      {"approval.assigned", 1},
+  };
+  for (const auto& [type, version] : versions)
+    EXPECT_EQ(upcasters.current_version(type), version) << type;
   EXPECT_EQ(upcasters.current_version("credits.reserved"), 1);
   EXPECT_EQ(upcasters.current_version("no.such_type"), std::nullopt);
   for (const Upcaster& upcaster : all_upcasters()) {
-    EXPECT_TRUE(SchemaRegistry::embedded().knows_event(upcaster.type, upcaster.from_version)) << upcaster.type;
-    EXPECT_TRUE(SchemaRegistry::embedded().knows_event(upcaster.type, upcaster.from_version + 1)) << upcaster.type;
+    EXPECT_TRUE(SchemaRegistry::embedded().knows_event(upcaster.type, upcaster.from_version))
+        << upcaster.type;
+    EXPECT_TRUE(SchemaRegistry::embedded().knows_event(upcaster.type, upcaster.from_version + 1))
+        << upcaster.type;
   }
+}
+
+// One step of the embedded upcasters, applied alone.
+void step(std::string_view type, int32_t from_version, rapidjson::Document& document) {
+  for (const Upcaster& upcaster : all_upcasters()) {
+    if (upcaster.type == type && upcaster.from_version == from_version) {
+      upcaster.function(document, document.GetAllocator());
+      return;
+    }
+  }
+  ADD_FAILURE() << "no step for " << type << " from v" << from_version;
+}
+
+// `json` of `type` at `from_version` is valid there, one step turns it into
+// `expected`, which is valid at from_version + 1.
+void expect_step(const std::string& type, int32_t from_version, const std::string& json,
+                 const std::string& expected) {
+  SCOPED_TRACE(type + " v" + std::to_string(from_version) + " -> v" +
+               std::to_string(from_version + 1));
+  const SchemaRegistry& schemas = SchemaRegistry::embedded();
+  auto document = parse(json);
+  ASSERT_EQ(schemas.validate_event_payload(type, from_version, *document), std::nullopt) << json;
+  step(type, from_version, *document);
+  EXPECT_EQ(json_to_string(*document), expected);
+  EXPECT_EQ(schemas.validate_event_payload(type, from_version + 1, *document), std::nullopt)
+      << expected;
 }
 
 TEST(Upcast, RunFinishedV1BecomesV2FieldByField) {
@@ -84,10 +137,7 @@ TEST(Upcast, RunFinishedV1BecomesV2FieldByField) {
   auto document = parse(kRunFinishedV1);
   ASSERT_EQ(schemas.validate_event_payload("activity.run_finished", 1, *document), std::nullopt);
   rapidjson::Value& payload = *document;
-  int32_t version = 1;
-  EXPECT_EQ(UpcasterRegistry::embedded().upcast("activity.run_finished", version, payload, document->GetAllocator()),
-            UpcastOutcome::upcast);
-  EXPECT_EQ(version, 2);
+  step("activity.run_finished", 1, *document);
   // Kept as they are.
   EXPECT_EQ(json_string(payload, "activity_id"), "act-1");
   EXPECT_EQ(json_string(payload, "run_id"), "run-1");
@@ -107,11 +157,28 @@ TEST(Upcast, RunFinishedV1BecomesV2FieldByField) {
   EXPECT_EQ(json_int64(*usage, "output_tokens"), 1200);
   EXPECT_EQ(json_int64(*usage, "duration_ms"), 48211);
   EXPECT_EQ(payload.MemberCount(), 7u);
-  EXPECT_EQ(json_to_string(payload),
-            R"({"activity_id":"act-1","run_id":"run-1","status":"completed","credits_used":180,"credits_charged":180,)"
-            R"("credits_released":120,"usage":{"input_tokens":5000,"output_tokens":1200,"duration_ms":48211}})");
+  EXPECT_EQ(
+      json_to_string(payload),
+      R"({"activity_id":"act-1","run_id":"run-1","status":"completed","credits_used":180,"credits_charged":180,)"
+      R"("credits_released":120,"usage":{"input_tokens":5000,"output_tokens":1200,"duration_ms":48211}})");
   EXPECT_EQ(schemas.validate_event_payload("activity.run_finished", 2, payload), std::nullopt);
   EXPECT_NE(schemas.validate_event_payload("activity.run_finished", 1, payload), std::nullopt);
+}
+
+TEST(Upcast, RunFinishedV1ReachesV3ThroughTheChain) {
+  auto document = parse(kRunFinishedV1);
+  int32_t version = 1;
+  EXPECT_EQ(UpcasterRegistry::embedded().upcast("activity.run_finished", version, *document,
+                                                document->GetAllocator()),
+            UpcastOutcome::upcast);
+  EXPECT_EQ(version, 3);
+  EXPECT_EQ(
+      json_to_string(*document),
+      R"({"activity_id":"act-1","run_id":"run-1","status":"completed","credits_used":180,"credits_charged":180,)"
+      R"("credits_released":120,"usage":{"input_tokens":5000,"output_tokens":1200,"duration_ms":48211}})");
+  EXPECT_EQ(
+      SchemaRegistry::embedded().validate_event_payload("activity.run_finished", 3, *document),
+      std::nullopt);
 }
 
 TEST(Upcast, RunFinishedV1WithoutMetersGetsAnEmptyUsage) {
@@ -119,18 +186,118 @@ TEST(Upcast, RunFinishedV1WithoutMetersGetsAnEmptyUsage) {
       R"({"activity_id":"act-1","run_id":"run-1","status":"timed_out","credits_used":0,"credits_charged":0,)"
       R"("credits_released":300})");
   int32_t version = 1;
-  UpcasterRegistry::embedded().upcast("activity.run_finished", version, *document, document->GetAllocator());
-  EXPECT_EQ(version, 2);
-  EXPECT_EQ(json_to_string(*document),
-            R"({"activity_id":"act-1","run_id":"run-1","status":"timed_out","credits_used":0,"credits_charged":0,)"
-            R"("credits_released":300,"usage":{}})");
-  EXPECT_EQ(SchemaRegistry::embedded().validate_event_payload("activity.run_finished", 2, *document), std::nullopt);
+  UpcasterRegistry::embedded().upcast("activity.run_finished", version, *document,
+                                      document->GetAllocator());
+  EXPECT_EQ(version, 3);
+  EXPECT_EQ(
+      json_to_string(*document),
+      R"({"activity_id":"act-1","run_id":"run-1","status":"timed_out","credits_used":0,"credits_charged":0,)"
+      R"("credits_released":300,"usage":{}})");
+  EXPECT_EQ(
+      SchemaRegistry::embedded().validate_event_payload("activity.run_finished", 3, *document),
+      std::nullopt);
 
-  auto partial = parse(R"({"activity_id":"a","run_id":"r","status":"failed","credits_used":5,"credits_charged":0,)"
-                       R"("credits_released":10,"duration_ms":900})");
+  auto partial = parse(
+      R"({"activity_id":"a","run_id":"r","status":"failed","credits_used":5,"credits_charged":0,)"
+      R"("credits_released":10,"duration_ms":900})");
   version = 1;
-  UpcasterRegistry::embedded().upcast("activity.run_finished", version, *partial, partial->GetAllocator());
+  UpcasterRegistry::embedded().upcast("activity.run_finished", version, *partial,
+                                      partial->GetAllocator());
   EXPECT_EQ(json_to_string(*json_member(*partial, "usage")), R"({"duration_ms":900})");
+}
+
+TEST(Upcast, VersionsThatOnlyAddOptionalFieldsKeepThePayload) {
+  const std::string run_v2 =
+      R"({"activity_id":"a","run_id":"r","status":"failed","credits_used":5,"credits_charged":0,)"
+      R"("credits_released":10,"usage":{"duration_ms":900}})";
+  expect_step("activity.run_finished", 2, run_v2, run_v2);
+  const std::string started =
+      R"({"activity_id":"a","run_id":"r","estimated_credits":5,"reservation_id":"run:r",)"
+      R"("expires_at":"2026-11-20T10:00:00.000Z"})";
+  expect_step("activity.run_started", 1, started, started);
+  const std::string submitted = R"({"activity_id":"a","note":"v1 plain activity, no approval"})";
+  expect_step("activity.submitted_for_approval", 1, submitted, submitted);
+  const std::string gate_submitted = R"({"activity_id":"a","approval_id":"a:approval:1"})";
+  expect_step("activity.submitted_for_approval", 1, gate_submitted, gate_submitted);
+  const std::string completed = R"({"activity_id":"a","note":"done"})";
+  expect_step("activity.completed", 1, completed, completed);
+  for (const char* type :
+       {"approval.approved", "approval.rejected", "approval.revision_requested"}) {
+    const std::string decided =
+        R"({"approval_id":"x","subject":{"kind":"creative","id":"c"},"reviewed_by":"u",)"
+        R"("notes":"n","chosen_option":"b"})";
+    expect_step(type, 1, decided, decided);
+  }
+  const std::string escalated =
+      R"({"approval_id":"x","subject":{"kind":"creative","id":"c"},"escalated_at":"2026-11-20T10:00:00.000Z",)"
+      R"("reason":"expired"})";
+  expect_step("approval.escalated", 1, escalated, escalated);
+  const std::string audit =
+      R"({"operation":"login","resource_type":"session","resource_id":"s-1","principal_id":"u","success":false,)"
+      R"("error_message":"bad password","details":{"ip":"10.0.0.1"}})";
+  expect_step("audit.recorded", 1, audit, audit);
+}
+
+TEST(Upcast, ActivityCreatedV1MediumPriorityBecomesNormal) {
+  const std::string head =
+      R"({"activity_id":"a","title":"t","type":"copy","assignee_type":"agent","assignee_agent_role":"writer",)";
+  expect_step("activity.created", 1, head + R"("priority":"medium","is_approval_gate":false})",
+              head + R"("priority":"normal","is_approval_gate":false})");
+  for (const char* kept : {"low", "high", "urgent"}) {
+    const std::string payload = head + R"("priority":")" + kept + R"(","is_approval_gate":true})";
+    expect_step("activity.created", 1, payload, payload);
+  }
+}
+
+TEST(Upcast, ActivityAssignedV1MovedToAssigned) {
+  expect_step(
+      "activity.assigned", 1,
+      R"({"activity_id":"a","assignee_type":"human","assignee_user_id":"u"})",
+      R"({"activity_id":"a","assignee_type":"human","assignee_user_id":"u","status":"assigned"})");
+  expect_step(
+      "activity.assigned", 1,
+      R"({"activity_id":"a","assignee_type":"agent","assignee_agent_role":"r","note":"n"})",
+      R"({"activity_id":"a","assignee_type":"agent","assignee_agent_role":"r","note":"n","status":"assigned"})");
+}
+
+TEST(Upcast, RevisionRequestedV1WentBackToInProgress) {
+  expect_step(
+      "activity.revision_requested", 1,
+      R"({"activity_id":"a","approval_id":"x","reviewed_by":"u","revision_note":""})",
+      R"({"activity_id":"a","approval_id":"x","reviewed_by":"u","revision_note":"","status":"in_progress"})");
+}
+
+TEST(Upcast, ApprovalRequestedV1TypeBecomesASeedType) {
+  const auto payload = [](const std::string& kind, const std::string& type) {
+    return R"({"approval_id":"x","subject":{"kind":")" + kind + R"(","id":"s"},"type":")" + type +
+           R"(","risk_level":"low","title":"t","expires_at":"2026-11-20T10:00:00.000Z"})";
+  };
+  expect_step("approval.requested", 1, payload("activity", "activity_review"),
+              payload("activity", "content_review"));
+  expect_step("approval.requested", 1, payload("media_buy", "media_buy_review"),
+              payload("media_buy", "media_buy"));
+  expect_step("approval.requested", 1, payload("creative", "creative_review"),
+              payload("creative", "creative"));
+  expect_step("approval.requested", 1, payload("creative", "Content_Review"),
+              payload("creative", "creative"));
+  // A seed type stays, whatever the subject.
+  for (const char* seed : {"content_review", "strategy_review", "brand_direction",
+                           "content_direction", "hire_agent", "media_buy", "creative", "product"}) {
+    expect_step("approval.requested", 1, payload("activity", seed), payload("activity", seed));
+  }
+}
+
+TEST(Upcast, MediaBuyCreatedV1BudgetsAreMinorUnitsOfUsd) {
+  expect_step(
+      "media_buy.created", 1,
+      R"({"media_buy_id":"mb","principal_id":"p","campaign_name":"c","start_date":"2026-12-01","end_date":"2026-12-31",)"
+      R"("packages":[{"package_id":"p1","product_id":"x","budget":500000,"pricing":{"model":"cpm"}},)"
+      R"({"package_id":"p2","product_id":"y","budget":250000}],"budget_total":750000,"requires_approval":true,)"
+      R"("approval_id":"mb:approval"})",
+      R"({"media_buy_id":"mb","principal_id":"p","campaign_name":"c","start_date":"2026-12-01","end_date":"2026-12-31",)"
+      R"("packages":[{"package_id":"p1","product_id":"x","budget_minor":500000,"pricing":{"model":"cpm"}},)"
+      R"({"package_id":"p2","product_id":"y","budget_minor":250000}],"requires_approval":true,)"
+      R"("approval_id":"mb:approval","currency":"USD","budget_total_minor":750000})");
 }
 
 // ---- the chain, on a registry of made-up versions ------------------------------
@@ -152,8 +319,8 @@ void wrap_b_in_c(rapidjson::Value& payload, JsonAllocator& allocator) {
 }
 
 const std::array<EventSchemaKey, 4> kThingSchemas = {
-    EventSchemaKey{"test.thing", 1}, EventSchemaKey{"test.thing", 2}, EventSchemaKey{"test.thing", 3},
-    EventSchemaKey{"test.other", 1}};
+    EventSchemaKey{"test.thing", 1}, EventSchemaKey{"test.thing", 2},
+    EventSchemaKey{"test.thing", 3}, EventSchemaKey{"test.other", 1}};
 const std::array<Upcaster, 2> kThingUpcasters = {Upcaster{"test.thing", 2, &wrap_b_in_c},
                                                  Upcaster{"test.thing", 1, &rename_a_to_b}};
 
@@ -163,19 +330,22 @@ TEST(Upcast, ChainAppliesEveryStepInOrderUpToTheCurrentVersion) {
 
   auto from_v1 = parse(R"({"a":7,"keep":"x"})");
   int32_t version = 1;
-  EXPECT_EQ(registry.upcast("test.thing", version, *from_v1, from_v1->GetAllocator()), UpcastOutcome::upcast);
+  EXPECT_EQ(registry.upcast("test.thing", version, *from_v1, from_v1->GetAllocator()),
+            UpcastOutcome::upcast);
   EXPECT_EQ(version, 3);
   EXPECT_EQ(json_to_string(*from_v1), R"({"keep":"x","c":{"b":7}})");
 
   auto from_v2 = parse(R"({"b":8})");
   version = 2;
-  EXPECT_EQ(registry.upcast("test.thing", version, *from_v2, from_v2->GetAllocator()), UpcastOutcome::upcast);
+  EXPECT_EQ(registry.upcast("test.thing", version, *from_v2, from_v2->GetAllocator()),
+            UpcastOutcome::upcast);
   EXPECT_EQ(version, 3);
   EXPECT_EQ(json_to_string(*from_v2), R"({"c":{"b":8}})");
 
   auto current = parse(R"({"c":{"b":9}})");
   version = 3;
-  EXPECT_EQ(registry.upcast("test.thing", version, *current, current->GetAllocator()), UpcastOutcome::current);
+  EXPECT_EQ(registry.upcast("test.thing", version, *current, current->GetAllocator()),
+            UpcastOutcome::current);
   EXPECT_EQ(version, 3);
   EXPECT_EQ(json_to_string(*current), R"({"c":{"b":9}})");
 }
@@ -184,7 +354,8 @@ TEST(Upcast, NewerVersionAndUnknownTypeAreFlaggedAndLeftAsWritten) {
   const UpcasterRegistry registry(kThingSchemas, kThingUpcasters);
   auto newer = parse(R"({"d":1})");
   int32_t version = 4;
-  EXPECT_EQ(registry.upcast("test.thing", version, *newer, newer->GetAllocator()), UpcastOutcome::newer_version);
+  EXPECT_EQ(registry.upcast("test.thing", version, *newer, newer->GetAllocator()),
+            UpcastOutcome::newer_version);
   EXPECT_EQ(version, 4);
   EXPECT_EQ(json_to_string(*newer), R"({"d":1})");
   EXPECT_FALSE(registry.is_known("test.thing", 4));
@@ -193,7 +364,8 @@ TEST(Upcast, NewerVersionAndUnknownTypeAreFlaggedAndLeftAsWritten) {
 
   auto unknown = parse(R"({"a":1})");
   version = 1;
-  EXPECT_EQ(registry.upcast("test.nothing", version, *unknown, unknown->GetAllocator()), UpcastOutcome::unknown_type);
+  EXPECT_EQ(registry.upcast("test.nothing", version, *unknown, unknown->GetAllocator()),
+            UpcastOutcome::unknown_type);
   EXPECT_EQ(json_to_string(*unknown), R"({"a":1})");
   EXPECT_FALSE(registry.is_known("test.nothing", 1));
   EXPECT_FALSE(is_readable(UpcastOutcome::newer_version));
@@ -203,8 +375,10 @@ TEST(Upcast, NewerVersionAndUnknownTypeAreFlaggedAndLeftAsWritten) {
 TEST(Upcast, MissingStepIsNamed) {
   const std::array<Upcaster, 1> only_first = {Upcaster{"test.thing", 1, &rename_a_to_b}};
   const UpcasterRegistry registry(kThingSchemas, only_first);
-  EXPECT_EQ(registry.missing_step("test.thing", 1), "no upcaster for test.thing from version 2 to 3");
-  EXPECT_EQ(registry.missing_step("test.thing", 2), "no upcaster for test.thing from version 2 to 3");
+  EXPECT_EQ(registry.missing_step("test.thing", 1),
+            "no upcaster for test.thing from version 2 to 3");
+  EXPECT_EQ(registry.missing_step("test.thing", 2),
+            "no upcaster for test.thing from version 2 to 3");
   EXPECT_EQ(registry.missing_step("test.thing", 3), std::nullopt);
   EXPECT_EQ(registry.missing_step("test.other", 1), std::nullopt);
   EXPECT_EQ(registry.missing_step("test.thing", 4), "test.thing has no version 4 (current 3)");
@@ -213,12 +387,14 @@ TEST(Upcast, MissingStepIsNamed) {
 
 TEST(UpcastDeathTest, UpcasterForATypeWithoutSchemaIsADefect) {
   const std::array<Upcaster, 1> stray = {Upcaster{"test.nothing", 1, &rename_a_to_b}};
-  EXPECT_DEATH(UpcasterRegistry(kThingSchemas, stray), "an upcaster for an event type without a schema");
+  EXPECT_DEATH(UpcasterRegistry(kThingSchemas, stray),
+               "an upcaster for an event type without a schema");
 }
 
 // ---- decoding a commit record ---------------------------------------------------
 
-std::string record_with(const std::string& type, int32_t schema_version, const std::string& payload) {
+std::string record_with(const std::string& type, int32_t schema_version,
+                        const std::string& payload) {
   UlidGenerator ids(3);
   CommitRecordHeader header;
   header.tenant_id = kTenant;
@@ -241,7 +417,8 @@ std::string record_with(const std::string& type, int32_t schema_version, const s
 }
 
 TEST(Upcast, DecodingReadsOldEventsAtTheCurrentVersionAndKeepsTheEnvelopeAsWritten) {
-  Result<DecodedRecord> decoded = decode_commit_record(record_with("activity.run_finished", 1, kRunFinishedV1), kLimits);
+  Result<DecodedRecord> decoded =
+      decode_commit_record(record_with("activity.run_finished", 1, kRunFinishedV1), kLimits);
   ASSERT_TRUE(decoded.ok()) << decoded.error().message;
   // Moved, as readers move records around: the pointers must survive.
   std::vector<DecodedRecord> records;
@@ -249,10 +426,12 @@ TEST(Upcast, DecodingReadsOldEventsAtTheCurrentVersionAndKeepsTheEnvelopeAsWritt
   const DecodedEvent& event = records.front().events.front();
   EXPECT_EQ(event.schema, UpcastOutcome::upcast);
   EXPECT_TRUE(event.readable());
-  EXPECT_EQ(event.header.schema_version, 2);
+  EXPECT_EQ(event.header.schema_version, 3);
   EXPECT_EQ(event.written_schema_version, 1);
   EXPECT_EQ(json_int64(*json_member(*event.payload, "usage"), "input_tokens"), 5000);
-  EXPECT_EQ(SchemaRegistry::embedded().validate_event_payload("activity.run_finished", 2, *event.payload), std::nullopt);
+  EXPECT_EQ(
+      SchemaRegistry::embedded().validate_event_payload("activity.run_finished", 3, *event.payload),
+      std::nullopt);
   // The envelope as the log holds it: version 1, the flat payload.
   ASSERT_NE(event.object, nullptr);
   EXPECT_EQ(json_int64(*event.object, "schema_version"), 1);
@@ -261,9 +440,10 @@ TEST(Upcast, DecodingReadsOldEventsAtTheCurrentVersionAndKeepsTheEnvelopeAsWritt
 
 TEST(Upcast, DecodingLeavesCurrentEventsInPlace) {
   Result<DecodedRecord> decoded = decode_commit_record(
-      record_with("credits.refunded", 1,
-                  R"({"credits":5,"note":"n","balance":{"credits_monthly":0,"credits_available":5,)"
-                  R"("credits_reserved":0,"credits_consumed":0,"credits_topup":0,"effective_available":5}})"),
+      record_with(
+          "credits.refunded", 1,
+          R"({"credits":5,"note":"n","balance":{"credits_monthly":0,"credits_available":5,)"
+          R"("credits_reserved":0,"credits_consumed":0,"credits_topup":0,"effective_available":5}})"),
       kLimits);
   ASSERT_TRUE(decoded.ok()) << decoded.error().message;
   const DecodedEvent& event = decoded->events.front();
@@ -274,18 +454,21 @@ TEST(Upcast, DecodingLeavesCurrentEventsInPlace) {
 }
 
 TEST(Upcast, DecodingANewerVersionFlagsItWithoutFailingTheRecord) {
-  const std::string v3 = R"({"activity_id":"act-1","run_id":"run-1","outcome":{"status":"completed"}})";
-  Result<DecodedRecord> decoded = decode_commit_record(record_with("activity.run_finished", 3, v3), kLimits);
+  const std::string v4 =
+      R"({"activity_id":"act-1","run_id":"run-1","outcome":{"status":"completed"}})";
+  Result<DecodedRecord> decoded =
+      decode_commit_record(record_with("activity.run_finished", 4, v4), kLimits);
   ASSERT_TRUE(decoded.ok()) << decoded.error().message;
   EXPECT_EQ(decoded->header.seq, 1);  // the record still holds its place in the chain
   const DecodedEvent& event = decoded->events.front();
   EXPECT_EQ(event.schema, UpcastOutcome::newer_version);
   EXPECT_FALSE(event.readable());
-  EXPECT_EQ(event.header.schema_version, 3);
-  EXPECT_EQ(event.written_schema_version, 3);
-  EXPECT_EQ(json_to_string(*event.payload), v3);
+  EXPECT_EQ(event.header.schema_version, 4);
+  EXPECT_EQ(event.written_schema_version, 4);
+  EXPECT_EQ(json_to_string(*event.payload), v4);
 
-  Result<DecodedRecord> unknown = decode_commit_record(record_with("activity.teleported", 1, "{}"), kLimits);
+  Result<DecodedRecord> unknown =
+      decode_commit_record(record_with("activity.teleported", 1, "{}"), kLimits);
   ASSERT_TRUE(unknown.ok());
   EXPECT_EQ(unknown->events.front().schema, UpcastOutcome::unknown_type);
   EXPECT_FALSE(unknown->events.front().readable());
