@@ -66,7 +66,8 @@ std::string canonical_numeric(std::string text) {
 }
 
 // An address in one spelling: "2001:DB8:0::1" and "2001:db8::1" are the same
-// inet, and PostgreSQL drops a host address's full-length prefix ("/32").
+// inet, and so are "192.168.0.1" and its text cast "192.168.0.1/32" (a host
+// address's full-length prefix).
 // Text that is no address is kept as it is (the difference then shows).
 std::string canonical_inet(const std::string& text) {
   const std::size_t slash = text.find('/');

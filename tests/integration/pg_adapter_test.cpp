@@ -54,8 +54,8 @@ std::string read_expression(const Column& column) {
     case SqlType::jsonb:
     case SqlType::uuid:
     case SqlType::numeric:
-    case SqlType::inet:
     case SqlType::enumeration: return name + "::text";
+    // inet's output ("192.168.0.1"; its text cast would add "/32").
     default: return name;
   }
 }
