@@ -19,7 +19,8 @@ bool knows_command(std::string_view command_type) {
 
 std::string target_stream(const TenantState& state, const CommandEnvelope& command) {
   if (credits::handles_command(command.type)) return credits::stream_name(command.tenant_id);
-  if (workflow::handles_command(command.type)) return workflow::target_stream(state.workflow, command);
+  if (workflow::handles_command(command.type))
+    return workflow::target_stream(state.workflow, command);
   return audit_stream(command.tenant_id);
 }
 
@@ -28,14 +29,14 @@ Decision decide(const TenantState& state, const CommandEnvelope& command, const 
     const std::string stream = target_stream(state, command);
     const int64_t current = state.stream_version(stream);
     if (current != *command.expected_version) {
-      return Decision::reject("version_conflict",
-                              "expected " + stream + " at version " +
-                                  std::to_string(*command.expected_version) + ", it is at " +
-                                  std::to_string(current));
+      return Decision::reject("version_conflict", "expected " + stream + " at version " +
+                                                      std::to_string(*command.expected_version) +
+                                                      ", it is at " + std::to_string(current));
     }
   }
   if (credits::handles_command(command.type)) {
-    if (std::optional<Rejection> owned = workflow::refuse_credits_command(state.workflow, command)) {
+    if (std::optional<Rejection> owned =
+            workflow::refuse_credits_command(state.workflow, command)) {
       return Decision::reject(std::move(owned->reason), std::move(owned->message));
     }
     return credits::decide(state.credits, command, context);
@@ -50,8 +51,10 @@ void evolve(TenantState& state, const EventHeader& header, const rapidjson::Valu
   int64_t& version = state.stream_versions[header.stream];
   LF_ASSERT_MSG(header.stream_version == version + 1, "stream versions count from 1 without gaps");
   version = header.stream_version;
-  const UpcastOutcome schema = UpcasterRegistry::embedded().classify(header.type, header.schema_version);
-  LF_ASSERT_MSG(schema != UpcastOutcome::upcast, "evolve on an event that was not upcast to its current version");
+  const UpcastOutcome schema =
+      UpcasterRegistry::embedded().classify(header.type, header.schema_version);
+  LF_ASSERT_MSG(schema != UpcastOutcome::upcast,
+                "evolve on an event that was not upcast to its current version");
   if (schema != UpcastOutcome::current) return;  // a newer binary's event: see tenant.hpp
   if (credits::handles_event(header.type)) {
     credits::evolve(state.credits, header, payload);
@@ -63,9 +66,11 @@ void evolve(TenantState& state, const EventHeader& header, const rapidjson::Valu
 
 // Credits timers first: a run whose hold reached its deadline ends in the
 // same record that releases the hold.
-std::vector<NewEvent> due(const TenantState& state, std::string_view tenant_id, const Context& context) {
+std::vector<NewEvent> due(const TenantState& state, std::string_view tenant_id,
+                          const Context& context) {
   std::vector<NewEvent> events = credits::due(state.credits, tenant_id, context);
-  for (NewEvent& event : workflow::due(state.workflow, context)) events.push_back(std::move(event));
+  for (NewEvent& event : workflow::due(state.workflow, tenant_id, context))
+    events.push_back(std::move(event));
   return events;
 }
 
@@ -98,11 +103,13 @@ Result<TenantState> read_tenant_state(const rapidjson::Value& value) {
     return make_error("invalid_snapshot", "tenant state has no streams object");
   }
   for (auto it = streams->MemberBegin(); it != streams->MemberEnd(); ++it) {
-    if (!it->value.IsInt64()) return make_error("invalid_snapshot", "stream version is not an integer");
+    if (!it->value.IsInt64())
+      return make_error("invalid_snapshot", "stream version is not an integer");
     state.stream_versions[std::string(json_view(it->name))] = it->value.GetInt64();
   }
   const rapidjson::Value* credits_value = json_member(value, "credits");
-  if (credits_value == nullptr) return make_error("invalid_snapshot", "tenant state has no credits");
+  if (credits_value == nullptr)
+    return make_error("invalid_snapshot", "tenant state has no credits");
   Result<credits::State> credits_state = credits::read_state(*credits_value);
   if (!credits_state) return credits_state.error();
   state.credits = std::move(credits_state).value();

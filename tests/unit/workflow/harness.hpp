@@ -32,7 +32,8 @@ inline int64_t at(const char* rfc3339) {
 }
 
 inline DecodedRecord decode(const Decided& decided) {
-  Result<DecodedRecord> record = decode_commit_record(decided.json, JsonLimits{.max_bytes = 1 << 20, .max_depth = 64});
+  Result<DecodedRecord> record =
+      decode_commit_record(decided.json, JsonLimits{.max_bytes = 1 << 20, .max_depth = 64});
   EXPECT_TRUE(record.ok()) << decided.json;
   return std::move(record).value();
 }
@@ -42,6 +43,29 @@ inline std::vector<std::string> types_of(const Decided& decided) {
   std::vector<std::string> types;
   for (const DecodedEvent& event : decode(decided).events) types.push_back(event.header.type);
   return types;
+}
+
+inline std::vector<std::string> types_of(const DecodedRecord& record) {
+  std::vector<std::string> types;
+  for (const DecodedEvent& event : record.events) types.push_back(event.header.type);
+  return types;
+}
+
+// The `nth` event of `type` in a record (an empty payload, and a failure,
+// when there is none).
+inline const DecodedEvent& event_of(const DecodedRecord& record, const std::string& type,
+                                    int nth = 0) {
+  for (const DecodedEvent& event : record.events) {
+    if (event.header.type == type && nth-- == 0) return event;
+  }
+  ADD_FAILURE() << "no " << type << " in the record";
+  static const rapidjson::Value kEmpty(rapidjson::kObjectType);
+  static const DecodedEvent kNone = [] {
+    DecodedEvent none;
+    none.payload = &kEmpty;
+    return none;
+  }();
+  return kNone;
 }
 
 // A payload for failure messages: the first 200 characters.
@@ -62,15 +86,28 @@ class Harness {
   // Decides one command now; returns its outcome (timer records first).
   CommandOutcome run(const std::string& type, const std::string& payload_json,
                      const std::string& actor = "user:alice") {
-    lf::testing::BuiltCommand built =
-        lf::testing::build_command(type, kTenant, "c" + std::to_string(++count_), payload_json, actor, now_ms_);
+    lf::testing::BuiltCommand built = lf::testing::build_command(
+        type, kTenant, "c" + std::to_string(++count_), payload_json, actor, now_ms_);
     const std::optional<std::string> problem =
         SchemaRegistry::embedded().validate_command_payload(type, *built.envelope.payload);
-    EXPECT_FALSE(problem.has_value()) << type << " " << brief(payload_json) << ": " << problem.value_or("");
-    CommandOutcome outcome = core_.decide(built.envelope, SourcePosition{"ledgerflow.commands", 0, offset_++}, now_ms_);
+    EXPECT_FALSE(problem.has_value())
+        << type << " " << brief(payload_json) << ": " << problem.value_or("");
+    CommandOutcome outcome =
+        core_.decide(built.envelope, SourcePosition{"ledgerflow.commands", 0, offset_++}, now_ms_);
     for (const Decided& record : outcome.records) log_.push_back(record);
     check_invariants();
     return outcome;
+  }
+
+  // Runs a command that must be accepted; returns its record decoded.
+  DecodedRecord accept_record(const std::string& type, const std::string& payload_json,
+                              const std::string& actor = "user:alice") {
+    CommandOutcome outcome = run(type, payload_json, actor);
+    EXPECT_EQ(outcome.result.status, ResultStatus::accepted)
+        << type << " " << brief(payload_json) << ": " << outcome.result.reason << " "
+        << outcome.result.message;
+    if (outcome.records.empty()) return {};
+    return decode(outcome.records.back());
   }
 
   // Runs a command that must be accepted; returns the event types of its record.
@@ -78,7 +115,8 @@ class Harness {
                                   const std::string& actor = "user:alice") {
     CommandOutcome outcome = run(type, payload_json, actor);
     EXPECT_EQ(outcome.result.status, ResultStatus::accepted)
-        << type << " " << brief(payload_json) << ": " << outcome.result.reason << " " << outcome.result.message;
+        << type << " " << brief(payload_json) << ": " << outcome.result.reason << " "
+        << outcome.result.message;
     if (outcome.records.empty()) return {};
     return types_of(outcome.records.back());
   }
@@ -89,7 +127,8 @@ class Harness {
               const std::string& actor = "user:alice") {
     CommandOutcome outcome = run(type, payload_json, actor);
     EXPECT_EQ(outcome.result.status, ResultStatus::rejected) << type << " " << brief(payload_json);
-    EXPECT_EQ(outcome.result.reason, reason) << type << " " << brief(payload_json) << ": " << outcome.result.message;
+    EXPECT_EQ(outcome.result.reason, reason)
+        << type << " " << brief(payload_json) << ": " << outcome.result.message;
     ASSERT_FALSE(outcome.records.empty());
     EXPECT_EQ(types_of(outcome.records.back()), std::vector<std::string>{"command.rejected"});
   }
@@ -108,6 +147,12 @@ class Harness {
 
   PartitionCore& core() { return core_; }
   const State& workflow() const { return core_.tenant(kTenant)->workflow; }
+  ActivityStatus status_of(const std::string& activity_id) const {
+    return workflow().activities.at(activity_id).status;
+  }
+  const Approval& approval(const std::string& approval_id) const {
+    return workflow().approvals.at(approval_id);
+  }
   const credits::State& credits() const { return core_.tenant(kTenant)->credits; }
   const std::vector<Decided>& log() const { return log_; }
 
