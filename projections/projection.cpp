@@ -121,7 +121,8 @@ Value json_value_or_null(const rapidjson::Value& object, std::string_view field)
   return Json{json_to_string(*member)};
 }
 
-Value scaled_decimal_or_null(const rapidjson::Value& object, std::string_view field, int32_t scale_digits) {
+Value scaled_decimal_or_null(const rapidjson::Value& object, std::string_view field,
+                             int32_t scale_digits) {
   std::optional<int64_t> units = json_int64(object, field);
   if (!units) return Null{};
   return format_scaled_decimal(*units, scale_digits);

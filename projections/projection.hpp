@@ -96,6 +96,7 @@ Value json_value_or_null(const rapidjson::Value& object, std::string_view field)
 // decimal text of units / 10^scale_digits, with exactly scale_digits
 // fractional digits (500050, 2 -> "5000.50"), for numeric columns; null
 // when absent or not an integer.
-Value scaled_decimal_or_null(const rapidjson::Value& object, std::string_view field, int32_t scale_digits);
+Value scaled_decimal_or_null(const rapidjson::Value& object, std::string_view field,
+                             int32_t scale_digits);
 
 }  // namespace lf::projections

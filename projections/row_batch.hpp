@@ -19,7 +19,19 @@ namespace lf::projections {
 // A column's PostgreSQL type. numeric, inet and enumeration values travel as
 // their exact text (a std::string Value: "5000.50", "2001:db8::1", "urgent");
 // PostgreSQL parses it, so a numeric is never rounded through a double.
-enum class SqlType { text, int64, boolean, timestamptz, date, jsonb, uuid, int32, numeric, inet, enumeration };
+enum class SqlType {
+  text,
+  int64,
+  boolean,
+  timestamptz,
+  date,
+  jsonb,
+  uuid,
+  int32,
+  numeric,
+  inet,
+  enumeration
+};
 
 struct Column {
   std::string name;

@@ -154,10 +154,13 @@ std::string sql_type_name(const projections::Column& column) {
     case projections::SqlType::jsonb: return "jsonb";
     case projections::SqlType::uuid: return "uuid";
     case projections::SqlType::int32: return "integer";
-    case projections::SqlType::numeric: return "numeric";
-    case projections::SqlType::inet: return "inet";
+    case projections::SqlType::numeric:
+      return "numeric";
+    case projections::SqlType::inet:
+      return "inet";
     case projections::SqlType::enumeration:
-      LF_ASSERT_MSG(plain_identifier(column.enum_type), "an enumeration column names its enum type");
+      LF_ASSERT_MSG(plain_identifier(column.enum_type),
+                    "an enumeration column names its enum type");
       return column.enum_type;
   }
   LF_ASSERT_MSG(false, "unknown SqlType");

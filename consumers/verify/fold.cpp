@@ -88,10 +88,14 @@ std::string canonical_inet(const std::string& text) {
 // The canonical form of a column's text as PostgreSQL or a projection spells it.
 std::string canonical_text(SqlType type, std::string text) {
   switch (type) {
-    case SqlType::jsonb: return canonical_json(text);
-    case SqlType::numeric: return canonical_numeric(std::move(text));
-    case SqlType::inet: return canonical_inet(text);
-    default: return text;
+    case SqlType::jsonb:
+      return canonical_json(text);
+    case SqlType::numeric:
+      return canonical_numeric(std::move(text));
+    case SqlType::inet:
+      return canonical_inet(text);
+    default:
+      return text;
   }
 }
 

@@ -33,7 +33,8 @@ class Activities final : public Projection {
 // human_queue, schemas/migrations/006_seed_dialect.sql): the statuses in
 // which each lists its assignees' activities, as the seed's queue indexes do.
 inline constexpr std::array<std::string_view, 2> kAgentQueueStatuses{"created", "assigned"};
-inline constexpr std::array<std::string_view, 2> kHumanQueueStatuses{"created", "awaiting_approval"};
+inline constexpr std::array<std::string_view, 2> kHumanQueueStatuses{"created",
+                                                                     "awaiting_approval"};
 
 // The view that lists an activity with this assignee type and status:
 // "agent_queue", "human_queue", or none.

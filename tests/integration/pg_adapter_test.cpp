@@ -54,7 +54,8 @@ std::string read_expression(const Column& column) {
     case SqlType::jsonb:
     case SqlType::uuid:
     case SqlType::numeric:
-    case SqlType::enumeration: return name + "::text";
+    case SqlType::enumeration:
+      return name + "::text";
     // inet's output ("192.168.0.1"; its text cast would add "/32").
     default: return name;
   }
@@ -67,7 +68,8 @@ Value from_field(const pqxx::field& field, SqlType type) {
     case SqlType::uuid:
     case SqlType::numeric:
     case SqlType::inet:
-    case SqlType::enumeration: return field.as<std::string>();
+    case SqlType::enumeration:
+      return field.as<std::string>();
     case SqlType::int64:
     case SqlType::int32: return field.as<int64_t>();
     case SqlType::boolean: return field.as<bool>();

@@ -50,35 +50,43 @@ std::string seed_human_queue_query() {
   const std::size_t start = open + 7;
   const std::size_t close = doc.find("```", start);
   EXPECT_NE(close, std::string::npos);
-  if (section == std::string::npos || open == std::string::npos || close == std::string::npos) return "";
+  if (section == std::string::npos || open == std::string::npos || close == std::string::npos)
+    return "";
   return doc.substr(start, close - start);
 }
 
 const std::string kAgentQueue =
     "SELECT activity_id FROM agent_queue WHERE tenant_id = $1 AND assignee_agent_role = $2";
-const std::string kHumanQueue = "SELECT activity_id FROM human_queue WHERE tenant_id = $1 AND assignee_user_id = $2";
+const std::string kHumanQueue =
+    "SELECT activity_id FROM human_queue WHERE tenant_id = $1 AND assignee_user_id = $2";
 
 // activity.created (v2).
-EventSpec created(const std::string& id, const std::string& assignee_type, const std::optional<std::string>& assignee,
-                  const std::string& priority, const std::optional<std::string>& due_date, bool review_step = false) {
+EventSpec created(const std::string& id, const std::string& assignee_type,
+                  const std::optional<std::string>& assignee, const std::string& priority,
+                  const std::optional<std::string>& due_date, bool review_step = false) {
   std::string payload = R"({"activity_id":")" + id + R"(","title":"Task )" + id + R"(","type":")" +
-                        (review_step ? "review" : "write") + R"(","assignee_type":")" + assignee_type + "\"";
+                        (review_step ? "review" : "write") + R"(","assignee_type":")" +
+                        assignee_type + "\"";
   if (assignee) {
-    payload += std::string(assignee_type == "agent" ? R"(,"assignee_agent_role":")" : R"(,"assignee_user_id":")") +
+    payload += std::string(assignee_type == "agent" ? R"(,"assignee_agent_role":")"
+                                                    : R"(,"assignee_user_id":")") +
                *assignee + "\"";
   }
-  payload += R"(,"priority":")" + priority + R"(","is_approval_gate":)" + (review_step ? "true" : "false");
+  payload +=
+      R"(,"priority":")" + priority + R"(","is_approval_gate":)" + (review_step ? "true" : "false");
   if (due_date) payload += R"(,"due_date":")" + *due_date + "\"";
   payload += "}";
   return {"activity.created", "activity/" + id, payload, 2};
 }
 
-EventSpec started(const std::string& id) { return {"activity.started", "activity/" + id, R"({"activity_id":")" + id + "\"}"}; }
+EventSpec started(const std::string& id) {
+  return {"activity.started", "activity/" + id, R"({"activity_id":")" + id + "\"}"};
+}
 
 EventSpec submitted(const std::string& id, const std::string& approval_id) {
   return {"activity.submitted_for_approval", "activity/" + id,
-          R"({"activity_id":")" + id + R"(","approval_id":")" + approval_id + R"(","review_activity_id":")" + id +
-              "\"}",
+          R"({"activity_id":")" + id + R"(","approval_id":")" + approval_id +
+              R"(","review_activity_id":")" + id + "\"}",
           2};
 }
 
@@ -102,10 +110,12 @@ class Queues : public ::testing::Test {
     work.commit();
   }
 
-  std::vector<std::string> ids(const std::string& sql, const std::string& tenant, const std::string& assignee) {
+  std::vector<std::string> ids(const std::string& sql, const std::string& tenant,
+                               const std::string& assignee) {
     pqxx::read_transaction work(connection_);
     std::vector<std::string> out;
-    for (const pqxx::row& row : work.exec_params(sql, tenant, assignee)) out.push_back(row[0].as<std::string>());
+    for (const pqxx::row& row : work.exec_params(sql, tenant, assignee))
+      out.push_back(row[0].as<std::string>());
     return out;
   }
 
@@ -145,10 +155,11 @@ TEST_F(Queues, TheSeedsHumanQueueQueryListsReviewStepsFirstThenByPriorityThenDue
   log.record({created("back-from-revision", "human", user, "high", "2026-11-16")});
   log.record({started("back-from-revision")});
   log.record({submitted("back-from-revision", "ap-back")});
-  log.record({{"activity.revision_requested", "activity/back-from-revision",
-               R"({"activity_id":"back-from-revision","approval_id":"ap-back","reviewed_by":"rita",)"
-               R"("revision_note":"shorter","status":"created"})",
-               2}});
+  log.record(
+      {{"activity.revision_requested", "activity/back-from-revision",
+        R"({"activity_id":"back-from-revision","approval_id":"ap-back","reviewed_by":"rita",)"
+        R"("revision_note":"shorter","status":"created"})",
+        2}});
   // Not in u-1's queue: being worked on, done, another user's, an unassigned
   // review step, one handed to another user.
   log.record({created("in-progress", "human", user, "urgent", "2026-11-09")});
@@ -159,20 +170,21 @@ TEST_F(Queues, TheSeedsHumanQueueQueryListsReviewStepsFirstThenByPriorityThenDue
   log.record({created("other-user", "human", std::string("u-2"), "urgent", "2026-11-09")});
   log.record({created("unassigned-review", "human", std::nullopt, "urgent", "2026-11-09", true)});
   log.record({created("handed-over", "human", user, "urgent", "2026-11-09")});
-  log.record({{"activity.assigned", "activity/handed-over",
-               R"({"activity_id":"handed-over","assignee_type":"human","assignee_user_id":"u-2","status":"created"})",
-               2}});
+  log.record(
+      {{"activity.assigned", "activity/handed-over",
+        R"({"activity_id":"handed-over","assignee_type":"human","assignee_user_id":"u-2","status":"created"})",
+        2}});
   project(log);
   lf::testing::RecordLog other(kOtherTenant, {.check_payloads = true, .ulid_seed = 32});
   other.record({created("other-tenant", "human", user, "urgent", "2026-11-09", true)});
   project(other);
 
-  const std::vector<std::string> expected{"review-urgent",     "review-low",         "task-urgent-soon",
-                                          "task-urgent-late",  "task-high",          "back-from-revision",
-                                          "work-awaiting",     "task-normal-due",    "task-normal-undated",
-                                          "task-low"};
+  const std::vector<std::string> expected{
+      "review-urgent",      "review-low",    "task-urgent-soon", "task-urgent-late",    "task-high",
+      "back-from-revision", "work-awaiting", "task-normal-due",  "task-normal-undated", "task-low"};
   const std::string seed_query = seed_human_queue_query();
-  ASSERT_NE(seed_query.find("ORDER BY a.is_approval_gate DESC, a.priority, a.due_date"), std::string::npos)
+  ASSERT_NE(seed_query.find("ORDER BY a.is_approval_gate DESC, a.priority, a.due_date"),
+            std::string::npos)
       << seed_query;
   EXPECT_EQ(ids(seed_query, kTenant, user), expected);
   // The view lists the same rows in the same order.
@@ -187,8 +199,9 @@ TEST_F(Queues, TheSeedsHumanQueueQueryListsReviewStepsFirstThenByPriorityThenDue
   EXPECT_EQ(first["priority"].as<std::string>(), "urgent");
   EXPECT_TRUE(first["is_approval_gate"].as<bool>());
   EXPECT_TRUE(first["due_date"].is_null());
-  EXPECT_EQ(work.exec1("SELECT pg_typeof(priority)::text FROM activities LIMIT 1")[0].as<std::string>(),
-            "activity_priority");
+  EXPECT_EQ(
+      work.exec1("SELECT pg_typeof(priority)::text FROM activities LIMIT 1")[0].as<std::string>(),
+      "activity_priority");
 }
 
 // An agent's to-do list: created and assigned work (a revision sends it back
@@ -201,12 +214,14 @@ TEST_F(Queues, TheAgentQueueListsCreatedAndAssignedWorkByPriorityThenDueDate) {
   log.record({created("high-late", "agent", role, "high", "2026-12-01")});
   log.record({created("high-soon", "agent", role, "high", "2026-11-15")});
   log.record({created("urgent-undated", "agent", role, "urgent", std::nullopt)});
-  log.record({created("high-soon-2", "agent", role, "high", "2026-11-15")});  // same day, created later
+  log.record(
+      {created("high-soon-2", "agent", role, "high", "2026-11-15")});  // same day, created later
   log.record({created("normal-undated", "agent", role, "normal", std::nullopt)});
-  log.record({{"activity.assigned", "activity/normal-undated",
-               R"({"activity_id":"normal-undated","assignee_type":"agent","assignee_agent_role":"writer",)"
-               R"("status":"assigned"})",
-               2}});
+  log.record(
+      {{"activity.assigned", "activity/normal-undated",
+        R"({"activity_id":"normal-undated","assignee_type":"agent","assignee_agent_role":"writer",)"
+        R"("status":"assigned"})",
+        2}});
   log.record({created("revised", "agent", role, "normal", "2026-11-10")});
   log.record({started("revised")});
   log.record({submitted("revised", "ap-revised")});
@@ -224,20 +239,22 @@ TEST_F(Queues, TheAgentQueueListsCreatedAndAssignedWorkByPriorityThenDueDate) {
   log.record({created("rejected", "agent", role, "urgent", "2026-11-09")});
   log.record({started("rejected")});
   log.record({submitted("rejected", "ap-rejected")});
-  log.record({{"activity.rejected", "activity/rejected",
-               R"({"activity_id":"rejected","approval_id":"ap-rejected","reviewed_by":"rita","rejection_note":"no"})"}});
+  log.record(
+      {{"activity.rejected", "activity/rejected",
+        R"({"activity_id":"rejected","approval_id":"ap-rejected","reviewed_by":"rita","rejection_note":"no"})"}});
   log.record({created("cancelled", "agent", role, "urgent", "2026-11-09")});
   log.record({{"activity.cancelled", "activity/cancelled", R"({"activity_id":"cancelled"})"}});
   log.record({created("other-role", "agent", std::string("editor"), "urgent", std::nullopt)});
   log.record({created("handed-over", "agent", role, "urgent", "2026-11-09")});
-  log.record({{"activity.assigned", "activity/handed-over",
-               R"({"activity_id":"handed-over","assignee_type":"human","assignee_user_id":"u-1","status":"created"})",
-               2}});
+  log.record(
+      {{"activity.assigned", "activity/handed-over",
+        R"({"activity_id":"handed-over","assignee_type":"human","assignee_user_id":"u-1","status":"created"})",
+        2}});
   project(log);
 
   EXPECT_EQ(ids(kAgentQueue, kTenant, role),
-            (std::vector<std::string>{"urgent-undated", "high-soon", "high-soon-2", "high-late", "revised",
-                                      "normal-undated", "low-due"}));
+            (std::vector<std::string>{"urgent-undated", "high-soon", "high-soon-2", "high-late",
+                                      "revised", "normal-undated", "low-due"}));
   EXPECT_EQ(ids(kAgentQueue, kTenant, "editor"), (std::vector<std::string>{"other-role"}));
   EXPECT_EQ(ids(kHumanQueue, kTenant, "u-1"), (std::vector<std::string>{"handed-over"}));
 }
@@ -245,8 +262,9 @@ TEST_F(Queues, TheAgentQueueListsCreatedAndAssignedWorkByPriorityThenDueDate) {
 // Every (assignee type, status) pair: a view lists the row exactly when
 // projections::queue_of names it.
 TEST_F(Queues, EachViewListsExactlyTheStatusesOfItsQueue) {
-  const std::vector<std::string> statuses = {"created",  "assigned", "in_progress", "awaiting_approval", "approved",
-                                             "rejected", "completed", "failed",      "cancelled"};
+  const std::vector<std::string> statuses = {"created",           "assigned", "in_progress",
+                                             "awaiting_approval", "approved", "rejected",
+                                             "completed",         "failed",   "cancelled"};
   const projections::TableSpec& table = Activities::table();
   RowBatch batch;
   std::set<std::string> expected_agent;
@@ -256,7 +274,9 @@ TEST_F(Queues, EachViewListsExactlyTheStatusesOfItsQueue) {
     for (const std::string& status : statuses) {
       const std::string id = type + "-" + status;
       std::vector<Value> row(table.columns.size(), Value{Null{}});
-      auto set = [&](const char* column, Value value) { row[table.column_index(column)] = std::move(value); };
+      auto set = [&](const char* column, Value value) {
+        row[table.column_index(column)] = std::move(value);
+      };
       set("tenant_id", std::string(kTenant));
       set("activity_id", id);
       set("title", id);
@@ -279,7 +299,8 @@ TEST_F(Queues, EachViewListsExactlyTheStatusesOfItsQueue) {
   auto listed = [this](const std::string& view) {
     pqxx::read_transaction work(connection_);
     std::set<std::string> out;
-    for (const pqxx::row& row : work.exec("SELECT activity_id FROM " + view)) out.insert(row[0].as<std::string>());
+    for (const pqxx::row& row : work.exec("SELECT activity_id FROM " + view))
+      out.insert(row[0].as<std::string>());
     return out;
   };
   EXPECT_EQ(listed("agent_queue"), expected_agent);
@@ -318,8 +339,8 @@ TEST_F(Queues, EachQueueReadUsesItsPartialIndexInIndexOrder) {
     const std::string assignee = (agent ? "role-" : "user-") + std::to_string((i / 2) % kAssignees);
     const std::optional<std::string> due =
         i % 3 == 0 ? std::nullopt : std::optional<std::string>(format_date_days(20'400 + i % 90));
-    events.push_back(
-        created(id, agent ? "agent" : "human", assignee, priorities[i % 4], due, !agent && i % 10 == 1));
+    events.push_back(created(id, agent ? "agent" : "human", assignee, priorities[i % 4], due,
+                             !agent && i % 10 == 1));
     flush(false);
   }
   flush(true);
@@ -343,7 +364,8 @@ TEST_F(Queues, EachQueueReadUsesItsPartialIndexInIndexOrder) {
     std::string index;
   };
   const std::vector<Read> reads = {
-      {"the seed's human queue query", seed_human_queue_query(), "user-7", "idx_activities_human_queue"},
+      {"the seed's human queue query", seed_human_queue_query(), "user-7",
+       "idx_activities_human_queue"},
       {"human_queue", kHumanQueue, "user-7", "idx_activities_human_queue"},
       {"agent_queue", kAgentQueue, "role-7", "idx_activities_agent_queue"},
   };

@@ -38,7 +38,8 @@ using lf::testing::EventSpec;
 // Commit records of one tenant, one second apart (tests/support/records.hpp).
 class Log : public lf::testing::RecordLog {
  public:
-  explicit Log(std::string tenant_id) : RecordLog(std::move(tenant_id), {.check_payloads = true, .ulid_seed = 23}) {}
+  explicit Log(std::string tenant_id)
+      : RecordLog(std::move(tenant_id), {.check_payloads = true, .ulid_seed = 23}) {}
 };
 
 // The workflow projections, in registry order.
@@ -56,9 +57,10 @@ std::vector<std::unique_ptr<projections::Projection>> workflow_projections() {
 std::string activity_created(const std::string& id, const std::string& assignee_type, const std::string& assignee,
                              const std::string& priority, const std::optional<std::string>& due_date) {
   const std::string assignee_field = assignee_type == "agent" ? "assignee_agent_role" : "assignee_user_id";
-  return R"({"activity_id":")" + id + R"(","title":"Task )" + id + R"(","type":"write","assignee_type":")" +
-         assignee_type + R"(",")" + assignee_field + R"(":")" + assignee + R"(","priority":")" + priority +
-         R"(","is_approval_gate":false)" + (due_date ? R"(,"due_date":")" + *due_date + "\"" : std::string()) + "}";
+  return R"({"activity_id":")" + id + R"(","title":"Task )" + id +
+         R"(","type":"write","assignee_type":")" + assignee_type + R"(",")" + assignee_field +
+         R"(":")" + assignee + R"(","priority":")" + priority + R"(","is_approval_gate":false)" +
+         (due_date ? R"(,"due_date":")" + *due_date + "\"" : std::string()) + "}";
 }
 
 class WorkflowTables : public ::testing::Test {
@@ -90,7 +92,8 @@ class WorkflowTables : public ::testing::Test {
 // varchar of the seed's length (the batch writer's text values fit either).
 std::string udt_name(const projections::Column& column, const std::string& found) {
   switch (column.type) {
-    case SqlType::text: return found == "varchar" ? "varchar" : "text";
+    case SqlType::text:
+      return found == "varchar" ? "varchar" : "text";
     case SqlType::int64: return "int8";
     case SqlType::boolean: return "bool";
     case SqlType::timestamptz: return "timestamptz";
@@ -98,9 +101,12 @@ std::string udt_name(const projections::Column& column, const std::string& found
     case SqlType::jsonb: return "jsonb";
     case SqlType::uuid: return "uuid";
     case SqlType::int32: return "int4";
-    case SqlType::numeric: return "numeric";
-    case SqlType::inet: return "inet";
-    case SqlType::enumeration: return column.enum_type;
+    case SqlType::numeric:
+      return "numeric";
+    case SqlType::inet:
+      return "inet";
+    case SqlType::enumeration:
+      return column.enum_type;
   }
   return "?";
 }
@@ -120,7 +126,8 @@ TEST_F(WorkflowTables, EveryTableMatchesItsTableSpecColumnsTypesAndKey) {
       std::map<std::string, std::string> expected;
       for (const projections::Column& column : table->columns) {
         auto actual = found.find(column.name);
-        expected.emplace(column.name, udt_name(column, actual == found.end() ? "" : actual->second));
+        expected.emplace(column.name,
+                         udt_name(column, actual == found.end() ? "" : actual->second));
       }
       EXPECT_EQ(found, expected);
 
@@ -155,62 +162,70 @@ TEST_F(WorkflowTables, QueueViewsHaveTheDocumentedColumns) {
     return names;
   };
   EXPECT_EQ(columns("agent_queue"),
-            (std::vector<std::string>{"tenant_id", "assignee_agent_role", "activity_id", "title", "type", "status",
-                                      "priority", "due_date", "created_at", "parent_activity_id", "revision_note"}));
-  EXPECT_EQ(columns("human_queue"),
-            (std::vector<std::string>{"tenant_id", "assignee_user_id", "activity_id", "title", "type", "status",
-                                      "priority", "is_approval_gate", "approval_id", "due_date", "created_at",
+            (std::vector<std::string>{"tenant_id", "assignee_agent_role", "activity_id", "title",
+                                      "type", "status", "priority", "due_date", "created_at",
                                       "parent_activity_id", "revision_note"}));
+  EXPECT_EQ(
+      columns("human_queue"),
+      (std::vector<std::string>{"tenant_id", "assignee_user_id", "activity_id", "title", "type",
+                                "status", "priority", "is_approval_gate", "approval_id", "due_date",
+                                "created_at", "parent_activity_id", "revision_note"}));
 }
 
 // ---------------------------------------------------------------- rows
 
 TEST_F(WorkflowTables, AWorkflowWrittenByTheBatchWriterReadsBack) {
   Log log(kTenant);
-  log.record({{"media_buy.created", "media_buy/mb-1",
-               R"({"media_buy_id":"mb-1","principal_id":"acme","campaign_name":"Spring","start_date":"2026-12-01",)"
-               R"("end_date":"2026-12-31","currency":"KWD","packages":[{"package_id":"p1","product_id":"display",)"
-               R"("budget_minor":999999999999999,"pricing":{"model":"cpm","rate":250},"targeting":{"geo":["FR","DE"]}},)"
-               R"({"package_id":"p2","product_id":"video","budget_minor":1}],"budget_total_minor":1000000000000000,)"
-               R"("requires_approval":true,"approval_id":"mb-1:approval"})",
-               2},
-              {"approval.requested", "approval/mb-1:approval",
-               R"({"approval_id":"mb-1:approval","subject":{"kind":"media_buy","id":"mb-1"},"type":"media_buy",)"
-               R"("risk_level":"medium","title":"Approve Spring","escalate_to":"boss",)"
-               R"("expires_at":"2026-11-13T12:00:00Z"})",
-               2}});
-  log.record({{"activity.created", "activity/a-1",
-               activity_created("a-1", "agent", "copywriter", "high", std::string("2026-11-20")), 2}});
+  log.record(
+      {{"media_buy.created", "media_buy/mb-1",
+        R"({"media_buy_id":"mb-1","principal_id":"acme","campaign_name":"Spring","start_date":"2026-12-01",)"
+        R"("end_date":"2026-12-31","currency":"KWD","packages":[{"package_id":"p1","product_id":"display",)"
+        R"("budget_minor":999999999999999,"pricing":{"model":"cpm","rate":250},"targeting":{"geo":["FR","DE"]}},)"
+        R"({"package_id":"p2","product_id":"video","budget_minor":1}],"budget_total_minor":1000000000000000,)"
+        R"("requires_approval":true,"approval_id":"mb-1:approval"})",
+        2},
+       {"approval.requested", "approval/mb-1:approval",
+        R"({"approval_id":"mb-1:approval","subject":{"kind":"media_buy","id":"mb-1"},"type":"media_buy",)"
+        R"("risk_level":"medium","title":"Approve Spring","escalate_to":"boss",)"
+        R"("expires_at":"2026-11-13T12:00:00Z"})",
+        2}});
+  log.record(
+      {{"activity.created", "activity/a-1",
+        activity_created("a-1", "agent", "copywriter", "high", std::string("2026-11-20")), 2}});
   log.record({{"activity.started", "activity/a-1", R"({"activity_id":"a-1"})"}});
   project(log, 0, log.size());  // inserts by COPY (the second record's patch merged into its insert)
 
-  log.record({{"approval.approved", "approval/mb-1:approval",
-               R"({"approval_id":"mb-1:approval","subject":{"kind":"media_buy","id":"mb-1"},"reviewed_by":"rita",)"
-               R"("notes":"fine","chosen_option":"B"})",
-               2},
-              {"media_buy.approved", "media_buy/mb-1",
-               R"({"media_buy_id":"mb-1","approval_id":"mb-1:approval","reviewed_by":"rita"})"}},
-             "user:rita");
-  log.record({{"activity.run_started", "activity/a-1",
-               R"({"activity_id":"a-1","run_id":"r-1","estimated_credits":50,"reservation_id":"run:r-1",)"
-               R"("adapter_type":"ollama","model_id":"llama3.1:8b","expires_at":"2026-11-10T13:00:00Z"})",
-               2}},
-             "agent:copywriter");
-  log.record({{"activity.run_finished", "activity/a-1",
-               R"({"activity_id":"a-1","run_id":"r-1","status":"completed","credits_used":30,"credits_charged":30,)"
-               R"("credits_released":50,"usage":{"input_tokens":1200,"output_tokens":800,"duration_ms":5300,)"
-               R"("cost_usd_micros":1}})",
-               3}},
-             "agent:copywriter");
+  log.record(
+      {{"approval.approved", "approval/mb-1:approval",
+        R"({"approval_id":"mb-1:approval","subject":{"kind":"media_buy","id":"mb-1"},"reviewed_by":"rita",)"
+        R"("notes":"fine","chosen_option":"B"})",
+        2},
+       {"media_buy.approved", "media_buy/mb-1",
+        R"({"media_buy_id":"mb-1","approval_id":"mb-1:approval","reviewed_by":"rita"})"}},
+      "user:rita");
+  log.record(
+      {{"activity.run_started", "activity/a-1",
+        R"({"activity_id":"a-1","run_id":"r-1","estimated_credits":50,"reservation_id":"run:r-1",)"
+        R"("adapter_type":"ollama","model_id":"llama3.1:8b","expires_at":"2026-11-10T13:00:00Z"})",
+        2}},
+      "agent:copywriter");
+  log.record(
+      {{"activity.run_finished", "activity/a-1",
+        R"({"activity_id":"a-1","run_id":"r-1","status":"completed","credits_used":30,"credits_charged":30,)"
+        R"("credits_released":50,"usage":{"input_tokens":1200,"output_tokens":800,"duration_ms":5300,)"
+        R"("cost_usd_micros":1}})",
+        3}},
+      "agent:copywriter");
   log.record({{"command.rejected", std::string("audit/") + kTenant,
                R"({"command_type":"media_buy.pause","reason":"invalid_transition","message":"mb-1 is approved",)"
                R"("target_stream":"media_buy/mb-1"})"}});
-  log.record({{"audit.recorded", std::string("audit/") + kTenant,
-               R"({"operation":"export","resource_type":"report","resource_id":"rep-1","success":true,)"
-               R"("details":{"rows":12},"occurred_at":"2026-11-10T11:59:00Z","ip_address":"2001:DB8:0:0::1",)"
-               R"("http_method":"POST","old_value":null,"new_value":[1,"two"]})",
-               2}},
-             "user:ops");
+  log.record(
+      {{"audit.recorded", std::string("audit/") + kTenant,
+        R"({"operation":"export","resource_type":"report","resource_id":"rep-1","success":true,)"
+        R"("details":{"rows":12},"occurred_at":"2026-11-10T11:59:00Z","ip_address":"2001:DB8:0:0::1",)"
+        R"("http_method":"POST","old_value":null,"new_value":[1,"two"]})",
+        2}},
+      "user:ops");
   log.record({{"audit.recorded", std::string("audit/") + kTenant,
                R"({"operation":"get_products","success":true,"ip_address":"198.51.100.23"})", 2}},
              "user:ops");
@@ -220,9 +235,11 @@ TEST_F(WorkflowTables, AWorkflowWrittenByTheBatchWriterReadsBack) {
   // Budgets: exact amounts in the currency's major unit beside the minor
   // units (KWD has 3 minor digits; 999999999999.999 is no double).
   const pqxx::row buy = work.exec_params1(
-      "SELECT status, status_reason IS NULL, start_date::text, end_date::text, currency, budget_total::text, "
+      "SELECT status, status_reason IS NULL, start_date::text, end_date::text, currency, "
+      "budget_total::text, "
       "budget_total_minor, budget_total = 1000000000000::numeric, requires_approval, approval_id, "
-      "(extract(epoch from created_at) * 1000)::bigint, (extract(epoch from updated_at) * 1000)::bigint "
+      "(extract(epoch from created_at) * 1000)::bigint, (extract(epoch from updated_at) * "
+      "1000)::bigint "
       "FROM media_buys WHERE tenant_id = $1 AND media_buy_id = $2",
       kTenant, "mb-1");
   EXPECT_EQ(buy[0].as<std::string>(), "approved");
@@ -239,8 +256,10 @@ TEST_F(WorkflowTables, AWorkflowWrittenByTheBatchWriterReadsBack) {
   EXPECT_EQ(buy[11].as<int64_t>(), Log::time_of(3));
 
   const pqxx::result packages = work.exec_params(
-      "SELECT package_id, currency, budget::text, budget_minor, pricing->>'model', targeting = $2::jsonb, "
-      "pricing IS NULL, targeting IS NULL FROM media_buy_packages WHERE tenant_id = $1 ORDER BY package_id",
+      "SELECT package_id, currency, budget::text, budget_minor, pricing->>'model', targeting = "
+      "$2::jsonb, "
+      "pricing IS NULL, targeting IS NULL FROM media_buy_packages WHERE tenant_id = $1 ORDER BY "
+      "package_id",
       kTenant, R"({"geo": ["FR", "DE"]})");
   ASSERT_EQ(packages.size(), 2U);
   EXPECT_EQ(packages[0][0].as<std::string>(), "p1");
@@ -254,9 +273,11 @@ TEST_F(WorkflowTables, AWorkflowWrittenByTheBatchWriterReadsBack) {
   EXPECT_TRUE(packages[1][7].as<bool>());
 
   const pqxx::row approval = work.exec_params1(
-      "SELECT status, reviewed_by, reviewer_notes, chosen_option, (extract(epoch from resolved_at) * 1000)::bigint, "
+      "SELECT status, reviewed_by, reviewer_notes, chosen_option, (extract(epoch from resolved_at) "
+      "* 1000)::bigint, "
       "(extract(epoch from expires_at) * 1000)::bigint, type::text, escalate_to, "
-      "(extract(epoch from created_on) * 1000)::bigint FROM approvals WHERE tenant_id = $1 AND approval_id = $2",
+      "(extract(epoch from created_on) * 1000)::bigint FROM approvals WHERE tenant_id = $1 AND "
+      "approval_id = $2",
       kTenant, "mb-1:approval");
   EXPECT_EQ(approval[0].as<std::string>(), "approved");
   EXPECT_EQ(approval[1].as<std::string>(), "rita");
@@ -269,8 +290,10 @@ TEST_F(WorkflowTables, AWorkflowWrittenByTheBatchWriterReadsBack) {
   EXPECT_EQ(approval[8].as<int64_t>(), Log::time_of(0));
 
   const pqxx::row activity = work.exec_params1(
-      "SELECT status, priority::text, due_date::text, assignee_agent_role, assignee_user_id IS NULL, "
-      "(extract(epoch from started_on) * 1000)::bigint FROM activities WHERE tenant_id = $1 AND activity_id = $2",
+      "SELECT status, priority::text, due_date::text, assignee_agent_role, assignee_user_id IS "
+      "NULL, "
+      "(extract(epoch from started_on) * 1000)::bigint FROM activities WHERE tenant_id = $1 AND "
+      "activity_id = $2",
       kTenant, "a-1");
   EXPECT_EQ(activity[0].as<std::string>(), "in_progress");
   EXPECT_EQ(activity[1].as<std::string>(), "high");
@@ -280,8 +303,10 @@ TEST_F(WorkflowTables, AWorkflowWrittenByTheBatchWriterReadsBack) {
   EXPECT_TRUE(activity[4].as<bool>());
 
   const pqxx::row run = work.exec_params1(
-      "SELECT activity_id, status, credits_reserved, credits_used, credits_charged, input_tokens, output_tokens, "
-      "duration_ms, (extract(epoch from ended_on) * 1000)::bigint, cost_usd::text, adapter_type, model_id, "
+      "SELECT activity_id, status, credits_reserved, credits_used, credits_charged, input_tokens, "
+      "output_tokens, "
+      "duration_ms, (extract(epoch from ended_on) * 1000)::bigint, cost_usd::text, adapter_type, "
+      "model_id, "
       "error IS NULL FROM activity_runs "
       "WHERE tenant_id = $1 AND run_id = $2",
       kTenant, "r-1");
@@ -315,9 +340,12 @@ TEST_F(WorkflowTables, AWorkflowWrittenByTheBatchWriterReadsBack) {
   EXPECT_EQ(rejected[5].as<std::string>(), "invalid_transition: mb-1 is approved");
   EXPECT_EQ(rejected[6].as<std::string>(), "invalid_transition");
   const pqxx::row recorded = work.exec_params1(
-      "SELECT operation, principal_id IS NULL, (details->>'rows')::int, ip_address, family(ip_address), "
-      "http_method, jsonb_typeof(old_value), new_value::text, (extract(epoch from occurred_at) * 1000)::bigint, "
-      "(extract(epoch from recorded_at) * 1000)::bigint FROM audit_log WHERE tenant_id = $1 AND event_id = $2",
+      "SELECT operation, principal_id IS NULL, (details->>'rows')::int, ip_address, "
+      "family(ip_address), "
+      "http_method, jsonb_typeof(old_value), new_value::text, (extract(epoch from occurred_at) * "
+      "1000)::bigint, "
+      "(extract(epoch from recorded_at) * 1000)::bigint FROM audit_log WHERE tenant_id = $1 AND "
+      "event_id = $2",
       kTenant, log.at(7).events[0].header.event_id);
   EXPECT_EQ(recorded[0].as<std::string>(), "export");
   EXPECT_TRUE(recorded[1].as<bool>());
@@ -330,7 +358,8 @@ TEST_F(WorkflowTables, AWorkflowWrittenByTheBatchWriterReadsBack) {
   EXPECT_EQ(recorded[8].as<int64_t>(), *parse_rfc3339_ms("2026-11-10T11:59:00Z"));
   EXPECT_EQ(recorded[9].as<int64_t>(), Log::time_of(7));
   const pqxx::row prebid = work.exec_params1(
-      "SELECT resource_type IS NULL, resource_id IS NULL, ip_address = '198.51.100.23'::inet, occurred_at = recorded_at "
+      "SELECT resource_type IS NULL, resource_id IS NULL, ip_address = '198.51.100.23'::inet, "
+      "occurred_at = recorded_at "
       "FROM audit_log WHERE tenant_id = $1 AND event_id = $2",
       kTenant, log.at(8).events[0].header.event_id);
   for (int column = 0; column < 4; ++column) EXPECT_TRUE(prebid[column].as<bool>()) << column;
@@ -339,8 +368,9 @@ TEST_F(WorkflowTables, AWorkflowWrittenByTheBatchWriterReadsBack) {
 TEST_F(WorkflowTables, APackageWithoutItsBuyIsRefusedAtCommit) {
   RowBatch batch;
   batch.insert(projections::MediaBuys::packages_table(),
-               {std::string(kTenant), std::string("mb-x"), std::string("p1"), std::string("display"),
-                std::string("USD"), std::string("0.01"), int64_t{1}, projections::Null{}, projections::Null{}});
+               {std::string(kTenant), std::string("mb-x"), std::string("p1"),
+                std::string("display"), std::string("USD"), std::string("0.01"), int64_t{1},
+                projections::Null{}, projections::Null{}});
   {
     pqxx::work work(connection_);
     writer_.write(work, batch);  // the key is checked at the commit

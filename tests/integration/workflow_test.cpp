@@ -81,10 +81,12 @@ TEST(Workflow, MediaBuyApprovedThroughItsApprovalAndActivated) {
   pqxx::connection& db = pipeline.db();
   EXPECT_EQ(scalar(db, "SELECT status FROM media_buys WHERE tenant_id = $1", tenant), "active");
   // The seed's budgets are amounts (USD by default), kept exactly beside their minor units.
-  EXPECT_EQ(scalar(db, "SELECT budget_total || ' ' || currency || ' ' || budget_total_minor FROM media_buys "
-                       "WHERE tenant_id = $1",
-                   tenant),
-            "2000000.00 USD 200000000");
+  EXPECT_EQ(
+      scalar(db,
+             "SELECT budget_total || ' ' || currency || ' ' || budget_total_minor FROM media_buys "
+             "WHERE tenant_id = $1",
+             tenant),
+      "2000000.00 USD 200000000");
   EXPECT_EQ(count_of(db, "SELECT count(*) FROM media_buy_packages WHERE tenant_id = $1", tenant), 2);
   EXPECT_EQ(scalar(db, "SELECT targeting->'geo'->>1 FROM media_buy_packages WHERE tenant_id = $1 AND package_id = 'ctv'", tenant),
             "US-NY");
