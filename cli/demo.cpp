@@ -163,7 +163,7 @@ void write_package(JsonWriter& w, const char* package_id, const char* product_id
   w.begin_object();
   w.field("package_id", package_id);
   w.field("product_id", product_id);
-  w.field("budget", budget_cents);
+  w.field("budget_minor", budget_cents);
   w.key("pricing");
   w.begin_object();
   w.field("model", "cpm");
@@ -176,8 +176,9 @@ void write_package(JsonWriter& w, const char* package_id, const char* product_id
   w.end_object();
 }
 
-// The copywriter agent drafts ad copy in one credit-consuming run; Rita
-// reviews it (the activity is an approval gate) and it is completed.
+// The copywriter agent drafts ad copy in one credit-consuming run; submitting
+// it opens Rita's review step and its approval; she approves, and it is
+// completed.
 void add_copywriting(Script& script, int64_t now_ms) {
   script.add("Acme: ad copy task for copywriter", kAcme, "activity.create", "user:maya", payload([&](JsonWriter& w) {
                w.field("activity_id", "act-copy");
@@ -186,7 +187,7 @@ void add_copywriting(Script& script, int64_t now_ms) {
                w.field("assignee_type", "agent");
                w.field("assignee_agent_role", "copywriter");
                w.field("priority", "high");
-               w.field("is_approval_gate", true);
+               w.field("is_approval_gate", false);
                w.field("due_date", date_after_days(now_ms, 1));
              }));
   script.add("Acme: copywriter agent starts", kAcme, "activity.start", "agent:copywriter",
@@ -302,7 +303,7 @@ void build_short_approval(Script& script, int64_t now_ms) {
                w.field("kind", "creative");
                w.field("id", "cr-hero-v2");
                w.end_object();
-               w.field("type", "creative_review");
+               w.field("type", "creative");
                w.field("risk_level", "high");
                w.field("title", "Hero banner v2");
                w.field("reviewer_id", "user:lee");

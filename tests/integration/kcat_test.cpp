@@ -148,13 +148,13 @@ TEST(Kcat, WorkflowProducedByKcatShowsUpInPostgres) {
   const std::string buy =
       R"({"media_buy_id":"mb-1","principal_id":"adv-acme","campaign_name":"Spring launch",)"
       R"("start_date":"2027-03-01","end_date":"2027-03-31","packages":[)"
-      R"({"package_id":"ctv","product_id":"ctv-prime","budget":1500000,)"
+      R"({"package_id":"ctv","product_id":"ctv-prime","budget_minor":1500000,)"
       R"("pricing":{"model":"cpm","rate_micros":32000000},"targeting":{"geo":["US-CA","US-NY"]}},)"
-      R"({"package_id":"display","product_id":"display-ros","budget":500000,"pricing":{"model":"cpm"}}],)"
+      R"({"package_id":"display","product_id":"display-ros","budget_minor":500000,"pricing":{"model":"cpm"}}],)"
       R"("requires_approval":true})";
   const std::string activity =
       R"({"activity_id":"act-1","title":"Draft ad copy","type":"copywriting","assignee_type":"agent",)"
-      R"("assignee_agent_role":"copywriter","priority":"high","is_approval_gate":true})";
+      R"("assignee_agent_role":"copywriter","priority":"high","is_approval_gate":false})";
   const std::vector<std::pair<std::string, std::string>> day = {
       command("credits.allocate", "w1", allocation(5000, system_now_ms()), "system"),
       command("media_buy.create", "w2", buy, "agent:media-buyer"),
@@ -181,7 +181,7 @@ TEST(Kcat, WorkflowProducedByKcatShowsUpInPostgres) {
   auto [review_code, review_output] = kcat_produce(
       bootstrap, {command("approval.request", "w12",
                           R"({"approval_id":"ap-1","subject":{"kind":"creative","id":"cr-9"},)"
-                          R"("type":"creative_review","risk_level":"high","title":"Hero banner","expires_at":")" +
+                          R"("type":"creative","risk_level":"high","title":"Hero banner","expires_at":")" +
                               expires_at + "\"}",
                           "user:maya")});
   ASSERT_EQ(review_code, 0) << review_output;

@@ -69,7 +69,7 @@ TEST(TimersCrash, TimersFireExactlyOnceAcrossKillNineAndPartitionMoves) {
          "{\"credits_monthly\":1000,\"period_start\":" + q(format_rfc3339_ms(now - kMillisPerDay)) +
              ",\"period_end\":" + q(format_rfc3339_ms(now + 30 * kMillisPerDay)) + "}");
     send(tenant, "approval.request", "ap-" + t,
-         "{\"approval_id\":\"ap\",\"subject\":{\"kind\":\"creative\",\"id\":\"cr\"},\"type\":\"creative_review\","
+         "{\"approval_id\":\"ap\",\"subject\":{\"kind\":\"creative\",\"id\":\"cr\"},\"type\":\"creative\","
          "\"risk_level\":\"medium\",\"title\":\"Banner\"}");
     send(tenant, "media_buy.create", "mb-" + t,
          "{\"media_buy_id\":\"mb\",\"principal_id\":\"adv\",\"campaign_name\":\"c\",\"start_date\":\"2027-01-01\","

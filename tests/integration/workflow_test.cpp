@@ -37,11 +37,13 @@ std::string decision(const std::string& approval, const std::string& notes) {
   return "{\"approval_id\":" + q(approval) + ",\"reviewed_by\":\"user:rita\",\"notes\":" + q(notes) + "}";
 }
 
+// An agent's work, or (gate) a human review step (Kim's).
 std::string activity(const std::string& id, bool gate) {
-  return "{\"activity_id\":" + q(id) +
-         ",\"title\":\"Draft ad copy\",\"type\":\"copywriting\",\"assignee_type\":\"agent\","
-         "\"assignee_agent_role\":\"copywriter\",\"priority\":\"high\",\"is_approval_gate\":" +
-         std::string(gate ? "true" : "false") + ",\"due_date\":\"2027-02-15\"}";
+  const std::string assignee = gate ? "\"assignee_type\":\"human\",\"assignee_user_id\":\"user:kim\","
+                                    : "\"assignee_type\":\"agent\",\"assignee_agent_role\":\"copywriter\",";
+  return "{\"activity_id\":" + q(id) + ",\"title\":\"Draft ad copy\",\"type\":\"copywriting\"," + assignee +
+         "\"priority\":\"high\",\"is_approval_gate\":" + std::string(gate ? "true" : "false") +
+         ",\"due_date\":\"2027-02-15\"}";
 }
 
 std::string on(const std::string& field, const std::string& id) { return "{" + q(field) + ":" + q(id) + "}"; }
@@ -264,7 +266,7 @@ TEST(Workflow, TimersFireOnceWhileThePartitionChangesHands) {
   const std::string tenant = random_tenant();
   accepted(pipeline, tenant, "credits.allocate", "t0", allocate(1'000, clock.now()));
   accepted(pipeline, tenant, "approval.request", "t1",
-           "{\"approval_id\":\"ap-1\",\"subject\":{\"kind\":\"creative\",\"id\":\"cr-9\"},\"type\":\"creative_review\","
+           "{\"approval_id\":\"ap-1\",\"subject\":{\"kind\":\"creative\",\"id\":\"cr-9\"},\"type\":\"creative\","
            "\"risk_level\":\"high\",\"title\":\"Hero banner\"}");
   accepted(pipeline, tenant, "activity.create", "t2", activity("act-1", false));
   accepted(pipeline, tenant, "activity.start", "t3", on("activity_id", "act-1"));

@@ -1,6 +1,7 @@
-// A partition folded from a log an old binary wrote (activity.run_finished at
-// schema_version 1) reaches the same state as one folded from the same
-// decisions written today (version 2): decoding upcasts, evolve sees v2 only.
+// A partition folded from a log an old binary wrote (activity.run_finished,
+// activity.run_started and activity.created at schema_version 1) reaches the
+// same state as one folded from the same decisions written today (their
+// current versions): decoding upcasts, evolve sees the current versions only.
 #include <string>
 #include <vector>
 
@@ -33,9 +34,12 @@ PartitionCore make_core(const std::string& writer) {
 std::vector<std::string> decide_runs(PartitionCore& core) {
   const std::vector<std::pair<std::string, std::string>> commands = {
       {"credits.allocate", matrix::allocate_payload(1000)},
-      {"activity.create", matrix::activity_payload("act", false)},
+      {"activity.create",
+       R"({"activity_id":"act","title":"t","type":"copy","assignee_type":"agent",)"
+       R"("assignee_agent_role":"writer","priority":"normal","input_data":{"k":1}})"},
       {"activity.start", matrix::activity_move("act")},
-      {"activity.start_run", matrix::start_run("act", "run-1", 300)},
+      {"activity.start_run",
+       matrix::start_run("act", "run-1", 300, R"(,"adapter_type":"claude","model_id":"m")")},
       {"activity.finish_run", matrix::finish_run("run-1", "completed", 180)},
       {"activity.start_run", matrix::start_run("act", "run-2", 100)},
       {"activity.finish_run", R"({"run_id":"run-2","status":"failed","credits_used":0})"},
@@ -47,11 +51,13 @@ std::vector<std::string> decide_runs(PartitionCore& core) {
     const std::string id = "c" + std::to_string(offset + 1);
     CommandOutcome outcome = core.decide(build_command(type, kTenant, id, payload).envelope,
                                          SourcePosition{"ledgerflow.commands", 0, offset++}, kNow);
-    EXPECT_EQ(outcome.result.status, ResultStatus::accepted) << type << ": " << outcome.result.message;
+    EXPECT_EQ(outcome.result.status, ResultStatus::accepted)
+        << type << ": " << outcome.result.message;
     for (const Decided& decided : outcome.records) records.push_back(decided.json);
   }
   // run-3's hold expires after an hour: the timer ends the run (timed_out).
-  for (const Decided& decided : core.fire_timers(kNow + 2 * kHourMs, 10)) records.push_back(decided.json);
+  for (const Decided& decided : core.fire_timers(kNow + 2 * kHourMs, 10))
+    records.push_back(decided.json);
   return records;
 }
 
@@ -67,17 +73,17 @@ PartitionCore fold(const std::vector<std::string>& records) {
   return core;
 }
 
-TEST(UpcastFold, LogOfV1RunFinishedFoldsToTheStateOfTheV2Log) {
+TEST(UpcastFold, LogOfV1RunsFoldsToTheStateOfTheCurrentLog) {
   PartitionCore writer = make_core("engine-today");
   const std::vector<std::string> today = decide_runs(writer);
   std::vector<std::string> old;
   int downgraded = 0;
   for (const std::string& json : today) {
-    lf::testing::OldRecord record = lf::testing::as_written_before_run_finished_v2(json);
+    lf::testing::OldRecord record = lf::testing::as_written_before_run_finished_v2(json, true);
     downgraded += record.events_downgraded;
     old.push_back(std::move(record.json));
   }
-  ASSERT_EQ(downgraded, 3) << "the log must hold v1 events for the fold to mean anything";
+  ASSERT_EQ(downgraded, 3 + 3 + 1) << "the log must hold v1 events for the fold to mean anything";
   ASSERT_NE(old, today);
 
   PartitionCore from_v1 = fold(old);
@@ -93,8 +99,10 @@ TEST(UpcastFold, LogOfV1RunFinishedFoldsToTheStateOfTheV2Log) {
   // Both go on deciding alike: the runs they folded are finished.
   const auto again = build_command("activity.finish_run", kTenant, "c-late",
                                    R"({"run_id":"run-1","status":"completed","credits_used":1})");
-  CommandOutcome a = from_v1.decide(again.envelope, SourcePosition{"ledgerflow.commands", 0, 100}, kNow + 3 * kHourMs);
-  CommandOutcome b = from_v2.decide(again.envelope, SourcePosition{"ledgerflow.commands", 0, 100}, kNow + 3 * kHourMs);
+  CommandOutcome a = from_v1.decide(again.envelope, SourcePosition{"ledgerflow.commands", 0, 100},
+                                    kNow + 3 * kHourMs);
+  CommandOutcome b = from_v2.decide(again.envelope, SourcePosition{"ledgerflow.commands", 0, 100},
+                                    kNow + 3 * kHourMs);
   EXPECT_EQ(a.result.status, ResultStatus::rejected);
   EXPECT_EQ(a.result.reason, b.result.reason);
 }

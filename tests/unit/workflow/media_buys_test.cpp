@@ -82,6 +82,12 @@ TEST(MediaBuyCreate, RefusesDuplicatesAndImpossibleDates) {
            buy_payload("mb-5", true, "2026-12-01", "2026-12-31",
                        ",\"approval_expires_at\":\"2026-11-20T08:59:59Z\""),
            "invalid_expiry");
+  h.accept("approval.request", approval_request("mb-6:approval", "creative", "cr-1"));
+  h.refuse("media_buy.create", buy_payload("mb-6", true), "duplicate_approval");
+  h.refuse(
+      "media_buy.create",
+      buy_payload("mb-7", true, "2026-12-01", "2026-12-31", ",\"approval_id\":\"mb-6:approval\""),
+      "duplicate_approval");
   EXPECT_EQ(h.workflow().media_buys.size(), 1u);
 }
 

@@ -33,6 +33,23 @@ class RandomCommands {
     return pick(4) == 0 ? base + ":review:" + std::to_string(1 + pick(2)) : base;
   }
   std::string run() { return "run-" + std::to_string(pick(6)); }
+  // Mostly a running run of the state, so runs end as often as they start.
+  std::string running_run() {
+    const auto& deadlines = h_.workflow().run_deadlines;
+    if (deadlines.empty() || pick(3) == 0) return run();
+    auto it = deadlines.begin();
+    std::advance(it, pick(static_cast<int>(deadlines.size())));
+    return it->second;
+  }
+  // Mostly an activity of the state in progress, where runs start.
+  std::string working_activity() {
+    std::vector<std::string> working;
+    for (const auto& [id, activity] : h_.workflow().activities) {
+      if (activity.status == ActivityStatus::in_progress) working.push_back(id);
+    }
+    if (working.empty() || pick(3) == 0) return activity();
+    return working[static_cast<std::size_t>(pick(static_cast<int>(working.size())))];
+  }
   // An approval of the state (follow-ups included), or a name that may not exist.
   std::string approval() {
     const auto& approvals = h_.workflow().approvals;
@@ -75,17 +92,18 @@ class RandomCommands {
       case 11:
         return assign();
       case 12:
-        return {"activity.start_run", start_run(activity(), run(), 1 + pick(3000))};
+        return {"activity.start_run", start_run(working_activity(), run(), 1 + pick(3000))};
       case 13:
         return {"activity.finish_run",
-                finish_run(run(), one_of({"completed", "completed", "failed", "timed_out"}),
+                finish_run(running_run(), one_of({"completed", "completed", "failed", "timed_out"}),
                            pick(3200))};
       case 14:
-        return {"credits.release", "{\"reservation_id\":\"run:" + run() + "\"}"};
+        return {"credits.release", "{\"reservation_id\":\"run:" + running_run() + "\"}"};
       case 15:
         return {"credits.topup", "{\"topup_order_id\":\"o-" + std::to_string(step) +
                                      "\",\"credits\":" + std::to_string(1 + pick(800)) + "}"};
       case 16:
+        if (pick(4) != 0) return audit();
         return {"tenant.configure", pick(2) == 0
                                         ? "{\"escalation_reviewer_id\":null}"
                                         : "{\"escalation_reviewer_id\":" + quoted(person()) + "}"};
@@ -95,6 +113,12 @@ class RandomCommands {
   }
 
  private:
+  Step audit() {
+    return {"audit.record",
+            one_of({R"({"operation":"login","success":false,"ip_address":"10.0.0.1"})",
+                    R"({"action":"update","user_id":7,"resource_type":null,"old_value":[1]})",
+                    R"({"event_type":"x","occurred_at":"2020-01-01T00:00:00Z"})"})};
+  }
   std::string escalate_to() { return pick(2) == 0 ? "" : ",\"escalate_to\":" + quoted(person()); }
   Step submit() {
     std::string extra = escalate_to();

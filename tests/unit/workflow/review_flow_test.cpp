@@ -227,6 +227,7 @@ TEST(ReviewFlow, CancellingOrFailingWorkEndsItsOpenReviewStep) {
 
 TEST(ReviewFlow, SubmitRefusesTakenIds) {
   Harness h(kNow);
+  h.refuse("activity.submit_for_approval", activity_move("missing"), "unknown_activity");
   h.accept("approval.request", approval_request("work:approval:1", "creative", "cr"));
   started_work(h, "work");
   h.refuse("activity.submit_for_approval", activity_move("work"), "duplicate_approval");

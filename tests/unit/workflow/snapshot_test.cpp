@@ -103,33 +103,68 @@ TEST(Snapshots, ASnapshotThePreviousBinaryWroteLoadsWithDefaults) {
                                                           "approval.requested"}));
 }
 
+// A partition restored from a snapshot of the binary before catalogue v2, in
+// which activity "legacy" awaits approval without one: v1 submitted work that
+// was no gate without opening an approval.
+class LegacyWaitingWork {
+ public:
+  explicit LegacyWaitingWork(const std::vector<Step>& before = {})
+      : h_(kNow), core_(Harness::make_core(5)) {
+    working_tenant(h_);
+    h_.accept("activity.create", activity_payload("legacy", false));
+    for (const Step& step : before) h_.accept(step.type, step.payload);
+    const std::string json = h_.core().tenant_state_json(kTenant);
+    const std::string from = "\"legacy\":{\"status\":\"created\"";
+    const std::size_t at_legacy = json.find(from);
+    EXPECT_NE(at_legacy, std::string::npos);
+    const std::string waiting = json.substr(0, at_legacy) +
+                                "\"legacy\":{\"status\":\"awaiting_approval\"" +
+                                json.substr(at_legacy + from.size());
+    EXPECT_TRUE(core_.restore(image_of(h_, as_previous_binary_wrote(waiting))).ok());
+  }
+
+  CommandOutcome decide(const std::string& type, const std::string& payload) {
+    const lf::testing::BuiltCommand built = lf::testing::build_command(
+        type, kTenant, "c-" + std::to_string(offset_), payload, "user:maya", kNow);
+    return core_.decide(built.envelope, SourcePosition{"ledgerflow.commands", 0, offset_++}, kNow);
+  }
+  const State& state() const { return core_.tenant(kTenant)->workflow; }
+
+ private:
+  Harness h_;
+  PartitionCore core_;
+  int64_t offset_ = 1000;
+};
+
 TEST(Snapshots, WorkThePreviousBinaryLeftWaitingWithoutAnApprovalGetsAReviewStepOnRequest) {
-  // Catalogue v1 submitted an activity that was no gate without opening an
-  // approval; an approval.request for it now opens its review step.
-  Harness h(kNow);
-  working_tenant(h);
-  h.accept("activity.create", activity_payload("legacy", false));
-  const std::string json = h.core().tenant_state_json(kTenant);
-  const std::string from = "\"legacy\":{\"status\":\"created\"";
-  const std::size_t at_legacy = json.find(from);
-  ASSERT_NE(at_legacy, std::string::npos);
-  const std::string waiting = json.substr(0, at_legacy) +
-                              "\"legacy\":{\"status\":\"awaiting_approval\"" +
-                              json.substr(at_legacy + from.size());
-  PartitionCore restored = Harness::make_core(5);
-  ASSERT_TRUE(restored.restore(image_of(h, as_previous_binary_wrote(waiting))).ok());
-  const lf::testing::BuiltCommand request = lf::testing::build_command(
-      "approval.request", kTenant, "req-1", approval_request("ext-1", "activity", "legacy"),
-      "user:maya", kNow);
-  CommandOutcome outcome =
-      restored.decide(request.envelope, SourcePosition{"ledgerflow.commands", 0, 50}, kNow);
+  LegacyWaitingWork legacy;
+  const CommandOutcome outcome =
+      legacy.decide("approval.request", approval_request("ext-1", "activity", "legacy"));
   ASSERT_EQ(outcome.result.status, ResultStatus::accepted) << outcome.result.message;
   EXPECT_EQ(types_of(outcome.records.back()),
             (std::vector<std::string>{"activity.created", "activity.submitted_for_approval",
                                       "approval.requested"}));
-  const State& state = restored.tenant(kTenant)->workflow;
-  EXPECT_EQ(state.activities.at("legacy:review:1").status, ActivityStatus::awaiting_approval);
-  EXPECT_EQ(state.approvals.at("ext-1").review->activity_id, "legacy:review:1");
+  EXPECT_EQ(legacy.state().activities.at("legacy:review:1").status,
+            ActivityStatus::awaiting_approval);
+  EXPECT_EQ(legacy.state().approvals.at("ext-1").review->activity_id, "legacy:review:1");
+  const CommandOutcome approved = legacy.decide("approval.approve", approval_decision("ext-1"));
+  EXPECT_EQ(
+      types_of(approved.records.back()),
+      (std::vector<std::string>{"approval.approved", "activity.completed", "activity.approved"}));
+}
+
+TEST(Snapshots, TheReviewStepARequestWouldOpenMustHaveAFreeId) {
+  LegacyWaitingWork legacy({{"activity.create", activity_payload("legacy:review:1", true)}});
+  EXPECT_EQ(legacy.decide("approval.request", approval_request("ext-0", "activity", "legacy"))
+                .result.reason,
+            "duplicate_activity");
+  // Naming a review step instead works.
+  const CommandOutcome named = legacy.decide(
+      "approval.request",
+      approval_request("ext-1", "activity", "legacy", ",\"activity_id\":\"legacy:review:1\""));
+  ASSERT_EQ(named.result.status, ResultStatus::accepted) << named.result.message;
+  EXPECT_EQ(types_of(named.records.back()),
+            (std::vector<std::string>{"activity.submitted_for_approval", "approval.requested"}));
 }
 
 TEST(Snapshots, AnUnreadableWorkflowStateIsRefused) {
