@@ -22,6 +22,7 @@
 #include "projections/approvals/projection.hpp"
 #include "projections/audit_log/projection.hpp"
 #include "projections/media_buys/projection.hpp"
+#include "schemas/resources.hpp"
 #include "tests/support/pg_fixture.hpp"
 #include "tests/support/records.hpp"
 
@@ -378,6 +379,118 @@ TEST_F(WorkflowTables, APackageWithoutItsBuyIsRefusedAtCommit) {
   }
   pqxx::read_transaction check(connection_);
   EXPECT_EQ(check.exec1("SELECT count(*) FROM media_buy_packages")[0].as<int>(), 0);
+}
+
+// ---------------------------------------------------------------- migration
+
+// A database migrated before the seed dialect, holding rows the version 1
+// projections wrote: 006_seed_dialect.sql converts them as the v2 upcasters
+// read their events, so reads keep working until the projector's rebuild
+// swaps the version 2 tables in.
+TEST(WorkflowMigration, TheSeedDialectConvertsTheRowsOfVersion1Tables) {
+  const std::string database = "lf_v1_workflow_tables";
+  lf::testing::shared_postgres().create_database(database);
+  pqxx::connection connection(lf::testing::shared_postgres().url_for(database));
+  auto apply = [&connection](bool before_seed_dialect) {
+    for (const resources::Resource& migration : resources::under("migrations/")) {
+      if ((migration.path < "migrations/006") != before_seed_dialect) continue;
+      pqxx::work work(connection);
+      work.exec(std::string(migration.content));
+      work.commit();
+    }
+  };
+  apply(true);
+  {
+    pqxx::work work(connection);
+    work.exec_params(
+        "INSERT INTO media_buys VALUES ($1, 'mb-1', 'acme', 'Spring', NULL, 'pending', NULL, "
+        "'2026-12-01', "
+        "'2026-12-31', 150005, true, 'mb-1:approval', now(), now())",
+        kTenant);
+    work.exec_params(
+        "INSERT INTO media_buy_packages VALUES ($1, 'mb-1', 'p1', 'display', 150005, NULL, NULL)",
+        kTenant);
+    for (const char* values : {"'ap-a', 'activity', 'w-1', 'activity_review'",
+                               "'ap-m', 'media_buy', 'mb-1', 'media_buy_review'",
+                               "'ap-c', 'creative', 'cr-9', 'creative_review'",
+                               "'ap-s', 'creative', 'cr-8', 'strategy_review'"}) {
+      work.exec_params(
+          std::string(
+              "INSERT INTO approvals (tenant_id, approval_id, subject_kind, subject_id, type, "
+              "risk_level, status, title, expires_at, requested_at, updated_at) VALUES ($1, ") +
+              values +
+              ", 'low', 'pending', 'T', '2026-11-13T12:00:00Z', '2026-11-10T12:00:00Z', now())",
+          kTenant);
+    }
+    work.exec_params(
+        "INSERT INTO activities (tenant_id, activity_id, title, type, status, assignee_type, "
+        "assignee_agent_role, "
+        "assignee_user_id, priority, priority_rank, is_approval_gate, created_at, updated_at, "
+        "completed_at) VALUES "
+        "($1, 'w-1', 'T', 'write', 'created', 'agent', 'writer', NULL, 'medium', 2, false, now(), "
+        "now(), NULL), "
+        "($1, 'w-2', 'T', 'write', 'completed', 'human', NULL, 'u-1', 'urgent', 0, false, now(), "
+        "now(), "
+        "'2026-11-10T12:00:00Z')",
+        kTenant);
+    work.exec_params(
+        "INSERT INTO activity_runs VALUES ($1, 'r-1', 'w-1', 'completed', 'run:r-1', 50, 30, 30, "
+        "1, 2, 3, "
+        "'2026-11-10T12:00:00Z', '2026-11-10T12:00:05Z')",
+        kTenant);
+    work.exec_params(
+        "INSERT INTO audit_log VALUES ($1, 'e-1', '2026-11-10T12:00:00Z', 'activity.started', "
+        "'activity', 'w-1', "
+        "'agent:w', NULL, true, NULL, NULL, 'c-1')",
+        kTenant);
+    work.commit();
+  }
+  apply(false);
+
+  pqxx::read_transaction work(connection);
+  EXPECT_EQ(
+      work.exec1(
+              "SELECT currency || ' ' || budget_total || ' ' || budget_total_minor FROM media_buys")
+          [0]
+              .as<std::string>(),
+      "USD 1500.05 150005");
+  EXPECT_EQ(
+      work.exec1(
+              "SELECT currency || ' ' || budget || ' ' || budget_minor FROM media_buy_packages")[0]
+          .as<std::string>(),
+      "USD 1500.05 150005");
+  std::vector<std::string> approvals;
+  for (const pqxx::row& row : work.exec("SELECT approval_id || ' ' || type || ' ' || (created_on = "
+                                        "'2026-11-10T12:00:00Z') || ' ' || "
+                                        "(activity_id IS NULL AND sent_to_client_at IS NULL AND "
+                                        "escalated_from IS NULL) FROM approvals "
+                                        "ORDER BY approval_id")) {
+    approvals.push_back(row[0].as<std::string>());
+  }
+  EXPECT_EQ(approvals, (std::vector<std::string>{
+                           "ap-a content_review true true", "ap-c creative true true",
+                           "ap-m media_buy true true", "ap-s strategy_review true true"}));
+  std::vector<std::string> activities;
+  for (const pqxx::row& row :
+       work.exec("SELECT activity_id || ' ' || priority || ' ' || "
+                 "coalesce((completed_on = '2026-11-10T12:00:00Z')::text, '-') || ' ' || "
+                 "(started_on IS NULL) FROM activities ORDER BY activity_id")) {
+    activities.push_back(row[0].as<std::string>());
+  }
+  EXPECT_EQ(activities, (std::vector<std::string>{"w-1 normal - true", "w-2 urgent true true"}));
+  EXPECT_EQ(work.exec1("SELECT string_agg(activity_id, ',') FROM agent_queue")[0].as<std::string>(),
+            "w-1");
+  EXPECT_EQ(work.exec1("SELECT count(*) FROM human_queue")[0].as<int>(), 0);
+  EXPECT_EQ(work.exec1("SELECT started_on = '2026-11-10T12:00:00Z' AND ended_on = "
+                       "'2026-11-10T12:00:05Z' AND "
+                       "cost_usd IS NULL AND adapter_type IS NULL FROM activity_runs")[0]
+                .as<bool>(),
+            true);
+  EXPECT_EQ(
+      work.exec1(
+              "SELECT recorded_at = occurred_at AND resource_type = 'activity' FROM audit_log")[0]
+          .as<bool>(),
+      true);
 }
 
 }  // namespace
