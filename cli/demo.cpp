@@ -458,20 +458,24 @@ std::string fit(std::string_view text, std::size_t width) {
 }
 
 void print_media_buys(pqxx::work& work) {
-  fmt::print("\nAcme's media buys (media_buys, media_buy_packages; budgets in cents)\n");
-  fmt::print("  {:<12} {:<24} {:<10} {:>16}\n", "media buy", "campaign", "status", "budget_total");
-  for (const pqxx::row& row : work.exec_params(
-           "SELECT media_buy_id, campaign_name, status, budget_total FROM media_buys WHERE tenant_id = $1 "
-           "ORDER BY created_at, media_buy_id",
-           kAcme)) {
-    fmt::print("  {:<12} {:<24} {:<10} {:>16}\n", row[0].c_str(), fit(row[1].c_str(), 24), row[2].c_str(),
-               row[3].as<int64_t>());
-    for (const pqxx::row& package : work.exec_params(
-             "SELECT package_id, product_id, budget, pricing->>'model', targeting::text FROM media_buy_packages "
-             "WHERE tenant_id = $1 AND media_buy_id = $2 ORDER BY package_id",
-             kAcme, row[0].c_str())) {
-      fmt::print("    package {:<10} {:<14} {:>12}  {:<4} {}\n", package[0].c_str(), package[1].c_str(),
-                 package[2].as<int64_t>(), text_or_dash(package[3]), fit(text_or_dash(package[4]), 40));
+  fmt::print("\nAcme's media buys (media_buys, media_buy_packages)\n");
+  fmt::print("  {:<12} {:<24} {:<10} {:>20}\n", "media buy", "campaign", "status", "budget_total");
+  for (const pqxx::row& row :
+       work.exec_params("SELECT media_buy_id, campaign_name, status, budget_total::text || ' ' || "
+                        "currency FROM media_buys "
+                        "WHERE tenant_id = $1 ORDER BY created_at, media_buy_id",
+                        kAcme)) {
+    fmt::print("  {:<12} {:<24} {:<10} {:>20}\n", row[0].c_str(), fit(row[1].c_str(), 24),
+               row[2].c_str(), row[3].c_str());
+    for (const pqxx::row& package :
+         work.exec_params("SELECT package_id, product_id, budget::text || ' ' || currency, "
+                          "pricing->>'model', targeting::text "
+                          "FROM media_buy_packages WHERE tenant_id = $1 AND media_buy_id = $2 "
+                          "ORDER BY package_id",
+                          kAcme, row[0].c_str())) {
+      fmt::print("    package {:<10} {:<14} {:>16}  {:<4} {}\n", package[0].c_str(),
+                 package[1].c_str(), package[2].c_str(), text_or_dash(package[3]),
+                 fit(text_or_dash(package[4]), 40));
     }
   }
 }
@@ -482,7 +486,7 @@ void print_approvals(pqxx::work& work) {
   for (const pqxx::row& row : work.exec_params(
            "SELECT approval_id, subject_kind || '/' || subject_id, status, reviewed_by, "
            "(extract(epoch FROM escalated_at) * 1000)::bigint FROM approvals WHERE tenant_id = $1 "
-           "ORDER BY requested_at, approval_id",
+           "ORDER BY created_on, approval_id",
            kAcme)) {
     fmt::print("  {:<20} {:<20} {:<9} {:<11} {}\n", fit(row[0].c_str(), 20), fit(row[1].c_str(), 20),
                row[2].c_str(), text_or_dash(row[3]), instant_or_dash(row[4]));
@@ -506,7 +510,7 @@ void print_activities(pqxx::work& work) {
   for (const pqxx::row& row : work.exec_params(
            "SELECT run_id, activity_id, status, credits_reserved, credits_used, credits_charged, "
            "input_tokens, output_tokens, duration_ms FROM activity_runs WHERE tenant_id = $1 "
-           "ORDER BY started_at, run_id",
+           "ORDER BY started_on, run_id",
            kAcme)) {
     const std::string tokens = text_or_dash(row[6]) + "/" + text_or_dash(row[7]);
     const std::string duration = row[8].is_null() ? "-" : fmt::format("{} ms", row[8].as<int64_t>());
@@ -532,14 +536,19 @@ void print_queues(pqxx::work& work) {
   fmt::print("\nAcme's open work, in queue order (agent_queue, human_queue)\n");
   fmt::print("    {:<12} {:<12} {:<8} {:<10} {:<11} {}\n", "assignee", "activity", "priority", "due", "status",
              "title");
-  print_queue(work, "agent_queue",
-              "SELECT assignee_agent_role, activity_id, priority, due_date::text, status, title FROM agent_queue "
-              "WHERE tenant_id = $1 "
-              "ORDER BY assignee_agent_role, priority_rank, due_date NULLS LAST, created_at, activity_id");
+  print_queue(
+      work, "agent_queue",
+      "SELECT assignee_agent_role, activity_id, priority, due_date::text, status, title FROM "
+      "agent_queue "
+      "WHERE tenant_id = $1 "
+      "ORDER BY assignee_agent_role, priority, due_date NULLS LAST, created_at, activity_id");
   print_queue(work, "human_queue",
-              "SELECT assignee_user_id, activity_id, priority, due_date::text, status, title FROM human_queue "
+              "SELECT assignee_user_id, activity_id, priority, due_date::text, status, title FROM "
+              "human_queue "
               "WHERE tenant_id = $1 "
-              "ORDER BY assignee_user_id, priority_rank, due_date NULLS LAST, created_at, activity_id");
+              "ORDER BY assignee_user_id, is_approval_gate DESC, priority, due_date NULLS LAST, "
+              "created_at, "
+              "activity_id");
 }
 
 void print_acme_balance(pqxx::work& work) {

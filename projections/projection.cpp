@@ -3,6 +3,7 @@
 
 #include "events/assert.hpp"
 #include "events/json.hpp"
+#include "events/money.hpp"
 #include "events/time.hpp"
 #include "projections/activities/projection.hpp"
 #include "projections/activity_runs/projection.hpp"
@@ -112,6 +113,19 @@ Value json_or_null(const rapidjson::Value& object, std::string_view field) {
   const rapidjson::Value* member = json_member(object, field);
   if (member == nullptr || member->IsNull()) return Null{};
   return Json{json_to_string(*member)};
+}
+
+Value json_value_or_null(const rapidjson::Value& object, std::string_view field) {
+  const rapidjson::Value* member = json_member(object, field);
+  if (member == nullptr) return Null{};
+  return Json{json_to_string(*member)};
+}
+
+Value scaled_decimal_or_null(const rapidjson::Value& object, std::string_view field,
+                             int32_t scale_digits) {
+  std::optional<int64_t> units = json_int64(object, field);
+  if (!units) return Null{};
+  return format_scaled_decimal(*units, scale_digits);
 }
 
 }  // namespace lf::projections

@@ -89,5 +89,14 @@ Value bool_or_null(const rapidjson::Value& object, std::string_view field);
 Value date_or_null(const rapidjson::Value& object, std::string_view field);
 // A member's JSON text (for jsonb columns); null when absent or JSON null.
 Value json_or_null(const rapidjson::Value& object, std::string_view field);
+// A member's JSON text, JSON null included (a jsonb 'null'); null only when
+// absent. For columns that hold "any JSON value" as given.
+Value json_value_or_null(const rapidjson::Value& object, std::string_view field);
+// An integer member of units (minor units, micro-dollars) as the exact
+// decimal text of units / 10^scale_digits, with exactly scale_digits
+// fractional digits (500050, 2 -> "5000.50"), for numeric columns; null
+// when absent or not an integer.
+Value scaled_decimal_or_null(const rapidjson::Value& object, std::string_view field,
+                             int32_t scale_digits);
 
 }  // namespace lf::projections

@@ -16,11 +16,29 @@
 
 namespace lf::projections {
 
-enum class SqlType { text, int64, boolean, timestamptz, date, jsonb, uuid, int32 };
+// A column's PostgreSQL type. numeric, inet and enumeration values travel as
+// their exact text (a std::string Value: "5000.50", "2001:db8::1", "urgent");
+// PostgreSQL parses it, so a numeric is never rounded through a double.
+enum class SqlType {
+  text,
+  int64,
+  boolean,
+  timestamptz,
+  date,
+  jsonb,
+  uuid,
+  int32,
+  numeric,
+  inet,
+  enumeration
+};
 
 struct Column {
   std::string name;
   SqlType type;
+  // For SqlType::enumeration only: the name of the PostgreSQL enum type
+  // (a lower-case identifier from code, e.g. "activity_priority").
+  std::string enum_type = {};
 };
 
 // A table a projection writes: its columns, and which of them form the key.

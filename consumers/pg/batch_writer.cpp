@@ -112,7 +112,7 @@ std::string unnest_arguments(const projections::TableSpec& table, const std::vec
   std::string sql;
   for (std::size_t i = 0; i < columns.size(); ++i) {
     if (i > 0) sql += ", ";
-    sql += "$" + std::to_string(i + 1) + "::" + sql_type_name(table.columns[columns[i]].type) + "[]";
+    sql += "$" + std::to_string(i + 1) + "::" + sql_type_name(table.columns[columns[i]]) + "[]";
   }
   return sql;
 }

@@ -126,8 +126,26 @@ std::string array_literal(const std::vector<const projections::Value*>& values) 
   return literal;
 }
 
-const char* sql_type_name(projections::SqlType type) {
-  switch (type) {
+namespace {
+
+// An enum type's name goes into SQL text unquoted: only a plain lower-case
+// identifier (from code) is accepted.
+bool plain_identifier(const std::string& name) {
+  if (name.empty() || name.size() > 63) return false;
+  if (name.front() >= '0' && name.front() <= '9') return false;
+  for (const char c : name) {
+    const bool allowed = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+    if (!allowed) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::string sql_type_name(const projections::Column& column) {
+  LF_ASSERT_MSG(column.enum_type.empty() || column.type == projections::SqlType::enumeration,
+                "only an enumeration column names an enum type");
+  switch (column.type) {
     case projections::SqlType::text: return "text";
     case projections::SqlType::int64: return "bigint";
     case projections::SqlType::boolean: return "boolean";
@@ -136,6 +154,14 @@ const char* sql_type_name(projections::SqlType type) {
     case projections::SqlType::jsonb: return "jsonb";
     case projections::SqlType::uuid: return "uuid";
     case projections::SqlType::int32: return "integer";
+    case projections::SqlType::numeric:
+      return "numeric";
+    case projections::SqlType::inet:
+      return "inet";
+    case projections::SqlType::enumeration:
+      LF_ASSERT_MSG(plain_identifier(column.enum_type),
+                    "an enumeration column names its enum type");
+      return column.enum_type;
   }
   LF_ASSERT_MSG(false, "unknown SqlType");
   return "";

@@ -34,7 +34,9 @@ std::string array_of(const std::vector<Item>& items, Field field) {
   return array_literal(pointers);
 }
 
-// The SQL name of a column type ("bigint", "timestamptz", ...).
-const char* sql_type_name(projections::SqlType type);
+// The SQL name of a column's type ("bigint", "timestamptz", "numeric", ...;
+// an enumeration column's enum type name, e.g. "activity_priority"), for
+// casts such as $1::<name>[].
+std::string sql_type_name(const projections::Column& column);
 
 }  // namespace lf::pg

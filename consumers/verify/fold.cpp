@@ -1,6 +1,8 @@
 // Folding the log in memory and diffing it against the read tables.
 #include "consumers/verify/fold.hpp"
 
+#include <arpa/inet.h>
+
 #include <algorithm>
 #include <chrono>
 #include <stdexcept>
@@ -52,6 +54,51 @@ std::string canonical_json(std::string_view text) {
   return writer.str();
 }
 
+// A numeric's text without the zeros its scale adds: "5000.50" and
+// "5000.5" (numeric keeps the scale it was given; numeric(10,6) pads to 6)
+// are the same number.
+std::string canonical_numeric(std::string text) {
+  if (text.find('.') == std::string::npos) return text;
+  while (text.back() == '0') text.pop_back();
+  if (text.back() == '.') text.pop_back();
+  if (text == "-0") text = "0";
+  return text;
+}
+
+// An address in one spelling: "2001:DB8:0::1" and "2001:db8::1" are the same
+// inet, and so are "192.168.0.1" and its text cast "192.168.0.1/32" (a host
+// address's full-length prefix).
+// Text that is no address is kept as it is (the difference then shows).
+std::string canonical_inet(const std::string& text) {
+  const std::size_t slash = text.find('/');
+  const std::string address = text.substr(0, slash);
+  const std::string prefix = slash == std::string::npos ? "" : text.substr(slash + 1);
+  unsigned char bytes[16];
+  char out[INET6_ADDRSTRLEN];
+  int family = AF_INET;
+  if (inet_pton(AF_INET, address.c_str(), bytes) != 1) {
+    family = AF_INET6;
+    if (inet_pton(AF_INET6, address.c_str(), bytes) != 1) return text;
+  }
+  if (inet_ntop(family, bytes, out, sizeof(out)) == nullptr) return text;
+  const std::string full = family == AF_INET ? "32" : "128";
+  return prefix.empty() || prefix == full ? std::string(out) : std::string(out) + "/" + prefix;
+}
+
+// The canonical form of a column's text as PostgreSQL or a projection spells it.
+std::string canonical_text(SqlType type, std::string text) {
+  switch (type) {
+    case SqlType::jsonb:
+      return canonical_json(text);
+    case SqlType::numeric:
+      return canonical_numeric(std::move(text));
+    case SqlType::inet:
+      return canonical_inet(text);
+    default:
+      return text;
+  }
+}
+
 // The SQL rendering of a column that canonical() matches.
 std::string select_expression(const projections::Column& column) {
   const std::string name = quoted(column.name);
@@ -60,6 +107,9 @@ std::string select_expression(const projections::Column& column) {
     case SqlType::int32:
     case SqlType::uuid:
     case SqlType::jsonb:
+    case SqlType::numeric:
+    case SqlType::inet:
+    case SqlType::enumeration:
       return name + "::text";
     case SqlType::text:
       return name;
@@ -106,7 +156,7 @@ std::optional<std::string> canonical(const projections::Value& value, SqlType ty
         } else if constexpr (std::is_same_v<T, int64_t>) {
           return std::to_string(v);
         } else if constexpr (std::is_same_v<T, std::string>) {
-          return v;
+          return canonical_text(type, v);
         } else if constexpr (std::is_same_v<T, bool>) {
           return std::string(v ? "true" : "false");
         } else if constexpr (std::is_same_v<T, projections::Timestamp>) {
@@ -114,7 +164,6 @@ std::optional<std::string> canonical(const projections::Value& value, SqlType ty
         } else if constexpr (std::is_same_v<T, projections::Date>) {
           return std::to_string(v.days);
         } else {
-          (void)type;
           return canonical_json(v.text);
         }
       },
@@ -216,7 +265,7 @@ std::vector<Difference> diff(pqxx::work& work, const Fold& fold, std::size_t lim
         for (std::size_t i = 0; i < table->columns.size(); ++i) {
           if (db_row[static_cast<int>(i)].is_null()) continue;
           std::string text = db_row[static_cast<int>(i)].c_str();
-          row[i] = table->columns[i].type == SqlType::jsonb ? canonical_json(text) : std::move(text);
+          row[i] = canonical_text(table->columns[i].type, std::move(text));
         }
         std::string key = key_text(*table, row);
         found.emplace(std::move(key), std::move(row));

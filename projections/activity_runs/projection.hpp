@@ -11,7 +11,7 @@ class ActivityRuns final : public Projection {
  public:
   static const TableSpec& table();
   std::string_view name() const override { return "activity_runs"; }
-  int32_t version() const override { return 1; }
+  int32_t version() const override { return 2; }
   std::vector<const TableSpec*> tables() const override { return {&table()}; }
   void apply(const RecordAt& at, RowBatch& batch) const override;
   UnknownEventPolicy unknown_event_policy(std::string_view type) const override {

@@ -30,6 +30,8 @@ const Outcome* outcome_of(std::string_view event_type) {
   return nullptr;
 }
 
+// approval.requested (v2): a pending approval, linked to its review step
+// (activity_id) and, for a follow-up, to the approval whose expiry opened it.
 void insert_approval(const DecodedEvent& event, RowBatch& batch) {
   const rapidjson::Value& payload = *event.payload;
   const rapidjson::Value* subject = json_member(payload, "subject");
@@ -37,6 +39,7 @@ void insert_approval(const DecodedEvent& event, RowBatch& batch) {
   const Value requested_at = timestamp_value(event.header.occurred_at_ms);
   batch.insert(Approvals::table(), {event.header.tenant_id,
                                     text_or_null(payload, "approval_id"),
+                                    text_or_null(payload, "activity_id"),
                                     text_or_null(*subject, "kind"),
                                     text_or_null(*subject, "id"),
                                     text_or_null(payload, "type"),
@@ -52,6 +55,10 @@ void insert_approval(const DecodedEvent& event, RowBatch& batch) {
                                     requested_at,
                                     Null{},
                                     Null{},
+                                    Null{},
+                                    text_or_null(payload, "escalate_to"),
+                                    text_or_null(payload, "escalated_from"),
+                                    Null{},
                                     requested_at});
 }
 
@@ -63,6 +70,10 @@ bool changed_columns(const DecodedEvent& event, Columns& columns) {
   const Value occurred_at = timestamp_value(event.header.occurred_at_ms);
   if (type == "approval.assigned") {
     columns.emplace_back("reviewer_id", text_or_null(payload, "reviewer_id"));
+    return true;
+  }
+  if (type == "approval.sent_to_client") {
+    columns.emplace_back("sent_to_client_at", timestamp_or_null(payload, "sent_to_client_at"));
     return true;
   }
   if (const Outcome* outcome = outcome_of(type)) {
@@ -79,7 +90,10 @@ bool changed_columns(const DecodedEvent& event, Columns& columns) {
     return true;
   }
   if (type == "approval.escalated") {
+    // The status stays expired; the follow-up (when one was opened) carries
+    // escalated_from back to this approval.
     columns.emplace_back("escalated_at", timestamp_or_null(payload, "escalated_at"));
+    columns.emplace_back("follow_up_approval_id", text_or_null(payload, "follow_up_approval_id"));
     return true;
   }
   return false;
@@ -88,27 +102,31 @@ bool changed_columns(const DecodedEvent& event, Columns& columns) {
 }  // namespace
 
 const TableSpec& Approvals::table() {
-  static const TableSpec spec{
-      "approvals",
-      {{"tenant_id", SqlType::uuid},
-       {"approval_id", SqlType::text},
-       {"subject_kind", SqlType::text},
-       {"subject_id", SqlType::text},
-       {"type", SqlType::text},
-       {"risk_level", SqlType::text},
-       {"status", SqlType::text},
-       {"title", SqlType::text},
-       {"content_ref", SqlType::text},
-       {"reviewer_id", SqlType::text},
-       {"reviewed_by", SqlType::text},
-       {"reviewer_notes", SqlType::text},
-       {"chosen_option", SqlType::text},
-       {"expires_at", SqlType::timestamptz},
-       {"requested_at", SqlType::timestamptz},
-       {"resolved_at", SqlType::timestamptz},
-       {"escalated_at", SqlType::timestamptz},
-       {"updated_at", SqlType::timestamptz}},
-      {0, 1}};
+  static const TableSpec spec{"approvals",
+                              {{"tenant_id", SqlType::uuid},
+                               {"approval_id", SqlType::text},
+                               {"activity_id", SqlType::text},
+                               {"subject_kind", SqlType::text},
+                               {"subject_id", SqlType::text},
+                               {"type", SqlType::enumeration, "approval_type"},
+                               {"risk_level", SqlType::text},
+                               {"status", SqlType::text},
+                               {"title", SqlType::text},
+                               {"content_ref", SqlType::text},
+                               {"reviewer_id", SqlType::text},
+                               {"reviewed_by", SqlType::text},
+                               {"reviewer_notes", SqlType::text},
+                               {"chosen_option", SqlType::text},
+                               {"expires_at", SqlType::timestamptz},
+                               {"created_on", SqlType::timestamptz},
+                               {"resolved_at", SqlType::timestamptz},
+                               {"sent_to_client_at", SqlType::timestamptz},
+                               {"escalated_at", SqlType::timestamptz},
+                               {"escalate_to", SqlType::text},
+                               {"escalated_from", SqlType::text},
+                               {"follow_up_approval_id", SqlType::text},
+                               {"updated_at", SqlType::timestamptz}},
+                              {0, 1}};
   return spec;
 }
 

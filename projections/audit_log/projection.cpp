@@ -7,27 +7,56 @@ namespace lf::projections {
 
 namespace {
 
-// The columns between event_id and command_id, in table order.
+// A row's columns other than its key, recorded_at and command_id (the
+// event's), in table order.
 struct AuditFields {
+  Value occurred_at;
   Value operation;
   Value resource_type;
   Value resource_id;
   Value principal_id;
   Value principal_name;
+  Value adapter_id;
   Value success;
   Value error_message;
   Value details;
+  // The request and the change, from audit.recorded only.
+  Value ip_address = Null{};
+  Value user_agent = Null{};
+  Value request_id = Null{};
+  Value endpoint = Null{};
+  Value http_method = Null{};
+  Value old_value = Null{};
+  Value new_value = Null{};
+  Value changed_fields = Null{};
 };
 
-AuditFields recorded_fields(const rapidjson::Value& payload) {
-  return AuditFields{text_or_null(payload, "operation"),
+// audit.recorded (v2): a seed's audit row, as given. It happened at its own
+// occurred_at when the producer gave one (the engine bounds its skew), else
+// when the engine recorded it.
+AuditFields recorded_fields(const DecodedEvent& event) {
+  const rapidjson::Value& payload = *event.payload;
+  Value occurred_at = timestamp_or_null(payload, "occurred_at");
+  if (std::holds_alternative<Null>(occurred_at))
+    occurred_at = timestamp_value(event.header.occurred_at_ms);
+  return AuditFields{std::move(occurred_at),
+                     text_or_null(payload, "operation"),
                      text_or_null(payload, "resource_type"),
                      text_or_null(payload, "resource_id"),
                      text_or_null(payload, "principal_id"),
                      text_or_null(payload, "principal_name"),
+                     text_or_null(payload, "adapter_id"),
                      bool_or_null(payload, "success"),
                      text_or_null(payload, "error_message"),
-                     json_or_null(payload, "details")};
+                     json_or_null(payload, "details"),
+                     text_or_null(payload, "ip_address"),
+                     text_or_null(payload, "user_agent"),
+                     text_or_null(payload, "request_id"),
+                     text_or_null(payload, "endpoint"),
+                     text_or_null(payload, "http_method"),
+                     json_value_or_null(payload, "old_value"),
+                     json_value_or_null(payload, "new_value"),
+                     json_value_or_null(payload, "changed_fields")};
 }
 
 AuditFields rejected_fields(const DecodedEvent& event) {
@@ -43,10 +72,12 @@ AuditFields rejected_fields(const DecodedEvent& event) {
   std::string error_message(json_string(payload, "reason").value_or(""));
   error_message += ": ";
   error_message += json_string(payload, "message").value_or("");
-  return AuditFields{std::string(command_type),
+  return AuditFields{timestamp_value(event.header.occurred_at_ms),
+                     std::string(command_type),
                      std::move(resource.first),
                      std::move(resource.second),
                      event.header.actor,
+                     Null{},
                      Null{},
                      false,
                      std::move(error_message),
@@ -55,10 +86,12 @@ AuditFields rejected_fields(const DecodedEvent& event) {
 
 AuditFields event_fields(const DecodedEvent& event) {
   std::pair<Value, Value> resource = stream_resource(event.header.stream);
-  return AuditFields{event.header.type,
+  return AuditFields{timestamp_value(event.header.occurred_at_ms),
+                     event.header.type,
                      std::move(resource.first),
                      std::move(resource.second),
                      event.header.actor,
+                     Null{},
                      Null{},
                      true,
                      Null{},
@@ -79,18 +112,17 @@ std::pair<Value, Value> stream_resource(std::string_view stream) {
 const TableSpec& AuditLog::table() {
   static const TableSpec spec{
       "audit_log",
-      {{"tenant_id", SqlType::uuid},
-       {"event_id", SqlType::text},
-       {"occurred_at", SqlType::timestamptz},
-       {"operation", SqlType::text},
-       {"resource_type", SqlType::text},
-       {"resource_id", SqlType::text},
-       {"principal_id", SqlType::text},
-       {"principal_name", SqlType::text},
-       {"success", SqlType::boolean},
-       {"error_message", SqlType::text},
-       {"details", SqlType::jsonb},
-       {"command_id", SqlType::text}},
+      {{"tenant_id", SqlType::uuid},          {"event_id", SqlType::text},
+       {"occurred_at", SqlType::timestamptz}, {"recorded_at", SqlType::timestamptz},
+       {"operation", SqlType::text},          {"resource_type", SqlType::text},
+       {"resource_id", SqlType::text},        {"principal_id", SqlType::text},
+       {"principal_name", SqlType::text},     {"adapter_id", SqlType::text},
+       {"success", SqlType::boolean},         {"error_message", SqlType::text},
+       {"details", SqlType::jsonb},           {"ip_address", SqlType::inet},
+       {"user_agent", SqlType::text},         {"request_id", SqlType::text},
+       {"endpoint", SqlType::text},           {"http_method", SqlType::text},
+       {"old_value", SqlType::jsonb},         {"new_value", SqlType::jsonb},
+       {"changed_fields", SqlType::jsonb},    {"command_id", SqlType::text}},
       {0, 1}};
   return spec;
 }
@@ -98,21 +130,21 @@ const TableSpec& AuditLog::table() {
 void AuditLog::apply(const RecordAt& at, RowBatch& batch) const {
   for (const DecodedEvent& event : at.record->events) {
     const std::string& type = event.header.type;
-    AuditFields fields = type == "audit.recorded"     ? recorded_fields(*event.payload)
+    AuditFields fields = type == "audit.recorded"     ? recorded_fields(event)
                          : type == "command.rejected" ? rejected_fields(event)
                                                       : event_fields(event);
-    batch.insert(table(), {event.header.tenant_id,
-                           event.header.event_id,
-                           timestamp_value(event.header.occurred_at_ms),
-                           std::move(fields.operation),
-                           std::move(fields.resource_type),
-                           std::move(fields.resource_id),
-                           std::move(fields.principal_id),
-                           std::move(fields.principal_name),
-                           std::move(fields.success),
-                           std::move(fields.error_message),
-                           std::move(fields.details),
-                           event.header.command_id});
+    batch.insert(table(),
+                 {event.header.tenant_id,           event.header.event_id,
+                  std::move(fields.occurred_at),    timestamp_value(event.header.occurred_at_ms),
+                  std::move(fields.operation),      std::move(fields.resource_type),
+                  std::move(fields.resource_id),    std::move(fields.principal_id),
+                  std::move(fields.principal_name), std::move(fields.adapter_id),
+                  std::move(fields.success),        std::move(fields.error_message),
+                  std::move(fields.details),        std::move(fields.ip_address),
+                  std::move(fields.user_agent),     std::move(fields.request_id),
+                  std::move(fields.endpoint),       std::move(fields.http_method),
+                  std::move(fields.old_value),      std::move(fields.new_value),
+                  std::move(fields.changed_fields), event.header.command_id});
   }
 }
 

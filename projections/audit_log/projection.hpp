@@ -14,7 +14,7 @@ class AuditLog final : public Projection {
  public:
   static const TableSpec& table();
   std::string_view name() const override { return "audit_log"; }
-  int32_t version() const override { return 1; }
+  int32_t version() const override { return 2; }
   std::vector<const TableSpec*> tables() const override { return {&table()}; }
   void apply(const RecordAt& at, RowBatch& batch) const override;
   // Its own types need their own mapping; any other event gets the generic

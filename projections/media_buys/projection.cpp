@@ -2,9 +2,11 @@
 #include "projections/media_buys/projection.hpp"
 
 #include <array>
+#include <optional>
 
 #include "events/assert.hpp"
 #include "events/json.hpp"
+#include "events/money.hpp"
 
 namespace lf::projections {
 
@@ -31,33 +33,42 @@ const StatusMove* status_move(std::string_view event_type) {
   return nullptr;
 }
 
+// A budget of `field` (integer minor units) as the exact amount in the
+// currency's major unit ("5000.50" USD, "5000" JPY); null when the currency
+// is one ledgerflow does not know (the engine refuses such buys, so the row's
+// NOT NULL then parks the stream rather than guessing).
+Value major_units(const rapidjson::Value& object, std::string_view field,
+                  std::optional<int32_t> minor_digits) {
+  if (!minor_digits) return Null{};
+  return scaled_decimal_or_null(object, field, *minor_digits);
+}
+
+// media_buy.created (v2): the buy and its packages, budgets both as minor
+// units (from the event) and as the seed's amount in the currency.
 void insert_buy(const DecodedEvent& event, RowBatch& batch) {
   const rapidjson::Value& payload = *event.payload;
   const Value created_at = timestamp_value(event.header.occurred_at_ms);
-  batch.insert(MediaBuys::buys_table(), {event.header.tenant_id,
-                                         text_or_null(payload, "media_buy_id"),
-                                         text_or_null(payload, "principal_id"),
-                                         text_or_null(payload, "campaign_name"),
-                                         text_or_null(payload, "buyer_ref"),
-                                         std::string("pending"),
-                                         Null{},
-                                         date_or_null(payload, "start_date"),
-                                         date_or_null(payload, "end_date"),
-                                         int_or_null(payload, "budget_total"),
-                                         bool_or_null(payload, "requires_approval"),
-                                         text_or_null(payload, "approval_id"),
-                                         created_at,
-                                         created_at});
+  const Value currency = text_or_null(payload, "currency");
+  const std::optional<int32_t> minor_digits =
+      currency_minor_digits(json_string(payload, "currency").value_or(std::string_view()));
+  batch.insert(
+      MediaBuys::buys_table(),
+      {event.header.tenant_id, text_or_null(payload, "media_buy_id"),
+       text_or_null(payload, "principal_id"), text_or_null(payload, "campaign_name"),
+       text_or_null(payload, "buyer_ref"), std::string("pending"), Null{},
+       date_or_null(payload, "start_date"), date_or_null(payload, "end_date"), currency,
+       major_units(payload, "budget_total_minor", minor_digits),
+       int_or_null(payload, "budget_total_minor"), bool_or_null(payload, "requires_approval"),
+       text_or_null(payload, "approval_id"), created_at, created_at});
   const rapidjson::Value* packages = json_member(payload, "packages");
   LF_ASSERT_MSG(packages != nullptr && packages->IsArray(), "media_buy.created carries packages");
   for (const rapidjson::Value& package : packages->GetArray()) {
-    batch.insert(MediaBuys::packages_table(), {event.header.tenant_id,
-                                               text_or_null(payload, "media_buy_id"),
-                                               text_or_null(package, "package_id"),
-                                               text_or_null(package, "product_id"),
-                                               int_or_null(package, "budget"),
-                                               json_or_null(package, "pricing"),
-                                               json_or_null(package, "targeting")});
+    batch.insert(
+        MediaBuys::packages_table(),
+        {event.header.tenant_id, text_or_null(payload, "media_buy_id"),
+         text_or_null(package, "package_id"), text_or_null(package, "product_id"), currency,
+         major_units(package, "budget_minor", minor_digits), int_or_null(package, "budget_minor"),
+         json_or_null(package, "pricing"), json_or_null(package, "targeting")});
   }
 }
 
@@ -79,37 +90,39 @@ void move_buy(const DecodedEvent& event, const StatusMove& move, RowBatch& batch
 }  // namespace
 
 const TableSpec& MediaBuys::buys_table() {
-  static const TableSpec spec{
-      "media_buys",
-      {{"tenant_id", SqlType::uuid},
-       {"media_buy_id", SqlType::text},
-       {"principal_id", SqlType::text},
-       {"campaign_name", SqlType::text},
-       {"buyer_ref", SqlType::text},
-       {"status", SqlType::text},
-       {"status_reason", SqlType::text},
-       {"start_date", SqlType::date},
-       {"end_date", SqlType::date},
-       {"budget_total", SqlType::int64},
-       {"requires_approval", SqlType::boolean},
-       {"approval_id", SqlType::text},
-       {"created_at", SqlType::timestamptz},
-       {"updated_at", SqlType::timestamptz}},
-      {0, 1}};
+  static const TableSpec spec{"media_buys",
+                              {{"tenant_id", SqlType::uuid},
+                               {"media_buy_id", SqlType::text},
+                               {"principal_id", SqlType::text},
+                               {"campaign_name", SqlType::text},
+                               {"buyer_ref", SqlType::text},
+                               {"status", SqlType::text},
+                               {"status_reason", SqlType::text},
+                               {"start_date", SqlType::date},
+                               {"end_date", SqlType::date},
+                               {"currency", SqlType::text},
+                               {"budget_total", SqlType::numeric},
+                               {"budget_total_minor", SqlType::int64},
+                               {"requires_approval", SqlType::boolean},
+                               {"approval_id", SqlType::text},
+                               {"created_at", SqlType::timestamptz},
+                               {"updated_at", SqlType::timestamptz}},
+                              {0, 1}};
   return spec;
 }
 
 const TableSpec& MediaBuys::packages_table() {
-  static const TableSpec spec{
-      "media_buy_packages",
-      {{"tenant_id", SqlType::uuid},
-       {"media_buy_id", SqlType::text},
-       {"package_id", SqlType::text},
-       {"product_id", SqlType::text},
-       {"budget", SqlType::int64},
-       {"pricing", SqlType::jsonb},
-       {"targeting", SqlType::jsonb}},
-      {0, 1, 2}};
+  static const TableSpec spec{"media_buy_packages",
+                              {{"tenant_id", SqlType::uuid},
+                               {"media_buy_id", SqlType::text},
+                               {"package_id", SqlType::text},
+                               {"product_id", SqlType::text},
+                               {"currency", SqlType::text},
+                               {"budget", SqlType::numeric},
+                               {"budget_minor", SqlType::int64},
+                               {"pricing", SqlType::jsonb},
+                               {"targeting", SqlType::jsonb}},
+                              {0, 1, 2}};
   return spec;
 }
 

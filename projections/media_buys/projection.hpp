@@ -1,6 +1,8 @@
 // media_buys: one row per media buy and its status (pending -> approved ->
 // active <-> paused -> completed, or failed), and media_buy_packages: one row
-// per package of a buy, written once when the buy is created.
+// per package of a buy, written once when the buy is created. Budgets are in
+// the buy's currency twice: the seed's amount (numeric, major units, exact)
+// and the event's integer minor units.
 #pragma once
 
 #include "projections/projection.hpp"
@@ -12,7 +14,7 @@ class MediaBuys final : public Projection {
   static const TableSpec& buys_table();
   static const TableSpec& packages_table();
   std::string_view name() const override { return "media_buys"; }
-  int32_t version() const override { return 1; }
+  int32_t version() const override { return 2; }
   std::vector<const TableSpec*> tables() const override {
     return {&buys_table(), &packages_table()};
   }

@@ -209,7 +209,9 @@ TEST(Kcat, WorkflowProducedByKcatShowsUpInPostgres) {
   ASSERT_TRUE(wait_until([&] { return psql(url, settled) == "active completed completed t 2 1 1 0"; }, 60s, 100ms))
       << psql(url, settled) << "; see " << log;
 
-  EXPECT_EQ(psql(url, "SELECT status || ' ' || budget_total FROM media_buys" + of_tenant), "active 2000000");
+  EXPECT_EQ(psql(url, "SELECT status || ' ' || budget_total || ' ' || currency FROM media_buys" +
+                          of_tenant),
+            "active 2000000.00 USD");
   EXPECT_EQ(psql(url, "SELECT count(*) FROM media_buy_packages" + of_tenant), "2");
   EXPECT_EQ(psql(url, "SELECT status FROM activities" + of_tenant), "completed");
   EXPECT_EQ(psql(url, "SELECT status || ' ' || credits_reserved || ' ' || credits_used || ' ' || credits_charged || "

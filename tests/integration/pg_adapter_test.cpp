@@ -52,7 +52,11 @@ std::string read_expression(const Column& column) {
     case SqlType::timestamptz: return "(extract(epoch from " + name + ") * 1000)::bigint";
     case SqlType::date: return "(" + name + " - date '1970-01-01')";
     case SqlType::jsonb:
-    case SqlType::uuid: return name + "::text";
+    case SqlType::uuid:
+    case SqlType::numeric:
+    case SqlType::enumeration:
+      return name + "::text";
+    // inet's output ("192.168.0.1"; its text cast would add "/32").
     default: return name;
   }
 }
@@ -61,7 +65,11 @@ Value from_field(const pqxx::field& field, SqlType type) {
   if (field.is_null()) return Null{};
   switch (type) {
     case SqlType::text:
-    case SqlType::uuid: return field.as<std::string>();
+    case SqlType::uuid:
+    case SqlType::numeric:
+    case SqlType::inet:
+    case SqlType::enumeration:
+      return field.as<std::string>();
     case SqlType::int64:
     case SqlType::int32: return field.as<int64_t>();
     case SqlType::boolean: return field.as<bool>();
@@ -387,6 +395,161 @@ TEST_F(PgAdapter, TextArrayLiteralKeepsOrderNullsAndEmptyStrings) {
               describe(values[i]))
         << "element " << i;
   }
+}
+
+// ------------------------------------------- numeric, inet and enum columns
+
+// Columns of the seed dialect: exact numerics (unconstrained, as budgets, and
+// numeric(10,6), as a run's cost_usd), inet (audit_log.ip_address) and an
+// enum (activities.priority). Their values are text; PostgreSQL parses it.
+TableSpec seed_types_table() {
+  return TableSpec{"seed_types",
+                   {{"id", SqlType::int64},
+                    {"amount", SqlType::numeric},
+                    {"cost", SqlType::numeric},
+                    {"ip", SqlType::inet},
+                    {"priority", SqlType::enumeration, "test_priority"}},
+                   {0}};
+}
+
+const char* kSeedTypesDdl =
+    "CREATE TYPE test_priority AS ENUM ('urgent', 'high', 'normal', 'low');"
+    "CREATE TABLE seed_types (id bigint PRIMARY KEY, amount numeric, cost numeric(10, 6), ip inet, "
+    "priority test_priority)";
+
+// Each value in the text PostgreSQL reads back (numeric keeps the scale it
+// was given; numeric(10,6) pads to 6; inet drops a host's /32 or /128).
+std::vector<std::vector<Value>> seed_types_rows() {
+  return {
+      {int64_t{1}, std::string("0.000001"), std::string("0.000001"), std::string("192.168.0.1"),
+       std::string("urgent")},
+      {int64_t{2}, std::string("99999999999999999.99"), std::string("9999.999999"),
+       std::string("::1"), std::string("high")},
+      {int64_t{3}, std::string("5000.50"), std::string("0.000000"),
+       std::string("2001:db8::ff00:42:8329"), std::string("normal")},
+      {int64_t{4}, std::string("-12.345"), std::string("1.500000"), std::string("10.0.0.0/8"),
+       std::string("low")},
+      {int64_t{5}, std::string("123456789012345678901234567890.123456789012"), Null{},
+       std::string("::ffff:1.2.3.4"), Null{}},
+      {int64_t{6}, std::string("0"), std::string("12.000000"), std::string("2001:db8::/32"),
+       std::string("urgent")},
+      {int64_t{7}, Null{}, Null{}, Null{}, Null{}},
+  };
+}
+
+class PgSeedTypes : public PgAdapter {
+ protected:
+  PgSeedTypes() { exec(kSeedTypesDdl); }
+
+  void write(const RowBatch& batch) {
+    pqxx::work work(connection_);
+    writer_.write(work, batch);
+    work.commit();
+  }
+
+  std::vector<std::vector<std::string>> stored() { return read_table(connection_, table_); }
+
+  const TableSpec table_ = seed_types_table();
+  BatchWriter writer_;
+};
+
+TEST(PgEncoding, SqlTypeNamesOfTheSeedTypes) {
+  EXPECT_EQ(sql_type_name(Column{"n", SqlType::numeric}), "numeric");
+  EXPECT_EQ(sql_type_name(Column{"ip", SqlType::inet}), "inet");
+  EXPECT_EQ(sql_type_name(Column{"p", SqlType::enumeration, "activity_priority"}),
+            "activity_priority");
+  EXPECT_EQ(sql_type_name(Column{"t", SqlType::text}), "text");
+}
+
+TEST_F(PgSeedTypes, CopyWritesExactNumericsInetAndEnumValues) {
+  RowBatch batch;
+  for (const auto& row : seed_types_rows()) batch.insert(table_, row);
+  write(batch);
+  const auto rows = stored();
+  const auto expected = seed_types_rows();
+  ASSERT_EQ(rows.size(), expected.size());
+  for (std::size_t i = 0; i < rows.size(); ++i)
+    EXPECT_EQ(rows[i], described(expected[i])) << "row " << i;
+
+  // The values are the numbers, not their doubles, and the enum's order.
+  pqxx::read_transaction work(connection_);
+  EXPECT_TRUE(work.exec1("SELECT amount = 99999999999999999.99 AND amount <> 99999999999999999.98 "
+                         "FROM seed_types WHERE id = 2")[0]
+                  .as<bool>());
+  EXPECT_EQ(work.exec1("SELECT sum(cost)::text FROM seed_types")[0].as<std::string>(),
+            "10013.500000");
+  EXPECT_EQ(work.exec1("SELECT (amount * 1000000)::text FROM seed_types WHERE id = 1")[0]
+                .as<std::string>(),
+            "1.000000");
+  EXPECT_EQ(work.exec1("SELECT string_agg(id::text, ',' ORDER BY priority, id) FROM seed_types "
+                       "WHERE priority IS NOT NULL")[0]
+                .as<std::string>(),
+            "1,6,2,3,4");
+  EXPECT_EQ(
+      work.exec1("SELECT pg_typeof(priority)::text FROM seed_types LIMIT 1")[0].as<std::string>(),
+      "test_priority");
+  EXPECT_EQ(work.exec1("SELECT family(ip) FROM seed_types WHERE id = 3")[0].as<int>(), 6);
+}
+
+TEST_F(PgSeedTypes, UpsertAndPatchArraysCarryTheSameValues) {
+  RowBatch batch;
+  for (const auto& row : seed_types_rows())
+    batch.upsert(table_, row);  // INSERT ... SELECT FROM unnest($n::type[])
+  write(batch);
+  const auto expected = seed_types_rows();
+  auto rows = stored();
+  ASSERT_EQ(rows.size(), expected.size());
+  for (std::size_t i = 0; i < rows.size(); ++i)
+    EXPECT_EQ(rows[i], described(expected[i])) << "row " << i;
+
+  // Patches travel as arrays cast to the columns' types (the enum's by name).
+  batch.clear();
+  for (std::size_t i = 0; i < expected.size(); ++i) {
+    const std::size_t from = expected.size() - 1 - i;  // every row takes another row's values
+    batch.patch(table_, {expected[i][0]},
+                {{"amount", expected[from][1]},
+                 {"cost", expected[from][2]},
+                 {"ip", expected[from][3]},
+                 {"priority", expected[from][4]}});
+  }
+  write(batch);
+  rows = stored();
+  ASSERT_EQ(rows.size(), expected.size());
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    std::vector<Value> want = expected[expected.size() - 1 - i];
+    want[0] = expected[i][0];
+    EXPECT_EQ(rows[i], described(want)) << "row " << i;
+  }
+}
+
+TEST_F(PgSeedTypes, ValuesOutsideTheColumnTypesAreRefused) {
+  struct Case {
+    const char* column;
+    Value value;
+  };
+  const std::vector<Case> cases = {
+      {"priority", std::string("medium")},  // not a value of the enum
+      {"cost", std::string("10000")},       // beyond numeric(10,6)
+      {"amount", std::string("1e400x")},    // not a number
+      {"ip", std::string("300.1.1.1")},     // not an address
+      {"ip", std::string("fe80::1%eth0")},  // zone ids are not inet
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(std::string(c.column) + " " + describe(c.value));
+    std::vector<Value> row{int64_t{1}, Null{}, Null{}, Null{}, Null{}};
+    row[table_.column_index(c.column)] = c.value;
+    for (const bool by_copy : {true, false}) {
+      RowBatch batch;
+      if (by_copy) {
+        batch.insert(table_, row);
+      } else {
+        batch.upsert(table_, row);
+      }
+      pqxx::work work(connection_);
+      EXPECT_THROW(writer_.write(work, batch), pqxx::sql_error) << (by_copy ? "COPY" : "upsert");
+    }
+  }
+  EXPECT_EQ(count_rows(connection_, "seed_types"), 0);
 }
 
 // ------------------------------------------------------------ BatchWriter

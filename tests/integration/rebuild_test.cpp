@@ -106,9 +106,18 @@ Catalog catalog_of(pqxx::connection& db, const std::string& table) {
                                           table)) {
     catalog.indexes.push_back(row[0].as<std::string>());
   }
+  // The views reading the table, each with its options (security_invoker),
+  // its grants and its definition (the queues' order included).
   for (const auto& row : work.exec_params(
-           "SELECT DISTINCT v.relname FROM pg_depend d JOIN pg_rewrite r ON r.oid = d.objid "
-           "JOIN pg_class v ON v.oid = r.ev_class WHERE d.refobjid = $1::regclass AND v.oid <> $1::regclass "
+           "SELECT DISTINCT v.relname || ' ' || coalesce(array_to_string(v.reloptions, ','), '') "
+           "|| ' ' || "
+           "coalesce((SELECT string_agg(g.grantee || ':' || g.privilege_type, ',' ORDER BY "
+           "g.grantee, "
+           "g.privilege_type) FROM information_schema.role_table_grants g WHERE g.table_name = "
+           "v.relname), '') || "
+           "' ' || pg_get_viewdef(v.oid) FROM pg_depend d JOIN pg_rewrite r ON r.oid = d.objid "
+           "JOIN pg_class v ON v.oid = r.ev_class WHERE d.refobjid = $1::regclass AND v.oid <> "
+           "$1::regclass "
            "ORDER BY 1",
            table)) {
     catalog.views.push_back(row[0].as<std::string>());

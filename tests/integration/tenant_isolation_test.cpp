@@ -14,9 +14,10 @@ namespace {
 
 using namespace workflow_matrix;
 
-const std::vector<std::string> kTenantTables{"credit_balances", "credit_ledger", "credit_reservations", "event_log",
-                                             "media_buys",      "media_buy_packages", "approvals", "activities",
-                                             "activity_runs",   "audit_log",          "agent_queue"};
+const std::vector<std::string> kTenantTables{
+    "credit_balances", "credit_ledger",      "credit_reservations", "event_log",
+    "media_buys",      "media_buy_packages", "approvals",           "activities",
+    "activity_runs",   "audit_log",          "agent_queue",         "human_queue"};
 
 // Rows per table as `role` scoped to `tenant` (nullopt: no setting) sees them,
 // in one transaction of `connection`.
@@ -57,12 +58,20 @@ TEST(TenantIsolation, AReaderScopedToATenantSeesOnlyItsRows) {
     add(tenant, "credits.allocate", allocate_payload(1000));
     add(tenant, "media_buy.create", buy_payload("mb-1", true));
     add(tenant, "activity.create", activity_payload("act-1", false));
+    add(tenant, "activity.create",
+        activity_payload("act-queued", false));  // stays in the agent queue
+    add(tenant, "activity.create",
+        activity_payload("review-1", true));  // a review step: the human queue
   }
   // b has more of everything, so equal counts cannot pass by accident.
   add(b, "activity.create", activity_payload("act-2", false));
+  add(b, "activity.create", activity_payload("review-2", true));
   add(b, "media_buy.create", buy_payload("mb-2", false));
   std::map<std::string, CommandResult> results = pipeline.submit(commands);
-  for (const auto& [id, result] : results) ASSERT_EQ(result.status, ResultStatus::accepted) << id;
+  for (const auto& [id, result] : results) {
+    ASSERT_EQ(result.status, ResultStatus::accepted)
+        << id << ": " << result.reason << " " << result.message;
+  }
   ASSERT_TRUE(pipeline.wait_projected()) << pipeline.service_failures();
   // Later steps of the same activity need the creates to be decided first.
   commands.clear();

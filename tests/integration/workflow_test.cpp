@@ -82,7 +82,13 @@ TEST(Workflow, MediaBuyApprovedThroughItsApprovalAndActivated) {
   ASSERT_TRUE(pipeline.wait_projected()) << pipeline.service_failures();
   pqxx::connection& db = pipeline.db();
   EXPECT_EQ(scalar(db, "SELECT status FROM media_buys WHERE tenant_id = $1", tenant), "active");
-  EXPECT_EQ(scalar(db, "SELECT budget_total FROM media_buys WHERE tenant_id = $1", tenant), "2000000");
+  // The seed's budgets are amounts (USD by default), kept exactly beside their minor units.
+  EXPECT_EQ(
+      scalar(db,
+             "SELECT budget_total || ' ' || currency || ' ' || budget_total_minor FROM media_buys "
+             "WHERE tenant_id = $1",
+             tenant),
+      "2000000.00 USD 200000000");
   EXPECT_EQ(count_of(db, "SELECT count(*) FROM media_buy_packages WHERE tenant_id = $1", tenant), 2);
   EXPECT_EQ(scalar(db, "SELECT targeting->'geo'->>1 FROM media_buy_packages WHERE tenant_id = $1 AND package_id = 'ctv'", tenant),
             "US-NY");
@@ -204,7 +210,7 @@ TEST(Workflow, QueuesShowOpenWorkByPriorityThenDueDate) {
   pqxx::work work(pipeline.db());
   pqxx::result rows = work.exec_params(
       "SELECT activity_id FROM agent_queue WHERE tenant_id = $1 AND assignee_agent_role = $2 "
-      "ORDER BY priority_rank, due_date NULLS LAST, created_at, activity_id",
+      "ORDER BY priority, due_date NULLS LAST, created_at, activity_id",
       tenant, "analyst");
   std::vector<std::string> order;
   for (const auto& row : rows) order.push_back(row[0].c_str());
