@@ -1,6 +1,8 @@
 // The demo workload: two tenants' credits, then a day of one tenant's
-// workflow (media buy, agent activity with a run, reviews, an expiry), each
-// followed by a summary read back from PostgreSQL.
+// workflow in the seed platforms' shapes (a media buy with decimal budgets,
+// agent work of normal priority with a costed model run, review steps in
+// human queues, a review that expires and is escalated), each followed by a
+// summary read back from PostgreSQL.
 #include "cli/demo.hpp"
 
 #include <algorithm>
@@ -148,10 +150,16 @@ void build_script(Script& script, int64_t now_ms) {
 }
 
 // ---- a day of Acme's workflow ------------------------------------------------
+//
+// Shaped like the seed platforms' data (../shared/seeds): Leadmetrics'
+// activities (normal priority, review steps in a human queue, runs with their
+// model and USD cost), the Prebid sales agent's media buys (decimal budgets)
+// and Stratum AI's audit rows.
 
-// The approval nobody decides: it expires this long after it is requested.
+// The review nobody decides: it expires this long after it is requested, and
+// the engine escalates it to the tenant's escalation reviewer.
 constexpr int64_t kShortApprovalTtlMs = 4 * kMillisPerSecond;
-constexpr const char* kShortApproval = "ap-hero-banner";
+constexpr const char* kShortApproval = "act-banner:approval:1";
 // How long the demo waits for the engine's timer to expire and escalate it.
 constexpr auto kEscalationWait = std::chrono::seconds(30);
 
@@ -163,12 +171,15 @@ std::string date_after_days(int64_t now_ms, int32_t days) {
   return format_date_days(static_cast<int32_t>(now_ms / kMillisPerDay) + days);
 }
 
-void write_package(JsonWriter& w, const char* package_id, const char* product_id, int64_t budget_cents,
+// A Prebid package: its budget is the seed's amount in dollars, a JSON
+// decimal (read from its text, exactly) or a decimal string.
+void write_package(JsonWriter& w, const char* package_id, const char* product_id, std::string_view budget_json,
                    int64_t cpm_rate_micros, const std::function<void(JsonWriter&)>& targeting) {
   w.begin_object();
   w.field("package_id", package_id);
   w.field("product_id", product_id);
-  w.field("budget_minor", budget_cents);
+  w.key("budget");
+  w.raw(budget_json);
   w.key("pricing");
   w.begin_object();
   w.field("model", "cpm");
@@ -181,20 +192,35 @@ void write_package(JsonWriter& w, const char* package_id, const char* product_id
   w.end_object();
 }
 
-// The copywriter agent drafts ad copy in one credit-consuming run; submitting
-// it opens Rita's review step and its approval; she approves, and it is
-// completed.
+std::string agent_work(const char* id, const char* title, const char* type, const char* role, const char* priority,
+                       const std::string& due_date) {
+  return payload([&](JsonWriter& w) {
+    w.field("activity_id", id);
+    w.field("title", title);
+    w.field("type", type);
+    w.field("assignee_type", "agent");
+    w.field("assignee_agent_role", role);
+    w.field("priority", priority);
+    w.field("due_date", due_date);
+  });
+}
+
+std::string review_decision(const char* approval_id, const char* notes) {
+  return payload([&](JsonWriter& w) {
+    w.field("approval_id", approval_id);
+    w.field("reviewed_by", "user:rita");
+    w.field("notes", notes);
+  });
+}
+
+// The copywriter agent drafts ad copy in a run of a Claude model that costs
+// $0.042318; submitting it opens a review step in Rita's queue; she sends it
+// back (to the agent's queue) with a revision note, the agent resubmits, she
+// approves, and the work is completed.
 void add_copywriting(Script& script, int64_t now_ms) {
-  script.add("Acme: ad copy task for copywriter", kAcme, "activity.create", "user:maya", payload([&](JsonWriter& w) {
-               w.field("activity_id", "act-copy");
-               w.field("title", "Ad copy for the spring launch");
-               w.field("type", "copywriting");
-               w.field("assignee_type", "agent");
-               w.field("assignee_agent_role", "copywriter");
-               w.field("priority", "high");
-               w.field("is_approval_gate", false);
-               w.field("due_date", date_after_days(now_ms, 1));
-             }));
+  script.add("Acme: ad copy, normal priority", kAcme, "activity.create", "user:maya",
+             agent_work("act-copy", "Ad copy for the spring launch", "write", "copywriter", "normal",
+                        date_after_days(now_ms, 1)));
   script.add("Acme: copywriter agent starts", kAcme, "activity.start", "agent:copywriter",
              one_field("activity_id", "act-copy"));
   script.add("Acme: run reserves 1,200 (estimate)", kAcme, "activity.start_run", "agent:copywriter",
@@ -202,9 +228,12 @@ void add_copywriting(Script& script, int64_t now_ms) {
                w.field("activity_id", "act-copy");
                w.field("run_id", "run-copy-1");
                w.field("estimated_credits", int64_t{1'200});
-               w.field("deliverable_type", "ad_copy");
+               w.field("deliverable_type", "ad_copy_sets");
+               w.field("adapter_type", "claude");
+               w.field("model_id", "claude-sonnet-4-6");
+               w.field("session_id", "5b1f0c1e-8a7d-4f43-9c55-0d2a6e3b7f10");
              }));
-  script.add("Acme: run completes, used 860", kAcme, "activity.finish_run", "agent:copywriter",
+  script.add("Acme: run completes, 860 credits, $0.042318", kAcme, "activity.finish_run", "agent:copywriter",
              payload([](JsonWriter& w) {
                w.field("run_id", "run-copy-1");
                w.field("status", "completed");
@@ -212,25 +241,33 @@ void add_copywriting(Script& script, int64_t now_ms) {
                w.field("input_tokens", int64_t{5'200});
                w.field("output_tokens", int64_t{940});
                w.field("duration_ms", int64_t{14'200});
+               w.key("cost_usd");
+               w.raw("0.042318");
              }));
-  script.add("Acme: copy submitted for review", kAcme, "activity.submit_for_approval", "agent:copywriter",
+  script.add("Acme: copy submitted, review step for Rita", kAcme, "activity.submit_for_approval",
+             "agent:copywriter", payload([](JsonWriter& w) {
+               w.field("activity_id", "act-copy");
+               w.field("reviewer_id", "user:rita");
+               w.field("approval_type", "content_review");
+             }));
+  script.add("Acme: Rita asks for a revision", kAcme, "approval.request_revision", "user:rita",
+             review_decision("act-copy:approval:1", "shorter headline, keep the CTA"));
+  script.add("Acme: copy resubmitted", kAcme, "activity.submit_for_approval", "agent:copywriter",
              payload([](JsonWriter& w) {
                w.field("activity_id", "act-copy");
                w.field("reviewer_id", "user:rita");
              }));
-  script.add("Acme: Rita approves the copy", kAcme, "approval.approve", "user:rita", payload([](JsonWriter& w) {
-               w.field("approval_id", "act-copy:approval:1");
-               w.field("reviewed_by", "user:rita");
-               w.field("notes", "on brand, ship it");
-             }));
+  script.add("Acme: Rita approves the copy", kAcme, "approval.approve", "user:rita",
+             review_decision("act-copy:approval:2", "on brand, ship it"));
   script.add("Acme: copy task completed", kAcme, "activity.complete", "agent:copywriter",
              one_field("activity_id", "act-copy"));
 }
 
-// A media buy of two packages that needs Rita's approval: the buying agent
-// tries to approve it itself (refused), Rita approves, the agent activates.
+// A Prebid media buy of two packages with decimal budgets that needs Rita's
+// approval: the buying agent tries to approve it itself (refused), Rita
+// approves, the agent activates.
 void add_media_buy(Script& script, int64_t now_ms) {
-  script.add("Acme: media buy, 2 packages", kAcme, "media_buy.create", "agent:media-buyer",
+  script.add("Acme: media buy, $20,000.50 in 2 packages", kAcme, "media_buy.create", "agent:media-buyer",
              payload([&](JsonWriter& w) {
                w.field("media_buy_id", "mb-spring");
                w.field("principal_id", "adv-acme");
@@ -238,16 +275,17 @@ void add_media_buy(Script& script, int64_t now_ms) {
                w.field("buyer_ref", "PO-2291");
                w.field("start_date", date_after_days(now_ms, 7));
                w.field("end_date", date_after_days(now_ms, 37));
+               w.field("currency", "USD");
                w.key("packages");
                w.begin_array();
-               write_package(w, "ctv", "ctv-prime", 1'500'000, 32'000'000, [](JsonWriter& t) {
+               write_package(w, "ctv", "ctv-prime", "15000.00", 32'000'000, [](JsonWriter& t) {
                  t.key("geo");
                  t.begin_array();
                  t.string("US-CA");
                  t.string("US-NY");
                  t.end_array();
                });
-               write_package(w, "display", "display-ros", 500'000, 4'500'000,
+               write_package(w, "display", "display-ros", "\"5000.50\"", 4'500'000,
                              [](JsonWriter& t) { t.field("audience", "in-market-auto"); });
                w.end_array();
                w.field("requires_approval", true);
@@ -256,39 +294,61 @@ void add_media_buy(Script& script, int64_t now_ms) {
              }));
   script.add("Acme: buying agent self-approves", kAcme, "media_buy.approve", "agent:media-buyer",
              one_field("media_buy_id", "mb-spring"));
-  script.add("Acme: Rita approves the media buy", kAcme, "approval.approve", "user:rita", payload([](JsonWriter& w) {
-               w.field("approval_id", "mb-spring:approval");
-               w.field("reviewed_by", "user:rita");
-               w.field("notes", "brand safe, budget in plan");
-             }));
+  script.add("Acme: Rita approves the media buy", kAcme, "approval.approve", "user:rita",
+             review_decision("mb-spring:approval", "brand safe, budget in plan"));
   script.add("Acme: media buy goes live", kAcme, "media_buy.activate", "agent:media-buyer",
              one_field("media_buy_id", "mb-spring"));
 }
 
-// Work left open at the end of the day: one task in each queue.
+// Work left open at the end of the day: a blog draft waiting in Kim's review
+// queue, a task of Kim's own, and the banner the designer agent is on.
 void add_open_work(Script& script, int64_t now_ms) {
+  script.add("Acme: Rita escalates expired reviews", kAcme, "tenant.configure", "admin:ops-jane",
+             one_field("escalation_reviewer_id", "user:rita"));
+  script.add("Acme: blog draft for the writer agent", kAcme, "activity.create", "user:maya",
+             agent_work("act-blog", "Blog post: five spring trends", "write", "writer", "high",
+                        date_after_days(now_ms, 3)));
+  script.add("Acme: writer agent starts", kAcme, "activity.start", "agent:writer", one_field("activity_id", "act-blog"));
+  script.add("Acme: draft submitted, review step for Kim", kAcme, "activity.submit_for_approval", "agent:writer",
+             payload([](JsonWriter& w) {
+               w.field("activity_id", "act-blog");
+               w.field("reviewer_id", "user:kim");
+             }));
   script.add("Acme: landing page check for Kim", kAcme, "activity.create", "user:maya", payload([&](JsonWriter& w) {
                w.field("activity_id", "act-landing");
                w.field("title", "Check the landing page");
-               w.field("type", "qa");
+               w.field("type", "audit");
                w.field("assignee_type", "human");
                w.field("assignee_user_id", "user:kim");
-               w.field("priority", "medium");
-               w.field("is_approval_gate", false);
+               w.field("priority", "urgent");
                w.field("due_date", date_after_days(now_ms, 2));
              }));
-  script.add("Acme: banner task for designer", kAcme, "activity.create", "user:maya", payload([&](JsonWriter& w) {
-               w.field("activity_id", "act-banner");
-               w.field("title", "Banner variants for display");
-               w.field("type", "design");
-               w.field("assignee_type", "agent");
-               w.field("assignee_agent_role", "designer");
-               w.field("priority", "urgent");
-               w.field("is_approval_gate", false);
-               w.field("due_date", date_after_days(now_ms, 1));
-             }));
+  script.add("Acme: banner task for designer", kAcme, "activity.create", "user:maya",
+             agent_work("act-banner", "Banner variants for display", "write", "designer", "urgent",
+                        date_after_days(now_ms, 1)));
   script.add("Acme: designer agent starts", kAcme, "activity.start", "agent:designer",
              one_field("activity_id", "act-banner"));
+  script.add("Acme: campaign edited (Stratum audit row)", kAcme, "audit.record", "system",
+             payload([&](JsonWriter& w) {
+               w.field("action", "update");
+               w.field("resource_type", "campaign");
+               w.field("resource_id", "cmp-4411");
+               w.field("user_id", "user:maya");
+               w.field("occurred_at", format_rfc3339_ms(now_ms - 90 * kMillisPerSecond));
+               w.field("ip_address", "203.0.113.24");
+               w.field("user_agent", "Mozilla/5.0 (X11; Linux x86_64)");
+               w.field("request_id", "req-9f2c");
+               w.field("endpoint", "/api/campaigns/cmp-4411");
+               w.field("http_method", "PATCH");
+               w.key("changed_fields");
+               w.begin_array();
+               w.string("daily_budget_cents");
+               w.end_array();
+               w.key("old_value");
+               w.raw(R"({"daily_budget_cents":50000})");
+               w.key("new_value");
+               w.raw(R"({"daily_budget_cents":65000})");
+             }));
 }
 
 void build_workflow_day(Script& script, int64_t now_ms) {
@@ -297,22 +357,17 @@ void build_workflow_day(Script& script, int64_t now_ms) {
   add_open_work(script, now_ms);
 }
 
-// A review with a deadline a few seconds away, built just before it is sent
-// so the deadline is that far from the engine's clock when it decides.
+// The banner goes to Lee for review with a deadline a few seconds away, built
+// just before it is sent so the deadline is that far from the engine's clock
+// when it decides. Lee does not decide: the engine escalates it to Rita.
 void build_short_approval(Script& script, int64_t now_ms) {
-  script.add("Acme: hero banner review, 4 s left", kAcme, "approval.request", "user:maya",
+  script.add("Acme: banner to Lee, review expires in 4 s", kAcme, "activity.submit_for_approval", "agent:designer",
              payload([&](JsonWriter& w) {
-               w.field("approval_id", kShortApproval);
-               w.key("subject");
-               w.begin_object();
-               w.field("kind", "creative");
-               w.field("id", "cr-hero-v2");
-               w.end_object();
-               w.field("type", "creative");
-               w.field("risk_level", "high");
-               w.field("title", "Hero banner v2");
+               w.field("activity_id", "act-banner");
                w.field("reviewer_id", "user:lee");
-               w.field("expires_at", format_rfc3339_ms(now_ms + kShortApprovalTtlMs));
+               w.field("approval_type", "content_review");
+               w.field("risk_level", "high");
+               w.field("approval_expires_at", format_rfc3339_ms(now_ms + kShortApprovalTtlMs));
              }));
 }
 
@@ -382,18 +437,20 @@ bool wait_for_projections(const DemoOptions& options, const std::map<int32_t, in
 }
 
 // Polls the approvals table until the engine's timer has expired and
-// escalated the approval; its escalated_at, or nullopt after kEscalationWait.
-std::optional<int64_t> wait_for_escalation(const DemoOptions& options, const std::string& approval_id) {
+// escalated the approval and its follow-up is open; "<follow-up> for
+// <reviewer>", or nullopt after kEscalationWait.
+std::optional<std::string> wait_for_escalation(const DemoOptions& options, const std::string& approval_id) {
   pqxx::connection connection(options.database_url);
   const auto deadline = std::chrono::steady_clock::now() + kEscalationWait;
   while (std::chrono::steady_clock::now() < deadline) {
     pqxx::work work(connection);
     pqxx::result row = work.exec_params(
-        "SELECT (extract(epoch FROM escalated_at) * 1000)::bigint FROM approvals "
-        "WHERE tenant_id = $1 AND approval_id = $2 AND status = 'expired' AND escalated_at IS NOT NULL",
+        "SELECT f.approval_id || ' for ' || coalesce(f.reviewer_id, '(nobody)') FROM approvals a "
+        "JOIN approvals f ON f.tenant_id = a.tenant_id AND f.approval_id = a.follow_up_approval_id "
+        "WHERE a.tenant_id = $1 AND a.approval_id = $2 AND a.status = 'expired' AND a.escalated_at IS NOT NULL",
         kAcme, approval_id);
     work.commit();
-    if (!row.empty()) return row[0][0].as<int64_t>();
+    if (!row.empty()) return row[0][0].as<std::string>();
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   return std::nullopt;
@@ -481,42 +538,46 @@ void print_media_buys(pqxx::work& work) {
 }
 
 void print_approvals(pqxx::work& work) {
-  fmt::print("\nAcme's approvals (approvals)\n");
-  fmt::print("  {:<20} {:<20} {:<9} {:<11} {}\n", "approval", "subject", "status", "reviewed by", "escalated_at");
+  fmt::print("\nAcme's approvals (approvals; a review step's approval names it in activity_id)\n");
+  fmt::print("  {:<24} {:<14} {:<18} {:<9} {:<10} {:<10} {}\n", "approval", "type", "review step", "status",
+             "reviewer", "decided by", "escalation");
   for (const pqxx::row& row : work.exec_params(
-           "SELECT approval_id, subject_kind || '/' || subject_id, status, reviewed_by, "
-           "(extract(epoch FROM escalated_at) * 1000)::bigint FROM approvals WHERE tenant_id = $1 "
-           "ORDER BY created_on, approval_id",
+           "SELECT approval_id, type, activity_id, status, reviewer_id, reviewed_by, "
+           "CASE WHEN follow_up_approval_id IS NOT NULL THEN 'expired, follow-up ' || follow_up_approval_id "
+           "WHEN escalated_from IS NOT NULL THEN 'follows ' || escalated_from END "
+           "FROM approvals WHERE tenant_id = $1 ORDER BY created_on, approval_id",
            kAcme)) {
-    fmt::print("  {:<20} {:<20} {:<9} {:<11} {}\n", fit(row[0].c_str(), 20), fit(row[1].c_str(), 20),
-               row[2].c_str(), text_or_dash(row[3]), instant_or_dash(row[4]));
+    fmt::print("  {:<24} {:<14} {:<18} {:<9} {:<10} {:<10} {}\n", fit(row[0].c_str(), 24), row[1].c_str(),
+               fit(text_or_dash(row[2]), 18), row[3].c_str(), fit(text_or_dash(row[4]), 10),
+               fit(text_or_dash(row[5]), 10), text_or_dash(row[6]));
   }
 }
 
 void print_activities(pqxx::work& work) {
-  fmt::print("\nAcme's activities (activities)\n");
-  fmt::print("  {:<12} {:<18} {:<17} {:<8} {}\n", "activity", "status", "assignee", "priority", "title");
+  fmt::print("\nAcme's activities (activities; review steps are is_approval_gate)\n");
+  fmt::print("  {:<16} {:<18} {:<17} {:<8} {:<6} {}\n", "activity", "status", "assignee", "priority", "review",
+             "title");
   for (const pqxx::row& row : work.exec_params(
            "SELECT activity_id, status, CASE assignee_type WHEN 'agent' THEN 'agent:' || assignee_agent_role "
-           "ELSE assignee_user_id END, priority, title FROM activities WHERE tenant_id = $1 "
-           "ORDER BY created_at, activity_id",
+           "ELSE coalesce(assignee_user_id, '(unassigned)') END, priority, is_approval_gate, title "
+           "FROM activities WHERE tenant_id = $1 ORDER BY created_at, activity_id",
            kAcme)) {
-    fmt::print("  {:<12} {:<18} {:<17} {:<8} {}\n", fit(row[0].c_str(), 12), row[1].c_str(),
-               fit(row[2].c_str(), 17), row[3].c_str(), fit(row[4].c_str(), 36));
+    fmt::print("  {:<16} {:<18} {:<17} {:<8} {:<6} {}\n", fit(row[0].c_str(), 16), row[1].c_str(),
+               fit(row[2].c_str(), 17), row[3].c_str(), row[4].as<bool>() ? "yes" : "-",
+               fit(row[5].c_str(), 32));
   }
-  fmt::print("\nAcme's activity runs (activity_runs; credits)\n");
-  fmt::print("  {:<12} {:<12} {:<10} {:>9} {:>9} {:>9} {:>14} {:>10}\n", "run", "activity", "status", "reserved",
-             "used", "charged", "tokens in/out", "duration");
+  fmt::print("\nAcme's activity runs (activity_runs)\n");
+  fmt::print("  {:<10} {:<10} {:<9} {:>8} {:>6} {:>7} {:<8} {:<17} {:>10} {:>9}\n", "run", "activity", "status",
+             "reserved", "used", "charged", "adapter", "model", "cost_usd", "tokens");
   for (const pqxx::row& row : work.exec_params(
            "SELECT run_id, activity_id, status, credits_reserved, credits_used, credits_charged, "
-           "input_tokens, output_tokens, duration_ms FROM activity_runs WHERE tenant_id = $1 "
-           "ORDER BY started_on, run_id",
+           "adapter_type, model_id, cost_usd::text, input_tokens + output_tokens "
+           "FROM activity_runs WHERE tenant_id = $1 ORDER BY started_on, run_id",
            kAcme)) {
-    const std::string tokens = text_or_dash(row[6]) + "/" + text_or_dash(row[7]);
-    const std::string duration = row[8].is_null() ? "-" : fmt::format("{} ms", row[8].as<int64_t>());
-    fmt::print("  {:<12} {:<12} {:<10} {:>9} {:>9} {:>9} {:>14} {:>10}\n", fit(row[0].c_str(), 12),
-               fit(row[1].c_str(), 12), row[2].c_str(), row[3].as<int64_t>(), text_or_dash(row[4]),
-               text_or_dash(row[5]), tokens, duration);
+    fmt::print("  {:<10} {:<10} {:<9} {:>8} {:>6} {:>7} {:<8} {:<17} {:>10} {:>9}\n", fit(row[0].c_str(), 10),
+               fit(row[1].c_str(), 10), row[2].c_str(), row[3].as<int64_t>(), text_or_dash(row[4]),
+               text_or_dash(row[5]), text_or_dash(row[6]), fit(text_or_dash(row[7]), 17), text_or_dash(row[8]),
+               text_or_dash(row[9]));
   }
 }
 
@@ -527,27 +588,28 @@ void print_queue(pqxx::work& work, const char* view, const char* sql) {
   const pqxx::result rows = work.exec_params(sql, kAcme);
   if (rows.empty()) fmt::print("    (empty)\n");
   for (const pqxx::row& row : rows) {
-    fmt::print("    {:<12} {:<12} {:<8} {:<10} {:<11} {}\n", fit(row[0].c_str(), 12), fit(row[1].c_str(), 12),
-               row[2].c_str(), text_or_dash(row[3]), row[4].c_str(), fit(row[5].c_str(), 32));
+    fmt::print("    {:<10} {:<16} {:<8} {:<6} {:<10} {:<17} {}\n", fit(row[0].c_str(), 10), fit(row[1].c_str(), 16),
+               row[2].c_str(), row[3].as<bool>() ? "yes" : "-", text_or_dash(row[4]), row[5].c_str(),
+               fit(row[6].c_str(), 28));
   }
 }
 
+// The queues as the seed reads them: an agent's to-do work (created,
+// assigned); a human's to-do work and the reviews waiting on them (created,
+// awaiting_approval), review steps first, then by priority (the enum lists
+// urgent first) and due date.
 void print_queues(pqxx::work& work) {
-  fmt::print("\nAcme's open work, in queue order (agent_queue, human_queue)\n");
-  fmt::print("    {:<12} {:<12} {:<8} {:<10} {:<11} {}\n", "assignee", "activity", "priority", "due", "status",
-             "title");
-  print_queue(
-      work, "agent_queue",
-      "SELECT assignee_agent_role, activity_id, priority, due_date::text, status, title FROM "
-      "agent_queue "
-      "WHERE tenant_id = $1 "
-      "ORDER BY assignee_agent_role, priority, due_date NULLS LAST, created_at, activity_id");
+  fmt::print("\nAcme's queues (agent_queue, human_queue)\n");
+  fmt::print("    {:<10} {:<16} {:<8} {:<6} {:<10} {:<17} {}\n", "assignee", "activity", "priority", "review",
+             "due", "status", "title");
+  print_queue(work, "agent_queue",
+              "SELECT assignee_agent_role, activity_id, priority, is_approval_gate, due_date::text, status, title "
+              "FROM agent_queue WHERE tenant_id = $1 "
+              "ORDER BY assignee_agent_role, priority, due_date NULLS LAST, created_at, activity_id");
   print_queue(work, "human_queue",
-              "SELECT assignee_user_id, activity_id, priority, due_date::text, status, title FROM "
-              "human_queue "
-              "WHERE tenant_id = $1 "
-              "ORDER BY assignee_user_id, is_approval_gate DESC, priority, due_date NULLS LAST, "
-              "created_at, "
+              "SELECT assignee_user_id, activity_id, priority, is_approval_gate, due_date::text, status, title "
+              "FROM human_queue WHERE tenant_id = $1 "
+              "ORDER BY assignee_user_id, is_approval_gate DESC, priority, due_date NULLS LAST, created_at, "
               "activity_id");
 }
 
@@ -654,13 +716,12 @@ bool run_workflow_day(const DemoOptions& options, client::CommandClient& client,
   Script review(request_ms, "review-");
   build_short_approval(review, request_ms);
   if (!play(client, review, results)) return false;
-  const std::optional<int64_t> escalated_at_ms = wait_for_escalation(options, kShortApproval);
-  if (!escalated_at_ms) {
+  const std::optional<std::string> follow_up = wait_for_escalation(options, kShortApproval);
+  if (!follow_up) {
     spdlog::error("approval {} did not expire and escalate within {} s", kShortApproval, kEscalationWait.count());
     return false;
   }
-  fmt::print(kResultLine, "Acme: nobody decides, engine timer", "expired",
-             "escalated at " + format_rfc3339_ms(*escalated_at_ms));
+  fmt::print(kResultLine, "Acme: Lee never decides: engine timer", "expired", "review reopened: " + *follow_up);
   std::map<int32_t, int64_t> seq_by_partition = highest_seqs(results, options.partitions);
   const int32_t partition = partition_for_key(kAcme, options.partitions);
   seq_by_partition[partition] = std::max(seq_by_partition[partition], approvals_seq(options, partition));

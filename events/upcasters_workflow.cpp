@@ -60,8 +60,12 @@ void run_finished_v1_to_v2(rapidjson::Value& payload, JsonAllocator& allocator) 
 }
 
 // activity.created v1 -> v2: priority takes the seed's enum (low, normal,
-// high, urgent):
-//   priority "medium" -> "normal"; "low", "high", "urgent" stay.
+// high, urgent), and is_approval_gate the seed's meaning (a human review
+// step):
+//   priority "medium" -> "normal"; "low", "high", "urgent" stay;
+//   is_approval_gate true on an agent's activity -> false: v1's flag meant
+//   "its submission opens an approval", which every v2 submission does; an
+//   agent's activity is never a review step. A human's stays as it is.
 // Every other field is kept as it is (input_data is new and optional).
 void activity_created_v1_to_v2(rapidjson::Value& payload, JsonAllocator& allocator) {
   const auto priority = payload.FindMember("priority");
@@ -70,6 +74,15 @@ void activity_created_v1_to_v2(rapidjson::Value& payload, JsonAllocator& allocat
   if (std::string_view(priority->value.GetString(), priority->value.GetStringLength()) ==
       "medium") {
     set_literal(payload, "priority", "normal", allocator);
+  }
+  const auto gate = payload.FindMember("is_approval_gate");
+  const auto assignee_type = payload.FindMember("assignee_type");
+  LF_ASSERT_MSG(gate != payload.MemberEnd() && gate->value.IsBool() &&
+                    assignee_type != payload.MemberEnd() && assignee_type->value.IsString(),
+                "activity.created v1 has is_approval_gate and assignee_type");
+  if (gate->value.GetBool() &&
+      std::string_view(assignee_type->value.GetString(), assignee_type->value.GetStringLength()) == "agent") {
+    gate->value.SetBool(false);
   }
 }
 

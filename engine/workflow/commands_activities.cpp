@@ -60,7 +60,9 @@ Result<Command> parse_submit(Fields& in) {
   c.approval = parse_approval_options(in);
   c.review_activity_id = in.optional_text("review_activity_id");
   c.review_title = in.optional_text("review_title", kTitleLengthMax);
-  c.approval_type = in.optional_named("approval_type", &parse_approval_type);
+  if (std::optional<std::string> type = in.optional_text("approval_type", kTypeLengthMax)) {
+    c.approval_type = approval_type_of(*type, SubjectKind::activity);
+  }
   c.content_ref = in.optional_text("content_ref", kNoteLengthMax);
   c.priority = in.optional_named("priority", &parse_priority);
   c.due_date = in.optional_date("due_date", kInvalidPayloadCode);

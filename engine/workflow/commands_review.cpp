@@ -116,7 +116,7 @@ Result<Command> parse_request_approval(Fields& in) {
   c.approval_id = in.text("approval_id");
   c.subject = parse_subject(in);
   c.activity_id = in.optional_text("activity_id");
-  c.type = in.named("type", &parse_approval_type, ApprovalType::content_review);
+  c.type = approval_type_of(in.text("type", kTypeLengthMax), c.subject.kind);
   c.risk_level = in.named("risk_level", &parse_risk_level, RiskLevel::medium);
   c.title = in.text("title", kTitleLengthMax);
   c.content_ref = in.optional_text("content_ref", kNoteLengthMax);

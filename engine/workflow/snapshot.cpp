@@ -181,7 +181,11 @@ bool read_activity(State& state, std::string id, const rapidjson::Value& item) {
   const std::optional<Priority> priority =
       with_default(item, "priority", &parse_priority, Priority::normal);
   if (!status || !gate || !opened || !assignee || !priority) return false;
-  state.activities.emplace(std::move(id), Activity{*status, *gate, *assignee, *priority, *opened,
+  // A review step is a human's. A version-1 snapshot has no assignee (read as
+  // an agent's): its gate meant "submissions open an approval", as the
+  // activity.created upcaster reads it for an agent's activity.
+  const bool review_step = *gate && *assignee == AssigneeType::human;
+  state.activities.emplace(std::move(id), Activity{*status, review_step, *assignee, *priority, *opened,
                                                    optional_text(item, "pending_approval_id")});
   return true;
 }

@@ -152,6 +152,10 @@ ApprovalType default_approval_type(SubjectKind kind) {
   return ApprovalType::content_review;
 }
 
+ApprovalType approval_type_of(std::string_view text, SubjectKind kind) {
+  return parse_approval_type(text).value_or(default_approval_type(kind));
+}
+
 std::optional<std::string> open_review_step(const State& state, const Approval& approval) {
   if (!approval.review || !approval.review->activity_id) return std::nullopt;
   const auto step = state.activities.find(*approval.review->activity_id);

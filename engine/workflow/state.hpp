@@ -93,6 +93,10 @@ bool is_final(ActivityStatus status);  // completed, failed, cancelled
 // The approval type a subject gets when none is known (the upcasting rule of
 // approval.requested v1 -> v2).
 ApprovalType default_approval_type(SubjectKind kind);
+// A command's approval type: a seed type as it is; any other text (catalogue
+// v1's free-text types, accepted for one version) as the seed type of the
+// subject's kind, as the approval.requested upcaster reads v1 events.
+ApprovalType approval_type_of(std::string_view text, SubjectKind kind);
 
 // ---- objects -----------------------------------------------------------------
 

@@ -50,7 +50,7 @@ std::vector<std::pair<std::string, std::string>> workload(const std::vector<std:
   for (const std::string& t : tenants) {
     // Command ids are unique per tenant; results are keyed by them alone.
     const std::string r = std::to_string(round) + "-" + t.substr(0, 8);
-    if (round == 0) commands.emplace_back(t, command_json("credits.allocate", t, "alloc-" + t, allocate_payload(1'000'000)));
+    if (round == 0) commands.emplace_back(t, command_json("credits.allocate", t, "alloc-" + t, allocate_payload(1'000'000, system_now_ms())));
     commands.emplace_back(t, command_json("credits.reserve", t, "res-a" + r, reserve("a" + r, 700), "agent:w"));
     commands.emplace_back(t, command_json("credits.consume", t, "con-a" + r, reserve("a" + r, 650), "agent:w"));
     commands.emplace_back(t, command_json("credits.reserve", t, "res-b" + r, reserve("b" + r, 300), "agent:w"));

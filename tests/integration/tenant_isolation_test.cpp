@@ -55,7 +55,7 @@ TEST(TenantIsolation, AReaderScopedToATenantSeesOnlyItsRows) {
     commands.emplace_back(tenant, command_json(type, tenant, "c" + std::to_string(++n), payload, "user:ops"));
   };
   for (const std::string& tenant : {a, b}) {
-    add(tenant, "credits.allocate", allocate_payload(1000));
+    add(tenant, "credits.allocate", allocate_payload(1000, system_now_ms()));
     add(tenant, "media_buy.create", buy_payload("mb-1", true));
     add(tenant, "activity.create", activity_payload("act-1", false));
     add(tenant, "activity.create",

@@ -39,7 +39,7 @@ TEST(VerifyCli, EqualTablesPassAndATamperedRowIsNamed) {
   const std::string other = random_tenant();
   std::vector<std::pair<std::string, std::string>> commands;
   for (const std::string& t : {tenant, other}) {
-    commands.emplace_back(t, command_json("credits.allocate", t, "a-" + t, allocate_payload(1000)));
+    commands.emplace_back(t, command_json("credits.allocate", t, "a-" + t, allocate_payload(1000, system_now_ms())));
     commands.emplace_back(t, command_json("media_buy.create", t, "b-" + t, buy_payload("mb-1", true)));
     commands.emplace_back(t, command_json("activity.create", t, "c-" + t, activity_payload("act-1", false)));
   }
@@ -78,7 +78,7 @@ TEST(VerifyCli, EqualTablesPassAndATamperedRowIsNamed) {
 TEST(StatusCli, ShowsEveryProjectionOnEveryPartition) {
   Pipeline pipeline;
   const std::string tenant = random_tenant();
-  ASSERT_EQ(pipeline.submit_one(tenant, command_json("credits.allocate", tenant, "a", allocate_payload(500))).status,
+  ASSERT_EQ(pipeline.submit_one(tenant, command_json("credits.allocate", tenant, "a", allocate_payload(500, system_now_ms()))).status,
             ResultStatus::accepted);
   ASSERT_TRUE(pipeline.wait_projected()) << pipeline.service_failures();
   auto [code, output] = ledgerflow(pipeline, "status", {"--json"});

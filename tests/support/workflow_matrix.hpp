@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "engine/workflow/state.hpp"
+#include "events/time.hpp"
 
 namespace lf::testing::workflow_matrix {
 
@@ -71,9 +72,21 @@ inline std::string activity_move(const std::string& id, const std::string& extra
   return "{\"activity_id\":" + quoted(id) + extra + "}";
 }
 
+// November 2026 in catalogue v1's form (RFC 3339, end exclusive), for tests
+// whose engine clock is fixed inside it.
 inline std::string allocate_payload(int64_t monthly) {
   return "{\"credits_monthly\":" + std::to_string(monthly) +
          ",\"period_start\":\"2026-11-01T00:00:00Z\",\"period_end\":\"2026-12-01T00:00:00Z\"}";
+}
+
+// The UTC calendar month holding `now_ms` as the seed writes a billing period
+// (dates, end inclusive), for tests on the system clock.
+inline std::string allocate_payload(int64_t monthly, int64_t now_ms) {
+  const std::string today = format_date_days(static_cast<int32_t>(now_ms / kMillisPerDay));
+  const int32_t first = *parse_date_days(today.substr(0, 8) + "01");
+  const int32_t next_first = static_cast<int32_t>(add_months_ms(first * kMillisPerDay, 1) / kMillisPerDay);
+  return "{\"credits_monthly\":" + std::to_string(monthly) + ",\"period_start\":" +
+         quoted(format_date_days(first)) + ",\"period_end\":" + quoted(format_date_days(next_first - 1)) + "}";
 }
 
 inline std::string start_run(const std::string& activity, const std::string& run, int64_t estimated,

@@ -244,9 +244,23 @@ TEST(Upcast, ActivityCreatedV1MediumPriorityBecomesNormal) {
   expect_step("activity.created", 1, head + R"("priority":"medium","is_approval_gate":false})",
               head + R"("priority":"normal","is_approval_gate":false})");
   for (const char* kept : {"low", "high", "urgent"}) {
-    const std::string payload = head + R"("priority":")" + kept + R"(","is_approval_gate":true})";
+    const std::string payload = head + R"("priority":")" + kept + R"(","is_approval_gate":false})";
     expect_step("activity.created", 1, payload, payload);
   }
+}
+
+TEST(Upcast, ActivityCreatedV1GateOfAnAgentIsNoReviewStep) {
+  // v1's gate meant "its submission opens an approval": every v2 submission
+  // does, and an agent's work is never a review step.
+  const std::string agent =
+      R"({"activity_id":"a","title":"t","type":"copy","assignee_type":"agent","assignee_agent_role":"writer",)";
+  expect_step("activity.created", 1, agent + R"("priority":"high","is_approval_gate":true})",
+              agent + R"("priority":"high","is_approval_gate":false})");
+  // A human's gate is the seed's review step already.
+  const std::string human =
+      R"({"activity_id":"a","title":"t","type":"review","assignee_type":"human","assignee_user_id":"u",)";
+  expect_step("activity.created", 1, human + R"("priority":"medium","is_approval_gate":true})",
+              human + R"("priority":"normal","is_approval_gate":true})");
 }
 
 TEST(Upcast, ActivityAssignedV1MovedToAssigned) {

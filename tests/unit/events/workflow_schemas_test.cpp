@@ -270,7 +270,8 @@ const Mutation kMutations[] = {
     {Kind::command, "audit.record", "/success", "1", "type"},
     // enums
     {Kind::command, "approval.request", "/risk_level", R"("extreme")", "enum"},
-    {Kind::command, "approval.request", "/type", R"("activity_review")", "enum"},
+    {Kind::event, "approval.requested", "/type", R"("activity_review")", "enum"},
+    {Kind::command, "approval.request", "/type", R"("")", "minLength"},
     {Kind::command, "approval.request", "/subject/kind", R"("campaign")", "enum"},
     {Kind::command, "activity.create", "/priority", R"("Urgent")", "enum"},
     {Kind::command, "activity.create", "/assignee_type", R"("robot")", "enum"},
@@ -686,7 +687,10 @@ std::optional<FieldRule> enum_rule(std::string_view schema_type, Kind kind, std:
   if (name == "kind") return FieldRule{"string", 0, 0, {}, {"activity", "media_buy", "creative"}};
   if (name == "adapter_type")
     return FieldRule{"string", 0, 0, {}, {"claude", "openai", "ollama", "webhook"}};
+  // Commands take catalogue v1's free-text types for one version (the
+  // decider reads them as the subject's seed type); events hold seed types.
   if ((name == "type" && schema_type.starts_with("approval.")) || name == "approval_type") {
+    if (kind == Kind::command) return FieldRule{"string", 1, 64};
     return FieldRule{"string", 0, 0, {}, kSeedApprovalTypes};
   }
   return std::nullopt;

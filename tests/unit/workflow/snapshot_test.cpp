@@ -158,10 +158,19 @@ TEST(Snapshots, TheReviewStepARequestWouldOpenMustHaveAFreeId) {
   EXPECT_EQ(legacy.decide("approval.request", approval_request("ext-0", "activity", "legacy"))
                 .result.reason,
             "duplicate_activity");
-  // Naming a review step instead works.
+  // A version-1 snapshot holds no assignee: its gate reads as plain work (as
+  // the activity.created upcaster reads an agent's gate), so it is no review
+  // step to name.
+  EXPECT_EQ(legacy.decide("approval.request", approval_request("ext-0", "activity", "legacy",
+                                                               ",\"activity_id\":\"legacy:review:1\""))
+                .result.reason,
+            "invalid_transition");
+  // Naming a review step created since works.
+  ASSERT_EQ(legacy.decide("activity.create", activity_payload("legacy:review:2", true)).result.status,
+            ResultStatus::accepted);
   const CommandOutcome named = legacy.decide(
       "approval.request",
-      approval_request("ext-1", "activity", "legacy", ",\"activity_id\":\"legacy:review:1\""));
+      approval_request("ext-1", "activity", "legacy", ",\"activity_id\":\"legacy:review:2\""));
   ASSERT_EQ(named.result.status, ResultStatus::accepted) << named.result.message;
   EXPECT_EQ(types_of(named.records.back()),
             (std::vector<std::string>{"activity.submitted_for_approval", "approval.requested"}));
