@@ -233,7 +233,7 @@ void add_copywriting(Script& script, int64_t now_ms) {
                w.field("model_id", "claude-sonnet-4-6");
                w.field("session_id", "5b1f0c1e-8a7d-4f43-9c55-0d2a6e3b7f10");
              }));
-  script.add("Acme: run completes, 860 credits, $0.042318", kAcme, "activity.finish_run", "agent:copywriter",
+  script.add("Acme: run done: 860 credits, $0.042318", kAcme, "activity.finish_run", "agent:copywriter",
              payload([](JsonWriter& w) {
                w.field("run_id", "run-copy-1");
                w.field("status", "completed");
@@ -252,6 +252,8 @@ void add_copywriting(Script& script, int64_t now_ms) {
              }));
   script.add("Acme: Rita asks for a revision", kAcme, "approval.request_revision", "user:rita",
              review_decision("act-copy:approval:1", "shorter headline, keep the CTA"));
+  script.add("Acme: back in the agent's queue, restarted", kAcme, "activity.start", "agent:copywriter",
+             one_field("activity_id", "act-copy"));
   script.add("Acme: copy resubmitted", kAcme, "activity.submit_for_approval", "agent:copywriter",
              payload([](JsonWriter& w) {
                w.field("activity_id", "act-copy");
@@ -323,6 +325,9 @@ void add_open_work(Script& script, int64_t now_ms) {
                w.field("priority", "urgent");
                w.field("due_date", date_after_days(now_ms, 2));
              }));
+  script.add("Acme: monthly report for the analyst agent", kAcme, "activity.create", "user:maya",
+             agent_work("act-report", "Monthly performance report", "report", "analyst", "normal",
+                        date_after_days(now_ms, 5)));
   script.add("Acme: banner task for designer", kAcme, "activity.create", "user:maya",
              agent_work("act-banner", "Banner variants for display", "write", "designer", "urgent",
                         date_after_days(now_ms, 1)));
@@ -373,7 +378,7 @@ void build_short_approval(Script& script, int64_t now_ms) {
 
 // ---- sending, waiting -------------------------------------------------------
 
-constexpr const char* kResultLine = "  {:<36} {:<10} {}\n";
+constexpr const char* kResultLine = "  {:<44} {:<10} {}\n";
 
 // Sends the script's commands one at a time, so a duplicate arrives after its
 // original was decided, and prints each result; false if one did not arrive.
@@ -502,10 +507,6 @@ void print_summary(const DemoOptions& options) {
   work.commit();
 }
 
-std::string instant_or_dash(const pqxx::field& unix_ms) {
-  return unix_ms.is_null() ? "-" : format_rfc3339_ms(unix_ms.as<int64_t>());
-}
-
 std::string text_or_dash(const pqxx::field& field) { return field.is_null() ? "-" : field.c_str(); }
 
 // `text` cut to `width` characters, ".." marking a cut.
@@ -539,7 +540,7 @@ void print_media_buys(pqxx::work& work) {
 
 void print_approvals(pqxx::work& work) {
   fmt::print("\nAcme's approvals (approvals; a review step's approval names it in activity_id)\n");
-  fmt::print("  {:<24} {:<14} {:<18} {:<9} {:<10} {:<10} {}\n", "approval", "type", "review step", "status",
+  fmt::print("  {:<34} {:<14} {:<20} {:<18} {:<10} {:<10} {}\n", "approval", "type", "review step", "status",
              "reviewer", "decided by", "escalation");
   for (const pqxx::row& row : work.exec_params(
            "SELECT approval_id, type, activity_id, status, reviewer_id, reviewed_by, "
@@ -547,22 +548,22 @@ void print_approvals(pqxx::work& work) {
            "WHEN escalated_from IS NOT NULL THEN 'follows ' || escalated_from END "
            "FROM approvals WHERE tenant_id = $1 ORDER BY created_on, approval_id",
            kAcme)) {
-    fmt::print("  {:<24} {:<14} {:<18} {:<9} {:<10} {:<10} {}\n", fit(row[0].c_str(), 24), row[1].c_str(),
-               fit(text_or_dash(row[2]), 18), row[3].c_str(), fit(text_or_dash(row[4]), 10),
+    fmt::print("  {:<34} {:<14} {:<20} {:<18} {:<10} {:<10} {}\n", fit(row[0].c_str(), 34), row[1].c_str(),
+               fit(text_or_dash(row[2]), 20), row[3].c_str(), fit(text_or_dash(row[4]), 10),
                fit(text_or_dash(row[5]), 10), text_or_dash(row[6]));
   }
 }
 
 void print_activities(pqxx::work& work) {
   fmt::print("\nAcme's activities (activities; review steps are is_approval_gate)\n");
-  fmt::print("  {:<16} {:<18} {:<17} {:<8} {:<6} {}\n", "activity", "status", "assignee", "priority", "review",
+  fmt::print("  {:<20} {:<18} {:<17} {:<8} {:<6} {}\n", "activity", "status", "assignee", "priority", "review",
              "title");
   for (const pqxx::row& row : work.exec_params(
            "SELECT activity_id, status, CASE assignee_type WHEN 'agent' THEN 'agent:' || assignee_agent_role "
            "ELSE coalesce(assignee_user_id, '(unassigned)') END, priority, is_approval_gate, title "
            "FROM activities WHERE tenant_id = $1 ORDER BY created_at, activity_id",
            kAcme)) {
-    fmt::print("  {:<16} {:<18} {:<17} {:<8} {:<6} {}\n", fit(row[0].c_str(), 16), row[1].c_str(),
+    fmt::print("  {:<20} {:<18} {:<17} {:<8} {:<6} {}\n", fit(row[0].c_str(), 20), row[1].c_str(),
                fit(row[2].c_str(), 17), row[3].c_str(), row[4].as<bool>() ? "yes" : "-",
                fit(row[5].c_str(), 32));
   }
@@ -588,7 +589,7 @@ void print_queue(pqxx::work& work, const char* view, const char* sql) {
   const pqxx::result rows = work.exec_params(sql, kAcme);
   if (rows.empty()) fmt::print("    (empty)\n");
   for (const pqxx::row& row : rows) {
-    fmt::print("    {:<10} {:<16} {:<8} {:<6} {:<10} {:<17} {}\n", fit(row[0].c_str(), 10), fit(row[1].c_str(), 16),
+    fmt::print("    {:<10} {:<20} {:<8} {:<6} {:<10} {:<17} {}\n", fit(row[0].c_str(), 10), fit(row[1].c_str(), 20),
                row[2].c_str(), row[3].as<bool>() ? "yes" : "-", text_or_dash(row[4]), row[5].c_str(),
                fit(row[6].c_str(), 28));
   }
@@ -600,10 +601,10 @@ void print_queue(pqxx::work& work, const char* view, const char* sql) {
 // urgent first) and due date.
 void print_queues(pqxx::work& work) {
   fmt::print("\nAcme's queues (agent_queue, human_queue)\n");
-  fmt::print("    {:<10} {:<16} {:<8} {:<6} {:<10} {:<17} {}\n", "assignee", "activity", "priority", "review",
+  fmt::print("    {:<10} {:<20} {:<8} {:<6} {:<10} {:<17} {}\n", "assignee", "activity", "priority", "review",
              "due", "status", "title");
   print_queue(work, "agent_queue",
-              "SELECT assignee_agent_role, activity_id, priority, is_approval_gate, due_date::text, status, title "
+              "SELECT assignee_agent_role, activity_id, priority, false, due_date::text, status, title "
               "FROM agent_queue WHERE tenant_id = $1 "
               "ORDER BY assignee_agent_role, priority, due_date NULLS LAST, created_at, activity_id");
   print_queue(work, "human_queue",
@@ -668,6 +669,21 @@ void print_audit_tail(pqxx::work& work) {
   }
 }
 
+// The audit rows other systems sent (audit.record), in their own time.
+void print_recorded_audit(pqxx::work& work) {
+  fmt::print("\nAudit rows other systems sent (audit_log, operation from the seed's action)\n");
+  for (const pqxx::row& row : work.exec_params(
+           "SELECT operation, resource_type || '/' || resource_id, principal_id, "
+           "to_char(occurred_at AT TIME ZONE 'UTC', 'HH24:MI:SS'), to_char(recorded_at AT TIME ZONE 'UTC', 'HH24:MI:SS'), "
+           "host(ip_address), http_method || ' ' || endpoint, changed_fields::text FROM audit_log "
+           "WHERE tenant_id = $1 AND occurred_at <> recorded_at ORDER BY occurred_at, event_id",
+           kAcme)) {
+    fmt::print("  {} {} by {} at {} (recorded {}), from {}: {}, changed {}\n", row[0].c_str(), row[1].c_str(),
+               text_or_dash(row[2]), row[3].c_str(), row[4].c_str(), text_or_dash(row[5]), text_or_dash(row[6]),
+               text_or_dash(row[7]));
+  }
+}
+
 void print_workflow_summary(const DemoOptions& options) {
   pqxx::connection connection(options.database_url);
   pqxx::work work(connection);
@@ -677,6 +693,7 @@ void print_workflow_summary(const DemoOptions& options) {
   print_queues(work);
   print_acme_balance(work);
   print_audit_tail(work);
+  print_recorded_audit(work);
   work.commit();
 }
 
@@ -739,6 +756,7 @@ bool run_demo(const DemoOptions& options) {
   client::CommandClient client(options.kafka, options.topics, "ledgerflow-demo");
   std::map<std::string, CommandResult> results;
   const bool done = run_credits(options, client, results) && run_workflow_day(options, client, results);
+  if (done) fmt::print("\nDemo done. The services keep running (KAFKA_BOOTSTRAP, DATABASE_URL above); Ctrl-C stops them.\n");
   std::fflush(stdout);
   return done;
 }

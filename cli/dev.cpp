@@ -39,12 +39,14 @@ void print_line(const std::string& line) {
   std::fflush(stdout);
 }
 
-// Runs a service on its own thread; a failure stops everything.
+// Runs a service on its own thread; a failure stops everything. Leaving the
+// scope stops the services too (also when an exception leaves it), so the
+// join cannot wait forever.
 class ServiceThread {
  public:
   template <typename Service>
   ServiceThread(Service& service, std::atomic<bool>& stop, std::atomic<bool>& failed)
-      : thread_([&service, &stop, &failed] {
+      : stop_(stop), thread_([&service, &stop, &failed] {
           try {
             service.run(stop);
           } catch (const std::exception& error) {
@@ -53,9 +55,13 @@ class ServiceThread {
             stop = true;
           }
         }) {}
-  ~ServiceThread() { thread_.join(); }
+  ~ServiceThread() {
+    stop_ = true;
+    thread_.join();
+  }
 
  private:
+  std::atomic<bool>& stop_;
   std::thread thread_;
 };
 
@@ -105,7 +111,12 @@ int run_services(const GlobalOptions& global, const DevFlags& flags, const kafka
       spdlog::info("ready: engine and projector own all {} partitions", flags.partitions);
       if (flags.demo) {
         DemoOptions demo{settings, topics(global), url, flags.partitions};
-        if (!run_demo(demo)) failed = true;
+        try {
+          if (!run_demo(demo)) failed = true;
+        } catch (const std::exception& error) {
+          spdlog::critical("the demo failed: {}", error.what());
+          failed = true;
+        }
       }
       wait_for_stop(signal, stop);
     }
