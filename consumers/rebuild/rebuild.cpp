@@ -503,10 +503,18 @@ void store_positions(pqxx::work& work, const std::string& projection, const std:
       projection, partitions, next_offsets, seqs, record_ids, ignored, deadlettered);
 }
 
-// Whether a failed swap may be tried again (a reader held a lock too long).
-bool retryable(const pqxx::sql_error& error) {
-  const std::string state = error.sqlstate();
-  return state == "55P03" || state == "40P01" || state == "40001";
+// Why a failed swap may be tried again, or nullopt: a reader held a lock
+// too long (lock_timeout, 55P03, an sql_error), or the server rolled the
+// transaction back for a deadlock with a reader (40P01) or a serialization
+// failure (40001). libpqxx 6 throws those two as transaction_rollback, which
+// is no sql_error: catching sql_error alone never retried them.
+std::optional<std::string> retry_reason(const pqxx::failure& error) {
+  if (const auto* sql = dynamic_cast<const pqxx::sql_error*>(&error); sql != nullptr && sql->sqlstate() == "55P03") {
+    return "a lock wait timed out";
+  }
+  if (dynamic_cast<const pqxx::deadlock_detected*>(&error) != nullptr) return "a deadlock with a reader";
+  if (dynamic_cast<const pqxx::serialization_failure*>(&error) != nullptr) return "a serialization failure";
+  return std::nullopt;
 }
 
 std::string describe(const std::vector<verify::Difference>& differences) {
@@ -663,10 +671,11 @@ class Rebuild {
         work.commit();
         outcome_.swap_attempts = attempt;
         break;
-      } catch (const pqxx::sql_error& error) {
-        if (!retryable(error) || attempt >= options_.swap_attempts) throw;
-        logger()->info("rebuild of tenant {} in {}: attempt {} waited too long for a lock ({}); retrying",
-                       *options_.tenant_id, options_.projection, attempt, error.sqlstate());
+      } catch (const pqxx::failure& error) {
+        const std::optional<std::string> reason = retry_reason(error);
+        if (!reason || attempt >= options_.swap_attempts) throw;
+        logger()->info("rebuild of tenant {} in {}: attempt {} failed on {}; retrying", *options_.tenant_id,
+                       options_.projection, attempt, *reason);
         builder_->positions() = saved;
         builder_->batch() = saved_batch;
         std::this_thread::sleep_for(std::chrono::milliseconds(100 * attempt));  // back off from the readers
@@ -868,10 +877,10 @@ class Rebuild {
         logger()->info("{} swapped in after {} attempt(s), the last {} record(s) taken in the swap",
                        options_.projection, attempt, delta);
         break;
-      } catch (const pqxx::sql_error& error) {
-        if (!retryable(error) || attempt >= options_.swap_attempts) throw;
-        logger()->info("swap of {}: attempt {} waited too long for a lock ({}); retrying", options_.projection, attempt,
-                       error.sqlstate());
+      } catch (const pqxx::failure& error) {
+        const std::optional<std::string> reason = retry_reason(error);
+        if (!reason || attempt >= options_.swap_attempts) throw;
+        logger()->info("swap of {}: attempt {} failed on {}; retrying", options_.projection, attempt, *reason);
         builder_->positions() = saved;
         builder_->batch().clear();
         std::this_thread::sleep_for(std::chrono::milliseconds(100 * attempt));  // back off from the readers

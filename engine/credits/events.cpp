@@ -4,27 +4,11 @@
 #include <array>
 #include <utility>
 
+#include "engine/names.hpp"
+
 namespace lf::engine::credits {
 
 namespace {
-
-template <typename Enum, std::size_t N>
-std::optional<Enum> parse_name(const std::array<std::pair<Enum, std::string_view>, N>& names,
-                               std::string_view text) {
-  for (const auto& [value, name] : names) {
-    if (name == text) return value;
-  }
-  return std::nullopt;
-}
-
-template <typename Enum, std::size_t N>
-std::string_view name_of(const std::array<std::pair<Enum, std::string_view>, N>& names,
-                         Enum value) {
-  for (const auto& [each, name] : names) {
-    if (each == value) return name;
-  }
-  return "?";
-}
 
 constexpr std::array<std::pair<AllocationReason, std::string_view>, 2> kAllocationReasons{{
     {AllocationReason::allocate, "allocate"},
@@ -55,23 +39,23 @@ struct TypeName {
 }  // namespace
 
 std::string_view to_string(AllocationReason reason) {
-  return name_of(kAllocationReasons, reason);
+  return name_in(kAllocationReasons, reason);
 }
 std::string_view to_string(ReleaseReason reason) {
-  return name_of(kReleaseReasons, reason);
+  return name_in(kReleaseReasons, reason);
 }
 std::string_view to_string(ExpiryReason reason) {
-  return name_of(kExpiryReasons, reason);
+  return name_in(kExpiryReasons, reason);
 }
 
 std::optional<AllocationReason> parse_allocation_reason(std::string_view text) {
-  return parse_name(kAllocationReasons, text);
+  return parse_in(kAllocationReasons, text);
 }
 std::optional<ReleaseReason> parse_release_reason(std::string_view text) {
-  return parse_name(kReleaseReasons, text);
+  return parse_in(kReleaseReasons, text);
 }
 std::optional<ExpiryReason> parse_expiry_reason(std::string_view text) {
-  return parse_name(kExpiryReasons, text);
+  return parse_in(kExpiryReasons, text);
 }
 
 std::string_view event_type(const Event& event) {

@@ -2,7 +2,7 @@
 #include "engine/workflow/events.hpp"
 #include "events/assert.hpp"
 
-#include "engine/workflow/names.hpp"
+#include "engine/names.hpp"
 
 namespace lf::engine::workflow {
 

@@ -1,7 +1,7 @@
 // Value names and the derived indexes and links of the workflow state.
 #include "engine/workflow/state.hpp"
 
-#include "engine/workflow/names.hpp"
+#include "engine/names.hpp"
 
 namespace lf::engine::workflow {
 

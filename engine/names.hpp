@@ -1,5 +1,5 @@
-// Enum <-> wire name tables of the workflow domain: one constexpr table per
-// enum, read both ways. Internal to engine/workflow.
+// Enum <-> wire name tables of the domains: one constexpr table per enum,
+// read both ways. Internal to engine/.
 #pragma once
 
 #include <array>
@@ -10,7 +10,7 @@
 
 #include "events/assert.hpp"
 
-namespace lf::engine::workflow {
+namespace lf::engine {
 
 template <typename Enum, std::size_t N>
 using NameTable = std::array<std::pair<Enum, std::string_view>, N>;
@@ -32,4 +32,4 @@ std::optional<Enum> parse_in(const NameTable<Enum, N>& table, std::string_view t
   return std::nullopt;
 }
 
-}  // namespace lf::engine::workflow
+}  // namespace lf::engine
