@@ -36,6 +36,21 @@ std::unique_ptr<metrics::MetricsServer> start_metrics(const MetricsFlags& flags,
   metrics::ServerOptions server;
   server.address = flags.address;
   server.port = flags.port;
+  // /healthz: 503 while the database is unreachable (a readiness signal:
+  // the services wait for it and catch up by themselves).
+  auto health = [sources] {
+    std::string problems;
+    if (sources.engine) {
+      const std::string problem = sources.engine->database_problem();
+      if (!problem.empty()) problems += "engine: " + problem + "\n";
+    }
+    if (sources.projector) {
+      const std::string problem = sources.projector->database_problem();
+      if (!problem.empty()) problems += "projector: " + problem + "\n";
+    }
+    if (!problems.empty()) problems.pop_back();
+    return problems;
+  };
   return std::make_unique<metrics::MetricsServer>(server, [sources, positions] {
     metrics::Exposition out;
     if (sources.engine) metrics::add_engine_report(out, sources.engine->report());
@@ -45,7 +60,7 @@ std::unique_ptr<metrics::MetricsServer> start_metrics(const MetricsFlags& flags,
       positions->collect(out);
     }
     return out.text();
-  });
+  }, health);
 }
 
 }  // namespace lf::cli

@@ -70,7 +70,7 @@ struct MetricsServer::Impl {
   }
 };
 
-MetricsServer::MetricsServer(ServerOptions options, ScrapeFunction scrape)
+MetricsServer::MetricsServer(ServerOptions options, ScrapeFunction scrape, HealthFunction health)
     : impl_(std::make_unique<Impl>()) {
   LF_ASSERT(scrape);
   LF_ASSERT(options.worker_threads > 0);
@@ -90,8 +90,14 @@ MetricsServer::MetricsServer(ServerOptions options, ScrapeFunction scrape)
   impl.server.Get("/metrics", [&impl](const httplib::Request&, httplib::Response& response) {
     impl.serve_metrics(response);
   });
-  impl.server.Get("/healthz", [](const httplib::Request&, httplib::Response& response) {
-    response.set_content("ok\n", "text/plain; charset=utf-8");
+  impl.server.Get("/healthz", [health = std::move(health)](const httplib::Request&, httplib::Response& response) {
+    const std::string problem = health ? health() : std::string();
+    if (problem.empty()) {
+      response.set_content("ok\n", "text/plain; charset=utf-8");
+      return;
+    }
+    response.status = 503;
+    response.set_content(problem + "\n", "text/plain; charset=utf-8");
   });
   if (options.port == 0) {
     port_ = impl.server.bind_to_any_port(options.address);

@@ -1,6 +1,6 @@
 // The metrics endpoint: an HTTP server on a background thread answering
 // GET /metrics with what a scrape function renders (Prometheus text format)
-// and GET /healthz with 200. Started by the constructor, stopped by the
+// and GET /healthz with 200 when healthy, 503 and the reason when not. Started by the constructor, stopped by the
 // destructor. Knows nothing of what is measured.
 #pragma once
 
@@ -14,6 +14,8 @@ namespace lf::metrics {
 // Renders one scrape. Throws when the figures cannot be had (the database or
 // the broker is unreachable): the scrape is answered 503 with the reason.
 using ScrapeFunction = std::function<std::string()>;
+// What is wrong with the service, one line each; empty when it is healthy.
+using HealthFunction = std::function<std::string()>;
 
 struct ServerOptions {
   std::string address = "0.0.0.0";  // deployments scrape from another container
@@ -30,7 +32,7 @@ class MetricsServer {
   // cannot be bound. Sets SIGPIPE to be ignored process-wide: the HTTP
   // library writes to sockets without MSG_NOSIGNAL, and a scraper that hangs
   // up mid-answer must not kill the service.
-  MetricsServer(ServerOptions options, ScrapeFunction scrape);
+  MetricsServer(ServerOptions options, ScrapeFunction scrape, HealthFunction health = {});
   // Stops accepting, waits for the requests under way, joins the thread.
   ~MetricsServer();
   MetricsServer(const MetricsServer&) = delete;

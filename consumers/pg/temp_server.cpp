@@ -446,6 +446,7 @@ TempServer::TempServer(const TempServerOptions& options) : options_(options), us
           directory_);
       if (start.exit_code == 0) {
         port_ = port;
+        server_options_ = server_options;
         break;
       }
       const std::string server_log = read_from(log, log_offset);
@@ -552,6 +553,32 @@ void TempServer::stop() {
     watchdog_pid_ = -1;
   }
   running_ = false;
+}
+
+void TempServer::shut_down(const std::string& mode) {
+  const fs::path data = directory_ / "data";
+  const CommandOutput stopped =
+      run_command(as_user(run_as_, {bin_dir_ + "/pg_ctl", "-D", data.string(), "-m", mode, "-w", "-t",
+                                    std::to_string(kPgCtlTimeoutSeconds), "stop"}),
+                  directory_);
+  if (stopped.exit_code != 0) {
+    throw std::runtime_error("pg_ctl stop -m " + mode + " failed (exit " + std::to_string(stopped.exit_code) +
+                             "):\n" + stopped.output);
+  }
+  logger()->info("PostgreSQL on port {} shut down ({})", port_, mode);
+}
+
+void TempServer::start_again() {
+  const fs::path data = directory_ / "data";
+  const CommandOutput started = run_command(
+      as_user(run_as_, {bin_dir_ + "/pg_ctl", "-w", "-t", std::to_string(kPgCtlTimeoutSeconds), "-D",
+                        data.string(), "-l", (directory_ / "server.log").string(), "-o", server_options_, "start"}),
+      directory_);
+  if (started.exit_code != 0) {
+    throw std::runtime_error("pg_ctl start failed (exit " + std::to_string(started.exit_code) + "):\n" +
+                             started.output);
+  }
+  logger()->info("PostgreSQL on port {} started again", port_);
 }
 
 }  // namespace lf::pg

@@ -37,6 +37,13 @@ class TempServer {
   // Fast shutdown; removes the directory unless `keep`. Idempotent.
   void stop();
 
+  // Fault injection for the tests: shuts the server down with pg_ctl's
+  // `mode` ("smart", "fast" or "immediate", the last a crash that recovery
+  // repairs at the next start), keeping its data directory and port...
+  void shut_down(const std::string& mode);
+  // ...and starts it again on the same port (waits until it accepts connections).
+  void start_again();
+
  private:
   TempServerOptions options_;
   std::filesystem::path directory_;
@@ -44,6 +51,7 @@ class TempServer {
   std::string run_as_;  // "postgres" when we are root, else empty
   std::string user_;    // the database superuser name
   int port_ = 0;
+  std::string server_options_;  // pg_ctl -o: port, socket directory, settings
   bool running_ = false;
   // A child process that stops the server and removes the directory if this
   // process dies without stop() (kill -9): it waits for EOF on this socket.

@@ -103,7 +103,9 @@ Projector::Projector(Options options) : options_(std::move(options)) {
     }
     unknown_overrides_[static_cast<std::size_t>(found - projection_names_.begin())] = policy;
   }
-  connect();
+  database_ = std::make_unique<pg::Reconnecting>(options_.database_url, "projector " + options_.client_id,
+                                                 database_health_);
+  writer_ = std::make_unique<pg::BatchWriter>();
   check_versions();
   dead_letters_ = std::make_unique<kafka::Producer>(options_.kafka, options_.client_id + "-dlq");
   consumer_ = std::make_unique<kafka::Consumer>(
@@ -128,18 +130,35 @@ Projector::~Projector() {
   }
 }
 
-void Projector::connect() {
-  connection_ = std::make_unique<pqxx::connection>(options_.database_url);
+void Projector::database_failed(const std::exception& error) {
+  database_->lost("writing a batch", error);
+  // Statements the writer prepared went with the connection.
   writer_ = std::make_unique<pg::BatchWriter>();
+}
+
+void Projector::probe_database() {
+  const auto now = std::chrono::steady_clock::now();
+  if (now - last_database_contact_ < std::chrono::seconds(1)) return;
+  last_database_contact_ = now;
+  try {
+    pqxx::nontransaction work(database_->get());
+    work.exec("SELECT 1");
+    database_health_.up();
+  } catch (const std::exception& error) {
+    if (!pg::is_transient_failure(std::current_exception(), nullptr)) throw;
+    if (database_health_.is_up()) database_->lost("probing the database", error);
+    database_->reset();
+  }
 }
 
 // A projection whose stored version differs from this binary's is rebuilt
 // first (or, with rebuild_outdated off, stops the projector): this binary
 // must never write tables another mapping built.
 void Projector::check_versions() {
-  std::vector<std::string> outdated;
-  {
-    pqxx::work work(*connection_);
+  // Waits for the database if it is not up yet (INSERT ... DO NOTHING: safe to repeat).
+  std::vector<std::string> outdated = database_->run("registering the projections", [&](pqxx::connection& connection) {
+    std::vector<std::string> found;
+    pqxx::work work(connection);
     for (const auto& projection : projections_) {
       const std::string name(projection->name());
       work.exec_params("INSERT INTO projections (name, version) VALUES ($1, $2) "
@@ -152,10 +171,11 @@ void Projector::check_versions() {
                                   std::to_string(projection->version());
       if (!options_.rebuild_outdated) throw std::runtime_error(problem + ": rebuild it (ledgerflow rebuild " + name + ")");
       logger()->warn("{}: rebuilding it from {} before projecting", problem, options_.rebuild_from);
-      outdated.push_back(name);
+      found.push_back(name);
     }
     work.commit();
-  }
+    return found;
+  }, nullptr);
   for (const std::string& name : outdated) {
     rebuild::Options rebuild;
     rebuild.kafka = options_.kafka;
@@ -176,7 +196,7 @@ void Projector::check_versions() {
     while (true) {
       int stored = 0;
       {
-        pqxx::nontransaction work(*connection_);
+        pqxx::nontransaction work(database_->get());
         work.exec_params("SELECT pg_advisory_lock(hashtext('ledgerflow.rebuild'), hashtext($1))", name);
         stored = work.exec_params1("SELECT version FROM projections WHERE name = $1", name)[0].as<int>();
         work.exec_params("SELECT pg_advisory_unlock(hashtext('ledgerflow.rebuild'), hashtext($1))", name);
@@ -207,7 +227,8 @@ int Projector::projection_version(const std::string& name) const {
 // this one ran (its compare-and-set then failed): stop rather than write
 // tables another mapping built.
 void Projector::recheck_versions() {
-  pqxx::work work(*connection_);
+  database_->run("checking the projections' versions", [this](pqxx::connection& connection) {
+  pqxx::work work(connection);
   for (const auto& projection : projections_) {
     const pqxx::result stored =
         work.exec_params("SELECT version FROM projections WHERE name = $1", std::string(projection->name()));
@@ -218,17 +239,24 @@ void Projector::recheck_versions() {
     }
   }
   work.commit();
+  }, stop_);
 }
 
 std::map<int32_t, Projector::PartitionState> Projector::load_positions(
     const std::vector<int32_t>& partitions) {
-  pqxx::work work(*connection_);
-  std::vector<pg::Checkpoint> loaded = pg::load_checkpoints(work, projection_names_, partitions);
-  // Read in the same transaction as the positions they go with.
-  pg::ParkedFilter filter;
-  filter.partitions = partitions;
-  const std::vector<pg::ParkedStream> parked = pg::load_parked_streams(work, filter);
-  work.commit();
+  std::vector<pg::Checkpoint> loaded;
+  std::vector<pg::ParkedStream> parked;
+  // Waits for the database when it is down (a rebalance waits with it).
+  database_->run("loading positions", [&](pqxx::connection& connection) {
+    pqxx::work work(connection);
+    loaded = pg::load_checkpoints(work, projection_names_, partitions);
+    // Read in the same transaction as the positions they go with.
+    pg::ParkedFilter filter;
+    filter.partitions = partitions;
+    parked = pg::load_parked_streams(work, filter);
+    work.commit();
+  }, stop_);
+  last_database_contact_ = std::chrono::steady_clock::now();
   std::map<int32_t, PartitionState> states;
   for (int32_t partition : partitions) {
     PartitionState& state = states[partition];
@@ -281,7 +309,15 @@ void Projector::on_revoked(const std::vector<kafka::TopicPartition>& partitions,
 
 void Projector::run(const std::atomic<bool>& stop) {
   pthread_setname_np(pthread_self(), "lf-projector");
-  while (!stop.load(std::memory_order_relaxed)) step(100);
+  stop_ = &stop;
+  try {
+    while (!stop.load(std::memory_order_relaxed)) step(100);
+  } catch (const pg::StopRequested&) {
+    // Nothing is lost: the positions in PostgreSQL say where to resume.
+    logger()->warn("projector {}: stopped while waiting for the database", options_.client_id);
+    consumer_->close();
+    return;
+  }
   finish_write();
   publish_stats();
   consumer_->close();
@@ -292,6 +328,7 @@ std::size_t Projector::step(int poll_timeout_ms) {
   consumer_->poll_batch(messages_, options_.batch_records_max, poll_timeout_ms);
   if (messages_.empty()) {
     finish_write();  // nothing to overlap with: let the positions land
+    probe_database();
     publish_stats();
     return 0;
   }
@@ -425,7 +462,7 @@ void Projector::start_write(WriteJob job) {
   WriteJob* running = writing_job_.get();
   writing_ = std::async(std::launch::async, [this, running] {
     const auto start = std::chrono::steady_clock::now();
-    pqxx::work work(*connection_);
+    pqxx::work work(database_->get());
     // Positions first: the compare-and-set locks this projection's
     // checkpoint rows before any read-table row, the same order rebuild and
     // replay-parked take, so they queue behind each other instead of
@@ -474,10 +511,13 @@ bool Projector::finish_write() {
     } catch (const pqxx::in_doubt_error& doubt) {
       // The commit may or may not have happened: the stored positions say which.
       logger()->warn("commit outcome unknown ({}); re-reading positions", doubt.what());
-      connect();
-    } catch (const pqxx::broken_connection& broken) {
-      logger()->warn("database connection lost ({}); reconnecting", broken.what());
-      connect();
+      database_failed(doubt);
+    } catch (const std::exception& error) {
+      // A lost connection, a terminated backend (also in the middle of a
+      // COPY), a server shutting down: wait for the database and resume from
+      // the positions it holds. Anything else is a bug and stops us.
+      if (!pg::is_transient_failure(failure, database_->connected() ? &database_->get() : nullptr)) throw;
+      database_failed(error);
     }
   }
   // Whatever was mapped since is void too (it may hold events of a stream
@@ -609,7 +649,7 @@ void Projector::isolate(const WriteJob& job) {
     decoded.push_back(std::move(entry));
   }
 
-  pqxx::work work(*connection_);
+  pqxx::work work(database_->get());
   // Positions first, as in every write: the same compare-and-set, so a
   // stale projector (or a replay-parked that ran meanwhile) stops us here.
   // The positions do not depend on which streams end up parked.

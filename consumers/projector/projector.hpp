@@ -10,6 +10,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <future>
 #include <cstdint>
 #include <map>
@@ -24,6 +25,7 @@
 
 #include "consumers/kafka/kafka.hpp"
 #include "consumers/pg/batch_writer.hpp"
+#include "consumers/pg/connection.hpp"
 #include "consumers/pg/parking.hpp"
 #include "consumers/pg/positions.hpp"
 #include "events/json.hpp"
@@ -87,6 +89,10 @@ class Projector final : public kafka::RebalanceListener {
   Stats published_stats() const;
   // Partitions owned; safe to read from another thread.
   int assigned_partitions() const { return assigned_.load(std::memory_order_acquire); }
+  // Empty while the database answers; else what is wrong and for how long
+  // (/healthz). Safe to call from any thread. While the database is down the
+  // projector waits for it, keeping its place: nothing is skipped.
+  std::string database_problem() const { return database_health_.problem(); }
 
   std::vector<kafka::TopicPartitionOffset> on_assigned(
       const std::vector<kafka::TopicPartition>& partitions) override;
@@ -130,7 +136,10 @@ class Projector final : public kafka::RebalanceListener {
   };
 
   static int64_t start_offset(const PartitionState& state);
-  void connect();
+  // A batch's write failed because the database did: forget the connection.
+  void database_failed(const std::exception& error);
+  // When idle: is the database still there? (so /healthz knows)
+  void probe_database();
   void check_versions();
   void recheck_versions();
   int projection_version(const std::string& name) const;
@@ -173,7 +182,13 @@ class Projector final : public kafka::RebalanceListener {
   std::vector<std::unique_ptr<projections::Projection>> projections_;
   std::vector<std::string> projection_names_;
   std::vector<std::optional<projections::UnknownEventPolicy>> unknown_overrides_;  // per projection
-  std::unique_ptr<pqxx::connection> connection_;
+  // Set by run(): waiting for the database gives up when it is.
+  const std::atomic<bool>* stop_ = nullptr;
+  pg::DatabaseHealth database_health_;
+  // Used by one thread at a time: the write thread while a batch is under
+  // way, else the consuming thread.
+  std::unique_ptr<pg::Reconnecting> database_;
+  std::chrono::steady_clock::time_point last_database_contact_;
   std::unique_ptr<pg::BatchWriter> writer_;
   std::unique_ptr<kafka::Consumer> consumer_;
   std::unique_ptr<kafka::Producer> dead_letters_;

@@ -28,8 +28,12 @@ EngineService::EngineService(Options options) : options_(std::move(options)) {
   if (options_.writer_id.empty()) {
     options_.writer_id = options_.client_id + "-" + UlidGenerator().next(lf::system_now_ms());
   }
-  database_ = std::make_unique<pqxx::connection>(options_.database_url);
-  if (options_.snapshots) snapshot_writer_ = std::make_unique<SnapshotWriter>(options_.database_url);
+  // Connected when first needed, and again whenever the database drops it.
+  database_ = std::make_unique<pg::Reconnecting>(options_.database_url, "engine " + options_.writer_id,
+                                                 database_health_);
+  if (options_.snapshots) {
+    snapshot_writer_ = std::make_unique<SnapshotWriter>(options_.database_url, database_health_);
+  }
   // Dead letters carry a rejected command's value unchanged, however large
   // the commands topic let it be (the dead-letter topic's max.message.bytes
   // must allow as much on a real broker).
@@ -85,7 +89,17 @@ const engine::PartitionCore* EngineService::partition_core(int32_t partition) co
 
 void EngineService::run(const std::atomic<bool>& stop) {
   pthread_setname_np(pthread_self(), "lf-engine");
-  while (!stop.load(std::memory_order_relaxed)) step(50);
+  stop_ = &stop;
+  try {
+    while (!stop.load(std::memory_order_relaxed)) step(50);
+  } catch (const pg::StopRequested&) {
+    // A partition is half rebuilt: leave as a crash would, committing nothing
+    // (the next owner reads from the last committed offset and answers what
+    // was decided from the de-duplication window).
+    logger()->warn("engine {}: stopped while waiting for the database; offsets not committed",
+                   options_.writer_id);
+    return;
+  }
   drain(10'000);
   commit_offsets(true);
   commands_->close();  // hands the partitions over (on_revoked)
@@ -191,7 +205,12 @@ std::vector<kafka::TopicPartitionOffset> EngineService::on_assigned(
     Partition& partition = partitions_[number];
     partition = Partition{};
     partition.assignment = next_epoch_++;
-    rebuild(number, partition);
+    try {
+      rebuild(number, partition);
+    } catch (...) {
+      partitions_.erase(number);
+      throw;
+    }
     // Resume below the first command whose outputs may not have been
     // delivered: the group's committed offset, or else the snapshot's (taken
     // when every output was out). Never the log's last decision: a command

@@ -31,6 +31,7 @@
 #include <pqxx/pqxx>
 
 #include "consumers/kafka/kafka.hpp"
+#include "consumers/pg/connection.hpp"
 #include "engine/partition.hpp"
 #include "engine/service/snapshot_writer.hpp"
 #include "events/chain.hpp"
@@ -115,6 +116,11 @@ class EngineService final : public kafka::RebalanceListener {
   // Partitions owned and rebuilt; safe to read from another thread.
   int assigned_partitions() const { return assigned_.load(std::memory_order_acquire); }
   const std::string& writer_id() const { return options_.writer_id; }
+  // Empty while the database answers; else what is wrong and for how long
+  // (/healthz). Safe to call from any thread. The engine keeps deciding
+  // while the database is down: it needs it only to load a partition's
+  // snapshot (which waits for it) and to save snapshots (which are retried).
+  std::string database_problem() const { return database_health_.problem(); }
   // The decision state of an owned partition (tests).
   const engine::PartitionCore* partition_core(int32_t partition) const;
 
@@ -223,7 +229,10 @@ class EngineService final : public kafka::RebalanceListener {
   void publish_report();
 
   Options options_;
-  std::unique_ptr<pqxx::connection> database_;
+  // Set by run(): waiting for the database gives up when it is.
+  const std::atomic<bool>* stop_ = nullptr;
+  pg::DatabaseHealth database_health_;
+  std::unique_ptr<pg::Reconnecting> database_;
   std::unique_ptr<SnapshotWriter> snapshot_writer_;
   std::unique_ptr<kafka::Producer> producer_;
   std::unique_ptr<kafka::Consumer> commands_;

@@ -52,9 +52,16 @@ void EngineService::rebuild(int32_t number, Partition& partition) {
   partition.last_snapshot_seq = 0;
   partition.snapshot_commands_offset = 0;
   if (options_.snapshots) {
-    pqxx::work work(*database_);
-    std::optional<pg::Snapshot> snapshot = pg::load_snapshot(work, number);
-    work.commit();
+    // Waits for the database when it is down (the rebalance waits with it).
+    std::optional<pg::Snapshot> snapshot = database_->run(
+        "loading the snapshot of partition " + std::to_string(number),
+        [number](pqxx::connection& connection) {
+          pqxx::work work(connection);
+          std::optional<pg::Snapshot> loaded = pg::load_snapshot(work, number);
+          work.commit();
+          return loaded;
+        },
+        stop_);
     if (snapshot) {
       from_offset = snapshot->header.events_next_offset;
       partition.snapshot_commands_offset = snapshot->header.commands_next_offset;
@@ -132,8 +139,10 @@ void EngineService::reload_after_conflict(int32_t number) {
     }
   }
   ++stats_.conflicts;
-  rebuild(number, partition);
+  // Set before the rebuild: should it be interrupted, no offset beyond the
+  // voided decisions may be committed.
   partition.next_consume_offset = resume;
+  rebuild(number, partition);
   readback_->seek(kafka::TopicPartitionOffset{options_.topics.events(), number, partition.events_next_offset});
   commands_->seek(kafka::TopicPartitionOffset{options_.topics.commands(), number, resume});
   partition.held.clear();  // read again from `resume`

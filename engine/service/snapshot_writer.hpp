@@ -16,6 +16,7 @@
 
 #include <pqxx/pqxx>
 
+#include "consumers/pg/connection.hpp"
 #include "consumers/pg/positions.hpp"
 
 namespace lf::engine_service {
@@ -39,7 +40,10 @@ struct SnapshotOutcome {
 
 class SnapshotWriter {
  public:
-  explicit SnapshotWriter(std::string database_url);
+  // `health` hears of every failure and success; when idle for
+  // probe_every_ms the writer asks the database `SELECT 1`, so an outage is
+  // seen even when there is nothing to save.
+  SnapshotWriter(std::string database_url, pg::DatabaseHealth& health, int probe_every_ms = 1000);
   ~SnapshotWriter();  // finishes the queued jobs, then stops
   SnapshotWriter(const SnapshotWriter&) = delete;
   SnapshotWriter& operator=(const SnapshotWriter&) = delete;
@@ -53,9 +57,10 @@ class SnapshotWriter {
  private:
   void run();
   SnapshotOutcome write(SnapshotJob& job);
+  void probe();
 
-  std::string database_url_;
-  std::unique_ptr<pqxx::connection> connection_;  // the writer thread's only
+  pg::Reconnecting database_;  // the writer thread's only connection
+  int probe_every_ms_;
   std::mutex mutex_;
   std::condition_variable changed_;
   std::deque<SnapshotJob> queue_;

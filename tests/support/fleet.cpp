@@ -9,8 +9,10 @@ namespace lf::testing {
 
 using namespace std::chrono_literals;
 
-Infrastructure::Infrastructure(const std::filesystem::path& logs, int partitions)
-    : process_({ledgerflow_binary(), "dev", "--infra-only", "--partitions", std::to_string(partitions)}, {},
+Infrastructure::Infrastructure(const std::filesystem::path& logs, int partitions, const std::string& database_url)
+    : process_({ledgerflow_binary(), "dev", "--infra-only", "--partitions", std::to_string(partitions)},
+               database_url.empty() ? std::map<std::string, std::string>{}
+                                    : std::map<std::string, std::string>{{"DATABASE_URL", database_url}},
                (logs / "infra.log").string()) {
   while (std::optional<std::string> line = process_.read_line(120s)) {
     if (line->rfind("KAFKA_BOOTSTRAP=", 0) == 0) bootstrap_ = line->substr(16);

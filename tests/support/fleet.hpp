@@ -18,7 +18,8 @@ namespace lf::testing {
 // once it printed READY (a test failure if it never does).
 class Infrastructure {
  public:
-  Infrastructure(const std::filesystem::path& logs, int partitions);
+  // With `database_url`, that database (migrated) instead of a throwaway server.
+  Infrastructure(const std::filesystem::path& logs, int partitions, const std::string& database_url = "");
   const std::string& bootstrap() const { return bootstrap_; }
   const std::string& database_url() const { return database_url_; }
   ChildProcess& process() { return process_; }

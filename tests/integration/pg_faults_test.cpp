@@ -1,0 +1,325 @@
+// PostgreSQL faults under load: the database restarted (fast and immediate
+// shutdown), backends terminated in the middle of the projectors' batches
+// and the engines' snapshots, commits whose outcome the client cannot know,
+// and the database unreachable for a minute. Engines and projectors run as
+// processes against `ledgerflow dev --infra-only` and a PostgreSQL server of
+// the test's own (so it can be stopped); none may exit, /healthz must say
+// when the database is down, and afterwards every command has exactly one
+// decision, the read tables equal the fold of the log and every balance the
+// ledger's sum.
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <functional>
+#include <random>
+#include <thread>
+
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <pqxx/pqxx>
+
+#include "bench/workload.hpp"
+#include "consumers/client/command_client.hpp"
+#include "consumers/pg/migrations.hpp"
+#include "consumers/pg/temp_server.hpp"
+#include "consumers/verify/fold.hpp"
+#include "events/time.hpp"
+#include "projections/projection.hpp"
+#include "tests/support/fleet.hpp"
+#include "tests/support/pipeline/pipeline.hpp"
+#include "tests/support/wait.hpp"
+
+namespace lf::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr int kPartitions = 6;
+constexpr int kTenants = 60;
+
+uint64_t seed_from_environment() {
+  const char* text = std::getenv("LEDGERFLOW_SEED");
+  return text ? std::strtoull(text, nullptr, 10) : std::random_device{}();
+}
+
+int free_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address));
+  socklen_t length = sizeof(address);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
+  ::close(fd);
+  return ntohs(address.sin_port);
+}
+
+// GET /healthz: the status, or 0 when the service does not answer.
+int healthz(int port) {
+  httplib::Client client("127.0.0.1", port);
+  client.set_connection_timeout(2);
+  client.set_read_timeout(5);
+  const httplib::Result response = client.Get("/healthz");
+  return response ? response->status : 0;
+}
+
+// A throwaway PostgreSQL the test can stop, the mock cluster in
+// `ledgerflow dev --infra-only` on it, two engines and two projectors with
+// their metrics endpoints, and a client sending a steady credits load.
+class PgFaults : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    seed_ = seed_from_environment();
+    logs_ = std::filesystem::temp_directory_path() /
+            ("ledgerflow-pg-faults-" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()) +
+             "-" + std::to_string(seed_));
+    std::filesystem::create_directories(logs_);
+    pg::TempServerOptions options;
+    options.durable = true;  // an immediate shutdown must lose nothing committed
+    server_.emplace(options);
+    infra_.emplace(logs_, kPartitions, server_->url());
+    ASSERT_FALSE(infra_->bootstrap().empty());
+    settings_.bootstrap = infra_->bootstrap();
+    fleet_.emplace(*infra_, logs_);
+    for (const std::string& name : members_) {
+      ports_[name] = free_port();
+      std::vector<std::string> extra{"--metrics-port", std::to_string(ports_[name]), "--metrics-address",
+                                     "127.0.0.1"};
+      // Frequent snapshots, so terminations and restarts land on them too.
+      if (name.rfind("engine", 0) == 0) extra.insert(extra.end(), {"--snapshot-every-records", "300"});
+      fleet_->start(name.substr(0, name.find('-')), std::stoi(name.substr(name.find('-') + 1)), extra);
+    }
+    for (const std::string& name : members_) {
+      ASSERT_TRUE(wait_until([&] { return healthz(ports_[name]) == 200; }, 60s, 100ms))
+          << name << " never answered /healthz (logs in " << logs_ << ")";
+    }
+    client_.emplace(settings_, kafka::Topics{}, "pg-faults-load");
+    load_.emplace(seed_, kTenants, system_now_ms());
+    load_->set_runs_share(20);
+    for (const auto& [key, json] : load_->allocations()) send(key, json);
+    client_->flush();
+  }
+
+  void send(const std::string& key, const std::string& json) {
+    client_->send(key, json);
+    ids_.push_back(command_id_of(json));
+  }
+
+  // Sends ~500 commands a second for `duration`, while `fault` runs on a
+  // thread of its own (it stops and starts the server, terminates backends).
+  void load_during(std::chrono::seconds duration, const std::function<void()>& fault) {
+    std::atomic<bool> fault_done{false};
+    std::thread injector([&] {
+      std::this_thread::sleep_for(2s);  // the fault lands in the middle of the load, not before it
+      fault();
+      fault_done = true;
+    });
+    const auto end = std::chrono::steady_clock::now() + duration;
+    while (std::chrono::steady_clock::now() < end || !fault_done) {
+      for (int i = 0; i < 50; ++i) {
+        auto [key, json] = load_->next();
+        send(key, json);
+      }
+      client_->flush();
+      client_->poll_results(0);
+      client_results_ = client_->results().size();
+      std::this_thread::sleep_for(100ms);  // pacing the load, not synchronising
+    }
+    injector.join();
+  }
+
+  bool projections_caught_up(pqxx::connection& db) {
+    kafka::Consumer probe(settings_, "pg-faults-probe", "");
+    std::vector<std::string> names;
+    for (const auto& projection : projections::all_projections()) names.emplace_back(projection->name());
+    pqxx::work work(db);
+    return verify::projection_lag(work, probe, "ledgerflow.events", names) == 0;
+  }
+
+  // Nothing lost, nothing doubled, no service gone, the tables true to the log.
+  void expect_intact() {
+    EXPECT_TRUE(fleet_->crashed().empty()) << "a service exited on its own: " << fleet_->crashed().front()
+                                           << " (logs in " << logs_ << ")";
+    const std::map<std::string, CommandResult> results = client_->await(ids_, 300'000);
+    EXPECT_EQ(results.size(), ids_.size()) << "commands without a result";
+    pqxx::connection db(server_->url());
+    ASSERT_TRUE(wait_until([&] { return projections_caught_up(db); }, 180s, 200ms))
+        << "the projectors did not catch up (logs in " << logs_ << ")";
+    for (const std::string& name : members_) {
+      EXPECT_TRUE(wait_until([&] { return healthz(ports_[name]) == 200; }, 30s, 100ms))
+          << name << "'s /healthz did not recover";
+    }
+
+    verify::Fold fold(projections::all_projections());
+    verify::fold_topic(settings_, "ledgerflow.events", fold, JsonLimits{.max_bytes = 1 << 20, .max_depth = 64});
+    {
+      pqxx::work work(db);
+      for (const verify::Difference& difference : verify::diff(work, fold, 20)) {
+        ADD_FAILURE() << verify::to_string(difference);
+      }
+    }
+    pqxx::work work(db);
+    EXPECT_EQ(work.exec1("SELECT count(*) FROM (SELECT tenant_id, command_id FROM event_log "
+                         "GROUP BY tenant_id, command_id HAVING count(DISTINCT seq) > 1) twice")[0]
+                  .as<int64_t>(),
+              0)
+        << "a command decided twice";
+    EXPECT_EQ(work.exec1("SELECT count(DISTINCT (tenant_id, command_id)) FROM event_log "
+                         "WHERE command_id NOT LIKE 'timer/%'")[0]
+                  .as<int64_t>(),
+              static_cast<int64_t>(ids_.size()))
+        << "commands without a decision in the archive";
+    EXPECT_EQ(work.exec1("SELECT count(*) FROM credit_balances WHERE effective_available < 0 "
+                         "OR credits_reserved > credits_available")[0]
+                  .as<int64_t>(),
+              0);
+    EXPECT_EQ(work.exec1("SELECT count(*) FROM credit_balances b JOIN (SELECT tenant_id, sum(credits) AS total "
+                         "FROM credit_ledger GROUP BY tenant_id) l USING (tenant_id) "
+                         "WHERE l.total <> b.effective_available")[0]
+                  .as<int64_t>(),
+              0);
+    EXPECT_EQ(work.exec1("SELECT count(*) FROM credit_balances")[0].as<int64_t>(), kTenants);
+    std::cout << "[ pg fault ] seed " << seed_ << ": " << ids_.size() << " commands, " << fold.accepted()
+              << " records accepted, " << fold.ignored() << " ignored\n";
+  }
+
+  // Terminates the backends running a statement that matches `pattern`
+  // (ILIKE), other than the test's own; how many it terminated.
+  int64_t terminate(pqxx::connection& db, const std::string& pattern) {
+    pqxx::nontransaction work(db);
+    return work
+        .exec_params1("SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity "
+                      "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+                      "AND state = 'active' AND query ILIKE $1",
+                      pattern)[0]
+        .as<int64_t>();
+  }
+
+  uint64_t seed_ = 0;
+  std::filesystem::path logs_;
+  std::optional<pg::TempServer> server_;
+  std::optional<Infrastructure> infra_;
+  std::optional<Fleet> fleet_;
+  kafka::Settings settings_;
+  const std::vector<std::string> members_ = {"engine-1", "engine-2", "projector-1", "projector-2"};
+  std::map<std::string, int> ports_;
+  std::optional<client::CommandClient> client_;
+  std::optional<workload::CreditsWorkload> load_;
+  std::vector<std::string> ids_;
+  std::atomic<std::size_t> client_results_{0};  // results received, as of the load loop's last round
+};
+
+TEST_F(PgFaults, FastRestartUnderLoad) {
+  load_during(8s, [&] {
+    server_->shut_down("fast");
+    server_->start_again();
+  });
+  expect_intact();
+}
+
+TEST_F(PgFaults, ImmediateShutdownUnderLoad) {
+  // The server dies as in a power cut (no checkpoint); recovery replays its WAL.
+  load_during(8s, [&] {
+    server_->shut_down("immediate");
+    server_->start_again();
+  });
+  expect_intact();
+}
+
+TEST_F(PgFaults, BackendsTerminatedInTheMiddleOfBatchesAndSnapshots) {
+  int64_t copies = 0;
+  int64_t snapshots = 0;
+  int64_t others = 0;
+  load_during(5s, [&] {
+    pqxx::connection db(server_->url());
+    // Until both kinds were hit a few times (bounded): a projector's batch
+    // (its COPY into a read table) and an engine's snapshot.
+    const auto deadline = std::chrono::steady_clock::now() + 60s;
+    while ((copies < 3 || snapshots < 3) && std::chrono::steady_clock::now() < deadline) {
+      copies += terminate(db, "COPY %");
+      snapshots += terminate(db, "%engine_%");
+      // Checkpoint updates, parking, version checks: whatever else runs.
+      if (copies + snapshots > 0 && others < 3) others += terminate(db, "%projection_checkpoints%");
+      std::this_thread::sleep_for(5ms);  // a tight poll of pg_stat_activity, not a synchronisation
+    }
+  });
+  std::cout << "[ pg fault ] terminated " << copies << " COPYs, " << snapshots << " snapshot writes, " << others
+            << " checkpoint updates\n";
+  EXPECT_GE(copies, 3) << "no projector batch was caught in its COPY";
+  EXPECT_GE(snapshots, 3) << "no engine snapshot was caught";
+  expect_intact();
+}
+
+TEST_F(PgFaults, CommitOutcomeUnknown) {
+  // A deferred trigger on the projectors' positions terminates its own
+  // backend while COMMIT runs: the client sees its connection drop in the
+  // middle of the commit (libpqxx: in_doubt_error) and cannot know whether
+  // the batch landed; the positions in PostgreSQL must settle it. A sequence
+  // counts the kills (it is not rolled back with the transaction).
+  {
+    pqxx::connection db(server_->url());
+    pqxx::work work(db);
+    work.exec("CREATE SEQUENCE fault_commit_kills");
+    work.exec(
+        "CREATE FUNCTION fault_kill_at_commit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+        "IF nextval('fault_commit_kills') <= 5 THEN PERFORM pg_terminate_backend(pg_backend_pid()); "
+        "PERFORM pg_sleep(5); END IF; RETURN NULL; END $$");
+    work.exec(
+        "CREATE CONSTRAINT TRIGGER fault_kill_at_commit AFTER UPDATE ON projection_checkpoints "
+        "DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION fault_kill_at_commit()");
+    work.commit();
+  }
+  load_during(8s, [&] {
+    pqxx::connection db(server_->url());
+    ASSERT_TRUE(wait_until(
+        [&] {
+          pqxx::nontransaction work(db);
+          return work.exec1("SELECT last_value >= 5 AND is_called FROM fault_commit_kills")[0].as<bool>();
+        },
+        60s, 50ms))
+        << "the commits were not interrupted";
+  });
+  {
+    pqxx::connection db(server_->url());
+    pqxx::work work(db);
+    work.exec("DROP TRIGGER fault_kill_at_commit ON projection_checkpoints");
+    work.commit();
+  }
+  int uncertain = 0;
+  for (const char* name : {"projector-1", "projector-2"}) {
+    std::ifstream log(logs_ / (std::string(name) + ".log"));
+    for (std::string line; std::getline(log, line);) uncertain += line.find("commit outcome unknown") != std::string::npos;
+  }
+  EXPECT_GE(uncertain, 1) << "no projector saw a commit of unknown outcome";
+  expect_intact();
+}
+
+TEST_F(PgFaults, DatabaseUnreachableForAMinute) {
+  int64_t results_while_down = 0;
+  load_during(10s, [&] {
+    server_->shut_down("fast");
+    const auto back_at = std::chrono::steady_clock::now() + 60s;
+    // /healthz says so, on every service, within seconds.
+    for (const std::string& name : members_) {
+      EXPECT_TRUE(wait_until([&] { return healthz(ports_[name]) == 503; }, 30s, 100ms))
+          << name << "'s /healthz did not report the outage";
+    }
+    const std::size_t results_at_outage = client_results_.load();
+    std::this_thread::sleep_until(back_at);  // the outage itself: a minute without the database
+    results_while_down = static_cast<int64_t>(client_results_.load() - results_at_outage);
+    server_->start_again();
+  });
+  // The engines decide without the database (they need it only to load and
+  // save snapshots): answers kept coming during the outage.
+  EXPECT_GT(results_while_down, 0);
+  expect_intact();
+}
+
+}  // namespace
+}  // namespace lf::testing
