@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <set>
 #include <stdexcept>
 
 #include "events/assert.hpp"
@@ -242,8 +243,17 @@ std::size_t Fold::row_count() const {
   return rows;
 }
 
-std::vector<Difference> diff(pqxx::work& work, const Fold& fold, std::size_t limit,
-                             const std::optional<std::string>& tenant_id, const std::string& table_suffix) {
+namespace {
+
+// Rows of the tenants `tenant_ids` names (every row when it is null),
+// compared between the fold and the tables.
+std::vector<Difference> diff_rows(pqxx::work& work, const Fold& fold, std::size_t limit,
+                                  const std::set<std::string>* tenant_ids, const std::string& table_suffix) {
+  std::string tenant_array;  // a uuid[] literal: libpqxx 6 passes no arrays
+  if (tenant_ids != nullptr) {
+    for (const std::string& tenant : *tenant_ids) tenant_array += (tenant_array.empty() ? "" : ",") + tenant;
+    tenant_array = "{" + tenant_array + "}";
+  }
   std::vector<Difference> differences;
   auto add = [&](Difference difference) {
     if (differences.size() < limit) differences.push_back(std::move(difference));
@@ -256,9 +266,10 @@ std::vector<Difference> diff(pqxx::work& work, const Fold& fold, std::size_t lim
         sql += (i ? ", " : "") + select_expression(table->columns[i]);
       }
       sql += " FROM " + quoted(table->name + table_suffix);
-      pqxx::result result = tenant_id && tenant_index < table->columns.size()
-                                ? work.exec_params(sql + " WHERE " + quoted("tenant_id") + " = $1::uuid", *tenant_id)
-                                : work.exec(sql);
+      pqxx::result result =
+          tenant_ids != nullptr && tenant_index < table->columns.size()
+              ? work.exec_params(sql + " WHERE " + quoted("tenant_id") + " = ANY($1::uuid[])", tenant_array)
+              : work.exec(sql);
       Fold::Table found;
       for (const pqxx::row& db_row : result) {
         Fold::Row row(table->columns.size());
@@ -272,7 +283,10 @@ std::vector<Difference> diff(pqxx::work& work, const Fold& fold, std::size_t lim
       }
       const Fold::Table& expected = fold.tables().at(table->name);
       for (const auto& [key, row] : expected) {
-        if (tenant_id && tenant_index < row.size() && row[tenant_index] != *tenant_id) continue;
+        if (tenant_ids != nullptr && tenant_index < row.size() &&
+            (!row[tenant_index] || tenant_ids->count(*row[tenant_index]) == 0)) {
+          continue;
+        }
         auto match = found.find(key);
         if (match == found.end()) {
           add(Difference{table->name, key, "", "a row", kAbsent});
@@ -290,6 +304,20 @@ std::vector<Difference> diff(pqxx::work& work, const Fold& fold, std::size_t lim
     }
   }
   return differences;
+}
+
+}  // namespace
+
+std::vector<Difference> diff(pqxx::work& work, const Fold& fold, std::size_t limit,
+                             const std::optional<std::string>& tenant_id, const std::string& table_suffix) {
+  if (!tenant_id) return diff_rows(work, fold, limit, nullptr, table_suffix);
+  const std::set<std::string> one{*tenant_id};
+  return diff_rows(work, fold, limit, &one, table_suffix);
+}
+
+std::vector<Difference> diff_tenants(pqxx::work& work, const Fold& fold, std::size_t limit,
+                                     const std::set<std::string>& tenant_ids) {
+  return diff_rows(work, fold, limit, &tenant_ids, "");
 }
 
 std::vector<PartitionStatus> projection_status(pqxx::work& work, kafka::Consumer& probe, const std::string& topic,

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -85,6 +86,11 @@ std::optional<std::string> canonical(const projections::Value& value, projection
 std::vector<Difference> diff(pqxx::work& work, const Fold& fold, std::size_t limit,
                              const std::optional<std::string>& tenant_id = std::nullopt,
                              const std::string& table_suffix = "");
+// The same for the rows of a set of tenants: e.g. those of one partition,
+// whose records one partition's fold holds (a fold of a long log, one
+// partition at a time).
+std::vector<Difference> diff_tenants(pqxx::work& work, const Fold& fold, std::size_t limit,
+                                     const std::set<std::string>& tenant_ids);
 
 // One projection on one partition of `topic`: its stored position (no
 // checkpoint yet: 0), the log's end, the lag between them, the records it
