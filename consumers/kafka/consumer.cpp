@@ -4,9 +4,11 @@
 // served by poll_batch() on the caller's thread.
 #include "consumers/kafka/kafka.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <random>
+#include <thread>
 
 #include "consumers/kafka/internal.hpp"
 
@@ -79,6 +81,25 @@ void commit_callback(rd_kafka_t* handle, rd_kafka_resp_err_t error,
                            offsets ? internal::describe(*offsets) : "(none)",
                            rd_kafka_err2str(error));
 }
+
+// Answers a group coordinator gives while it moves to another broker, loads
+// the group or restarts: asked again a moment later, it (or its successor)
+// answers. librdkafka re-queries the coordinator after NOT_COORDINATOR but
+// does not repeat an OffsetFetch itself.
+bool coordinator_in_transition(rd_kafka_resp_err_t error) {
+  switch (error) {
+    case RD_KAFKA_RESP_ERR_NOT_COORDINATOR:
+    case RD_KAFKA_RESP_ERR_COORDINATOR_NOT_AVAILABLE:
+    case RD_KAFKA_RESP_ERR_COORDINATOR_LOAD_IN_PROGRESS:
+    case RD_KAFKA_RESP_ERR__WAIT_COORD:
+    case RD_KAFKA_RESP_ERR__TRANSPORT:
+      return true;
+    default:
+      return false;
+  }
+}
+// Pause between two committed-offset queries while the coordinator moves.
+constexpr int kCoordinatorRetryBackoffMs = 100;
 
 bool ends_the_read(rd_kafka_resp_err_t error) {
   return error == RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET ||
@@ -315,14 +336,33 @@ std::vector<TopicPartitionOffset> Consumer::committed(const std::vector<TopicPar
     }
     return offsets;
   }
-  PartitionListPtr list = partition_list(partitions);
-  const rd_kafka_resp_err_t error = rd_kafka_committed(handle_.get(), list.get(), timeout_ms);
-  if (error != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    throw KafkaError(error,
-                     std::string("committed offsets query failed: ") + rd_kafka_err2str(error));
+  // A coordinator in transition is asked again until timeout_ms has passed.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  for (int attempt = 1;; ++attempt) {
+    const auto left_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                             deadline - std::chrono::steady_clock::now())
+                             .count();
+    PartitionListPtr list = partition_list(partitions);
+    rd_kafka_resp_err_t error = rd_kafka_committed(handle_.get(), list.get(),
+                                                   static_cast<int>(std::max<int64_t>(left_ms, 0)));
+    for (int i = 0; error == RD_KAFKA_RESP_ERR_NO_ERROR && i < list->cnt; ++i) {
+      if (coordinator_in_transition(list->elems[i].err)) error = list->elems[i].err;
+    }
+    const bool again = coordinator_in_transition(error) &&
+                       left_ms > static_cast<int64_t>(kCoordinatorRetryBackoffMs);
+    if (again) {
+      internal::logger()->warn("{}: committed offsets query answered {} (attempt {}); asking again",
+                               rd_kafka_name(handle_.get()), rd_kafka_err2name(error), attempt);
+      std::this_thread::sleep_for(std::chrono::milliseconds(kCoordinatorRetryBackoffMs));
+      continue;
+    }
+    if (error != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      throw KafkaError(error,
+                       std::string("committed offsets query failed: ") + rd_kafka_err2str(error));
+    }
+    throw_on_partition_error(*list, "committed offset of");
+    return from_partition_list(*list);
   }
-  throw_on_partition_error(*list, "committed offset of");
-  return from_partition_list(*list);
 }
 
 Watermarks Consumer::watermarks(const std::string& topic, int32_t partition, int timeout_ms) {

@@ -171,7 +171,10 @@ class Consumer {
   void pause(const std::vector<TopicPartition>& partitions);
   void resume(const std::vector<TopicPartition>& partitions);
   void commit(const std::vector<TopicPartitionOffset>& offsets, bool async);
-  // The group's committed offsets (INVALID where none).
+  // The group's committed offsets (INVALID where none). A coordinator that
+  // answers NOT_COORDINATOR, COORDINATOR_NOT_AVAILABLE or
+  // COORDINATOR_LOAD_IN_PROGRESS (it is moving) is asked again until
+  // timeout_ms has passed; then, or on any other error, throws KafkaError.
   std::vector<TopicPartitionOffset> committed(const std::vector<TopicPartition>& partitions,
                                               int timeout_ms = 5000);
   Watermarks watermarks(const std::string& topic, int32_t partition, int timeout_ms = 5000);
