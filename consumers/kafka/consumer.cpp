@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <limits>
 #include <random>
 #include <thread>
 
@@ -100,6 +101,18 @@ bool coordinator_in_transition(rd_kafka_resp_err_t error) {
 }
 // Pause between two committed-offset queries while the coordinator moves.
 constexpr int kCoordinatorRetryBackoffMs = 100;
+
+// librdkafka before 2.0.3 waits for a seek's acknowledgement timeout_ms
+// *microseconds* (confluentinc/librdkafka#4230): 5 ms for 5 s, which a busy
+// machine misses, and the seek "fails" although it goes ahead. The argument
+// that makes such a version wait timeout_ms milliseconds.
+constexpr int kFirstVersionWithSeekTimeoutInMs = 0x02000300;  // 2.0.3
+int seek_timeout_argument(int timeout_ms) {
+  if (timeout_ms <= 0 || rd_kafka_version() >= kFirstVersionWithSeekTimeoutInMs) return timeout_ms;
+  constexpr int64_t kMicrosPerMilli = 1000;
+  return static_cast<int>(
+      std::min<int64_t>(int64_t{timeout_ms} * kMicrosPerMilli, std::numeric_limits<int>::max()));
+}
 
 bool ends_the_read(rd_kafka_resp_err_t error) {
   return error == RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET ||
@@ -281,7 +294,8 @@ std::size_t Consumer::poll_batch(std::vector<MessagePtr>& out, std::size_t max_m
 
 void Consumer::seek(const TopicPartitionOffset& position, int timeout_ms) {
   PartitionListPtr list = to_partition_list({position});
-  rd_kafka_error_t* error = rd_kafka_seek_partitions(handle_.get(), list.get(), timeout_ms);
+  rd_kafka_error_t* error =
+      rd_kafka_seek_partitions(handle_.get(), list.get(), seek_timeout_argument(timeout_ms));
   if (error != nullptr) {
     const rd_kafka_resp_err_t code = rd_kafka_error_code(error);
     const std::string text = rd_kafka_error_string(error);

@@ -167,6 +167,8 @@ class Consumer {
   // consumed here; a fatal or offset-out-of-range error throws KafkaError.
   std::size_t poll_batch(std::vector<MessagePtr>& out, std::size_t max_messages, int timeout_ms);
 
+  // Moves an assigned partition's position; waits up to timeout_ms (in
+  // milliseconds, whatever the librdkafka version) for it to take effect.
   void seek(const TopicPartitionOffset& position, int timeout_ms = 5000);
   void pause(const std::vector<TopicPartition>& partitions);
   void resume(const std::vector<TopicPartition>& partitions);
