@@ -4,9 +4,12 @@
 // served by poll_batch() on the caller's thread.
 #include "consumers/kafka/kafka.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <limits>
 #include <random>
+#include <thread>
 
 #include "consumers/kafka/internal.hpp"
 
@@ -78,6 +81,37 @@ void commit_callback(rd_kafka_t* handle, rd_kafka_resp_err_t error,
   internal::logger()->warn("{}: offset commit of {} failed: {}", rd_kafka_name(handle),
                            offsets ? internal::describe(*offsets) : "(none)",
                            rd_kafka_err2str(error));
+}
+
+// Answers a group coordinator gives while it moves to another broker, loads
+// the group or restarts: asked again a moment later, it (or its successor)
+// answers. librdkafka re-queries the coordinator after NOT_COORDINATOR but
+// does not repeat an OffsetFetch itself.
+bool coordinator_in_transition(rd_kafka_resp_err_t error) {
+  switch (error) {
+    case RD_KAFKA_RESP_ERR_NOT_COORDINATOR:
+    case RD_KAFKA_RESP_ERR_COORDINATOR_NOT_AVAILABLE:
+    case RD_KAFKA_RESP_ERR_COORDINATOR_LOAD_IN_PROGRESS:
+    case RD_KAFKA_RESP_ERR__WAIT_COORD:
+    case RD_KAFKA_RESP_ERR__TRANSPORT:
+      return true;
+    default:
+      return false;
+  }
+}
+// Pause between two committed-offset queries while the coordinator moves.
+constexpr int kCoordinatorRetryBackoffMs = 100;
+
+// librdkafka before 2.0.3 waits for a seek's acknowledgement timeout_ms
+// *microseconds* (confluentinc/librdkafka#4230): 5 ms for 5 s, which a busy
+// machine misses, and the seek "fails" although it goes ahead. The argument
+// that makes such a version wait timeout_ms milliseconds.
+constexpr int kFirstVersionWithSeekTimeoutInMs = 0x02000300;  // 2.0.3
+int seek_timeout_argument(int timeout_ms) {
+  if (timeout_ms <= 0 || rd_kafka_version() >= kFirstVersionWithSeekTimeoutInMs) return timeout_ms;
+  constexpr int64_t kMicrosPerMilli = 1000;
+  return static_cast<int>(
+      std::min<int64_t>(int64_t{timeout_ms} * kMicrosPerMilli, std::numeric_limits<int>::max()));
 }
 
 bool ends_the_read(rd_kafka_resp_err_t error) {
@@ -260,7 +294,8 @@ std::size_t Consumer::poll_batch(std::vector<MessagePtr>& out, std::size_t max_m
 
 void Consumer::seek(const TopicPartitionOffset& position, int timeout_ms) {
   PartitionListPtr list = to_partition_list({position});
-  rd_kafka_error_t* error = rd_kafka_seek_partitions(handle_.get(), list.get(), timeout_ms);
+  rd_kafka_error_t* error =
+      rd_kafka_seek_partitions(handle_.get(), list.get(), seek_timeout_argument(timeout_ms));
   if (error != nullptr) {
     const rd_kafka_resp_err_t code = rd_kafka_error_code(error);
     const std::string text = rd_kafka_error_string(error);
@@ -315,14 +350,33 @@ std::vector<TopicPartitionOffset> Consumer::committed(const std::vector<TopicPar
     }
     return offsets;
   }
-  PartitionListPtr list = partition_list(partitions);
-  const rd_kafka_resp_err_t error = rd_kafka_committed(handle_.get(), list.get(), timeout_ms);
-  if (error != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    throw KafkaError(error,
-                     std::string("committed offsets query failed: ") + rd_kafka_err2str(error));
+  // A coordinator in transition is asked again until timeout_ms has passed.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  for (int attempt = 1;; ++attempt) {
+    const auto left_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                             deadline - std::chrono::steady_clock::now())
+                             .count();
+    PartitionListPtr list = partition_list(partitions);
+    rd_kafka_resp_err_t error = rd_kafka_committed(handle_.get(), list.get(),
+                                                   static_cast<int>(std::max<int64_t>(left_ms, 0)));
+    for (int i = 0; error == RD_KAFKA_RESP_ERR_NO_ERROR && i < list->cnt; ++i) {
+      if (coordinator_in_transition(list->elems[i].err)) error = list->elems[i].err;
+    }
+    const bool again = coordinator_in_transition(error) &&
+                       left_ms > static_cast<int64_t>(kCoordinatorRetryBackoffMs);
+    if (again) {
+      internal::logger()->warn("{}: committed offsets query answered {} (attempt {}); asking again",
+                               rd_kafka_name(handle_.get()), rd_kafka_err2name(error), attempt);
+      std::this_thread::sleep_for(std::chrono::milliseconds(kCoordinatorRetryBackoffMs));
+      continue;
+    }
+    if (error != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      throw KafkaError(error,
+                       std::string("committed offsets query failed: ") + rd_kafka_err2str(error));
+    }
+    throw_on_partition_error(*list, "committed offset of");
+    return from_partition_list(*list);
   }
-  throw_on_partition_error(*list, "committed offset of");
-  return from_partition_list(*list);
 }
 
 Watermarks Consumer::watermarks(const std::string& topic, int32_t partition, int timeout_ms) {

@@ -167,11 +167,16 @@ class Consumer {
   // consumed here; a fatal or offset-out-of-range error throws KafkaError.
   std::size_t poll_batch(std::vector<MessagePtr>& out, std::size_t max_messages, int timeout_ms);
 
+  // Moves an assigned partition's position; waits up to timeout_ms (in
+  // milliseconds, whatever the librdkafka version) for it to take effect.
   void seek(const TopicPartitionOffset& position, int timeout_ms = 5000);
   void pause(const std::vector<TopicPartition>& partitions);
   void resume(const std::vector<TopicPartition>& partitions);
   void commit(const std::vector<TopicPartitionOffset>& offsets, bool async);
-  // The group's committed offsets (INVALID where none).
+  // The group's committed offsets (INVALID where none). A coordinator that
+  // answers NOT_COORDINATOR, COORDINATOR_NOT_AVAILABLE or
+  // COORDINATOR_LOAD_IN_PROGRESS (it is moving) is asked again until
+  // timeout_ms has passed; then, or on any other error, throws KafkaError.
   std::vector<TopicPartitionOffset> committed(const std::vector<TopicPartition>& partitions,
                                               int timeout_ms = 5000);
   Watermarks watermarks(const std::string& topic, int32_t partition, int timeout_ms = 5000);

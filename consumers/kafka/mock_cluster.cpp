@@ -105,6 +105,19 @@ void MockCluster::set_broker_rtt(int32_t broker_id, int rtt_ms) {
         "rtt of broker " + std::to_string(broker_id));
 }
 
+void MockCluster::set_group_coordinator(const std::string& group_id, int32_t broker_id) {
+  check(rd_kafka_mock_coordinator_set(cluster_, "group", group_id.c_str(), broker_id),
+        "coordinator of group " + group_id);
+  internal::logger()->info("mock cluster: broker {} coordinates group {}", broker_id, group_id);
+}
+
+std::size_t MockCluster::broker_errors_pending(int32_t broker_id, int16_t api_key) {
+  std::size_t count = 0;
+  check(rd_kafka_mock_broker_error_stack_cnt(cluster_, broker_id, api_key, &count),
+        "error stack of broker " + std::to_string(broker_id));
+  return count;
+}
+
 int32_t MockCluster::leader_of(const std::string& topic, int32_t partition) {
   HandlePtr client = internal::new_metadata_client(bootstrap());
   internal::MetadataPtr metadata = internal::metadata(client.get(), topic, kMetadataTimeoutMs);

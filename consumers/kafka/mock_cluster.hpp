@@ -5,6 +5,7 @@
 // partition, nothing kept across restarts.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -40,6 +41,12 @@ class MockCluster {
   void set_broker_up(int32_t broker_id);
   void set_partition_leader(const std::string& topic, int32_t partition, int32_t broker_id);
   void set_broker_rtt(int32_t broker_id, int rtt_ms);
+  // Makes broker `broker_id` the coordinator of consumer group `group_id`:
+  // the old coordinator answers the group's requests with NOT_COORDINATOR.
+  void set_group_coordinator(const std::string& group_id, int32_t broker_id);
+  // Errors pushed with push_broker_errors() for `api_key` that broker
+  // `broker_id` has not yet answered a request with.
+  std::size_t broker_errors_pending(int32_t broker_id, int16_t api_key);
   // The broker leading `topic`/`partition` (from metadata).
   int32_t leader_of(const std::string& topic, int32_t partition);
 

@@ -383,6 +383,45 @@ TEST(KafkaAdapter, CommittedOffsetsSurviveAConsumerRestart) {
       10s));
 }
 
+// A consumer given a partition asks for its committed offset (the engine
+// does, in on_assigned); a coordinator that is moving answers NOT_COORDINATOR,
+// which librdkafka does not retry itself. It is asked again, not thrown.
+TEST(KafkaAdapter, CommittedOffsetsAreAskedAgainWhileTheCoordinatorMoves) {
+  constexpr int16_t kOffsetFetch = 9;
+  constexpr int32_t kCoordinator = 1;
+  MockKafka kafka;
+  const std::string topic = kafka.unique_topic(1);
+  const std::string group = topic + ".group";
+  kafka.cluster().set_group_coordinator(group, kCoordinator);
+  kafka.produce(topic, numbered(3, 0));
+  RecordingListener listener;
+  listener.start_offset = RD_KAFKA_OFFSET_BEGINNING;
+  kafka::Consumer consumer(kafka.settings(), "coordinator-moves", group);
+  consumer.subscribe({topic}, &listener);
+  std::vector<kafka::MessagePtr> messages;
+  ASSERT_TRUE(wait_until(
+      [&] {
+        drain_into(consumer, messages);
+        return messages.size() >= 3;
+      },
+      30s));
+  consumer.commit({TopicPartitionOffset{topic, 0, 2}}, false);
+  kafka.cluster().push_broker_errors(kCoordinator, kOffsetFetch, 2,
+                                     RD_KAFKA_RESP_ERR_NOT_COORDINATOR, 0);
+  EXPECT_EQ(consumer.committed({TopicPartition{topic, 0}}).at(0).offset, 2);
+  EXPECT_EQ(kafka.cluster().broker_errors_pending(kCoordinator, kOffsetFetch), 0u)
+      << "the query never met the coordinator's errors";
+  // Past the timeout it gives up, with the coordinator's answer.
+  kafka.cluster().push_broker_errors(kCoordinator, kOffsetFetch, 1000,
+                                     RD_KAFKA_RESP_ERR_NOT_COORDINATOR, 0);
+  try {
+    consumer.committed({TopicPartition{topic, 0}}, 500);
+    ADD_FAILURE() << "a coordinator that never answers did not end the query";
+  } catch (const kafka::KafkaError& error) {
+    EXPECT_EQ(error.code(), RD_KAFKA_RESP_ERR_NOT_COORDINATOR) << error.what();
+  }
+}
+
 TEST(KafkaAdapter, AGroupPartitionWithNeitherACommittedOffsetNorAStartThrows) {
   MockKafka kafka;
   const std::string topic = kafka.unique_topic(1);
