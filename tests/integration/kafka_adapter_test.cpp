@@ -539,6 +539,11 @@ TEST(KafkaAdapter, TheDuplicateRecipeSparesTheOtherPartitionsOfTheLeader) {
   constexpr int kPartitions = 6;  // on 3 brokers: the leader of partition 0 leads others too
   const kafka::Topics topics = kafka.unique_topics(kPartitions);
   const int32_t leader = kafka.cluster().leader_of(topics.events(), 0);
+  // The mock places each partition's leader at random: make sure another
+  // partition shares partition 0's (without it the test would prove nothing).
+  kafka.cluster().set_partition_leader(topics.events(), 1, leader);
+  ASSERT_TRUE(wait_until([&] { return kafka.cluster().leader_of(topics.events(), 1) == leader; },
+                         std::chrono::seconds(10)));
   int shared = 0;
   for (int32_t partition = 1; partition < kPartitions; ++partition) {
     shared += kafka.cluster().leader_of(topics.events(), partition) == leader;
