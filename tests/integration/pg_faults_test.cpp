@@ -7,10 +7,6 @@
 // when the database is down, and afterwards every command has exactly one
 // decision, the read tables equal the fold of the log and every balance the
 // ledger's sum.
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <atomic>
 #include <cstdlib>
 #include <filesystem>
@@ -33,6 +29,7 @@
 #include "projections/projection.hpp"
 #include "tests/support/fleet.hpp"
 #include "tests/support/pipeline/pipeline.hpp"
+#include "tests/support/ports.hpp"
 #include "tests/support/wait.hpp"
 
 namespace lf::testing {
@@ -46,18 +43,6 @@ constexpr int kTenants = 60;
 uint64_t seed_from_environment() {
   const char* text = std::getenv("LEDGERFLOW_SEED");
   return text ? std::strtoull(text, nullptr, 10) : std::random_device{}();
-}
-
-int free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address));
-  socklen_t length = sizeof(address);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
-  ::close(fd);
-  return ntohs(address.sin_port);
 }
 
 // GET /healthz: the status, or 0 when the service does not answer.
@@ -88,7 +73,7 @@ class PgFaults : public ::testing::Test {
     settings_.bootstrap = infra_->bootstrap();
     fleet_.emplace(*infra_, logs_);
     for (const std::string& name : members_) {
-      ports_[name] = free_port();
+      ports_[name] = unused_loopback_port();
       std::vector<std::string> extra{"--metrics-port", std::to_string(ports_[name]), "--metrics-address",
                                      "127.0.0.1"};
       // Frequent snapshots, so terminations and restarts land on them too.

@@ -1,13 +1,11 @@
 // What counts as the database failing, and the health it reports.
 #include "consumers/pg/connection.hpp"
 
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <thread>
 
 #include <gtest/gtest.h>
+
+#include "tests/support/ports.hpp"
 
 namespace lf::pg {
 namespace {
@@ -56,23 +54,11 @@ TEST(DatabaseHealth, KeepsTheFirstReasonOfAnOutageUntilUp) {
   EXPECT_EQ(health.problem(), "");
 }
 
-// A loopback port nobody listens on: connections are refused at once.
-int closed_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address));
-  socklen_t length = sizeof(address);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
-  ::close(fd);  // bound, never listened: closed again
-  return ntohs(address.sin_port);
-}
-
 TEST(Reconnecting, WaitsForAnUnreachableDatabaseUntilStopped) {
   DatabaseHealth health;
-  Reconnecting database("postgresql://nobody@127.0.0.1:" + std::to_string(closed_port()) + "/none", "test",
-                        health, ReconnectOptions{.first_backoff_ms = 1, .max_backoff_ms = 20});
+  const std::string refused =
+      "postgresql://nobody@127.0.0.1:" + std::to_string(lf::testing::unused_loopback_port()) + "/none";
+  Reconnecting database(refused, "test", health, ReconnectOptions{.first_backoff_ms = 1, .max_backoff_ms = 20});
   std::atomic<bool> stop{false};
   int ran = 0;
   std::thread stopper([&] {
