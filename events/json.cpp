@@ -568,4 +568,16 @@ void JsonWriter::timestamp_field(std::string_view name, int64_t unix_ms) {
   string(format_rfc3339_ms(unix_ms));
 }
 
+void JsonWriter::timestamp_field(std::string_view name, const std::optional<int64_t>& unix_ms) {
+  if (unix_ms) timestamp_field(name, *unix_ms);
+}
+
+void JsonWriter::field(std::string_view name, const std::optional<std::string>& text) {
+  if (text) field(name, *text);
+}
+
+void JsonWriter::field(std::string_view name, const std::optional<int64_t>& number) {
+  if (number) field(name, *number);
+}
+
 }  // namespace lf
