@@ -10,16 +10,20 @@
 //
 // The input is a sequence of messages, one per line, as kcat -K '\t' reads
 // them: "key<TAB>value", or just "value" for a message without a key. The
-// partition has no other; its clock is the latest issued_at seen, so a
-// command from later makes the timers (expiry, renewals, escalation) fire.
+// partition has no other; its clock follows the latest issued_at seen (40
+// days at a time at most), so a command from later makes the timers
+// (expiry, renewals, escalation) fire:
+// every tenant's first (PartitionCore::fire_timers, the engine's tick), then
+// the commanding tenant's as part of its decision.
 //
 // Checked beyond "no crash, no sanitizer report": a readable envelope
 // re-encodes to the same command; every refusal and rejection has a reason
 // and a sentence; no decider emits an event its schema refuses
 // (validate_events); every commit record decodes, chains and replays on a
 // second core (a reader) to the very same tenant states; a repeated command
-// is a duplicate with the original's events and no record; and the state
-// survives the snapshot form (write_state, read_state).
+// is a duplicate with the original's events and no record; a tick leaves no
+// timer due; and the state survives the snapshot form (write_state,
+// read_state).
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
@@ -46,6 +50,13 @@ using lf::fuzz::as_text;
 
 constexpr int32_t kPartition = 0;
 constexpr std::size_t kMessagesMax = 64;
+// How far one command moves the clock at most. The engine's clock is its
+// own, not the producer's issued_at: a command from the year 9999 must not
+// make the harness renew credits periods for millennia (which it does
+// correctly, 120 renewals a record, but for tens of seconds).
+constexpr int64_t kClockStepMaxMs = 40LL * 86'400'000;
+// Timer records one clock tick fires at most (as the engine service's tick).
+constexpr std::size_t kTimerRecordsMax = 100;
 // The engine's clock before the first command names a time (2026-11-10).
 constexpr int64_t kClockStartMs = 1'794'268'800'000;
 
@@ -113,7 +124,7 @@ class Intake {
     }
     const lf::CommandEnvelope& command = std::get<lf::engine::ReadCommand>(read).envelope;
     check_reencoding(command);
-    now_ms_ = std::max(now_ms_, command.issued_at_ms);
+    advance_clock(command.issued_at_ms);
     if (std::optional<lf::Error> problem = lf::engine::check_command(command, message.key)) {
       return refuse(*problem, lf::identity_of(command), source);
     }
@@ -172,6 +183,26 @@ class Intake {
     check_outcome(outcome, identity->command_id, identity->tenant_id, error.code);
     CommandOutcome again = core_.refuse(*identity, rejection, source, now_ms_);
     check_duplicate(again, outcome);
+  }
+
+  // The engine's clock moves on towards `at_ms` (never back, at most
+  // kClockStepMaxMs at a time), and its timer tick fires what fell due for
+  // any tenant, as the service's loop does.
+  void advance_clock(int64_t at_ms) {
+    if (at_ms <= now_ms_) return;
+    now_ms_ = std::min(at_ms, now_ms_ + kClockStepMaxMs);
+    const std::vector<lf::engine::Decided> fired = core_.fire_timers(now_ms_, kTimerRecordsMax);
+    for (const lf::engine::Decided& record : fired) {
+      LF_FUZZ_CHECK(!record.result.has_value() && record.result_json.empty(), record.json);
+      read_back(record, false);
+    }
+    if (fired.size() < kTimerRecordsMax) {
+      // Everything due has fired: what is left falls due later.
+      const std::optional<int64_t> next_ms = core_.next_timer_ms();
+      LF_FUZZ_CHECK(!next_ms || *next_ms > now_ms_, "a timer due at " + std::to_string(*next_ms) +
+                                                        " did not fire at " +
+                                                        std::to_string(now_ms_));
+    }
   }
 
   // A readable command, encoded again, reads as the same command.

@@ -106,16 +106,20 @@ for harness in "${harnesses[@]}"; do
     rate=$(( ${runs:-0} / (elapsed > 0 ? elapsed : 1) ))
   fi
   corpus_size=$(find "$work/corpus" -type f | wc -l)
-  crashes=$(find "$work/artifacts" -type f | wc -l)
+  # slow-unit-* inputs (over 10 s) are reported, not failures.
+  crashes=$(find "$work/artifacts" -type f ! -name 'slow-unit-*' | wc -l)
+  for slow in "$work/artifacts/"slow-unit-*; do
+    [ -f "$slow" ] && echo "fuzz.sh: $harness: an input took over 10 s: $slow" >&2
+  done
   if [ "$status" -ne 0 ] || [ "$crashes" -gt 0 ]; then
     failed=1
     echo "fuzz.sh: $harness crashed (exit $status); the log is $work/fuzz.log:" >&2
     grep -E "fuzz property failed|ERROR: |SUMMARY: |assertion failed" "$work/fuzz.log" | head -5 >&2 || true
     for artifact in "$work/artifacts/"*; do
-      [ -f "$artifact" ] && echo "fuzz.sh: crashing input: $artifact (replay: $binary $artifact)" >&2
+      [[ -f "$artifact" && "$artifact" != */slow-unit-* ]] && echo "fuzz.sh: crashing input: $artifact (replay: $binary $artifact)" >&2
     done
     summary+=("$(printf '%-13s %10s %8s %7s %7s  CRASH: %s' "$harness" "${runs:--}" "$rate" "$cov" "$ft" \
-      "$(find "$work/artifacts" -type f | head -1)")")
+      "$(find "$work/artifacts" -type f ! -name 'slow-unit-*' | head -1)")")
   else
     summary+=("$(printf '%-13s %10s %8s %7s %7s  no crash; %d seeds, %d inputs in %s' "$harness" "${runs:--}" \
       "$rate" "$cov" "$ft" "$seed_count" "$corpus_size" "$work/corpus")")
