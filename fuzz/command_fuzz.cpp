@@ -20,7 +20,9 @@
 // re-encodes to the same command; every refusal and rejection has a reason
 // and a sentence; no decider emits an event its schema refuses
 // (validate_events); every commit record decodes, chains and replays on a
-// second core (a reader) to the very same tenant states; a repeated command
+// second core (a reader) to the very same tenant states, and every
+// projection maps it (one batch for the whole input, as a projector's batch
+// spans records, so no row is inserted twice); a repeated command
 // is a duplicate with the original's events and no record; a tick leaves no
 // timer due; and the state survives the snapshot form (write_state,
 // read_state).
@@ -40,7 +42,9 @@
 #include "engine/partition.hpp"
 #include "events/envelope.hpp"
 #include "events/ulid.hpp"
+#include "fuzz/batch_check.hpp"
 #include "fuzz/check.hpp"
+#include "projections/projection.hpp"
 
 namespace {
 
@@ -263,6 +267,13 @@ class Intake {
     const lf::RecordVerdict verdict = reader_.replay(*record);
     LF_FUZZ_CHECK(verdict == lf::RecordVerdict::accepted, decided.json);
     tenants_.insert(record->header.tenant_id);
+    // The projector maps it, into the batch of every record so far (one
+    // projector batch spans many records).
+    const lf::projections::RecordAt at{kPartition, records_read_++, &*record, nullptr};
+    for (std::size_t i = 0; i < projections_.size(); ++i) {
+      projections_[i]->apply(at, batches_[i]);
+      lf::fuzz::check_batch(batches_[i], projections_[i]->name());
+    }
   }
 
   static void check_duplicate(const CommandOutcome& again, const CommandOutcome& original) {
@@ -275,6 +286,11 @@ class Intake {
   PartitionCore core_{kPartition, "engine-fuzz", options(), lf::UlidGenerator(1)};
   PartitionCore reader_{kPartition, "engine-reader", options(), lf::UlidGenerator(2)};
   std::set<std::string> tenants_;
+  std::vector<std::unique_ptr<lf::projections::Projection>> projections_ =
+      lf::projections::all_projections();
+  std::vector<lf::projections::RowBatch> batches_ =
+      std::vector<lf::projections::RowBatch>(projections_.size());
+  int64_t records_read_ = 0;
   int64_t next_offset_ = 0;
   int64_t now_ms_ = kClockStartMs;
 };

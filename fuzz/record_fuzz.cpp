@@ -1,8 +1,8 @@
 // record_fuzz: what every reader of ledgerflow.events does with a message:
 // decode_commit_record (bounded parse, header and event envelopes, upcasting
 // of old event versions: events/upcast*.cpp), then the pure projections'
-// mapping of the decoded events to row changes, as the projector runtime
-// calls it (projections/). The input is one message value.
+// mapping of each decoded event to row changes (projections/). The input is
+// one message value.
 //
 // The log is trusted for payload contents: the engine validates what it
 // writes, and evolve() and the projections assert on a payload that breaks
@@ -20,6 +20,7 @@
 #include "events/schema_registry.hpp"
 #include "events/time.hpp"
 #include "events/upcast.hpp"
+#include "fuzz/batch_check.hpp"
 #include "fuzz/check.hpp"
 #include "projections/projection.hpp"
 
@@ -162,43 +163,24 @@ void check_reencoding(const DecodedRecord& record) {
   }
 }
 
-// Every row change names its table and holds one value per column.
-void check_batch(const lf::projections::RowBatch& batch, std::string_view projection) {
-  for (const auto& group : batch.tables()) {
-    LF_FUZZ_CHECK(group.table != nullptr, std::string(projection));
-    for (const lf::projections::RowOp& op : group.ops) {
-      LF_FUZZ_CHECK(op.table == group.table, std::string(projection));
-      LF_FUZZ_CHECK(op.values.size() == group.table->columns.size(), group.table->name);
-      if (op.kind == lf::projections::RowOpKind::patch) {
-        LF_FUZZ_CHECK(op.present.size() == group.table->columns.size(), group.table->name);
-        for (const std::size_t key : group.table->key) {
-          LF_FUZZ_CHECK(op.present[key], group.table->name + ": a patch without its key");
-        }
-      }
-    }
-  }
-}
-
-// The projections as the runtime drives them: events this binary cannot
-// read are held back from a projection (skip or park, per its policy) and
-// the rest applied; the unknown-event policy itself is asked for each.
+// The projections' mapping of each readable event, the unknown-event policy
+// asked for the others (the runtime holds those back). One event at a time,
+// each into a batch of its own: a record that inserts one key twice (two
+// events with one event_id, one activity created twice) is no record an
+// engine writes, and RowBatch stops on it by design; the mapping of whole
+// records as the engine writes them is command_fuzz's.
 void project(const DecodedRecord& record) {
-  std::vector<int32_t> readable;
-  for (std::size_t i = 0; i < record.events.size(); ++i) {
-    if (record.events[i].readable()) readable.push_back(static_cast<int32_t>(i));
-  }
-  const lf::projections::RecordSubset subset(record, readable);
-  const lf::projections::RecordAt whole{0, 0, &record, nullptr};
-  const lf::projections::RecordAt at =
-      readable.size() == record.events.size() ? whole : subset.at(0, 0);
   for (const auto& projection : projections()) {
-    for (const DecodedEvent& event : record.events) {
-      if (!event.readable()) (void)projection->unknown_event_policy(event.header.type);
+    for (std::size_t i = 0; i < record.events.size(); ++i) {
+      if (!record.events[i].readable()) {
+        (void)projection->unknown_event_policy(record.events[i].header.type);
+        continue;
+      }
+      const lf::projections::RecordSubset one(record, {static_cast<int32_t>(i)});
+      lf::projections::RowBatch batch;
+      projection->apply(one.at(0, 0), batch);
+      lf::fuzz::check_batch(batch, projection->name());
     }
-    if (at.record->events.empty()) continue;
-    lf::projections::RowBatch batch;
-    projection->apply(at, batch);
-    check_batch(batch, projection->name());
   }
   // The result a reader derives for the record's command.
   const lf::CommandResult result = lf::engine::PartitionCore::result_of(record, "");

@@ -101,10 +101,8 @@ for harness in "${harnesses[@]}"; do
   cov=$(grep -oE 'cov: [0-9]+' <<<"$last" | grep -oE '[0-9]+' || echo -)
   ft=$(grep -oE 'ft: [0-9]+' <<<"$last" | grep -oE '[0-9]+' || echo -)
   rate=$(grep -E 'stat::average_exec_per_sec' "$work/fuzz.log" | grep -oE '[0-9]+$' || true)
-  if [ -z "$rate" ]; then
-    elapsed=$(grep -oE 'time: [0-9]+s' "$work/fuzz.log" | tail -1 | grep -oE '[0-9]+' || echo "$seconds")
-    rate=$(( ${runs:-0} / (elapsed > 0 ? elapsed : 1) ))
-  fi
+  # Fork mode (--jobs) prints no final stats: its last status line's rate.
+  [ -n "$rate" ] || rate=$(grep -oE 'exec/s:? [0-9]+' <<<"$last" | grep -oE '[0-9]+' || echo -)
   corpus_size=$(find "$work/corpus" -type f | wc -l)
   # slow-unit-* inputs (over 10 s) are reported, not failures.
   crashes=$(find "$work/artifacts" -type f ! -name 'slow-unit-*' | wc -l)
