@@ -12,6 +12,7 @@
 #include <array>
 #include <charconv>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <set>
 #include <system_error>
@@ -98,7 +99,24 @@ struct NumberReading {
   bool integer_literal = false;
 };
 
-NumberReading read_number(std::string_view literal) {
+// An integer literal of at most 18 digits (it fits int64): its value.
+// The common case (credits, seqs, versions), read without from_chars.
+std::optional<int64_t> short_integer(std::string_view literal) {
+  std::size_t at = literal.front() == '-' ? 1 : 0;
+  const std::size_t digits = literal.size() - at;
+  if (digits == 0 || digits > 18) return std::nullopt;
+  int64_t value = 0;
+  for (; at < literal.size(); ++at) {
+    const char c = literal[at];
+    if (c < '0' || c > '9') return std::nullopt;
+    value = value * 10 + (c - '0');
+  }
+  return literal.front() == '-' ? -value : value;
+}
+
+// `exact`: classify the literal against the double that holds it
+// (exact_numbers); otherwise a double that holds it at all is `real`.
+NumberReading read_number(std::string_view literal, bool exact) {
   LF_ASSERT(!literal.empty());
   const char* const begin = literal.data();
   const char* const end = literal.data() + literal.size();
@@ -134,6 +152,11 @@ NumberReading read_number(std::string_view literal) {
     return reading;
   }
   LF_ASSERT(error == std::errc() && stop == end);
+  if (!exact) {
+    reading.kind = NumberReading::Kind::real;
+    reading.real_value = number;
+    return reading;
+  }
   std::array<char, 64> shortest{};
   const auto [written, write_error] =
       std::to_chars(shortest.data(), shortest.data() + shortest.size(), number);
@@ -208,15 +231,26 @@ class DepthLimitedHandler {
   bool Double(double number) { return document_.Double(number); }
   // Every number, as its literal (kParseNumbersAsStringsFlag).
   bool RawNumber(const char* text, rapidjson::SizeType length, bool /*copy*/) {
-    NumberReading reading = read_number(std::string_view(text, length));
+    const std::string_view literal(text, length);
+    // Integers that fit stay integers, in the representation rapidjson picks.
+    if (const std::optional<int64_t> integer = short_integer(literal)) {
+      if (literal.front() == '-') {
+        return *integer >= std::numeric_limits<int32_t>::min()
+                   ? document_.Int(static_cast<int>(*integer))
+                   : document_.Int64(*integer);
+      }
+      return *integer <= std::numeric_limits<uint32_t>::max()
+                 ? document_.Uint(static_cast<unsigned>(*integer))
+                 : document_.Uint64(static_cast<uint64_t>(*integer));
+    }
+    NumberReading reading = read_number(literal, exact_numbers_);
     if (!exact_numbers_) {
       // Without the checks a number is its nearest double, as long as a
       // double can hold it at all.
       if (reading.beyond_double && reading.underflow) {
         return document_.Double(text[0] == '-' ? -0.0 : 0.0);
       }
-      if (!reading.beyond_double && (reading.kind == NumberReading::Kind::out_of_range ||
-                                     reading.kind == NumberReading::Kind::inexact)) {
+      if (!reading.beyond_double && reading.kind == NumberReading::Kind::out_of_range) {
         return document_.Double(reading.real_value);
       }
     }
@@ -295,16 +329,18 @@ class DepthLimitedHandler {
   //   store, and at which rapidjson 1.1.0's schema "pattern" matching stops
   //   reading (so "ok\u0000<anything>" would pass a pattern).
   bool accept_string(const char* text, rapidjson::SizeType length) {
-    for (rapidjson::SizeType i = 0; i < length; ++i) {
-      const auto byte = static_cast<unsigned char>(text[i]);
-      if (byte == 0) {
-        refused_string_ = "a string holds a NUL character (\\u0000)";
-        return false;
-      }
-      if (byte == 0xED && i + 1 < length && static_cast<unsigned char>(text[i + 1]) >= 0xA0) {
+    if (std::memchr(text, '\0', length) != nullptr) {
+      refused_string_ = "a string holds a NUL character (\\u0000)";
+      return false;
+    }
+    const char* const end = text + length;
+    for (const void* found = std::memchr(text, 0xED, length); found != nullptr;) {
+      const char* at = static_cast<const char*>(found);
+      if (at + 1 < end && static_cast<unsigned char>(at[1]) >= 0xA0) {
         refused_string_ = "a string holds a lone UTF-16 surrogate escape";
         return false;
       }
+      found = std::memchr(at + 1, 0xED, static_cast<std::size_t>(end - at - 1));
     }
     return true;
   }
@@ -342,9 +378,9 @@ class DepthLimitedHandler {
 constexpr unsigned kParseFlags = rapidjson::kParseIterativeFlag |
                                  rapidjson::kParseValidateEncodingFlag |
                                  rapidjson::kParseNumbersAsStringsFlag;
-// Text this process wrote: no encoding validation.
-constexpr unsigned kTrustedParseFlags =
-    rapidjson::kParseIterativeFlag | rapidjson::kParseNumbersAsStringsFlag;
+// Text this process wrote: no encoding validation, and rapidjson's
+// recursive parser (faster; the nesting is our own).
+constexpr unsigned kTrustedParseFlags = rapidjson::kParseNumbersAsStringsFlag;
 
 // The number literal starting at `offset` (for rapidjson's "number too big",
 // which stops before the handler sees it).
