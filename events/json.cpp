@@ -8,8 +8,11 @@
 // whose double is not its literal (JsonLimits).
 #include "events/json.hpp"
 
+#include <algorithm>
 #include <array>
 #include <charconv>
+#include <cmath>
+#include <cstring>
 #include <limits>
 #include <set>
 #include <system_error>
@@ -78,17 +81,42 @@ DecimalValue decimal_value(std::string_view literal) {
   return value;
 }
 
-// How a JSON number literal is held (exact_numbers).
+// How a JSON number literal is held. Every reading (with or without the
+// input checks) goes through here: rapidjson 1.1.0's own is not correctly
+// rounded by default, and its kParseFullPrecisionFlag has undefined
+// behaviour and wrong results for some literals (fixed upstream later).
 struct NumberReading {
   enum class Kind { int32, uint32, int64, uint64, real, out_of_range, inexact } kind = Kind::real;
   int64_t signed_value = 0;
   uint64_t unsigned_value = 0;
+  // real, inexact, and integer literals out of the 64-bit range: the
+  // nearest double, unless no double holds the literal's magnitude
+  // (beyond_double; underflow: the magnitude is below the smallest double).
   double real_value = 0;
+  bool beyond_double = false;
+  bool underflow = false;
   std::string nearest;  // inexact: the shortest form of the double it would be
   bool integer_literal = false;
 };
 
-NumberReading read_number(std::string_view literal) {
+// An integer literal of at most 18 digits (it fits int64): its value.
+// The common case (credits, seqs, versions), read without from_chars.
+std::optional<int64_t> short_integer(std::string_view literal) {
+  std::size_t at = literal.front() == '-' ? 1 : 0;
+  const std::size_t digits = literal.size() - at;
+  if (digits == 0 || digits > 18) return std::nullopt;
+  int64_t value = 0;
+  for (; at < literal.size(); ++at) {
+    const char c = literal[at];
+    if (c < '0' || c > '9') return std::nullopt;
+    value = value * 10 + (c - '0');
+  }
+  return literal.front() == '-' ? -value : value;
+}
+
+// `exact`: classify the literal against the double that holds it
+// (exact_numbers); otherwise a double that holds it at all is `real`.
+NumberReading read_number(std::string_view literal, bool exact) {
   LF_ASSERT(!literal.empty());
   const char* const begin = literal.data();
   const char* const end = literal.data() + literal.size();
@@ -119,9 +147,16 @@ NumberReading read_number(std::string_view literal) {
   const auto [stop, error] = std::from_chars(begin, end, number);
   if (error == std::errc::result_out_of_range) {
     reading.kind = NumberReading::Kind::out_of_range;
+    reading.beyond_double = true;
+    reading.underflow = decimal_value(literal).exponent <= 0;  // 0.d1d2... x 10^exponent < 1
     return reading;
   }
   LF_ASSERT(error == std::errc() && stop == end);
+  if (!exact) {
+    reading.kind = NumberReading::Kind::real;
+    reading.real_value = number;
+    return reading;
+  }
   std::array<char, 64> shortest{};
   const auto [written, write_error] =
       std::to_chars(shortest.data(), shortest.data() + shortest.size(), number);
@@ -132,6 +167,7 @@ NumberReading read_number(std::string_view literal) {
     reading.kind =
         reading.integer_literal ? NumberReading::Kind::out_of_range : NumberReading::Kind::inexact;
     reading.nearest = std::string(nearest);
+    reading.real_value = number;
     return reading;
   }
   reading.kind = NumberReading::Kind::real;
@@ -181,7 +217,10 @@ class ObjectKeys {
 class DepthLimitedHandler {
  public:
   DepthLimitedHandler(rapidjson::Document& document, const JsonLimits& limits)
-      : document_(document), depth_max_(limits.max_depth), unique_keys_(limits.unique_keys) {}
+      : document_(document),
+        depth_max_(limits.max_depth),
+        unique_keys_(limits.unique_keys),
+        exact_numbers_(limits.exact_numbers) {}
 
   bool Null() { return document_.Null(); }
   bool Bool(bool flag) { return document_.Bool(flag); }
@@ -190,9 +229,31 @@ class DepthLimitedHandler {
   bool Int64(int64_t number) { return document_.Int64(number); }
   bool Uint64(uint64_t number) { return document_.Uint64(number); }
   bool Double(double number) { return document_.Double(number); }
-  // Every number, with kParseNumbersAsStringsFlag (exact_numbers).
+  // Every number, as its literal (kParseNumbersAsStringsFlag).
   bool RawNumber(const char* text, rapidjson::SizeType length, bool /*copy*/) {
-    NumberReading reading = read_number(std::string_view(text, length));
+    const std::string_view literal(text, length);
+    // Integers that fit stay integers, in the representation rapidjson picks.
+    if (const std::optional<int64_t> integer = short_integer(literal)) {
+      if (literal.front() == '-') {
+        return *integer >= std::numeric_limits<int32_t>::min()
+                   ? document_.Int(static_cast<int>(*integer))
+                   : document_.Int64(*integer);
+      }
+      return *integer <= std::numeric_limits<uint32_t>::max()
+                 ? document_.Uint(static_cast<unsigned>(*integer))
+                 : document_.Uint64(static_cast<uint64_t>(*integer));
+    }
+    NumberReading reading = read_number(literal, exact_numbers_);
+    if (!exact_numbers_) {
+      // Without the checks a number is its nearest double, as long as a
+      // double can hold it at all.
+      if (reading.beyond_double && reading.underflow) {
+        return document_.Double(text[0] == '-' ? -0.0 : 0.0);
+      }
+      if (!reading.beyond_double && reading.kind == NumberReading::Kind::out_of_range) {
+        return document_.Double(reading.real_value);
+      }
+    }
     switch (reading.kind) {
       case NumberReading::Kind::int32:
         return document_.Int(static_cast<int>(reading.signed_value));
@@ -268,16 +329,18 @@ class DepthLimitedHandler {
   //   store, and at which rapidjson 1.1.0's schema "pattern" matching stops
   //   reading (so "ok\u0000<anything>" would pass a pattern).
   bool accept_string(const char* text, rapidjson::SizeType length) {
-    for (rapidjson::SizeType i = 0; i < length; ++i) {
-      const auto byte = static_cast<unsigned char>(text[i]);
-      if (byte == 0) {
-        refused_string_ = "a string holds a NUL character (\\u0000)";
-        return false;
-      }
-      if (byte == 0xED && i + 1 < length && static_cast<unsigned char>(text[i + 1]) >= 0xA0) {
+    if (std::memchr(text, '\0', length) != nullptr) {
+      refused_string_ = "a string holds a NUL character (\\u0000)";
+      return false;
+    }
+    const char* const end = text + length;
+    for (const void* found = std::memchr(text, 0xED, length); found != nullptr;) {
+      const char* at = static_cast<const char*>(found);
+      if (at + 1 < end && static_cast<unsigned char>(at[1]) >= 0xA0) {
         refused_string_ = "a string holds a lone UTF-16 surrogate escape";
         return false;
       }
+      found = std::memchr(at + 1, 0xED, static_cast<std::size_t>(end - at - 1));
     }
     return true;
   }
@@ -301,6 +364,7 @@ class DepthLimitedHandler {
   bool too_deep_ = false;
   const char* refused_string_ = nullptr;
   bool unique_keys_;
+  bool exact_numbers_;
   // Keys of the open objects, innermost last; entries past open_objects_
   // are kept for reuse.
   std::vector<ObjectKeys> object_keys_;
@@ -310,10 +374,13 @@ class DepthLimitedHandler {
   std::string refused_literal_;
 };
 
-constexpr unsigned kParseFlags =
-    rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag;
-// exact_numbers: every number reaches the handler as its literal.
-constexpr unsigned kExactParseFlags = kParseFlags | rapidjson::kParseNumbersAsStringsFlag;
+// Every number reaches the handler as its literal (read_number reads it).
+constexpr unsigned kParseFlags = rapidjson::kParseIterativeFlag |
+                                 rapidjson::kParseValidateEncodingFlag |
+                                 rapidjson::kParseNumbersAsStringsFlag;
+// Text this process wrote: no encoding validation, and rapidjson's
+// recursive parser (faster; the nesting is our own).
+constexpr unsigned kTrustedParseFlags = rapidjson::kParseNumbersAsStringsFlag;
 
 // The number literal starting at `offset` (for rapidjson's "number too big",
 // which stops before the handler sees it).
@@ -401,8 +468,7 @@ Result<std::unique_ptr<rapidjson::Document>> parse_json_bounded(std::string_view
   rapidjson::ParseResult parse_result;
   auto generator = [&](rapidjson::Document& target) {
     LF_ASSERT(&target == document.get());
-    parse_result = limits.exact_numbers ? reader.Parse<kExactParseFlags>(stream, handler)
-                                        : reader.Parse<kParseFlags>(stream, handler);
+    parse_result = reader.Parse<kParseFlags>(stream, handler);
     return !parse_result.IsError();
   };
   document->Populate(generator);
@@ -425,6 +491,12 @@ Result<std::unique_ptr<rapidjson::Document>> parse_json_bounded(std::string_view
   }
   if (handler.refused_number()) {
     // A number's termination offset is where its literal starts.
+    if (!limits.exact_numbers) {
+      return make_error("invalid_json", "invalid JSON at byte offset " +
+                                            std::to_string(parse_result.Offset()) +
+                                            ": the number " + handler.refused_literal() +
+                                            " is too big to be stored in a double");
+    }
     return number_error(*handler.refused_number(), handler.refused_literal(),
                         parse_result.Offset());
   }
@@ -455,11 +527,26 @@ Result<std::unique_ptr<rapidjson::Document>> parse_json_bounded(std::string_view
 }
 
 Result<std::unique_ptr<rapidjson::Document>> parse_json_trusted(std::string_view text) {
+  // Numbers read as parse_json_bounded reads them without the input checks,
+  // so the engine applies its own events with the values every reader of
+  // the log gets.
+  const JsonLimits limits = without_input_checks(
+      JsonLimits{.max_bytes = text.size(), .max_depth = std::numeric_limits<uint32_t>::max()});
   auto document = std::make_unique<rapidjson::Document>();
-  document->Parse<rapidjson::kParseDefaultFlags>(text.data(), text.size());
-  if (document->HasParseError()) {
-    return make_error("invalid_json", "invalid JSON at byte offset " + std::to_string(document->GetErrorOffset()) +
-                                          ": " + rapidjson::GetParseError_En(document->GetParseError()));
+  rapidjson::MemoryStream stream(text.data(), text.size());
+  rapidjson::Reader reader;
+  DepthLimitedHandler handler(*document, limits);
+  rapidjson::ParseResult parse_result;
+  auto generator = [&](rapidjson::Document& target) {
+    LF_ASSERT(&target == document.get());
+    parse_result = reader.Parse<kTrustedParseFlags>(stream, handler);
+    return !parse_result.IsError();
+  };
+  document->Populate(generator);
+  if (parse_result.IsError() || stream.Tell() != text.size()) {
+    return make_error("invalid_json", "invalid JSON at byte offset " +
+                                          std::to_string(parse_result.Offset()) + ": " +
+                                          rapidjson::GetParseError_En(parse_result.Code()));
   }
   return document;
 }
@@ -490,9 +577,24 @@ std::optional<bool> json_bool(const rapidjson::Value& object, std::string_view n
   return value->GetBool();
 }
 
+bool ExactWriter::Double(double number) {
+  if (!std::isfinite(number)) return false;
+  std::array<char, 40> text{};
+  // Room for ".0" after the longest form (24 characters).
+  const auto [end, error] = std::to_chars(text.data(), text.data() + text.size() - 2, number);
+  LF_ASSERT(error == std::errc());
+  char* last = end;
+  if (std::find_if(text.data(), last, [](char c) { return c == '.' || c == 'e'; }) == last) {
+    *last++ = '.';
+    *last++ = '0';
+  }
+  return RawValue(text.data(), static_cast<std::size_t>(last - text.data()),
+                  rapidjson::kNumberType);
+}
+
 std::string json_to_string(const rapidjson::Value& value) {
   rapidjson::StringBuffer buffer;
-  rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
+  ExactWriter writer(buffer);
   value.Accept(writer);
   return std::string(buffer.GetString(), buffer.GetSize());
 }
@@ -500,6 +602,18 @@ std::string json_to_string(const rapidjson::Value& value) {
 void JsonWriter::timestamp_field(std::string_view name, int64_t unix_ms) {
   key(name);
   string(format_rfc3339_ms(unix_ms));
+}
+
+void JsonWriter::timestamp_field(std::string_view name, const std::optional<int64_t>& unix_ms) {
+  if (unix_ms) timestamp_field(name, *unix_ms);
+}
+
+void JsonWriter::field(std::string_view name, const std::optional<std::string>& text) {
+  if (text) field(name, *text);
+}
+
+void JsonWriter::field(std::string_view name, const std::optional<int64_t>& number) {
+  if (number) field(name, *number);
 }
 
 }  // namespace lf

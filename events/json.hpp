@@ -40,8 +40,8 @@ struct JsonLimits {
 };
 
 // `limits` with unique_keys and exact_numbers off: numbers are then read as
-// rapidjson always read them (nearest double, not always correctly rounded)
-// and a duplicate key keeps both members (lookups find the first).
+// the nearest double (correctly rounded, as with exact_numbers) but never
+// refused, and a duplicate key keeps both members (lookups find the first).
 JsonLimits without_input_checks(JsonLimits limits);
 
 // Error codes: "empty", "too_large", "too_deep", "invalid_utf8",
@@ -70,11 +70,24 @@ inline std::string_view json_view(const rapidjson::Value& string_value) {
   return {string_value.GetString(), string_value.GetStringLength()};
 }
 
-// Compact serialisation of a value.
+// Compact serialisation of a value (numbers as ExactWriter writes them).
 std::string json_to_string(const rapidjson::Value& value);
 
-// A thin writer over rapidjson::Writer with field helpers; absent optionals
-// are omitted, never written as null.
+// rapidjson's Writer, but a double is written as its shortest decimal form
+// (std::to_chars), the form the bounded parser's exact_numbers check compares
+// a literal with, and ".0" is added when that form is integral so it stays a
+// double. rapidjson's own (Grisu2) may write other digits that only round to
+// the same double (24816744073709551616 as 24816744073709550000.0): another
+// number to PostgreSQL's numeric and jsonb, and one the bounded parser would
+// refuse as inexact. NaN and infinities are refused, as by rapidjson.
+class ExactWriter : public rapidjson::Writer<rapidjson::StringBuffer> {
+ public:
+  explicit ExactWriter(rapidjson::StringBuffer& buffer) : Writer(buffer) {}
+  bool Double(double number);
+};
+
+// A thin writer over ExactWriter with field helpers; absent optionals are
+// omitted, never written as null.
 class JsonWriter {
  public:
   JsonWriter() : writer_(buffer_) {}
@@ -98,17 +111,14 @@ class JsonWriter {
   void field(std::string_view name, int64_t number) { key(name); int64(number); }
   void field(std::string_view name, int32_t number) { key(name); int64(number); }
   void field(std::string_view name, bool flag) { key(name); boolean(flag); }
-  void field(std::string_view name, const std::optional<std::string>& text) {
-    if (text) field(name, *text);
-  }
-  void field(std::string_view name, const std::optional<int64_t>& number) {
-    if (number) field(name, *number);
-  }
+  // Out of line (json.cpp): inlined into a caller that passes an empty
+  // temporary, GCC 12 with -fsanitize=address reports the unread value as
+  // "may be used uninitialized".
+  void field(std::string_view name, const std::optional<std::string>& text);
+  void field(std::string_view name, const std::optional<int64_t>& number);
   // A timestamp as RFC 3339 (UTC, milliseconds).
   void timestamp_field(std::string_view name, int64_t unix_ms);
-  void timestamp_field(std::string_view name, const std::optional<int64_t>& unix_ms) {
-    if (unix_ms) timestamp_field(name, *unix_ms);
-  }
+  void timestamp_field(std::string_view name, const std::optional<int64_t>& unix_ms);
 
   std::string_view view() const { return {buffer_.GetString(), buffer_.GetSize()}; }
   std::string str() const { return std::string(view()); }
@@ -119,7 +129,7 @@ class JsonWriter {
 
  private:
   rapidjson::StringBuffer buffer_;
-  rapidjson::Writer<rapidjson::StringBuffer> writer_;
+  ExactWriter writer_;
 };
 
 }  // namespace lf

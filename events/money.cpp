@@ -13,7 +13,7 @@ namespace {
 // A decimal text longer than this is refused before it is read: no amount
 // ledgerflow holds needs more (int64 has 19 digits).
 constexpr std::size_t kDecimalTextLengthMax = 64;
-// Exponents beyond this cannot land in int64 whatever the digits.
+// Exponents beyond this cannot land in int64 whatever the (non-zero) digits.
 constexpr int32_t kExponentMagnitudeMax = 400;
 
 struct Minor {
@@ -92,8 +92,10 @@ std::optional<DecimalText> split_decimal(std::string_view text) {
     if (i < text.size() && (text[i] == '+' || text[i] == '-')) exponent_negative = text[i++] == '-';
     const std::size_t exponent_begin = i;
     while (i < text.size() && is_digit(text[i])) {
-      exponent = exponent * 10 + (text[i] - '0');
-      if (exponent > kExponentMagnitudeMax) return std::nullopt;
+      // Held just past the bound: enough for any non-zero significand to be
+      // out of range or too fine, while zero stays zero (0e-999 is 0, as the
+      // JSON number 0e-999 reads).
+      if (exponent <= kExponentMagnitudeMax) exponent = exponent * 10 + (text[i] - '0');
       ++i;
     }
     if (i == exponent_begin) return std::nullopt;

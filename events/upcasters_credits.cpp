@@ -40,8 +40,10 @@ namespace {
 //
 // Every other field is kept as it is, in its place. A balance without a
 // period (before the tenant's first allocation) is unchanged. A v1 period
-// field that names no instant is no payload the engine wrote; it is left as
-// it is (and fails the v2 schema, as it failed v1's).
+// that is not two instants, the end after the start, is no payload a v1
+// engine wrote; it is left as it is and fails the v2 schema (the v1 schema's
+// pattern admits some such periods, e.g. "2026-13-45T99:00:00Z" or an end
+// before the start: fuzz/record_fuzz.cpp knows them).
 
 std::optional<int64_t> instant_at(const rapidjson::Value& object, std::string_view name) {
   const auto member = object.FindMember(rapidjson::StringRef(name.data(), name.size()));

@@ -1,7 +1,10 @@
 // The workflow events' upcasters: for each workflow event type changed since
 // v1, one pure step per version, from_version -> from_version + 1. Each step
 // states the change field by field; docs/domains/workflow.md ("Event
-// versions") keeps the types' version history. Adding a version: add
+// versions") keeps the types' version history. A payload without the fields
+// a step reads is no payload an engine wrote (its schema requires them): the
+// step leaves it as it is, as the credits steps do, so decoding a record
+// never stops on it; it fails the schema of either version. Adding a version: add
 // schemas/events/<type>.v<N>.json, a step from N-1 here, and make the decider
 // write N. A version that only adds optional fields gets an identity step (a
 // v(N-1) payload is a vN payload): the new number makes an older binary
@@ -69,17 +72,17 @@ void run_finished_v1_to_v2(rapidjson::Value& payload, JsonAllocator& allocator) 
 // Every other field is kept as it is (input_data is new and optional).
 void activity_created_v1_to_v2(rapidjson::Value& payload, JsonAllocator& allocator) {
   const auto priority = payload.FindMember("priority");
-  LF_ASSERT_MSG(priority != payload.MemberEnd() && priority->value.IsString(),
-                "activity.created v1 has a priority");
-  if (std::string_view(priority->value.GetString(), priority->value.GetStringLength()) ==
-      "medium") {
+  if (priority != payload.MemberEnd() && priority->value.IsString() &&
+      std::string_view(priority->value.GetString(), priority->value.GetStringLength()) ==
+          "medium") {
     set_literal(payload, "priority", "normal", allocator);
   }
   const auto gate = payload.FindMember("is_approval_gate");
   const auto assignee_type = payload.FindMember("assignee_type");
-  LF_ASSERT_MSG(gate != payload.MemberEnd() && gate->value.IsBool() &&
-                    assignee_type != payload.MemberEnd() && assignee_type->value.IsString(),
-                "activity.created v1 has is_approval_gate and assignee_type");
+  if (gate == payload.MemberEnd() || !gate->value.IsBool() ||
+      assignee_type == payload.MemberEnd() || !assignee_type->value.IsString()) {
+    return;
+  }
   if (gate->value.GetBool() &&
       std::string_view(assignee_type->value.GetString(), assignee_type->value.GetStringLength()) == "agent") {
     gate->value.SetBool(false);
@@ -112,18 +115,15 @@ void approval_requested_v1_to_v2(rapidjson::Value& payload, JsonAllocator& alloc
       "content_review", "strategy_review", "brand_direction", "content_direction",
       "hire_agent",     "media_buy",       "creative",        "product"};
   const auto type = payload.FindMember("type");
-  LF_ASSERT_MSG(type != payload.MemberEnd() && type->value.IsString(),
-                "approval.requested v1 has a type");
+  if (type == payload.MemberEnd() || !type->value.IsString()) return;
   const std::string_view given(type->value.GetString(), type->value.GetStringLength());
   for (const std::string_view seed : kSeedTypes) {
     if (given == seed) return;
   }
   const auto subject = payload.FindMember("subject");
-  LF_ASSERT_MSG(subject != payload.MemberEnd() && subject->value.IsObject(),
-                "approval.requested v1 has a subject");
+  if (subject == payload.MemberEnd() || !subject->value.IsObject()) return;
   const auto kind = subject->value.FindMember("kind");
-  LF_ASSERT_MSG(kind != subject->value.MemberEnd() && kind->value.IsString(),
-                "a subject has a kind");
+  if (kind == subject->value.MemberEnd() || !kind->value.IsString()) return;
   const std::string_view subject_kind(kind->value.GetString(), kind->value.GetStringLength());
   const std::string_view mapped = subject_kind == "media_buy"  ? "media_buy"
                                   : subject_kind == "creative" ? "creative"
@@ -140,15 +140,17 @@ void approval_requested_v1_to_v2(rapidjson::Value& payload, JsonAllocator& alloc
 // budget_total_minor at the end.
 void media_buy_created_v1_to_v2(rapidjson::Value& payload, JsonAllocator& allocator) {
   const auto packages = payload.FindMember("packages");
-  LF_ASSERT_MSG(packages != payload.MemberEnd() && packages->value.IsArray(),
-                "media_buy.created v1 has packages");
-  for (rapidjson::Value& package : packages->value.GetArray()) {
-    const auto budget = package.FindMember("budget");
-    LF_ASSERT_MSG(budget != package.MemberEnd(), "a v1 package has a budget");
-    budget->name.SetString("budget_minor", allocator);
-  }
   const auto total = payload.FindMember("budget_total");
-  LF_ASSERT_MSG(total != payload.MemberEnd(), "media_buy.created v1 has budget_total");
+  if (packages == payload.MemberEnd() || !packages->value.IsArray() ||
+      total == payload.MemberEnd()) {
+    return;
+  }
+  for (const rapidjson::Value& package : packages->value.GetArray()) {
+    if (!package.IsObject() || !package.HasMember("budget")) return;
+  }
+  for (rapidjson::Value& package : packages->value.GetArray()) {
+    package.FindMember("budget")->name.SetString("budget_minor", allocator);
+  }
   rapidjson::Value total_value(total->value, allocator);
   payload.EraseMember(total);
   payload.AddMember("currency", "USD", allocator);

@@ -9,6 +9,9 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev libcpp-httplib-dev
   postgresql postgresql-client kcat docker-compose
   tzdata
+  # The fuzzing harnesses (scripts/fuzz.sh): clang 14 and its runtime
+  # libraries (libclang_rt.fuzzer, asan, ubsan).
+  clang libclang-rt-14-dev
 )
 
 missing=()

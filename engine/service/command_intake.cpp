@@ -7,36 +7,19 @@
 // checks), it is also rejected like any command: in its tenant's partition,
 // with a command.rejected record (chained, de-duplicated by command_id, in
 // the audit trail) and a `rejected` result with the reason and a sentence.
-#include <algorithm>
-#include <cctype>
+#include <variant>
 
+#include "engine/intake.hpp"
 #include "engine/service/engine_service.hpp"
 #include "engine/service/logger.hpp"
-#include "engine/tenant.hpp"
 #include "events/dead_letter.hpp"
 #include "events/partitioner.hpp"
-#include "events/schema_registry.hpp"
 
 namespace lf::engine_service {
 
 namespace {
 
 constexpr std::string_view kReroutedFromHeader = "ledgerflow.rerouted_from";
-// The part of a message key quoted in a key_mismatch sentence, at most.
-constexpr std::size_t kQuotedKeyBytesMax = 64;
-
-std::string lower(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
-// Parse errors after which the text is still JSON, so that who sent it may
-// be read with the checks off.
-bool readable_without_checks(const Error& error) {
-  return error.code == "invalid_json" || error.code == "inexact_number";
-}
 
 std::optional<std::string> owned(std::optional<std::string_view> bytes) {
   if (!bytes) return std::nullopt;
@@ -65,50 +48,24 @@ void EngineService::decide_command(const rd_kafka_message_t& message) {
   partition.next_consume_offset = message.offset + 1;
   ++stats_.commands;
 
-  const std::string_view value = kafka::message_value(message);
-  Result<std::unique_ptr<rapidjson::Document>> document =
-      parse_json_bounded(value, options_.command_limits);
-  if (!document) {
-    std::optional<CommandIdentity> identity;
-    if (readable_without_checks(document.error())) {
-      Result<std::unique_ptr<rapidjson::Document>> lenient =
-          parse_json_bounded(value, without_input_checks(options_.command_limits));
-      if (lenient) identity = identify_command(**lenient);
-    }
-    return refuse(partition, message, document.error(), identity);
-  }
-  Result<CommandEnvelope> command = decode_command(**document);
-  if (!command) return refuse(partition, message, command.error(), identify_command(**document));
-  const CommandIdentity identity = identity_of(*command);
+  // The checks are pure (engine/intake.hpp); routing is this service's.
+  std::variant<engine::ReadCommand, engine::RefusedCommand> read =
+      engine::read_command(kafka::message_value(message), options_.command_limits);
+  if (const auto* refused = std::get_if<engine::RefusedCommand>(&read))
+    return refuse(partition, message, refused->error, refused->identity);
+  const CommandEnvelope& command = std::get<engine::ReadCommand>(read).envelope;
 
   // Everything about a command, its rejection included, is decided in its
   // tenant's partition: elsewhere it is only passed on.
-  const int32_t home = partition_for_key(command->tenant_id, partition_count_);
+  const int32_t home = partition_for_key(command.tenant_id, partition_count_);
   if (home != message.partition)
-    return reroute(partition, message, home, command->tenant_id, command->command_id);
+    return reroute(partition, message, home, command.tenant_id, command.command_id);
 
-  const std::optional<std::string_view> key = kafka::nullable_key(message);
-  if (key && !key->empty() && lower(*key) != command->tenant_id) {
-    return refuse(partition, message,
-                  make_error("key_mismatch",
-                             "the message key '" + printable_excerpt(*key, kQuotedKeyBytesMax) +
-                                 "' is not the command's tenant_id " + command->tenant_id +
-                                 " (key each command by its tenant_id)"),
-                  identity);
-  }
-  const SchemaRegistry& schemas = SchemaRegistry::embedded();
-  if (!schemas.knows_command(command->type) || !engine::knows_command(command->type)) {
-    return refuse(partition, message,
-                  make_error("unknown_command_type", "no command type " + command->type), identity);
-  }
-  if (std::optional<std::string> problem =
-          schemas.validate_command_payload(command->type, *command->payload)) {
-    return refuse(partition, message,
-                  make_error("schema_violation", command->type + " payload: " + *problem),
-                  identity);
-  }
+  if (std::optional<Error> problem = engine::check_command(command, kafka::nullable_key(message)))
+    return refuse(partition, message, *problem, identity_of(command));
   engine::CommandOutcome outcome = partition.core->decide(
-      *command, SourcePosition{options_.topics.commands(), message.partition, message.offset}, now_ms());
+      command, SourcePosition{options_.topics.commands(), message.partition, message.offset},
+      now_ms());
   decided(partition, message.partition, std::move(outcome), message.offset);
 }
 

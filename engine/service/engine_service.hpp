@@ -32,6 +32,7 @@
 
 #include "consumers/kafka/kafka.hpp"
 #include "consumers/pg/connection.hpp"
+#include "engine/intake.hpp"
 #include "engine/partition.hpp"
 #include "engine/service/snapshot_writer.hpp"
 #include "events/chain.hpp"
@@ -52,7 +53,7 @@ struct Options {
   std::optional<std::vector<int32_t>> partitions;
   engine::PartitionOptions partition;
   // Untrusted commands are bounded before they are parsed.
-  JsonLimits command_limits{.max_bytes = 1 << 20, .max_depth = 32};
+  JsonLimits command_limits = engine::kCommandLimits;
   // The engine's clock (milliseconds since the epoch); default: system clock.
   std::function<int64_t()> clock;
   bool snapshots = true;

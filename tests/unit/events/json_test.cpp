@@ -377,12 +377,49 @@ TEST(Json, TheShortestFormOfEveryDoubleReadsBackAsThatDouble) {
   }
 }
 
-TEST(Json, NumbersAreReadAsBeforeWithoutTheInputChecks) {
-  const auto parsed = parse_json_bounded("[0.10000000000000001,99999999999999999999]",
-                                         without_input_checks(JsonLimits{}));
+TEST(Json, NumbersAreReadAsTheirNearestDoubleWithoutTheInputChecks) {
+  // 1e-110 written out: rapidjson's default reading was an ulp off, so a
+  // record read without the checks held another number than the engine
+  // decided with (found by fuzz/json_fuzz.cpp).
+  const std::string tiny = "0." + std::string(109, '0') + "1";
+  const auto parsed =
+      parse_json_bounded("[0.10000000000000001,99999999999999999999," + tiny + ",1e-400,-1e-400]",
+                         without_input_checks(JsonLimits{}));
   ASSERT_TRUE(parsed) << parsed.error().message;
   EXPECT_EQ((**parsed)[0].GetDouble(), 0.1);
   EXPECT_EQ((**parsed)[1].GetDouble(), 1e20);
+  EXPECT_EQ((**parsed)[2].GetDouble(), 1e-110);
+  EXPECT_EQ((**parsed)[3].GetDouble(), 0.0);  // below every double: zero, as rapidjson read it
+  EXPECT_TRUE(std::signbit((**parsed)[4].GetDouble()));
+  // Too large for any double is still no number.
+  EXPECT_EQ(error_code("[1e400]", without_input_checks(JsonLimits{})), "invalid_json");
+  EXPECT_EQ(error_code("[" + std::string(400, '9') + "]", without_input_checks(JsonLimits{})),
+            "invalid_json");
+  // The engine's own text reads the same way.
+  const auto trusted = parse_json_trusted("[" + tiny + "]");
+  ASSERT_TRUE(trusted) << trusted.error().message;
+  EXPECT_EQ((**trusted)[0].GetDouble(), 1e-110);
+}
+
+TEST(Json, DoublesAreWrittenAsTheirShortestDecimalForm) {
+  // rapidjson's writer wrote 24816744073709551616 as 24816744073709550000.0:
+  // the same double, another number to PostgreSQL, and one the input checks
+  // refuse (found by fuzz/json_fuzz.cpp).
+  const auto parsed = parse_json_bounded(
+      "[24816744073709551616,5000.5,1e22,-0.0,5e-324,0.1,3.0,1.7976931348623157e308]",
+      JsonLimits{});
+  ASSERT_TRUE(parsed) << parsed.error().message;
+  const std::string written = json_to_string(**parsed);
+  EXPECT_EQ(written,
+            "[24816744073709551616.0,5000.5,1e+22,-0.0,5e-324,0.1,3.0,1.7976931348623157e+308]");
+  JsonWriter writer;
+  writer.value(**parsed);
+  EXPECT_EQ(writer.str(), written);
+  // What is written reads back, with the input checks, as the same numbers.
+  const auto again = parse_json_bounded(written, JsonLimits{});
+  ASSERT_TRUE(again) << again.error().message;
+  EXPECT_EQ(json_to_string(**again), written);
+  EXPECT_TRUE((**again)[6].IsDouble());  // an integral double stays a double
 }
 
 TEST(Json, PrintableExcerptEscapesAndCuts) {

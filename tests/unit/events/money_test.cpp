@@ -92,6 +92,22 @@ TEST(Money, JsonNumbersAndStringsReadTheSame) {
   EXPECT_EQ(read(R"({"a": 5000.505})"), -1);
 }
 
+TEST(Money, ZeroIsZeroWhateverItsExponent) {
+  // A string "0E-952233723603688545488" was refused while the JSON number
+  // reads as 0 (found by fuzz/json_fuzz.cpp): an amount means the same
+  // either way.
+  EXPECT_EQ(scaled("0E-952233723603688545488", 2), 0);
+  EXPECT_EQ(scaled("-0.000e999999999999999999999", 6), 0);
+  const auto number = parse_json_bounded(R"({"a":0E-952233723603688545488})", JsonLimits{});
+  ASSERT_TRUE(number.ok());
+  const Result<int64_t> from_json = json_scaled_decimal((**number)["a"], 2, 0, kMax, "budget");
+  ASSERT_TRUE(from_json.ok());
+  EXPECT_EQ(*from_json, 0);
+  // Other digits with such exponents are still out of range or too fine.
+  EXPECT_NE(refusal("1e999999999999", 2).find("must lie between"), std::string::npos);
+  EXPECT_NE(refusal("1e-999999999999", 2).find("decimal places"), std::string::npos);
+}
+
 TEST(Money, FormattingWritesExactlyTheScaleDigits) {
   EXPECT_EQ(format_scaled_decimal(500050, 2), "5000.50");
   EXPECT_EQ(format_scaled_decimal(5, 2), "0.05");

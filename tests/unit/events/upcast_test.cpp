@@ -564,6 +564,42 @@ TEST(Upcast, DecodingReadsOldEventsAtTheCurrentVersionAndKeepsTheEnvelopeAsWritt
   EXPECT_EQ(json_to_string(*json_member(*event.object, "payload")), kRunFinishedV1);
 }
 
+TEST(Upcast, DecodingAnOldEventWithoutTheFieldsItsStepReadsKeepsItAsWritten) {
+  // No engine wrote these (their v1 schemas require the fields); decoding
+  // stopped the process on them (found by fuzz/record_fuzz.cpp). Now the
+  // record decodes, the payload stays as written, and both schemas refuse it.
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"activity.created", R"({"activity_id":"a","title":"t","type":"copy","priority":"medium"})"},
+      {"activity.created", R"({"activity_id":"a","is_approval_gate":true,"assignee_type":7})"},
+      {"approval.requested", R"({"approval_id":"x","type":"activity_review"})"},
+      {"approval.requested",
+       R"({"approval_id":"x","type":"activity_review","subject":{"id":"s"}})"},
+      {"approval.requested", R"({"approval_id":"x","type":5})"},
+      {"media_buy.created",
+       R"({"media_buy_id":"m","packages":[{"package_id":"p"}],"budget_total":1})"},
+      {"media_buy.created", R"({"media_buy_id":"m","packages":[7],"budget_total":1})"},
+      {"media_buy.created", R"({"media_buy_id":"m","packages":[{"budget":1}]})"},
+      {"media_buy.created", R"({"media_buy_id":"m","packages":{},"budget_total":1})"},
+  };
+  for (const auto& [type, payload] : cases) {
+    Result<DecodedRecord> decoded = decode_commit_record(record_with(type, 1, payload), kLimits);
+    ASSERT_TRUE(decoded.ok()) << payload << ": " << decoded.error().message;
+    const DecodedEvent& event = decoded->events.front();
+    EXPECT_EQ(event.schema, UpcastOutcome::upcast) << payload;
+    const std::string read = json_to_string(*event.payload);
+    if (type != "activity.created") {
+      EXPECT_EQ(read, payload);
+    }
+    const SchemaRegistry& schemas = SchemaRegistry::embedded();
+    EXPECT_NE(schemas.validate_event_payload(type, 1, *json_member(*event.object, "payload")),
+              std::nullopt)
+        << payload;
+    EXPECT_NE(schemas.validate_event_payload(type, event.header.schema_version, *event.payload),
+              std::nullopt)
+        << payload;
+  }
+}
+
 TEST(Upcast, DecodingLeavesCurrentEventsInPlace) {
   Result<DecodedRecord> decoded = decode_commit_record(
       record_with("credits.refunded", 2,

@@ -1,0 +1,465 @@
+#!/usr/bin/python3
+"""Writes the seed corpora of the fuzzing harnesses (fuzz/corpus/<harness>/).
+
+The seeds are real inputs: the catalogue v1 fixture's commands and commit
+records (tests/fixtures/catalogue_v1, written by the last v1 engine), command
+sequences of every command type in the seed platforms' shapes (taken from the
+unit tests' payload builders, tests/support/workflow_matrix.hpp), the intake's
+refusals, JSON and amount edge cases, and a few small zoneinfo files.
+
+Run from the repository root: fuzz/make_seeds.py. It rewrites the generated
+seeds (named <kind>-<name>) and leaves other files alone, so minimised crash
+inputs added by hand (named crash-<what>) stay.
+"""
+
+import json
+import os
+import shutil
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CORPUS = os.path.join(ROOT, "fuzz", "corpus")
+FIXTURE = os.path.join(ROOT, "tests", "fixtures", "catalogue_v1")
+ZONEINFO = "/usr/share/zoneinfo"
+
+TENANT = "6f1c2a9e-3b4d-4e5f-8a7b-1c2d3e4f5a6b"
+OTHER = "0c5a9e7d-1b2c-4d3e-8f4a-5b6c7d8e9f01"
+
+
+def write(harness, name, data):
+    directory = os.path.join(CORPUS, harness)
+    os.makedirs(directory, exist_ok=True)
+    if isinstance(data, str):
+        data = data.encode()
+    with open(os.path.join(directory, name), "wb") as out:
+        out.write(data)
+
+
+def clear_generated(harness):
+    directory = os.path.join(CORPUS, harness)
+    if not os.path.isdir(directory):
+        return
+    for name in os.listdir(directory):
+        if not name.startswith("crash-"):
+            os.remove(os.path.join(directory, name))
+
+
+# ---- command_fuzz: messages, one a line, "key<TAB>value" ----------------------
+
+class Script:
+    """A command sequence of one or more tenants, as kcat -K '\\t' lines."""
+
+    def __init__(self, tenant=TENANT):
+        self.tenant = tenant
+        self.lines = []
+        self.count = 0
+
+    def add(self, type_, payload, actor="user:alice", at="2026-11-10T12:00:00Z", tenant=None,
+            **envelope):
+        tenant = tenant or self.tenant
+        self.count += 1
+        command = {"command_id": "c%d" % self.count, "type": type_, "tenant_id": tenant,
+                   "actor": actor, "issued_at": at}
+        command.update(envelope)
+        command["payload"] = payload
+        self.raw(json.dumps(command, separators=(",", ":")), key=tenant)
+        return self
+
+    def raw(self, value, key=None):
+        value = value if isinstance(value, bytes) else value.encode()
+        self.lines.append(value if key is None else key.encode() + b"\t" + value)
+        return self
+
+    def text(self):
+        return b"\n".join(self.lines) + b"\n"
+
+
+def buy(id_, requires_approval, **extra):
+    payload = {"media_buy_id": id_, "principal_id": "adv-1", "campaign_name": "Winter sale",
+               "start_date": "2026-12-01", "end_date": "2026-12-31",
+               "packages": [{"package_id": "p1", "product_id": "ctv-prime", "budget": "5000.00",
+                             "pricing": {"model": "cpm", "rate_micros": 25000000},
+                             "targeting": {"geo": ["US"]}},
+                            {"package_id": "p2", "product_id": "display", "budget": 2500}],
+               "requires_approval": requires_approval}
+    payload.update(extra)
+    return payload
+
+
+def activity(id_, gate, **extra):
+    payload = {"activity_id": id_, "title": "Write banner copy", "type": "copywriting",
+               "priority": "high", "is_approval_gate": gate}
+    if gate:
+        payload.update(assignee_type="human", assignee_user_id="user:kim")
+    else:
+        payload.update(assignee_type="agent", assignee_agent_role="copywriter")
+    payload.update(extra)
+    return payload
+
+
+def decision(id_, **extra):
+    payload = {"approval_id": id_, "reviewed_by": "user:rita"}
+    payload.update(extra)
+    return payload
+
+
+ALLOCATE = {"credits_monthly": 10000, "period_start": "2026-11-01", "period_end": "2026-11-30"}
+
+
+def command_scripts():
+    scripts = {}
+
+    s = Script()
+    s.add("credits.allocate", dict(ALLOCATE, timezone="Asia/Kolkata"), actor="system")
+    s.add("credits.topup", {"topup_order_id": "ord-1", "credits": 2500})
+    s.add("credits.reserve", {"reservation_id": "r1", "credits": 1200, "activity_run_id": "run-1",
+                              "deliverable_type": "banner"}, actor="agent:copywriter")
+    s.add("credits.consume", {"reservation_id": "r1", "credits": 1000}, actor="agent:copywriter")
+    s.add("credits.reserve", {"reservation_id": "r2", "credits": 300})
+    s.add("credits.release", {"reservation_id": "r2"})
+    s.add("credits.refund", {"credits": 200, "activity_run_id": "run-1", "note": "quality"},
+          actor="support:maria")
+    s.add("credits.adjust", {"credits": -150, "note": "goodwill"}, actor="admin:ops-jane")
+    s.add("credits.adjust", {"credits": 5, "note": "agents may not"}, actor="agent:planner")
+    scripts["credits-lifecycle"] = s
+
+    s = Script()
+    s.add("credits.allocate", {"credits_monthly": 5000, "period_start": "2026-11-01T00:00:00Z",
+                               "period_end": "2026-12-01T00:00:00Z"}, actor="system")
+    s.add("credits.reserve", {"reservation_id": "r1", "credits": 6000})
+    s.add("credits.topup", {"topup_order_id": "ord-9", "credits": 100,
+                            "expires_at": "2026-11-20T00:00:00Z"})
+    s.add("credits.topup", {"topup_order_id": "ord-9", "credits": 100})
+    s.add("credits.reserve", {"reservation_id": "r1", "credits": 4000,
+                              "expires_at": "2026-11-11T00:00:00Z"})
+    # A month later: reservations and top-ups expire, the period renews.
+    s.add("credits.consume", {"reservation_id": "r1", "credits": 10}, at="2027-01-02T00:00:00Z")
+    scripts["credits-timers"] = s
+
+    s = Script()
+    s.add("credits.allocate", {"credits_monthly": 31000, "period_start": "2026-03-01",
+                               "period_end": "2026-03-31", "timezone": "America/New_York"},
+          at="2026-03-05T00:00:00Z")
+    s.add("credits.reserve", {"reservation_id": "r1", "credits": 1}, at="2026-06-01T04:00:00Z")
+    scripts["credits-dst-renewals"] = s
+
+    s = Script()
+    s.add("media_buy.create", buy("mb-1", True, currency="EUR", risk_level="high",
+                                  reviewer_id="user:rita"))
+    s.add("approval.approve", decision("mb-1:approval", notes="fine", chosen_option="A"))
+    s.add("media_buy.activate", {"media_buy_id": "mb-1"})
+    s.add("media_buy.pause", {"media_buy_id": "mb-1", "reason": "pacing"})
+    s.add("media_buy.resume", {"media_buy_id": "mb-1"})
+    s.add("media_buy.complete", {"media_buy_id": "mb-1"})
+    s.add("media_buy.create", buy("mb-2", False, currency="JPY"))
+    s.add("media_buy.create", buy("mb-3", False, currency="KWD"))
+    s.add("media_buy.approve", {"media_buy_id": "mb-3"})
+    s.add("media_buy.fail", {"media_buy_id": "mb-3", "reason": "creative rejected"})
+    scripts["media-buys"] = s
+
+    s = Script()
+    s.add("approval.request", {"approval_id": "a-1", "subject": {"kind": "creative", "id": "cr-1"},
+                               "type": "creative", "risk_level": "critical", "title": "Review",
+                               "content_ref": "s3://bucket/cr-1.png"})
+    s.add("approval.assign", {"approval_id": "a-1", "reviewer_id": "user:lee"})
+    s.add("approval.send_to_client", {"approval_id": "a-1",
+                                      "sent_to_client_at": "2026-11-10T12:00:00Z"})
+    s.add("approval.request_revision", decision("a-1", notes="brighter"))
+    s.add("approval.request", {"approval_id": "a-2", "subject": {"kind": "media_buy", "id": "x"},
+                               "type": "media_buy", "risk_level": "low", "title": "Buy"})
+    s.add("approval.reject", decision("a-2"))
+    scripts["approvals"] = s
+
+    s = Script()
+    s.add("credits.allocate", ALLOCATE, actor="system")
+    s.add("activity.create", activity("w-1", False, due_date="2026-11-20",
+                                      input_data={"brief": "winter"}))
+    s.add("activity.assign", {"activity_id": "w-1", "assignee_type": "agent",
+                              "assignee_agent_role": "designer"})
+    s.add("activity.start", {"activity_id": "w-1"}, actor="agent:designer")
+    s.add("activity.start_run", {"activity_id": "w-1", "run_id": "run-1", "estimated_credits": 800,
+                                 "adapter_type": "claude", "model_id": "claude-sonnet",
+                                 "session_id": "s-1"}, actor="agent:designer")
+    s.add("activity.finish_run", {"run_id": "run-1", "status": "completed", "credits_used": 640,
+                                  "input_tokens": 1200, "output_tokens": 300, "duration_ms": 4200,
+                                  "cost_usd": "0.042318"}, actor="agent:designer")
+    s.add("activity.submit_for_approval", {"activity_id": "w-1", "reviewer_id": "user:kim",
+                                           "priority": "urgent", "note": "ready"})
+    s.add("approval.request_revision", decision("w-1:approval:1", notes="shorter"))
+    s.add("activity.start", {"activity_id": "w-1"})
+    s.add("activity.submit_for_approval", {"activity_id": "w-1"})
+    s.add("approval.approve", decision("w-1:approval:2"))
+    s.add("activity.complete", {"activity_id": "w-1", "output_summary": {"words": 42},
+                                "output_ref": "s3://out/w-1"})
+    scripts["activity-review-flow"] = s
+
+    s = Script()
+    s.add("credits.allocate", ALLOCATE, actor="system")
+    s.add("activity.create", activity("w-2", False, priority="medium"))
+    s.add("activity.start", {"activity_id": "w-2"})
+    s.add("activity.start_run", {"activity_id": "w-2", "run_id": "run-2", "estimated_credits": 50000})
+    s.add("activity.start_run", {"activity_id": "w-2", "run_id": "run-3", "estimated_credits": 100,
+                                 "expires_at": "2026-11-10T13:00:00Z"})
+    s.add("credits.release", {"reservation_id": "run-3"})
+    s.add("activity.finish_run", {"run_id": "run-3", "status": "failed", "credits_used": 0,
+                                  "error": "timeout", "cost_usd": 0.5})
+    s.add("activity.create", activity("g-1", True))
+    s.add("activity.submit_for_approval", {"activity_id": "g-1"})
+    s.add("activity.fail", {"activity_id": "w-2", "note": "gave up"})
+    s.add("activity.cancel", {"activity_id": "g-1"})
+    s.add("activity.create", activity("w-3", False, parent_activity_id="w-2"))
+    scripts["activity-runs-and-gates"] = s
+
+    s = Script()
+    s.add("tenant.configure", {"escalation_reviewer_id": "user:boss"}, actor="admin:ops")
+    s.add("activity.create", activity("w-4", False))
+    s.add("activity.start", {"activity_id": "w-4"})
+    s.add("activity.submit_for_approval", {"activity_id": "w-4",
+                                           "approval_expires_at": "2026-11-10T13:00:00Z",
+                                           "escalate_to": "user:lead"})
+    s.add("approval.request", {"approval_id": "a-9", "subject": {"kind": "activity", "id": "w-4"},
+                               "type": "content_review", "risk_level": "medium", "title": "T",
+                               "expires_at": "2026-11-10T12:30:00Z"})
+    # Three days later the reviews have expired and been escalated.
+    s.add("approval.approve", decision("w-4:approval:1"), at="2026-11-13T12:00:00Z")
+    s.add("tenant.configure", {"escalation_reviewer_id": None}, actor="admin:ops",
+          at="2026-11-13T12:00:00Z")
+    scripts["escalation"] = s
+
+    s = Script()
+    s.add("audit.record", {"operation": "login", "resource_type": "session", "resource_id": "s-1",
+                           "principal_id": "user:alice", "principal_name": "Alice",
+                           "success": True, "details": {"mfa": True}})
+    s.add("audit.record", {"action": "update", "resource_type": None, "resource_id": None,
+                           "user_id": 42, "success": False, "error_message": "denied",
+                           "ip_address": "2001:db8::1", "user_agent": "curl/8",
+                           "request_id": "req-1", "endpoint": "/api/x", "http_method": "PUT",
+                           "old_value": {"a": 1}, "new_value": [1, 2.5, "x", None],
+                           "changed_fields": ["a"], "occurred_at": "2026-11-10T11:59:00Z"})
+    s.add("audit.record", {"event_type": "export", "timestamp": "2026-11-03T12:00:00+05:30",
+                           "adapter_id": "stratum"})
+    s.add("audit.record", {"operation": "late", "created_at": "2026-10-01T00:00:00Z"})
+    scripts["audit"] = s
+
+    s = Script()
+    s.add("credits.allocate", ALLOCATE, actor="system")
+    s.add("credits.reserve", {"reservation_id": "r1", "credits": 10}, expected_version=1,
+          correlation_id="corr-1")
+    s.add("credits.reserve", {"reservation_id": "r2", "credits": 10}, expected_version=1)
+    s.add("credits.reserve", {"reservation_id": "r3", "credits": 10.5})
+    s.add("credits.reserve", {"reservation_id": "r4"})
+    s.add("credits.explode", {})
+    s.add("credits.reserve", {"reservation_id": "r5", "credits": 1}, actor="nobody")
+    s.add("credits.reserve", {"reservation_id": "r6", "credits": 1}, tenant=OTHER)
+    s.raw('{"command_id":"c90","command_id":"c91","type":"credits.release","tenant_id":"%s",'
+          '"actor":"system","issued_at":"2026-11-10T12:00:00Z","payload":{}}' % TENANT, key=TENANT)
+    s.raw('{"command_id":"c92","type":"credits.topup","tenant_id":"%s","actor":"system",'
+          '"issued_at":"2026-11-10T12:00:00Z","payload":{"topup_order_id":"o","credits":'
+          '0.10000000000000001}}' % TENANT, key=TENANT)
+    s.raw('{"command_id":"c93","type":"credits.topup","tenant_id":"%s","actor":"system",'
+          '"issued_at":"yesterday","payload":{}}' % TENANT.upper(), key=TENANT)
+    s.raw('{"command_id":"c94","tenant_id":"%s"}' % TENANT, key=OTHER)
+    s.raw('{"command_id":', key=TENANT)
+    s.raw("")
+    s.raw(b"\xff\xfe not json")
+    s.raw('{"command_id":"c95","tenant_id":"%s","payload":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[['
+          % TENANT)
+    scripts["refusals"] = s
+
+    # One of every command type alone (most are rejected without state: the
+    # typed parsers still read them).
+    every = {
+        "credits.allocate": ALLOCATE,
+        "credits.topup": {"topup_order_id": "o-1", "credits": 1},
+        "credits.reserve": {"reservation_id": "r-1", "credits": 1},
+        "credits.consume": {"reservation_id": "r-1", "credits": 1},
+        "credits.release": {"reservation_id": "r-1"},
+        "credits.refund": {"credits": 1, "note": "n"},
+        "credits.adjust": {"credits": 1, "note": "n"},
+        "media_buy.create": buy("mb-9", False),
+        "media_buy.approve": {"media_buy_id": "mb-9"},
+        "media_buy.activate": {"media_buy_id": "mb-9"},
+        "media_buy.pause": {"media_buy_id": "mb-9"},
+        "media_buy.resume": {"media_buy_id": "mb-9"},
+        "media_buy.complete": {"media_buy_id": "mb-9"},
+        "media_buy.fail": {"media_buy_id": "mb-9", "reason": "r"},
+        "approval.request": {"approval_id": "a-1", "subject": {"kind": "activity", "id": "w"},
+                             "type": "content_review", "risk_level": "high", "title": "t"},
+        "approval.assign": {"approval_id": "a-1", "reviewer_id": "user:lee"},
+        "approval.approve": decision("a-1"),
+        "approval.reject": decision("a-1"),
+        "approval.request_revision": decision("a-1"),
+        "approval.send_to_client": {"approval_id": "a-1"},
+        "activity.create": activity("w-1", False),
+        "activity.assign": {"activity_id": "w-1", "assignee_type": "human",
+                            "assignee_user_id": "user:kim"},
+        "activity.start": {"activity_id": "w-1"},
+        "activity.submit_for_approval": {"activity_id": "w-1"},
+        "activity.complete": {"activity_id": "w-1"},
+        "activity.fail": {"activity_id": "w-1"},
+        "activity.cancel": {"activity_id": "w-1"},
+        "activity.start_run": {"activity_id": "w-1", "run_id": "run-1", "estimated_credits": 1},
+        "activity.finish_run": {"run_id": "run-1", "status": "timed_out", "credits_used": 0},
+        "audit.record": {"operation": "o"},
+        "tenant.configure": {"escalation_reviewer_id": "user:boss"},
+    }
+    schemas = sorted(name[:-5] for name in os.listdir(os.path.join(ROOT, "schemas", "commands")))
+    missing = sorted(set(schemas) - set(every))
+    if missing:
+        sys.exit("make_seeds.py: no seed for command types " + ", ".join(missing))
+    for type_, payload in every.items():
+        scripts["one-" + type_] = Script().add(type_, payload)
+
+    # The catalogue v1 fixture's commands (v1 shapes), per tenant, in runs of
+    # eight as the v1 engine received them.
+    by_tenant = {}
+    with open(os.path.join(FIXTURE, "commands.jsonl")) as lines:
+        for line in lines:
+            message = json.loads(line)
+            by_tenant.setdefault(message["key"], []).append(
+                (message["key"] + "\t" + message["payload"]).encode())
+    for tenant, messages in sorted(by_tenant.items()):
+        for start in range(0, len(messages), 8):
+            script = Script()
+            script.lines = messages[start:start + 8]
+            scripts["v1-%s-%02d" % (tenant[:8], start)] = script
+    return scripts
+
+
+# ---- record_fuzz: commit records as they are on ledgerflow.events -------------
+
+def records():
+    seeds = {}
+    with open(os.path.join(FIXTURE, "events.jsonl")) as lines:
+        for line in lines:
+            message = json.loads(line)
+            record = json.loads(message["payload"])
+            types = "+".join(sorted({event["type"] for event in record["events"]}))
+            name = "v1-%03d-%s" % (message["offset"] + 1000 * message["partition"], types)
+            seeds[name[:80]] = message["payload"]
+    return seeds
+
+
+# ---- json_fuzz: JSON, amounts, timestamps, dates ------------------------------
+
+JSON_SEEDS = {
+    "object": '{"a":1,"b":[true,false,null],"c":{"d":"e"}}',
+    "duplicate-key": '{"a":1,"a":2}',
+    "nested-duplicate": '{"a":{"b":1,"c":{"b":2,"b":3}}}',
+    "many-keys": "{" + ",".join('"k%d":%d' % (i, i) for i in range(40)) + "}",
+    "deep": "[" * 33 + "]" * 33,
+    "deep-objects": '{"a":' * 20 + "1" + "}" * 20,
+    "inexact": "0.10000000000000001",
+    "exact": "5000.5",
+    "big-integer": "18446744073709551616",
+    "int64-min": "-9223372036854775808",
+    "uint64-max": "18446744073709551615",
+    "exponent": "1e22",
+    "huge-exponent": "1e400",
+    "tiny": "4.9e-324",
+    "negative-zero": "-0.0",
+    "nul-escape": '"a\\u0000b"',
+    "lone-surrogate": '"\\udc00"',
+    "surrogate-pair": '"\\ud83d\\ude00"',
+    "bad-utf8": b'"\xc3\x28"',
+    "trailing-data": '{} {}',
+    "nul-after": b"{}\x00junk",
+    "whitespace-number": " \t12.50\n",
+    "string-amount": '"5000.50"',
+    "empty": "",
+    "amount-scaled": "-0.005",
+    "amount-exponent": "12.5e-1",
+    "amount-max": "9223372036854775807",
+    "amount-micros": "0.042318",
+    "amount-long": "0." + "0" * 60 + "1",
+    "rfc3339-utc": "2026-11-10T12:00:00Z",
+    "rfc3339-offset": "2026-03-29T01:30:00.123456789+05:30",
+    "rfc3339-lower": "2026-11-10t12:00:00z",
+    "rfc3339-max": "9999-12-31T23:59:59.999Z",
+    "rfc3339-min-offset": "1970-01-01T00:00:00+00:01",
+    "rfc3339-leap": "2024-02-29T23:59:59-23:59",
+    "date": "2026-12-31",
+    "date-leap": "2000-02-29",
+    "date-not": "2100-02-29",
+    "excerpt-utf8": "caf\u00e9 \u2603 \U0001f600 \x7f\x01",
+}
+
+
+# ---- tzif_fuzz: small zoneinfo files ------------------------------------------
+
+ZONES = ["UTC", "Asia/Kolkata", "Pacific/Apia", "Asia/Tehran", "Australia/Lord_Howe",
+         "America/Santiago", "Africa/Casablanca", "America/Havana", "Europe/Dublin"]
+
+
+# ---- dictionaries: the words of the contract ----------------------------------
+
+def schema_words(kind):
+    """Property names, enum strings and type names of schemas/<kind>/."""
+    words = set()
+
+    def walk(node):
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == "properties" and isinstance(value, dict):
+                    words.update(value)
+                if key == "enum" and isinstance(value, list):
+                    words.update(v for v in value if isinstance(v, str))
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    directory = os.path.join(ROOT, "schemas", kind)
+    for name in sorted(os.listdir(directory)):
+        with open(os.path.join(directory, name)) as source:
+            walk(json.load(source))
+        words.add(name.split(".json")[0].split(".v")[0])
+    return words
+
+
+def write_dict(harness, words):
+    def escape(text):
+        return "".join(c if 0x20 <= ord(c) < 0x7f and c not in '"\\' else "\\x%02x" % ord(c)
+                       for c in text)
+    lines = ["# libFuzzer dictionary for %s, written by fuzz/make_seeds.py from schemas/." % harness]
+    for word in sorted(words):
+        lines.append('"%s"' % escape('"%s":' % word))
+        lines.append('"%s"' % escape('"%s"' % word))
+    with open(os.path.join(ROOT, "fuzz", harness + ".dict"), "w") as out:
+        out.write("\n".join(lines) + "\n")
+
+
+def main():
+    for harness in ("command_fuzz", "record_fuzz", "json_fuzz", "tzif_fuzz"):
+        clear_generated(harness)
+    envelope = schema_words("envelopes")
+    write_dict("command_fuzz", schema_words("commands") | envelope)
+    write_dict("record_fuzz", schema_words("events") | envelope)
+    for name, script in command_scripts().items():
+        write("command_fuzz", "seed-" + name, script.text())
+    for name, record in records().items():
+        write("record_fuzz", "seed-" + name, record)
+    for name, text in JSON_SEEDS.items():
+        write("json_fuzz", "seed-" + name, text)
+    for zone in ZONES:
+        with open(os.path.join(ZONEINFO, zone), "rb") as source:
+            write("tzif_fuzz", "seed-" + zone.replace("/", "-"), source.read())
+    # Truncated and footer-less variants of one real file.
+    with open(os.path.join(ZONEINFO, "Asia/Kolkata"), "rb") as source:
+        kolkata = source.read()
+    write("tzif_fuzz", "seed-truncated-header", kolkata[:30])
+    write("tzif_fuzz", "seed-truncated-body", kolkata[: len(kolkata) // 2])
+    write("tzif_fuzz", "seed-no-footer", kolkata[: kolkata.rindex(b"\n", 0, len(kolkata) - 1) + 1])
+    write("tzif_fuzz", "seed-zone-name", "America/Argentina/Buenos_Aires")
+    write("tzif_fuzz", "seed-zone-name-dots", "../../etc/passwd")
+    for harness in sorted(os.listdir(CORPUS)):
+        directory = os.path.join(CORPUS, harness)
+        if not os.path.isdir(directory):
+            continue
+        files = os.listdir(directory)
+        size = sum(os.path.getsize(os.path.join(directory, name)) for name in files)
+        print("%s: %d seeds, %d bytes" % (harness, len(files), size))
+
+
+if __name__ == "__main__":
+    main()
