@@ -56,8 +56,21 @@ uint16_t Ledger::intern(std::string_view reason) {
   return id;
 }
 
+void Ledger::group_tenants(std::vector<uint32_t> group_of_tenant) {
+  LF_ASSERT(tracks_.empty());
+  group_of_tenant_ = std::move(group_of_tenant);
+  uint32_t groups = 1;
+  for (uint32_t group : group_of_tenant_) groups = std::max(groups, group + 1);
+  unanswered_in_group_.assign(groups, 0);
+}
+
+int64_t Ledger::most_unanswered_in_a_group() const {
+  return *std::max_element(unanswered_in_group_.begin(), unanswered_in_group_.end());
+}
+
 void Ledger::sent(const Planned& planned, int64_t sent_ms) {
   LF_ASSERT(!planned.resend_of && planned.index == tracks_.size());
+  ++unanswered_in_group_[group_of(planned.tenant)];
   Track track;
   track.tenant = planned.tenant;
   track.effect = planned.effect;
@@ -84,9 +97,11 @@ void Ledger::on_result(const CommandResult& result, int64_t now_ms) {
     return;
   }
   Track& track = tracks_[*index];
-  if (track.results == 0) ++first_answers_;
-  if (track.results == 0)
+  if (track.results == 0) {
+    ++first_answers_;
+    --unanswered_in_group_[group_of(track.tenant)];
     result_latency_ms_max_ = std::max(result_latency_ms_max_, now_ms - track.sent_ms);
+  }
   if (track.results < 65'535) ++track.results;
   if (result.seq) {
     if (track.result_seq == 0) track.result_seq = *result.seq;

@@ -82,6 +82,13 @@ class Ledger {
   void on_decision(std::string_view command_id, int64_t seq, bool rejected,
                    std::string_view reason);
 
+  // Groups the tenants (the driver: by the partition their key goes to), so
+  // that unanswered commands can be counted per group; tenants beyond
+  // `group_of_tenant` are in group 0. Call before the first sent().
+  void group_tenants(std::vector<uint32_t> group_of_tenant);
+  // The most commands without any result in one group.
+  int64_t most_unanswered_in_a_group() const;
+
   std::size_t commands() const { return tracks_.size(); }
   const Track& track(uint32_t index) const { return tracks_.at(index); }
   // Sends still without a result, and commands without a decision.
@@ -117,7 +124,13 @@ class Ledger {
   const std::string& reason(uint16_t id) const { return reasons_.at(id); }
 
  private:
+  uint32_t group_of(uint32_t tenant) const {
+    return tenant < group_of_tenant_.size() ? group_of_tenant_[tenant] : 0;
+  }
+
   std::vector<Track> tracks_;
+  std::vector<uint32_t> group_of_tenant_;
+  std::vector<int64_t> unanswered_in_group_{0};
   std::vector<std::string> reasons_{""};
   std::unordered_map<std::string, uint16_t> reason_ids_;
   int64_t results_received_ = 0;

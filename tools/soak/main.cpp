@@ -55,7 +55,6 @@ constexpr int64_t kWarmUpTimeoutMs = 180'000;
 // Unanswered commands a partition may hold: ~1.8 MB of commands, well within
 // the ~5 MiB the mock keeps of a partition, so no engine ever needs a
 // command the broker has dropped.
-constexpr int64_t kInFlightPerPartition = 4'000;
 constexpr std::size_t kPollBatchMax = 5'000;
 const JsonLimits kRecordLimits{.max_bytes = 1 << 20, .max_depth = 64};
 
@@ -69,7 +68,7 @@ struct Options {
   int partitions = 12;
   int tenants = 500;
   std::string drain_timeout = "10m";
-  int64_t max_in_flight = 0;  // 0: 4,000 a partition
+  int64_t max_in_flight = 4'000;  // unanswered commands of one partition
   std::string ledgerflow;
   std::string run_dir;
   int64_t min_kills = 0;
@@ -276,7 +275,7 @@ struct Figures {
   int64_t commands = 0;  // distinct commands (re-sends not counted)
   int64_t sends = 0;     // messages produced
   int64_t delivery_failures = 0;
-  int64_t paused_ms = 0;                 // producing held back by --max-in-flight
+  int64_t paused_ms = 0;  // producing held back by --max-in-flight
   std::map<std::string, int64_t> kills;  // by kind
   int64_t restarts = 0;
   int64_t double_kills = 0;
@@ -284,7 +283,8 @@ struct Figures {
   int64_t verify_rows = 0;    // rows of the fold of the log, compared with the tables
   int64_t lag_max = 0;        // records one projection had yet to apply on one partition
   int64_t lag_sum_max = 0;    // over every projection and partition
-  int64_t in_flight_max = 0;  // commands sent and not yet answered
+  int64_t in_flight_max = 0;            // commands sent and not yet answered
+  int64_t in_flight_partition_max = 0;  // the same, of one partition
   std::vector<Exit> exits;
   std::map<Problem, int64_t> problems;
   std::vector<Finding> findings;
@@ -424,9 +424,15 @@ void Soak::produce_due(int64_t since_start_ms) {
       sends_before_ +
       static_cast<int64_t>(options_.rate * static_cast<double>(since_start_ms) / 1000.0) -
       sends_skipped_;
+  // Held back per partition: the mock keeps only the last ~5 MiB of a
+  // partition, so commands its engine has yet to read must stay below that
+  // on every partition, whatever the others do.
   const int64_t in_flight = static_cast<int64_t>(ledger_.commands()) - ledger_.first_answers();
+  const int64_t in_flight_partition = ledger_.most_unanswered_in_a_group();
   figures_.in_flight_max = std::max(figures_.in_flight_max, in_flight);
-  if (in_flight >= options_.max_in_flight) {
+  figures_.in_flight_partition_max =
+      std::max(figures_.in_flight_partition_max, in_flight_partition);
+  if (in_flight_partition >= options_.max_in_flight) {
     if (paused_since_ms_ < 0) paused_since_ms_ = since_start_ms;
     return;
   }
@@ -719,8 +725,6 @@ int Soak::run() {
     spdlog::critical("no ledgerflow binary at {} (--ledgerflow)", binary_);
     return kExitCannotRun;
   }
-  if (options_.max_in_flight <= 0)
-    options_.max_in_flight = kInFlightPerPartition * options_.partitions;
   const int64_t duration_ms = parse_duration_ms(options_.duration);
   const int64_t kill_every_ms = parse_duration_ms(options_.kill_every);
   const int64_t drain_timeout_ms = parse_duration_ms(options_.drain_timeout);
@@ -730,6 +734,11 @@ int Soak::run() {
   workload_options.seed = seed_;
   workload_options.tenant_count = options_.tenants;
   workload_ = std::make_unique<Workload>(workload_options, system_now_ms());
+  std::vector<uint32_t> partition_of_tenant;
+  for (const std::string& tenant : workload_->tenants())
+    partition_of_tenant.push_back(
+        static_cast<uint32_t>(partition_for_key(tenant, options_.partitions)));
+  ledger_.group_tenants(std::move(partition_of_tenant));
   spdlog::info(
       "soak: seed {}, {} s at {} commands/s, {} engines, {} projectors, a kill -9 every ~{} ms, "
       "{} partitions, {} tenants",
@@ -873,10 +882,10 @@ void Soak::report(std::ostream& out) {
                      figures_.exits.size());
   out << fmt::format(
       "max lag         projection: {} records on one partition, {} summed over projections and "
-      "partitions (sampled every 2 s); {} commands in flight; slowest first result {} ms after "
-      "sending\n",
+      "partitions (sampled every 2 s); {} commands in flight ({} on one partition); slowest first "
+      "result {} ms after sending\n",
       figures_.lag_max, figures_.lag_sum_max, figures_.in_flight_max,
-      ledger_.result_latency_ms_max());
+      figures_.in_flight_partition_max, ledger_.result_latency_ms_max());
   out << fmt::format(
       "verify          the fold of the whole log, partition by partition: {} rows compared with "
       "the read tables ({} MiB of records spooled)\n",
@@ -934,10 +943,10 @@ int main(int argc, char** argv) {
                  "How long to wait for results and projections at the end")
       ->capture_default_str();
   app.add_option("--max-in-flight", options.max_in_flight,
-                 "Hold sending while this many commands are unanswered (0: 4,000 a partition; the "
-                 "mock keeps "
-                 "~5 MiB a partition)")
-      ->capture_default_str();
+                 "Hold sending while one partition has this many commands unanswered (the mock "
+                 "keeps ~5 MiB a partition)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   app.add_option("--ledgerflow", options.ledgerflow,
                  "The ledgerflow binary (default: the build's cli/ledgerflow)");
   app.add_option("--run-dir", options.run_dir,

@@ -206,6 +206,43 @@ TEST(SoakLedger, NoticesLostResultsSecondDecisionsAndWrongOutcomes) {
   EXPECT_EQ(fold[1], (Balance{507, 0, 0}));
 }
 
+// The driver holds sending back per partition: the ledger counts the
+// commands without any result in each group of tenants, a re-send or a
+// second answer changing nothing.
+TEST(SoakLedger, CountsUnansweredCommandsPerGroupOfTenants) {
+  Ledger ledger;
+  ledger.group_tenants({0, 1, 1, 2});  // tenant 3 is in group 2, tenant 4 in none (group 0)
+  auto send = [&](uint32_t index, uint32_t tenant) {
+    Planned planned;
+    planned.index = index;
+    planned.tenant = tenant;
+    ledger.sent(planned, kStart);
+  };
+  auto answer = [&](uint32_t index, ResultStatus status) {
+    CommandResult result;
+    result.command_id = command_id(index);
+    result.status = status;
+    ledger.on_result(result, kStart);
+  };
+  EXPECT_EQ(ledger.most_unanswered_in_a_group(), 0);
+  send(0, 1);
+  send(1, 2);
+  send(2, 0);
+  send(3, 4);
+  EXPECT_EQ(ledger.most_unanswered_in_a_group(), 2);  // tenants 1 and 2
+  ledger.resent(1);
+  EXPECT_EQ(ledger.most_unanswered_in_a_group(), 2);
+  answer(1, ResultStatus::accepted);
+  EXPECT_EQ(ledger.most_unanswered_in_a_group(), 2);  // group 0: tenants 0 and 4
+  answer(1, ResultStatus::duplicate);
+  answer(3, ResultStatus::accepted);
+  EXPECT_EQ(ledger.most_unanswered_in_a_group(), 1);
+  answer(0, ResultStatus::accepted);
+  answer(2, ResultStatus::rejected);
+  EXPECT_EQ(ledger.most_unanswered_in_a_group(), 0);
+  EXPECT_EQ(ledger.unanswered(), 0u);
+}
+
 TEST(SoakChaos, KillsAboutEveryIntervalSometimesTwoAtOnceSometimesRightAfterARestart) {
   Chaos chaos(11, 3'000, {"engine-1", "engine-2", "projector-1", "projector-2"}, 0);
   std::map<std::string, int> kills;
