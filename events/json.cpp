@@ -416,22 +416,49 @@ JsonLimits without_input_checks(JsonLimits limits) {
   return limits;
 }
 
+namespace {
+
+// The length of the well-formed UTF-8 sequence of two to four bytes that
+// `text` starts with, or 0 (The Unicode Standard, table 3-7): no overlong
+// forms, no surrogates, nothing above U+10FFFF. What the JSON readers
+// accept, so that a sentence quoting untrusted bytes can be read back.
+std::size_t well_formed_utf8_length(std::string_view text) {
+  if (text.empty()) return 0;
+  const auto lead = static_cast<unsigned char>(text[0]);
+  std::size_t length = 0;
+  unsigned char second_min = 0x80, second_max = 0xBF;
+  if (lead >= 0xC2 && lead <= 0xDF) {
+    length = 2;
+  } else if (lead >= 0xE0 && lead <= 0xEF) {
+    length = 3;
+    if (lead == 0xE0) second_min = 0xA0;  // overlong below U+0800
+    if (lead == 0xED) second_max = 0x9F;  // surrogates U+D800..U+DFFF
+  } else if (lead >= 0xF0 && lead <= 0xF4) {
+    length = 4;
+    if (lead == 0xF0) second_min = 0x90;  // overlong below U+10000
+    if (lead == 0xF4) second_max = 0x8F;  // above U+10FFFF
+  } else {
+    return 0;
+  }
+  if (text.size() < length) return 0;
+  const auto second = static_cast<unsigned char>(text[1]);
+  if (second < second_min || second > second_max) return 0;
+  for (std::size_t i = 2; i < length; ++i) {
+    if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80) return 0;
+  }
+  return length;
+}
+
+}  // namespace
+
 std::string printable_excerpt(std::string_view text, std::size_t max_bytes) {
   std::string excerpt;
   std::size_t at = 0;
   while (at < text.size()) {
     const auto byte = static_cast<unsigned char>(text[at]);
     // The length of a well-formed UTF-8 sequence starting here (0: none).
-    std::size_t length = 0;
-    if (byte >= 0x20 && byte < 0x7f) {
-      length = 1;
-    } else if (byte >= 0xC2 && byte <= 0xF4) {
-      length = byte < 0xE0 ? 2 : byte < 0xF0 ? 3 : 4;
-      if (at + length > text.size()) length = 0;
-      for (std::size_t i = 1; i < length; ++i) {
-        if ((static_cast<unsigned char>(text[at + i]) & 0xC0) != 0x80) length = 0;
-      }
-    }
+    const std::size_t length =
+        byte >= 0x20 && byte < 0x7f ? 1 : well_formed_utf8_length(text.substr(at));
     const std::size_t room = length > 0 ? length : 4;  // "\xNN"
     if (excerpt.size() + room > max_bytes) {
       excerpt += "...";

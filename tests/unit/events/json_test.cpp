@@ -433,6 +433,41 @@ TEST(Json, PrintableExcerptEscapesAndCuts) {
   EXPECT_EQ(printable_excerpt("ab\xE2\x82\xAC", 4), "ab...");
 }
 
+// What the JSON readers refuse is escaped, not copied: overlong forms,
+// surrogates, code points above U+10FFFF, truncated sequences. (command_fuzz
+// found a key_mismatch rejection quoting a key with an overlong sequence:
+// its commit record could not be read back.)
+TEST(Json, PrintableExcerptCopiesOnlyWellFormedUtf8) {
+  EXPECT_EQ(printable_excerpt("\xE0\x80\x80"), "\\xE0\\x80\\x80");  // overlong U+0000
+  EXPECT_EQ(printable_excerpt("\xE0\xA0\x80"), "\xE0\xA0\x80");        // U+0800
+  EXPECT_EQ(printable_excerpt("\xED\xA0\x80"), "\\xED\\xA0\\x80");  // surrogate U+D800
+  EXPECT_EQ(printable_excerpt("\xED\x9F\xBF"), "\xED\x9F\xBF");        // U+D7FF
+  EXPECT_EQ(printable_excerpt("\xF0\x8F\xBF\xBF"), "\\xF0\\x8F\\xBF\\xBF");  // overlong
+  EXPECT_EQ(printable_excerpt("\xF0\x90\x80\x80"), "\xF0\x90\x80\x80");  // U+10000
+  EXPECT_EQ(printable_excerpt("\xF4\x8F\xBF\xBF"), "\xF4\x8F\xBF\xBF");  // U+10FFFF
+  EXPECT_EQ(printable_excerpt("\xF4\x90\x80\x80"), "\\xF4\\x90\\x80\\x80");  // above
+  EXPECT_EQ(printable_excerpt("\xE2\x82"), "\\xE2\\x82");  // cut short
+
+  // Any bytes: the excerpt, written as a JSON string, reads back with every
+  // input check on.
+  std::mt19937_64 random(20261205);
+  std::uniform_int_distribution<int> byte(0, 255);
+  std::uniform_int_distribution<int> high(0x80, 0xFF);
+  for (int round = 0; round < 20'000; ++round) {
+    std::string bytes;
+    for (int i = 0; i < 8; ++i) bytes.push_back(static_cast<char>(i % 2 ? high(random) : byte(random)));
+    const std::string excerpt = printable_excerpt(bytes, 64);
+    rapidjson::Document document;
+    document.SetString(excerpt.data(), static_cast<rapidjson::SizeType>(excerpt.size()),
+                       document.GetAllocator());
+    const std::string written = json_to_string(document);
+    Result<std::unique_ptr<rapidjson::Document>> read = parse_json_bounded(written, JsonLimits{});
+    ASSERT_TRUE(read.ok()) << read.error().message << " for the excerpt of "
+                           << printable_excerpt(bytes, 64);
+    EXPECT_EQ(std::string((*read)->GetString(), (*read)->GetStringLength()), excerpt);
+  }
+}
+
 // ---- fuzzing: no input may crash the parser or the decoders -----------------
 
 constexpr const char* kValidCommand =
