@@ -3,6 +3,8 @@
 #include "events/upcast.hpp"
 
 #include <algorithm>
+#include <set>
+#include <string_view>
 
 #include "events/assert.hpp"
 
@@ -79,12 +81,37 @@ std::optional<std::string> UpcasterRegistry::missing_step(std::string_view type,
   return std::nullopt;
 }
 
+namespace {
+
+// Drops every member whose name an earlier member of the same object has,
+// in `value` and everything nested in it.
+void drop_later_duplicate_keys(rapidjson::Value& value) {
+  if (value.IsArray()) {
+    for (rapidjson::Value& element : value.GetArray()) drop_later_duplicate_keys(element);
+    return;
+  }
+  if (!value.IsObject()) return;
+  std::set<std::string_view> names;
+  for (auto member = value.MemberBegin(); member != value.MemberEnd();) {
+    if (!names.insert(std::string_view(member->name.GetString(), member->name.GetStringLength()))
+             .second) {
+      member = value.EraseMember(member);  // keeps the order of the others
+      continue;
+    }
+    drop_later_duplicate_keys(member->value);
+    ++member;
+  }
+}
+
+}  // namespace
+
 UpcastOutcome UpcasterRegistry::upcast(std::string_view type, int32_t& schema_version, rapidjson::Value& payload,
                                        JsonAllocator& allocator) const {
   const UpcastOutcome outcome = classify(type, schema_version);
   if (outcome != UpcastOutcome::upcast) return outcome;
   LF_ASSERT(payload.IsObject());
   const int32_t current = *current_version(type);
+  drop_later_duplicate_keys(payload);
   for (int32_t version = schema_version; version < current; ++version) {
     const auto step = steps_.find({std::string(type), version});
     // Every older version of every type has a path (the registry tests walk

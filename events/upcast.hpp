@@ -87,7 +87,11 @@ class UpcasterRegistry {
 
   // Brings `payload` of `type`, written at `schema_version`, to the current
   // version, and sets `schema_version` to it (upcast). Leaves both untouched
-  // for current, newer_version and unknown_type.
+  // for current, newer_version and unknown_type. An old payload is read as
+  // every reader reads JSON: of a key written twice in one object, the
+  // first; the later ones are dropped before the first step, so that a step
+  // rewriting a field rewrites the one readers see, and no stale copy of it
+  // is left behind to fail the current schema.
   UpcastOutcome upcast(std::string_view type, int32_t& schema_version, rapidjson::Value& payload,
                        JsonAllocator& allocator) const;
 

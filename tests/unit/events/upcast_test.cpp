@@ -386,6 +386,44 @@ TEST(Upcast, CreditsBalanceV1PeriodEndingAtMidnightEndsTheDayBefore) {
             R"("period_start":"2026-12-01","period_end":"2026-12-31","next_reset_at":"2027-01-01T00:00:00.000Z"}})");
 }
 
+// Readers take the first of a key written twice; upcasting reads an old
+// payload the same way, so the step rewrites the value readers see and
+// leaves no stale copy to fail the current schema (record_fuzz found a v1
+// balance with two period_ends).
+TEST(Upcast, AKeyWrittenTwiceIsReadAsItsFirstValue) {
+  const std::string v1 =
+      R"({"credits":4300,"reason":"period_end","lot":"monthly","balance":{"credits_monthly":5000,)"
+      R"("credits_available":700,"credits_reserved":700,"credits_consumed":0,"credits_topup":0,)"
+      R"("effective_available":0,"period_start":"2026-12-04T17:04:30.000Z",)"
+      R"("period_end":"2026-12-04T18:04:45.000Z","period_end":"2026-12-04T19:05:00.000Z"}})";
+  EXPECT_EQ(upcast_credits("credits.expired", v1),
+            R"({"credits":4300,"reason":"period_end","lot":"monthly","balance":{"credits_monthly":5000,)"
+            R"("credits_available":700,"credits_reserved":700,"credits_consumed":0,"credits_topup":0,)"
+            R"("effective_available":0,"period_start":"2026-12-04","period_end":"2026-12-04",)"
+            R"("next_reset_at":"2026-12-04T18:04:45.000Z"}})");
+
+  auto created = parse(
+      R"({"activity_id":"a","title":"t","type":"copy","assignee_type":"agent","assignee_agent_role":"writer",)"
+      R"("priority":"medium","is_approval_gate":false,"priority":"high","title":"second"})");
+  int32_t version = 1;
+  ASSERT_EQ(UpcasterRegistry::embedded().upcast("activity.created", version, *created,
+                                                created->GetAllocator()),
+            UpcastOutcome::upcast);
+  EXPECT_EQ(SchemaRegistry::embedded().validate_event_payload("activity.created", version, *created),
+            std::nullopt)
+      << json_to_string(*created);
+  int priorities = 0, titles = 0;
+  for (const auto& member : created->GetObject()) {
+    const std::string name = member.name.GetString();
+    priorities += name == "priority";
+    titles += name == "title";
+  }
+  EXPECT_EQ(priorities, 1);
+  EXPECT_EQ(titles, 1);
+  EXPECT_STREQ((*created)["priority"].GetString(), "normal");
+  EXPECT_STREQ((*created)["title"].GetString(), "t");
+}
+
 TEST(Upcast, CreditsAllocatedV1BecomesAUtcPeriodFieldByField) {
   const std::string v1 =
       R"({"credits":1000,"credits_monthly":1000,"period_start":"2026-11-01T10:00:00.000Z",)"
