@@ -14,6 +14,7 @@
 #include <iostream>
 #include <functional>
 #include <random>
+#include <sstream>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -54,6 +55,21 @@ int healthz(int port) {
   return response ? response->status : 0;
 }
 
+// A gauge of GET /metrics (a sample without labels), or -1 when the service
+// does not answer or has no such sample.
+int64_t gauge(int port, const std::string& name) {
+  httplib::Client client("127.0.0.1", port);
+  client.set_connection_timeout(2);
+  client.set_read_timeout(5);
+  const httplib::Result response = client.Get("/metrics");
+  if (!response || response->status != 200) return -1;
+  std::istringstream lines(response->body);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind(name + " ", 0) == 0) return std::stoll(line.substr(name.size() + 1));
+  }
+  return -1;
+}
+
 // A throwaway PostgreSQL the test can stop, the mock cluster in
 // `ledgerflow dev --infra-only` on it, two engines and two projectors with
 // their metrics endpoints, and a client sending a steady credits load.
@@ -84,6 +100,23 @@ class PgFaults : public ::testing::Test {
       ASSERT_TRUE(wait_until([&] { return healthz(ports_[name]) == 200; }, 60s, 100ms))
           << name << " never answered /healthz (logs in " << logs_ << ")";
     }
+    // Every commands partition owned, by both engines, before the load: an
+    // engine given a partition while the database is down waits for it to
+    // load the snapshot (docs/reliability.md), so a group still settling
+    // when a fault lands would answer nothing during it.
+    ASSERT_TRUE(wait_until(
+        [&] {
+          int64_t owned = 0;
+          for (const std::string& name : members_) {
+            if (name.rfind("engine", 0) != 0) continue;
+            const int64_t partitions = gauge(ports_[name], "ledgerflow_engine_partitions_owned");
+            if (partitions <= 0) return false;
+            owned += partitions;
+          }
+          return owned == kPartitions;
+        },
+        60s, 100ms))
+        << "the engines never shared the commands partitions (logs in " << logs_ << ")";
     client_.emplace(settings_, kafka::Topics{}, "pg-faults-load");
     load_.emplace(seed_, kTenants, system_now_ms());
     load_->set_runs_share(20);
