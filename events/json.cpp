@@ -382,6 +382,22 @@ constexpr unsigned kParseFlags = rapidjson::kParseIterativeFlag |
 // recursive parser (faster; the nesting is our own).
 constexpr unsigned kTrustedParseFlags = rapidjson::kParseNumbersAsStringsFlag;
 
+// Fills `document` from `stream` through `handler` (which builds into it),
+// parsing with `Flags`.
+template <unsigned Flags>
+rapidjson::ParseResult populate(rapidjson::Document& document, rapidjson::MemoryStream& stream,
+                                DepthLimitedHandler& handler) {
+  rapidjson::Reader reader;
+  rapidjson::ParseResult result;
+  auto generator = [&](rapidjson::Document& target) {
+    LF_ASSERT(&target == &document);
+    result = reader.Parse<Flags>(stream, handler);
+    return !result.IsError();
+  };
+  document.Populate(generator);
+  return result;
+}
+
 // The number literal starting at `offset` (for rapidjson's "number too big",
 // which stops before the handler sees it).
 std::string_view literal_at(std::string_view text, std::size_t offset) {
@@ -490,15 +506,8 @@ Result<std::unique_ptr<rapidjson::Document>> parse_json_bounded(std::string_view
 
   auto document = std::make_unique<rapidjson::Document>();
   rapidjson::MemoryStream stream(text.data(), text.size());
-  rapidjson::Reader reader;
   DepthLimitedHandler handler(*document, limits);
-  rapidjson::ParseResult parse_result;
-  auto generator = [&](rapidjson::Document& target) {
-    LF_ASSERT(&target == document.get());
-    parse_result = reader.Parse<kParseFlags>(stream, handler);
-    return !parse_result.IsError();
-  };
-  document->Populate(generator);
+  const rapidjson::ParseResult parse_result = populate<kParseFlags>(*document, stream, handler);
 
   if (handler.too_deep()) {
     return make_error("too_deep", "JSON nesting exceeds the limit of " +
@@ -561,15 +570,9 @@ Result<std::unique_ptr<rapidjson::Document>> parse_json_trusted(std::string_view
       JsonLimits{.max_bytes = text.size(), .max_depth = std::numeric_limits<uint32_t>::max()});
   auto document = std::make_unique<rapidjson::Document>();
   rapidjson::MemoryStream stream(text.data(), text.size());
-  rapidjson::Reader reader;
   DepthLimitedHandler handler(*document, limits);
-  rapidjson::ParseResult parse_result;
-  auto generator = [&](rapidjson::Document& target) {
-    LF_ASSERT(&target == document.get());
-    parse_result = reader.Parse<kTrustedParseFlags>(stream, handler);
-    return !parse_result.IsError();
-  };
-  document->Populate(generator);
+  const rapidjson::ParseResult parse_result =
+      populate<kTrustedParseFlags>(*document, stream, handler);
   if (parse_result.IsError() || stream.Tell() != text.size()) {
     return make_error("invalid_json", "invalid JSON at byte offset " +
                                           std::to_string(parse_result.Offset()) + ": " +
