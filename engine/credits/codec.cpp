@@ -126,6 +126,44 @@ struct FieldWriter {
     writer.field("topup_order_id", event.topup_order_id);
     write_held_over(writer, event.held_over);
   }
+  void operator()(const TopupRefunded& event) const {
+    writer.field("topup_order_id", event.topup_order_id);
+    writer.field("lot", event.lot);
+    writer.field("credits", event.credits);
+    write_held_over(writer, event.held_over);
+    writer.timestamp_field("refunded_at", event.refunded_at_ms);
+    writer.field("note", event.note);
+  }
+  void operator()(const TopupOrderCreated& event) const {
+    writer.field("topup_order_id", event.topup_order_id);
+    writer.field("credits", event.credits);
+    writer.field("amount_minor", event.amount_minor);
+    writer.field("currency", event.currency);
+    writer.timestamp_field("expires_at", event.expires_at_ms);
+  }
+  void operator()(const TopupOrderPaid& event) const {
+    writer.field("topup_order_id", event.topup_order_id);
+    writer.field("credits", event.credits);
+    writer.timestamp_field("paid_at", event.paid_at_ms);
+    writer.timestamp_field("expires_at", event.expires_at_ms);
+  }
+  void operator()(const TopupOrderFailed& event) const {
+    writer.field("topup_order_id", event.topup_order_id);
+    writer.field("reason", event.reason);
+  }
+  void operator()(const TopupOrderRefunded& event) const {
+    LF_ASSERT(event.credits_consumed + event.credits_expired + event.credits_taken_back +
+                  event.credits_held_over ==
+              event.credits_granted);
+    writer.field("topup_order_id", event.topup_order_id);
+    writer.timestamp_field("refunded_at", event.refunded_at_ms);
+    writer.field("credits_granted", event.credits_granted);
+    writer.field("credits_consumed", event.credits_consumed);
+    writer.field("credits_expired", event.credits_expired);
+    writer.field("credits_taken_back", event.credits_taken_back);
+    writer.field("credits_held_over", event.credits_held_over);
+    writer.field("note", event.note);
+  }
 };
 
 // ---- decoding ----------------------------------------------------------------
@@ -227,19 +265,69 @@ Event decode_expired(const Reader& in) {
                  in.optional_lot_credits("held_over")};
 }
 
+Event decode_topup_refunded(const Reader& in) {
+  return TopupRefunded{in.text("topup_order_id"), in.text("lot"),
+                       in.integer("credits"),     in.optional_lot_credits("held_over"),
+                       in.timestamp("refunded_at"), in.optional_text("note")};
+}
+
+Event decode_order_refunded(const Reader& in) {
+  TopupOrderRefunded event{in.text("topup_order_id"),    in.timestamp("refunded_at"),
+                           in.integer("credits_granted"), in.integer("credits_consumed"),
+                           in.integer("credits_expired"), in.integer("credits_taken_back"),
+                           in.integer("credits_held_over"), in.optional_text("note")};
+  LF_ASSERT_MSG(event.credits_consumed + event.credits_expired + event.credits_taken_back +
+                        event.credits_held_over ==
+                    event.credits_granted,
+                "a refund accounts for every credit the order granted");
+  return event;
+}
+
+// The top-up order events (topup_order.*); they carry no balance.
+Event decode_order_event(std::string_view type, const Reader& in) {
+  if (type == "topup_order.created") {
+    return TopupOrderCreated{in.text("topup_order_id"), in.integer("credits"),
+                             in.integer("amount_minor"), in.text("currency"),
+                             in.optional_timestamp("expires_at")};
+  }
+  if (type == "topup_order.paid") {
+    return TopupOrderPaid{in.text("topup_order_id"), in.integer("credits"),
+                          in.timestamp("paid_at"), in.optional_timestamp("expires_at")};
+  }
+  if (type == "topup_order.failed")
+    return TopupOrderFailed{in.text("topup_order_id"), in.optional_text("reason")};
+  LF_ASSERT_MSG(type == "topup_order.refunded", "an unknown top-up order event type");
+  return decode_order_refunded(in);
+}
+
+// Event types added after catalogue v1, at their first version.
+constexpr std::string_view kVersionOneTypes[] = {
+    "credits.topup_refunded", "topup_order.created", "topup_order.paid",
+    "topup_order.failed",     "topup_order.refunded",
+};
+
 }  // namespace
+
+int32_t event_schema_version(std::string_view type) {
+  for (const std::string_view each : kVersionOneTypes) {
+    if (each == type) return 1;
+  }
+  return kEventSchemaVersion;
+}
 
 std::string encode_event_payload(const Event& event, const Balance& balance) {
   JsonWriter writer;
   writer.begin_object();
   std::visit(FieldWriter{writer}, event);
-  write_balance(writer, balance);
+  if (carries_balance(event)) write_balance(writer, balance);
   writer.end_object();
   return writer.str();
 }
 
 Event decode_event(std::string_view type, const rapidjson::Value& payload) {
   const Reader in(payload);
+  if (type.starts_with("topup_order.")) return decode_order_event(type, in);
+  if (type == "credits.topup_refunded") return decode_topup_refunded(in);
   if (type == "credits.allocated") return decode_allocated(in);
   if (type == "credits.topped_up") {
     return ToppedUp{in.text("topup_order_id"), in.integer("credits"),

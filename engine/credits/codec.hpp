@@ -20,8 +20,14 @@ namespace lf::engine::credits {
 // payload gets here.
 inline constexpr int32_t kEventSchemaVersion = 2;
 
-// The payload of `event` with `balance` (the figures after it) as its
-// `balance` object. Asserts a period it writes is well-formed.
+// The schema_version this codec writes and reads for `type`:
+// kEventSchemaVersion for the eight credits events of catalogue v1, 1 for
+// the event types added since (credits.topup_refunded, topup_order.*).
+int32_t event_schema_version(std::string_view type);
+
+// The payload of `event`, with `balance` (the figures after it) as its
+// `balance` object when the event carries one (carries_balance). Asserts a
+// period it writes is well-formed.
 std::string encode_event_payload(const Event& event, const Balance& balance);
 
 // The typed event of a credits event payload of type `type`.

@@ -4,6 +4,7 @@
 #include "engine/credits/period.hpp"
 #include "engine/credits/state.hpp"
 #include "events/json.hpp"
+#include "events/money.hpp"
 #include "events/time.hpp"
 
 namespace lf::engine::credits {
@@ -16,6 +17,11 @@ constexpr std::size_t kNoteLengthMax = 1000;
 constexpr std::size_t kTimestampLengthMax = 40;
 constexpr std::size_t kDateLength = 10;  // "YYYY-MM-DD"
 constexpr std::string_view kInvalidPeriod = "invalid_period";
+// A top-up order's price: at most 10^15 minor units (the schema says so too).
+constexpr int64_t kAmountMinorMax = 1'000'000'000'000'000;
+// The seed's (Leadmetrics) amounts are paise.
+constexpr std::string_view kOrderDefaultCurrency = "INR";
+constexpr std::size_t kCurrencyLength = 3;
 
 // Characters as JSON Schema's maxLength counts them: UTF-8 code points.
 std::size_t code_points(std::string_view text) {
@@ -68,6 +74,8 @@ class Fields {
   void fail(std::string_view code, std::string message) {
     if (!error_) error_ = make_error(std::string(code), std::move(message));
   }
+  bool has(std::string_view name) const { return json_member(payload_, name) != nullptr; }
+  const rapidjson::Value& payload() const { return payload_; }
 
   template <typename T>
   Result<Command> finish(T command) const {
@@ -159,6 +167,56 @@ Result<Command> parse_adjust(Fields& in) {
   return in.finish(std::move(command));
 }
 
+// The order's price in minor units of `currency`: `amount` (a JSON number or
+// a decimal string, at most the currency's decimals) or `amount_minor`,
+// exactly one of the two.
+int64_t order_amount_minor(Fields& in, int32_t digits) {
+  const bool decimal = in.has("amount");
+  if (decimal == in.has("amount_minor")) {
+    in.fail("invalid_amount", "give exactly one of amount and amount_minor");
+    return 0;
+  }
+  if (!decimal) {
+    const std::optional<int64_t> minor = json_int64(in.payload(), "amount_minor");
+    if (!minor || *minor < 0 || *minor > kAmountMinorMax) {
+      in.fail("invalid_amount",
+              "amount_minor must be an integer from 0 to " + std::to_string(kAmountMinorMax));
+      return 0;
+    }
+    return *minor;
+  }
+  Result<int64_t> minor =
+      json_scaled_decimal(*json_member(in.payload(), "amount"), digits, 0, kAmountMinorMax, "amount");
+  if (!minor) {
+    in.fail(minor.error().code, minor.error().message);
+    return 0;
+  }
+  return minor.value();
+}
+
+Result<Command> parse_create_order(Fields& in) {
+  CreateTopupOrder command;
+  command.topup_order_id = in.text("topup_order_id");
+  command.credits = in.credits("credits", 1);
+  command.currency =
+      in.optional_text("currency", kCurrencyLength).value_or(std::string(kOrderDefaultCurrency));
+  const std::optional<int32_t> digits = currency_minor_digits(command.currency);
+  if (!digits) {
+    in.fail("invalid_currency",
+            "currency " + command.currency + " is not an ISO 4217 code ledgerflow knows");
+  }
+  command.amount_minor = order_amount_minor(in, digits.value_or(0));
+  command.expires_at_ms = in.optional_timestamp("expires_at", "invalid_expiry");
+  return in.finish(std::move(command));
+}
+
+Result<Command> parse_pay_order(Fields& in) {
+  PayTopupOrder command;
+  command.topup_order_id = in.text("topup_order_id");
+  command.paid_at_ms = in.optional_timestamp("paid_at", "invalid_payload");
+  return in.finish(std::move(command));
+}
+
 }  // namespace
 
 Result<Command> parse_command(std::string_view type, const rapidjson::Value* payload) {
@@ -175,6 +233,16 @@ Result<Command> parse_command(std::string_view type, const rapidjson::Value* pay
   }
   if (type == "credits.refund") return parse_refund(in);
   if (type == "credits.adjust") return parse_adjust(in);
+  if (type == "topup_order.create") return parse_create_order(in);
+  if (type == "topup_order.pay") return parse_pay_order(in);
+  if (type == "topup_order.fail") {
+    FailTopupOrder command{in.text("topup_order_id"), in.optional_text("reason", kNoteLengthMax)};
+    return in.finish(std::move(command));
+  }
+  if (type == "topup_order.refund") {
+    RefundTopupOrder command{in.text("topup_order_id"), in.optional_text("note", kNoteLengthMax)};
+    return in.finish(std::move(command));
+  }
   return make_error("unknown_command_type", "no credits command is called " + std::string(type));
 }
 

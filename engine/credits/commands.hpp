@@ -70,12 +70,41 @@ struct Adjust {
   std::string note;
 };
 
-using Command = std::variant<Allocate, Topup, Reserve, Consume, Release, Refund, Adjust>;
+// topup_order.create: a pending order; its price is amount_minor units of
+// currency (from `amount_minor`, or from the exact decimal `amount`).
+struct CreateTopupOrder {
+  std::string topup_order_id;
+  int64_t credits = 0;
+  int64_t amount_minor = 0;
+  std::string currency;
+  std::optional<int64_t> expires_at_ms;
+};
+
+struct PayTopupOrder {
+  std::string topup_order_id;
+  std::optional<int64_t> paid_at_ms;  // none: the command's issued_at
+};
+
+struct FailTopupOrder {
+  std::string topup_order_id;
+  std::optional<std::string> reason;
+};
+
+struct RefundTopupOrder {
+  std::string topup_order_id;
+  std::optional<std::string> note;
+};
+
+using Command = std::variant<Allocate, Topup, Reserve, Consume, Release, Refund, Adjust,
+                             CreateTopupOrder, PayTopupOrder, FailTopupOrder, RefundTopupOrder>;
 
 // Error codes: "invalid_payload" (a field missing, of another type or out
 // of range), "invalid_period" (allocate: a date that is no calendar date, a
 // timestamp that is no instant, or a date beside a timestamp),
-// "invalid_expiry" (expires_at that is no instant), "unknown_command_type".
+// "invalid_expiry" (expires_at that is no instant), "invalid_amount" and
+// "invalid_currency" (topup_order.create: an amount that is not exact in
+// its currency, both or neither of amount and amount_minor; a currency
+// ledgerflow does not know), "unknown_command_type".
 Result<Command> parse_command(std::string_view type, const rapidjson::Value* payload);
 
 }  // namespace lf::engine::credits

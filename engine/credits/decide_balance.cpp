@@ -150,29 +150,47 @@ Decision decide_allocate(const DecisionInput& in, const Allocate& command) {
   return Decision::accept(out.take());
 }
 
+std::variant<std::optional<int64_t>, Decision> topup_expiry(const Book& book,
+                                                           std::optional<int64_t> expires_at_ms,
+                                                           int64_t now_ms) {
+  // Default: the end of the billing month, the current period's next_reset_at.
+  if (!expires_at_ms && book.period) expires_at_ms = book.period->span.end_ms;
+  if (expires_at_ms && *expires_at_ms <= now_ms) {
+    return Decision::reject(
+        reason::kInvalidExpiry,
+        "the top-up would expire at " + format_rfc3339_ms(*expires_at_ms) + ", not after now");
+  }
+  return expires_at_ms;
+}
+
+std::optional<Decision> refuse_topup_lot(const Book& book, int64_t credits) {
+  if (book.topup_lots.size() >= kTopupLotsMax) {
+    return Decision::reject(
+        reason::kLimitExceeded,
+        "the tenant already has " + std::to_string(kTopupLotsMax) + " top-up lots with credits");
+  }
+  return refuse_above_available_max(book, credits);
+}
+
 Decision decide_topup(const DecisionInput& in, const Topup& command) {
   const Book& book = in.state.book;
   if (in.state.topup_orders_seen.contains(command.topup_order_id)) {
     return Decision::reject(reason::kDuplicateTopupOrder,
                             "top-up order " + command.topup_order_id + " was already credited");
   }
-  // Default: the end of the billing month, the current period's next_reset_at.
-  std::optional<int64_t> expires_at_ms = command.expires_at_ms;
-  if (!expires_at_ms && book.period) expires_at_ms = book.period->span.end_ms;
-  if (expires_at_ms && *expires_at_ms <= in.now_ms) {
-    return Decision::reject(
-        reason::kInvalidExpiry,
-        "the top-up would expire at " + format_rfc3339_ms(*expires_at_ms) + ", not after now");
+  // An order's credits are granted by its topup_order.pay, never twice.
+  if (in.state.topup_orders.contains(command.topup_order_id)) {
+    return Decision::reject(reason::kDuplicateTopupOrder,
+                            "top-up order " + command.topup_order_id +
+                                " is an order: its credits come with topup_order.pay");
   }
-  if (book.topup_lots.size() >= kTopupLotsMax) {
-    return Decision::reject(
-        reason::kLimitExceeded,
-        "the tenant already has " + std::to_string(kTopupLotsMax) + " top-up lots with credits");
-  }
-  if (std::optional<Decision> refused = refuse_above_available_max(book, command.credits))
+  auto expiry = topup_expiry(book, command.expires_at_ms, in.now_ms);
+  if (Decision* refused = std::get_if<Decision>(&expiry)) return std::move(*refused);
+  if (std::optional<Decision> refused = refuse_topup_lot(book, command.credits))
     return std::move(*refused);
   Emitter<Book> out(book, in.stream);
-  out.emit(ToppedUp{command.topup_order_id, command.credits, expires_at_ms});
+  out.emit(ToppedUp{command.topup_order_id, command.credits,
+                    std::get<std::optional<int64_t>>(expiry)});
   return Decision::accept(out.take());
 }
 

@@ -9,6 +9,8 @@ namespace lf::engine::credits {
 namespace {
 
 constexpr std::string_view kTypePrefix = "credits.";
+// Top-up orders are credits facts, on the tenant's credits stream.
+constexpr std::string_view kOrderTypePrefix = "topup_order.";
 
 struct Dispatch {
   const DecisionInput& in;
@@ -20,6 +22,16 @@ struct Dispatch {
   Decision operator()(const Release& command) const { return decide_release(in, command); }
   Decision operator()(const Refund& command) const { return decide_refund(in, command); }
   Decision operator()(const Adjust& command) const { return decide_adjust(in, command); }
+  Decision operator()(const CreateTopupOrder& command) const {
+    return decide_create_order(in, command);
+  }
+  Decision operator()(const PayTopupOrder& command) const { return decide_pay_order(in, command); }
+  Decision operator()(const FailTopupOrder& command) const {
+    return decide_fail_order(in, command);
+  }
+  Decision operator()(const RefundTopupOrder& command) const {
+    return decide_refund_order(in, command);
+  }
 };
 
 }  // namespace
@@ -29,11 +41,11 @@ std::string stream_name(std::string_view tenant_id) {
 }
 
 bool handles_command(std::string_view command_type) {
-  return command_type.starts_with(kTypePrefix);
+  return command_type.starts_with(kTypePrefix) || command_type.starts_with(kOrderTypePrefix);
 }
 
 bool handles_event(std::string_view event_type) {
-  return event_type.starts_with(kTypePrefix);
+  return event_type.starts_with(kTypePrefix) || event_type.starts_with(kOrderTypePrefix);
 }
 
 Decision decide(const State& state, const CommandEnvelope& command, const Context& context) {

@@ -21,9 +21,11 @@ namespace lf::engine::credits {
 // "credits/<tenant_id>"
 std::string stream_name(std::string_view tenant_id);
 
-// True for the command types this domain decides ("credits.*").
+// True for the command types this domain decides ("credits.*",
+// "topup_order.*").
 bool handles_command(std::string_view command_type);
-// True for the event types this domain evolves on ("credits.*").
+// True for the event types this domain evolves on ("credits.*",
+// "topup_order.*").
 bool handles_event(std::string_view event_type);
 
 // The decision for `command` (whose payload has already passed its JSON

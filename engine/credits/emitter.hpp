@@ -27,7 +27,8 @@ class Emitter {
 
   void emit(const Event& event) {
     apply_to(scratch_, event);
-    events_.push_back(NewEvent{std::string(event_type(event)), kEventSchemaVersion, stream_,
+    const std::string_view type = event_type(event);
+    events_.push_back(NewEvent{std::string(type), event_schema_version(type), stream_,
                                encode_event_payload(event, balance_of(book_of(scratch_)))});
   }
 
@@ -39,6 +40,8 @@ class Emitter {
  private:
   static void apply_to(Book& book, const Event& event) { apply_book(book, event); }
   static void apply_to(State& state, const Event& event) { apply(state, event); }
+  // A Book scratch sees only the book: the orders' own changes are for
+  // evolve (a decision reads them from the state it started from).
   static const Book& book_of(const Book& book) { return book; }
   static const Book& book_of(const State& state) { return state.book; }
 

@@ -25,6 +25,13 @@ constexpr std::array<std::pair<ExpiryReason, std::string_view>, 3> kExpiryReason
     {ExpiryReason::lapsing, "lapsing"},
 }};
 
+constexpr std::array<std::pair<TopupOrderStatus, std::string_view>, 4> kOrderStatuses{{
+    {TopupOrderStatus::pending, "pending"},
+    {TopupOrderStatus::paid, "paid"},
+    {TopupOrderStatus::failed, "failed"},
+    {TopupOrderStatus::refunded, "refunded"},
+}};
+
 struct TypeName {
   std::string_view operator()(const Allocated&) const { return "credits.allocated"; }
   std::string_view operator()(const ToppedUp&) const { return "credits.topped_up"; }
@@ -34,6 +41,11 @@ struct TypeName {
   std::string_view operator()(const Refunded&) const { return "credits.refunded"; }
   std::string_view operator()(const Adjusted&) const { return "credits.adjusted"; }
   std::string_view operator()(const Expired&) const { return "credits.expired"; }
+  std::string_view operator()(const TopupRefunded&) const { return "credits.topup_refunded"; }
+  std::string_view operator()(const TopupOrderCreated&) const { return "topup_order.created"; }
+  std::string_view operator()(const TopupOrderPaid&) const { return "topup_order.paid"; }
+  std::string_view operator()(const TopupOrderFailed&) const { return "topup_order.failed"; }
+  std::string_view operator()(const TopupOrderRefunded&) const { return "topup_order.refunded"; }
 };
 
 }  // namespace
@@ -58,8 +70,19 @@ std::optional<ExpiryReason> parse_expiry_reason(std::string_view text) {
   return parse_in(kExpiryReasons, text);
 }
 
+std::string_view to_string(TopupOrderStatus status) {
+  return name_in(kOrderStatuses, status);
+}
+std::optional<TopupOrderStatus> parse_topup_order_status(std::string_view text) {
+  return parse_in(kOrderStatuses, text);
+}
+
 std::string_view event_type(const Event& event) {
   return std::visit(TypeName{}, event);
+}
+
+bool carries_balance(const Event& event) {
+  return event_type(event).starts_with("credits.");
 }
 
 }  // namespace lf::engine::credits

@@ -1,9 +1,11 @@
 // Snapshot form of the credits state (write_state / read_state): every field,
 // integers as integers, instants as Unix milliseconds and dates as days, so
 // that read_state(write_state(s)) == s exactly. Snapshots of the previous
-// version (1, before billing periods had dates) still load.
+// version (1, before billing periods had dates) still load, and so do those
+// written before top-up orders (no `topup_orders`: none).
 #include "engine/credits/decider.hpp"
 
+#include "engine/credits/events.hpp"
 #include "engine/credits/period.hpp"
 #include "events/time.hpp"
 
@@ -94,6 +96,25 @@ void write_reservations(JsonWriter& writer, const State& state) {
     writer.field("held_credits", state.pending_consumption->held_credits);
     writer.end_object();
   }
+}
+
+void write_orders(JsonWriter& writer, const State& state) {
+  writer.key("topup_orders");
+  writer.begin_array();
+  for (const auto& [order_id, order] : state.topup_orders) {
+    writer.begin_object();
+    writer.field("topup_order_id", order.topup_order_id);
+    writer.field("status", to_string(order.status));
+    writer.field("credits", order.credits);
+    writer.field("amount_minor", order.amount_minor);
+    writer.field("currency", order.currency);
+    writer.field("expires_at_ms", order.expires_at_ms);
+    writer.field("paid_at_ms", order.paid_at_ms);
+    writer.field("refunded_at_ms", order.refunded_at_ms);
+    writer.field("lot_expired_credits", order.lot_expired_credits);
+    writer.end_object();
+  }
+  writer.end_array();
 }
 
 // ---- reading -----------------------------------------------------------------
@@ -245,12 +266,33 @@ void read_reservations(Reader& in, const rapidjson::Value& value, State& state) 
   }
 }
 
+void read_orders(Reader& in, const rapidjson::Value& value, State& state) {
+  if (json_member(value, "topup_orders") == nullptr) return;  // written before orders
+  for (const rapidjson::Value& item : in.array(value, "topup_orders")) {
+    const std::optional<TopupOrderStatus> status =
+        parse_topup_order_status(in.text(item, "status"));
+    if (!status) in.fail("a top-up order's status is unknown");
+    TopupOrder order{in.text(item, "topup_order_id"),
+                     status.value_or(TopupOrderStatus::pending),
+                     in.integer(item, "credits"),
+                     in.integer(item, "amount_minor"),
+                     in.text(item, "currency"),
+                     in.optional_integer(item, "expires_at_ms"),
+                     in.optional_integer(item, "paid_at_ms"),
+                     in.optional_integer(item, "refunded_at_ms"),
+                     in.integer(item, "lot_expired_credits")};
+    if (!state.topup_orders.emplace(order.topup_order_id, std::move(order)).second)
+      in.fail("a top-up order appears twice");
+  }
+}
+
 void read_history(Reader& in, const rapidjson::Value& value, State& state) {
   read_reservations(in, value, state);
   for (const rapidjson::Value& item : in.array(value, "topup_orders_seen")) {
     if (!item.IsString()) return in.fail("topup_orders_seen holds a non-string");
     state.topup_orders_seen.emplace(json_view(item));
   }
+  read_orders(in, value, state);
   if (json_member(value, "pending_consumption") != nullptr) {
     const rapidjson::Value& pending = in.object(value, "pending_consumption");
     state.pending_consumption =
@@ -269,6 +311,7 @@ void write_state(JsonWriter& writer, const State& state) {
   writer.begin_array();
   for (const std::string& order_id : state.topup_orders_seen) writer.string(order_id);
   writer.end_array();
+  write_orders(writer, state);
   writer.end_object();
 }
 

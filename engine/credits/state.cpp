@@ -98,6 +98,27 @@ std::optional<std::string> period_violation(const Book& book) {
   return series_violation(period);
 }
 
+// Orders: in range; credited (in topup_orders_seen) exactly when paid or
+// refunded; a lot that expired left nothing behind in the book.
+std::optional<std::string> topup_orders_violation(const State& state) {
+  if (state.topup_orders.size() > kTopupOrdersMax) return "too many top-up orders";
+  for (const auto& [order_id, order] : state.topup_orders) {
+    if (order_id != order.topup_order_id) return "top-up order filed under another id";
+    if (order.credits <= 0 || order.credits > kCreditsPerCommandMax) return "top-up order credits";
+    if (order.amount_minor < 0) return "top-up order amount";
+    const bool credited = order.status == TopupOrderStatus::paid ||
+                          order.status == TopupOrderStatus::refunded;
+    if (credited != state.topup_orders_seen.contains(order_id))
+      return "top-up order credited unless paid";
+    if (credited != order.paid_at_ms.has_value()) return "top-up order paid_at";
+    if ((order.status == TopupOrderStatus::refunded) != order.refunded_at_ms.has_value())
+      return "top-up order refunded_at";
+    if (order.lot_expired_credits < 0 || order.lot_expired_credits > order.credits)
+      return "top-up order expired credits";
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 std::optional<std::string> book_invariant_violation(const Book& book) {
@@ -134,8 +155,13 @@ std::optional<std::string> state_invariant_violation(const State& state) {
     return "top-up lot of an unseen order";
   for (const auto& [order_id, lot] : state.book.topup_lots) {
     if (!state.topup_orders_seen.contains(order_id)) return "top-up lot of an unseen order";
+    auto order = state.topup_orders.find(order_id);
+    if (order == state.topup_orders.end()) continue;
+    if (order->second.status != TopupOrderStatus::paid)
+      return "top-up lot of an order that is not paid";
+    if (order->second.lot_expired_credits != 0) return "top-up lot that has expired";
   }
-  return std::nullopt;
+  return topup_orders_violation(state);
 }
 
 }  // namespace lf::engine::credits

@@ -32,6 +32,9 @@ inline constexpr std::size_t kRecentlyClosedMax = 10'000;
 inline constexpr std::size_t kTopupLotsMax = 1'000;
 // Open reservations per tenant.
 inline constexpr std::size_t kReservationsOpenMax = 10'000;
+// Top-up orders kept per tenant (every status: a paid one may be refunded,
+// and every id stays known so that it is never credited twice).
+inline constexpr std::size_t kTopupOrdersMax = 100'000;
 
 // ---- lots and periods --------------------------------------------------------
 
@@ -140,13 +143,39 @@ class RecentlyClosed {
   std::unordered_set<std::string> ids_;
 };
 
+// ---- top-up orders -----------------------------------------------------------
+
+// An order's life (docs/domains/credits.md "Top-up orders"): pending, then
+// paid (its credits granted as the top-up lot "topup:<id>") or failed; a
+// failed order may still be paid (a payment captured after a failed
+// attempt); a paid order may be refunded. paid and refunded are final for
+// payments, failed and refunded for failures.
+enum class TopupOrderStatus { pending, paid, failed, refunded };
+
+struct TopupOrder {
+  std::string topup_order_id;  // the payment provider's order id (Razorpay)
+  TopupOrderStatus status = TopupOrderStatus::pending;
+  int64_t credits = 0;       // granted when paid; > 0
+  int64_t amount_minor = 0;  // the price in minor units of `currency` (paise for INR)
+  std::string currency;      // ISO 4217
+  // As created; once paid, the expiry its top-up lot got (none: never).
+  std::optional<int64_t> expires_at_ms;
+  std::optional<int64_t> paid_at_ms;
+  std::optional<int64_t> refunded_at_ms;
+  // What its top-up lot still had when the lot expired (0 while it has not):
+  // a refund after that takes back nothing, and did not count it consumed.
+  int64_t lot_expired_credits = 0;
+  bool operator==(const TopupOrder&) const = default;
+};
+
 // ---- the state ---------------------------------------------------------------
 
 struct State {
   Book book;
   std::map<std::string, Reservation> reservations;  // open ones, by reservation_id
   RecentlyClosed recently_closed;
-  std::set<std::string> topup_orders_seen;  // every topup_order_id ever accepted
+  std::set<std::string> topup_orders_seen;  // every topup_order_id ever credited
+  std::map<std::string, TopupOrder> topup_orders;  // by topup_order_id
   std::optional<PendingConsumption> pending_consumption;
 
   int64_t reserved_total() const { return book.reserved_credits; }
