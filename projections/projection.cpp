@@ -12,6 +12,7 @@
 #include "projections/credit_balances/projection.hpp"
 #include "projections/credit_ledger/projection.hpp"
 #include "projections/credit_reservations/projection.hpp"
+#include "projections/credit_topup_orders/projection.hpp"
 #include "projections/event_log/projection.hpp"
 #include "projections/media_buys/projection.hpp"
 
@@ -63,6 +64,7 @@ std::vector<std::unique_ptr<Projection>> all_projections() {
   projections.push_back(std::make_unique<Activities>());
   projections.push_back(std::make_unique<ActivityRuns>());
   projections.push_back(std::make_unique<AuditLog>());
+  projections.push_back(std::make_unique<CreditTopupOrders>());
   return projections;
 }
 

@@ -17,7 +17,7 @@ struct EntryKind {
   int sign;  // +1, -1, or 0 for "the payload's credits are already signed"
 };
 
-constexpr std::array<EntryKind, 8> kEntryKinds{{
+constexpr std::array<EntryKind, 9> kEntryKinds{{
     {"credits.allocated", "allocated", +1},
     {"credits.topped_up", "topup", +1},
     {"credits.reserved", "reserved", -1},
@@ -26,6 +26,8 @@ constexpr std::array<EntryKind, 8> kEntryKinds{{
     {"credits.refunded", "refunded", +1},
     {"credits.adjusted", "adjusted", 0},
     {"credits.expired", "expired", -1},
+    // A refunded top-up order's lot taken back (fits the seed's varchar(20)).
+    {"credits.topup_refunded", "topup_refunded", -1},
 }};
 
 const EntryKind* entry_kind(std::string_view event_type) {
