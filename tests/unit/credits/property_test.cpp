@@ -1,5 +1,6 @@
 // Seeded random command sequences (TigerBeetle's VOPR habit): every command
-// type with valid and invalid amounts, known and unknown ids, time moving on
+// type (top-up orders' too) with valid and invalid amounts, known and unknown
+// ids, time moving on
 // and timers fired whenever they fall due. After every step the invariants
 // of docs/domains/credits.md hold and the snapshot round-trips; at the end
 // of a sequence a fresh fold of its log equals the live state.
@@ -35,6 +36,9 @@ char g_replay_line[160] = "";
 // Renewals in a zone other than UTC across all sequences: the dates path is
 // exercised, not only generated.
 int g_zone_renewals = 0;
+// Top-up order refunds, and those that met holds (a lapsing lot held over).
+int g_refunds = 0;
+int g_refunds_held = 0;
 
 extern "C" void print_replay_line(int) {
   const ssize_t ignored = write(STDERR_FILENO, g_replay_line, std::strlen(g_replay_line));
@@ -181,16 +185,79 @@ class Sequence {
     return ",\"expires_at\":" + timestamp(harness_.now() + uniform(-span_ms / 10, span_ms));
   }
 
+  // An order id: mostly one the tenant has, else one of a small pool that
+  // also meets credits.topup's ids (duplicate_topup_order both ways).
+  // `wanted`: usually one in that status, when there is one.
+  std::string order_id(std::optional<TopupOrderStatus> wanted = std::nullopt) {
+    const auto& orders = harness_.state().topup_orders;
+    if (wanted && chance(60)) {
+      std::vector<const std::string*> ids;
+      for (const auto& [id, order] : orders) {
+        if (order.status == *wanted) ids.push_back(&id);
+      }
+      if (!ids.empty()) return *ids[uniform(0, static_cast<int64_t>(ids.size()) - 1)];
+    }
+    if (chance(70) && !orders.empty()) {
+      auto it = orders.begin();
+      std::advance(it, uniform(0, static_cast<int64_t>(orders.size()) - 1));
+      return it->first;
+    }
+    return (chance(80) ? "p" : "o") + std::to_string(uniform(0, 40));
+  }
+
+  std::string order_price() {
+    switch (uniform(0, 4)) {
+      case 0:
+        return ",\"amount_minor\":" + std::to_string(uniform(0, 10'000'000));
+      case 1:
+        return ",\"amount\":\"" + std::to_string(uniform(0, 99'999)) + "." +
+               std::to_string(uniform(10, 99)) + "\"";
+      case 2:
+        return ",\"amount\":" + std::to_string(uniform(0, 5'000)) + ",\"currency\":\"USD\"";
+      case 3:
+        return ",\"amount\":\"1.005\"";  // invalid_amount: paise have two decimals
+      default:
+        return "";  // invalid_amount: no price
+    }
+  }
+
+  // The life of top-up orders: created by anyone, settled by the webhook
+  // (system) or the back office, sometimes by an actor who may not.
+  void order_command() {
+    static const char* kSettlers[] = {"system", "system", "admin:ops", "support:desk", "user:u1"};
+    const std::string actor = kSettlers[uniform(0, 4)];
+    const int roll = static_cast<int>(uniform(1, 100));
+    const std::string id =
+        "{\"topup_order_id\":" +
+        q(order_id(roll <= 35   ? std::nullopt
+                   : roll <= 80 ? std::optional(TopupOrderStatus::pending)
+                                : std::optional(TopupOrderStatus::paid)));
+    if (roll <= 35) {
+      return run("topup_order.create",
+                 id + ",\"credits\":" + std::to_string(amount()) + order_price() +
+                     optional_expiry(30, 20 * kMillisPerDay) + "}",
+                 "user:billing");
+    }
+    if (roll <= 70) {
+      const std::string paid_at =
+          chance(30) ? ",\"paid_at\":" + timestamp(harness_.now() - uniform(0, 60'000)) : "";
+      return run("topup_order.pay", id + paid_at + "}", actor);
+    }
+    if (roll <= 80) return run("topup_order.fail", id + ",\"reason\":\"declined\"}", actor);
+    run("topup_order.refund", id + "}", actor);
+  }
+
   void issue_command() {
     const int roll = static_cast<int>(uniform(1, 100));
     if (roll <= 4) return run("credits.allocate", allocate());
-    if (roll <= 14) {
+    if (roll <= 10) {
       return run("credits.topup",
                  topup_payload("o" + std::to_string(uniform(0, 300)), amount(),
                                optional_expiry(40, 20 * kMillisPerDay)),
                  "user:billing");
     }
-    if (roll <= 44) {
+    if (roll <= 22) return order_command();
+    if (roll <= 48) {
       // Sometimes all that is left, so that expiries meet holds.
       const int64_t effective = harness_.balance().effective_available;
       const int64_t credits =
@@ -201,7 +268,7 @@ class Sequence {
                           credits, optional_expiry(30, 3 * kMillisPerHour)),
           "agent:runner");
     }
-    if (roll <= 66) {
+    if (roll <= 68) {
       const std::string id = reservation_id();
       auto open = harness_.state().reservations.find(id);
       const int64_t held = open == harness_.state().reservations.end() ? 100 : open->second.credits;
@@ -221,7 +288,10 @@ class Sequence {
 
   // Amounts the schemas refuse: the decider must reject them, not fail.
   void issue_invalid_command() {
-    switch (uniform(0, 3)) {
+    switch (uniform(0, 4)) {
+      case 4:
+        return run("topup_order.create", "{\"topup_order_id\":\"p1\",\"credits\":0,\"amount\":1}",
+                   "system", false);
       case 0:
         return run("credits.reserve", reserve_payload("r1", 0), "system", false);
       case 1:
@@ -262,9 +332,21 @@ class Sequence {
         EXPECT_LE(*json_int64(*event.payload, "credits"), held_.at(std::string(*id)));
       }
       EXPECT_GE(event.effective_after, 0);
+      if (event.event.type == "topup_order.refunded") {
+        ++g_refunds;
+        const rapidjson::Value& refund = *event.payload;
+        EXPECT_EQ(*json_int64(refund, "credits_consumed") + *json_int64(refund, "credits_expired") +
+                      *json_int64(refund, "credits_taken_back") +
+                      *json_int64(refund, "credits_held_over"),
+                  *json_int64(refund, "credits_granted"));
+        if (*json_int64(refund, "credits_held_over") > 0) ++g_refunds_held;
+      }
     }
-    if (applied.size() > first) {
-      EXPECT_EQ(decode_balance(*applied.back().payload), harness_.balance());
+    // The last credits.* event carries the balance (topup_order.* events carry none).
+    for (std::size_t i = applied.size(); i > first; --i) {
+      if (!applied[i - 1].event.type.starts_with("credits.")) continue;
+      EXPECT_EQ(decode_balance(*applied[i - 1].payload), harness_.balance());
+      break;
     }
   }
 
@@ -323,6 +405,9 @@ TEST(Credits, RandomSequencesKeepTheInvariants) {
     for (int i = 0; i < count && !::testing::Test::HasFailure(); ++i) run_sequence(kSeedBase + i);
     // At least one in twenty sequences renews a period in a time zone.
     EXPECT_GT(g_zone_renewals, count / 20) << count << " sequences";
+    // Orders are refunded, and some refunds meet open holds.
+    EXPECT_GT(g_refunds, count / 2) << count << " sequences";
+    EXPECT_GT(g_refunds_held, count / 200) << count << " sequences";
   }
   std::signal(SIGABRT, SIG_DFL);
 }
