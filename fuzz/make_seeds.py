@@ -136,6 +136,25 @@ def command_scripts():
     s.add("credits.consume", {"reservation_id": "r1", "credits": 10}, at="2027-01-02T00:00:00Z")
     scripts["credits-timers"] = s
 
+    # Top-up orders: paid (the webhook twice), partly consumed, refunded while
+    # held; one failed and paid after all; prices in paise and in USD.
+    s = Script()
+    s.add("credits.allocate", dict(ALLOCATE, credits_monthly=0), actor="system")
+    s.add("topup_order.create", {"topup_order_id": "order_A", "credits": 500, "amount": "499.00"})
+    s.add("topup_order.pay", {"topup_order_id": "order_A", "paid_at": "2026-11-10T11:59:58Z"},
+          actor="system")
+    s.add("topup_order.pay", {"topup_order_id": "order_A"}, actor="system")
+    s.add("credits.reserve", {"reservation_id": "r1", "credits": 400}, actor="agent:writer")
+    s.add("topup_order.refund", {"topup_order_id": "order_A", "note": "chargeback"},
+          actor="support:maria")
+    s.add("credits.consume", {"reservation_id": "r1", "credits": 250}, actor="agent:writer")
+    s.add("topup_order.create", {"topup_order_id": "order_B", "credits": 10, "amount": 4.99,
+                                 "currency": "USD", "expires_at": "2026-11-20T00:00:00Z"})
+    s.add("topup_order.fail", {"topup_order_id": "order_B", "reason": "declined"}, actor="system")
+    s.add("topup_order.pay", {"topup_order_id": "order_B"}, actor="admin:ops")
+    s.add("topup_order.create", {"topup_order_id": "order_C", "credits": 1, "amount": "1.005"})
+    scripts["topup-orders"] = s
+
     s = Script()
     s.add("credits.allocate", {"credits_monthly": 31000, "period_start": "2026-03-01",
                                "period_end": "2026-03-31", "timezone": "America/New_York"},
@@ -302,6 +321,10 @@ def command_scripts():
         "activity.finish_run": {"run_id": "run-1", "status": "timed_out", "credits_used": 0},
         "audit.record": {"operation": "o"},
         "tenant.configure": {"escalation_reviewer_id": "user:boss"},
+        "topup_order.create": {"topup_order_id": "o-2", "credits": 1, "amount_minor": 100},
+        "topup_order.pay": {"topup_order_id": "o-2"},
+        "topup_order.fail": {"topup_order_id": "o-2"},
+        "topup_order.refund": {"topup_order_id": "o-2"},
     }
     schemas = sorted(name[:-5] for name in os.listdir(os.path.join(ROOT, "schemas", "commands")))
     missing = sorted(set(schemas) - set(every))
