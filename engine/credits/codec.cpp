@@ -266,15 +266,15 @@ Event decode_expired(const Reader& in) {
 }
 
 Event decode_topup_refunded(const Reader& in) {
-  return TopupRefunded{in.text("topup_order_id"), in.text("lot"),
-                       in.integer("credits"),     in.optional_lot_credits("held_over"),
+  return TopupRefunded{in.text("topup_order_id"),   in.text("lot"),
+                       in.integer("credits"),       in.optional_lot_credits("held_over"),
                        in.timestamp("refunded_at"), in.optional_text("note")};
 }
 
 Event decode_order_refunded(const Reader& in) {
-  TopupOrderRefunded event{in.text("topup_order_id"),    in.timestamp("refunded_at"),
-                           in.integer("credits_granted"), in.integer("credits_consumed"),
-                           in.integer("credits_expired"), in.integer("credits_taken_back"),
+  TopupOrderRefunded event{in.text("topup_order_id"),       in.timestamp("refunded_at"),
+                           in.integer("credits_granted"),   in.integer("credits_consumed"),
+                           in.integer("credits_expired"),   in.integer("credits_taken_back"),
                            in.integer("credits_held_over"), in.optional_text("note")};
   LF_ASSERT_MSG(event.credits_consumed + event.credits_expired + event.credits_taken_back +
                         event.credits_held_over ==
@@ -291,8 +291,8 @@ Event decode_order_event(std::string_view type, const Reader& in) {
                              in.optional_timestamp("expires_at")};
   }
   if (type == "topup_order.paid") {
-    return TopupOrderPaid{in.text("topup_order_id"), in.integer("credits"),
-                          in.timestamp("paid_at"), in.optional_timestamp("expires_at")};
+    return TopupOrderPaid{in.text("topup_order_id"), in.integer("credits"), in.timestamp("paid_at"),
+                          in.optional_timestamp("expires_at")};
   }
   if (type == "topup_order.failed")
     return TopupOrderFailed{in.text("topup_order_id"), in.optional_text("reason")};
@@ -302,7 +302,7 @@ Event decode_order_event(std::string_view type, const Reader& in) {
 
 // Event types added after catalogue v1, at their first version.
 constexpr std::string_view kVersionOneTypes[] = {
-    "credits.topup_refunded", "topup_order.created", "topup_order.paid",
+    "credits.topup_refunded", "topup_order.created",  "topup_order.paid",
     "topup_order.failed",     "topup_order.refunded",
 };
 

@@ -185,8 +185,8 @@ int64_t order_amount_minor(Fields& in, int32_t digits) {
     }
     return *minor;
   }
-  Result<int64_t> minor =
-      json_scaled_decimal(*json_member(in.payload(), "amount"), digits, 0, kAmountMinorMax, "amount");
+  Result<int64_t> minor = json_scaled_decimal(*json_member(in.payload(), "amount"), digits, 0,
+                                              kAmountMinorMax, "amount");
   if (!minor) {
     in.fail(minor.error().code, minor.error().message);
     return 0;

@@ -64,8 +64,8 @@ Decision decide_refund_order(const DecisionInput& in, const RefundTopupOrder& co
 // invalid_expiry when it is not after now. Shared by credits.topup and
 // topup_order.pay.
 std::variant<std::optional<int64_t>, Decision> topup_expiry(const Book& book,
-                                                           std::optional<int64_t> expires_at_ms,
-                                                           int64_t now_ms);
+                                                            std::optional<int64_t> expires_at_ms,
+                                                            int64_t now_ms);
 // limit_exceeded when a new top-up lot of `credits` would break a limit
 // (kTopupLotsMax lots, kCreditsAvailableMax).
 std::optional<Decision> refuse_topup_lot(const Book& book, int64_t credits);

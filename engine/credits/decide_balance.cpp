@@ -151,8 +151,8 @@ Decision decide_allocate(const DecisionInput& in, const Allocate& command) {
 }
 
 std::variant<std::optional<int64_t>, Decision> topup_expiry(const Book& book,
-                                                           std::optional<int64_t> expires_at_ms,
-                                                           int64_t now_ms) {
+                                                            std::optional<int64_t> expires_at_ms,
+                                                            int64_t now_ms) {
   // Default: the end of the billing month, the current period's next_reset_at.
   if (!expires_at_ms && book.period) expires_at_ms = book.period->span.end_ms;
   if (expires_at_ms && *expires_at_ms <= now_ms) {
@@ -189,8 +189,8 @@ Decision decide_topup(const DecisionInput& in, const Topup& command) {
   if (std::optional<Decision> refused = refuse_topup_lot(book, command.credits))
     return std::move(*refused);
   Emitter<Book> out(book, in.stream);
-  out.emit(ToppedUp{command.topup_order_id, command.credits,
-                    std::get<std::optional<int64_t>>(expiry)});
+  out.emit(
+      ToppedUp{command.topup_order_id, command.credits, std::get<std::optional<int64_t>>(expiry)});
   return Decision::accept(out.take());
 }
 

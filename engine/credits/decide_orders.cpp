@@ -51,10 +51,9 @@ std::string when_paid(const TopupOrder& order) {
 }
 
 Decision invalid_transition(const TopupOrder& order, std::string_view verb) {
-  return Decision::reject(reason::kInvalidTransition,
-                          order_text(order.topup_order_id) + " is " +
-                              std::string(to_string(order.status)) + ": it cannot be " +
-                              std::string(verb));
+  return Decision::reject(reason::kInvalidTransition, order_text(order.topup_order_id) + " is " +
+                                                          std::string(to_string(order.status)) +
+                                                          ": it cannot be " + std::string(verb));
 }
 
 }  // namespace
@@ -62,23 +61,22 @@ Decision invalid_transition(const TopupOrder& order, std::string_view verb) {
 Decision decide_create_order(const DecisionInput& in, const CreateTopupOrder& command) {
   const std::string& id = command.topup_order_id;
   if (in.state.topup_orders_seen.contains(id)) {
-    return Decision::reject(reason::kDuplicateTopupOrder,
-                            order_text(id) + " was already credited");
+    return Decision::reject(reason::kDuplicateTopupOrder, order_text(id) + " was already credited");
   }
   if (auto found = in.state.topup_orders.find(id); found != in.state.topup_orders.end()) {
-    return Decision::reject(reason::kDuplicateTopupOrder,
-                            order_text(id) + " exists (" +
-                                std::string(to_string(found->second.status)) + ")");
+    return Decision::reject(
+        reason::kDuplicateTopupOrder,
+        order_text(id) + " exists (" + std::string(to_string(found->second.status)) + ")");
   }
   if (command.expires_at_ms && *command.expires_at_ms <= in.now_ms) {
-    return Decision::reject(reason::kInvalidExpiry,
-                            "the order would expire at " +
-                                format_rfc3339_ms(*command.expires_at_ms) + ", not after now");
+    return Decision::reject(reason::kInvalidExpiry, "the order would expire at " +
+                                                        format_rfc3339_ms(*command.expires_at_ms) +
+                                                        ", not after now");
   }
   if (in.state.topup_orders.size() >= kTopupOrdersMax) {
-    return Decision::reject(reason::kLimitExceeded, "the tenant already has " +
-                                                        std::to_string(kTopupOrdersMax) +
-                                                        " top-up orders");
+    return Decision::reject(
+        reason::kLimitExceeded,
+        "the tenant already has " + std::to_string(kTopupOrdersMax) + " top-up orders");
   }
   Emitter<Book> out(in.state.book, in.stream);
   out.emit(TopupOrderCreated{id, command.credits, command.amount_minor, command.currency,

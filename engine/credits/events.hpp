@@ -141,10 +141,10 @@ struct TopupOrderRefunded {
   std::string topup_order_id;
   int64_t refunded_at_ms = 0;
   int64_t credits_granted = 0;
-  int64_t credits_consumed = 0;     // drawn from the lot before the refund
-  int64_t credits_expired = 0;      // what the lot had when it expired, if it did
-  int64_t credits_taken_back = 0;   // left in the lot and taken back now
-  int64_t credits_held_over = 0;    // left but held: lapses as the holds end
+  int64_t credits_consumed = 0;    // drawn from the lot before the refund
+  int64_t credits_expired = 0;     // what the lot had when it expired, if it did
+  int64_t credits_taken_back = 0;  // left in the lot and taken back now
+  int64_t credits_held_over = 0;   // left but held: lapses as the holds end
   std::optional<std::string> note;
   bool operator==(const TopupOrderRefunded&) const = default;
 };

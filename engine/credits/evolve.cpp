@@ -128,8 +128,8 @@ void on_topup_refunded(Book& book, const TopupRefunded& event) {
   LF_ASSERT(event.credits == std::min(lot->remaining_credits, effective_available(book)));
   const TopupLot refunded = *lot;
   book.topup_lots.erase(refunded.topup_order_id);
-  hold_over(book, event.held_over, refunded.remaining_credits - event.credits,
-            event.refunded_at_ms, refunded.topup_order_id);
+  hold_over(book, event.held_over, refunded.remaining_credits - event.credits, event.refunded_at_ms,
+            refunded.topup_order_id);
 }
 
 void on_drawn(Book& book, int64_t credits, const std::vector<LotCredits>& drawn) {
@@ -216,18 +216,24 @@ struct HistoryMutation {
     LF_ASSERT(event.amount_minor >= 0);
     LF_ASSERT_MSG(!state.topup_orders_seen.contains(event.topup_order_id),
                   "an order for a top-up already credited");
-    TopupOrder created{event.topup_order_id, TopupOrderStatus::pending, event.credits,
-                       event.amount_minor, event.currency, event.expires_at_ms,
-                       std::nullopt, std::nullopt, 0};
+    TopupOrder created{event.topup_order_id,
+                       TopupOrderStatus::pending,
+                       event.credits,
+                       event.amount_minor,
+                       event.currency,
+                       event.expires_at_ms,
+                       std::nullopt,
+                       std::nullopt,
+                       0};
     const bool inserted =
         state.topup_orders.emplace(event.topup_order_id, std::move(created)).second;
     LF_ASSERT_MSG(inserted, "a top-up order created twice");
   }
   void operator()(const TopupOrderPaid& event) const {
     TopupOrder& paid = order(event.topup_order_id);
-    LF_ASSERT_MSG(paid.status == TopupOrderStatus::pending ||
-                      paid.status == TopupOrderStatus::failed,
-                  "only a pending or failed order is paid");
+    LF_ASSERT_MSG(
+        paid.status == TopupOrderStatus::pending || paid.status == TopupOrderStatus::failed,
+        "only a pending or failed order is paid");
     LF_ASSERT(paid.credits == event.credits);
     paid.status = TopupOrderStatus::paid;
     paid.paid_at_ms = event.paid_at_ms;

@@ -106,8 +106,8 @@ std::optional<std::string> topup_orders_violation(const State& state) {
     if (order_id != order.topup_order_id) return "top-up order filed under another id";
     if (order.credits <= 0 || order.credits > kCreditsPerCommandMax) return "top-up order credits";
     if (order.amount_minor < 0) return "top-up order amount";
-    const bool credited = order.status == TopupOrderStatus::paid ||
-                          order.status == TopupOrderStatus::refunded;
+    const bool credited =
+        order.status == TopupOrderStatus::paid || order.status == TopupOrderStatus::refunded;
     if (credited != state.topup_orders_seen.contains(order_id))
       return "top-up order credited unless paid";
     if (credited != order.paid_at_ms.has_value()) return "top-up order paid_at";

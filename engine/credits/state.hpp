@@ -174,7 +174,7 @@ struct State {
   Book book;
   std::map<std::string, Reservation> reservations;  // open ones, by reservation_id
   RecentlyClosed recently_closed;
-  std::set<std::string> topup_orders_seen;  // every topup_order_id ever credited
+  std::set<std::string> topup_orders_seen;         // every topup_order_id ever credited
   std::map<std::string, TopupOrder> topup_orders;  // by topup_order_id
   std::optional<PendingConsumption> pending_consumption;
 
