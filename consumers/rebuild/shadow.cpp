@@ -182,17 +182,21 @@ void create_partitioned_shadow(pqxx::work& work, const std::string& table, const
   }
 }
 
-// After the swap, the partitions of `table` (the shadow until now) take the
-// names of the retired table's partitions.
+// After the swap, the partitions of `table` (the shadow until now) and
+// their indexes take the names the retired table's had (the shadow's name
+// in them replaced by the table's).
 void rename_partitions(pqxx::work& work, const std::string& table) {
   const std::string shadow_prefix = shadow_of(table);
-  for (const pqxx::row& child : work.exec_params(
-           "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
-           "WHERE i.inhparent = $1::regclass ORDER BY c.relname",
+  for (const pqxx::row& relation : work.exec_params(
+           "SELECT c.relname, c.relkind = 'i' FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+           "WHERE i.inhparent = $1::regclass "
+           "UNION ALL SELECT x.relname, true FROM pg_inherits i JOIN pg_index ix ON ix.indrelid = i.inhrelid "
+           "JOIN pg_class x ON x.oid = ix.indexrelid WHERE i.inhparent = $1::regclass ORDER BY 1",
            quoted(table))) {
-    const std::string name = child[0].as<std::string>();
+    const std::string name = relation[0].as<std::string>();
     if (name.compare(0, shadow_prefix.size(), shadow_prefix) != 0) continue;
-    work.exec("ALTER TABLE " + quoted(name) + " RENAME TO " + quoted(table + name.substr(shadow_prefix.size())));
+    work.exec(std::string(relation[1].as<bool>() ? "ALTER INDEX " : "ALTER TABLE ") + quoted(name) + " RENAME TO " +
+              quoted(table + name.substr(shadow_prefix.size())));
   }
 }
 
