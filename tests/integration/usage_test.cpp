@@ -327,6 +327,12 @@ TEST(UsagePartitions, AMonthsPartitionIsCreatedOnceAndTakesItsRowsFromTheDefault
                                 "2027-03-31T23:59:59.999Z")[0]
                   .as<std::string>(),
               "llm_calls_p202703");
+    // The projector's role writes through the parent into the partition.
+    work.exec_params(
+        "INSERT INTO llm_calls (tenant_id, llm_call_id, created_on, adapter_type, model_id, input_tokens, output_tokens, "
+        "cost_usd, spend_period_start, recorded_at) VALUES ($1, 'by-projector', '2027-03-02T00:00:00Z', 'ollama', "
+        "'llama', 1, 1, 0, '2027-03-01T00:00:00Z', now())",
+        tenant);
     // Called again (another projector, the next batch): nothing to do.
     EXPECT_EQ(work.exec_params1("SELECT ledgerflow_ensure_month_partition($1, $2::timestamptz)", "llm_calls",
                                 "2027-03-01T00:00:00Z")[0]
@@ -334,7 +340,8 @@ TEST(UsagePartitions, AMonthsPartitionIsCreatedOnceAndTakesItsRowsFromTheDefault
               "llm_calls_p202703");
     work.commit();
   }
-  EXPECT_EQ(one(db, "SELECT tableoid::regclass::text FROM llm_calls"), "llm_calls_p202703");
+  EXPECT_EQ(rows_of(db, "SELECT tableoid::regclass::text FROM llm_calls"),
+            (std::vector<std::string>{"llm_calls_p202703", "llm_calls_p202703"}));
   EXPECT_EQ(one(db, "SELECT pg_get_expr(relpartbound, oid) FROM pg_class WHERE relname = 'llm_calls_p202703'"),
             "FOR VALUES FROM ('2027-03-01 00:00:00+00') TO ('2027-04-01 00:00:00+00')");
   EXPECT_EQ(one(db, "SELECT pg_get_userbyid(relowner) = current_user FROM pg_class WHERE relname = 'llm_calls_p202703'"),
