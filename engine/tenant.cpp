@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "engine/credits/decider.hpp"
+#include "engine/usage/decider.hpp"
 #include "engine/workflow/decider.hpp"
 #include "events/upcast.hpp"
 
@@ -14,13 +15,15 @@ std::string audit_stream(std::string_view tenant_id) {
 }
 
 bool knows_command(std::string_view command_type) {
-  return credits::handles_command(command_type) || workflow::handles_command(command_type);
+  return credits::handles_command(command_type) || workflow::handles_command(command_type) ||
+         usage::handles_command(command_type);
 }
 
 std::string target_stream(const TenantState& state, const CommandEnvelope& command) {
   if (credits::handles_command(command.type)) return credits::stream_name(command.tenant_id);
   if (workflow::handles_command(command.type))
     return workflow::target_stream(state.workflow, command);
+  if (usage::handles_command(command.type)) return usage::stream_name(command.tenant_id);
   return audit_stream(command.tenant_id);
 }
 
@@ -42,7 +45,18 @@ Decision decide(const TenantState& state, const CommandEnvelope& command, const 
     return credits::decide(state.credits, command, context);
   }
   if (workflow::handles_command(command.type)) {
+    // A run is refused once the month's USD spend has reached the cap
+    // (docs/domains/usage.md "Spend cap").
+    if (command.type == "activity.start_run") {
+      if (std::optional<Rejection> capped =
+              usage::refuse_for_spend_cap(state.usage, state.credits, context.now_ms)) {
+        return Decision::reject(std::move(capped->reason), std::move(capped->message));
+      }
+    }
     return workflow::decide(state.workflow, state.credits, command, context);
+  }
+  if (usage::handles_command(command.type)) {
+    return usage::decide(state.usage, state.credits, command, context);
   }
   return Decision::reject("unknown_command_type", "no domain decides " + command.type);
 }
@@ -60,26 +74,33 @@ void evolve(TenantState& state, const EventHeader& header, const rapidjson::Valu
     credits::evolve(state.credits, header, payload);
   } else if (workflow::handles_event(header.type)) {
     workflow::evolve(state.workflow, header, payload);
+  } else if (usage::handles_event(header.type)) {
+    usage::evolve(state.usage, header, payload);
   }
   // command.rejected and other audit events change no decision state.
 }
 
 // Credits timers first: a run whose hold reached its deadline ends in the
-// same record that releases the hold.
+// same record that releases the hold. The usage timer (a new spend period)
+// waits for a firing of its own, after the credits renewal it follows has
+// been applied.
 std::vector<NewEvent> due(const TenantState& state, std::string_view tenant_id,
                           const Context& context) {
   std::vector<NewEvent> events = credits::due(state.credits, tenant_id, context);
   for (NewEvent& event : workflow::due(state.workflow, tenant_id, context))
     events.push_back(std::move(event));
+  if (events.empty()) return usage::due(state.usage, state.credits, tenant_id, context);
   return events;
 }
 
 std::optional<int64_t> next_due_ms(const TenantState& state) {
-  std::optional<int64_t> credits_due = credits::next_due_ms(state.credits);
-  std::optional<int64_t> workflow_due = workflow::next_due_ms(state.workflow);
-  if (!credits_due) return workflow_due;
-  if (!workflow_due) return credits_due;
-  return std::min(*credits_due, *workflow_due);
+  std::optional<int64_t> earliest;
+  for (const std::optional<int64_t> each :
+       {credits::next_due_ms(state.credits), workflow::next_due_ms(state.workflow),
+        usage::next_due_ms(state.usage, state.credits)}) {
+    if (each && (!earliest || *each < *earliest)) earliest = each;
+  }
+  return earliest;
 }
 
 void write_tenant_state(JsonWriter& writer, const TenantState& state) {
@@ -92,6 +113,8 @@ void write_tenant_state(JsonWriter& writer, const TenantState& state) {
   credits::write_state(writer, state.credits);
   writer.key("workflow");
   workflow::write_state(writer, state.workflow);
+  writer.key("usage");
+  usage::write_state(writer, state.usage);
   writer.end_object();
 }
 
@@ -118,6 +141,12 @@ Result<TenantState> read_tenant_state(const rapidjson::Value& value) {
     Result<workflow::State> workflow_state = workflow::read_state(*workflow_value);
     if (!workflow_state) return workflow_state.error();
     state.workflow = std::move(workflow_state).value();
+  }
+  // Nor have those written before the usage domain a usage member.
+  if (const rapidjson::Value* usage_value = json_member(value, "usage")) {
+    Result<usage::State> usage_state = usage::read_state(*usage_value);
+    if (!usage_state) return usage_state.error();
+    state.usage = std::move(usage_state).value();
   }
   return state;
 }

@@ -12,6 +12,7 @@
 #include <rapidjson/document.h>
 
 #include "engine/credits/state.hpp"
+#include "engine/usage/state.hpp"
 #include "engine/workflow/state.hpp"
 #include "engine/domain.hpp"
 #include "events/envelope.hpp"
@@ -23,6 +24,7 @@ namespace lf::engine {
 struct TenantState {
   credits::State credits;
   workflow::State workflow;
+  usage::State usage;
   // Current version of every stream of this tenant that has events.
   std::unordered_map<std::string, int64_t> stream_versions;
 

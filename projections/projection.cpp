@@ -15,6 +15,10 @@
 #include "projections/credit_topup_orders/projection.hpp"
 #include "projections/event_log/projection.hpp"
 #include "projections/media_buys/projection.hpp"
+#include "projections/llm_calls/projection.hpp"
+#include "projections/tenant_spend/projection.hpp"
+#include "projections/tool_calls/projection.hpp"
+#include "projections/usage_records/projection.hpp"
 
 namespace lf::projections {
 
@@ -65,6 +69,10 @@ std::vector<std::unique_ptr<Projection>> all_projections() {
   projections.push_back(std::make_unique<ActivityRuns>());
   projections.push_back(std::make_unique<AuditLog>());
   projections.push_back(std::make_unique<CreditTopupOrders>());
+  projections.push_back(std::make_unique<LlmCalls>());
+  projections.push_back(std::make_unique<ToolCalls>());
+  projections.push_back(std::make_unique<UsageRecords>());
+  projections.push_back(std::make_unique<TenantSpend>());
   return projections;
 }
 

@@ -47,6 +47,11 @@ struct TableSpec {
   std::string name;
   std::vector<Column> columns;
   std::vector<std::size_t> key;  // indexes into columns
+  // Set for a table PARTITIONED BY RANGE on this timestamptz column, one
+  // partition per UTC month: the writer has each month's partition created
+  // before it writes the month's rows (ledgerflow_ensure_month_partition,
+  // schemas/migrations/008_usage.sql). Empty for a plain table.
+  std::string monthly_partition_column = {};
 
   std::size_t column_index(std::string_view column) const;  // aborts if absent
 };

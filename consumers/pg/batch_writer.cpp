@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <iterator>
+#include <map>
 #include <memory>
 #include <stdexcept>
 #include <utility>
@@ -15,6 +16,7 @@
 
 #include "consumers/pg/copy.hpp"
 #include "events/assert.hpp"
+#include "events/time.hpp"
 
 namespace lf::pg {
 
@@ -182,6 +184,27 @@ void copy_rows(pqxx::transaction_base& work, const std::string& table_name, cons
   stream.complete();
 }
 
+// Has the monthly partition of every month the rows' partition column
+// falls in created, if missing: one call per distinct month, with the table
+// name (from code) and an instant of the month as parameters.
+void ensure_month_partitions(pqxx::transaction_base& work, const std::string& table_name,
+                             const projections::TableSpec& table,
+                             const std::vector<const projections::RowOp*>& rows) {
+  if (table.monthly_partition_column.empty() || rows.empty()) return;
+  const std::size_t column = table.column_index(table.monthly_partition_column);
+  std::map<std::string, int64_t> months;  // "YYYY-MM" -> an instant in it
+  for (const projections::RowOp* op : rows) {
+    const auto* at = std::get_if<projections::Timestamp>(&op->values[column]);
+    LF_ASSERT_MSG(at != nullptr, "a partition column holds a timestamp");
+    const int64_t day = at->unix_ms / kMillisPerDay - (at->unix_ms % kMillisPerDay < 0 ? 1 : 0);
+    months.emplace(format_date_days(static_cast<int32_t>(day)).substr(0, 7), at->unix_ms);
+  }
+  for (const auto& [month, unix_ms] : months) {
+    work.exec_params("SELECT ledgerflow_ensure_month_partition($1, to_timestamp($2::double precision / 1000))",
+                     table_name, unix_ms);
+  }
+}
+
 }  // namespace
 
 BatchWriter::BatchWriter(std::string table_suffix) : table_suffix_(std::move(table_suffix)) {
@@ -199,6 +222,11 @@ void BatchWriter::write(pqxx::transaction_base& work, const projections::RowBatc
     LF_ASSERT_MSG(!table.key.empty() || (sorted.upserts.empty() && sorted.patches.empty()),
                   "upserts and patches need a key");
 
+    // A patch never moves a row to another month: the partition column is not patched.
+    LF_ASSERT_MSG(table.monthly_partition_column.empty() || sorted.patches.empty(),
+                  "a monthly partitioned table is written by inserts and upserts");
+    ensure_month_partitions(work, table_name, table, sorted.inserts);
+    ensure_month_partitions(work, table_name, table, sorted.upserts);
     if (!sorted.inserts.empty()) copy_rows(work, table_name, table, sorted.inserts);
 
     if (!sorted.upserts.empty()) {

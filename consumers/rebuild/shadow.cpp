@@ -158,6 +158,48 @@ std::map<std::string, std::string> indexes_by_shape(pqxx::work& work, const std:
   return shapes;
 }
 
+// The shadow of a partition `child` of `table`: the shadow's name in its
+// place (llm_calls_p202604 -> llm_calls__shadow_p202604), else child__shadow.
+std::string shadow_partition_of(const std::string& table, const std::string& child) {
+  if (child.compare(0, table.size(), table) == 0) return shadow_of(table) + child.substr(table.size());
+  return child + kShadowSuffix;
+}
+
+// A partitioned table's shadow: LIKE copies neither the partitioning nor
+// the partitions, so the shadow is partitioned by the same key and given an
+// empty partition for each of the table's (same bounds, the DEFAULT one
+// included); partitions added while rows are written (monthly ones) are the
+// writer's business.
+void create_partitioned_shadow(pqxx::work& work, const std::string& table, const std::string& key) {
+  const std::string shadow = shadow_of(table);
+  work.exec("CREATE TABLE " + quoted(shadow) + " (LIKE " + quoted(table) + " INCLUDING ALL) PARTITION BY " + key);
+  for (const pqxx::row& child : work.exec_params(
+           "SELECT c.relname, pg_get_expr(c.relpartbound, c.oid) FROM pg_inherits i "
+           "JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = $1::regclass ORDER BY c.relname",
+           quoted(table))) {
+    work.exec("CREATE TABLE " + quoted(shadow_partition_of(table, child[0].as<std::string>())) + " PARTITION OF " +
+              quoted(shadow) + " " + child[1].as<std::string>());
+  }
+}
+
+// After the swap, the partitions of `table` (the shadow until now) and
+// their indexes take the names the retired table's had (the shadow's name
+// in them replaced by the table's).
+void rename_partitions(pqxx::work& work, const std::string& table) {
+  const std::string shadow_prefix = shadow_of(table);
+  for (const pqxx::row& relation : work.exec_params(
+           "SELECT c.relname, c.relkind = 'i' FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+           "WHERE i.inhparent = $1::regclass "
+           "UNION ALL SELECT x.relname, true FROM pg_inherits i JOIN pg_index ix ON ix.indrelid = i.inhrelid "
+           "JOIN pg_class x ON x.oid = ix.indexrelid WHERE i.inhparent = $1::regclass ORDER BY 1",
+           quoted(table))) {
+    const std::string name = relation[0].as<std::string>();
+    if (name.compare(0, shadow_prefix.size(), shadow_prefix) != 0) continue;
+    work.exec(std::string(relation[1].as<bool>() ? "ALTER INDEX " : "ALTER TABLE ") + quoted(name) + " RENAME TO " +
+              quoted(table + name.substr(shadow_prefix.size())));
+  }
+}
+
 }  // namespace
 
 void drop_shadow_tables(pqxx::work& work, const std::vector<std::string>& tables) {
@@ -169,6 +211,13 @@ void drop_shadow_tables(pqxx::work& work, const std::vector<std::string>& tables
 void create_shadow_tables(pqxx::work& work, const std::vector<std::string>& tables) {
   drop_shadow_tables(work, tables);
   for (const std::string& table : tables) {
+    const pqxx::row kind = work.exec_params1(
+        "SELECT c.relkind = 'p', coalesce(pg_get_partkeydef(c.oid), '') FROM pg_class c WHERE c.oid = $1::regclass",
+        quoted(table));
+    if (kind[0].as<bool>()) {
+      create_partitioned_shadow(work, table, kind[1].as<std::string>());
+      continue;
+    }
     work.exec("CREATE TABLE " + quoted(shadow_of(table)) + " (LIKE " + quoted(table) + " INCLUDING ALL)");
   }
   exec_all(work, shadow_foreign_keys(work, tables));
@@ -209,6 +258,7 @@ void swap_in(pqxx::work& work, const std::vector<std::string>& tables) {
   work.exec("DROP TABLE " + retired);
 
   for (const std::string& table : tables) {
+    rename_partitions(work, table);
     for (const auto& [shape, name] : indexes_by_shape(work, table)) {
       auto old = old_indexes[table].find(shape);
       if (old == old_indexes[table].end() || old->second == name) continue;

@@ -1,10 +1,13 @@
 // Shadow tables for a rebuild, and the swap that puts them in place. The
 // shadow of table T is T__shadow, created LIKE T (columns, defaults, checks,
-// keys, indexes) with T's foreign keys among the rebuilt tables. The swap,
-// in the caller's transaction, carries over what LIKE does not copy — row
-// security and its policies, grants, owner, the table comment — renames the
-// shadow into place, re-points the views that read T, drops the old table
-// and gives the new indexes the old names. Everything is read from the
+// keys, indexes) with T's foreign keys among the rebuilt tables; a
+// partitioned T's shadow is partitioned by the same key, with an empty
+// partition for each of T's (T_p202604 -> T__shadow_p202604, the DEFAULT
+// one included). The swap, in the caller's transaction, carries over what
+// LIKE does not copy — row security and its policies, grants, owner, the
+// table comment — renames the shadow into place, re-points the views that
+// read T, drops the old table (its partitions with it), gives the shadow's
+// partitions the old partitions' names and the new indexes the old names. Everything is read from the
 // catalog: nothing here knows a projection's DDL, and no name comes from
 // input.
 #pragma once

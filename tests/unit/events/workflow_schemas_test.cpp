@@ -368,6 +368,8 @@ std::optional<std::string> validate(Kind kind, std::string_view type,
 }
 
 bool is_workflow_type(std::string_view type) {
+  // The usage domain's tenant.* types (docs/domains/usage.md).
+  if (type == "tenant.set_spend_cap" || type == "tenant.spend_cap_set") return false;
   for (const std::string_view prefix :
        {"media_buy.", "approval.", "activity.", "audit.", "tenant."}) {
     if (type.substr(0, prefix.size()) == prefix) return true;

@@ -1269,12 +1269,12 @@ TEST(WorkflowProjections, RegisteredAfterTheCreditsProjectionsAtTheSeedDialectsV
     names.emplace_back(projection->name());
     versions.emplace(projection->name(), projection->version());
   }
-  // Projections added since (credit_topup_orders, ...) come after these.
-  const std::vector<std::string> first_nine{
-      "credit_balances", "credit_ledger", "credit_reservations", "event_log",
-      "media_buys", "approvals", "activities", "activity_runs", "audit_log"};
-  ASSERT_GE(names.size(), first_nine.size());
-  EXPECT_EQ(std::vector<std::string>(names.begin(), names.begin() + 9), first_nine);
+  // Later domains' projections follow (usage: tests/unit/usage/projections_test.cpp).
+  ASSERT_GE(names.size(), 9u);
+  names.resize(9);
+  EXPECT_EQ(names, (std::vector<std::string>{
+                       "credit_balances", "credit_ledger", "credit_reservations", "event_log",
+                       "media_buys", "approvals", "activities", "activity_runs", "audit_log"}));
   // Version 2: the seed dialect's tables (005_billing_periods.sql, 006_seed_dialect.sql).
   for (const char* name : {"credit_balances", "media_buys", "approvals", "activities", "activity_runs", "audit_log"}) {
     EXPECT_EQ(versions.at(name), 2) << name;
