@@ -241,9 +241,23 @@ TEST(TopupOrders, CreatedPaidTwiceConsumedRefundedAndFailedAsTheSeedKeepsThem) {
   }
 
   expect_verified(pipeline);
-  // Rebuilt from the log, from Kafka and from the archive: the same table.
+  // verify reads the new table: a changed row is named. (Its CHECKs refuse
+  // a refund whose figures do not add up to the order's credits.)
   const std::vector<std::string> live = contents(pipeline.db(), "credit_topup_orders");
   ASSERT_EQ(live.size(), 2u);
+  {
+    pqxx::work work(pipeline.db());
+    work.exec("UPDATE credit_topup_orders SET failure_reason = 'edited' WHERE topup_order_id = 'order_NxB2'");
+    work.commit();
+  }
+  auto [tampered_code, tampered_output] = ledgerflow(pipeline, {"verify"});
+  EXPECT_EQ(tampered_code, 1) << tampered_output;
+  EXPECT_NE(tampered_output.find("credit_topup_orders [tenant_id=" + tenant.id() +
+                                 ", topup_order_id=order_NxB2] .failure_reason: expected BAD_REQUEST_ERROR, "
+                                 "found edited"),
+            std::string::npos)
+      << tampered_output;
+  // Rebuilt from the log, from Kafka and from the archive: the same table.
   for (const char* source : {"kafka", "archive"}) {
     {
       pqxx::work work(pipeline.db());
