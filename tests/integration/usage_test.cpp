@@ -289,6 +289,16 @@ TEST_F(UsageFlow, CallsLandInTheirTablesTheCapStopsRunsAndTheSpendResetsWithTheP
     EXPECT_EQ(catalog(table), catalog_before) << table;
   }
   EXPECT_EQ(partitions(), partitions_before);
+  // One tenant in place, and from the event_log archive: the same rows.
+  {
+    const std::vector<std::string> before = rows_of(db, "SELECT t::text FROM llm_calls AS t ORDER BY 1");
+    auto [code, output] = ledgerflow(pipeline, {"rebuild", "llm_calls", "--tenant", tenant});
+    ASSERT_EQ(code, 0) << output;
+    EXPECT_EQ(rows_of(db, "SELECT t::text FROM llm_calls AS t ORDER BY 1"), before);
+    auto [archive_code, archive_output] = ledgerflow(pipeline, {"rebuild", "llm_calls", "--from", "archive"});
+    ASSERT_EQ(archive_code, 0) << archive_output;
+    EXPECT_EQ(rows_of(db, "SELECT t::text FROM llm_calls AS t ORDER BY 1"), before);
+  }
   EXPECT_EQ(one(db, "SELECT relkind::text FROM pg_class WHERE relname = 'llm_calls'"), "p");
   EXPECT_EQ(rows_of(db, "SELECT relname FROM pg_class WHERE relnamespace = 'public'::regnamespace "
                         "AND (relname LIKE '%shadow%' OR relname LIKE '%retired%') ORDER BY 1"), std::vector<std::string>{});
