@@ -209,8 +209,15 @@ TEST_F(UsageFlow, CallsLandInTheirTablesTheCapStopsRunsAndTheSpendResetsWithTheP
   EXPECT_EQ(november->period_start_ms, at("2026-11-01T00:00:00Z"));
   EXPECT_EQ(november->period_end_ms, at("2026-12-01T00:00:00Z"));
   EXPECT_EQ(november->basis, "billing_period");
-  // The seed's cost aggregation over the period: the LLM calls' share of the
-  // spend (tool calls and usage records count into it too).
+  // The seed's cost aggregation over the period tenant_spend names is the
+  // month's spend of a tenant whose spend is LLM calls only...
+  std::optional<SpendRow> others = spend_row(db, other);
+  ASSERT_TRUE(others.has_value());
+  EXPECT_EQ(others->basis, "calendar_month");
+  EXPECT_EQ(cost_sum(db, other, others->period_start_ms, others->period_end_ms), others->spend);
+  EXPECT_EQ(others->spend, "5.000000");
+  // ... and the LLM calls' share of it when tool calls and usage records
+  // count too.
   EXPECT_EQ(cost_sum(db, tenant, november->period_start_ms, november->period_end_ms), "1.000000");
   EXPECT_EQ(
       one(db,
