@@ -33,16 +33,17 @@ constexpr const char* kInvalidCreatedOn = "invalid_created_on";
 std::optional<std::string> hash_field(Fields& in, std::string_view name) {
   std::optional<std::string> value = in.optional_text(name, kHashLength);
   if (!value) return std::nullopt;
-  const bool hex = value->size() == kHashLength &&
-                   std::all_of(value->begin(), value->end(), [](char c) {
-                     return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-                   });
+  const bool hex =
+      value->size() == kHashLength && std::all_of(value->begin(), value->end(), [](char c) {
+        return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+      });
   if (!hex) {
     in.fail(workflow::kInvalidPayloadCode, std::string(name) + " must be 64 hexadecimal digits");
     return std::nullopt;
   }
-  std::transform(value->begin(), value->end(), value->begin(),
-                 [](char c) { return c >= 'A' && c <= 'F' ? static_cast<char>(c - 'A' + 'a') : c; });
+  std::transform(value->begin(), value->end(), value->begin(), [](char c) {
+    return c >= 'A' && c <= 'F' ? static_cast<char>(c - 'A' + 'a') : c;
+  });
   return value;
 }
 
@@ -68,7 +69,8 @@ std::optional<std::string> tool_json(Fields& in, std::string_view name) {
   std::optional<std::string> text = in.raw_object(name);
   if (text && text->size() > kToolJsonBytesMax) {
     in.fail(workflow::kInvalidPayloadCode, std::string(name) + " must be at most " +
-                                               std::to_string(kToolJsonBytesMax) + " bytes of JSON");
+                                               std::to_string(kToolJsonBytesMax) +
+                                               " bytes of JSON");
     return std::nullopt;
   }
   return text;
@@ -125,10 +127,9 @@ Result<Command> parse_usage_record(Fields in) {
     in.fail(kInvalidAmount, "quantity x unit_price is above " +
                                 format_scaled_decimal(kTotalCostMicrosMax, kTotalCostDigits));
   } else if (given_total && *given_total != *computed) {
-    in.fail(kInvalidAmount,
-            "total_cost " + format_scaled_decimal(*given_total, kTotalCostDigits) +
-                " is not quantity x unit_price rounded half up to 6 decimals (" +
-                format_scaled_decimal(*computed, kTotalCostDigits) + ")");
+    in.fail(kInvalidAmount, "total_cost " + format_scaled_decimal(*given_total, kTotalCostDigits) +
+                                " is not quantity x unit_price rounded half up to 6 decimals (" +
+                                format_scaled_decimal(*computed, kTotalCostDigits) + ")");
   }
   c.total_cost_micros = computed.value_or(0);
   if (!currency_minor_digits(c.currency)) {
@@ -143,11 +144,12 @@ Result<Command> parse_usage_record(Fields in) {
 Result<Command> parse_spend_cap(Fields in) {
   SetSpendCap c;
   if (!in.has("monthly_spend_cap_usd")) {
-    in.fail(workflow::kInvalidPayloadCode, "monthly_spend_cap_usd is required (null clears the cap)");
+    in.fail(workflow::kInvalidPayloadCode,
+            "monthly_spend_cap_usd is required (null clears the cap)");
   } else if (!in.is_null("monthly_spend_cap_usd")) {
     // Four decimals, as the seed's numeric(10,4); held as micro-dollars.
-    const std::optional<int64_t> cap = amount(in, "monthly_spend_cap_usd", kSpendCapDigits,
-                                              kSpendCapUsdMicrosMax / 100);
+    const std::optional<int64_t> cap =
+        amount(in, "monthly_spend_cap_usd", kSpendCapDigits, kSpendCapUsdMicrosMax / 100);
     if (cap) c.cap_usd_micros = *cap * 100;
   }
   return in.finish<Command>(std::move(c));
@@ -155,11 +157,15 @@ Result<Command> parse_spend_cap(Fields in) {
 
 }  // namespace
 
-std::string_view to_string(AdapterType adapter) { return name_in(kAdapterNames, adapter); }
+std::string_view to_string(AdapterType adapter) {
+  return name_in(kAdapterNames, adapter);
+}
 std::optional<AdapterType> parse_adapter_type(std::string_view text) {
   return parse_in(kAdapterNames, text);
 }
-std::string_view to_string(ToolCallStatus status) { return name_in(kToolStatusNames, status); }
+std::string_view to_string(ToolCallStatus status) {
+  return name_in(kToolStatusNames, status);
+}
 std::optional<ToolCallStatus> parse_tool_call_status(std::string_view text) {
   return parse_in(kToolStatusNames, text);
 }

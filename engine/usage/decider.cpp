@@ -46,15 +46,16 @@ std::optional<Rejection> check_recording(const DecisionInput& in, const RecentId
   }
   if (created_on_ms && (*created_on_ms > in.now_ms + kCreatedOnAheadMaxMs ||
                         *created_on_ms < in.now_ms - kCreatedOnBehindMaxMs)) {
-    return Rejection{reason::kInvalidCreatedOn,
-                     "created_on " + format_rfc3339_ms(*created_on_ms) +
-                         " must lie between 7 days before and 5 minutes after the engine's clock (" +
-                         format_rfc3339_ms(in.now_ms) + ")"};
+    return Rejection{
+        reason::kInvalidCreatedOn,
+        "created_on " + format_rfc3339_ms(*created_on_ms) +
+            " must lie between 7 days before and 5 minutes after the engine's clock (" +
+            format_rfc3339_ms(in.now_ms) + ")"};
   }
   if (counted_usd_micros > kMonthSpendUsdMicrosMax - in.spend_usd_micros) {
-    return Rejection{reason::kLimitExceeded,
-                     "the spend of the period " + period_text(in.in_force) + " would pass " +
-                         format_usd(kMonthSpendUsdMicrosMax) + " USD"};
+    return Rejection{reason::kLimitExceeded, "the spend of the period " + period_text(in.in_force) +
+                                                 " would pass " +
+                                                 format_usd(kMonthSpendUsdMicrosMax) + " USD"};
   }
   return std::nullopt;
 }
@@ -70,26 +71,24 @@ Decision refused(const Rejection& rejection) {
 
 Decision decide_llm_call(const DecisionInput& in, RecordLlmCall call) {
   call.created_on_ms = call.created_on_ms.value_or(in.command.issued_at_ms);
-  if (std::optional<Rejection> no = check_recording(in, in.state.llm_call_ids, "LLM call",
-                                                    call.llm_call_id, call.created_on_ms,
-                                                    call.cost_usd_micros)) {
+  if (std::optional<Rejection> no =
+          check_recording(in, in.state.llm_call_ids, "LLM call", call.llm_call_id,
+                          call.created_on_ms, call.cost_usd_micros)) {
     return refused(*no);
   }
   const LlmCallRecorded event{call, call.cost_usd_micros, figures_after(in, call.cost_usd_micros)};
-  return Decision::accept(
-      {usage_event(in.command.tenant_id, kLlmCallRecorded, encode(event))});
+  return Decision::accept({usage_event(in.command.tenant_id, kLlmCallRecorded, encode(event))});
 }
 
 Decision decide_tool_call(const DecisionInput& in, RecordToolCall call) {
   call.created_on_ms = call.created_on_ms.value_or(in.command.issued_at_ms);
-  if (std::optional<Rejection> no = check_recording(in, in.state.tool_call_ids, "tool call",
-                                                    call.tool_call_id, call.created_on_ms,
-                                                    call.cost_usd_micros)) {
+  if (std::optional<Rejection> no =
+          check_recording(in, in.state.tool_call_ids, "tool call", call.tool_call_id,
+                          call.created_on_ms, call.cost_usd_micros)) {
     return refused(*no);
   }
   const ToolCallRecorded event{call, call.cost_usd_micros, figures_after(in, call.cost_usd_micros)};
-  return Decision::accept(
-      {usage_event(in.command.tenant_id, kToolCallRecorded, encode(event))});
+  return Decision::accept({usage_event(in.command.tenant_id, kToolCallRecorded, encode(event))});
 }
 
 // Only USD costs count toward the USD spend.
@@ -109,9 +108,9 @@ bool may_set_cap(std::string_view actor) {
 
 Decision decide_spend_cap(const DecisionInput& in, const SetSpendCap& command) {
   if (!may_set_cap(in.command.actor)) {
-    return Decision::reject(reason::kForbidden,
-                            "tenant.set_spend_cap is for system, admin: and support: actors, not " +
-                                in.command.actor);
+    return Decision::reject(
+        reason::kForbidden,
+        "tenant.set_spend_cap is for system, admin: and support: actors, not " + in.command.actor);
   }
   const SpendCapSet event{SpendFigures{in.in_force, in.spend_usd_micros, command.cap_usd_micros}};
   return Decision::accept({usage_event(in.command.tenant_id, kSpendCapSet, encode(event))});
@@ -128,7 +127,9 @@ bool handles_event(std::string_view event_type) {
   return event_type.starts_with("usage.") || event_type == kSpendCapSet;
 }
 
-std::string stream_name(std::string_view tenant_id) { return "usage/" + std::string(tenant_id); }
+std::string stream_name(std::string_view tenant_id) {
+  return "usage/" + std::string(tenant_id);
+}
 
 Decision decide(const State& state, const credits::State& credits, const CommandEnvelope& command,
                 const Context& context) {
@@ -152,10 +153,10 @@ std::optional<Rejection> refuse_for_spend_cap(const State& state, const credits:
   const SpendPeriod in_force = period_in_force(credits, now_ms);
   const int64_t spend = spend_in_force(state, in_force);
   if (spend < *state.spend_cap_usd_micros) return std::nullopt;
-  return Rejection{reason::kSpendCapReached,
-                   "the spend of the period " + period_text(in_force) + " is " + format_usd(spend) +
-                       " USD and has reached the monthly cap of " +
-                       format_usd(*state.spend_cap_usd_micros) + " USD"};
+  return Rejection{reason::kSpendCapReached, "the spend of the period " + period_text(in_force) +
+                                                 " is " + format_usd(spend) +
+                                                 " USD and has reached the monthly cap of " +
+                                                 format_usd(*state.spend_cap_usd_micros) + " USD"};
 }
 
 void evolve(State& state, const EventHeader& header, const rapidjson::Value& payload) {
@@ -164,7 +165,7 @@ void evolve(State& state, const EventHeader& header, const rapidjson::Value& pay
   if (applied.kind) {
     RecentIds& seen = *applied.kind == UsageKind::llm_call    ? state.llm_call_ids
                       : *applied.kind == UsageKind::tool_call ? state.tool_call_ids
-                                                               : state.usage_record_ids;
+                                                              : state.usage_record_ids;
     LF_ASSERT_MSG(!seen.contains(applied.id), "a usage id recorded twice");
     seen.push(applied.id);
   }

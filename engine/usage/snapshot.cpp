@@ -72,9 +72,10 @@ Result<State> read_state(const rapidjson::Value& value) {
     state.spend_cap_usd_micros = json_int64(value, "spend_cap_usd_micros");
     if (!state.spend_cap_usd_micros) return bad_snapshot("spend_cap_usd_micros is not an integer");
   }
-  for (const auto& [name, ids] : {std::pair<std::string_view, RecentIds*>{"llm_call_ids", &state.llm_call_ids},
-                                  {"tool_call_ids", &state.tool_call_ids},
-                                  {"usage_record_ids", &state.usage_record_ids}}) {
+  for (const auto& [name, ids] :
+       {std::pair<std::string_view, RecentIds*>{"llm_call_ids", &state.llm_call_ids},
+        {"tool_call_ids", &state.tool_call_ids},
+        {"usage_record_ids", &state.usage_record_ids}}) {
     Result<bool> read = read_ids(value, name, *ids);
     if (!read) return read.error();
   }

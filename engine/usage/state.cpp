@@ -38,7 +38,9 @@ SpendPeriod calendar_month_of(int64_t now_ms) {
 
 }  // namespace
 
-std::string_view to_string(SpendBasis basis) { return name_in(kBasisNames, basis); }
+std::string_view to_string(SpendBasis basis) {
+  return name_in(kBasisNames, basis);
+}
 
 std::optional<SpendBasis> parse_spend_basis(std::string_view text) {
   return parse_in(kBasisNames, text);
@@ -70,15 +72,15 @@ int64_t spend_in_force(const State& state, const SpendPeriod& in_force) {
 std::optional<std::string> state_invariant_violation(const State& state) {
   if (state.month_spend_usd_micros < 0 || state.month_spend_usd_micros > kMonthSpendUsdMicrosMax)
     return "the month's spend is out of range";
-  if (!state.period && state.month_spend_usd_micros != 0)
-    return "a spend without a period";
+  if (!state.period && state.month_spend_usd_micros != 0) return "a spend without a period";
   if (state.period && state.period->start_ms >= state.period->end_ms)
     return "a spend period that ends before it starts";
   if (state.spend_cap_usd_micros &&
       (*state.spend_cap_usd_micros < 0 || *state.spend_cap_usd_micros > kSpendCapUsdMicrosMax ||
        *state.spend_cap_usd_micros % 100 != 0))
     return "the spend cap is out of range or has more than 4 decimals";
-  for (const RecentIds* ids : {&state.llm_call_ids, &state.tool_call_ids, &state.usage_record_ids}) {
+  for (const RecentIds* ids :
+       {&state.llm_call_ids, &state.tool_call_ids, &state.usage_record_ids}) {
     if (ids->size() > kRecentIdsMax) return "a recent-id window is over its bound";
   }
   return std::nullopt;

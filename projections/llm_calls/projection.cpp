@@ -33,16 +33,17 @@ void LlmCalls::apply(const RecordAt& at, RowBatch& batch) const {
     const rapidjson::Value& payload = *event.payload;
     static const rapidjson::Value kNoSpend(rapidjson::kObjectType);
     const rapidjson::Value* spend = json_member(payload, "spend");
-    batch.insert(table(),
-                 {event.header.tenant_id, text_or_null(payload, "llm_call_id"),
-                  timestamp_or_null(payload, "created_on"), text_or_null(payload, "activity_run_id"),
-                  text_or_null(payload, "adapter_type"), text_or_null(payload, "model_id"),
-                  text_or_null(payload, "prompt_hash"), text_or_null(payload, "response_hash"),
-                  int_or_null(payload, "input_tokens"), int_or_null(payload, "output_tokens"),
-                  scaled_decimal_or_null(payload, "cost_usd_micros", kMicroUsdDigits),
-                  int_or_null(payload, "duration_ms"),
-                  timestamp_or_null(spend != nullptr ? *spend : kNoSpend, "period_start"),
-                  timestamp_value(event.header.occurred_at_ms)});
+    batch.insert(
+        table(),
+        {event.header.tenant_id, text_or_null(payload, "llm_call_id"),
+         timestamp_or_null(payload, "created_on"), text_or_null(payload, "activity_run_id"),
+         text_or_null(payload, "adapter_type"), text_or_null(payload, "model_id"),
+         text_or_null(payload, "prompt_hash"), text_or_null(payload, "response_hash"),
+         int_or_null(payload, "input_tokens"), int_or_null(payload, "output_tokens"),
+         scaled_decimal_or_null(payload, "cost_usd_micros", kMicroUsdDigits),
+         int_or_null(payload, "duration_ms"),
+         timestamp_or_null(spend != nullptr ? *spend : kNoSpend, "period_start"),
+         timestamp_value(event.header.occurred_at_ms)});
   }
 }
 

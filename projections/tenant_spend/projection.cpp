@@ -43,11 +43,12 @@ void TenantSpend::apply(const RecordAt& at, RowBatch& batch) const {
     if (!is_usage_event(event.header.type)) continue;
     const rapidjson::Value* spend = json_member(*event.payload, "spend");
     if (spend == nullptr || !spend->IsObject()) continue;
-    batch.upsert(table(),
-                 {event.header.tenant_id, cap_or_null(*spend),
-                  scaled_decimal_or_null(*spend, "month_spend_usd_micros", kMicroUsdDigits),
-                  timestamp_or_null(*spend, "period_start"), timestamp_or_null(*spend, "period_end"),
-                  text_or_null(*spend, "basis"), timestamp_value(event.header.occurred_at_ms)});
+    batch.upsert(
+        table(),
+        {event.header.tenant_id, cap_or_null(*spend),
+         scaled_decimal_or_null(*spend, "month_spend_usd_micros", kMicroUsdDigits),
+         timestamp_or_null(*spend, "period_start"), timestamp_or_null(*spend, "period_end"),
+         text_or_null(*spend, "basis"), timestamp_value(event.header.occurred_at_ms)});
   }
 }
 

@@ -40,17 +40,17 @@ void UsageRecords::apply(const RecordAt& at, RowBatch& batch) const {
     const rapidjson::Value& payload = *event.payload;
     static const rapidjson::Value kNoSpend(rapidjson::kObjectType);
     const rapidjson::Value* spend = json_member(payload, "spend");
-    batch.insert(table(),
-                 {event.header.tenant_id, text_or_null(payload, "usage_record_id"),
-                  text_or_null(payload, "subscription_id"), text_or_null(payload, "billing_unit"),
-                  scaled_decimal_or_null(payload, "quantity_micros", kQuantityDigits),
-                  scaled_decimal_or_null(payload, "unit_price_nanos", kUnitPriceDigits),
-                  scaled_decimal_or_null(payload, "total_cost_micros", kTotalCostDigits),
-                  text_or_null(payload, "currency"), timestamp_or_null(payload, "period_start"),
-                  timestamp_or_null(payload, "period_end"),
-                  timestamp_value(event.header.occurred_at_ms),
-                  scaled_decimal_or_null(payload, "counted_usd_micros", kMicroUsdDigits),
-                  timestamp_or_null(spend != nullptr ? *spend : kNoSpend, "period_start")});
+    batch.insert(
+        table(),
+        {event.header.tenant_id, text_or_null(payload, "usage_record_id"),
+         text_or_null(payload, "subscription_id"), text_or_null(payload, "billing_unit"),
+         scaled_decimal_or_null(payload, "quantity_micros", kQuantityDigits),
+         scaled_decimal_or_null(payload, "unit_price_nanos", kUnitPriceDigits),
+         scaled_decimal_or_null(payload, "total_cost_micros", kTotalCostDigits),
+         text_or_null(payload, "currency"), timestamp_or_null(payload, "period_start"),
+         timestamp_or_null(payload, "period_end"), timestamp_value(event.header.occurred_at_ms),
+         scaled_decimal_or_null(payload, "counted_usd_micros", kMicroUsdDigits),
+         timestamp_or_null(spend != nullptr ? *spend : kNoSpend, "period_start")});
   }
 }
 

@@ -28,7 +28,8 @@ std::vector<RowOp> rows_of(const projections::Projection& projection, Harness& h
     projection.apply(projections::RecordAt{0, static_cast<int64_t>(i), &records[i]}, batch);
   }
   std::vector<RowOp> rows;
-  for (const RowBatch::TableOps& group : batch.tables()) rows.insert(rows.end(), group.ops.begin(), group.ops.end());
+  for (const RowBatch::TableOps& group : batch.tables())
+    rows.insert(rows.end(), group.ops.begin(), group.ops.end());
   return rows;
 }
 
@@ -38,7 +39,8 @@ const Value& column(const RowOp& row, std::string_view name) {
 
 TEST(UsageProjections, RegisteredAtVersionOneAfterTheWorkflowProjections) {
   std::vector<std::string> names;
-  for (const auto& projection : projections::all_projections()) names.emplace_back(projection->name());
+  for (const auto& projection : projections::all_projections())
+    names.emplace_back(projection->name());
   const auto audit_log = std::find(names.begin(), names.end(), "audit_log");
   ASSERT_NE(audit_log, names.end());
   EXPECT_EQ(std::vector<std::string>(audit_log + 1, std::min(audit_log + 5, names.end())),
@@ -54,9 +56,11 @@ TEST(UsageProjections, RegisteredAtVersionOneAfterTheWorkflowProjections) {
 TEST(UsageProjections, RowsHoldTheExactAmountsAndTheSpendAfterEachEvent) {
   Harness h(kNow);
   h.accept("tenant.set_spend_cap", spend_cap("\"12.3456\""), "admin:ops");
-  h.accept("usage.record_llm_call", llm_call("c1", "\"0.000500\"", ",\"created_on\":\"2026-11-19T10:00:00Z\""));
-  h.accept("usage.record", "{\"usage_record_id\":\"u1\",\"billing_unit\":\"token\",\"quantity\":\"2.5\","
-                           "\"unit_price\":\"0.000000003\",\"currency\":\"JPY\"}");
+  h.accept("usage.record_llm_call",
+           llm_call("c1", "\"0.000500\"", ",\"created_on\":\"2026-11-19T10:00:00Z\""));
+  h.accept("usage.record",
+           "{\"usage_record_id\":\"u1\",\"billing_unit\":\"token\",\"quantity\":\"2.5\","
+           "\"unit_price\":\"0.000000003\",\"currency\":\"JPY\"}");
 
   const std::vector<RowOp> calls = rows_of(projections::LlmCalls(), h);
   ASSERT_EQ(calls.size(), 1u);
@@ -70,7 +74,8 @@ TEST(UsageProjections, RowsHoldTheExactAmountsAndTheSpendAfterEachEvent) {
   ASSERT_EQ(records.size(), 1u);
   EXPECT_EQ(std::get<std::string>(column(records[0], "quantity")), "2.500000");
   EXPECT_EQ(std::get<std::string>(column(records[0], "unit_price")), "0.000000003");
-  EXPECT_EQ(std::get<std::string>(column(records[0], "total_cost")), "0.000000");  // 7.5e-9 rounds to 0
+  EXPECT_EQ(std::get<std::string>(column(records[0], "total_cost")),
+            "0.000000");  // 7.5e-9 rounds to 0
   EXPECT_EQ(std::get<std::string>(column(records[0], "counted_usd")), "0.000000");
 
   const std::vector<RowOp> spend = rows_of(projections::TenantSpend(), h);
@@ -79,7 +84,8 @@ TEST(UsageProjections, RowsHoldTheExactAmountsAndTheSpendAfterEachEvent) {
   EXPECT_EQ(std::get<std::string>(column(spend[0], "monthly_spend_cap_usd")), "12.3456");
   EXPECT_EQ(std::get<std::string>(column(spend[0], "current_month_spend_usd")), "0.000500");
   EXPECT_EQ(std::get<std::string>(column(spend[0], "spend_basis")), "calendar_month");
-  EXPECT_EQ(std::get<projections::Timestamp>(column(spend[0], "period_end")).unix_ms, at("2026-12-01T00:00:00Z"));
+  EXPECT_EQ(std::get<projections::Timestamp>(column(spend[0], "period_end")).unix_ms,
+            at("2026-12-01T00:00:00Z"));
 }
 
 }  // namespace

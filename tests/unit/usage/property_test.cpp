@@ -37,7 +37,8 @@ PeriodKey period_key(const rapidjson::Value& spend) {
 class Sequence {
  public:
   explicit Sequence(uint64_t seed)
-      : random_(seed), h_(at("2026-01-01T00:00:00Z") + static_cast<int64_t>(seed % 365) * kMillisPerDay) {}
+      : random_(seed),
+        h_(at("2026-01-01T00:00:00Z") + static_cast<int64_t>(seed % 365) * kMillisPerDay) {}
 
   void step() {
     h_.advance(pick_advance_ms());
@@ -96,14 +97,15 @@ class Sequence {
     } else if (roll <= 50) {
       h_.run("usage.record_tool_call", tool_call(fresh_or_used_id("t"), ",\"cost_usd\":" + cost()));
     } else if (roll <= 60) {
-      h_.run("usage.record", "{\"usage_record_id\":\"" + fresh_or_used_id("u") +
-                                 "\",\"billing_unit\":\"token\",\"quantity\":" +
-                                 std::to_string(uniform(0, 5000)) + ",\"unit_price\":\"0.000" +
-                                 std::to_string(uniform(100, 999)) + "\",\"currency\":\"" +
-                                 (chance(70) ? "USD" : "EUR") + "\"}");
+      h_.run("usage.record",
+             "{\"usage_record_id\":\"" + fresh_or_used_id("u") +
+                 "\",\"billing_unit\":\"token\",\"quantity\":" + std::to_string(uniform(0, 5000)) +
+                 ",\"unit_price\":\"0.000" + std::to_string(uniform(100, 999)) +
+                 "\",\"currency\":\"" + (chance(70) ? "USD" : "EUR") + "\"}");
     } else if (roll <= 70) {
-      const std::string cap = chance(15) ? "null" : "\"" + std::to_string(uniform(0, 20)) + "." +
-                                                        std::to_string(uniform(0, 9)) + "\"";
+      const std::string cap = chance(15) ? "null"
+                                         : "\"" + std::to_string(uniform(0, 20)) + "." +
+                                               std::to_string(uniform(0, 9)) + "\"";
       h_.run("tenant.set_spend_cap", spend_cap(cap), chance(90) ? "admin:ops" : "user:eve");
     } else if (roll <= 75) {
       h_.run("credits.allocate", allocate_payload(1'000'000, h_.now()));

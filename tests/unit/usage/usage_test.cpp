@@ -27,7 +27,8 @@ void working_tenant(Harness& h) {
 TEST(Usage, CostUsdIsReadExactlyFromItsDecimalText) {
   Harness h(kNow);
   EXPECT_EQ(cost_of(h.accept_record("usage.record_llm_call", llm_call("c1", "0.000001"))), 1);
-  EXPECT_EQ(cost_of(h.accept_record("usage.record_llm_call", llm_call("c2", "\"1.5\""))), 1'500'000);
+  EXPECT_EQ(cost_of(h.accept_record("usage.record_llm_call", llm_call("c2", "\"1.5\""))),
+            1'500'000);
   EXPECT_EQ(cost_of(h.accept_record("usage.record_llm_call", llm_call("c3", "0.1"))), 100'000);
   EXPECT_EQ(cost_of(h.accept_record("usage.record_llm_call", llm_call("c4", "\"0.30\""))), 300'000);
   EXPECT_EQ(cost_of(h.accept_record("usage.record_llm_call", llm_call("c5", "9999.999999"))),
@@ -38,9 +39,10 @@ TEST(Usage, CostUsdIsReadExactlyFromItsDecimalText) {
 TEST(Usage, CostUsdWithTooManyDecimalsOutOfRangeOrNoNumberIsInvalidAmount) {
   Harness h(kNow);
   h.accept("usage.record_llm_call", llm_call("ok", "0.25"));
-  for (const std::string& cost : {std::string("0.0000001"), std::string("\"1.1234567\""),
-                                  std::string("10000"), std::string("\"99999999999999999999\""),
-                                  std::string("-1"), std::string("\"-0.5\""), std::string("\"abc\"")}) {
+  for (const std::string& cost :
+       {std::string("0.0000001"), std::string("\"1.1234567\""), std::string("10000"),
+        std::string("\"99999999999999999999\""), std::string("-1"), std::string("\"-0.5\""),
+        std::string("\"abc\"")}) {
     h.refuse("usage.record_llm_call", llm_call("bad", cost), "invalid_amount");
   }
   EXPECT_EQ(usage_of(h).month_spend_usd_micros, 250'000);
@@ -71,8 +73,8 @@ TEST(Usage, CreatedOnMayLieAWeekBehindAndFiveMinutesAhead) {
   h.accept("usage.record_llm_call",
            llm_call("late", "1", ",\"created_on\":\"2026-11-14T09:00:00Z\""));
   h.accept("usage.record_tool_call", tool_call("soon", ",\"created_on\":\"2026-11-20T09:04:00Z\""));
-  h.refuse("usage.record_llm_call", llm_call("old", "1", ",\"created_on\":\"2026-11-13T08:59:59Z\""),
-           "invalid_created_on");
+  h.refuse("usage.record_llm_call",
+           llm_call("old", "1", ",\"created_on\":\"2026-11-13T08:59:59Z\""), "invalid_created_on");
   h.refuse("usage.record_tool_call", tool_call("ahead", ",\"created_on\":\"2026-11-20T09:05:01Z\""),
            "invalid_created_on");
 }
@@ -173,8 +175,9 @@ TEST(Usage, StartRunIsRefusedOnceTheSpendReachesTheCapAndAcceptedBelowIt) {
       << refused.result.message;
   // Usage is recorded whatever the cap: the calls already happened.
   h.accept("usage.record_llm_call", llm_call("c3", "0.5"));
-  h.accept("usage.record", "{\"usage_record_id\":\"u1\",\"billing_unit\":\"agent_run\",\"quantity\":1,"
-                           "\"unit_price\":\"0.25\"}");
+  h.accept("usage.record",
+           "{\"usage_record_id\":\"u1\",\"billing_unit\":\"agent_run\",\"quantity\":1,"
+           "\"unit_price\":\"0.25\"}");
   EXPECT_EQ(usage_of(h).month_spend_usd_micros, 1'750'000);
   h.refuse("activity.start_run", start_run("act", "run-2", 10), "spend_cap_reached");
   // A higher cap, no cap, and a new period let runs start again.
@@ -202,7 +205,8 @@ TEST(Usage, ARecordedIdIsRefusedAsDuplicatePerKind) {
   h.accept("usage.record_tool_call", tool_call("x"));
   h.refuse("usage.record_tool_call", tool_call("x"), "duplicate_usage");
   const std::string record =
-      "{\"usage_record_id\":\"x\",\"billing_unit\":\"token\",\"quantity\":1000,\"unit_price\":0.000003}";
+      "{\"usage_record_id\":\"x\",\"billing_unit\":\"token\",\"quantity\":1000,\"unit_price\":0."
+      "000003}";
   h.accept("usage.record", record);
   h.refuse("usage.record", record, "duplicate_usage");
   EXPECT_EQ(usage_of(h).month_spend_usd_micros, 1'003'000);
@@ -218,7 +222,7 @@ TEST(Usage, TheRecentIdWindowIsBounded) {
 }
 
 TEST(Usage, UsageRecordTotalsAreTheExactProductRoundedHalfUp) {
-  EXPECT_EQ(total_cost_micros(3'000'000, 500), 2);  // 3 x 0.0000005 = 0.0000015 -> 0.000002
+  EXPECT_EQ(total_cost_micros(3'000'000, 500), 2);    // 3 x 0.0000005 = 0.0000015 -> 0.000002
   EXPECT_EQ(total_cost_micros(1'000'000, 1'499), 1);  // 0.000001499 -> 0.000001
   EXPECT_EQ(total_cost_micros(2'500'000, 400'000'000), 1'000'000);  // 2.5 x 0.4 = 1
   EXPECT_EQ(total_cost_micros(kQuantityUnitsMax, kUnitPriceUnitsMax), std::nullopt);  // 10^18 USD
@@ -227,18 +231,24 @@ TEST(Usage, UsageRecordTotalsAreTheExactProductRoundedHalfUp) {
   auto record = [](const std::string& id, const std::string& rest) {
     return "{\"usage_record_id\":\"" + id + "\",\"billing_unit\":\"token\"," + rest + "}";
   };
-  DecodedRecord computed = h.accept_record("usage.record", record("u1", "\"quantity\":3,\"unit_price\":\"0.0000005\""));
+  DecodedRecord computed =
+      h.accept_record("usage.record", record("u1", "\"quantity\":3,\"unit_price\":\"0.0000005\""));
   EXPECT_EQ(json_int64(*computed.events[0].payload, "total_cost_micros"), 2);
-  h.accept("usage.record", record("u2", "\"quantity\":3,\"unit_price\":\"0.0000005\",\"total_cost\":\"0.000002\""));
-  h.refuse("usage.record", record("u3", "\"quantity\":3,\"unit_price\":\"0.0000005\",\"total_cost\":0.000001"),
+  h.accept("usage.record",
+           record("u2", "\"quantity\":3,\"unit_price\":\"0.0000005\",\"total_cost\":\"0.000002\""));
+  h.refuse("usage.record",
+           record("u3", "\"quantity\":3,\"unit_price\":\"0.0000005\",\"total_cost\":0.000001"),
            "invalid_amount");
-  h.refuse("usage.record", record("u4", "\"quantity\":\"0.0000001\",\"unit_price\":1"), "invalid_amount");
-  h.refuse("usage.record", record("u5", "\"quantity\":1,\"unit_price\":\"0.0000000001\""), "invalid_amount");
+  h.refuse("usage.record", record("u4", "\"quantity\":\"0.0000001\",\"unit_price\":1"),
+           "invalid_amount");
+  h.refuse("usage.record", record("u5", "\"quantity\":1,\"unit_price\":\"0.0000000001\""),
+           "invalid_amount");
   h.refuse("usage.record", record("u6", "\"quantity\":1,\"unit_price\":1,\"currency\":\"XYZ\""),
            "invalid_currency");
   h.refuse("usage.record",
-           record("u7", "\"quantity\":1,\"unit_price\":1,\"period_start\":\"2026-11-02T00:00:00Z\","
-                        "\"period_end\":\"2026-11-01T00:00:00Z\""),
+           record("u7",
+                  "\"quantity\":1,\"unit_price\":1,\"period_start\":\"2026-11-02T00:00:00Z\","
+                  "\"period_end\":\"2026-11-01T00:00:00Z\""),
            "invalid_period");
   EXPECT_EQ(usage_of(h).month_spend_usd_micros, 4);
 }
@@ -246,21 +256,24 @@ TEST(Usage, UsageRecordTotalsAreTheExactProductRoundedHalfUp) {
 TEST(Usage, OnlyUsdCostsCountTowardTheUsdSpend) {
   Harness h(kNow);
   DecodedRecord euros = h.accept_record(
-      "usage.record", "{\"usage_record_id\":\"eur\",\"billing_unit\":\"workflow_run\",\"quantity\":2,"
-                      "\"unit_price\":\"12.5\",\"currency\":\"EUR\"}");
+      "usage.record",
+      "{\"usage_record_id\":\"eur\",\"billing_unit\":\"workflow_run\",\"quantity\":2,"
+      "\"unit_price\":\"12.5\",\"currency\":\"EUR\"}");
   EXPECT_EQ(json_int64(*euros.events[0].payload, "total_cost_micros"), 25'000'000);
   EXPECT_EQ(json_int64(*euros.events[0].payload, "counted_usd_micros"), 0);
   DecodedRecord dollars = h.accept_record(
-      "usage.record", "{\"usage_record_id\":\"usd\",\"billing_unit\":\"workflow_run\",\"quantity\":2,"
-                      "\"unit_price\":\"12.5\"}");
+      "usage.record",
+      "{\"usage_record_id\":\"usd\",\"billing_unit\":\"workflow_run\",\"quantity\":2,"
+      "\"unit_price\":\"12.5\"}");
   EXPECT_EQ(json_int64(*dollars.events[0].payload, "counted_usd_micros"), 25'000'000);
   EXPECT_EQ(usage_of(h).month_spend_usd_micros, 25'000'000);
 }
 
 TEST(Usage, ASpendBeyondTheTablesRangeIsLimitExceeded) {
   Harness h(kNow);
-  h.accept("usage.record", "{\"usage_record_id\":\"big\",\"billing_unit\":\"x\",\"quantity\":1,"
-                           "\"unit_price\":\"999999.999999\"}");
+  h.accept("usage.record",
+           "{\"usage_record_id\":\"big\",\"billing_unit\":\"x\",\"quantity\":1,"
+           "\"unit_price\":\"999999.999999\"}");
   h.refuse("usage.record_llm_call", llm_call("one-more", "0.000001"), "limit_exceeded");
   h.accept("usage.record_llm_call", llm_call("free", "0"));
   EXPECT_EQ(usage_of(h).month_spend_usd_micros, kMonthSpendUsdMicrosMax);
@@ -271,9 +284,11 @@ TEST(Usage, StateRoundTripsThroughASnapshotAndAFoldOfTheLog) {
   working_tenant(h);
   h.accept("tenant.set_spend_cap", spend_cap("\"7.5\""), "admin:ops");
   h.accept("usage.record_llm_call", llm_call("c1", "1.25"));
-  h.accept("usage.record_tool_call", tool_call("t1", ",\"input\":{\"site\":\"acme.com\"},\"cost_usd\":0.01"));
-  h.accept("usage.record", "{\"usage_record_id\":\"u1\",\"billing_unit\":\"token\",\"quantity\":10,"
-                           "\"unit_price\":0.5,\"currency\":\"GBP\"}");
+  h.accept("usage.record_tool_call",
+           tool_call("t1", ",\"input\":{\"site\":\"acme.com\"},\"cost_usd\":0.01"));
+  h.accept("usage.record",
+           "{\"usage_record_id\":\"u1\",\"billing_unit\":\"token\",\"quantity\":10,"
+           "\"unit_price\":0.5,\"currency\":\"GBP\"}");
   const TenantState& live = *h.core().tenant(kTenant);
   JsonWriter writer;
   write_tenant_state(writer, live);
