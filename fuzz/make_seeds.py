@@ -155,6 +155,36 @@ def command_scripts():
     s.add("topup_order.create", {"topup_order_id": "order_C", "credits": 1, "amount": "1.005"})
     scripts["topup-orders"] = s
 
+    # USD spend: LLM calls, tool calls and usage records counted into the
+    # month's spend; a cap set by support stops the next run; an agent may
+    # not set it; a duplicate call id; too many decimals.
+    s = Script()
+    s.add("credits.allocate", ALLOCATE, actor="system")
+    s.add("tenant.set_spend_cap", {"monthly_spend_cap_usd": "0.0500"}, actor="support:maria")
+    s.add("tenant.set_spend_cap", {"monthly_spend_cap_usd": 1}, actor="agent:planner")
+    s.add("usage.record_llm_call", {"llm_call_id": "llm-1", "activity_run_id": "run-1",
+                                    "adapter_type": "claude", "model_id": "claude-sonnet-4-6",
+                                    "prompt_hash": "a" * 64, "response_hash": "B" * 64,
+                                    "input_tokens": 1200, "output_tokens": 300,
+                                    "cost_usd": "0.031250", "duration_ms": 2400},
+          actor="agent:copywriter")
+    s.add("usage.record_llm_call", {"llm_call_id": "llm-1", "adapter_type": "claude",
+                                    "model_id": "claude-sonnet-4-6", "input_tokens": 1,
+                                    "output_tokens": 1, "cost_usd": 0.000001})
+    s.add("usage.record_tool_call", {"tool_call_id": "tool-1", "activity_run_id": "run-1",
+                                     "tool_name": "google_search_console",
+                                     "method": "getKeywordRankings", "input": {"site": "acme"},
+                                     "output": {"rows": 3}, "status": "success",
+                                     "duration_ms": 800, "cost_usd": "0.02"})
+    s.add("usage.record", {"usage_record_id": "u-1", "subscription_id": "sub-1",
+                           "billing_unit": "agent_run", "quantity": "3", "unit_price": "0.0125",
+                           "currency": "USD"})
+    s.add("usage.record_llm_call", {"llm_call_id": "llm-2", "adapter_type": "openai",
+                                    "model_id": "gpt-4o", "input_tokens": 1, "output_tokens": 1,
+                                    "cost_usd": "0.0000001"})
+    s.add("tenant.set_spend_cap", {"monthly_spend_cap_usd": None}, actor="admin:ops")
+    scripts["usage-spend"] = s
+
     s = Script()
     s.add("credits.allocate", {"credits_monthly": 31000, "period_start": "2026-03-01",
                                "period_end": "2026-03-31", "timezone": "America/New_York"},
@@ -325,6 +355,14 @@ def command_scripts():
         "topup_order.pay": {"topup_order_id": "o-2"},
         "topup_order.fail": {"topup_order_id": "o-2"},
         "topup_order.refund": {"topup_order_id": "o-2"},
+        "tenant.set_spend_cap": {"monthly_spend_cap_usd": "10"},
+        "usage.record_llm_call": {"llm_call_id": "l-2", "adapter_type": "ollama",
+                                  "model_id": "llama3", "input_tokens": 0, "output_tokens": 0,
+                                  "cost_usd": 0},
+        "usage.record_tool_call": {"tool_call_id": "t-2", "tool_name": "crm", "method": "get",
+                                   "status": "error", "error": "timeout"},
+        "usage.record": {"usage_record_id": "u-2", "billing_unit": "token", "quantity": 1000,
+                         "unit_price": "0.000002"},
     }
     schemas = sorted(name[:-5] for name in os.listdir(os.path.join(ROOT, "schemas", "commands")))
     missing = sorted(set(schemas) - set(every))
