@@ -750,12 +750,156 @@ bool run_workflow_day(const DemoOptions& options, client::CommandClient& client,
   return true;
 }
 
+// ---- money around credits ---------------------------------------------------
+//
+// Leadmetrics' top-up orders (paise, the payment webhook delivered twice, a
+// refund after part of the credits was used) and its USD spend cap (LLM and
+// tool calls counted exactly; the next run refused at the cap).
+
+std::string tenant_name(std::string_view tenant_id) {
+  if (tenant_id == kAcme) return "Acme";
+  if (tenant_id == kGlobex) return "Globex";
+  return std::string(tenant_id);
+}
+
+void build_money(Script& script) {
+  script.add("Globex: top-up order, 5,000 for INR 4,150.00", kGlobex, "topup_order.create", "user:billing",
+             payload([](JsonWriter& w) {
+               w.field("topup_order_id", "order_GX5000");
+               w.field("credits", int64_t{5'000});
+               w.field("amount", "4150.00");
+               w.field("currency", "INR");
+             }));
+  const std::string paid = one_field("topup_order_id", "order_GX5000");
+  script.add("Globex: payment.captured webhook", kGlobex, "topup_order.pay", "system", paid);
+  script.add("Globex: the same webhook again", kGlobex, "topup_order.pay", "system", paid);
+  script.add("Globex: run reserves 2,000", kGlobex, "credits.reserve", "agent:media-buyer",
+             payload([](JsonWriter& w) {
+               w.field("reservation_id", "gx-run-topup");
+               w.field("credits", int64_t{2'000});
+               w.field("activity_run_id", "gx-run-topup");
+             }));
+  script.add("Globex: run used 1,800 (top-up first)", kGlobex, "credits.consume", "agent:media-buyer",
+             payload([](JsonWriter& w) {
+               w.field("reservation_id", "gx-run-topup");
+               w.field("credits", int64_t{1'800});
+             }));
+  script.add("Globex: order refunded (chargeback)", kGlobex, "topup_order.refund", "support:maria",
+             payload([](JsonWriter& w) {
+               w.field("topup_order_id", "order_GX5000");
+               w.field("note", "chargeback on order_GX5000");
+             }));
+  script.add("Globex: spend cap $0.05 a month", kGlobex, "tenant.set_spend_cap", "support:maria",
+             one_field("monthly_spend_cap_usd", "0.05"));
+  script.add("Globex: LLM call, $0.031250", kGlobex, "usage.record_llm_call", "agent:media-buyer",
+             payload([](JsonWriter& w) {
+               w.field("llm_call_id", "gx-llm-1");
+               w.field("activity_run_id", "gx-run-topup");
+               w.field("adapter_type", "claude");
+               w.field("model_id", "claude-sonnet-4-6");
+               w.field("prompt_hash", "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08");
+               w.field("response_hash", "60303ae22b998861bce3b28f33eec1be758a213c86c93c076dbe9f558c11c752");
+               w.field("input_tokens", int64_t{6'250});
+               w.field("output_tokens", int64_t{830});
+               w.key("cost_usd");
+               w.raw("0.031250");
+               w.field("duration_ms", int64_t{4'120});
+             }));
+  script.add("Globex: tool call, $0.02", kGlobex, "usage.record_tool_call", "agent:media-buyer",
+             payload([](JsonWriter& w) {
+               w.field("tool_call_id", "gx-tool-1");
+               w.field("activity_run_id", "gx-run-topup");
+               w.field("tool_name", "google_search_console");
+               w.field("method", "getKeywordRankings");
+               w.key("input");
+               w.raw(R"({"site":"globex.example","days":28})");
+               w.key("output");
+               w.raw(R"({"keywords":42})");
+               w.field("status", "success");
+               w.field("duration_ms", int64_t{730});
+               w.field("cost_usd", "0.02");
+             }));
+  script.add("Globex: keyword research task", kGlobex, "activity.create", "user:maya", payload([](JsonWriter& w) {
+               w.field("activity_id", "gx-act-seo");
+               w.field("title", "Keyword research for Q3");
+               w.field("type", "research");
+               w.field("assignee_type", "agent");
+               w.field("assignee_agent_role", "seo");
+               w.field("priority", "normal");
+             }));
+  script.add("Globex: seo agent starts", kGlobex, "activity.start", "agent:seo", one_field("activity_id", "gx-act-seo"));
+  script.add("Globex: run past the spend cap", kGlobex, "activity.start_run", "agent:seo", payload([](JsonWriter& w) {
+               w.field("activity_id", "gx-act-seo");
+               w.field("run_id", "gx-run-seo-1");
+               w.field("estimated_credits", int64_t{500});
+               w.field("adapter_type", "claude");
+               w.field("model_id", "claude-sonnet-4-6");
+             }));
+}
+
+void print_money(const DemoOptions& options) {
+  pqxx::connection connection(options.database_url);
+  pqxx::work work(connection);
+  fmt::print("\nTop-up orders (credit_topup_orders)\n");
+  fmt::print("  {:<14} {:<7} {:>7} {:>12} {:<9} {:>8} {:>10} {:>9}\n", "order", "tenant", "credits", "amount",
+             "status", "consumed", "taken back", "held over");
+  for (const pqxx::row& row : work.exec(
+           "SELECT tenant_id, topup_order_id, credits, (amount_minor / 100.0)::numeric(20,2)::text || ' ' || currency, "
+           "status, credits_consumed, credits_taken_back, credits_held_over FROM credit_topup_orders "
+           "ORDER BY tenant_id, created_at, topup_order_id")) {
+    fmt::print("  {:<14} {:<7} {:>7} {:>12} {:<9} {:>8} {:>10} {:>9}\n", fit(row[1].c_str(), 14),
+               tenant_name(row[0].c_str()), row[2].as<int64_t>(), row[3].c_str(), row[4].c_str(), text_or_dash(row[5]), text_or_dash(row[6]),
+               text_or_dash(row[7]));
+  }
+  fmt::print("\nGlobex's ledger around the order (credit_ledger)\n");
+  fmt::print("  {:<15} {:>9} {:>10}  {:<20} {}\n", "type", "credits", "balance", "actor", "detail");
+  for (const pqxx::row& row : work.exec_params(
+           "SELECT type, credits, balance_after, actor, coalesce(topup_order_id, reservation_id, note, '') "
+           "FROM credit_ledger WHERE tenant_id = $1 AND (topup_order_id = 'order_GX5000' "
+           "OR reservation_id = 'gx-run-topup') ORDER BY created_at, event_id",
+           kGlobex)) {
+    fmt::print("  {:<15} {:>9} {:>10}  {:<20} {}\n", row[0].c_str(), row[1].as<int64_t>(), row[2].as<int64_t>(),
+               row[3].c_str(), row[4].c_str());
+  }
+  fmt::print("\nUSD spend this month (tenant_spend; llm_calls and tool_calls, exact to the micro-dollar)\n");
+  for (const pqxx::row& row : work.exec(
+           "SELECT tenant_id, current_month_spend_usd::text, coalesce(monthly_spend_cap_usd::text, 'none'), "
+           "(SELECT count(*) FROM llm_calls l WHERE l.tenant_id = s.tenant_id), "
+           "(SELECT count(*) FROM tool_calls t WHERE t.tenant_id = s.tenant_id), "
+           "(SELECT coalesce(sum(cost_usd), 0)::text FROM llm_calls l WHERE l.tenant_id = s.tenant_id "
+           " AND l.created_on >= s.period_start AND l.created_on < s.period_end) "
+           "FROM tenant_spend s ORDER BY tenant_id")) {
+    fmt::print("  {} spent ${} of a ${} cap: {} LLM calls (${} by the seed's cost query), {} tool calls\n",
+               tenant_name(row[0].c_str()), row[1].c_str(), row[2].c_str(), row[3].as<int64_t>(), row[5].c_str(),
+               row[4].as<int64_t>());
+  }
+  work.commit();
+}
+
+bool run_money(const DemoOptions& options, client::CommandClient& client,
+               std::map<std::string, CommandResult>& results) {
+  const int64_t now_ms = system_now_ms();
+  Script script(now_ms, "money-");
+  build_money(script);
+  fmt::print("\nMoney around credits: a top-up order's life and the USD spend cap ({} commands)\n",
+             script.commands().size());
+  fmt::print(kResultLine, "command", "status", "reason");
+  if (!play(client, script, results)) return false;
+  if (!wait_for_projections(options, highest_seqs(results, options.partitions))) {
+    spdlog::error("the projections did not catch up within 30 s");
+    return false;
+  }
+  print_money(options);
+  return true;
+}
+
 }  // namespace
 
 bool run_demo(const DemoOptions& options) {
   client::CommandClient client(options.kafka, options.topics, "ledgerflow-demo");
   std::map<std::string, CommandResult> results;
-  const bool done = run_credits(options, client, results) && run_workflow_day(options, client, results);
+  const bool done = run_credits(options, client, results) && run_workflow_day(options, client, results) &&
+                    run_money(options, client, results);
   if (done) fmt::print("\nDemo done. The services keep running (KAFKA_BOOTSTRAP, DATABASE_URL above); Ctrl-C stops them.\n");
   std::fflush(stdout);
   return done;

@@ -61,6 +61,8 @@ TEST(Demo, PlaysTheSeedShapedDayAndStopsCleanly) {
       {"Acme: same command sent again", "duplicate"},
       {"Acme: same order, new command", "duplicate_topup_order"},
       {"Acme: buying agent self-approves", "approval_required"},
+      {"Globex: the same webhook again", "already_paid"},
+      {"Globex: run past the spend cap", "spend_cap_reached"},
   };
   int accepted = 0;
   for (const std::string& line : lines) {
@@ -107,6 +109,14 @@ TEST(Demo, PlaysTheSeedShapedDayAndStopsCleanly) {
             std::string::npos);
 
   dev.signal(SIGTERM);
+  // Money around credits: the order paid once though its webhook came twice,
+  // 1,800 of its 5,000 credits used, the 3,200 left taken back at the
+  // refund; the month's USD spend exact, and the cap met.
+  EXPECT_NE(line_of(lines, "order_GX5000").find("Globex     5000  4150.00 INR refunded      1800       3200         0"),
+            std::string::npos);
+  EXPECT_NE(line_of(lines, "topup_refunded").find("-3200"), std::string::npos);
+  EXPECT_NE(line_of(lines, "Globex spent").find("spent $0.051250 of a $0.0500 cap: 1 LLM calls ($0.031250"),
+            std::string::npos);
   EXPECT_EQ(dev.wait(60s), std::optional<int>(0))
       << "ledgerflow dev did not stop cleanly on SIGTERM; see " << log;
 }

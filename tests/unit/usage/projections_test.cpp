@@ -41,9 +41,13 @@ TEST(UsageProjections, RegisteredAtVersionOneAfterTheWorkflowProjections) {
   std::vector<std::string> names;
   for (const auto& projection : projections::all_projections())
     names.emplace_back(projection->name());
+  // After the workflow projections (and credit_topup_orders), in this order.
   const auto audit_log = std::find(names.begin(), names.end(), "audit_log");
+  const auto llm_calls = std::find(names.begin(), names.end(), "llm_calls");
   ASSERT_NE(audit_log, names.end());
-  EXPECT_EQ(std::vector<std::string>(audit_log + 1, std::min(audit_log + 5, names.end())),
+  ASSERT_NE(llm_calls, names.end());
+  EXPECT_LT(audit_log, llm_calls);
+  EXPECT_EQ(std::vector<std::string>(llm_calls, std::min(llm_calls + 4, names.end())),
             (std::vector<std::string>{"llm_calls", "tool_calls", "usage_records", "tenant_spend"}));
   for (const char* name : {"llm_calls", "tool_calls", "usage_records", "tenant_spend"}) {
     ASSERT_NE(projections::make_projection(name), nullptr) << name;
