@@ -13,7 +13,7 @@ namespace lf::engine::credits {
 namespace {
 
 // +1 or -1: the sign of the payload's `credits` in effective available.
-constexpr std::array<std::pair<std::string_view, int>, 8> kSigns{{
+constexpr std::array<std::pair<std::string_view, int>, 9> kSigns{{
     {"credits.allocated", +1},
     {"credits.topped_up", +1},
     {"credits.reserved", -1},
@@ -22,6 +22,7 @@ constexpr std::array<std::pair<std::string_view, int>, 8> kSigns{{
     {"credits.refunded", +1},
     {"credits.adjusted", +1},
     {"credits.expired", -1},
+    {"credits.ledger_imported", +1},  // credits: the sum over its entries
 }};
 
 }  // namespace
