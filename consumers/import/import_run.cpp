@@ -1,0 +1,425 @@
+// The import runtime (consumers/import/import_run.hpp).
+#include "consumers/import/import_run.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <deque>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <set>
+#include <unordered_map>
+
+#include <pqxx/pqxx>
+#include <spdlog/spdlog.h>
+
+#include "consumers/client/command_client.hpp"
+#include "events/json.hpp"
+#include "events/partitioner.hpp"
+#include "events/time.hpp"
+
+namespace lf::import_run {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr int kPacingRefreshMs = 100;
+constexpr int kProgressEveryMs = 200;
+constexpr int kWaitingNoticeEveryMs = 10'000;
+
+double seconds_between(Clock::time_point from, Clock::time_point to) {
+  return std::chrono::duration<double>(to - from).count();
+}
+
+std::shared_ptr<spdlog::logger> logger() {
+  static const std::shared_ptr<spdlog::logger> instance = [] {
+    std::shared_ptr<spdlog::logger> existing = spdlog::get("import");
+    return existing ? existing : spdlog::default_logger()->clone("import");
+  }();
+  return instance;
+}
+
+// ---- reading and planning -----------------------------------------------------
+
+struct Prepared {
+  std::vector<importer::TenantPlan> tenants;  // pre-checked, to send
+  int64_t rows_read = 0;
+  int64_t tenants_with_rows = 0;
+  int64_t tenants_refused = 0;
+  int64_t rows_without_tenant = 0;
+};
+
+std::ifstream open_file(const std::string& name) {
+  std::ifstream in(name, std::ios::binary);
+  if (!in) throw UsageError("cannot read " + name);
+  return in;
+}
+
+[[noreturn]] void throw_input_error(const Error& error) {
+  if (error.code == "missing_columns") throw UsageError(error.message);
+  throw std::runtime_error(error.message);
+}
+
+std::map<std::string, std::string> read_balances(const Options& options) {
+  if (!options.balances_file) return {};
+  std::ifstream in = open_file(*options.balances_file);
+  Result<std::map<std::string, std::string>> balances = importer::load_balances(*options.balances_file, in);
+  if (!balances) throw_input_error(balances.error());
+  return std::move(balances).value();
+}
+
+Prepared prepare(const Options& options, const importer::KindSpec& kind) {
+  importer::RowLoader loader(kind);
+  for (const std::string& file : options.files) {
+    std::ifstream in = open_file(file);
+    Result<bool> added = loader.add(file, in);
+    if (!added) throw_input_error(added.error());
+  }
+  importer::LoadedRows loaded = loader.take();
+  const std::map<std::string, std::string> balances = read_balances(options);
+  if (kind.takes_expected_balance && !options.balances_file) {
+    logger()->warn("no --balances file: the tenants' end balances are not checked and no billing period is set");
+  }
+  Prepared prepared;
+  prepared.rows_read = loaded.rows;
+  // Rows that could not be converted refuse their tenant, once.
+  std::map<std::string, std::vector<const importer::RefusedRow*>> refused_rows;
+  for (const importer::RefusedRow& row : loaded.refused) {
+    if (!row.tenant_id) {
+      ++prepared.rows_without_tenant;
+      logger()->error("{}:{}: row without a tenant: {}", row.file, row.line, row.message);
+      continue;
+    }
+    refused_rows[*row.tenant_id].push_back(&row);
+    if (!loaded.by_tenant.contains(*row.tenant_id)) {
+      loaded.by_tenant[*row.tenant_id];
+      loaded.tenant_order.push_back(*row.tenant_id);
+    }
+  }
+  prepared.tenants_with_rows = static_cast<int64_t>(loaded.tenant_order.size());
+  const int64_t now_ms = system_now_ms();
+  for (const std::string& tenant : loaded.tenant_order) {
+    if (auto bad = refused_rows.find(tenant); bad != refused_rows.end()) {
+      const importer::RefusedRow& first = *bad->second.front();
+      logger()->error("tenant {} refused: {}:{}: invalid_row: {}{}", tenant, first.file, first.line, first.message,
+                      bad->second.size() > 1 ? fmt::format(" (and {} more bad rows)", bad->second.size() - 1) : "");
+      ++prepared.tenants_refused;
+      continue;
+    }
+    std::optional<std::string> expected;
+    if (kind.takes_expected_balance && options.balances_file) {
+      auto found = balances.find(tenant);
+      if (found == balances.end()) {
+        logger()->error("tenant {} refused: no credit_balances row for it in {}", tenant, *options.balances_file);
+        ++prepared.tenants_refused;
+        continue;
+      }
+      expected = found->second;
+    }
+    importer::TenantPlan plan = importer::plan_tenant(kind, tenant, loaded.by_tenant.at(tenant), loaded.files,
+                                                      options.append, expected, options.chunk_limits);
+    const importer::PrecheckInput input{tenant, plan.payloads, options.append, now_ms};
+    if (std::optional<engine::Rejection> refused = kind.precheck(input)) {
+      logger()->error("tenant {} refused: {}: {}", tenant, refused->reason, refused->message);
+      ++prepared.tenants_refused;
+      continue;
+    }
+    prepared.tenants.push_back(std::move(plan));
+  }
+  return prepared;
+}
+
+// ---- pacing ---------------------------------------------------------------------
+
+// How far each partition of the events topic is ahead of the slowest
+// projector (projection_checkpoints).
+class Pacer {
+ public:
+  Pacer(const Options& options, int32_t partitions)
+      : db_(options.database_url),
+        probe_(options.kafka, options.client_id + "-pacer", ""),
+        topic_(options.topics.events()),
+        lag_(static_cast<std::size_t>(partitions), 0) {}
+
+  void refresh() {
+    std::map<int32_t, int64_t> positions;
+    {
+      pqxx::read_transaction work(db_);
+      for (const pqxx::row& row :
+           work.exec("SELECT partition, min(next_offset) FROM projection_checkpoints GROUP BY partition")) {
+        positions[row[0].as<int32_t>()] = row[1].as<int64_t>();
+      }
+    }
+    for (std::size_t partition = 0; partition < lag_.size(); ++partition) {
+      const int32_t p = static_cast<int32_t>(partition);
+      const int64_t high = probe_.watermarks(topic_, p).high;
+      auto found = positions.find(p);
+      lag_[partition] = std::max<int64_t>(0, high - (found == positions.end() ? 0 : found->second));
+    }
+    refreshed_ = Clock::now();
+  }
+  void refresh_if_due() {
+    if (Clock::now() - refreshed_ >= std::chrono::milliseconds(kPacingRefreshMs)) refresh();
+  }
+  int64_t lag(int32_t partition) const { return lag_[static_cast<std::size_t>(partition)]; }
+  int64_t total_lag() const {
+    int64_t total = 0;
+    for (const int64_t lag : lag_) total += lag;
+    return total;
+  }
+
+ private:
+  pqxx::connection db_;
+  kafka::Consumer probe_;
+  std::string topic_;
+  std::vector<int64_t> lag_;
+  Clock::time_point refreshed_{};
+};
+
+// ---- sending --------------------------------------------------------------------
+
+struct TenantWork {
+  const importer::TenantPlan* plan = nullptr;
+  int32_t partition = 0;
+  std::size_t next_chunk = 0;  // the next to send
+  std::optional<std::string> in_flight;
+  Clock::time_point sent_at;
+  bool done = false;
+};
+
+class Sender {
+ public:
+  Sender(const Options& options, const importer::KindSpec& kind, const std::vector<importer::TenantPlan>& plans,
+         Outcome& outcome)
+      : options_(options), kind_(kind), outcome_(outcome),
+        client_(options.kafka, options.topics, options.client_id) {
+    partitions_ = client_.partition_count();
+    if (partitions_ <= 0) throw std::runtime_error("the commands topic " + options.topics.commands() + " has no partitions");
+    queues_.resize(static_cast<std::size_t>(partitions_));
+    active_.resize(static_cast<std::size_t>(partitions_));
+    work_.reserve(plans.size());
+    for (const importer::TenantPlan& plan : plans) {
+      TenantWork work;
+      work.plan = &plan;
+      work.partition = partition_for_key(plan.tenant_id, partitions_);
+      work_.push_back(work);
+      total_rows_ += plan.rows;
+    }
+    for (TenantWork& work : work_) queues_[static_cast<std::size_t>(work.partition)].push_back(&work);
+    if (options.projector_lag_max > 0) pacer_ = std::make_unique<Pacer>(options, partitions_);
+  }
+
+  void run() {
+    start_ = Clock::now();
+    if (pacer_) pacer_->refresh();
+    std::size_t remaining = work_.size();
+    while (remaining > 0) {
+      if (options_.stop != nullptr && options_.stop->load()) {
+        outcome_.stopped = true;
+        break;
+      }
+      if (pacer_) pacer_->refresh_if_due();
+      fill();
+      client_.poll_results(20);
+      const std::vector<CommandResult>& results = client_.results();
+      for (; handled_ < results.size(); ++handled_) remaining -= handle(results[handled_]);
+      check_timeouts();
+      report(false);
+    }
+    client_.flush();
+    if (!outcome_.stopped) catch_up();
+    report(true);
+  }
+
+ private:
+  // Sends what pacing and the in-flight bound allow.
+  void fill() {
+    for (int32_t partition = 0; partition < partitions_; ++partition) {
+      const std::size_t p = static_cast<std::size_t>(partition);
+      std::vector<TenantWork*>& active = active_[p];
+      std::erase_if(active, [](const TenantWork* work) { return work->done; });
+      while (active.size() < static_cast<std::size_t>(options_.in_flight_per_partition) && !queues_[p].empty()) {
+        active.push_back(queues_[p].front());
+        queues_[p].pop_front();
+      }
+      for (TenantWork* work : active) {
+        if (work->in_flight || work->done) continue;
+        if (pacer_ && pacer_->lag(partition) > options_.projector_lag_max) {
+          waiting_notice(partition);
+          break;
+        }
+        send(*work);
+      }
+    }
+  }
+
+  void send(TenantWork& work) {
+    const int64_t chunk = static_cast<int64_t>(work.next_chunk);
+    const std::string id = importer::import_command_id(kind_.name, work.plan->tenant_id, work.plan->import_id, chunk,
+                                                       options_.append);
+    JsonWriter command;
+    command.begin_object();
+    command.field("command_id", id);
+    command.field("type", kind_.command_type);
+    command.field("tenant_id", work.plan->tenant_id);
+    command.field("actor", "system");
+    command.timestamp_field("issued_at", system_now_ms());
+    command.key("payload");
+    command.raw(work.plan->payloads[work.next_chunk]);
+    command.end_object();
+    client_.send(work.plan->tenant_id, command.view());
+    work.in_flight = id;
+    work.sent_at = Clock::now();
+    by_id_[id] = &work;
+    ++outcome_.chunks_sent;
+  }
+
+  // Returns 1 when the tenant is finished by this result.
+  std::size_t handle(const CommandResult& result) {
+    auto found = by_id_.find(result.command_id);
+    if (found == by_id_.end()) return 0;  // another client's, or an answer already handled
+    TenantWork& work = *found->second;
+    by_id_.erase(found);
+    if (!work.in_flight || *work.in_flight != result.command_id) return 0;
+    work.in_flight.reset();
+    const int64_t chunk = static_cast<int64_t>(work.next_chunk);
+    const int64_t rows = work.plan->chunk_rows[work.next_chunk];
+    const bool duplicate = result.status == ResultStatus::duplicate;
+    const bool accepted_before =
+        (duplicate && result.message.find("(accepted)") != std::string::npos) ||
+        (result.status == ResultStatus::rejected && result.reason == "already_imported");
+    if (result.status == ResultStatus::accepted || accepted_before) {
+      (accepted_before ? outcome_.rows_already_imported : outcome_.rows_imported) += rows;
+      rows_answered_ += rows;
+      if (++work.next_chunk < work.plan->payloads.size()) return 0;
+      work.done = true;
+      ++outcome_.tenants_imported;
+      return 1;
+    }
+    std::string reason = result.reason;
+    std::string message = result.message;
+    if (duplicate) {
+      reason = "refused_before";
+      message = "an earlier run of this import was refused at this chunk (" + result.message +
+                "); its reason is in that run's log and in audit_log";
+    }
+    work.done = true;
+    rows_answered_ += work.plan->rows - rows_answered_of(work);
+    const int64_t chunks = static_cast<int64_t>(work.plan->payloads.size());
+    if (chunk == 0) {
+      ++outcome_.tenants_refused;
+      logger()->error("tenant {} refused: {}: {}", work.plan->tenant_id, reason, message);
+    } else {
+      ++outcome_.tenants_incomplete;
+      logger()->error(
+          "tenant {} incomplete: chunk {} of {} refused: {}: {}; chunks 0 to {} are committed and the tenant's "
+          "timers wait until the import is finished: remove the cause, then run the same import again to resume "
+          "at chunk {}",
+          work.plan->tenant_id, chunk, chunks, reason, message, chunk - 1, chunk);
+    }
+    return 1;
+  }
+
+  int64_t rows_answered_of(const TenantWork& work) const {
+    int64_t rows = 0;
+    for (std::size_t i = 0; i < work.next_chunk; ++i) rows += work.plan->chunk_rows[i];
+    return rows;
+  }
+
+  void check_timeouts() {
+    const auto now = Clock::now();
+    for (const auto& [id, work] : by_id_) {
+      if (now - work->sent_at > std::chrono::milliseconds(options_.result_timeout_ms)) {
+        throw std::runtime_error("no result for " + id + " within " + std::to_string(options_.result_timeout_ms) +
+                                 " ms (is an engine running on " + options_.topics.commands() + "?)");
+      }
+    }
+  }
+
+  void waiting_notice(int32_t partition) {
+    const auto now = Clock::now();
+    if (now - last_notice_ < std::chrono::milliseconds(kWaitingNoticeEveryMs)) return;
+    last_notice_ = now;
+    logger()->info("waiting for the projectors: partition {} of {} is {} records ahead of the slowest", partition,
+                   options_.topics.events(), pacer_->lag(partition));
+  }
+
+  void catch_up() {
+    if (options_.database_url.empty()) return;
+    std::unique_ptr<Pacer> own;
+    Pacer* pacer = pacer_.get();
+    if (pacer == nullptr) {
+      own = std::make_unique<Pacer>(options_, partitions_);
+      pacer = own.get();
+    }
+    const auto deadline = Clock::now() + std::chrono::milliseconds(options_.catch_up_timeout_ms);
+    while (true) {
+      pacer->refresh();
+      if (pacer->total_lag() == 0) return;
+      if (Clock::now() > deadline) {
+        throw std::runtime_error("the read tables did not catch up with " + options_.topics.events() + " within " +
+                                 std::to_string(options_.catch_up_timeout_ms) + " ms (" +
+                                 std::to_string(pacer->total_lag()) + " records behind)");
+      }
+      report(false);
+      client_.poll_results(50);
+    }
+  }
+
+  void report(bool finished) {
+    if (!options_.progress) return;
+    const auto now = Clock::now();
+    if (!finished && now - last_progress_ < std::chrono::milliseconds(kProgressEveryMs)) return;
+    last_progress_ = now;
+    options_.progress(rows_answered_, total_rows_, seconds_between(start_, now), finished);
+  }
+
+  const Options& options_;
+  const importer::KindSpec& kind_;
+  Outcome& outcome_;
+  client::CommandClient client_;
+  int32_t partitions_ = 0;
+  std::vector<TenantWork> work_;
+  std::vector<std::deque<TenantWork*>> queues_;
+  std::vector<std::vector<TenantWork*>> active_;
+  std::unordered_map<std::string, TenantWork*> by_id_;
+  std::size_t handled_ = 0;
+  std::unique_ptr<Pacer> pacer_;
+  int64_t total_rows_ = 0;
+  int64_t rows_answered_ = 0;
+  Clock::time_point start_;
+  Clock::time_point last_progress_{};
+  Clock::time_point last_notice_{};
+};
+
+}  // namespace
+
+Outcome run(const Options& options) {
+  const importer::KindSpec* kind = importer::find_kind(options.kind);
+  if (kind == nullptr) {
+    std::string kinds;
+    for (const std::string_view name : importer::kind_names()) kinds += (kinds.empty() ? "" : ", ") + std::string(name);
+    throw UsageError("no import kind " + options.kind + " (kinds: " + kinds + ")");
+  }
+  if (options.files.empty()) throw UsageError("no file to import");
+  const auto started = Clock::now();
+  Prepared prepared = prepare(options, *kind);
+  Outcome outcome;
+  outcome.rows_read = prepared.rows_read;
+  outcome.tenants = prepared.tenants_with_rows;
+  outcome.tenants_refused = prepared.tenants_refused;
+  outcome.rows_without_tenant = prepared.rows_without_tenant;
+  logger()->info("{} rows of {} tenants read; {} tenants to import, {} refused before sending", prepared.rows_read,
+                 prepared.tenants_with_rows, prepared.tenants.size(), prepared.tenants_refused);
+  if (!options.dry_run && !prepared.tenants.empty()) {
+    const auto sending = Clock::now();
+    Sender sender(options, *kind, prepared.tenants, outcome);
+    sender.run();
+    outcome.send_seconds = seconds_between(sending, Clock::now());
+  }
+  outcome.seconds = seconds_between(started, Clock::now());
+  return outcome;
+}
+
+}  // namespace lf::import_run
