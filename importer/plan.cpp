@@ -118,8 +118,13 @@ std::string import_id_of(std::string_view kind, const std::vector<SourceRow>& ro
 
 std::string import_command_id(std::string_view kind, const std::string& tenant_id, const std::string& import_id,
                               int64_t chunk, bool append) {
-  return "import:" + std::string(kind) + ":" + tenant_id + ":" + import_id + ":" + std::to_string(chunk) +
-         (append ? ":append" : "");
+  // A command_id has at most 128 characters: 128 bits of the import's hash
+  // name it well enough.
+  const std::string id = "import:" + std::string(kind) + ":" + tenant_id + ":" +
+                         import_id.substr(0, kImportIdInCommandIdDigits) + ":" + std::to_string(chunk) +
+                         (append ? ":append" : "");
+  LF_ASSERT(id.size() <= kCommandIdLengthMax);
+  return id;
 }
 
 TenantPlan plan_tenant(const KindSpec& kind, const std::string& tenant_id, const std::vector<SourceRow>& rows,

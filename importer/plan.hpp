@@ -82,7 +82,11 @@ TenantPlan plan_tenant(const KindSpec& kind, const std::string& tenant_id, const
                        const std::optional<std::string>& expected_balance_json, ChunkLimits limits = {});
 
 // "import:<kind>:<tenant>:<import_id>:<chunk>" (":append" after it for an
-// --append run, so a run refused for live events can be re-run with it).
+// --append run, so a run refused for live events can be re-run with it),
+// the import_id cut to its first 32 hex digits so the id fits the
+// envelope's 128 characters.
+inline constexpr std::size_t kImportIdInCommandIdDigits = 32;
+inline constexpr std::size_t kCommandIdLengthMax = 128;
 std::string import_command_id(std::string_view kind, const std::string& tenant_id, const std::string& import_id,
                               int64_t chunk, bool append);
 

@@ -78,8 +78,13 @@ Prepared prepare(const Options& options, const importer::KindSpec& kind) {
   }
   importer::LoadedRows loaded = loader.take();
   const std::map<std::string, std::string> balances = read_balances(options);
-  if (kind.takes_expected_balance && !options.balances_file) {
+  const bool check_balances = kind.takes_expected_balance && options.balances_file && !options.append;
+  if (kind.takes_expected_balance && !options.balances_file && !options.append) {
     logger()->warn("no --balances file: the tenants' end balances are not checked and no billing period is set");
+  }
+  if (kind.takes_expected_balance && options.balances_file && options.append) {
+    logger()->warn("--balances is not checked with --append: a tenant's balance is then the seed's plus its live "
+                   "events (docs/migrating.md \"Cut-over\")");
   }
   Prepared prepared;
   prepared.rows_read = loaded.rows;
@@ -108,7 +113,7 @@ Prepared prepare(const Options& options, const importer::KindSpec& kind) {
       continue;
     }
     std::optional<std::string> expected;
-    if (kind.takes_expected_balance && options.balances_file) {
+    if (check_balances) {
       auto found = balances.find(tenant);
       if (found == balances.end()) {
         logger()->error("tenant {} refused: no credit_balances row for it in {}", tenant, *options.balances_file);

@@ -83,6 +83,10 @@ struct LedgerEntry {
   // (open, released, consumed) and the credits consumed against it so far.
   std::optional<std::string> hold_status;
   std::optional<int64_t> hold_consumed;
+  // When the tenant's balance differs from the seed's (an --append import
+  // beside live events): balance_after is then the tenant's effective
+  // available after the entry, and this the seed's running balance.
+  std::optional<int64_t> source_balance_after;
   bool operator==(const LedgerEntry&) const = default;
 };
 

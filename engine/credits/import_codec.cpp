@@ -294,6 +294,7 @@ std::string encode_ledger_imported(const ImportedChunk& imported, const Balance&
     writer.timestamp_field("expires_at", entry.expires_at_ms);
     writer.field("hold_status", entry.hold_status);
     writer.field("hold_consumed", entry.hold_consumed);
+    writer.field("source_balance_after", entry.source_balance_after);
     writer.end_object();
     credits += entry.credits;
   }
@@ -320,6 +321,10 @@ ImportedChunk decode_ledger_imported(const rapidjson::Value& payload) {
     entry.hold_status = in.optional_text(item, "hold_status", 16);
     if (json_member(item, "hold_consumed") != nullptr)
       entry.hold_consumed = in.integer(item, "hold_consumed", 1, kCreditsAvailableAbsoluteMax);
+    if (json_member(item, "source_balance_after") != nullptr) {
+      entry.source_balance_after = in.integer(item, "source_balance_after", -kCreditsAvailableAbsoluteMax,
+                                              kCreditsAvailableAbsoluteMax);
+    }
     imported.entries.push_back(std::move(entry));
   }
   if (const rapidjson::Value* expected = in.object(payload, "expected_balance", false)) {

@@ -97,11 +97,12 @@ std::optional<Rejection> decide_on(State& state, int64_t credits_stream_version,
     entry.expires_at_ms.reset();
     entry.hold_status.reset();
     entry.hold_consumed.reset();
+    entry.source_balance_after.reset();
     if (entry.type == EntryType::reserved) {
       entry.expires_at_ms = std::min(std::max(entry.created_at_ms, now_ms) + kImportedReservationTtlMs,
                                      kTimestampMaxMs);
     }
-    if (std::optional<Rejection> refused = import_rules::apply_entry(state, entry)) {
+    if (std::optional<Rejection> refused = import_rules::apply_entry(state, entry, header.append)) {
       refused->message = header.source.file + ":" + std::to_string(entry.line) + ": " + refused->message;
       return refused;
     }
@@ -151,7 +152,9 @@ void evolve_ledger_imported(State& state, const rapidjson::Value& payload) {
     LedgerEntry entry = logged;
     entry.hold_status.reset();
     entry.hold_consumed.reset();
-    const std::optional<Rejection> refused = import_rules::apply_entry(state, entry);
+    entry.balance_after = logged.source_balance_after.value_or(logged.balance_after);
+    entry.source_balance_after.reset();
+    const std::optional<Rejection> refused = import_rules::apply_entry(state, entry, imported.header.append);
     LF_ASSERT_MSG(!refused.has_value(), refused ? refused->message.c_str() : "");
     LF_ASSERT_MSG(entry == logged, "an imported entry's hold is the one the decision found");
   }

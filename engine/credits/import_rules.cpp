@@ -274,7 +274,7 @@ std::optional<Rejection> apply_typed(State& state, LedgerEntry& entry) {
 
 }  // namespace
 
-std::optional<Rejection> apply_entry(State& state, LedgerEntry& entry) {
+std::optional<Rejection> apply_entry(State& state, LedgerEntry& entry, bool append) {
   if (std::optional<Rejection> problem = shape_problem(entry)) return problem;
   if (state.imports.last_entry_ms && entry.created_at_ms < *state.imports.last_entry_ms) {
     return refuse(why::kTimestampOrder, entry,
@@ -282,16 +282,31 @@ std::optional<Rejection> apply_entry(State& state, LedgerEntry& entry) {
                       " is before the previous entry's, " +
                       format_rfc3339_ms(*state.imports.last_entry_ms));
   }
-  const int64_t before = effective_available(state.book);
-  if (entry.balance_after != before + entry.credits) {
+  // The seed's running balance goes on from its previous imported entry.
+  const int64_t source_after = entry.balance_after;
+  const int64_t source_before = state.imports.last_source_balance.value_or(0);
+  if (source_after != source_before + entry.credits) {
     return refuse(why::kRunningBalance, entry,
-                  "balance_after is " + std::to_string(entry.balance_after) + ", but the balance before, " +
-                      std::to_string(before) + ", plus credits, " + std::to_string(entry.credits) +
-                      ", is " + std::to_string(before + entry.credits));
+                  "balance_after is " + std::to_string(source_after) + ", but the balance before, " +
+                      std::to_string(source_before) + ", plus credits, " + std::to_string(entry.credits) +
+                      ", is " + std::to_string(source_before + entry.credits));
   }
-  if (entry.balance_after < 0) {
+  if (source_after < 0) {
     return refuse(why::kNegativeBalance, entry,
-                  "the running balance would go negative: " + std::to_string(entry.balance_after));
+                  "the running balance would go negative: " + std::to_string(source_after));
+  }
+  // The tenant's own balance is the seed's, unless live events were
+  // allowed beside the import (--append).
+  const int64_t before = effective_available(state.book);
+  if (!append && before != source_before) {
+    return refuse(why::kRunningBalance, entry,
+                  "the tenant's effective available is " + std::to_string(before) + ", not the ledger's " +
+                      std::to_string(source_before) + ": something else changed the tenant since the import began");
+  }
+  if (before + entry.credits < 0) {
+    return refuse(why::kNegativeBalance, entry,
+                  "the tenant's effective available, " + std::to_string(before) + ", would go negative: " +
+                      std::to_string(before + entry.credits));
   }
   if (entry.credits > 0 && available_credits(state.book) + entry.credits > kCreditsAvailableMax) {
     return refuse(why::kLimitExceeded, entry,
@@ -299,8 +314,11 @@ std::optional<Rejection> apply_entry(State& state, LedgerEntry& entry) {
   }
   if (std::optional<Rejection> refused = apply_typed(state, entry)) return refused;
   state.imports.last_entry_ms = entry.created_at_ms;
-  LF_ASSERT_MSG(effective_available(state.book) == entry.balance_after,
+  state.imports.last_source_balance = source_after;
+  entry.balance_after = effective_available(state.book);
+  LF_ASSERT_MSG(entry.balance_after == before + entry.credits,
                 "an imported entry changes effective available by its credits");
+  if (entry.balance_after != source_after) entry.source_balance_after = source_after;
   return std::nullopt;
 }
 

@@ -9,11 +9,14 @@
 
 namespace lf::engine::credits::import_rules {
 
-// Checks `entry` against `state` as the live commands would check it and
-// applies it. Fills in entry.reservation_id for released and consumed
-// entries (the reservation found by activity_run_id). On a refusal `state`
-// may be partly changed: callers work on a scratch copy.
-std::optional<Rejection> apply_entry(State& state, LedgerEntry& entry);
+// Checks `entry` (balance_after: the seed's) against `state` as the live
+// commands would check it and applies it. Fills in what the event carries:
+// the reservation a reserved, released or consumed entry is about and its
+// status, and, when the tenant's balance is not the seed's (`append`:
+// live events allowed beside the import), balance_after as the tenant's and
+// source_balance_after as the seed's. On a refusal `state` may be partly
+// changed: callers work on a scratch copy.
+std::optional<Rejection> apply_entry(State& state, LedgerEntry& entry, bool append);
 
 // What the last chunk does with the tenant's credit_balances row: sets the
 // plan and the period (UTC dates), then refuses with balance_mismatch when

@@ -114,6 +114,7 @@ void write_imports(JsonWriter& writer, const Imports& imports) {
   writer.end_array();
   writer.field("events", imports.events);
   writer.field("last_entry_ms", imports.last_entry_ms);
+  writer.field("last_source_balance", imports.last_source_balance);
   writer.key("runs");
   writer.begin_array();
   for (const auto& [run_id, run] : imports.runs) {
@@ -308,6 +309,7 @@ void read_imports(Reader& in, const rapidjson::Value& value, Imports& imports) {
   }
   imports.events = in.integer(object, "events");
   imports.last_entry_ms = in.optional_integer(object, "last_entry_ms");
+  imports.last_source_balance = in.optional_integer(object, "last_source_balance");
   for (const rapidjson::Value& item : in.array(object, "runs")) {
     ImportedRun run{in.text(item, "reservation_id"), in.integer(item, "reserved_credits"),
                     in.integer(item, "held_credits"), in.integer(item, "consumed_credits")};

@@ -170,6 +170,7 @@ struct Imports {
   // Import events on the credits stream: any other event there is live.
   int64_t events = 0;
   std::optional<int64_t> last_entry_ms;        // the latest imported entry's created_at
+  std::optional<int64_t> last_source_balance;  // its balance_after in the seed's ledger
   std::map<std::string, ImportedRun> runs;     // by activity_run_id
   std::deque<std::string> closed_runs;         // runs with held 0, oldest first
   // True while some import has chunks still to come: the tenant's timers wait.
