@@ -38,11 +38,17 @@ std::variant<ConvertedRow, RowError> convert_ledger_row(const Columns& columns, 
                                     " is none of allocated, topup, reserved, consumed, released, refunded, "
                                     "adjusted, expired");
   }
+  constexpr int64_t kCreditsMax = 1'000'000'000'000'000;        // 10^15, one entry at most
+  constexpr int64_t kBalanceMax = 1'000'000'000'000'000'000;    // 10^18
   const std::optional<int64_t> credits = text("credits") ? read_integer(*text("credits")) : std::nullopt;
-  if (!credits) return row_error(tenant_id, "column credits: not an integer");
+  if (!credits || *credits < -kCreditsMax || *credits > kCreditsMax) {
+    return row_error(tenant_id, "column credits: not an integer from -10^15 to 10^15");
+  }
   const std::optional<int64_t> balance_after =
       text("balance_after") ? read_integer(*text("balance_after")) : std::nullopt;
-  if (!balance_after) return row_error(tenant_id, "column balance_after: not an integer");
+  if (!balance_after || *balance_after < -kBalanceMax || *balance_after > kBalanceMax) {
+    return row_error(tenant_id, "column balance_after: not an integer from -10^18 to 10^18");
+  }
   const std::optional<int64_t> created_at = text("created_at") ? read_timestamp_ms(*text("created_at")) : std::nullopt;
   if (!created_at) return row_error(tenant_id, "column created_at: not a timestamp with a time zone");
 
@@ -52,14 +58,32 @@ std::variant<ConvertedRow, RowError> convert_ledger_row(const Columns& columns, 
   writer.field("credits", *credits);
   writer.field("balance_after", *balance_after);
   writer.timestamp_field("created_at", *created_at);
-  for (const std::string_view name : {"id", "activity_run_id", "deliverable_type", "topup_order_id", "actor"}) {
-    const CsvField* field = columns.get(record, name);
+  // Text as the command's schema bounds it (characters, not bytes).
+  struct TextColumn {
+    std::string_view name;
+    std::size_t length_max;
+    bool empty_allowed;
+  };
+  constexpr TextColumn kTexts[] = {{"id", 128, false},
+                                   {"activity_run_id", 121, false},  // its hold is "import:<id>", 128 at most
+                                   {"deliverable_type", 128, false},
+                                   {"topup_order_id", 128, false},
+                                   {"actor", 128, false},
+                                   {"note", 10'000, true}};
+  for (const TextColumn& column : kTexts) {
+    const CsvField* field = columns.get(record, column.name);
     if (field == nullptr || !*field) continue;
-    if ((*field)->empty()) return row_error(tenant_id, "column " + std::string(name) + ": an empty string (NULL is an empty field)");
-    writer.field(name, **field);
+    const std::string name(column.name);
+    if ((*field)->empty() && !column.empty_allowed) {
+      return row_error(tenant_id, "column " + name + ": an empty string (NULL is an empty field)");
+    }
+    const std::optional<std::size_t> length = utf8_length(**field);
+    if (!length) return row_error(tenant_id, "column " + name + ": not UTF-8 text");
+    if (*length > column.length_max) {
+      return row_error(tenant_id, "column " + name + ": longer than " + std::to_string(column.length_max) + " characters");
+    }
+    writer.field(column.name, **field);
   }
-  // A note may be the empty string ("" in the file), unlike an id.
-  if (const CsvField* note = columns.get(record, "note"); note != nullptr && *note) writer.field("note", **note);
   writer.end_object();
   return ConvertedRow{*tenant_id, writer.str(), *created_at};
 }

@@ -52,4 +52,43 @@ std::optional<int32_t> read_date_days(std::string_view text) {
   return parse_date_days(text);
 }
 
+std::optional<std::size_t> utf8_length(std::string_view text) {
+  std::size_t characters = 0;
+  std::size_t at = 0;
+  while (at < text.size()) {
+    const auto lead = static_cast<unsigned char>(text[at]);
+    std::size_t length = 0;
+    uint32_t code = 0;
+    if (lead == 0) return std::nullopt;
+    if (lead < 0x80) {
+      length = 1;
+      code = lead;
+    } else if (lead >= 0xC2 && lead <= 0xDF) {
+      length = 2;
+      code = lead & 0x1F;
+    } else if (lead >= 0xE0 && lead <= 0xEF) {
+      length = 3;
+      code = lead & 0x0F;
+    } else if (lead >= 0xF0 && lead <= 0xF4) {
+      length = 4;
+      code = lead & 0x07;
+    } else {
+      return std::nullopt;
+    }
+    if (at + length > text.size()) return std::nullopt;
+    for (std::size_t i = 1; i < length; ++i) {
+      const auto next = static_cast<unsigned char>(text[at + i]);
+      if ((next & 0xC0) != 0x80) return std::nullopt;
+      code = (code << 6) | (next & 0x3F);
+    }
+    if ((length == 3 && code < 0x800) || (length == 4 && (code < 0x10000 || code > 0x10FFFF)) ||
+        (code >= 0xD800 && code <= 0xDFFF)) {
+      return std::nullopt;
+    }
+    at += length;
+    ++characters;
+  }
+  return characters;
+}
+
 }  // namespace lf::importer

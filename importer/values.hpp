@@ -22,4 +22,9 @@ std::optional<int64_t> read_timestamp_ms(std::string_view text);
 // "YYYY-MM-DD" -> days since 1970-01-01.
 std::optional<int32_t> read_date_days(std::string_view text);
 
+// The number of characters (code points) of `text` when it is well-formed
+// UTF-8 (no overlong forms, surrogates or code points above U+10FFFF) and
+// holds no NUL; nullopt otherwise.
+std::optional<std::size_t> utf8_length(std::string_view text);
+
 }  // namespace lf::importer

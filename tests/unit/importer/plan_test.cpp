@@ -98,7 +98,7 @@ TEST(ImportPlan, BadRowsAreRefusedWithTheirLineAndTenant) {
   EXPECT_NE(loaded.refused[0].message.find("column type: 'bogus' is none of"), std::string::npos);
   EXPECT_EQ(loaded.refused[1].tenant_id, std::nullopt);
   EXPECT_EQ(loaded.refused[1].message, "column tenant_id: not a uuid");
-  EXPECT_EQ(loaded.refused[2].message, "column credits: not an integer");
+  EXPECT_EQ(loaded.refused[2].message, "column credits: not an integer from -10^15 to 10^15");
   EXPECT_EQ(loaded.refused[3].message, "column created_at: not a timestamp with a time zone");
   EXPECT_EQ(loaded.refused[4].message, "column activity_run_id: an empty string (NULL is an empty field)");
   ASSERT_EQ(loaded.by_tenant.at(kTenant).size(), 1u);
