@@ -7,7 +7,10 @@
 #include <fstream>
 #include <map>
 #include <memory>
+#include <exception>
+#include <mutex>
 #include <set>
+#include <thread>
 #include <unordered_map>
 
 #include <pqxx/pqxx>
@@ -42,14 +45,6 @@ std::shared_ptr<spdlog::logger> logger() {
 
 // ---- reading and planning -----------------------------------------------------
 
-struct Prepared {
-  std::vector<importer::TenantPlan> tenants;  // pre-checked, to send
-  int64_t rows_read = 0;
-  int64_t tenants_with_rows = 0;
-  int64_t tenants_refused = 0;
-  int64_t rows_without_tenant = 0;
-};
-
 std::ifstream open_file(const std::string& name) {
   std::ifstream in(name, std::ios::binary);
   if (!in) throw UsageError("cannot read " + name);
@@ -61,78 +56,121 @@ std::ifstream open_file(const std::string& name) {
   throw std::runtime_error(error.message);
 }
 
-std::map<std::string, std::string> read_balances(const Options& options) {
-  if (!options.balances_file) return {};
-  std::ifstream in = open_file(*options.balances_file);
-  Result<std::map<std::string, std::string>> balances = importer::load_balances(*options.balances_file, in);
-  if (!balances) throw_input_error(balances.error());
-  return std::move(balances).value();
-}
+// Every row read and converted, and the balances: a tenant's rows may be
+// anywhere in the files, so all are read before any tenant is planned.
+struct Loaded {
+  importer::LoadedRows rows;
+  std::map<std::string, std::string> balances;
+  std::map<std::string, std::vector<const importer::RefusedRow*>> refused_rows;  // by tenant
+  int64_t rows_without_tenant = 0;
+};
 
-Prepared prepare(const Options& options, const importer::KindSpec& kind) {
+Loaded load(const Options& options, const importer::KindSpec& kind) {
   importer::RowLoader loader(kind);
   for (const std::string& file : options.files) {
     std::ifstream in = open_file(file);
     Result<bool> added = loader.add(file, in);
     if (!added) throw_input_error(added.error());
   }
-  importer::LoadedRows loaded = loader.take();
-  const std::map<std::string, std::string> balances = read_balances(options);
-  const bool check_balances = kind.takes_expected_balance && options.balances_file && !options.append;
-  if (kind.takes_expected_balance && !options.balances_file && !options.append) {
-    logger()->warn("no --balances file: the tenants' end balances are not checked and no billing period is set");
+  Loaded loaded;
+  loaded.rows = loader.take();
+  if (options.balances_file) {
+    std::ifstream in = open_file(*options.balances_file);
+    Result<std::map<std::string, std::string>> balances = importer::load_balances(*options.balances_file, in);
+    if (!balances) throw_input_error(balances.error());
+    loaded.balances = std::move(balances).value();
   }
-  if (kind.takes_expected_balance && options.balances_file && options.append) {
-    logger()->warn("--balances is not checked with --append: a tenant's balance is then the seed's plus its live "
-                   "events (docs/migrating.md \"Cut-over\")");
-  }
-  Prepared prepared;
-  prepared.rows_read = loaded.rows;
   // Rows that could not be converted refuse their tenant, once.
-  std::map<std::string, std::vector<const importer::RefusedRow*>> refused_rows;
-  for (const importer::RefusedRow& row : loaded.refused) {
+  for (const importer::RefusedRow& row : loaded.rows.refused) {
     if (!row.tenant_id) {
-      ++prepared.rows_without_tenant;
+      ++loaded.rows_without_tenant;
       logger()->error("{}:{}: row without a tenant: {}", row.file, row.line, row.message);
       continue;
     }
-    refused_rows[*row.tenant_id].push_back(&row);
-    if (!loaded.by_tenant.contains(*row.tenant_id)) {
-      loaded.by_tenant[*row.tenant_id];
-      loaded.tenant_order.push_back(*row.tenant_id);
+    loaded.refused_rows[*row.tenant_id].push_back(&row);
+    if (!loaded.rows.by_tenant.contains(*row.tenant_id)) {
+      loaded.rows.by_tenant[*row.tenant_id];
+      loaded.rows.tenant_order.push_back(*row.tenant_id);
     }
   }
-  prepared.tenants_with_rows = static_cast<int64_t>(loaded.tenant_order.size());
+  return loaded;
+}
+
+// Tenants planned and pre-checked, handed from the planning thread to the
+// sender as they are ready, so sending starts with the first tenant.
+class PlanQueue {
+ public:
+  void push(importer::TenantPlan plan) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    ready_.push_back(std::move(plan));
+  }
+  void refused(int64_t rows) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    ++tenants_refused_;
+    rows_refused_ += rows;
+  }
+  void finish(std::exception_ptr error = nullptr) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    finished_ = true;
+    error_ = error;
+  }
+  // Moves what is ready into `out`; true once the planner has finished and
+  // everything was taken.
+  bool take(std::deque<importer::TenantPlan>& out, int64_t& rows_refused) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (error_) std::rethrow_exception(error_);
+    for (importer::TenantPlan& plan : ready_) out.push_back(std::move(plan));
+    ready_.clear();
+    rows_refused = rows_refused_;
+    return finished_;
+  }
+  int64_t tenants_refused() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return tenants_refused_;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::vector<importer::TenantPlan> ready_;
+  int64_t tenants_refused_ = 0;
+  int64_t rows_refused_ = 0;
+  bool finished_ = false;
+  std::exception_ptr error_;
+};
+
+void plan_tenants(const Options& options, const importer::KindSpec& kind, const Loaded& loaded, PlanQueue& queue) {
+  const bool check_balances = kind.takes_expected_balance && options.balances_file && !options.append;
   const int64_t now_ms = system_now_ms();
-  for (const std::string& tenant : loaded.tenant_order) {
-    if (auto bad = refused_rows.find(tenant); bad != refused_rows.end()) {
+  for (const std::string& tenant : loaded.rows.tenant_order) {
+    const std::vector<importer::SourceRow>& rows = loaded.rows.by_tenant.at(tenant);
+    const int64_t row_count = static_cast<int64_t>(rows.size());
+    if (auto bad = loaded.refused_rows.find(tenant); bad != loaded.refused_rows.end()) {
       const importer::RefusedRow& first = *bad->second.front();
       logger()->error("tenant {} refused: {}:{}: invalid_row: {}{}", tenant, first.file, first.line, first.message,
                       bad->second.size() > 1 ? fmt::format(" (and {} more bad rows)", bad->second.size() - 1) : "");
-      ++prepared.tenants_refused;
+      queue.refused(row_count + static_cast<int64_t>(bad->second.size()));
       continue;
     }
     std::optional<std::string> expected;
     if (check_balances) {
-      auto found = balances.find(tenant);
-      if (found == balances.end()) {
+      auto found = loaded.balances.find(tenant);
+      if (found == loaded.balances.end()) {
         logger()->error("tenant {} refused: no credit_balances row for it in {}", tenant, *options.balances_file);
-        ++prepared.tenants_refused;
+        queue.refused(row_count);
         continue;
       }
       expected = found->second;
     }
-    importer::TenantPlan plan = importer::plan_tenant(kind, tenant, loaded.by_tenant.at(tenant), loaded.files,
-                                                      options.append, expected, options.chunk_limits);
+    importer::TenantPlan plan =
+        importer::plan_tenant(kind, tenant, rows, loaded.rows.files, options.append, expected, options.chunk_limits);
     const importer::PrecheckInput input{tenant, plan.payloads, options.append, now_ms};
     if (std::optional<engine::Rejection> refused = kind.precheck(input)) {
       logger()->error("tenant {} refused: {}: {}", tenant, refused->reason, refused->message);
-      ++prepared.tenants_refused;
+      queue.refused(row_count);
       continue;
     }
-    prepared.tenants.push_back(std::move(plan));
+    queue.push(std::move(plan));
   }
-  return prepared;
 }
 
 // ---- pacing ---------------------------------------------------------------------
@@ -195,38 +233,31 @@ struct TenantWork {
 
 class Sender {
  public:
-  Sender(const Options& options, const importer::KindSpec& kind, const std::vector<importer::TenantPlan>& plans,
+  Sender(const Options& options, const importer::KindSpec& kind, PlanQueue& plans, int64_t total_rows,
          Outcome& outcome)
-      : options_(options), kind_(kind), outcome_(outcome),
-        client_(options.kafka, options.topics, options.client_id) {
+      : options_(options), kind_(kind), outcome_(outcome), plans_(plans),
+        client_(options.kafka, options.topics, options.client_id), total_rows_(total_rows) {
     partitions_ = client_.partition_count();
     if (partitions_ <= 0) throw std::runtime_error("the commands topic " + options.topics.commands() + " has no partitions");
     queues_.resize(static_cast<std::size_t>(partitions_));
     active_.resize(static_cast<std::size_t>(partitions_));
-    work_.reserve(plans.size());
-    for (const importer::TenantPlan& plan : plans) {
-      TenantWork work;
-      work.plan = &plan;
-      work.partition = partition_for_key(plan.tenant_id, partitions_);
-      work_.push_back(work);
-      total_rows_ += plan.rows;
-    }
-    for (TenantWork& work : work_) queues_[static_cast<std::size_t>(work.partition)].push_back(&work);
     if (options.projector_lag_max > 0) pacer_ = std::make_unique<Pacer>(options, partitions_);
   }
 
   void run() {
     start_ = Clock::now();
     if (pacer_) pacer_->refresh();
-    std::size_t remaining = work_.size();
-    while (remaining > 0) {
+    bool planned = false;
+    std::size_t remaining = 0;  // tenants taken and not finished
+    while (!planned || remaining > 0) {
       if (options_.stop != nullptr && options_.stop->load()) {
         outcome_.stopped = true;
         break;
       }
+      planned = absorb(remaining);
       if (pacer_) pacer_->refresh_if_due();
       fill();
-      client_.poll_results(20);
+      client_.poll_results(remaining > 0 ? 20 : 5);
       const std::vector<CommandResult>& results = client_.results();
       for (; handled_ < results.size(); ++handled_) remaining -= handle(results[handled_]);
       check_timeouts();
@@ -238,6 +269,21 @@ class Sender {
   }
 
  private:
+  // Takes the tenants the planner has ready; true once it has finished.
+  bool absorb(std::size_t& remaining) {
+    const std::size_t before = plans_taken_.size();
+    const bool finished = plans_.take(plans_taken_, rows_refused_);
+    for (std::size_t i = before; i < plans_taken_.size(); ++i) {
+      TenantWork work;
+      work.plan = &plans_taken_[i];
+      work.partition = partition_for_key(work.plan->tenant_id, partitions_);
+      work_.push_back(work);
+      queues_[static_cast<std::size_t>(work.partition)].push_back(&work_.back());
+      ++remaining;
+    }
+    return finished;
+  }
+
   // Sends what pacing and the in-flight bound allow.
   void fill() {
     for (int32_t partition = 0; partition < partitions_; ++partition) {
@@ -377,15 +423,17 @@ class Sender {
     const auto now = Clock::now();
     if (!finished && now - last_progress_ < std::chrono::milliseconds(kProgressEveryMs)) return;
     last_progress_ = now;
-    options_.progress(rows_answered_, total_rows_, seconds_between(start_, now), finished);
+    options_.progress(rows_answered_ + rows_refused_, total_rows_, seconds_between(start_, now), finished);
   }
 
   const Options& options_;
   const importer::KindSpec& kind_;
   Outcome& outcome_;
+  PlanQueue& plans_;
   client::CommandClient client_;
   int32_t partitions_ = 0;
-  std::vector<TenantWork> work_;
+  std::deque<importer::TenantPlan> plans_taken_;  // deques: TenantWork and queues point into them
+  std::deque<TenantWork> work_;
   std::vector<std::deque<TenantWork*>> queues_;
   std::vector<std::vector<TenantWork*>> active_;
   std::unordered_map<std::string, TenantWork*> by_id_;
@@ -393,6 +441,7 @@ class Sender {
   std::unique_ptr<Pacer> pacer_;
   int64_t total_rows_ = 0;
   int64_t rows_answered_ = 0;
+  int64_t rows_refused_ = 0;  // rows of tenants the planner refused
   Clock::time_point start_;
   Clock::time_point last_progress_{};
   Clock::time_point last_notice_{};
@@ -409,20 +458,47 @@ Outcome run(const Options& options) {
   }
   if (options.files.empty()) throw UsageError("no file to import");
   const auto started = Clock::now();
-  Prepared prepared = prepare(options, *kind);
-  Outcome outcome;
-  outcome.rows_read = prepared.rows_read;
-  outcome.tenants = prepared.tenants_with_rows;
-  outcome.tenants_refused = prepared.tenants_refused;
-  outcome.rows_without_tenant = prepared.rows_without_tenant;
-  logger()->info("{} rows of {} tenants read; {} tenants to import, {} refused before sending", prepared.rows_read,
-                 prepared.tenants_with_rows, prepared.tenants.size(), prepared.tenants_refused);
-  if (!options.dry_run && !prepared.tenants.empty()) {
-    const auto sending = Clock::now();
-    Sender sender(options, *kind, prepared.tenants, outcome);
-    sender.run();
-    outcome.send_seconds = seconds_between(sending, Clock::now());
+  if (kind->takes_expected_balance && !options.balances_file && !options.append) {
+    logger()->warn("no --balances file: the tenants' end balances are not checked and no billing period is set");
   }
+  if (kind->takes_expected_balance && options.balances_file && options.append) {
+    logger()->warn("--balances is not checked with --append: a tenant's balance is then the seed's plus its live "
+                   "events (docs/migrating.md \"Cut-over\")");
+  }
+  const Loaded loaded = load(options, *kind);
+  Outcome outcome;
+  outcome.rows_read = loaded.rows.rows;
+  outcome.tenants = static_cast<int64_t>(loaded.rows.tenant_order.size());
+  outcome.rows_without_tenant = loaded.rows_without_tenant;
+  logger()->info("{} rows of {} tenants read in {:.1f} s", outcome.rows_read, outcome.tenants,
+                 seconds_between(started, Clock::now()));
+  PlanQueue queue;
+  std::thread planner([&] {
+    try {
+      plan_tenants(options, *kind, loaded, queue);
+      queue.finish();
+    } catch (...) {
+      queue.finish(std::current_exception());
+    }
+  });
+  try {
+    if (options.dry_run) {
+      planner.join();
+      std::deque<importer::TenantPlan> plans;
+      int64_t rows_refused = 0;
+      queue.take(plans, rows_refused);
+    } else {
+      const auto sending = Clock::now();
+      Sender sender(options, *kind, queue, outcome.rows_read, outcome);
+      sender.run();
+      outcome.send_seconds = seconds_between(sending, Clock::now());
+    }
+  } catch (...) {
+    if (planner.joinable()) planner.join();
+    throw;
+  }
+  if (planner.joinable()) planner.join();
+  outcome.tenants_refused += queue.tenants_refused();
   outcome.seconds = seconds_between(started, Clock::now());
   return outcome;
 }
