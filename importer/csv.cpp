@@ -7,7 +7,7 @@ namespace lf::importer {
 
 namespace {
 
-constexpr std::size_t kReadBytes = 1 << 20;
+constexpr std::size_t kReadBytes = 64 << 10;
 constexpr std::string_view kByteOrderMark = "\xEF\xBB\xBF";
 constexpr const char* kInvalidCsv = "invalid_csv";
 
@@ -15,8 +15,9 @@ constexpr const char* kInvalidCsv = "invalid_csv";
 
 CsvReader::CsvReader(std::istream& in, CsvLimits limits) : in_(&in), limits_(limits) {}
 
+// A string is the whole buffer at once: nothing to read.
 CsvReader::CsvReader(std::string_view text, CsvLimits limits)
-    : owned_(std::make_unique<std::istringstream>(std::string(text))), in_(owned_.get()), limits_(limits) {}
+    : in_(nullptr), limits_(limits), buffer_(text), at_end_(true) {}
 
 bool CsvReader::fill() {
   if (at_end_) return false;

@@ -9,9 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <istream>
-#include <memory>
 #include <optional>
-#include <sstream>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -37,7 +35,7 @@ class CsvReader {
  public:
   // Reads from `in`, which must outlive the reader.
   explicit CsvReader(std::istream& in, CsvLimits limits = {});
-  // Reads from a copy of `text`.
+  // Reads a copy of `text`.
   explicit CsvReader(std::string_view text, CsvLimits limits = {});
 
   // The next record into `record`: true, or false at the end of the input.
@@ -54,8 +52,7 @@ class CsvReader {
   bool fill();
   Error fail(int64_t line, const std::string& message);
 
-  std::unique_ptr<std::istringstream> owned_;
-  std::istream* in_;
+  std::istream* in_;  // null when reading a string
   CsvLimits limits_;
   std::string buffer_;
   std::size_t position_ = 0;
