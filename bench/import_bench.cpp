@@ -11,7 +11,10 @@
 // consume; a balances file holds each tenant's end state.
 //
 //   build/bench/import_bench [--rows 1000000] [--tenants 10000] [--partitions 12]
-//                            [--in-flight 4] [--projector-lag-max 8]
+//                            [--in-flight 4] [--projector-lag-max 8] [--projections a,b]
+//
+// --projections runs only those projectors (to see what each costs); the
+// default, every projection, is the figure to quote.
 #include <libpq-fe.h>
 
 #include <atomic>
@@ -57,6 +60,18 @@ std::string pg_time(int64_t unix_ms) {
   std::string text = lf::format_rfc3339_ms(unix_ms);
   text[10] = ' ';
   return text.substr(0, 23) + "+00";
+}
+
+std::vector<std::string> split(const std::string& list) {
+  std::vector<std::string> items;
+  std::size_t start = 0;
+  while (start <= list.size()) {
+    const std::size_t comma = list.find(',', start);
+    const std::size_t end = comma == std::string::npos ? list.size() : comma;
+    if (end > start) items.push_back(list.substr(start, end - start));
+    start = end + 1;
+  }
+  return items;
 }
 
 struct Generated {
@@ -195,6 +210,7 @@ int main(int argc, char** argv) {
   int partitions = 12;
   int in_flight = lf::import_run::Options{}.in_flight_per_partition;
   int64_t lag_max = lf::import_run::Options{}.projector_lag_max;
+  std::vector<std::string> projections;  // empty: every projection
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
     if (flag == "--rows") rows = std::atoll(argv[i + 1]);
@@ -202,8 +218,9 @@ int main(int argc, char** argv) {
     else if (flag == "--partitions") partitions = std::atoi(argv[i + 1]);
     else if (flag == "--in-flight") in_flight = std::atoi(argv[i + 1]);
     else if (flag == "--projector-lag-max") lag_max = std::atoll(argv[i + 1]);
+    else if (flag == "--projections") projections = split(argv[i + 1]);
     else {
-      std::fprintf(stderr, "usage: import_bench [--rows N] [--tenants N] [--partitions N] [--in-flight N] [--projector-lag-max N]\n");
+      std::fprintf(stderr, "usage: import_bench [--rows N] [--tenants N] [--partitions N] [--in-flight N] [--projector-lag-max N] [--projections a,b]\n");
       return 2;
     }
   }
@@ -233,6 +250,7 @@ int main(int argc, char** argv) {
   projector_options.kafka = settings;
   projector_options.topics = topics;
   projector_options.database_url = url;
+  projector_options.projections = projections;
   lf::projector::Projector projector(projector_options);
   std::thread projector_thread([&] { projector.run(stop); });
   while (engine.assigned_partitions() < partitions) std::this_thread::sleep_for(std::chrono::milliseconds(20));

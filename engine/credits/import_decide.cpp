@@ -83,6 +83,13 @@ void record_progress(State& state, const ImportHeader& header) {
                 "import chunks are applied in order");
   ++progress.chunks_committed;
   ++state.imports.events;
+  // A finished import forgets its closed holds (a consumption follows its
+  // release within the platform's ledger, not across imports); its open
+  // ones stay, so an appended tail can close them.
+  if (progress.finished()) {
+    std::erase_if(state.imports.runs, [](const auto& run) { return run.second.held_credits == 0; });
+    state.imports.closed_runs.clear();
+  }
 }
 
 // Takes `state` to what it is after the chunk, or refuses (then `state` is
