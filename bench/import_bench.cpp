@@ -28,8 +28,8 @@
 #include <thread>
 #include <vector>
 
-#include <pqxx/pqxx>
 #include <spdlog/spdlog.h>
+#include <pqxx/pqxx>
 
 #include "consumers/import/import_run.hpp"
 #include "consumers/kafka/mock_cluster.hpp"
@@ -50,8 +50,10 @@ double seconds_since(Clock::time_point start) {
 std::string uuid_of(uint64_t high, uint64_t low) {
   char text[37];
   std::snprintf(text, sizeof(text), "%08llx-%04llx-4%03llx-8%03llx-%012llx",
-                static_cast<unsigned long long>(high >> 32), static_cast<unsigned long long>((high >> 16) & 0xffff),
-                static_cast<unsigned long long>(high & 0xfff), static_cast<unsigned long long>(low >> 48 & 0xfff),
+                static_cast<unsigned long long>(high >> 32),
+                static_cast<unsigned long long>((high >> 16) & 0xffff),
+                static_cast<unsigned long long>(high & 0xfff),
+                static_cast<unsigned long long>(low >> 48 & 0xfff),
                 static_cast<unsigned long long>(low & 0xffffffffffffULL));
   return text;
 }
@@ -94,16 +96,21 @@ Generated generate(const std::string& dir, int64_t rows, int tenants) {
   };
   std::vector<Tenant> all(static_cast<std::size_t>(tenants));
   for (int i = 0; i < tenants; ++i) {
-    all[static_cast<std::size_t>(i)].id = uuid_of(0x7e000000ULL << 32 | static_cast<uint64_t>(i), 0x1000 + static_cast<uint64_t>(i));
+    all[static_cast<std::size_t>(i)].id =
+        uuid_of(0x7e000000ULL << 32 | static_cast<uint64_t>(i), 0x1000 + static_cast<uint64_t>(i));
     all[static_cast<std::size_t>(i)].target = rows / tenants + (i < rows % tenants ? 1 : 0);
   }
   Generated out{dir + "/credit_ledger.csv", dir + "/credit_balances.csv", 0, 0};
   std::ofstream ledger(out.ledger_path);
-  ledger << "id,tenant_id,type,credits,activity_run_id,deliverable_type,topup_order_id,balance_after,actor,note,created_at\n";
+  ledger << "id,tenant_id,type,credits,activity_run_id,deliverable_type,topup_order_id,balance_"
+            "after,actor,note,created_at\n";
   std::mt19937_64 random(7);
-  const int64_t month_start = static_cast<int64_t>(*lf::parse_date_days(
-                                  lf::format_date_days(static_cast<int32_t>(lf::system_now_ms() / lf::kMillisPerDay)).substr(0, 8) + "01")) *
-                              lf::kMillisPerDay;
+  const int64_t month_start =
+      static_cast<int64_t>(*lf::parse_date_days(
+          lf::format_date_days(static_cast<int32_t>(lf::system_now_ms() / lf::kMillisPerDay))
+              .substr(0, 8) +
+          "01")) *
+      lf::kMillisPerDay;
   int64_t clock_ms = month_start;
   uint64_t row_number = 0;
   std::string line;
@@ -116,20 +123,39 @@ Generated generate(const std::string& dir, int64_t rows, int tenants) {
       std::string type, run, order;
       int64_t credits = 0;
       switch (t.step) {
-        case 0: type = "allocated"; credits = 1'000'000; t.available += credits; break;
-        case 1: type = "topup"; credits = 5'000; order = "order_" + t.id.substr(0, 8); t.available += credits; t.topup += credits; break;
+        case 0:
+          type = "allocated";
+          credits = 1'000'000;
+          t.available += credits;
+          break;
+        case 1:
+          type = "topup";
+          credits = 5'000;
+          order = "order_" + t.id.substr(0, 8);
+          t.available += credits;
+          t.topup += credits;
+          break;
         default: {
           const int phase = (t.step - 2) % 3;
           if (phase == 0) {
             t.run = uuid_of(row_number, 0x2000 + row_number);
             t.held = 50 + static_cast<int64_t>(random() % 100);
             t.used = static_cast<int64_t>(random() % static_cast<uint64_t>(t.held + 1));
-            type = "reserved"; credits = -t.held; run = t.run; t.reserved += t.held;
+            type = "reserved";
+            credits = -t.held;
+            run = t.run;
+            t.reserved += t.held;
           } else if (phase == 1) {
-            type = "released"; credits = t.held; run = t.run; t.reserved -= t.held;
+            type = "released";
+            credits = t.held;
+            run = t.run;
+            t.reserved -= t.held;
           } else {
-            type = "consumed"; credits = -t.used; run = t.run;
-            t.available -= t.used; t.consumed += t.used;
+            type = "consumed";
+            credits = -t.used;
+            run = t.run;
+            t.available -= t.used;
+            t.consumed += t.used;
             const int64_t from_topup = std::min(t.topup, t.used);
             t.topup -= from_topup;
           }
@@ -139,8 +165,9 @@ Generated generate(const std::string& dir, int64_t rows, int tenants) {
       t.balance += credits;
       ++t.written;
       clock_ms += 1;
-      line = uuid_of(row_number, 0x3000 + row_number) + "," + t.id + "," + type + "," + std::to_string(credits) + "," +
-             run + ",," + order + "," + std::to_string(t.balance) + ",system,," + pg_time(clock_ms) + "\n";
+      line = uuid_of(row_number, 0x3000 + row_number) + "," + t.id + "," + type + "," +
+             std::to_string(credits) + "," + run + ",," + order + "," + std::to_string(t.balance) +
+             ",system,," + pg_time(clock_ms) + "\n";
       ++row_number;
       out.bytes += static_cast<int64_t>(line.size());
       ledger << line;
@@ -148,13 +175,18 @@ Generated generate(const std::string& dir, int64_t rows, int tenants) {
     }
   }
   std::ofstream balances(out.balances_path);
-  balances << "tenant_id,credits_monthly,credits_available,credits_reserved,credits_consumed,credits_topup,period_start,period_end\n";
-  const std::string start = lf::format_date_days(static_cast<int32_t>(month_start / lf::kMillisPerDay));
-  const int32_t next = *lf::parse_date_days(lf::format_date_days(static_cast<int32_t>(month_start / lf::kMillisPerDay) + 32).substr(0, 8) + "01");
+  balances << "tenant_id,credits_monthly,credits_available,credits_reserved,credits_consumed,"
+              "credits_topup,period_start,period_end\n";
+  const std::string start =
+      lf::format_date_days(static_cast<int32_t>(month_start / lf::kMillisPerDay));
+  const int32_t next = *lf::parse_date_days(
+      lf::format_date_days(static_cast<int32_t>(month_start / lf::kMillisPerDay) + 32)
+          .substr(0, 8) +
+      "01");
   const std::string end = lf::format_date_days(next - 1);
   for (const Tenant& t : all) {
-    balances << t.id << ",1000000," << t.available << "," << t.reserved << "," << t.consumed << "," << t.topup << ","
-             << start << "," << end << "\n";
+    balances << t.id << ",1000000," << t.available << "," << t.reserved << "," << t.consumed << ","
+             << t.topup << "," << start << "," << end << "\n";
   }
   return out;
 }
@@ -170,17 +202,20 @@ double raw_copy_seconds(const std::string& url, const std::string& path) {
     PQclear(result);
     if (!ok) throw std::runtime_error(error);
   };
-  exec("CREATE TABLE raw_credit_ledger (id uuid, tenant_id uuid, type varchar(20), credits bigint, "
-       "activity_run_id uuid, deliverable_type varchar(100), topup_order_id text, balance_after bigint, actor text, "
-       "note text, created_at timestamptz)",
-       PGRES_COMMAND_OK);
+  exec(
+      "CREATE TABLE raw_credit_ledger (id uuid, tenant_id uuid, type varchar(20), credits bigint, "
+      "activity_run_id uuid, deliverable_type varchar(100), topup_order_id text, balance_after "
+      "bigint, actor text, "
+      "note text, created_at timestamptz)",
+      PGRES_COMMAND_OK);
   std::ifstream in(path, std::ios::binary);
   const auto start = Clock::now();
   exec("COPY raw_credit_ledger FROM STDIN (FORMAT csv, HEADER)", PGRES_COPY_IN);
   std::vector<char> buffer(1 << 20);
   while (in) {
     in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
-    if (in.gcount() > 0 && PQputCopyData(connection, buffer.data(), static_cast<int>(in.gcount())) != 1) {
+    if (in.gcount() > 0 &&
+        PQputCopyData(connection, buffer.data(), static_cast<int>(in.gcount())) != 1) {
       throw std::runtime_error(PQerrorMessage(connection));
     }
   }
@@ -213,19 +248,28 @@ int main(int argc, char** argv) {
   std::vector<std::string> projections;  // empty: every projection
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
-    if (flag == "--rows") rows = std::atoll(argv[i + 1]);
-    else if (flag == "--tenants") tenants = std::atoi(argv[i + 1]);
-    else if (flag == "--partitions") partitions = std::atoi(argv[i + 1]);
-    else if (flag == "--in-flight") in_flight = std::atoi(argv[i + 1]);
-    else if (flag == "--projector-lag-max") lag_max = std::atoll(argv[i + 1]);
-    else if (flag == "--projections") projections = split(argv[i + 1]);
+    if (flag == "--rows")
+      rows = std::atoll(argv[i + 1]);
+    else if (flag == "--tenants")
+      tenants = std::atoi(argv[i + 1]);
+    else if (flag == "--partitions")
+      partitions = std::atoi(argv[i + 1]);
+    else if (flag == "--in-flight")
+      in_flight = std::atoi(argv[i + 1]);
+    else if (flag == "--projector-lag-max")
+      lag_max = std::atoll(argv[i + 1]);
+    else if (flag == "--projections")
+      projections = split(argv[i + 1]);
     else {
-      std::fprintf(stderr, "usage: import_bench [--rows N] [--tenants N] [--partitions N] [--in-flight N] [--projector-lag-max N] [--projections a,b]\n");
+      std::fprintf(stderr,
+                   "usage: import_bench [--rows N] [--tenants N] [--partitions N] [--in-flight N] "
+                   "[--projector-lag-max N] [--projections a,b]\n");
       return 2;
     }
   }
   spdlog::set_level(spdlog::level::warn);
-  const std::filesystem::path dir = std::filesystem::temp_directory_path() / ("import_bench_" + std::to_string(getpid()));
+  const std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / ("import_bench_" + std::to_string(getpid()));
   std::filesystem::create_directories(dir);
   const Generated csv = generate(dir.string(), rows, tenants);
 
@@ -253,7 +297,8 @@ int main(int argc, char** argv) {
   projector_options.projections = projections;
   lf::projector::Projector projector(projector_options);
   std::thread projector_thread([&] { projector.run(stop); });
-  while (engine.assigned_partitions() < partitions) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  while (engine.assigned_partitions() < partitions)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
 
   lf::import_run::Options options;
   options.kafka = settings;
@@ -282,21 +327,31 @@ int main(int argc, char** argv) {
 
   const double raw_rate = static_cast<double>(csv.rows) / raw;
   const double import_rate = static_cast<double>(csv.rows) / imported;
-  std::printf("import_bench: %lld credit_ledger rows (%.0f bytes of CSV each), %d tenants, %d partitions, 3 mock brokers\n",
-              static_cast<long long>(csv.rows), static_cast<double>(csv.bytes) / static_cast<double>(csv.rows), tenants,
-              partitions);
-  std::printf("  raw COPY FROM STDIN CSV HEADER, plain table : %10.0f rows/s (%.2f s)\n", raw_rate, raw);
-  std::printf("  ledgerflow import, CSV to read tables       : %10.0f rows/s (%.2f s; sending to caught up %.2f s)\n",
-              import_rate, imported, outcome.send_seconds);
+  std::printf(
+      "import_bench: %lld credit_ledger rows (%.0f bytes of CSV each), %d tenants, %d partitions, "
+      "3 mock brokers\n",
+      static_cast<long long>(csv.rows),
+      static_cast<double>(csv.bytes) / static_cast<double>(csv.rows), tenants, partitions);
+  std::printf("  raw COPY FROM STDIN CSV HEADER, plain table : %10.0f rows/s (%.2f s)\n", raw_rate,
+              raw);
+  std::printf(
+      "  ledgerflow import, CSV to read tables       : %10.0f rows/s (%.2f s; sending to caught up "
+      "%.2f s)\n",
+      import_rate, imported, outcome.send_seconds);
   std::printf("  ratio import / raw                          : %10.2f\n", import_rate / raw_rate);
-  std::printf("  tenants imported %lld, refused %lld, incomplete %lld; rows in credit_ledger %lld; chunks %lld\n",
-              static_cast<long long>(outcome.tenants_imported), static_cast<long long>(outcome.tenants_refused),
-              static_cast<long long>(outcome.tenants_incomplete), static_cast<long long>(ledger_rows),
-              static_cast<long long>(outcome.chunks_sent));
-  std::printf("  (reading and pre-checking %.2f s; engine: %lld commands, %lld records, %lld snapshots; projector: %lld "
-              "batches, decode+map %.2f s, PostgreSQL writes %.2f s)\n",
-              imported - outcome.send_seconds, static_cast<long long>(decided.commands),
-              static_cast<long long>(decided.records_written), static_cast<long long>(decided.snapshots),
-              static_cast<long long>(projected.batches), projected.map_seconds, projected.write_seconds);
+  std::printf(
+      "  tenants imported %lld, refused %lld, incomplete %lld; rows in credit_ledger %lld; chunks "
+      "%lld\n",
+      static_cast<long long>(outcome.tenants_imported),
+      static_cast<long long>(outcome.tenants_refused),
+      static_cast<long long>(outcome.tenants_incomplete), static_cast<long long>(ledger_rows),
+      static_cast<long long>(outcome.chunks_sent));
+  std::printf(
+      "  (reading and pre-checking %.2f s; engine: %lld commands, %lld records, %lld snapshots; "
+      "projector: %lld "
+      "batches, decode+map %.2f s, PostgreSQL writes %.2f s)\n",
+      imported - outcome.send_seconds, static_cast<long long>(decided.commands),
+      static_cast<long long>(decided.records_written), static_cast<long long>(decided.snapshots),
+      static_cast<long long>(projected.batches), projected.map_seconds, projected.write_seconds);
   return outcome.failed() || ledger_rows != csv.rows ? 1 : 0;
 }

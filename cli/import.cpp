@@ -27,23 +27,25 @@ class ImportProgress {
 
   void operator()(int64_t done, int64_t total, double seconds, bool finished) {
     const double rate = seconds > 0 ? static_cast<double>(done) / seconds : 0;
-    const double fraction = total > 0 ? std::min(1.0, static_cast<double>(done) / static_cast<double>(total)) : 1.0;
+    const double fraction =
+        total > 0 ? std::min(1.0, static_cast<double>(done) / static_cast<double>(total)) : 1.0;
     const double eta = rate > 0 ? static_cast<double>(total - done) / rate : -1;
     if (terminal_) {
       constexpr int kWidth = 30;
       std::string bar(static_cast<std::size_t>(fraction * kWidth), '#');
       bar.resize(kWidth, '.');
-      std::fprintf(stderr, "\rimport [%s] %5.1f%% %s/%s rows  %s rows/s  ETA %s   ", bar.c_str(), fraction * 100,
-                   fmt::format("{}", done).c_str(), fmt::format("{}", total).c_str(),
-                   fmt::format("{:.0f}", rate).c_str(), eta < 0 ? "--" : fmt::format("{:.0f}s", eta).c_str());
+      std::fprintf(stderr, "\rimport [%s] %5.1f%% %s/%s rows  %s rows/s  ETA %s   ", bar.c_str(),
+                   fraction * 100, fmt::format("{}", done).c_str(),
+                   fmt::format("{}", total).c_str(), fmt::format("{:.0f}", rate).c_str(),
+                   eta < 0 ? "--" : fmt::format("{:.0f}s", eta).c_str());
       if (finished) std::fputc('\n', stderr);
       std::fflush(stderr);
       return;
     }
     if (!finished && last_line_ >= 0 && seconds - last_line_ < 5) return;
     last_line_ = seconds;
-    spdlog::info("import: {}/{} rows answered ({:.1f}%), {:.0f} rows/s{}", done, total, fraction * 100, rate,
-                 finished ? ", all answered" : "");
+    spdlog::info("import: {}/{} rows answered ({:.1f}%), {:.0f} rows/s{}", done, total,
+                 fraction * 100, rate, finished ? ", all answered" : "");
   }
 
  private:
@@ -67,9 +69,13 @@ Runner add_import(CLI::App& app, GlobalOptions& global) {
     int timeout_ms = import_run::Options{}.result_timeout_ms;
   };
   auto flags = std::make_shared<ImportFlags>();
-  CLI::App* command = app.add_subcommand("import", "Load history exported from a seed platform (CSV with a header row)");
+  CLI::App* command = app.add_subcommand(
+      "import", "Load history exported from a seed platform (CSV with a header row)");
   command->add_option("kind", flags->kind, "What the files hold: credit_ledger")->required();
-  command->add_option("files", flags->files, "CSV files (PostgreSQL COPY ... CSV HEADER), read in order")->required();
+  command
+      ->add_option("files", flags->files,
+                   "CSV files (PostgreSQL COPY ... CSV HEADER), read in order")
+      ->required();
   command->add_option("--balances", flags->balances,
                       "credit_balances CSV: each tenant's end state, checked after its ledger");
   command->add_flag("--append", flags->append,
@@ -81,13 +87,18 @@ Runner add_import(CLI::App& app, GlobalOptions& global) {
   command->add_option("--chunk-bytes", flags->chunk_bytes, "Bytes per command, about, at most")
       ->check(CLI::Range(std::size_t{4096}, std::size_t{256 * 1024}))
       ->capture_default_str();
-  command->add_option("--in-flight", flags->in_flight, "Chunks sent and not yet answered, per partition")
+  command
+      ->add_option("--in-flight", flags->in_flight,
+                   "Chunks sent and not yet answered, per partition")
       ->check(CLI::Range(1, 64))
       ->capture_default_str();
-  command->add_option("--projector-lag-max", flags->projector_lag_max,
-                      "Records a partition may be ahead of the slowest projector before more is sent (0: no pacing)")
+  command
+      ->add_option("--projector-lag-max", flags->projector_lag_max,
+                   "Records a partition may be ahead of the slowest projector before more is sent "
+                   "(0: no pacing)")
       ->capture_default_str();
-  command->add_option("--timeout-ms", flags->timeout_ms, "How long to wait for each chunk's result")->capture_default_str();
+  command->add_option("--timeout-ms", flags->timeout_ms, "How long to wait for each chunk's result")
+      ->capture_default_str();
   return [&global, flags] {
     import_run::Options options;
     options.kind = flags->kind;
@@ -112,15 +123,20 @@ Runner add_import(CLI::App& app, GlobalOptions& global) {
     } catch (const import_run::UsageError& error) {
       throw ConfigError(error.what());
     }
-    const double rate = outcome.send_seconds > 0 ? static_cast<double>(outcome.rows_imported) / outcome.send_seconds : 0;
-    std::cout << fmt::format(
-                     "{} {}: {} rows read, {} tenants; imported {} rows of {} tenants; {} refused, {} incomplete, "
-                     "{} rows without a tenant; {} rows already imported; {:.1f} s, {:.0f} rows/s{}",
-                     flags->dry_run ? "checked" : "imported", flags->kind, outcome.rows_read, outcome.tenants,
-                     outcome.rows_imported, outcome.tenants_imported, outcome.tenants_refused,
-                     outcome.tenants_incomplete, outcome.rows_without_tenant, outcome.rows_already_imported,
-                     outcome.seconds, rate, outcome.stopped ? "; stopped before the end" : "")
-              << std::endl;
+    const double rate = outcome.send_seconds > 0
+                            ? static_cast<double>(outcome.rows_imported) / outcome.send_seconds
+                            : 0;
+    std::cout
+        << fmt::format(
+               "{} {}: {} rows read, {} tenants; imported {} rows of {} tenants; {} refused, {} "
+               "incomplete, "
+               "{} rows without a tenant; {} rows already imported; {:.1f} s, {:.0f} rows/s{}",
+               flags->dry_run ? "checked" : "imported", flags->kind, outcome.rows_read,
+               outcome.tenants, outcome.rows_imported, outcome.tenants_imported,
+               outcome.tenants_refused, outcome.tenants_incomplete, outcome.rows_without_tenant,
+               outcome.rows_already_imported, outcome.seconds, rate,
+               outcome.stopped ? "; stopped before the end" : "")
+        << std::endl;
     return outcome.failed() ? kExitFailure : kExitOk;
   };
 }

@@ -91,7 +91,8 @@ void check_round_trip(const std::vector<CsvRecord>& records) {
   const std::vector<CsvRecord> again = read_csv(written, complete);
   LF_FUZZ_CHECK(complete, written);
   LF_FUZZ_CHECK(again.size() == records.size(), written);
-  for (std::size_t i = 0; i < again.size(); ++i) LF_FUZZ_CHECK(again[i].fields == records[i].fields, written);
+  for (std::size_t i = 0; i < again.size(); ++i)
+    LF_FUZZ_CHECK(again[i].fields == records[i].fields, written);
 }
 
 // Every row the converter accepts ends in chunks the engine reads.
@@ -102,20 +103,23 @@ void check_ledger(std::string_view text) {
   if (!loader.add("fuzz.csv", in)) return;
   const lf::importer::LoadedRows loaded = loader.take();
   for (const std::string& tenant : loaded.tenant_order) {
-    const lf::importer::TenantPlan plan =
-        lf::importer::plan_tenant(kind, tenant, loaded.by_tenant.at(tenant), loaded.files, false, std::nullopt,
-                                  lf::importer::ChunkLimits{.rows_max = 3, .bytes_max = 8192});
+    const lf::importer::TenantPlan plan = lf::importer::plan_tenant(
+        kind, tenant, loaded.by_tenant.at(tenant), loaded.files, false, std::nullopt,
+        lf::importer::ChunkLimits{.rows_max = 3, .bytes_max = 8192});
     for (const std::string& payload : plan.payloads) {
       auto document = lf::parse_json_bounded(payload, lf::engine::kCommandLimits);
       LF_FUZZ_CHECK(document.ok(), payload);
       const std::optional<std::string> problem =
-          lf::SchemaRegistry::embedded().validate_command_payload("import.credit_ledger", **document);
+          lf::SchemaRegistry::embedded().validate_command_payload("import.credit_ledger",
+                                                                  **document);
       LF_FUZZ_CHECK(!problem.has_value(), *problem + "\n" + payload);
       auto chunk = lf::engine::credits::parse_ledger_chunk(document->get());
       LF_FUZZ_CHECK(chunk.ok(), chunk.ok() ? "" : chunk.error().message + "\n" + payload);
     }
-    // The pre-check decides them as the engine would: whatever it says, it says it without crashing.
-    (void)kind.precheck(lf::importer::PrecheckInput{tenant, plan.payloads, false, 1'760'000'000'000});
+    // The pre-check decides them as the engine would: whatever it says, it says it without
+    // crashing.
+    (void)kind.precheck(
+        lf::importer::PrecheckInput{tenant, plan.payloads, false, 1'760'000'000'000});
   }
 }
 

@@ -21,12 +21,13 @@ RowError row_error(const std::optional<std::string>& tenant_id, std::string mess
 
 }  // namespace
 
-const std::vector<std::string_view> kLedgerRequiredColumns{"tenant_id", "type", "credits", "balance_after",
-                                                           "created_at"};
-const std::vector<std::string_view> kLedgerOptionalColumns{"id",      "activity_run_id", "deliverable_type",
-                                                           "topup_order_id", "actor", "note"};
+const std::vector<std::string_view> kLedgerRequiredColumns{"tenant_id", "type", "credits",
+                                                           "balance_after", "created_at"};
+const std::vector<std::string_view> kLedgerOptionalColumns{
+    "id", "activity_run_id", "deliverable_type", "topup_order_id", "actor", "note"};
 
-std::variant<ConvertedRow, RowError> convert_ledger_row(const Columns& columns, const CsvRecord& record) {
+std::variant<ConvertedRow, RowError> convert_ledger_row(const Columns& columns,
+                                                        const CsvRecord& record) {
   const std::optional<std::string_view> tenant_text = field_text(columns, record, "tenant_id");
   const std::optional<std::string> tenant_id = tenant_text ? read_uuid(*tenant_text) : std::nullopt;
   if (!tenant_id) return row_error(std::nullopt, "column tenant_id: not a uuid");
@@ -34,13 +35,16 @@ std::variant<ConvertedRow, RowError> convert_ledger_row(const Columns& columns, 
 
   const std::optional<std::string_view> type = text("type");
   if (!type || !engine::credits::parse_entry_type(*type)) {
-    return row_error(tenant_id, "column type: " + (type ? "'" + printable_excerpt(*type) + "'" : std::string("NULL")) +
-                                    " is none of allocated, topup, reserved, consumed, released, refunded, "
-                                    "adjusted, expired");
+    return row_error(
+        tenant_id,
+        "column type: " + (type ? "'" + printable_excerpt(*type) + "'" : std::string("NULL")) +
+            " is none of allocated, topup, reserved, consumed, released, refunded, "
+            "adjusted, expired");
   }
-  constexpr int64_t kCreditsMax = 1'000'000'000'000'000;        // 10^15, one entry at most
-  constexpr int64_t kBalanceMax = 1'000'000'000'000'000'000;    // 10^18
-  const std::optional<int64_t> credits = text("credits") ? read_integer(*text("credits")) : std::nullopt;
+  constexpr int64_t kCreditsMax = 1'000'000'000'000'000;      // 10^15, one entry at most
+  constexpr int64_t kBalanceMax = 1'000'000'000'000'000'000;  // 10^18
+  const std::optional<int64_t> credits =
+      text("credits") ? read_integer(*text("credits")) : std::nullopt;
   if (!credits || *credits < -kCreditsMax || *credits > kCreditsMax) {
     return row_error(tenant_id, "column credits: not an integer from -10^15 to 10^15");
   }
@@ -49,8 +53,10 @@ std::variant<ConvertedRow, RowError> convert_ledger_row(const Columns& columns, 
   if (!balance_after || *balance_after < -kBalanceMax || *balance_after > kBalanceMax) {
     return row_error(tenant_id, "column balance_after: not an integer from -10^18 to 10^18");
   }
-  const std::optional<int64_t> created_at = text("created_at") ? read_timestamp_ms(*text("created_at")) : std::nullopt;
-  if (!created_at) return row_error(tenant_id, "column created_at: not a timestamp with a time zone");
+  const std::optional<int64_t> created_at =
+      text("created_at") ? read_timestamp_ms(*text("created_at")) : std::nullopt;
+  if (!created_at)
+    return row_error(tenant_id, "column created_at: not a timestamp with a time zone");
 
   JsonWriter writer;
   writer.begin_object();
@@ -64,12 +70,13 @@ std::variant<ConvertedRow, RowError> convert_ledger_row(const Columns& columns, 
     std::size_t length_max;
     bool empty_allowed;
   };
-  constexpr TextColumn kTexts[] = {{"id", 128, false},
-                                   {"activity_run_id", 121, false},  // its hold is "import:<id>", 128 at most
-                                   {"deliverable_type", 128, false},
-                                   {"topup_order_id", 128, false},
-                                   {"actor", 128, false},
-                                   {"note", 10'000, true}};
+  constexpr TextColumn kTexts[] = {
+      {"id", 128, false},
+      {"activity_run_id", 121, false},  // its hold is "import:<id>", 128 at most
+      {"deliverable_type", 128, false},
+      {"topup_order_id", 128, false},
+      {"actor", 128, false},
+      {"note", 10'000, true}};
   for (const TextColumn& column : kTexts) {
     const CsvField* field = columns.get(record, column.name);
     if (field == nullptr || !*field) continue;
@@ -80,7 +87,8 @@ std::variant<ConvertedRow, RowError> convert_ledger_row(const Columns& columns, 
     const std::optional<std::size_t> length = utf8_length(**field);
     if (!length) return row_error(tenant_id, "column " + name + ": not UTF-8 text");
     if (*length > column.length_max) {
-      return row_error(tenant_id, "column " + name + ": longer than " + std::to_string(column.length_max) + " characters");
+      return row_error(tenant_id, "column " + name + ": longer than " +
+                                      std::to_string(column.length_max) + " characters");
     }
     writer.field(column.name, **field);
   }
@@ -94,11 +102,13 @@ std::optional<engine::Rejection> precheck_ledger(const PrecheckInput& input) {
   std::vector<credits::LedgerChunk> chunks;
   chunks.reserve(input.payloads.size());
   for (const std::string& payload : input.payloads) {
-    Result<std::unique_ptr<rapidjson::Document>> document = parse_json_bounded(payload, engine::kCommandLimits);
+    Result<std::unique_ptr<rapidjson::Document>> document =
+        parse_json_bounded(payload, engine::kCommandLimits);
     if (!document) return engine::Rejection{document.error().code, document.error().message};
-    if (std::optional<std::string> problem =
-            schemas.validate_command_payload(std::string(credits::kImportLedgerCommand), **document)) {
-      return engine::Rejection{"schema_violation", std::string(credits::kImportLedgerCommand) + " payload: " + *problem};
+    if (std::optional<std::string> problem = schemas.validate_command_payload(
+            std::string(credits::kImportLedgerCommand), **document)) {
+      return engine::Rejection{
+          "schema_violation", std::string(credits::kImportLedgerCommand) + " payload: " + *problem};
     }
     Result<credits::LedgerChunk> chunk = credits::parse_ledger_chunk(document->get());
     if (!chunk) return engine::Rejection{chunk.error().code, chunk.error().message};
@@ -112,8 +122,9 @@ std::optional<engine::Rejection> precheck_ledger(const PrecheckInput& input) {
       for (const credits::LedgerEntry& row : chunk.rows) {
         if (last_ms && row.created_at_ms < *last_ms) {
           return engine::Rejection{credits::import_reason::kTimestampOrder,
-                                   chunk.source.file + ":" + std::to_string(row.line) + ": created_at " +
-                                       format_rfc3339_ms(row.created_at_ms) + " is before the previous entry's, " +
+                                   chunk.source.file + ":" + std::to_string(row.line) +
+                                       ": created_at " + format_rfc3339_ms(row.created_at_ms) +
+                                       " is before the previous entry's, " +
                                        format_rfc3339_ms(*last_ms)};
         }
         last_ms = row.created_at_ms;
@@ -121,8 +132,8 @@ std::optional<engine::Rejection> precheck_ledger(const PrecheckInput& input) {
     }
     return std::nullopt;
   }
-  return credits::precheck_ledger_chunks(credits::State{}, 0, chunks, credits::stream_name(input.tenant_id),
-                                         input.now_ms);
+  return credits::precheck_ledger_chunks(credits::State{}, 0, chunks,
+                                         credits::stream_name(input.tenant_id), input.now_ms);
 }
 
 }  // namespace lf::importer

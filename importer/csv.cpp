@@ -72,22 +72,26 @@ Result<bool> CsvReader::next(CsvRecord& record) {
       get();
       while (true) {
         byte = get();
-        if (byte < 0) return fail(opened, "a quoted field is not closed before the end of the input");
+        if (byte < 0)
+          return fail(opened, "a quoted field is not closed before the end of the input");
         if (byte == '"') {
           if (peek() != '"') break;
           get();
         } else if (byte == '\n') {
           ++line_;
         }
-        if (field.size() == limits_.field_bytes_max) return fail(opened, "a field is longer than " +
-                                                                 std::to_string(limits_.field_bytes_max) + " bytes");
+        if (field.size() == limits_.field_bytes_max)
+          return fail(opened, "a field is longer than " + std::to_string(limits_.field_bytes_max) +
+                                  " bytes");
         field.push_back(static_cast<char>(byte));
       }
     } else {
       while (byte >= 0 && byte != ',' && byte != '\n' && byte != '\r') {
-        if (byte == '"') return fail(line_, "a quote inside an unquoted field (quote the whole field)");
-        if (field.size() == limits_.field_bytes_max) return fail(line_, "a field is longer than " +
-                                                                 std::to_string(limits_.field_bytes_max) + " bytes");
+        if (byte == '"')
+          return fail(line_, "a quote inside an unquoted field (quote the whole field)");
+        if (field.size() == limits_.field_bytes_max)
+          return fail(line_, "a field is longer than " + std::to_string(limits_.field_bytes_max) +
+                                 " bytes");
         field.push_back(static_cast<char>(get()));
         byte = peek();
       }
@@ -124,8 +128,8 @@ Result<CsvHeader> CsvHeader::from(const CsvRecord& record) {
                                          std::to_string(i + 1) + " of the header has no name");
     }
     if (std::find(header.names_.begin(), header.names_.end(), *name) != header.names_.end()) {
-      return make_error(kInvalidCsv, "line " + std::to_string(record.line) + ": the header names column " +
-                                         *name + " twice");
+      return make_error(kInvalidCsv, "line " + std::to_string(record.line) +
+                                         ": the header names column " + *name + " twice");
     }
     header.names_.push_back(*name);
   }

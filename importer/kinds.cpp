@@ -12,8 +12,8 @@ namespace {
 
 const std::vector<KindSpec>& kinds() {
   static const std::vector<KindSpec> table{
-      KindSpec{"credit_ledger", "import.credit_ledger", kLedgerRequiredColumns, kLedgerOptionalColumns,
-               &convert_ledger_row, &precheck_ledger, true},
+      KindSpec{"credit_ledger", "import.credit_ledger", kLedgerRequiredColumns,
+               kLedgerOptionalColumns, &convert_ledger_row, &precheck_ledger, true},
   };
   return table;
 }
@@ -34,7 +34,8 @@ const CsvField* Columns::get(const CsvRecord& record, std::string_view name) con
   return nullptr;
 }
 
-std::optional<std::string_view> field_text(const Columns& columns, const CsvRecord& record, std::string_view name) {
+std::optional<std::string_view> field_text(const Columns& columns, const CsvRecord& record,
+                                           std::string_view name) {
   const CsvField* field = columns.get(record, name);
   if (field == nullptr || !*field) return std::nullopt;
   return std::string_view(**field);
@@ -53,12 +54,13 @@ std::vector<std::string_view> kind_names() {
   return names;
 }
 
-const std::vector<std::string_view> kBalanceRequiredColumns{
-    "tenant_id", "credits_monthly", "credits_available", "credits_reserved", "credits_consumed", "credits_topup"};
+const std::vector<std::string_view> kBalanceRequiredColumns{"tenant_id",         "credits_monthly",
+                                                            "credits_available", "credits_reserved",
+                                                            "credits_consumed",  "credits_topup"};
 const std::vector<std::string_view> kBalanceOptionalColumns{"period_start", "period_end"};
 
-std::variant<std::pair<std::string, std::string>, RowError> convert_expected_balance(const Columns& columns,
-                                                                                     const CsvRecord& record) {
+std::variant<std::pair<std::string, std::string>, RowError> convert_expected_balance(
+    const Columns& columns, const CsvRecord& record) {
   const std::optional<std::string_view> tenant_text = field_text(columns, record, "tenant_id");
   const std::optional<std::string> tenant_id = tenant_text ? read_uuid(*tenant_text) : std::nullopt;
   if (!tenant_id) return RowError{std::nullopt, "column tenant_id: not a uuid"};
@@ -68,14 +70,16 @@ std::variant<std::pair<std::string, std::string>, RowError> convert_expected_bal
     const std::string_view name = kBalanceRequiredColumns[i];
     const std::optional<std::string_view> text = field_text(columns, record, name);
     const std::optional<int64_t> value = text ? read_integer(*text) : std::nullopt;
-    if (!value || *value < 0) return RowError{tenant_id, "column " + std::string(name) + ": not an integer >= 0"};
+    if (!value || *value < 0)
+      return RowError{tenant_id, "column " + std::string(name) + ": not an integer >= 0"};
     writer.field(name, *value);
   }
   for (const std::string_view name : kBalanceOptionalColumns) {
     const std::optional<std::string_view> text = field_text(columns, record, name);
     if (!text) continue;
     const std::optional<int32_t> day = read_date_days(*text);
-    if (!day) return RowError{tenant_id, "column " + std::string(name) + ": not a date (YYYY-MM-DD)"};
+    if (!day)
+      return RowError{tenant_id, "column " + std::string(name) + ": not a date (YYYY-MM-DD)"};
     writer.field(name, format_date_days(*day));
   }
   writer.end_object();

@@ -31,7 +31,8 @@ Result<CsvHeader> read_header(CsvReader& reader, const std::string& file_name,
   CsvRecord record;
   Result<bool> read = reader.next(record);
   if (!read) return located(file_name, read.error());
-  if (!*read) return make_error("invalid_csv", file_name + ": empty file (a header row is required)");
+  if (!*read)
+    return make_error("invalid_csv", file_name + ": empty file (a header row is required)");
   Result<CsvHeader> header = CsvHeader::from(record);
   if (!header) return located(file_name, header.error());
   const std::vector<std::string> missing = header->missing(required);
@@ -60,13 +61,15 @@ Result<bool> RowLoader::add(const std::string& file_name, std::istream& in) {
     if (!*read) break;
     if (record.fields.size() != header->size()) {
       return make_error("invalid_csv", file_name + ":" + std::to_string(record.line) + ": " +
-                                           std::to_string(record.fields.size()) + " field(s), the header has " +
+                                           std::to_string(record.fields.size()) +
+                                           " field(s), the header has " +
                                            std::to_string(header->size()));
     }
     ++loaded_.rows;
     std::variant<ConvertedRow, RowError> converted = kind_.convert(columns, record);
     if (RowError* error = std::get_if<RowError>(&converted)) {
-      loaded_.refused.push_back(RefusedRow{file_name, record.line, error->tenant_id, error->message});
+      loaded_.refused.push_back(
+          RefusedRow{file_name, record.line, error->tenant_id, error->message});
       continue;
     }
     ConvertedRow& row = std::get<ConvertedRow>(converted);
@@ -77,7 +80,8 @@ Result<bool> RowLoader::add(const std::string& file_name, std::istream& in) {
   return true;
 }
 
-Result<std::map<std::string, std::string>> load_balances(const std::string& file_name, std::istream& in) {
+Result<std::map<std::string, std::string>> load_balances(const std::string& file_name,
+                                                         std::istream& in) {
   CsvReader reader(in);
   Result<CsvHeader> header = read_header(reader, file_name, kBalanceRequiredColumns);
   if (!header) return header.error();
@@ -93,10 +97,12 @@ Result<std::map<std::string, std::string>> load_balances(const std::string& file
     const std::string where = file_name + ":" + std::to_string(record.line) + ": ";
     if (record.fields.size() != header->size()) {
       return make_error("invalid_csv", where + std::to_string(record.fields.size()) +
-                                           " field(s), the header has " + std::to_string(header->size()));
+                                           " field(s), the header has " +
+                                           std::to_string(header->size()));
     }
     auto converted = convert_expected_balance(columns, record);
-    if (RowError* error = std::get_if<RowError>(&converted)) return make_error("invalid_row", where + error->message);
+    if (RowError* error = std::get_if<RowError>(&converted))
+      return make_error("invalid_row", where + error->message);
     auto& [tenant_id, json] = std::get<std::pair<std::string, std::string>>(converted);
     if (!balances.emplace(tenant_id, std::move(json)).second) {
       return make_error("invalid_row", where + "a second row for tenant " + tenant_id);
@@ -116,20 +122,21 @@ std::string import_id_of(std::string_view kind, const std::vector<SourceRow>& ro
   return hash.hex_digest();
 }
 
-std::string import_command_id(std::string_view kind, const std::string& tenant_id, const std::string& import_id,
-                              int64_t chunk, bool append) {
+std::string import_command_id(std::string_view kind, const std::string& tenant_id,
+                              const std::string& import_id, int64_t chunk, bool append) {
   // A command_id has at most 128 characters: 128 bits of the import's hash
   // name it well enough.
   const std::string id = "import:" + std::string(kind) + ":" + tenant_id + ":" +
-                         import_id.substr(0, kImportIdInCommandIdDigits) + ":" + std::to_string(chunk) +
-                         (append ? ":append" : "");
+                         import_id.substr(0, kImportIdInCommandIdDigits) + ":" +
+                         std::to_string(chunk) + (append ? ":append" : "");
   LF_ASSERT(id.size() <= kCommandIdLengthMax);
   return id;
 }
 
-TenantPlan plan_tenant(const KindSpec& kind, const std::string& tenant_id, const std::vector<SourceRow>& rows,
-                       const std::vector<std::string>& files, bool append,
-                       const std::optional<std::string>& expected_balance_json, ChunkLimits limits) {
+TenantPlan plan_tenant(const KindSpec& kind, const std::string& tenant_id,
+                       const std::vector<SourceRow>& rows, const std::vector<std::string>& files,
+                       bool append, const std::optional<std::string>& expected_balance_json,
+                       ChunkLimits limits) {
   LF_ASSERT(!rows.empty() && limits.rows_max > 0);
   TenantPlan plan;
   plan.tenant_id = tenant_id;
@@ -137,7 +144,8 @@ TenantPlan plan_tenant(const KindSpec& kind, const std::string& tenant_id, const
   plan.rows = static_cast<int64_t>(rows.size());
   // Where each chunk starts: a new file, too many rows or bytes.
   std::vector<std::size_t> starts{0};
-  std::size_t bytes = kChunkOverheadBytes + (expected_balance_json ? expected_balance_json->size() : 0);
+  std::size_t bytes =
+      kChunkOverheadBytes + (expected_balance_json ? expected_balance_json->size() : 0);
   for (std::size_t i = 0; i < rows.size(); ++i) {
     const std::size_t row_bytes = rows[i].fields_json.size() + 24;
     const std::size_t in_chunk = i - starts.back();
@@ -151,7 +159,8 @@ TenantPlan plan_tenant(const KindSpec& kind, const std::string& tenant_id, const
   const int64_t chunks = static_cast<int64_t>(starts.size());
   for (int64_t chunk = 0; chunk < chunks; ++chunk) {
     const std::size_t begin = starts[static_cast<std::size_t>(chunk)];
-    const std::size_t end = chunk + 1 < chunks ? starts[static_cast<std::size_t>(chunk + 1)] : rows.size();
+    const std::size_t end =
+        chunk + 1 < chunks ? starts[static_cast<std::size_t>(chunk + 1)] : rows.size();
     JsonWriter header;
     header.begin_object();
     header.field("import_id", plan.import_id);
@@ -165,7 +174,8 @@ TenantPlan plan_tenant(const KindSpec& kind, const std::string& tenant_id, const
     header.field("last_line", rows[end - 1].line);
     header.end_object();
     header.end_object();
-    std::string payload(header.view().substr(0, header.view().size() - 1));  // without its closing brace
+    std::string payload(
+        header.view().substr(0, header.view().size() - 1));  // without its closing brace
     payload += ",\"rows\":[";
     for (std::size_t i = begin; i < end; ++i) {
       const std::string& fields = rows[i].fields_json;

@@ -55,7 +55,8 @@ class RowLoader {
 
 // A credit_balances file: tenant -> the "expected_balance" JSON object.
 // Same error codes; a bad row is an "invalid_row" error naming file:line.
-Result<std::map<std::string, std::string>> load_balances(const std::string& file_name, std::istream& in);
+Result<std::map<std::string, std::string>> load_balances(const std::string& file_name,
+                                                         std::istream& in);
 
 struct ChunkLimits {
   std::size_t rows_max = 1000;
@@ -77,9 +78,10 @@ std::string import_id_of(std::string_view kind, const std::vector<SourceRow>& ro
 // The tenant's chunks: at most limits.rows_max rows and about
 // limits.bytes_max bytes each, never spanning two files; the last carries
 // `expected_balance_json` when given.
-TenantPlan plan_tenant(const KindSpec& kind, const std::string& tenant_id, const std::vector<SourceRow>& rows,
-                       const std::vector<std::string>& files, bool append,
-                       const std::optional<std::string>& expected_balance_json, ChunkLimits limits = {});
+TenantPlan plan_tenant(const KindSpec& kind, const std::string& tenant_id,
+                       const std::vector<SourceRow>& rows, const std::vector<std::string>& files,
+                       bool append, const std::optional<std::string>& expected_balance_json,
+                       ChunkLimits limits = {});
 
 // "import:<kind>:<tenant>:<import_id>:<chunk>" (":append" after it for an
 // --append run, so a run refused for live events can be re-run with it),
@@ -87,7 +89,7 @@ TenantPlan plan_tenant(const KindSpec& kind, const std::string& tenant_id, const
 // envelope's 128 characters.
 inline constexpr std::size_t kImportIdInCommandIdDigits = 32;
 inline constexpr std::size_t kCommandIdLengthMax = 128;
-std::string import_command_id(std::string_view kind, const std::string& tenant_id, const std::string& import_id,
-                              int64_t chunk, bool append);
+std::string import_command_id(std::string_view kind, const std::string& tenant_id,
+                              const std::string& import_id, int64_t chunk, bool append);
 
 }  // namespace lf::importer

@@ -4,17 +4,17 @@
 #include <algorithm>
 #include <chrono>
 #include <deque>
+#include <exception>
 #include <fstream>
 #include <map>
 #include <memory>
-#include <exception>
 #include <mutex>
 #include <set>
 #include <thread>
 #include <unordered_map>
 
-#include <pqxx/pqxx>
 #include <spdlog/spdlog.h>
+#include <pqxx/pqxx>
 
 #include "consumers/client/command_client.hpp"
 #include "events/json.hpp"
@@ -76,7 +76,8 @@ Loaded load(const Options& options, const importer::KindSpec& kind) {
   loaded.rows = loader.take();
   if (options.balances_file) {
     std::ifstream in = open_file(*options.balances_file);
-    Result<std::map<std::string, std::string>> balances = importer::load_balances(*options.balances_file, in);
+    Result<std::map<std::string, std::string>> balances =
+        importer::load_balances(*options.balances_file, in);
     if (!balances) throw_input_error(balances.error());
     loaded.balances = std::move(balances).value();
   }
@@ -138,16 +139,21 @@ class PlanQueue {
   std::exception_ptr error_;
 };
 
-void plan_tenants(const Options& options, const importer::KindSpec& kind, const Loaded& loaded, PlanQueue& queue) {
-  const bool check_balances = kind.takes_expected_balance && options.balances_file && !options.append;
+void plan_tenants(const Options& options, const importer::KindSpec& kind, const Loaded& loaded,
+                  PlanQueue& queue) {
+  const bool check_balances =
+      kind.takes_expected_balance && options.balances_file && !options.append;
   const int64_t now_ms = system_now_ms();
   for (const std::string& tenant : loaded.rows.tenant_order) {
     const std::vector<importer::SourceRow>& rows = loaded.rows.by_tenant.at(tenant);
     const int64_t row_count = static_cast<int64_t>(rows.size());
     if (auto bad = loaded.refused_rows.find(tenant); bad != loaded.refused_rows.end()) {
       const importer::RefusedRow& first = *bad->second.front();
-      logger()->error("tenant {} refused: {}:{}: invalid_row: {}{}", tenant, first.file, first.line, first.message,
-                      bad->second.size() > 1 ? fmt::format(" (and {} more bad rows)", bad->second.size() - 1) : "");
+      logger()->error("tenant {} refused: {}:{}: invalid_row: {}{}", tenant, first.file, first.line,
+                      first.message,
+                      bad->second.size() > 1
+                          ? fmt::format(" (and {} more bad rows)", bad->second.size() - 1)
+                          : "");
       queue.refused(row_count + static_cast<int64_t>(bad->second.size()));
       continue;
     }
@@ -155,14 +161,15 @@ void plan_tenants(const Options& options, const importer::KindSpec& kind, const 
     if (check_balances) {
       auto found = loaded.balances.find(tenant);
       if (found == loaded.balances.end()) {
-        logger()->error("tenant {} refused: no credit_balances row for it in {}", tenant, *options.balances_file);
+        logger()->error("tenant {} refused: no credit_balances row for it in {}", tenant,
+                        *options.balances_file);
         queue.refused(row_count);
         continue;
       }
       expected = found->second;
     }
-    importer::TenantPlan plan =
-        importer::plan_tenant(kind, tenant, rows, loaded.rows.files, options.append, expected, options.chunk_limits);
+    importer::TenantPlan plan = importer::plan_tenant(
+        kind, tenant, rows, loaded.rows.files, options.append, expected, options.chunk_limits);
     const importer::PrecheckInput input{tenant, plan.payloads, options.append, now_ms};
     if (std::optional<engine::Rejection> refused = kind.precheck(input)) {
       logger()->error("tenant {} refused: {}: {}", tenant, refused->reason, refused->message);
@@ -189,8 +196,8 @@ class Pacer {
     std::map<int32_t, int64_t> positions;
     {
       pqxx::read_transaction work(db_);
-      for (const pqxx::row& row :
-           work.exec("SELECT partition, min(next_offset) FROM projection_checkpoints GROUP BY partition")) {
+      for (const pqxx::row& row : work.exec("SELECT partition, min(next_offset) FROM "
+                                            "projection_checkpoints GROUP BY partition")) {
         positions[row[0].as<int32_t>()] = row[1].as<int64_t>();
       }
     }
@@ -233,12 +240,18 @@ struct TenantWork {
 
 class Sender {
  public:
-  Sender(const Options& options, const importer::KindSpec& kind, PlanQueue& plans, int64_t total_rows,
-         Outcome& outcome)
-      : options_(options), kind_(kind), outcome_(outcome), plans_(plans),
-        client_(options.kafka, options.topics, options.client_id), total_rows_(total_rows) {
+  Sender(const Options& options, const importer::KindSpec& kind, PlanQueue& plans,
+         int64_t total_rows, Outcome& outcome)
+      : options_(options),
+        kind_(kind),
+        outcome_(outcome),
+        plans_(plans),
+        client_(options.kafka, options.topics, options.client_id),
+        total_rows_(total_rows) {
     partitions_ = client_.partition_count();
-    if (partitions_ <= 0) throw std::runtime_error("the commands topic " + options.topics.commands() + " has no partitions");
+    if (partitions_ <= 0)
+      throw std::runtime_error("the commands topic " + options.topics.commands() +
+                               " has no partitions");
     queues_.resize(static_cast<std::size_t>(partitions_));
     active_.resize(static_cast<std::size_t>(partitions_));
     if (options.projector_lag_max > 0) pacer_ = std::make_unique<Pacer>(options, partitions_);
@@ -290,7 +303,8 @@ class Sender {
       const std::size_t p = static_cast<std::size_t>(partition);
       std::vector<TenantWork*>& active = active_[p];
       std::erase_if(active, [](const TenantWork* work) { return work->done; });
-      while (active.size() < static_cast<std::size_t>(options_.in_flight_per_partition) && !queues_[p].empty()) {
+      while (active.size() < static_cast<std::size_t>(options_.in_flight_per_partition) &&
+             !queues_[p].empty()) {
         active.push_back(queues_[p].front());
         queues_[p].pop_front();
       }
@@ -307,8 +321,8 @@ class Sender {
 
   void send(TenantWork& work) {
     const int64_t chunk = static_cast<int64_t>(work.next_chunk);
-    const std::string id = importer::import_command_id(kind_.name, work.plan->tenant_id, work.plan->import_id, chunk,
-                                                       options_.append);
+    const std::string id = importer::import_command_id(
+        kind_.name, work.plan->tenant_id, work.plan->import_id, chunk, options_.append);
     JsonWriter command;
     command.begin_object();
     command.field("command_id", id);
@@ -364,8 +378,10 @@ class Sender {
     } else {
       ++outcome_.tenants_incomplete;
       logger()->error(
-          "tenant {} incomplete: chunk {} of {} refused: {}: {}; chunks 0 to {} are committed and the tenant's "
-          "timers wait until the import is finished: remove the cause, then run the same import again to resume "
+          "tenant {} incomplete: chunk {} of {} refused: {}: {}; chunks 0 to {} are committed and "
+          "the tenant's "
+          "timers wait until the import is finished: remove the cause, then run the same import "
+          "again to resume "
           "at chunk {}",
           work.plan->tenant_id, chunk, chunks, reason, message, chunk - 1, chunk);
     }
@@ -382,8 +398,9 @@ class Sender {
     const auto now = Clock::now();
     for (const auto& [id, work] : by_id_) {
       if (now - work->sent_at > std::chrono::milliseconds(options_.result_timeout_ms)) {
-        throw std::runtime_error("no result for " + id + " within " + std::to_string(options_.result_timeout_ms) +
-                                 " ms (is an engine running on " + options_.topics.commands() + "?)");
+        throw std::runtime_error(
+            "no result for " + id + " within " + std::to_string(options_.result_timeout_ms) +
+            " ms (is an engine running on " + options_.topics.commands() + "?)");
       }
     }
   }
@@ -392,8 +409,9 @@ class Sender {
     const auto now = Clock::now();
     if (now - last_notice_ < std::chrono::milliseconds(kWaitingNoticeEveryMs)) return;
     last_notice_ = now;
-    logger()->info("waiting for the projectors: partition {} of {} is {} records ahead of the slowest", partition,
-                   options_.topics.events(), pacer_->lag(partition));
+    logger()->info(
+        "waiting for the projectors: partition {} of {} is {} records ahead of the slowest",
+        partition, options_.topics.events(), pacer_->lag(partition));
   }
 
   void catch_up() {
@@ -409,7 +427,8 @@ class Sender {
       pacer->refresh();
       if (pacer->total_lag() == 0) return;
       if (Clock::now() > deadline) {
-        throw std::runtime_error("the read tables did not catch up with " + options_.topics.events() + " within " +
+        throw std::runtime_error("the read tables did not catch up with " +
+                                 options_.topics.events() + " within " +
                                  std::to_string(options_.catch_up_timeout_ms) + " ms (" +
                                  std::to_string(pacer->total_lag()) + " records behind)");
       }
@@ -423,7 +442,8 @@ class Sender {
     const auto now = Clock::now();
     if (!finished && now - last_progress_ < std::chrono::milliseconds(kProgressEveryMs)) return;
     last_progress_ = now;
-    options_.progress(rows_answered_ + rows_refused_, total_rows_, seconds_between(start_, now), finished);
+    options_.progress(rows_answered_ + rows_refused_, total_rows_, seconds_between(start_, now),
+                      finished);
   }
 
   const Options& options_;
@@ -453,17 +473,22 @@ Outcome run(const Options& options) {
   const importer::KindSpec* kind = importer::find_kind(options.kind);
   if (kind == nullptr) {
     std::string kinds;
-    for (const std::string_view name : importer::kind_names()) kinds += (kinds.empty() ? "" : ", ") + std::string(name);
+    for (const std::string_view name : importer::kind_names())
+      kinds += (kinds.empty() ? "" : ", ") + std::string(name);
     throw UsageError("no import kind " + options.kind + " (kinds: " + kinds + ")");
   }
   if (options.files.empty()) throw UsageError("no file to import");
   const auto started = Clock::now();
   if (kind->takes_expected_balance && !options.balances_file && !options.append) {
-    logger()->warn("no --balances file: the tenants' end balances are not checked and no billing period is set");
+    logger()->warn(
+        "no --balances file: the tenants' end balances are not checked and no billing period is "
+        "set");
   }
   if (kind->takes_expected_balance && options.balances_file && options.append) {
-    logger()->warn("--balances is not checked with --append: a tenant's balance is then the seed's plus its live "
-                   "events (docs/migrating.md \"Cut-over\")");
+    logger()->warn(
+        "--balances is not checked with --append: a tenant's balance is then the seed's plus its "
+        "live "
+        "events (docs/migrating.md \"Cut-over\")");
   }
   const Loaded loaded = load(options, *kind);
   Outcome outcome;

@@ -23,11 +23,11 @@ struct Options {
   kafka::Settings kafka;
   kafka::Topics topics;
   std::string database_url;
-  std::string kind;                 // "credit_ledger"
-  std::vector<std::string> files;   // CSV with a header row, in order
+  std::string kind;                          // "credit_ledger"
+  std::vector<std::string> files;            // CSV with a header row, in order
   std::optional<std::string> balances_file;  // credit_balances CSV
   bool append = false;
-  bool dry_run = false;             // read and pre-check only; send nothing
+  bool dry_run = false;  // read and pre-check only; send nothing
   importer::ChunkLimits chunk_limits;
   int in_flight_per_partition = 4;  // chunks sent and not yet answered
   // Records of the events topic a partition may be ahead of the slowest
@@ -54,13 +54,15 @@ struct Outcome {
   int64_t tenants_refused = 0;     // nothing of them sent, or the first chunk refused
   int64_t tenants_incomplete = 0;  // refused after earlier chunks were committed
   int64_t rows_without_tenant = 0;
-  int64_t rows_imported = 0;       // accepted in this run
+  int64_t rows_imported = 0;  // accepted in this run
   int64_t rows_already_imported = 0;
   int64_t chunks_sent = 0;
-  double seconds = 0;              // from reading the files to the read tables caught up
-  double send_seconds = 0;         // from the first chunk sent to the read tables caught up
-  bool stopped = false;            // interrupted by `stop`
-  bool failed() const { return tenants_refused > 0 || tenants_incomplete > 0 || rows_without_tenant > 0 || stopped; }
+  double seconds = 0;       // from reading the files to the read tables caught up
+  double send_seconds = 0;  // from the first chunk sent to the read tables caught up
+  bool stopped = false;     // interrupted by `stop`
+  bool failed() const {
+    return tenants_refused > 0 || tenants_incomplete > 0 || rows_without_tenant > 0 || stopped;
+  }
 };
 
 // Throws UsageError (missing columns, unknown kind, unreadable file),

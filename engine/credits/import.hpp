@@ -55,7 +55,16 @@ inline constexpr const char* kImportConflict = "import_conflict";
 inline constexpr const char* kLiveEvents = "tenant_has_live_events";
 }  // namespace import_reason
 
-enum class EntryType { allocated, topup, reserved, consumed, released, refunded, adjusted, expired };
+enum class EntryType {
+  allocated,
+  topup,
+  reserved,
+  consumed,
+  released,
+  refunded,
+  adjusted,
+  expired
+};
 std::string_view to_string(EntryType type);
 std::optional<EntryType> parse_entry_type(std::string_view text);
 
@@ -63,8 +72,8 @@ std::optional<EntryType> parse_entry_type(std::string_view text);
 // available and `balance_after` the effective available after it, as in the
 // seed and in ledgerflow's credit_ledger.
 struct LedgerEntry {
-  int64_t line = 0;                       // where the row starts in its file
-  std::optional<std::string> source_id;   // the seed row's id
+  int64_t line = 0;                      // where the row starts in its file
+  std::optional<std::string> source_id;  // the seed row's id
   EntryType type = EntryType::allocated;
   int64_t credits = 0;
   int64_t balance_after = 0;

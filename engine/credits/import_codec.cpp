@@ -45,7 +45,8 @@ class Reader {
   explicit Reader(std::optional<Error>& error) : error_(error) {}
 
   void at_line(int64_t line) { line_ = line; }
-  int64_t integer(const rapidjson::Value& object, std::string_view name, int64_t minimum, int64_t maximum) {
+  int64_t integer(const rapidjson::Value& object, std::string_view name, int64_t minimum,
+                  int64_t maximum) {
     const std::optional<int64_t> value = json_int64(object, name);
     if (!value || *value < minimum || *value > maximum) {
       fail(std::string(name) + " must be an integer from " + std::to_string(minimum) + " to " +
@@ -90,7 +91,8 @@ class Reader {
     if (!day) fail(std::string(name) + " is not a calendar date (YYYY-MM-DD): " + *value);
     return day;
   }
-  const rapidjson::Value* object(const rapidjson::Value& parent, std::string_view name, bool required) {
+  const rapidjson::Value* object(const rapidjson::Value& parent, std::string_view name,
+                                 bool required) {
     const rapidjson::Value* member = json_member(parent, name);
     if (member != nullptr && member->IsObject()) return member;
     if (member != nullptr || required) fail(std::string(name) + " must be an object");
@@ -122,10 +124,13 @@ LedgerEntry read_entry(Reader& in, const rapidjson::Value& row) {
   } else if (const std::optional<EntryType> parsed = parse_entry_type(*type)) {
     entry.type = *parsed;
   } else {
-    in.fail("type " + *type + " is none of allocated, topup, reserved, consumed, released, refunded, adjusted, expired");
+    in.fail(
+        "type " + *type +
+        " is none of allocated, topup, reserved, consumed, released, refunded, adjusted, expired");
   }
   entry.credits = in.integer(row, "credits", -kCreditsPerCommandMax, kCreditsPerCommandMax);
-  entry.balance_after = in.integer(row, "balance_after", -kCreditsAvailableAbsoluteMax, kCreditsAvailableAbsoluteMax);
+  entry.balance_after =
+      in.integer(row, "balance_after", -kCreditsAvailableAbsoluteMax, kCreditsAvailableAbsoluteMax);
   entry.created_at_ms = in.timestamp(row, "created_at");
   // Its hold is named "import:<activity_run_id>", an id of at most 128.
   entry.activity_run_id =
@@ -169,8 +174,10 @@ void write_expected(JsonWriter& writer, const ExpectedBalance& expected) {
   writer.field("credits_reserved", expected.credits_reserved);
   writer.field("credits_consumed", expected.credits_consumed);
   writer.field("credits_topup", expected.credits_topup);
-  if (expected.period_start_day) writer.field("period_start", format_date_days(*expected.period_start_day));
-  if (expected.period_end_day) writer.field("period_end", format_date_days(*expected.period_end_day));
+  if (expected.period_start_day)
+    writer.field("period_start", format_date_days(*expected.period_start_day));
+  if (expected.period_end_day)
+    writer.field("period_end", format_date_days(*expected.period_end_day));
   writer.end_object();
 }
 
@@ -254,7 +261,8 @@ Result<LedgerChunk> parse_ledger_chunk(const rapidjson::Value* payload) {
   Reader in(error);
   ImportHeader header;
   read_header(in, *payload, header);
-  LedgerChunk chunk{header.import_id, header.chunk, header.chunks, header.append, header.source, {}, std::nullopt};
+  LedgerChunk chunk{header.import_id, header.chunk, header.chunks, header.append,
+                    header.source,    {},           std::nullopt};
   const rapidjson::Value* rows = json_member(*payload, "rows");
   if (rows == nullptr || !rows->IsArray() || rows->Empty() || rows->Size() > kImportChunkRowsMax) {
     in.fail("rows must be an array of 1 to " + std::to_string(kImportChunkRowsMax) + " rows");
@@ -312,7 +320,8 @@ ImportedChunk decode_ledger_imported(const rapidjson::Value& payload) {
   ImportedChunk imported;
   read_header(in, payload, imported.header);
   const rapidjson::Value* entries = json_member(payload, "entries");
-  LF_ASSERT_MSG(entries != nullptr && entries->IsArray(), "credits.ledger_imported carries entries");
+  LF_ASSERT_MSG(entries != nullptr && entries->IsArray(),
+                "credits.ledger_imported carries entries");
   imported.entries.reserve(entries->Size());
   for (const rapidjson::Value& item : entries->GetArray()) {
     LedgerEntry entry = read_entry(in, item);
@@ -322,8 +331,9 @@ ImportedChunk decode_ledger_imported(const rapidjson::Value& payload) {
     if (json_member(item, "hold_consumed") != nullptr)
       entry.hold_consumed = in.integer(item, "hold_consumed", 1, kCreditsAvailableAbsoluteMax);
     if (json_member(item, "source_balance_after") != nullptr) {
-      entry.source_balance_after = in.integer(item, "source_balance_after", -kCreditsAvailableAbsoluteMax,
-                                              kCreditsAvailableAbsoluteMax);
+      entry.source_balance_after =
+          in.integer(item, "source_balance_after", -kCreditsAvailableAbsoluteMax,
+                     kCreditsAvailableAbsoluteMax);
     }
     imported.entries.push_back(std::move(entry));
   }

@@ -41,16 +41,17 @@ std::optional<Rejection> refuse_sequence(const State& state, int64_t credits_str
                            std::to_string(progress->chunks_committed) + " committed)"};
     }
     if (header.chunk > progress->chunks_committed) {
-      return Rejection{why::kChunkOutOfOrder,
-                       "import " + short_id(header.import_id) + " expects chunk " +
-                           std::to_string(progress->chunks_committed) + ", not " +
-                           std::to_string(header.chunk)};
+      return Rejection{why::kChunkOutOfOrder, "import " + short_id(header.import_id) +
+                                                  " expects chunk " +
+                                                  std::to_string(progress->chunks_committed) +
+                                                  ", not " + std::to_string(header.chunk)};
     }
     return std::nullopt;
   }
   if (progress != nullptr && !progress->finished()) {
     return Rejection{why::kImportConflict,
-                     "import " + short_id(progress->import_id) + " of this tenant's credit_ledger is unfinished (" +
+                     "import " + short_id(progress->import_id) +
+                         " of this tenant's credit_ledger is unfinished (" +
                          std::to_string(progress->chunks_committed) + " of " +
                          std::to_string(progress->chunks_total) +
                          " chunks); run it again with the same files to finish it"};
@@ -61,7 +62,8 @@ std::optional<Rejection> refuse_sequence(const State& state, int64_t credits_str
                          short_id(progress->import_id) + "); import more rows with --append"};
   }
   if (header.chunk != 0) {
-    return Rejection{why::kChunkOutOfOrder, "a new import starts with chunk 0, not " + std::to_string(header.chunk)};
+    return Rejection{why::kChunkOutOfOrder,
+                     "a new import starts with chunk 0, not " + std::to_string(header.chunk)};
   }
   const int64_t live_events = credits_stream_version - state.imports.events;
   LF_ASSERT(live_events >= 0);
@@ -106,16 +108,18 @@ std::optional<Rejection> decide_on(State& state, int64_t credits_stream_version,
     entry.hold_consumed.reset();
     entry.source_balance_after.reset();
     if (entry.type == EntryType::reserved) {
-      entry.expires_at_ms = std::min(std::max(entry.created_at_ms, now_ms) + kImportedReservationTtlMs,
-                                     kTimestampMaxMs);
+      entry.expires_at_ms = std::min(
+          std::max(entry.created_at_ms, now_ms) + kImportedReservationTtlMs, kTimestampMaxMs);
     }
     if (std::optional<Rejection> refused = import_rules::apply_entry(state, entry, header.append)) {
-      refused->message = header.source.file + ":" + std::to_string(entry.line) + ": " + refused->message;
+      refused->message =
+          header.source.file + ":" + std::to_string(entry.line) + ": " + refused->message;
       return refused;
     }
   }
   if (imported.expected_balance) {
-    if (std::optional<Rejection> refused = import_rules::settle(state, *imported.expected_balance)) {
+    if (std::optional<Rejection> refused =
+            import_rules::settle(state, *imported.expected_balance)) {
       refused->message = "the tenant's credit_balances row: " + refused->message;
       return refused;
     }
@@ -125,8 +129,9 @@ std::optional<Rejection> decide_on(State& state, int64_t credits_stream_version,
 }
 
 ImportedChunk imported_of(const LedgerChunk& chunk) {
-  return ImportedChunk{ImportHeader{chunk.import_id, chunk.chunk, chunk.chunks, chunk.append, chunk.source},
-                       chunk.rows, chunk.expected_balance};
+  return ImportedChunk{
+      ImportHeader{chunk.import_id, chunk.chunk, chunk.chunks, chunk.append, chunk.source},
+      chunk.rows, chunk.expected_balance};
 }
 
 }  // namespace
@@ -144,7 +149,8 @@ Decision decide_ledger_chunk(const State& state, int64_t credits_stream_version,
                              const LedgerChunk& chunk, const std::string& stream, int64_t now_ms) {
   State scratch = state;
   ImportedChunk imported = imported_of(chunk);
-  if (std::optional<Rejection> refused = decide_on(scratch, credits_stream_version, imported, now_ms)) {
+  if (std::optional<Rejection> refused =
+          decide_on(scratch, credits_stream_version, imported, now_ms)) {
     return Decision::reject(std::move(refused->reason), std::move(refused->message));
   }
   std::vector<NewEvent> events;
@@ -161,12 +167,14 @@ void evolve_ledger_imported(State& state, const rapidjson::Value& payload) {
     entry.hold_consumed.reset();
     entry.balance_after = logged.source_balance_after.value_or(logged.balance_after);
     entry.source_balance_after.reset();
-    const std::optional<Rejection> refused = import_rules::apply_entry(state, entry, imported.header.append);
+    const std::optional<Rejection> refused =
+        import_rules::apply_entry(state, entry, imported.header.append);
     LF_ASSERT_MSG(!refused.has_value(), refused ? refused->message.c_str() : "");
     LF_ASSERT_MSG(entry == logged, "an imported entry's hold is the one the decision found");
   }
   if (imported.expected_balance) {
-    const std::optional<Rejection> refused = import_rules::settle(state, *imported.expected_balance);
+    const std::optional<Rejection> refused =
+        import_rules::settle(state, *imported.expected_balance);
     LF_ASSERT_MSG(!refused.has_value(), refused ? refused->message.c_str() : "");
   }
   record_progress(state, imported.header);
@@ -179,7 +187,8 @@ std::optional<Rejection> precheck_ledger_chunks(State state, int64_t credits_str
                                                 const std::string& /*stream*/, int64_t now_ms) {
   for (const LedgerChunk& chunk : chunks) {
     ImportedChunk imported = imported_of(chunk);
-    if (std::optional<Rejection> refused = decide_on(state, credits_stream_version, imported, now_ms))
+    if (std::optional<Rejection> refused =
+            decide_on(state, credits_stream_version, imported, now_ms))
       return refused;
     ++credits_stream_version;  // the chunk's one event
   }

@@ -38,22 +38,27 @@ std::optional<Rejection> shape_problem(const LedgerEntry& entry) {
   }
   switch (entry.type) {
     case EntryType::allocated:
-      if (credits < 0) return refuse(why::kInvalidRow, entry, "an allocated entry's credits are >= 0");
+      if (credits < 0)
+        return refuse(why::kInvalidRow, entry, "an allocated entry's credits are >= 0");
       break;
     case EntryType::topup:
     case EntryType::released:
     case EntryType::refunded:
-      if (credits <= 0) return refuse(why::kInvalidRow, entry, "a " + type + " entry's credits are > 0");
+      if (credits <= 0)
+        return refuse(why::kInvalidRow, entry, "a " + type + " entry's credits are > 0");
       break;
     case EntryType::reserved:
-      if (credits >= 0) return refuse(why::kInvalidRow, entry, "a reserved entry's credits are < 0");
+      if (credits >= 0)
+        return refuse(why::kInvalidRow, entry, "a reserved entry's credits are < 0");
       break;
     case EntryType::consumed:
     case EntryType::expired:
-      if (credits > 0) return refuse(why::kInvalidRow, entry, "a " + type + " entry's credits are <= 0");
+      if (credits > 0)
+        return refuse(why::kInvalidRow, entry, "a " + type + " entry's credits are <= 0");
       break;
     case EntryType::adjusted:
-      if (credits == 0) return refuse(why::kInvalidRow, entry, "an adjusted entry's credits are not 0");
+      if (credits == 0)
+        return refuse(why::kInvalidRow, entry, "an adjusted entry's credits are not 0");
       break;
   }
   const bool needs_run = entry.type == EntryType::reserved || entry.type == EntryType::released ||
@@ -93,7 +98,9 @@ ImportedRun* find_run(State& state, const std::string& run_id) {
 }
 
 void describe_hold(LedgerEntry& entry, const ImportedRun& run) {
-  entry.hold_status = run.held_credits > 0 ? "open" : run.consumed_credits > 0 ? "consumed" : "released";
+  entry.hold_status = run.held_credits > 0       ? "open"
+                      : run.consumed_credits > 0 ? "consumed"
+                                                 : "released";
   if (run.consumed_credits > 0) entry.hold_consumed = run.consumed_credits;
 }
 
@@ -125,9 +132,9 @@ std::optional<Rejection> reserve(State& state, LedgerEntry& entry) {
   LF_ASSERT_MSG(entry.expires_at_ms.has_value(), "a decision gives an imported hold its expiry");
   const int64_t held = -entry.credits;
   entry.reservation_id = reservation_id;
-  state.reservations.emplace(reservation_id, Reservation{reservation_id, held, *entry.expires_at_ms,
-                                                         entry.activity_run_id,
-                                                         entry.deliverable_type});
+  state.reservations.emplace(
+      reservation_id, Reservation{reservation_id, held, *entry.expires_at_ms, entry.activity_run_id,
+                                  entry.deliverable_type});
   state.book.reserved_credits += held;
   state.imports.runs[run_id] = ImportedRun{reservation_id, held, held, 0};
   entry.hold_status = "open";
@@ -183,7 +190,8 @@ std::optional<Rejection> consume(State& state, LedgerEntry& entry) {
   run->consumed_credits += used;
   describe_hold(entry, *run);
   take_draw(state.book, plan_draw(state.book, used));
-  state.book.consumed_in_period_credits = add_saturating(state.book.consumed_in_period_credits, used);
+  state.book.consumed_in_period_credits =
+      add_saturating(state.book.consumed_in_period_credits, used);
   state.book.consumed_lifetime_credits = add_saturating(state.book.consumed_lifetime_credits, used);
   return std::nullopt;
 }
@@ -191,7 +199,8 @@ std::optional<Rejection> consume(State& state, LedgerEntry& entry) {
 std::optional<Rejection> top_up(State& state, LedgerEntry& entry) {
   const std::string& order_id = *entry.topup_order_id;
   if (state.topup_orders_seen.contains(order_id)) {
-    return refuse(why::kDuplicateTopupOrder, entry, "top-up order " + order_id + " was already credited");
+    return refuse(why::kDuplicateTopupOrder, entry,
+                  "top-up order " + order_id + " was already credited");
   }
   if (state.book.topup_lots.size() >= kTopupLotsMax) {
     return refuse(why::kLimitExceeded, entry,
@@ -220,7 +229,8 @@ void lapse(Book& book, int64_t credits, int64_t at_ms) {
     if (lot->expires_at_ms && *lot->expires_at_ms <= at_ms)
       take(topup_lot_name(lot->topup_order_id), lot->remaining_credits);
   }
-  for (const LapsingLot& lot : book.lapsing_lots) take(lapsing_lot_name(lot.lot_number), lot.remaining_credits);
+  for (const LapsingLot& lot : book.lapsing_lots)
+    take(lapsing_lot_name(lot.lot_number), lot.remaining_credits);
   take(std::string(kMonthlyLotName), book.monthly_remaining_credits);
   for (const TopupLot* lot : topups) {
     if (!lot->expires_at_ms || *lot->expires_at_ms > at_ms)
@@ -287,9 +297,10 @@ std::optional<Rejection> apply_entry(State& state, LedgerEntry& entry, bool appe
   const int64_t source_before = state.imports.last_source_balance.value_or(0);
   if (source_after != source_before + entry.credits) {
     return refuse(why::kRunningBalance, entry,
-                  "balance_after is " + std::to_string(source_after) + ", but the balance before, " +
-                      std::to_string(source_before) + ", plus credits, " + std::to_string(entry.credits) +
-                      ", is " + std::to_string(source_before + entry.credits));
+                  "balance_after is " + std::to_string(source_after) +
+                      ", but the balance before, " + std::to_string(source_before) +
+                      ", plus credits, " + std::to_string(entry.credits) + ", is " +
+                      std::to_string(source_before + entry.credits));
   }
   if (source_after < 0) {
     return refuse(why::kNegativeBalance, entry,
@@ -300,13 +311,14 @@ std::optional<Rejection> apply_entry(State& state, LedgerEntry& entry, bool appe
   const int64_t before = effective_available(state.book);
   if (!append && before != source_before) {
     return refuse(why::kRunningBalance, entry,
-                  "the tenant's effective available is " + std::to_string(before) + ", not the ledger's " +
-                      std::to_string(source_before) + ": something else changed the tenant since the import began");
+                  "the tenant's effective available is " + std::to_string(before) +
+                      ", not the ledger's " + std::to_string(source_before) +
+                      ": something else changed the tenant since the import began");
   }
   if (before + entry.credits < 0) {
     return refuse(why::kNegativeBalance, entry,
-                  "the tenant's effective available, " + std::to_string(before) + ", would go negative: " +
-                      std::to_string(before + entry.credits));
+                  "the tenant's effective available, " + std::to_string(before) +
+                      ", would go negative: " + std::to_string(before + entry.credits));
   }
   if (entry.credits > 0 && available_credits(state.book) + entry.credits > kCreditsAvailableMax) {
     return refuse(why::kLimitExceeded, entry,
@@ -339,20 +351,22 @@ std::optional<PeriodSpan> expected_period(const ExpectedBalance& expected) {
 
 std::optional<Rejection> settle(State& state, const ExpectedBalance& expected) {
   if (expected.period_start_day.has_value() != expected.period_end_day.has_value()) {
-    return Rejection{why::kInvalidPeriod, "the credit_balances row has only one of period_start and period_end"};
+    return Rejection{why::kInvalidPeriod,
+                     "the credit_balances row has only one of period_start and period_end"};
   }
   if (expected.period_start_day) {
     const std::optional<PeriodSpan> span = expected_period(expected);
     if (!span) {
-      return Rejection{why::kInvalidPeriod,
-                       "the credit_balances row's period " + format_date_days(*expected.period_start_day) +
-                           " to " + format_date_days(*expected.period_end_day) +
-                           " cannot be a billing period"};
+      return Rejection{
+          why::kInvalidPeriod,
+          "the credit_balances row's period " + format_date_days(*expected.period_start_day) +
+              " to " + format_date_days(*expected.period_end_day) + " cannot be a billing period"};
     }
     state.book.period = start_period(*span);
   }
   if (expected.credits_monthly < 0 || expected.credits_monthly > kCreditsPerCommandMax) {
-    return Rejection{why::kInvalidRow, "credits_monthly out of range: " + std::to_string(expected.credits_monthly)};
+    return Rejection{why::kInvalidRow,
+                     "credits_monthly out of range: " + std::to_string(expected.credits_monthly)};
   }
   state.book.credits_monthly = expected.credits_monthly;
   const Balance folded = balance_of(state.book);

@@ -25,22 +25,30 @@ namespace {
 using namespace std::chrono_literals;
 
 const std::string kLedgerHeader =
-    "id,tenant_id,type,credits,activity_run_id,deliverable_type,topup_order_id,balance_after,actor,note,created_at\n";
+    "id,tenant_id,type,credits,activity_run_id,deliverable_type,topup_order_id,balance_after,actor,"
+    "note,created_at\n";
 const std::string kBalancesHeader =
-    "id,tenant_id,credits_monthly,credits_available,credits_reserved,credits_consumed,credits_topup,period_start,"
+    "id,tenant_id,credits_monthly,credits_available,credits_reserved,credits_consumed,credits_"
+    "topup,period_start,"
     "period_end,next_reset_at\n";
 
 // The first day of this UTC month, and an instant `seconds` into it, as
 // PostgreSQL writes a timestamptz.
-std::string month_start_date() { return format_date_days(static_cast<int32_t>(system_now_ms() / kMillisPerDay)).substr(0, 8) + "01"; }
-int64_t month_start_ms() { return static_cast<int64_t>(*parse_date_days(month_start_date())) * kMillisPerDay; }
+std::string month_start_date() {
+  return format_date_days(static_cast<int32_t>(system_now_ms() / kMillisPerDay)).substr(0, 8) +
+         "01";
+}
+int64_t month_start_ms() {
+  return static_cast<int64_t>(*parse_date_days(month_start_date())) * kMillisPerDay;
+}
 std::string month_end_date() {
   const int32_t start = *parse_date_days(month_start_date());
   const int32_t next = *parse_date_days(format_date_days(start + 32).substr(0, 8) + "01");
   return format_date_days(next - 1);
 }
 std::string pg_time(int64_t seconds) {
-  std::string text = format_rfc3339_ms(month_start_ms() + seconds * 1000);  // YYYY-MM-DDTHH:MM:SS.mmmZ
+  std::string text =
+      format_rfc3339_ms(month_start_ms() + seconds * 1000);  // YYYY-MM-DDTHH:MM:SS.mmmZ
   text[10] = ' ';
   return text.substr(0, 23) + "+00";
 }
@@ -49,12 +57,14 @@ std::string pg_time(int64_t seconds) {
 class Ledger {
  public:
   explicit Ledger(std::string tenant) : tenant_(std::move(tenant)) {}
-  Ledger& add(const std::string& type, int64_t credits, const std::string& run = "", const std::string& order = "",
-              const std::string& note = "", std::optional<int64_t> balance_after = std::nullopt) {
+  Ledger& add(const std::string& type, int64_t credits, const std::string& run = "",
+              const std::string& order = "", const std::string& note = "",
+              std::optional<int64_t> balance_after = std::nullopt) {
     balance_ += credits;
     const int64_t seconds = static_cast<int64_t>(rows_.size()) * 60;
-    rows_.push_back(random_tenant() + "," + tenant_ + "," + type + "," + std::to_string(credits) + "," + run + ",," +
-                    order + "," + std::to_string(balance_after.value_or(balance_)) + ",system," + note + "," +
+    rows_.push_back(random_tenant() + "," + tenant_ + "," + type + "," + std::to_string(credits) +
+                    "," + run + ",," + order + "," +
+                    std::to_string(balance_after.value_or(balance_)) + ",system," + note + "," +
                     pg_time(seconds) + "\n");
     times_.push_back(month_start_ms() + seconds * 1000);
     return *this;
@@ -87,11 +97,11 @@ class Ledger {
 };
 
 // The tenant's credit_balances row: what the typical ledger ends at.
-std::string balances_row(const std::string& tenant, int64_t available, int64_t reserved, int64_t consumed,
-                         int64_t topup) {
-  return random_tenant() + "," + tenant + ",100000," + std::to_string(available) + "," + std::to_string(reserved) + "," +
-         std::to_string(consumed) + "," + std::to_string(topup) + "," + month_start_date() + "," + month_end_date() +
-         ",\n";
+std::string balances_row(const std::string& tenant, int64_t available, int64_t reserved,
+                         int64_t consumed, int64_t topup) {
+  return random_tenant() + "," + tenant + ",100000," + std::to_string(available) + "," +
+         std::to_string(reserved) + "," + std::to_string(consumed) + "," + std::to_string(topup) +
+         "," + month_start_date() + "," + month_end_date() + ",\n";
 }
 
 // Consumed and top-up left over by Ledger::typical(runs).
@@ -137,22 +147,26 @@ class ImportTest : public ::testing::Test {
     std::vector<std::vector<std::string>> out;
     for (const pqxx::row& row : work.exec_params(sql, tenant)) {
       std::vector<std::string> values;
-      for (const pqxx::field& field : row) values.push_back(field.is_null() ? "NULL" : field.c_str());
+      for (const pqxx::field& field : row)
+        values.push_back(field.is_null() ? "NULL" : field.c_str());
       out.push_back(std::move(values));
     }
     return out;
   }
   int64_t count(const std::string& table, const std::string& tenant) {
     pqxx::work work(pipeline_.db());
-    return work.exec_params1("SELECT count(*) FROM " + table + " WHERE tenant_id = $1", tenant)[0].as<int64_t>();
+    return work.exec_params1("SELECT count(*) FROM " + table + " WHERE tenant_id = $1", tenant)[0]
+        .as<int64_t>();
   }
   // Every read table of the tenant (their key columns aside where they are ULIDs).
   std::string tables_of(const std::string& tenant) {
     std::string text;
-    for (const auto& row : rows("SELECT event_id, type, credits, reservation_id, activity_run_id, topup_order_id, "
-                                "balance_after, actor, note, command_id, (extract(epoch FROM created_at)*1000)::bigint "
-                                "FROM credit_ledger WHERE tenant_id = $1 ORDER BY event_id",
-                                tenant)) {
+    for (const auto& row :
+         rows("SELECT event_id, type, credits, reservation_id, activity_run_id, topup_order_id, "
+              "balance_after, actor, note, command_id, (extract(epoch FROM "
+              "created_at)*1000)::bigint "
+              "FROM credit_ledger WHERE tenant_id = $1 ORDER BY event_id",
+              tenant)) {
       for (const std::string& value : row) text += value + "|";
       text += "\n";
     }
@@ -160,7 +174,9 @@ class ImportTest : public ::testing::Test {
       for (const std::string& value : row) text += value + "|";
       text += "\n";
     }
-    for (const auto& row : rows("SELECT * FROM credit_reservations WHERE tenant_id = $1 ORDER BY reservation_id", tenant)) {
+    for (const auto& row :
+         rows("SELECT * FROM credit_reservations WHERE tenant_id = $1 ORDER BY reservation_id",
+              tenant)) {
       for (const std::string& value : row) text += value + "|";
       text += "\n";
     }
@@ -168,9 +184,10 @@ class ImportTest : public ::testing::Test {
   }
   // The credit_ledger rows equal the file's, in order, each once, at its original time.
   void expect_ledger_is(const Ledger& ledger) {
-    const auto found = rows("SELECT type, credits, balance_after, (extract(epoch FROM created_at)*1000)::bigint "
-                            "FROM credit_ledger WHERE tenant_id = $1 ORDER BY event_id",
-                            ledger.tenant());
+    const auto found = rows(
+        "SELECT type, credits, balance_after, (extract(epoch FROM created_at)*1000)::bigint "
+        "FROM credit_ledger WHERE tenant_id = $1 ORDER BY event_id",
+        ledger.tenant());
     ASSERT_EQ(found.size(), ledger.size());
     int64_t balance = 0;
     for (std::size_t i = 0; i < found.size(); ++i) {
@@ -180,14 +197,18 @@ class ImportTest : public ::testing::Test {
     }
     EXPECT_EQ(balance, ledger.balance());
   }
-  void expect_balance(const std::string& tenant, int64_t available, int64_t reserved, int64_t consumed, int64_t topup) {
-    const auto found = rows("SELECT credits_monthly, credits_available, credits_reserved, credits_consumed, "
-                            "credits_topup, period_start::text, period_end::text FROM credit_balances WHERE tenant_id = $1",
-                            tenant);
+  void expect_balance(const std::string& tenant, int64_t available, int64_t reserved,
+                      int64_t consumed, int64_t topup) {
+    const auto found = rows(
+        "SELECT credits_monthly, credits_available, credits_reserved, credits_consumed, "
+        "credits_topup, period_start::text, period_end::text FROM credit_balances WHERE tenant_id "
+        "= $1",
+        tenant);
     ASSERT_EQ(found.size(), 1u);
-    EXPECT_EQ(found[0], (std::vector<std::string>{"100000", std::to_string(available), std::to_string(reserved),
-                                                  std::to_string(consumed), std::to_string(topup), month_start_date(),
-                                                  month_end_date()}));
+    EXPECT_EQ(found[0], (std::vector<std::string>{"100000", std::to_string(available),
+                                                  std::to_string(reserved),
+                                                  std::to_string(consumed), std::to_string(topup),
+                                                  month_start_date(), month_end_date()}));
   }
   void expect_verified() {
     auto [code, output, errors] = ledgerflow({"verify"});
@@ -202,40 +223,52 @@ TEST_F(ImportTest, GoodTenantsLandBadOnesAreRefusedWithFileLineAndReason) {
   Ledger good(random_tenant());
   good.typical(40);
   Ledger negative(random_tenant());
-  negative.add("allocated", 100).add("reserved", -80, "r-1").add("consumed", -80, "r-1", "", "", -60);
+  negative.add("allocated", 100)
+      .add("reserved", -80, "r-1")
+      .add("consumed", -80, "r-1", "", "", -60);
   Ledger unknown(random_tenant());
   unknown.add("allocated", 100).add("consumed", -10, "never-reserved");
   Ledger mismatch(random_tenant());
   mismatch.typical(3);
-  const std::string ledger = write("ledger.csv", kLedgerHeader + good.csv() + negative.csv() + unknown.csv() + mismatch.csv());
+  const std::string ledger = write(
+      "ledger.csv", kLedgerHeader + good.csv() + negative.csv() + unknown.csv() + mismatch.csv());
   const int64_t mismatch_consumed = typical_consumed(3);
   const std::string balances =
       write("balances.csv", kBalancesHeader + typical_balances_row(good.tenant(), 40) +
-                                balances_row(negative.tenant(), 100, 0, 80, 0) + balances_row(unknown.tenant(), 90, 0, 10, 0) +
-                                balances_row(mismatch.tenant(), 105'000 - mismatch_consumed + 25, 70, mismatch_consumed,
-                                             5000 - mismatch_consumed));
-  auto [code, output, errors] = ledgerflow({"import", "credit_ledger", ledger, "--balances", balances});
+                                balances_row(negative.tenant(), 100, 0, 80, 0) +
+                                balances_row(unknown.tenant(), 90, 0, 10, 0) +
+                                balances_row(mismatch.tenant(), 105'000 - mismatch_consumed + 25,
+                                             70, mismatch_consumed, 5000 - mismatch_consumed));
+  auto [code, output, errors] =
+      ledgerflow({"import", "credit_ledger", ledger, "--balances", balances});
   EXPECT_EQ(code, 1) << output << errors;
-  EXPECT_NE(output.find("imported " + std::to_string(good.size()) + " rows of 1 tenants; 3 refused"), std::string::npos)
+  EXPECT_NE(
+      output.find("imported " + std::to_string(good.size()) + " rows of 1 tenants; 3 refused"),
+      std::string::npos)
       << output;
   // One line per refused tenant, naming the file, the line and the reason.
   const std::size_t negative_line = 2 + good.size() + 2;  // the header is line 1
-  EXPECT_NE(errors.find("tenant " + negative.tenant() + " refused: negative_balance: " + ledger + ":" +
-                        std::to_string(negative_line) + ": the running balance would go negative: -60"),
+  EXPECT_NE(
+      errors.find("tenant " + negative.tenant() + " refused: negative_balance: " + ledger + ":" +
+                  std::to_string(negative_line) + ": the running balance would go negative: -60"),
+      std::string::npos)
+      << errors;
+  EXPECT_NE(errors.find("tenant " + unknown.tenant() + " refused: unknown_reservation: " + ledger +
+                        ":" + std::to_string(negative_line + 2) +
+                        ": consumed 10 credits for activity_run_id never-reserved"),
             std::string::npos)
       << errors;
-  EXPECT_NE(errors.find("tenant " + unknown.tenant() + " refused: unknown_reservation: " + ledger + ":" +
-                        std::to_string(negative_line + 2) + ": consumed 10 credits for activity_run_id never-reserved"),
-            std::string::npos)
-      << errors;
-  EXPECT_NE(errors.find("tenant " + mismatch.tenant() + " refused: balance_mismatch: the tenant's credit_balances row: "
-                        "credits_available is " + std::to_string(105'000 - mismatch_consumed) +
-                        " after the ledger, " + std::to_string(105'000 - mismatch_consumed + 25) +
+  EXPECT_NE(errors.find("tenant " + mismatch.tenant() +
+                        " refused: balance_mismatch: the tenant's credit_balances row: "
+                        "credits_available is " +
+                        std::to_string(105'000 - mismatch_consumed) + " after the ledger, " +
+                        std::to_string(105'000 - mismatch_consumed + 25) +
                         " in credit_balances (off by -25)"),
             std::string::npos)
       << errors;
   for (const Ledger* refused : {&negative, &unknown, &mismatch}) {
-    for (const char* table : {"credit_ledger", "credit_balances", "credit_reservations", "event_log"}) {
+    for (const char* table :
+         {"credit_ledger", "credit_balances", "credit_reservations", "event_log"}) {
       EXPECT_EQ(count(table, refused->tenant()), 0) << table;
     }
   }
@@ -252,10 +285,13 @@ TEST_F(ImportTest, GoodTenantsLandBadOnesAreRefusedWithFileLineAndReason) {
   EXPECT_EQ(tables_of(good.tenant()), before);
 
   // A re-run changes nothing and says the rows were imported already.
-  auto [again, again_output, again_errors] = ledgerflow({"import", "credit_ledger", ledger, "--balances", balances});
+  auto [again, again_output, again_errors] =
+      ledgerflow({"import", "credit_ledger", ledger, "--balances", balances});
   EXPECT_EQ(again, 1);  // the bad tenants are still bad
   EXPECT_NE(again_output.find("imported 0 rows of 1 tenants"), std::string::npos) << again_output;
-  EXPECT_NE(again_output.find(std::to_string(good.size()) + " rows already imported"), std::string::npos) << again_output;
+  EXPECT_NE(again_output.find(std::to_string(good.size()) + " rows already imported"),
+            std::string::npos)
+      << again_output;
   ASSERT_TRUE(pipeline_.wait_projected()) << pipeline_.service_failures();
   EXPECT_EQ(tables_of(good.tenant()), before);
   expect_verified();
@@ -263,31 +299,37 @@ TEST_F(ImportTest, GoodTenantsLandBadOnesAreRefusedWithFileLineAndReason) {
   // Live commands work on the imported balance; the open hold is closed by its name.
   const int64_t effective = 105'000 - consumed - 70;
   const std::string tenant = good.tenant();
-  EXPECT_EQ(pipeline_.submit_one(tenant, command_json("credits.reserve", tenant, "live-1",
-                                                      R"({"reservation_id":"live-r","credits":)" +
-                                                          std::to_string(effective + 1) + "}"))
+  EXPECT_EQ(pipeline_
+                .submit_one(tenant, command_json("credits.reserve", tenant, "live-1",
+                                                 R"({"reservation_id":"live-r","credits":)" +
+                                                     std::to_string(effective + 1) + "}"))
                 .reason,
             "insufficient_credits");
-  EXPECT_EQ(pipeline_.submit_one(tenant, command_json("credits.reserve", tenant, "live-2",
-                                                      R"({"reservation_id":"live-r","credits":)" +
-                                                          std::to_string(effective) + "}"))
+  EXPECT_EQ(pipeline_
+                .submit_one(tenant, command_json("credits.reserve", tenant, "live-2",
+                                                 R"({"reservation_id":"live-r","credits":)" +
+                                                     std::to_string(effective) + "}"))
                 .status,
             ResultStatus::accepted);
-  EXPECT_EQ(pipeline_.submit_one(tenant, command_json("credits.consume", tenant, "live-3",
-                                                      R"({"reservation_id":"open-)" + tenant.substr(0, 8) +
-                                                          R"(","credits":1})"))
+  EXPECT_EQ(pipeline_
+                .submit_one(tenant, command_json("credits.consume", tenant, "live-3",
+                                                 R"({"reservation_id":"open-)" +
+                                                     tenant.substr(0, 8) + R"(","credits":1})"))
                 .reason,
             "unknown_reservation");
-  EXPECT_EQ(pipeline_.submit_one(tenant, command_json("credits.consume", tenant, "live-4",
-                                                      R"({"reservation_id":"import:open-)" + tenant.substr(0, 8) +
-                                                          R"(","credits":50})"))
+  EXPECT_EQ(pipeline_
+                .submit_one(tenant, command_json("credits.consume", tenant, "live-4",
+                                                 R"({"reservation_id":"import:open-)" +
+                                                     tenant.substr(0, 8) + R"(","credits":50})"))
                 .status,
             ResultStatus::accepted);
   ASSERT_TRUE(pipeline_.wait_projected()) << pipeline_.service_failures();
-  EXPECT_EQ(rows("SELECT status, credits_consumed::text FROM credit_reservations WHERE tenant_id = $1 AND "
-                 "reservation_id LIKE 'import:open-%'",
-                 tenant),
-            (std::vector<std::vector<std::string>>{{"consumed", "50"}}));
+  EXPECT_EQ(
+      rows(
+          "SELECT status, credits_consumed::text FROM credit_reservations WHERE tenant_id = $1 AND "
+          "reservation_id LIKE 'import:open-%'",
+          tenant),
+      (std::vector<std::vector<std::string>>{{"consumed", "50"}}));
   expect_verified();
 }
 
@@ -298,9 +340,11 @@ TEST_F(ImportTest, AnInterruptedRunResumesToExactlyTheFilesRows) {
   small.typical(2);
   const std::string ledger = write("ledger.csv", kLedgerHeader + big.csv() + small.csv());
   const std::string balances =
-      write("balances.csv", kBalancesHeader + typical_balances_row(big.tenant(), 400) + typical_balances_row(small.tenant(), 2));
-  std::vector<std::string> argv{ledgerflow_binary(), "import",       "credit_ledger", ledger, "--balances",
-                                balances,            "--chunk-rows", "10",            "--in-flight", "1"};
+      write("balances.csv", kBalancesHeader + typical_balances_row(big.tenant(), 400) +
+                                typical_balances_row(small.tenant(), 2));
+  std::vector<std::string> argv{ledgerflow_binary(), "import", "credit_ledger", ledger,
+                                "--balances",        balances, "--chunk-rows",  "10",
+                                "--in-flight",       "1"};
   {
     ChildProcess child(argv, environment(), ::testing::TempDir() + "/interrupted.stderr");
     // Killed once some of the big tenant's chunks are in the table, before all.
@@ -313,11 +357,14 @@ TEST_F(ImportTest, AnInterruptedRunResumesToExactlyTheFilesRows) {
   ASSERT_LT(partial, static_cast<int64_t>(big.size())) << "the run ended before it was killed";
   EXPECT_EQ(count("credit_balances", big.tenant()), 1);
   // Unfinished: the tenant's credits wait for the rest (no timer fired).
-  auto [code, output, errors] = ledgerflow({"import", "credit_ledger", ledger, "--balances", balances, "--chunk-rows", "10"});
+  auto [code, output, errors] =
+      ledgerflow({"import", "credit_ledger", ledger, "--balances", balances, "--chunk-rows", "10"});
   EXPECT_EQ(code, 0) << output << errors;
   // Every row is answered once: imported now, or already (at least what was in the table).
   std::smatch figures;
-  ASSERT_TRUE(std::regex_search(output, figures, std::regex("imported ([0-9]+) rows of 2 tenants.* ([0-9]+) rows already imported")))
+  ASSERT_TRUE(std::regex_search(
+      output, figures,
+      std::regex("imported ([0-9]+) rows of 2 tenants.* ([0-9]+) rows already imported")))
       << output;
   const int64_t now_imported = std::stoll(figures[1]);
   const int64_t already = std::stoll(figures[2]);
@@ -333,8 +380,10 @@ TEST_F(ImportTest, AnInterruptedRunResumesToExactlyTheFilesRows) {
 
 TEST_F(ImportTest, ATenantWithLiveEventsNeedsAppend) {
   const std::string tenant = random_tenant();
-  ASSERT_EQ(pipeline_.submit_one(tenant, command_json("credits.adjust", tenant, "live-adjust",
-                                                      R"({"credits":500,"note":"before the import"})", "admin:ops"))
+  ASSERT_EQ(pipeline_
+                .submit_one(tenant, command_json("credits.adjust", tenant, "live-adjust",
+                                                 R"({"credits":500,"note":"before the import"})",
+                                                 "admin:ops"))
                 .status,
             ResultStatus::accepted);
   // The seed's rows, its running balance from 0; the tenant's goes on from
@@ -344,19 +393,24 @@ TEST_F(ImportTest, ATenantWithLiveEventsNeedsAppend) {
   const std::string ledger = write("tail.csv", kLedgerHeader + appended.csv());
   auto [code, output, errors] = ledgerflow({"import", "credit_ledger", ledger});
   EXPECT_EQ(code, 1) << output << errors;
-  EXPECT_NE(errors.find("tenant " + tenant + " refused: tenant_has_live_events: the tenant already has 1 live credits "
+  EXPECT_NE(errors.find("tenant " + tenant +
+                        " refused: tenant_has_live_events: the tenant already has 1 live credits "
                         "event(s); to import its history beside them, use --append"),
             std::string::npos)
       << errors;
-  auto [appended_code, appended_output, appended_errors] = ledgerflow({"import", "credit_ledger", ledger, "--append"});
+  auto [appended_code, appended_output, appended_errors] =
+      ledgerflow({"import", "credit_ledger", ledger, "--append"});
   EXPECT_EQ(appended_code, 0) << appended_output << appended_errors;
   ASSERT_TRUE(pipeline_.wait_projected()) << pipeline_.service_failures();
-  EXPECT_EQ(rows("SELECT effective_available::text, credits_reserved::text FROM credit_balances WHERE tenant_id = $1",
+  EXPECT_EQ(rows("SELECT effective_available::text, credits_reserved::text FROM credit_balances "
+                 "WHERE tenant_id = $1",
                  tenant),
             (std::vector<std::vector<std::string>>{{"550", "50"}}));
   EXPECT_EQ(count("credit_ledger", tenant), 3);
-  EXPECT_EQ(rows("SELECT balance_after::text FROM credit_ledger WHERE tenant_id = $1 ORDER BY event_id", tenant),
-            (std::vector<std::vector<std::string>>{{"500"}, {"600"}, {"550"}}));
+  EXPECT_EQ(
+      rows("SELECT balance_after::text FROM credit_ledger WHERE tenant_id = $1 ORDER BY event_id",
+           tenant),
+      (std::vector<std::vector<std::string>>{{"500"}, {"600"}, {"550"}}));
   expect_verified();
 }
 

@@ -79,9 +79,12 @@ TEST(Csv, SkipsAByteOrderMarkAndReadsALastLineWithoutNewline) {
 }
 
 TEST(Csv, EveryErrorNamesItsLine) {
-  EXPECT_EQ(error_of("a\n\"open\n\nnever closed"), "line 2: a quoted field is not closed before the end of the input");
-  EXPECT_EQ(error_of("a,b\n1,2\nx\"y,3\n"), "line 3: a quote inside an unquoted field (quote the whole field)");
-  EXPECT_EQ(error_of("a\n\"x\"y\n"), "line 2: a closing quote followed by 'y' instead of a comma or the end of the line");
+  EXPECT_EQ(error_of("a\n\"open\n\nnever closed"),
+            "line 2: a quoted field is not closed before the end of the input");
+  EXPECT_EQ(error_of("a,b\n1,2\nx\"y,3\n"),
+            "line 3: a quote inside an unquoted field (quote the whole field)");
+  EXPECT_EQ(error_of("a\n\"x\"y\n"),
+            "line 2: a closing quote followed by 'y' instead of a comma or the end of the line");
   EXPECT_EQ(error_of("a\n1\r2\n"), "line 2: a carriage return not followed by a line feed");
   // After an error the reader stays at it.
   CsvReader reader(std::string_view("a\n\"x\"y\n"));
@@ -92,7 +95,8 @@ TEST(Csv, EveryErrorNamesItsLine) {
 }
 
 TEST(Csv, BoundsFieldsAndTheirSize) {
-  CsvReader big(std::string("a\n") + std::string(100, 'x') + "\n", CsvLimits{.field_bytes_max = 10, .fields_max = 8});
+  CsvReader big(std::string("a\n") + std::string(100, 'x') + "\n",
+                CsvLimits{.field_bytes_max = 10, .fields_max = 8});
   CsvRecord record;
   ASSERT_TRUE(big.next(record).ok());
   Result<bool> read = big.next(record);
@@ -122,7 +126,8 @@ TEST(Csv, HeaderNamesAreNonEmptyAndUnique) {
   Result<CsvHeader> header = CsvHeader::from(record);
   ASSERT_TRUE(header.ok());
   EXPECT_EQ(header->find("type"), std::optional<std::size_t>(1));
-  EXPECT_EQ(header->missing({"tenant_id", "credits", "created_at"}), (std::vector<std::string>{"credits", "created_at"}));
+  EXPECT_EQ(header->missing({"tenant_id", "credits", "created_at"}),
+            (std::vector<std::string>{"credits", "created_at"}));
 }
 
 TEST(Csv, ReadsAcrossTheReadBuffer) {
