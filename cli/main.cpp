@@ -23,6 +23,7 @@ int main(int argc, char** argv) {
   add(lf::cli::add_status(app, global), "status");
   add(lf::cli::add_rebuild(app, global), "rebuild");
   add(lf::cli::add_replay_parked(app, global), "replay-parked");
+  add(lf::cli::add_import(app, global), "import");
 
   try {
     app.parse(argc, argv);

@@ -21,5 +21,6 @@ Runner add_verify(CLI::App& app, GlobalOptions& global);
 Runner add_status(CLI::App& app, GlobalOptions& global);
 Runner add_rebuild(CLI::App& app, GlobalOptions& global);
 Runner add_replay_parked(CLI::App& app, GlobalOptions& global);
+Runner add_import(CLI::App& app, GlobalOptions& global);
 
 }  // namespace lf::cli

@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "engine/credits/decider.hpp"
+#include "engine/credits/import.hpp"
 #include "engine/usage/decider.hpp"
 #include "engine/workflow/decider.hpp"
 #include "events/upcast.hpp"
@@ -36,6 +37,11 @@ Decision decide(const TenantState& state, const CommandEnvelope& command, const 
                                                       std::to_string(*command.expected_version) +
                                                       ", it is at " + std::to_string(current));
     }
+  }
+  if (command.type == credits::kImportLedgerCommand) {
+    return credits::decide_import(state.credits,
+                                  state.stream_version(credits::stream_name(command.tenant_id)),
+                                  command, context);
   }
   if (credits::handles_command(command.type)) {
     if (std::optional<Rejection> owned =

@@ -12,7 +12,7 @@
 #                   [--keep-corpus] [--no-build]
 #
 #   --harness NAME  run only this harness (repeatable): command_fuzz,
-#                   record_fuzz, json_fuzz, tzif_fuzz
+#                   record_fuzz, json_fuzz, tzif_fuzz, csv_fuzz
 #   --jobs N        N fuzzing processes per harness (libFuzzer -fork=N)
 #   --corpus-only   only run the seed corpora (no fuzzing)
 #   --keep-corpus   start from the inputs earlier runs found too
@@ -26,7 +26,7 @@ corpus_only=0
 keep_corpus=0
 build=1
 harnesses=()
-all_harnesses=(command_fuzz record_fuzz json_fuzz tzif_fuzz)
+all_harnesses=(command_fuzz record_fuzz json_fuzz tzif_fuzz csv_fuzz)
 usage() { sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 while [ $# -gt 0 ]; do
   case "$1" in

@@ -40,26 +40,6 @@ bool has_period(const Balance& balance) {
   return balance.period_start_day.has_value();
 }
 
-void write_balance(JsonWriter& writer, const Balance& balance) {
-  // A period's figures come together or not at all.
-  LF_ASSERT(balance.period_end_day.has_value() == has_period(balance) &&
-            balance.next_reset_at_ms.has_value() == has_period(balance));
-  writer.key("balance");
-  writer.begin_object();
-  writer.field("credits_monthly", balance.credits_monthly);
-  writer.field("credits_available", balance.credits_available);
-  writer.field("credits_reserved", balance.credits_reserved);
-  writer.field("credits_consumed", balance.credits_consumed);
-  writer.field("credits_topup", balance.credits_topup);
-  writer.field("effective_available", balance.effective_available);
-  if (has_period(balance)) {
-    LF_ASSERT(*balance.period_start_day <= *balance.period_end_day);
-    write_date(writer, "period_start", *balance.period_start_day);
-    write_date(writer, "period_end", *balance.period_end_day);
-    writer.timestamp_field("next_reset_at", *balance.next_reset_at_ms);
-  }
-  writer.end_object();
-}
 
 // The period fields of credits.allocated, in the schema's order.
 void write_period(JsonWriter& writer, const PeriodSpan& period) {
@@ -303,7 +283,7 @@ Event decode_order_event(std::string_view type, const Reader& in) {
 // Event types added after catalogue v1, at their first version.
 constexpr std::string_view kVersionOneTypes[] = {
     "credits.topup_refunded", "topup_order.created",  "topup_order.paid",
-    "topup_order.failed",     "topup_order.refunded",
+    "topup_order.failed",     "topup_order.refunded", "credits.ledger_imported",
 };
 
 }  // namespace
@@ -313,6 +293,27 @@ int32_t event_schema_version(std::string_view type) {
     if (each == type) return 1;
   }
   return kEventSchemaVersion;
+}
+
+void write_balance(JsonWriter& writer, const Balance& balance) {
+  // A period's figures come together or not at all.
+  LF_ASSERT(balance.period_end_day.has_value() == has_period(balance) &&
+            balance.next_reset_at_ms.has_value() == has_period(balance));
+  writer.key("balance");
+  writer.begin_object();
+  writer.field("credits_monthly", balance.credits_monthly);
+  writer.field("credits_available", balance.credits_available);
+  writer.field("credits_reserved", balance.credits_reserved);
+  writer.field("credits_consumed", balance.credits_consumed);
+  writer.field("credits_topup", balance.credits_topup);
+  writer.field("effective_available", balance.effective_available);
+  if (has_period(balance)) {
+    LF_ASSERT(*balance.period_start_day <= *balance.period_end_day);
+    write_date(writer, "period_start", *balance.period_start_day);
+    write_date(writer, "period_end", *balance.period_end_day);
+    writer.timestamp_field("next_reset_at", *balance.next_reset_at_ms);
+  }
+  writer.end_object();
 }
 
 std::string encode_event_payload(const Event& event, const Balance& balance) {

@@ -11,6 +11,7 @@
 
 #include "engine/credits/events.hpp"
 #include "engine/credits/state.hpp"
+#include "events/json.hpp"
 
 namespace lf::engine::credits {
 
@@ -29,6 +30,10 @@ int32_t event_schema_version(std::string_view type);
 // `balance` object when the event carries one (carries_balance). Asserts a
 // period it writes is well-formed.
 std::string encode_event_payload(const Event& event, const Balance& balance);
+
+// Writes `balance` as the payload member "balance" (every credits event
+// carries one).
+void write_balance(JsonWriter& writer, const Balance& balance);
 
 // The typed event of a credits event payload of type `type`.
 Event decode_event(std::string_view type, const rapidjson::Value& payload);

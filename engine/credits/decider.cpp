@@ -3,6 +3,7 @@
 
 #include "engine/credits/commands.hpp"
 #include "engine/credits/decide.hpp"
+#include "engine/credits/import.hpp"
 
 namespace lf::engine::credits {
 
@@ -41,7 +42,8 @@ std::string stream_name(std::string_view tenant_id) {
 }
 
 bool handles_command(std::string_view command_type) {
-  return command_type.starts_with(kTypePrefix) || command_type.starts_with(kOrderTypePrefix);
+  return command_type.starts_with(kTypePrefix) || command_type.starts_with(kOrderTypePrefix) ||
+         command_type == kImportLedgerCommand;
 }
 
 bool handles_event(std::string_view event_type) {

@@ -33,6 +33,11 @@ bool handles_event(std::string_view event_type);
 // the schema admits.
 Decision decide(const State& state, const CommandEnvelope& command, const Context& context);
 
+// The decision on an import command (import.credit_ledger, engine/credits/
+// import.hpp); `credits_stream_version` counts the tenant's credits events.
+Decision decide_import(const State& state, int64_t credits_stream_version,
+                       const CommandEnvelope& command, const Context& context);
+
 // Applies one event of this domain. The log is trusted: an event that does
 // not fit the state is a defect and aborts (LF_ASSERT).
 void evolve(State& state, const EventHeader& header, const rapidjson::Value& payload);

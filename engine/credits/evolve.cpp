@@ -6,6 +6,7 @@
 
 #include "engine/credits/codec.hpp"
 #include "engine/credits/decider.hpp"
+#include "engine/credits/import.hpp"
 #include "engine/credits/lots.hpp"
 #include "engine/credits/period.hpp"
 #include "events/assert.hpp"
@@ -318,6 +319,11 @@ void apply(State& state, const Event& event) {
 
 void evolve(State& state, const EventHeader& header, const rapidjson::Value& payload) {
   LF_ASSERT_MSG(handles_event(header.type), "evolve on an event of another domain");
+  if (header.type == kLedgerImportedEvent) {
+    LF_ASSERT(header.schema_version == kImportEventSchemaVersion);
+    evolve_ledger_imported(state, payload);
+    return;
+  }
   // Decoding brought every credits event to its current version (2 for the
   // catalogue-v1 types, 1 for those added since; engine::evolve checks the
   // version against the upcaster registry).

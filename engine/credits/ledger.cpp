@@ -23,6 +23,7 @@ constexpr std::array<std::pair<std::string_view, int>, 9> kSigns{{
     {"credits.adjusted", +1},
     {"credits.expired", -1},
     {"credits.topup_refunded", -1},
+    {"credits.ledger_imported", +1},  // credits: the sum over its entries
 }};
 
 }  // namespace

@@ -117,6 +117,44 @@ void write_orders(JsonWriter& writer, const State& state) {
   writer.end_array();
 }
 
+// Imports (engine/credits/import.hpp); written only once there are any.
+void write_imports(JsonWriter& writer, const Imports& imports) {
+  if (imports == Imports{}) return;
+  writer.key("imports");
+  writer.begin_object();
+  writer.key("by_kind");
+  writer.begin_array();
+  for (const auto& [kind, progress] : imports.by_kind) {
+    writer.begin_object();
+    writer.field("kind", kind);
+    writer.field("import_id", progress.import_id);
+    writer.field("chunks_committed", progress.chunks_committed);
+    writer.field("chunks_total", progress.chunks_total);
+    writer.end_object();
+  }
+  writer.end_array();
+  writer.field("events", imports.events);
+  writer.field("last_entry_ms", imports.last_entry_ms);
+  writer.field("last_source_balance", imports.last_source_balance);
+  writer.key("runs");
+  writer.begin_array();
+  for (const auto& [run_id, run] : imports.runs) {
+    writer.begin_object();
+    writer.field("activity_run_id", run_id);
+    writer.field("reservation_id", run.reservation_id);
+    writer.field("reserved_credits", run.reserved_credits);
+    writer.field("held_credits", run.held_credits);
+    writer.field("consumed_credits", run.consumed_credits);
+    writer.end_object();
+  }
+  writer.end_array();
+  writer.key("closed_runs");
+  writer.begin_array();
+  for (const std::string& run_id : imports.closed_runs) writer.string(run_id);
+  writer.end_array();
+  writer.end_object();
+}
+
 // ---- reading -----------------------------------------------------------------
 
 // Field access that remembers the first problem; values read after it are
@@ -300,6 +338,32 @@ void read_history(Reader& in, const rapidjson::Value& value, State& state) {
   }
 }
 
+void read_imports(Reader& in, const rapidjson::Value& value, Imports& imports) {
+  if (json_member(value, "imports") == nullptr) return;  // none yet, or an older snapshot
+  const rapidjson::Value& object = in.object(value, "imports");
+  for (const rapidjson::Value& item : in.array(object, "by_kind")) {
+    ImportProgress progress{in.text(item, "import_id"), in.integer(item, "chunks_committed"),
+                            in.integer(item, "chunks_total")};
+    if (progress.chunks_committed < 0 || progress.chunks_committed > progress.chunks_total)
+      in.fail("an import's chunks out of range");
+    if (!imports.by_kind.emplace(in.text(item, "kind"), std::move(progress)).second)
+      in.fail("an import kind appears twice");
+  }
+  imports.events = in.integer(object, "events");
+  imports.last_entry_ms = in.optional_integer(object, "last_entry_ms");
+  imports.last_source_balance = in.optional_integer(object, "last_source_balance");
+  for (const rapidjson::Value& item : in.array(object, "runs")) {
+    ImportedRun run{in.text(item, "reservation_id"), in.integer(item, "reserved_credits"),
+                    in.integer(item, "held_credits"), in.integer(item, "consumed_credits")};
+    if (!imports.runs.emplace(in.text(item, "activity_run_id"), std::move(run)).second)
+      in.fail("an imported run appears twice");
+  }
+  for (const rapidjson::Value& item : in.array(object, "closed_runs")) {
+    if (!item.IsString()) return in.fail("closed_runs holds a non-string");
+    imports.closed_runs.emplace_back(json_view(item));
+  }
+}
+
 }  // namespace
 
 void write_state(JsonWriter& writer, const State& state) {
@@ -312,6 +376,7 @@ void write_state(JsonWriter& writer, const State& state) {
   for (const std::string& order_id : state.topup_orders_seen) writer.string(order_id);
   writer.end_array();
   write_orders(writer, state);
+  write_imports(writer, state.imports);
   writer.end_object();
 }
 
@@ -326,6 +391,7 @@ Result<State> read_state(const rapidjson::Value& value) {
   State state;
   state.book = read_book(in, value, *version);
   if (!in.failed()) read_history(in, value, state);
+  if (!in.failed()) read_imports(in, value, state.imports);
   if (error) return *error;
   if (std::optional<std::string> violation = state_invariant_violation(state)) {
     return make_error(kInvalidSnapshot, "credits state breaks an invariant: " + *violation);

@@ -168,6 +168,49 @@ struct TopupOrder {
   bool operator==(const TopupOrder&) const = default;
 };
 
+// ---- imports (docs/migrating.md) -----------------------------------------------
+
+// Closed imported runs remembered so that a consumption may follow the
+// release of its hold (and the other way round).
+inline constexpr std::size_t kImportedRunsClosedMax = 10'000;
+
+// One import of one kind (e.g. "credit_ledger") into this tenant.
+struct ImportProgress {
+  std::string import_id;  // SHA-256 of the tenant's rows of the kind, hex
+  int64_t chunks_committed = 0;
+  int64_t chunks_total = 0;
+  bool finished() const { return chunks_committed == chunks_total; }
+  bool operator==(const ImportProgress&) const = default;
+};
+
+// A reservation made by an imported `reserved` entry, found again by its
+// activity_run_id.
+struct ImportedRun {
+  std::string reservation_id;
+  int64_t reserved_credits = 0;  // as reserved
+  int64_t held_credits = 0;      // still held; 0: the reservation is closed
+  int64_t consumed_credits = 0;  // consumed against it so far
+  bool operator==(const ImportedRun&) const = default;
+};
+
+struct Imports {
+  std::map<std::string, ImportProgress> by_kind;
+  // Import events on the credits stream: any other event there is live.
+  int64_t events = 0;
+  std::optional<int64_t> last_entry_ms;        // the latest imported entry's created_at
+  std::optional<int64_t> last_source_balance;  // its balance_after in the seed's ledger
+  std::map<std::string, ImportedRun> runs;     // by activity_run_id
+  std::deque<std::string> closed_runs;         // runs with held 0, oldest first
+  // True while some import has chunks still to come: the tenant's timers wait.
+  bool in_progress() const {
+    for (const auto& [kind, progress] : by_kind) {
+      if (!progress.finished()) return true;
+    }
+    return false;
+  }
+  bool operator==(const Imports&) const = default;
+};
+
 // ---- the state ---------------------------------------------------------------
 
 struct State {
@@ -177,6 +220,7 @@ struct State {
   std::set<std::string> topup_orders_seen;         // every topup_order_id ever credited
   std::map<std::string, TopupOrder> topup_orders;  // by topup_order_id
   std::optional<PendingConsumption> pending_consumption;
+  Imports imports;
 
   int64_t reserved_total() const { return book.reserved_credits; }
   bool operator==(const State&) const = default;

@@ -84,8 +84,39 @@ AuditFields rejected_fields(const DecodedEvent& event) {
                      Json{json_to_string(payload)}};
 }
 
+// An imported chunk's entries are its credit_ledger rows (and in event_log);
+// the audit row says what was imported: the payload without the entries,
+// and how many there were.
+std::string imported_chunk_details(const rapidjson::Value& payload) {
+  JsonWriter writer;
+  writer.begin_object();
+  for (auto it = payload.MemberBegin(); it != payload.MemberEnd(); ++it) {
+    const std::string_view name = json_view(it->name);
+    if (name == "entries") {
+      writer.field("entries_count", static_cast<int64_t>(it->value.IsArray() ? it->value.Size() : 0));
+      continue;
+    }
+    writer.key(name);
+    writer.value(it->value);
+  }
+  writer.end_object();
+  return writer.str();
+}
+
 AuditFields event_fields(const DecodedEvent& event) {
   std::pair<Value, Value> resource = stream_resource(event.header.stream);
+  if (event.header.type == "credits.ledger_imported") {
+    return AuditFields{timestamp_value(event.header.occurred_at_ms),
+                       event.header.type,
+                       std::move(resource.first),
+                       std::move(resource.second),
+                       event.header.actor,
+                       Null{},
+                       Null{},
+                       true,
+                       Null{},
+                       Json{imported_chunk_details(*event.payload)}};
+  }
   return AuditFields{timestamp_value(event.header.occurred_at_ms),
                      event.header.type,
                      std::move(resource.first),

@@ -1,6 +1,7 @@
 // credit_ledger mapping.
 #include "projections/credit_ledger/projection.hpp"
 
+#include <algorithm>
 #include <array>
 #include <utility>
 
@@ -74,8 +75,53 @@ const TableSpec& CreditLedger::table() {
   return spec;
 }
 
+std::string imported_entry_key(std::string_view event_id, std::size_t index) {
+  std::string key(event_id);
+  std::string digits = std::to_string(index);
+  key += ':';
+  key.append(kImportedEntryKeyDigits - std::min(digits.size(), kImportedEntryKeyDigits), '0');
+  key += digits;
+  return key;
+}
+
+namespace {
+
+// credits.ledger_imported: a row per entry, at its original created_at.
+void apply_imported(const DecodedEvent& event, RowBatch& batch) {
+  const rapidjson::Value* entries = json_member(*event.payload, "entries");
+  LF_ASSERT_MSG(entries != nullptr && entries->IsArray(), "credits.ledger_imported carries entries");
+  std::size_t index = 0;
+  for (const rapidjson::Value& entry : entries->GetArray()) {
+    const std::optional<std::string_view> type = json_string(entry, "type");
+    const std::optional<int64_t> credits = json_int64(entry, "credits");
+    LF_ASSERT(type.has_value() && credits.has_value());
+    Value actor = text_or_null(entry, "actor");
+    if (std::holds_alternative<Null>(actor)) actor = event.header.actor;
+    batch.insert(CreditLedger::table(), {event.header.tenant_id,
+                                         imported_entry_key(event.header.event_id, index++),
+                                         std::string(*type),
+                                         *credits,
+                                         text_or_null(entry, "reservation_id"),
+                                         text_or_null(entry, "activity_run_id"),
+                                         text_or_null(entry, "deliverable_type"),
+                                         text_or_null(entry, "topup_order_id"),
+                                         Null{},
+                                         int_or_null(entry, "balance_after"),
+                                         std::move(actor),
+                                         text_or_null(entry, "note"),
+                                         event.header.command_id,
+                                         timestamp_or_null(entry, "created_at")});
+  }
+}
+
+}  // namespace
+
 void CreditLedger::apply(const RecordAt& at, RowBatch& batch) const {
   for (const DecodedEvent& event : at.record->events) {
+    if (event.header.type == "credits.ledger_imported") {
+      apply_imported(event, batch);
+      continue;
+    }
     const EntryKind* kind = entry_kind(event.header.type);
     if (kind == nullptr) continue;
     const rapidjson::Value& payload = *event.payload;

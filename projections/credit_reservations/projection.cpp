@@ -1,6 +1,7 @@
 // credit_reservations mapping.
 #include "projections/credit_reservations/projection.hpp"
 
+#include "events/assert.hpp"
 #include "events/json.hpp"
 
 namespace lf::projections {
@@ -22,10 +23,44 @@ const TableSpec& CreditReservations::table() {
   return spec;
 }
 
+namespace {
+
+// credits.ledger_imported: a reserved entry opens its hold (at the entry's
+// created_at), a released or consumed one moves it to its hold_status.
+void apply_imported(const DecodedEvent& event, RowBatch& batch) {
+  const TableSpec& table = CreditReservations::table();
+  const rapidjson::Value* entries = json_member(*event.payload, "entries");
+  LF_ASSERT_MSG(entries != nullptr && entries->IsArray(), "credits.ledger_imported carries entries");
+  for (const rapidjson::Value& entry : entries->GetArray()) {
+    const std::string_view type = json_string(entry, "type").value_or("");
+    const std::optional<std::string_view> status = json_string(entry, "hold_status");
+    if (!status) continue;
+    if (type == "reserved") {
+      batch.insert(table, {event.header.tenant_id, text_or_null(entry, "reservation_id"),
+                           Value(-json_int64(entry, "credits").value_or(0)), Null{}, std::string(*status),
+                           text_or_null(entry, "activity_run_id"), text_or_null(entry, "deliverable_type"),
+                           timestamp_or_null(entry, "expires_at"), timestamp_or_null(entry, "created_at"),
+                           Null{}});
+      continue;
+    }
+    std::vector<std::pair<std::string_view, Value>> columns;
+    columns.emplace_back("status", std::string(*status));
+    columns.emplace_back("credits_consumed", int_or_null(entry, "hold_consumed"));
+    columns.emplace_back("closed_at", *status == "open" ? Value(Null{}) : timestamp_or_null(entry, "created_at"));
+    batch.patch(table, {event.header.tenant_id, text_or_null(entry, "reservation_id")}, std::move(columns));
+  }
+}
+
+}  // namespace
+
 void CreditReservations::apply(const RecordAt& at, RowBatch& batch) const {
   for (const DecodedEvent& event : at.record->events) {
     const std::string& type = event.header.type;
     const rapidjson::Value& payload = *event.payload;
+    if (type == "credits.ledger_imported") {
+      apply_imported(event, batch);
+      continue;
+    }
     if (type == "credits.reserved") {
       batch.insert(table(), {event.header.tenant_id,
                              text_or_null(payload, "reservation_id"),

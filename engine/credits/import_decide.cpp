@@ -1,0 +1,198 @@
+// Deciding and evolving import.credit_ledger chunks (docs/migrating.md):
+// the order of chunks, the rows one by one (import_rules.hpp), the end
+// state against credit_balances, and the one event of a chunk.
+#include <algorithm>
+
+#include "engine/credits/decider.hpp"
+#include "engine/credits/import.hpp"
+#include "engine/credits/import_codec.hpp"
+#include "engine/credits/import_rules.hpp"
+#include "engine/credits/period.hpp"
+
+namespace lf::engine::credits {
+
+namespace {
+
+namespace why = import_reason;
+
+std::string short_id(const std::string& import_id) {
+  return import_id.substr(0, 12);
+}
+
+std::string chunk_text(int64_t chunk, int64_t chunks) {
+  return "chunk " + std::to_string(chunk) + " of " + std::to_string(chunks);
+}
+
+// Chunk order, re-runs, a second import, live events.
+std::optional<Rejection> refuse_sequence(const State& state, int64_t credits_stream_version,
+                                         const ImportHeader& header) {
+  auto found = state.imports.by_kind.find(std::string(kLedgerKind));
+  const ImportProgress* progress = found == state.imports.by_kind.end() ? nullptr : &found->second;
+  if (progress != nullptr && progress->import_id == header.import_id) {
+    if (header.chunks != progress->chunks_total) {
+      return Rejection{why::kImportConflict, "import " + short_id(header.import_id) + " has " +
+                                                 std::to_string(progress->chunks_total) +
+                                                 " chunks, not " + std::to_string(header.chunks)};
+    }
+    if (header.chunk < progress->chunks_committed) {
+      return Rejection{why::kAlreadyImported,
+                       chunk_text(header.chunk, header.chunks) + " of import " +
+                           short_id(header.import_id) + " is already imported (" +
+                           std::to_string(progress->chunks_committed) + " committed)"};
+    }
+    if (header.chunk > progress->chunks_committed) {
+      return Rejection{why::kChunkOutOfOrder, "import " + short_id(header.import_id) +
+                                                  " expects chunk " +
+                                                  std::to_string(progress->chunks_committed) +
+                                                  ", not " + std::to_string(header.chunk)};
+    }
+    return std::nullopt;
+  }
+  if (progress != nullptr && !progress->finished()) {
+    return Rejection{why::kImportConflict,
+                     "import " + short_id(progress->import_id) +
+                         " of this tenant's credit_ledger is unfinished (" +
+                         std::to_string(progress->chunks_committed) + " of " +
+                         std::to_string(progress->chunks_total) +
+                         " chunks); run it again with the same files to finish it"};
+  }
+  if (progress != nullptr && !header.append) {
+    return Rejection{why::kImportConflict,
+                     "this tenant's credit_ledger was imported from other rows (import " +
+                         short_id(progress->import_id) + "); import more rows with --append"};
+  }
+  if (header.chunk != 0) {
+    return Rejection{why::kChunkOutOfOrder,
+                     "a new import starts with chunk 0, not " + std::to_string(header.chunk)};
+  }
+  const int64_t live_events = credits_stream_version - state.imports.events;
+  LF_ASSERT(live_events >= 0);
+  if (live_events > 0 && !header.append) {
+    return Rejection{why::kLiveEvents, "the tenant already has " + std::to_string(live_events) +
+                                           " live credits event(s); to import its history beside "
+                                           "them, use --append (docs/migrating.md \"Cut-over\")"};
+  }
+  return std::nullopt;
+}
+
+void record_progress(State& state, const ImportHeader& header) {
+  ImportProgress& progress = state.imports.by_kind[std::string(kLedgerKind)];
+  if (progress.import_id != header.import_id) {
+    LF_ASSERT_MSG(header.chunk == 0, "an import starts with its chunk 0");
+    progress = ImportProgress{header.import_id, 0, header.chunks};
+  }
+  LF_ASSERT_MSG(header.chunk == progress.chunks_committed && header.chunks == progress.chunks_total,
+                "import chunks are applied in order");
+  ++progress.chunks_committed;
+  ++state.imports.events;
+  // A finished import forgets its closed holds (a consumption follows its
+  // release within the platform's ledger, not across imports); its open
+  // ones stay, so an appended tail can close them.
+  if (progress.finished()) {
+    std::erase_if(state.imports.runs, [](const auto& run) { return run.second.held_credits == 0; });
+    state.imports.closed_runs.clear();
+  }
+}
+
+// Takes `state` to what it is after the chunk, or refuses (then `state` is
+// partly changed). Fills in what the decision adds to the entries.
+std::optional<Rejection> decide_on(State& state, int64_t credits_stream_version,
+                                   ImportedChunk& imported, int64_t now_ms) {
+  const ImportHeader& header = imported.header;
+  if (std::optional<Rejection> refused = refuse_sequence(state, credits_stream_version, header))
+    return refused;
+  for (LedgerEntry& entry : imported.entries) {
+    entry.reservation_id.reset();
+    entry.expires_at_ms.reset();
+    entry.hold_status.reset();
+    entry.hold_consumed.reset();
+    entry.source_balance_after.reset();
+    if (entry.type == EntryType::reserved) {
+      entry.expires_at_ms = std::min(
+          std::max(entry.created_at_ms, now_ms) + kImportedReservationTtlMs, kTimestampMaxMs);
+    }
+    if (std::optional<Rejection> refused = import_rules::apply_entry(state, entry, header.append)) {
+      refused->message =
+          header.source.file + ":" + std::to_string(entry.line) + ": " + refused->message;
+      return refused;
+    }
+  }
+  if (imported.expected_balance) {
+    if (std::optional<Rejection> refused =
+            import_rules::settle(state, *imported.expected_balance)) {
+      refused->message = "the tenant's credit_balances row: " + refused->message;
+      return refused;
+    }
+  }
+  record_progress(state, header);
+  return std::nullopt;
+}
+
+ImportedChunk imported_of(const LedgerChunk& chunk) {
+  return ImportedChunk{
+      ImportHeader{chunk.import_id, chunk.chunk, chunk.chunks, chunk.append, chunk.source},
+      chunk.rows, chunk.expected_balance};
+}
+
+}  // namespace
+
+Decision decide_import(const State& state, int64_t credits_stream_version,
+                       const CommandEnvelope& command, const Context& context) {
+  LF_ASSERT(command.type == kImportLedgerCommand);
+  Result<LedgerChunk> chunk = parse_ledger_chunk(command.payload);
+  if (!chunk) return Decision::reject(chunk.error().code, chunk.error().message);
+  return decide_ledger_chunk(state, credits_stream_version, *chunk, stream_name(command.tenant_id),
+                             context.now_ms);
+}
+
+Decision decide_ledger_chunk(const State& state, int64_t credits_stream_version,
+                             const LedgerChunk& chunk, const std::string& stream, int64_t now_ms) {
+  State scratch = state;
+  ImportedChunk imported = imported_of(chunk);
+  if (std::optional<Rejection> refused =
+          decide_on(scratch, credits_stream_version, imported, now_ms)) {
+    return Decision::reject(std::move(refused->reason), std::move(refused->message));
+  }
+  std::vector<NewEvent> events;
+  events.push_back(NewEvent{std::string(kLedgerImportedEvent), kImportEventSchemaVersion, stream,
+                            encode_ledger_imported(imported, balance_of(scratch.book))});
+  return Decision::accept(std::move(events));
+}
+
+void evolve_ledger_imported(State& state, const rapidjson::Value& payload) {
+  ImportedChunk imported = decode_ledger_imported(payload);
+  for (LedgerEntry& logged : imported.entries) {
+    LedgerEntry entry = logged;
+    entry.hold_status.reset();
+    entry.hold_consumed.reset();
+    entry.balance_after = logged.source_balance_after.value_or(logged.balance_after);
+    entry.source_balance_after.reset();
+    const std::optional<Rejection> refused =
+        import_rules::apply_entry(state, entry, imported.header.append);
+    LF_ASSERT_MSG(!refused.has_value(), refused ? refused->message.c_str() : "");
+    LF_ASSERT_MSG(entry == logged, "an imported entry's hold is the one the decision found");
+  }
+  if (imported.expected_balance) {
+    const std::optional<Rejection> refused =
+        import_rules::settle(state, *imported.expected_balance);
+    LF_ASSERT_MSG(!refused.has_value(), refused ? refused->message.c_str() : "");
+  }
+  record_progress(state, imported.header);
+  LF_ASSERT_MSG(balance_of(state.book) == decode_balance(payload),
+                "credits.ledger_imported's balance differs from the state after it");
+}
+
+std::optional<Rejection> precheck_ledger_chunks(State state, int64_t credits_stream_version,
+                                                const std::vector<LedgerChunk>& chunks,
+                                                const std::string& /*stream*/, int64_t now_ms) {
+  for (const LedgerChunk& chunk : chunks) {
+    ImportedChunk imported = imported_of(chunk);
+    if (std::optional<Rejection> refused =
+            decide_on(state, credits_stream_version, imported, now_ms))
+      return refused;
+    ++credits_stream_version;  // the chunk's one event
+  }
+  return std::nullopt;
+}
+
+}  // namespace lf::engine::credits

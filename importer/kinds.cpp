@@ -1,0 +1,89 @@
+// The table of import kinds, and what converters share.
+#include "importer/kinds.hpp"
+
+#include "events/json.hpp"
+#include "events/time.hpp"
+#include "importer/credit_ledger.hpp"
+#include "importer/values.hpp"
+
+namespace lf::importer {
+
+namespace {
+
+const std::vector<KindSpec>& kinds() {
+  static const std::vector<KindSpec> table{
+      KindSpec{"credit_ledger", "import.credit_ledger", kLedgerRequiredColumns,
+               kLedgerOptionalColumns, &convert_ledger_row, &precheck_ledger, true},
+  };
+  return table;
+}
+
+}  // namespace
+
+Columns::Columns(const CsvHeader& header, const std::vector<std::string_view>& names) {
+  positions_.reserve(names.size());
+  for (const std::string_view name : names) positions_.emplace_back(name, header.find(name));
+}
+
+const CsvField* Columns::get(const CsvRecord& record, std::string_view name) const {
+  for (const auto& [column, position] : positions_) {
+    if (column != name) continue;
+    if (!position || *position >= record.fields.size()) return nullptr;
+    return &record.fields[*position];
+  }
+  return nullptr;
+}
+
+std::optional<std::string_view> field_text(const Columns& columns, const CsvRecord& record,
+                                           std::string_view name) {
+  const CsvField* field = columns.get(record, name);
+  if (field == nullptr || !*field) return std::nullopt;
+  return std::string_view(**field);
+}
+
+const KindSpec* find_kind(std::string_view name) {
+  for (const KindSpec& kind : kinds()) {
+    if (kind.name == name) return &kind;
+  }
+  return nullptr;
+}
+
+std::vector<std::string_view> kind_names() {
+  std::vector<std::string_view> names;
+  for (const KindSpec& kind : kinds()) names.push_back(kind.name);
+  return names;
+}
+
+const std::vector<std::string_view> kBalanceRequiredColumns{"tenant_id",         "credits_monthly",
+                                                            "credits_available", "credits_reserved",
+                                                            "credits_consumed",  "credits_topup"};
+const std::vector<std::string_view> kBalanceOptionalColumns{"period_start", "period_end"};
+
+std::variant<std::pair<std::string, std::string>, RowError> convert_expected_balance(
+    const Columns& columns, const CsvRecord& record) {
+  const std::optional<std::string_view> tenant_text = field_text(columns, record, "tenant_id");
+  const std::optional<std::string> tenant_id = tenant_text ? read_uuid(*tenant_text) : std::nullopt;
+  if (!tenant_id) return RowError{std::nullopt, "column tenant_id: not a uuid"};
+  JsonWriter writer;
+  writer.begin_object();
+  for (std::size_t i = 1; i < kBalanceRequiredColumns.size(); ++i) {
+    const std::string_view name = kBalanceRequiredColumns[i];
+    const std::optional<std::string_view> text = field_text(columns, record, name);
+    const std::optional<int64_t> value = text ? read_integer(*text) : std::nullopt;
+    if (!value || *value < 0)
+      return RowError{tenant_id, "column " + std::string(name) + ": not an integer >= 0"};
+    writer.field(name, *value);
+  }
+  for (const std::string_view name : kBalanceOptionalColumns) {
+    const std::optional<std::string_view> text = field_text(columns, record, name);
+    if (!text) continue;
+    const std::optional<int32_t> day = read_date_days(*text);
+    if (!day)
+      return RowError{tenant_id, "column " + std::string(name) + ": not a date (YYYY-MM-DD)"};
+    writer.field(name, format_date_days(*day));
+  }
+  writer.end_object();
+  return std::make_pair(*tenant_id, writer.str());
+}
+
+}  // namespace lf::importer

@@ -1,0 +1,87 @@
+// What `ledgerflow import <kind>` can load: one entry per kind saying which
+// columns it requires, how a CSV row becomes a row of its command, which
+// command carries the rows, and how a tenant's commands are pre-checked
+// with the engine's own pure code. Adding a kind is adding an entry
+// (docs/migrating.md "Adding a kind"). Pure.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "engine/domain.hpp"
+#include "events/result.hpp"
+#include "importer/csv.hpp"
+
+namespace lf::importer {
+
+// The positions of a kind's columns in one file's header.
+class Columns {
+ public:
+  Columns(const CsvHeader& header, const std::vector<std::string_view>& names);
+  // The field of `name` in `record`; nullptr when the file has no such
+  // column (an optional one) or the record is shorter.
+  const CsvField* get(const CsvRecord& record, std::string_view name) const;
+
+ private:
+  std::vector<std::pair<std::string_view, std::optional<std::size_t>>> positions_;
+};
+
+// One CSV row, converted.
+struct ConvertedRow {
+  std::string tenant_id;    // lower-case uuid
+  std::string fields_json;  // a JSON object of the row's fields, its source line aside
+  int64_t created_at_ms = 0;
+};
+
+// A row that cannot be converted: the reason, and its tenant when readable.
+struct RowError {
+  std::optional<std::string> tenant_id;
+  std::string message;  // "column credits: ..." (the caller adds file and line)
+};
+
+// A tenant's commands of one kind, in order, and how to check them.
+struct PrecheckInput {
+  std::string tenant_id;
+  std::vector<std::string> payloads;  // one per chunk (command payload JSON)
+  bool append = false;
+  int64_t now_ms = 0;
+};
+
+struct KindSpec {
+  std::string_view name;          // "credit_ledger"
+  std::string_view command_type;  // "import.credit_ledger"
+  std::vector<std::string_view> required_columns;
+  std::vector<std::string_view> optional_columns;
+  // One row; `columns` has every required column.
+  std::variant<ConvertedRow, RowError> (*convert)(const Columns& columns, const CsvRecord& record);
+  // The tenant's chunks as the engine would decide them on a tenant with no
+  // events (append: only what needs no state); nullopt: all accepted.
+  std::optional<engine::Rejection> (*precheck)(const PrecheckInput& input);
+  // Whether the kind takes the tenant's credit_balances row on its last
+  // chunk (as "expected_balance").
+  bool takes_expected_balance = false;
+};
+
+// The kind named `name`, or null.
+const KindSpec* find_kind(std::string_view name);
+// Every kind, in the order they were added.
+std::vector<std::string_view> kind_names();
+
+// The shared helpers converters use: a field's text (nullopt: NULL or no
+// such column).
+std::optional<std::string_view> field_text(const Columns& columns, const CsvRecord& record,
+                                           std::string_view name);
+
+// A credit_balances row as the "expected_balance" object the last chunk of a
+// credit_ledger import carries: (tenant_id, JSON object).
+std::variant<std::pair<std::string, std::string>, RowError> convert_expected_balance(
+    const Columns& columns, const CsvRecord& record);
+extern const std::vector<std::string_view> kBalanceRequiredColumns;
+extern const std::vector<std::string_view> kBalanceOptionalColumns;
+
+}  // namespace lf::importer

@@ -1,0 +1,418 @@
+// `ledgerflow import credit_ledger` as an operator runs it (the real binary)
+// against a live pipeline (mock cluster, engine, projectors, PostgreSQL):
+// a good tenant lands with its original times and the balances file's
+// figures while bad ones are refused with file:line:reason and leave
+// nothing; a mismatched balance says by how much; a re-run changes nothing;
+// a run killed with -9 resumes to exactly the rows of the file; a tenant
+// with live events needs --append; live commands work on imported
+// balances; verify passes and a rebuild gives the same table.
+#include <signal.h>
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <regex>
+#include <sstream>
+
+#include "events/time.hpp"
+#include "tests/support/pipeline/pipeline.hpp"
+#include "tests/support/process.hpp"
+#include "tests/support/wait.hpp"
+
+namespace lf::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+const std::string kLedgerHeader =
+    "id,tenant_id,type,credits,activity_run_id,deliverable_type,topup_order_id,balance_after,actor,"
+    "note,created_at\n";
+const std::string kBalancesHeader =
+    "id,tenant_id,credits_monthly,credits_available,credits_reserved,credits_consumed,credits_"
+    "topup,period_start,"
+    "period_end,next_reset_at\n";
+
+// The first day of this UTC month, and an instant `seconds` into it, as
+// PostgreSQL writes a timestamptz.
+std::string month_start_date() {
+  return format_date_days(static_cast<int32_t>(system_now_ms() / kMillisPerDay)).substr(0, 8) +
+         "01";
+}
+int64_t month_start_ms() {
+  return static_cast<int64_t>(*parse_date_days(month_start_date())) * kMillisPerDay;
+}
+std::string month_end_date() {
+  const int32_t start = *parse_date_days(month_start_date());
+  const int32_t next = *parse_date_days(format_date_days(start + 32).substr(0, 8) + "01");
+  return format_date_days(next - 1);
+}
+std::string pg_time(int64_t seconds) {
+  std::string text =
+      format_rfc3339_ms(month_start_ms() + seconds * 1000);  // YYYY-MM-DDTHH:MM:SS.mmmZ
+  text[10] = ' ';
+  return text.substr(0, 23) + "+00";
+}
+
+// One tenant's ledger as the seed writes it, with its running balance.
+class Ledger {
+ public:
+  explicit Ledger(std::string tenant) : tenant_(std::move(tenant)) {}
+  Ledger& add(const std::string& type, int64_t credits, const std::string& run = "",
+              const std::string& order = "", const std::string& note = "",
+              std::optional<int64_t> balance_after = std::nullopt) {
+    balance_ += credits;
+    const int64_t seconds = static_cast<int64_t>(rows_.size()) * 60;
+    rows_.push_back(random_tenant() + "," + tenant_ + "," + type + "," + std::to_string(credits) +
+                    "," + run + ",," + order + "," +
+                    std::to_string(balance_after.value_or(balance_)) + ",system," + note + "," +
+                    pg_time(seconds) + "\n");
+    times_.push_back(month_start_ms() + seconds * 1000);
+    return *this;
+  }
+  // allocated, a top-up, runs reserving and consuming (released first), one
+  // hold left open: `runs` runs.
+  Ledger& typical(int runs) {
+    add("allocated", 100'000).add("topup", 5000, "", "order-" + tenant_.substr(0, 8));
+    for (int i = 0; i < runs; ++i) {
+      const std::string run = "run-" + std::to_string(i) + "-" + tenant_.substr(0, 8);
+      add("reserved", -30, run).add("released", 30, run).add("consumed", -(10 + i % 20), run);
+    }
+    return add("reserved", -70, "open-" + tenant_.substr(0, 8));
+  }
+  std::string csv() const {
+    std::string text;
+    for (const std::string& row : rows_) text += row;
+    return text;
+  }
+  std::size_t size() const { return rows_.size(); }
+  int64_t balance() const { return balance_; }
+  const std::vector<int64_t>& times() const { return times_; }
+  const std::string& tenant() const { return tenant_; }
+
+ private:
+  std::string tenant_;
+  std::vector<std::string> rows_;
+  std::vector<int64_t> times_;
+  int64_t balance_ = 0;
+};
+
+// The tenant's credit_balances row: what the typical ledger ends at.
+std::string balances_row(const std::string& tenant, int64_t available, int64_t reserved,
+                         int64_t consumed, int64_t topup) {
+  return random_tenant() + "," + tenant + ",100000," + std::to_string(available) + "," +
+         std::to_string(reserved) + "," + std::to_string(consumed) + "," + std::to_string(topup) +
+         "," + month_start_date() + "," + month_end_date() + ",\n";
+}
+
+// Consumed and top-up left over by Ledger::typical(runs).
+int64_t typical_consumed(int runs) {
+  int64_t consumed = 0;
+  for (int i = 0; i < runs; ++i) consumed += 10 + i % 20;
+  return consumed;
+}
+std::string typical_balances_row(const std::string& tenant, int runs) {
+  const int64_t consumed = typical_consumed(runs);
+  const int64_t topup = std::max<int64_t>(0, 5000 - consumed);
+  return balances_row(tenant, 105'000 - consumed, 70, consumed, topup);
+}
+
+class ImportTest : public ::testing::Test {
+ protected:
+  std::string write(const std::string& name, const std::string& text) {
+    const std::string path = ::testing::TempDir() + "/" + random_tenant().substr(0, 8) + "-" + name;
+    std::ofstream(path) << text;
+    return path;
+  }
+  std::map<std::string, std::string> environment() {
+    return {{"KAFKA_BOOTSTRAP", pipeline_.kafka().settings().bootstrap},
+            {"DATABASE_URL", pipeline_.database_url()},
+            {"LEDGERFLOW_TOPIC_PREFIX", pipeline_.topics().prefix},
+            {"LEDGERFLOW_LOG_LEVEL", "info"}};
+  }
+  // Runs `ledgerflow <args>`: exit code, standard output, standard error.
+  std::tuple<int, std::string, std::string> ledgerflow(std::vector<std::string> args) {
+    std::vector<std::string> argv{ledgerflow_binary()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    const std::string errors = ::testing::TempDir() + "/" + random_tenant() + ".stderr";
+    ChildProcess child(argv, environment(), errors);
+    std::string output = child.read_all(300s);
+    const std::optional<int> code = child.wait(60s);
+    std::ifstream in(errors);
+    std::stringstream err;
+    err << in.rdbuf();
+    return {code.value_or(-1), output, err.str()};
+  }
+  std::vector<std::vector<std::string>> rows(const std::string& sql, const std::string& tenant) {
+    pqxx::work work(pipeline_.db());
+    std::vector<std::vector<std::string>> out;
+    for (const pqxx::row& row : work.exec_params(sql, tenant)) {
+      std::vector<std::string> values;
+      for (const pqxx::field& field : row)
+        values.push_back(field.is_null() ? "NULL" : field.c_str());
+      out.push_back(std::move(values));
+    }
+    return out;
+  }
+  int64_t count(const std::string& table, const std::string& tenant) {
+    pqxx::work work(pipeline_.db());
+    return work.exec_params1("SELECT count(*) FROM " + table + " WHERE tenant_id = $1", tenant)[0]
+        .as<int64_t>();
+  }
+  // Every read table of the tenant (their key columns aside where they are ULIDs).
+  std::string tables_of(const std::string& tenant) {
+    std::string text;
+    for (const auto& row :
+         rows("SELECT event_id, type, credits, reservation_id, activity_run_id, topup_order_id, "
+              "balance_after, actor, note, command_id, (extract(epoch FROM "
+              "created_at)*1000)::bigint "
+              "FROM credit_ledger WHERE tenant_id = $1 ORDER BY event_id",
+              tenant)) {
+      for (const std::string& value : row) text += value + "|";
+      text += "\n";
+    }
+    for (const auto& row : rows("SELECT * FROM credit_balances WHERE tenant_id = $1", tenant)) {
+      for (const std::string& value : row) text += value + "|";
+      text += "\n";
+    }
+    for (const auto& row :
+         rows("SELECT * FROM credit_reservations WHERE tenant_id = $1 ORDER BY reservation_id",
+              tenant)) {
+      for (const std::string& value : row) text += value + "|";
+      text += "\n";
+    }
+    return text;
+  }
+  // The credit_ledger rows equal the file's, in order, each once, at its original time.
+  void expect_ledger_is(const Ledger& ledger) {
+    const auto found = rows(
+        "SELECT type, credits, balance_after, (extract(epoch FROM created_at)*1000)::bigint "
+        "FROM credit_ledger WHERE tenant_id = $1 ORDER BY event_id",
+        ledger.tenant());
+    ASSERT_EQ(found.size(), ledger.size());
+    int64_t balance = 0;
+    for (std::size_t i = 0; i < found.size(); ++i) {
+      balance += std::stoll(found[i][1]);
+      EXPECT_EQ(std::stoll(found[i][2]), balance) << i;
+      EXPECT_EQ(std::stoll(found[i][3]), ledger.times()[i]) << i;
+    }
+    EXPECT_EQ(balance, ledger.balance());
+  }
+  void expect_balance(const std::string& tenant, int64_t available, int64_t reserved,
+                      int64_t consumed, int64_t topup) {
+    const auto found = rows(
+        "SELECT credits_monthly, credits_available, credits_reserved, credits_consumed, "
+        "credits_topup, period_start::text, period_end::text FROM credit_balances WHERE tenant_id "
+        "= $1",
+        tenant);
+    ASSERT_EQ(found.size(), 1u);
+    EXPECT_EQ(found[0], (std::vector<std::string>{"100000", std::to_string(available),
+                                                  std::to_string(reserved),
+                                                  std::to_string(consumed), std::to_string(topup),
+                                                  month_start_date(), month_end_date()}));
+  }
+  void expect_verified() {
+    auto [code, output, errors] = ledgerflow({"verify"});
+    EXPECT_EQ(code, 0) << output << errors;
+    EXPECT_EQ(output, "");
+  }
+
+  Pipeline pipeline_;
+};
+
+TEST_F(ImportTest, GoodTenantsLandBadOnesAreRefusedWithFileLineAndReason) {
+  Ledger good(random_tenant());
+  good.typical(40);
+  Ledger negative(random_tenant());
+  negative.add("allocated", 100)
+      .add("reserved", -80, "r-1")
+      .add("consumed", -80, "r-1", "", "", -60);
+  Ledger unknown(random_tenant());
+  unknown.add("allocated", 100).add("consumed", -10, "never-reserved");
+  Ledger mismatch(random_tenant());
+  mismatch.typical(3);
+  const std::string ledger = write(
+      "ledger.csv", kLedgerHeader + good.csv() + negative.csv() + unknown.csv() + mismatch.csv());
+  const int64_t mismatch_consumed = typical_consumed(3);
+  const std::string balances =
+      write("balances.csv", kBalancesHeader + typical_balances_row(good.tenant(), 40) +
+                                balances_row(negative.tenant(), 100, 0, 80, 0) +
+                                balances_row(unknown.tenant(), 90, 0, 10, 0) +
+                                balances_row(mismatch.tenant(), 105'000 - mismatch_consumed + 25,
+                                             70, mismatch_consumed, 5000 - mismatch_consumed));
+  auto [code, output, errors] =
+      ledgerflow({"import", "credit_ledger", ledger, "--balances", balances});
+  EXPECT_EQ(code, 1) << output << errors;
+  EXPECT_NE(
+      output.find("imported " + std::to_string(good.size()) + " rows of 1 tenants; 3 refused"),
+      std::string::npos)
+      << output;
+  // One line per refused tenant, naming the file, the line and the reason.
+  const std::size_t negative_line = 2 + good.size() + 2;  // the header is line 1
+  EXPECT_NE(
+      errors.find("tenant " + negative.tenant() + " refused: negative_balance: " + ledger + ":" +
+                  std::to_string(negative_line) + ": the running balance would go negative: -60"),
+      std::string::npos)
+      << errors;
+  EXPECT_NE(errors.find("tenant " + unknown.tenant() + " refused: unknown_reservation: " + ledger +
+                        ":" + std::to_string(negative_line + 2) +
+                        ": consumed 10 credits for activity_run_id never-reserved"),
+            std::string::npos)
+      << errors;
+  EXPECT_NE(errors.find("tenant " + mismatch.tenant() +
+                        " refused: balance_mismatch: the tenant's credit_balances row: "
+                        "credits_available is " +
+                        std::to_string(105'000 - mismatch_consumed) + " after the ledger, " +
+                        std::to_string(105'000 - mismatch_consumed + 25) +
+                        " in credit_balances (off by -25)"),
+            std::string::npos)
+      << errors;
+  for (const Ledger* refused : {&negative, &unknown, &mismatch}) {
+    for (const char* table :
+         {"credit_ledger", "credit_balances", "credit_reservations", "event_log"}) {
+      EXPECT_EQ(count(table, refused->tenant()), 0) << table;
+    }
+  }
+  expect_ledger_is(good);
+  const int64_t consumed = typical_consumed(40);
+  expect_balance(good.tenant(), 105'000 - consumed, 70, consumed, 5000 - consumed);
+  EXPECT_EQ(count("credit_reservations", good.tenant()), 41);
+  expect_verified();
+
+  // A rebuild of credit_ledger from the log gives the same table.
+  const std::string before = tables_of(good.tenant());
+  auto [rebuilt, rebuild_output, rebuild_errors] = ledgerflow({"rebuild", "credit_ledger"});
+  EXPECT_EQ(rebuilt, 0) << rebuild_errors;
+  EXPECT_EQ(tables_of(good.tenant()), before);
+
+  // A re-run changes nothing and says the rows were imported already.
+  auto [again, again_output, again_errors] =
+      ledgerflow({"import", "credit_ledger", ledger, "--balances", balances});
+  EXPECT_EQ(again, 1);  // the bad tenants are still bad
+  EXPECT_NE(again_output.find("imported 0 rows of 1 tenants"), std::string::npos) << again_output;
+  EXPECT_NE(again_output.find(std::to_string(good.size()) + " rows already imported"),
+            std::string::npos)
+      << again_output;
+  ASSERT_TRUE(pipeline_.wait_projected()) << pipeline_.service_failures();
+  EXPECT_EQ(tables_of(good.tenant()), before);
+  expect_verified();
+
+  // Live commands work on the imported balance; the open hold is closed by its name.
+  const int64_t effective = 105'000 - consumed - 70;
+  const std::string tenant = good.tenant();
+  EXPECT_EQ(pipeline_
+                .submit_one(tenant, command_json("credits.reserve", tenant, "live-1",
+                                                 R"({"reservation_id":"live-r","credits":)" +
+                                                     std::to_string(effective + 1) + "}"))
+                .reason,
+            "insufficient_credits");
+  EXPECT_EQ(pipeline_
+                .submit_one(tenant, command_json("credits.reserve", tenant, "live-2",
+                                                 R"({"reservation_id":"live-r","credits":)" +
+                                                     std::to_string(effective) + "}"))
+                .status,
+            ResultStatus::accepted);
+  EXPECT_EQ(pipeline_
+                .submit_one(tenant, command_json("credits.consume", tenant, "live-3",
+                                                 R"({"reservation_id":"open-)" +
+                                                     tenant.substr(0, 8) + R"(","credits":1})"))
+                .reason,
+            "unknown_reservation");
+  EXPECT_EQ(pipeline_
+                .submit_one(tenant, command_json("credits.consume", tenant, "live-4",
+                                                 R"({"reservation_id":"import:open-)" +
+                                                     tenant.substr(0, 8) + R"(","credits":50})"))
+                .status,
+            ResultStatus::accepted);
+  ASSERT_TRUE(pipeline_.wait_projected()) << pipeline_.service_failures();
+  EXPECT_EQ(
+      rows(
+          "SELECT status, credits_consumed::text FROM credit_reservations WHERE tenant_id = $1 AND "
+          "reservation_id LIKE 'import:open-%'",
+          tenant),
+      (std::vector<std::vector<std::string>>{{"consumed", "50"}}));
+  expect_verified();
+}
+
+TEST_F(ImportTest, AnInterruptedRunResumesToExactlyTheFilesRows) {
+  Ledger big(random_tenant());
+  big.typical(400);  // 1,203 rows: 121 chunks of 10
+  Ledger small(random_tenant());
+  small.typical(2);
+  const std::string ledger = write("ledger.csv", kLedgerHeader + big.csv() + small.csv());
+  const std::string balances =
+      write("balances.csv", kBalancesHeader + typical_balances_row(big.tenant(), 400) +
+                                typical_balances_row(small.tenant(), 2));
+  std::vector<std::string> argv{ledgerflow_binary(), "import", "credit_ledger", ledger,
+                                "--balances",        balances, "--chunk-rows",  "10",
+                                "--in-flight",       "1"};
+  {
+    ChildProcess child(argv, environment(), ::testing::TempDir() + "/interrupted.stderr");
+    // Killed once some of the big tenant's chunks are in the table, before all.
+    ASSERT_TRUE(wait_until([&] { return count("credit_ledger", big.tenant()) >= 200; }, 120s, 5ms));
+    child.signal(SIGKILL);
+    ASSERT_EQ(child.wait(30s), 128 + SIGKILL);
+  }
+  ASSERT_TRUE(pipeline_.wait_projected()) << pipeline_.service_failures();
+  const int64_t partial = count("credit_ledger", big.tenant());
+  ASSERT_LT(partial, static_cast<int64_t>(big.size())) << "the run ended before it was killed";
+  EXPECT_EQ(count("credit_balances", big.tenant()), 1);
+  // Unfinished: the tenant's credits wait for the rest (no timer fired).
+  auto [code, output, errors] =
+      ledgerflow({"import", "credit_ledger", ledger, "--balances", balances, "--chunk-rows", "10"});
+  EXPECT_EQ(code, 0) << output << errors;
+  // Every row is answered once: imported now, or already (at least what was in the table).
+  std::smatch figures;
+  ASSERT_TRUE(std::regex_search(
+      output, figures,
+      std::regex("imported ([0-9]+) rows of 2 tenants.* ([0-9]+) rows already imported")))
+      << output;
+  const int64_t now_imported = std::stoll(figures[1]);
+  const int64_t already = std::stoll(figures[2]);
+  EXPECT_EQ(now_imported + already, static_cast<int64_t>(big.size() + small.size()));
+  EXPECT_GE(already, partial);
+  EXPECT_GT(now_imported, 0);
+  expect_ledger_is(big);
+  expect_ledger_is(small);
+  const int64_t consumed = typical_consumed(400);
+  expect_balance(big.tenant(), 105'000 - consumed, 70, consumed, 0);
+  expect_verified();
+}
+
+TEST_F(ImportTest, ATenantWithLiveEventsNeedsAppend) {
+  const std::string tenant = random_tenant();
+  ASSERT_EQ(pipeline_
+                .submit_one(tenant, command_json("credits.adjust", tenant, "live-adjust",
+                                                 R"({"credits":500,"note":"before the import"})",
+                                                 "admin:ops"))
+                .status,
+            ResultStatus::accepted);
+  // The seed's rows, its running balance from 0; the tenant's goes on from
+  // its live 500.
+  Ledger appended(tenant);
+  appended.add("adjusted", 100).add("reserved", -50, "run-a");
+  const std::string ledger = write("tail.csv", kLedgerHeader + appended.csv());
+  auto [code, output, errors] = ledgerflow({"import", "credit_ledger", ledger});
+  EXPECT_EQ(code, 1) << output << errors;
+  EXPECT_NE(errors.find("tenant " + tenant +
+                        " refused: tenant_has_live_events: the tenant already has 1 live credits "
+                        "event(s); to import its history beside them, use --append"),
+            std::string::npos)
+      << errors;
+  auto [appended_code, appended_output, appended_errors] =
+      ledgerflow({"import", "credit_ledger", ledger, "--append"});
+  EXPECT_EQ(appended_code, 0) << appended_output << appended_errors;
+  ASSERT_TRUE(pipeline_.wait_projected()) << pipeline_.service_failures();
+  EXPECT_EQ(rows("SELECT effective_available::text, credits_reserved::text FROM credit_balances "
+                 "WHERE tenant_id = $1",
+                 tenant),
+            (std::vector<std::vector<std::string>>{{"550", "50"}}));
+  EXPECT_EQ(count("credit_ledger", tenant), 3);
+  EXPECT_EQ(
+      rows("SELECT balance_after::text FROM credit_ledger WHERE tenant_id = $1 ORDER BY event_id",
+           tenant),
+      (std::vector<std::vector<std::string>>{{"500"}, {"600"}, {"550"}}));
+  expect_verified();
+}
+
+}  // namespace
+}  // namespace lf::testing
