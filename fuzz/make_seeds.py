@@ -155,6 +155,37 @@ def command_scripts():
     s.add("topup_order.create", {"topup_order_id": "order_C", "credits": 1, "amount": "1.005"})
     scripts["topup-orders"] = s
 
+    # An imported ledger in two chunks (the original times kept), the first
+    # chunk sent again, then a live reserve against the imported balance.
+    def ledger_row(line, type_, credits, balance, at, **extra):
+        row = {"line": line, "id": "row-%d" % line, "type": type_, "credits": credits,
+               "balance_after": balance, "created_at": at}
+        row.update(extra)
+        return row
+    first = {"import_id": "ab" * 32, "chunk": 0, "chunks": 2,
+             "source": {"file": "credit_ledger.csv", "first_line": 2, "last_line": 4},
+             "rows": [ledger_row(2, "allocated", 10000, 10000, "2026-03-01T00:00:00Z", actor="system"),
+                      ledger_row(3, "topup", 500, 10500, "2026-03-02T09:30:00.123Z",
+                                 topup_order_id="order_M1"),
+                      ledger_row(4, "reserved", -300, 10200, "2026-03-03T10:00:00+05:30",
+                                 activity_run_id="run-m1", deliverable_type="blog_posts")]}
+    second = {"import_id": "ab" * 32, "chunk": 1, "chunks": 2,
+              "source": {"file": "credit_ledger.csv", "first_line": 5, "last_line": 6},
+              "rows": [ledger_row(5, "released", 300, 10500, "2026-03-03T10:05:00Z",
+                                  activity_run_id="run-m1"),
+                       ledger_row(6, "consumed", -200, 10300, "2026-03-03T10:05:00Z",
+                                  activity_run_id="run-m1")],
+              "expected_balance": {"credits_monthly": 10000, "credits_available": 10300,
+                                   "credits_reserved": 0, "credits_consumed": 200,
+                                   "credits_topup": 300, "period_start": "2026-03-01",
+                                   "period_end": "2026-03-31"}}
+    s = Script()
+    s.add("import.credit_ledger", first, actor="system")
+    s.add("import.credit_ledger", second, actor="system")
+    s.add("import.credit_ledger", first, actor="system")
+    s.add("credits.reserve", {"reservation_id": "r-live", "credits": 1000})
+    scripts["import-ledger"] = s
+
     # USD spend: LLM calls, tool calls and usage records counted into the
     # month's spend; a cap set by support stops the next run; an agent may
     # not set it; a duplicate call id; too many decimals.
@@ -361,6 +392,10 @@ def command_scripts():
                                   "cost_usd": 0},
         "usage.record_tool_call": {"tool_call_id": "t-2", "tool_name": "crm", "method": "get",
                                    "status": "error", "error": "timeout"},
+        "import.credit_ledger": {"import_id": "cd" * 32, "chunk": 0, "chunks": 1,
+                                 "source": {"file": "l.csv", "first_line": 2, "last_line": 2},
+                                 "rows": [{"line": 2, "type": "adjusted", "credits": 5,
+                                           "balance_after": 5, "created_at": "2025-01-01T00:00:00Z"}]},
         "usage.record": {"usage_record_id": "u-2", "billing_unit": "token", "quantity": 1000,
                          "unit_price": "0.000002"},
     }
