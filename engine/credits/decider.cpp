@@ -51,7 +51,8 @@ bool handles_event(std::string_view event_type) {
 }
 
 Decision decide(const State& state, const CommandEnvelope& command, const Context& context) {
-  LF_ASSERT_MSG(!state.pending_consumption.has_value(), "decisions are taken between records");
+  LF_ASSERT_MSG(!state.pending_consumption.has_value() && !state.pending_payment.has_value(),
+                "decisions are taken between records");
   Result<Command> parsed = parse_command(command.type, command.payload);
   if (!parsed) return Decision::reject(parsed.error().code, parsed.error().message);
   const DecisionInput in{state, command, context.now_ms, stream_name(command.tenant_id),

@@ -13,7 +13,7 @@ namespace lf::engine::credits {
 namespace {
 
 // +1 or -1: the sign of the payload's `credits` in effective available.
-constexpr std::array<std::pair<std::string_view, int>, 9> kSigns{{
+constexpr std::array<std::pair<std::string_view, int>, 10> kSigns{{
     {"credits.allocated", +1},
     {"credits.topped_up", +1},
     {"credits.reserved", -1},
