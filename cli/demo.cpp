@@ -1,13 +1,16 @@
 // The demo workload: two tenants' credits, then a day of one tenant's
 // workflow in the seed platforms' shapes (a media buy with decimal budgets,
 // agent work of normal priority with a costed model run, review steps in
-// human queues, a review that expires and is escalated), each followed by a
-// summary read back from PostgreSQL.
+// human queues, a review that expires and is escalated), a top-up order's
+// life and the USD spend cap, and a third tenant's ledger imported from CSV,
+// each followed by a summary read back from PostgreSQL.
 #include "cli/demo.hpp"
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <functional>
 #include <map>
 #include <optional>
@@ -21,6 +24,7 @@
 #include <spdlog/spdlog.h>
 
 #include "consumers/client/command_client.hpp"
+#include "consumers/import/import_run.hpp"
 #include "events/json.hpp"
 #include "events/partitioner.hpp"
 #include "events/time.hpp"
@@ -31,6 +35,7 @@ namespace {
 
 constexpr const char* kAcme = "3f0e8a52-6c1d-4b8e-9a7f-2d5c1e0b9a41";
 constexpr const char* kGlobex = "b7d24e19-0f3a-4c62-8e15-9a4d7c3b2f60";
+constexpr const char* kInitech = "5c2e9d47-81a3-4f06-b2d8-6e1f0a7c3b95";
 
 struct DemoCommand {
   std::string label;
@@ -759,6 +764,7 @@ bool run_workflow_day(const DemoOptions& options, client::CommandClient& client,
 std::string tenant_name(std::string_view tenant_id) {
   if (tenant_id == kAcme) return "Acme";
   if (tenant_id == kGlobex) return "Globex";
+  if (tenant_id == kInitech) return "Initech";
   return std::string(tenant_id);
 }
 
@@ -893,13 +899,130 @@ bool run_money(const DemoOptions& options, client::CommandClient& client,
   return true;
 }
 
+// ---- a platform's history brought in ------------------------------------------
+//
+// Initech's Leadmetrics ledger of this month so far, as `COPY credit_ledger
+// TO ... CSV HEADER` writes it, and its credit_balances row; imported with
+// `ledgerflow import credit_ledger` (the original times kept), then live
+// commands on top of it: the run the old platform left open is consumed.
+
+// Writes the two CSV files into `dir`; the ledger's times are spread over this
+// month up to `now_ms`.
+void write_initech_export(const std::filesystem::path& dir, int64_t now_ms) {
+  const std::string today = format_date_days(static_cast<int32_t>(now_ms / kMillisPerDay));
+  const int64_t month_start = *parse_rfc3339_ms(today.substr(0, 8) + "01T00:00:00Z");
+  const std::string first_day = format_date_days(static_cast<int32_t>(month_start / kMillisPerDay));
+  const std::string last_day =
+      format_date_days(static_cast<int32_t>(add_months_ms(month_start, 1) / kMillisPerDay) - 1);
+  // The k-th of 8 moments between the month's start and an hour ago (or now,
+  // early on the 1st), in PostgreSQL's text form.
+  const int64_t span = std::max<int64_t>(now_ms - kMillisPerHour - month_start, 8'000);
+  auto at = [&](int k) {
+    const std::string rfc = format_rfc3339_ms(std::min(month_start + span * k / 8, now_ms - 1'000));
+    return rfc.substr(0, 10) + " " + rfc.substr(11, 12) + "+00";
+  };
+  std::ofstream ledger(dir / "credit_ledger.csv");
+  ledger << "id,tenant_id,type,credits,activity_run_id,deliverable_type,topup_order_id,balance_after,actor,note,"
+            "created_at\n";
+  const std::string t = kInitech;
+  ledger << "7b0f0b9e-0001-4c1a-9d2e-000000000001," << t << ",allocated,50000,,,,50000,system,," << at(0) << "\n"
+         << "7b0f0b9e-0002-4c1a-9d2e-000000000002," << t << ",topup,10000,,,order_IN77,60000,system,," << at(1) << "\n"
+         << "7b0f0b9e-0003-4c1a-9d2e-000000000003," << t << ",reserved,-3000,run-in-1,blog_posts,,57000,system,,"
+         << at(2) << "\n"
+         << "7b0f0b9e-0004-4c1a-9d2e-000000000004," << t << ",released,3000,run-in-1,blog_posts,,60000,system,,"
+         << at(3) << "\n"
+         << "7b0f0b9e-0005-4c1a-9d2e-000000000005," << t << ",consumed,-2400,run-in-1,blog_posts,,57600,system,,"
+         << at(3) << "\n"
+         << "7b0f0b9e-0006-4c1a-9d2e-000000000006," << t << ",refunded,200,run-in-1,,,57800,support:maria,"
+         << "\"quality credit, \"\"run-in-1\"\"\"," << at(4) << "\n"
+         << "7b0f0b9e-0007-4c1a-9d2e-000000000007," << t << ",reserved,-1200,run-in-2,ad_copy_sets,,56600,system,,"
+         << at(5) << "\n";
+  std::ofstream balances(dir / "credit_balances.csv");
+  balances << "tenant_id,credits_monthly,credits_available,credits_reserved,credits_consumed,credits_topup,"
+              "period_start,period_end,next_reset_at\n"
+           << t << ",50000,57800,1200,2400,7600," << first_day << "," << last_day << ",\n";
+}
+
+void print_initech(const DemoOptions& options) {
+  pqxx::connection connection(options.database_url);
+  pqxx::work work(connection);
+  fmt::print("\nInitech's ledger: imported history, then live entries (credit_ledger)\n");
+  fmt::print("  {:<8} {:<19} {:<10} {:>7} {:>8}  {:<22} {}\n", "source", "created_at (UTC)", "type", "credits",
+             "balance", "reservation", "note");
+  for (const pqxx::row& row : work.exec_params(
+           "SELECT CASE WHEN command_id LIKE 'import:%' THEN 'imported' ELSE 'live' END, "
+           "to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'), type, credits, balance_after, "
+           "coalesce(reservation_id, topup_order_id, ''), coalesce(note, '') "
+           "FROM credit_ledger WHERE tenant_id = $1 ORDER BY created_at, event_id",
+           kInitech)) {
+    fmt::print("  {:<8} {:<19} {:<10} {:>7} {:>8}  {:<22} {}\n", row[0].c_str(), row[1].c_str(), row[2].c_str(),
+               row[3].as<int64_t>(), row[4].as<int64_t>(), fit(row[5].c_str(), 22), fit(row[6].c_str(), 28));
+  }
+  const pqxx::row balance = work.exec_params1(
+      "SELECT credits_available, credits_reserved, credits_topup, effective_available, "
+      "(SELECT sum(credits) FROM credit_ledger l WHERE l.tenant_id = b.tenant_id) "
+      "FROM credit_balances b WHERE tenant_id = $1",
+      kInitech);
+  fmt::print("  Initech now: available {}, reserved {}, top-up {}, effective {} (sum of its ledger: {})\n",
+             balance[0].as<int64_t>(), balance[1].as<int64_t>(), balance[2].as<int64_t>(),
+             balance[3].as<int64_t>(), balance[4].as<int64_t>());
+  work.commit();
+}
+
+bool run_import(const DemoOptions& options, client::CommandClient& client,
+                std::map<std::string, CommandResult>& results) {
+  const int64_t now_ms = system_now_ms();
+  const std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / fmt::format("ledgerflow-demo-import-{}", now_ms);
+  std::filesystem::create_directories(dir);
+  write_initech_export(dir, now_ms);
+  fmt::print("\nInitech moves its Leadmetrics ledger in: ledgerflow import credit_ledger credit_ledger.csv "
+             "--balances credit_balances.csv\n");
+  import_run::Options import;
+  import.kafka = options.kafka;
+  import.topics = options.topics;
+  import.database_url = options.database_url;
+  import.kind = "credit_ledger";
+  import.files = {(dir / "credit_ledger.csv").string()};
+  import.balances_file = (dir / "credit_balances.csv").string();
+  import.client_id = "ledgerflow-demo-import";
+  const import_run::Outcome outcome = import_run::run(import);
+  std::filesystem::remove_all(dir);
+  fmt::print("  {} rows of {} tenant imported, {} refused; balances as its credit_balances row\n",
+             outcome.rows_imported, outcome.tenants_imported, outcome.tenants_refused);
+  if (outcome.failed()) {
+    spdlog::error("the demo's import failed");
+    return false;
+  }
+  Script live(system_now_ms(), "initech-");
+  live.add("Initech: live: the open run used 900", kInitech, "credits.consume", "agent:copywriter",
+           payload([](JsonWriter& w) {
+             w.field("reservation_id", "import:run-in-2");
+             w.field("credits", int64_t{900});
+           }));
+  live.add("Initech: live: a new run reserves 4,000", kInitech, "credits.reserve", "agent:writer",
+           payload([](JsonWriter& w) {
+             w.field("reservation_id", "run-in-3");
+             w.field("credits", int64_t{4'000});
+             w.field("activity_run_id", "run-in-3");
+           }));
+  fmt::print(kResultLine, "command", "status", "reason");
+  if (!play(client, live, results)) return false;
+  if (!wait_for_projections(options, highest_seqs(results, options.partitions))) {
+    spdlog::error("the projections did not catch up within 30 s");
+    return false;
+  }
+  print_initech(options);
+  return true;
+}
+
 }  // namespace
 
 bool run_demo(const DemoOptions& options) {
   client::CommandClient client(options.kafka, options.topics, "ledgerflow-demo");
   std::map<std::string, CommandResult> results;
   const bool done = run_credits(options, client, results) && run_workflow_day(options, client, results) &&
-                    run_money(options, client, results);
+                    run_money(options, client, results) && run_import(options, client, results);
   if (done) fmt::print("\nDemo done. The services keep running (KAFKA_BOOTSTRAP, DATABASE_URL above); Ctrl-C stops them.\n");
   std::fflush(stdout);
   return done;

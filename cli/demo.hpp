@@ -2,8 +2,10 @@
 // working day, then a day of one tenant's workflow (a media buy approved and
 // activated, an agent activity with a credit-consuming run and a human
 // review, open work in the queues, an approval that expires and escalates),
-// sent through Kafka like any producer would, then a readable summary read
-// back from the PostgreSQL read tables.
+// a top-up order's life and the USD spend cap, and a third tenant's ledger
+// imported from CSV with live commands after it; sent through Kafka like any
+// producer would, each part followed by a readable summary read back from
+// the PostgreSQL read tables.
 #pragma once
 
 #include <string>
