@@ -51,7 +51,7 @@ bool handles_event(std::string_view event_type) {
 }
 
 Decision decide(const State& state, const CommandEnvelope& command, const Context& context) {
-  LF_ASSERT_MSG(!state.pending_consumption.has_value() && !state.pending_payment.has_value(),
+  LF_ASSERT_MSG(!state.pending_consumption.has_value() && !state.pending_order.has_value(),
                 "decisions are taken between records");
   Result<Command> parsed = parse_command(command.type, command.payload);
   if (!parsed) return Decision::reject(parsed.error().code, parsed.error().message);

@@ -208,9 +208,9 @@ struct HistoryMutation {
     auto found = state.topup_orders.find(event.topup_order_id);
     if (found == state.topup_orders.end()) return;  // a credits.topup, no order
     const TopupOrder& paid = found->second;
-    LF_ASSERT_MSG(state.pending_payment == event.topup_order_id,
+    LF_ASSERT_MSG(state.pending_order == event.topup_order_id,
                   "an order's credits are granted in the record that pays it");
-    state.pending_payment.reset();
+    state.pending_order.reset();
     LF_ASSERT_MSG(paid.status == TopupOrderStatus::paid,
                   "an order's credits are granted after its topup_order.paid");
     LF_ASSERT(paid.credits == event.credits && paid.expires_at_ms == event.expires_at_ms);
@@ -240,7 +240,7 @@ struct HistoryMutation {
         "only a pending or failed order is paid");
     LF_ASSERT(paid.credits == event.credits);
     paid.status = TopupOrderStatus::paid;
-    state.pending_payment = event.topup_order_id;
+    state.pending_order = event.topup_order_id;
     paid.paid_at_ms = event.paid_at_ms;
     paid.expires_at_ms = event.expires_at_ms;
   }
@@ -256,10 +256,14 @@ struct HistoryMutation {
     LF_ASSERT(event.credits_expired == refunded.lot_expired_credits);
     refunded.status = TopupOrderStatus::refunded;
     refunded.refunded_at_ms = event.refunded_at_ms;
+    state.pending_order = event.topup_order_id;
   }
   void operator()(const TopupRefunded& event) const {
     LF_ASSERT_MSG(order(event.topup_order_id).status == TopupOrderStatus::refunded,
                   "a lot is taken back after its topup_order.refunded");
+    LF_ASSERT_MSG(state.pending_order == event.topup_order_id,
+                  "a lot is taken back in the record that refunds its order");
+    state.pending_order.reset();
   }
   void operator()(const Expired& event) const {
     if (event.reason != ExpiryReason::topup_expired || !event.topup_order_id) return;
@@ -310,8 +314,9 @@ void apply_book(Book& book, const Event& event) {
 void apply(State& state, const Event& event) {
   LF_ASSERT_MSG(!state.pending_consumption.has_value() || std::holds_alternative<Consumed>(event),
                 "a consumption's credits.released is followed by its credits.consumed");
-  LF_ASSERT_MSG(!state.pending_payment.has_value() || std::holds_alternative<ToppedUp>(event),
-                "an order's topup_order.paid is followed by its credits.topped_up");
+  LF_ASSERT_MSG(!state.pending_order.has_value() || std::holds_alternative<ToppedUp>(event) ||
+                    std::holds_alternative<TopupRefunded>(event),
+                "an order's topup_order.paid or .refunded is followed by its credits event");
   std::visit(HistoryMutation{state}, event);
   apply_book(state.book, event);
   // The book's invariants (effective_available >= 0, lots in range) are

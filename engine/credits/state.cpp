@@ -108,8 +108,8 @@ std::optional<std::string> topup_orders_violation(const State& state) {
     if (order.amount_minor < 0) return "top-up order amount";
     const bool credited =
         order.status == TopupOrderStatus::paid || order.status == TopupOrderStatus::refunded;
-    const bool granting = state.pending_payment == order_id;  // between paid and topped_up
-    if (credited != state.topup_orders_seen.contains(order_id) && !granting)
+    if (state.pending_order == order_id) continue;  // between its two events
+    if (credited != state.topup_orders_seen.contains(order_id))
       return "top-up order credited unless paid";
     if (credited != order.paid_at_ms.has_value()) return "top-up order paid_at";
     if ((order.status == TopupOrderStatus::refunded) != order.refunded_at_ms.has_value())
@@ -157,7 +157,7 @@ std::optional<std::string> state_invariant_violation(const State& state) {
   for (const auto& [order_id, lot] : state.book.topup_lots) {
     if (!state.topup_orders_seen.contains(order_id)) return "top-up lot of an unseen order";
     auto order = state.topup_orders.find(order_id);
-    if (order == state.topup_orders.end()) continue;
+    if (order == state.topup_orders.end() || state.pending_order == order_id) continue;
     if (order->second.status != TopupOrderStatus::paid)
       return "top-up lot of an order that is not paid";
     if (order->second.lot_expired_credits != 0) return "top-up lot that has expired";

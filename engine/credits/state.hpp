@@ -220,9 +220,10 @@ struct State {
   std::set<std::string> topup_orders_seen;         // every topup_order_id ever credited
   std::map<std::string, TopupOrder> topup_orders;  // by topup_order_id
   std::optional<PendingConsumption> pending_consumption;
-  // An order the record being applied has paid, until the credits.topped_up
-  // that follows its topup_order.paid in the same record grants its credits.
-  std::optional<std::string> pending_payment;
+  // An order the record being applied has paid or refunded, until the
+  // credits event that follows its topup_order.paid (credits.topped_up) or
+  // topup_order.refunded (credits.topup_refunded) in the same record.
+  std::optional<std::string> pending_order;
   Imports imports;
 
   int64_t reserved_total() const { return book.reserved_credits; }
