@@ -27,18 +27,6 @@ namespace {
 using namespace std::chrono_literals;
 using namespace workflow_matrix;
 
-// Runs the binary; returns its exit code and what it wrote to stdout and
-// stderr (the log, where progress and errors go).
-std::pair<int, std::string> ledgerflow(Pipeline& pipeline, std::vector<std::string> args) {
-  std::vector<std::string> argv{"/bin/sh", "-c", "exec \"$@\" 2>&1", "sh", ledgerflow_binary()};
-  argv.insert(argv.end(), args.begin(), args.end());
-  return run_command(argv, 300s, std::nullopt,
-                     {{"KAFKA_BOOTSTRAP", pipeline.kafka().settings().bootstrap},
-                      {"DATABASE_URL", pipeline.database_url()},
-                      {"LEDGERFLOW_TOPIC_PREFIX", pipeline.topics().prefix},
-                      {"LEDGERFLOW_LOG_LEVEL", "info"}});
-}
-
 std::string reserve(const std::string& id, int64_t credits) {
   return "{\"reservation_id\":\"" + id + "\",\"credits\":" + std::to_string(credits) + "}";
 }
@@ -250,7 +238,7 @@ TEST(Rebuild, ReadersNeverSeeErrorsOrPartialTablesWhileProjectionsAreSwappedIn) 
   });
   for (const std::string& name : rebuilt) {
     const int64_t reads_before = readers.reads();
-    auto [code, output] = ledgerflow(pipeline, {"rebuild", name});
+    auto [code, output] = run_ledgerflow(pipeline, {"rebuild", name});
     EXPECT_EQ(code, 0) << output;
     EXPECT_NE(output.find("rebuild of " + name + " done"), std::string::npos) << output;
     // Not a terminal: progress comes as log lines.
@@ -295,7 +283,7 @@ TEST(Rebuild, FromTheArchiveEqualsFromKafkaAndReadsTheArchive) {
       work.exec("DELETE FROM \"" + std::string(name) + "\" WHERE ctid IN (SELECT ctid FROM \"" + name + "\" LIMIT 1)");
       work.commit();
     }
-    auto [kafka_code, kafka_output] = ledgerflow(pipeline, {"rebuild", name, "--from", "kafka"});
+    auto [kafka_code, kafka_output] = run_ledgerflow(pipeline, {"rebuild", name, "--from", "kafka"});
     ASSERT_EQ(kafka_code, 0) << kafka_output;
     from_kafka[name] = contents(pipeline.db(), name);
     {
@@ -303,7 +291,7 @@ TEST(Rebuild, FromTheArchiveEqualsFromKafkaAndReadsTheArchive) {
       work.exec("DELETE FROM \"" + std::string(name) + "\" WHERE ctid IN (SELECT ctid FROM \"" + name + "\" LIMIT 1)");
       work.commit();
     }
-    auto [archive_code, archive_output] = ledgerflow(pipeline, {"rebuild", name, "--from", "archive"});
+    auto [archive_code, archive_output] = run_ledgerflow(pipeline, {"rebuild", name, "--from", "archive"});
     ASSERT_EQ(archive_code, 0) << archive_output;
     EXPECT_EQ(contents(pipeline.db(), name), from_kafka[name]) << name;
     EXPECT_FALSE(from_kafka[name].empty()) << name;
@@ -312,7 +300,7 @@ TEST(Rebuild, FromTheArchiveEqualsFromKafkaAndReadsTheArchive) {
 
   // Past --verify-rows-max the shadow is checked by its row counts.
   {
-    auto [code, output] = ledgerflow(pipeline, {"rebuild", "audit_log", "--from", "archive", "--verify-rows-max", "1"});
+    auto [code, output] = run_ledgerflow(pipeline, {"rebuild", "audit_log", "--from", "archive", "--verify-rows-max", "1"});
     EXPECT_EQ(code, 0) << output;
     EXPECT_NE(output.find("verified by row counts"), std::string::npos) << output;
     EXPECT_EQ(contents(pipeline.db(), "audit_log"), from_kafka["audit_log"]);
@@ -348,7 +336,7 @@ TEST(Rebuild, FromTheArchiveEqualsFromKafkaAndReadsTheArchive) {
     ASSERT_EQ(changed, 2);
     work.commit();
   }
-  auto [code, output] = ledgerflow(pipeline, {"rebuild", "credit_ledger", "--from", "archive"});
+  auto [code, output] = run_ledgerflow(pipeline, {"rebuild", "credit_ledger", "--from", "archive"});
   ASSERT_EQ(code, 0) << output;
   pqxx::work work(pipeline.db());
   const auto topped = [&](const std::string& tenant) {
@@ -375,12 +363,12 @@ TEST(Rebuild, OneTenantInPlaceLeavesTheOthers) {
       work.commit();
     }
     for (const char* name : {"activities", "media_buys"}) {
-      auto [code, output] = ledgerflow(pipeline, {"rebuild", name, "--tenant", mine, "--from", source});
+      auto [code, output] = run_ledgerflow(pipeline, {"rebuild", name, "--tenant", mine, "--from", source});
       ASSERT_EQ(code, 0) << output;
     }
-    auto [mine_code, mine_output] = ledgerflow(pipeline, {"verify", "--tenant", mine});
+    auto [mine_code, mine_output] = run_ledgerflow(pipeline, {"verify", "--tenant", mine});
     EXPECT_EQ(mine_code, 0) << source << ": " << mine_output;
-    auto [other_code, other_output] = ledgerflow(pipeline, {"verify", "--tenant", other});
+    auto [other_code, other_output] = run_ledgerflow(pipeline, {"verify", "--tenant", other});
     EXPECT_EQ(other_code, 1) << source << ": " << other_output;
     EXPECT_NE(other_output.find("activities"), std::string::npos) << other_output;
     EXPECT_NE(other_output.find("media_buy_packages"), std::string::npos) << other_output;
@@ -388,7 +376,7 @@ TEST(Rebuild, OneTenantInPlaceLeavesTheOthers) {
   // The commands that follow a tenant rebuild still project on top of it.
   submit_all(pipeline, workload({mine}, 1));
   ASSERT_TRUE(pipeline.wait_projected()) << pipeline.service_failures();
-  auto [code, output] = ledgerflow(pipeline, {"verify", "--tenant", mine});
+  auto [code, output] = run_ledgerflow(pipeline, {"verify", "--tenant", mine});
   EXPECT_EQ(code, 0) << output;
 }
 
@@ -455,7 +443,7 @@ TEST(Rebuild, ParkedStreamsStopARebuildUntilFixedThenTheRebuildUnparksThem) {
 
   // The shadow has the same constraint: the rebuild stops, the live tables
   // and the parked stream stay as they were, no shadow is left behind.
-  auto [failed_code, failed_output] = ledgerflow(pipeline, {"rebuild", "media_buys"});
+  auto [failed_code, failed_output] = run_ledgerflow(pipeline, {"rebuild", "media_buys"});
   EXPECT_EQ(failed_code, 1) << failed_output;
   EXPECT_NE(failed_output.find("rebuild_test_rejects"), std::string::npos) << failed_output;
   EXPECT_EQ(contents(pipeline.db(), "media_buys"), live_before);
@@ -466,7 +454,7 @@ TEST(Rebuild, ParkedStreamsStopARebuildUntilFixedThenTheRebuildUnparksThem) {
     work.exec("ALTER TABLE media_buys DROP CONSTRAINT rebuild_test_rejects");
     work.commit();
   }
-  auto [code, output] = ledgerflow(pipeline, {"rebuild", "media_buys"});
+  auto [code, output] = run_ledgerflow(pipeline, {"rebuild", "media_buys"});
   EXPECT_EQ(code, 0) << output;
   EXPECT_EQ(parked(), 0);
   // The live projector reloads the parked set: the stream moves again.
@@ -483,15 +471,15 @@ TEST(Rebuild, RefusalsAreClearAndChangeNothing) {
   submit_all(pipeline, workload({tenant}, 0));
   ASSERT_TRUE(pipeline.wait_projected()) << pipeline.service_failures();
 
-  auto [unknown_code, unknown_output] = ledgerflow(pipeline, {"rebuild", "no_such_projection"});
+  auto [unknown_code, unknown_output] = run_ledgerflow(pipeline, {"rebuild", "no_such_projection"});
   EXPECT_EQ(unknown_code, 2) << unknown_output;
   EXPECT_NE(unknown_output.find("unknown projection no_such_projection"), std::string::npos) << unknown_output;
 
-  auto [archive_code, archive_output] = ledgerflow(pipeline, {"rebuild", "event_log", "--from", "archive"});
+  auto [archive_code, archive_output] = run_ledgerflow(pipeline, {"rebuild", "event_log", "--from", "archive"});
   EXPECT_EQ(archive_code, 1) << archive_output;
   EXPECT_NE(archive_output.find("event_log is the archive itself"), std::string::npos) << archive_output;
 
-  auto [tenant_code, tenant_output] = ledgerflow(pipeline, {"rebuild", "credit_balances", "--tenant", "acme"});
+  auto [tenant_code, tenant_output] = run_ledgerflow(pipeline, {"rebuild", "credit_balances", "--tenant", "acme"});
   EXPECT_EQ(tenant_code, 2) << tenant_output;
 
   // A second rebuild of the same projection waits for nobody: it refuses.
@@ -500,7 +488,7 @@ TEST(Rebuild, RefusalsAreClearAndChangeNothing) {
     pqxx::nontransaction work(holder);
     work.exec("SELECT pg_advisory_lock(hashtext('ledgerflow.rebuild'), hashtext('credit_balances'))");
   }
-  auto [busy_code, busy_output] = ledgerflow(pipeline, {"rebuild", "credit_balances"});
+  auto [busy_code, busy_output] = run_ledgerflow(pipeline, {"rebuild", "credit_balances"});
   EXPECT_EQ(busy_code, 1) << busy_output;
   EXPECT_NE(busy_output.find("another rebuild of credit_balances is running"), std::string::npos) << busy_output;
   EXPECT_TRUE(pipeline.verify().empty());

@@ -102,17 +102,6 @@ std::vector<std::string> contents(pqxx::connection& db, const std::string& table
   return rows;
 }
 
-// Runs the binary as an operator does; its exit code and what it wrote.
-std::pair<int, std::string> ledgerflow(Pipeline& pipeline, std::vector<std::string> args) {
-  std::vector<std::string> argv{"/bin/sh", "-c", "exec \"$@\" 2>&1", "sh", ledgerflow_binary()};
-  argv.insert(argv.end(), args.begin(), args.end());
-  return run_command(argv, 300s, std::nullopt,
-                     {{"KAFKA_BOOTSTRAP", pipeline.kafka().settings().bootstrap},
-                      {"DATABASE_URL", pipeline.database_url()},
-                      {"LEDGERFLOW_TOPIC_PREFIX", pipeline.topics().prefix},
-                      {"LEDGERFLOW_LOG_LEVEL", "warn"}});
-}
-
 class Tenant {
  public:
   Tenant(Pipeline& pipeline, std::string id) : pipeline_(pipeline), id_(std::move(id)) {}
@@ -135,7 +124,7 @@ class Tenant {
 
 void expect_verified(Pipeline& pipeline) {
   ASSERT_TRUE(pipeline.wait_projected()) << pipeline.service_failures();
-  auto [code, output] = ledgerflow(pipeline, {"verify"});
+  auto [code, output] = run_ledgerflow(pipeline, {"verify"}, "warn");
   EXPECT_EQ(code, 0) << output;
 }
 
@@ -250,7 +239,7 @@ TEST(TopupOrders, CreatedPaidTwiceConsumedRefundedAndFailedAsTheSeedKeepsThem) {
     work.exec("UPDATE credit_topup_orders SET failure_reason = 'edited' WHERE topup_order_id = 'order_NxB2'");
     work.commit();
   }
-  auto [tampered_code, tampered_output] = ledgerflow(pipeline, {"verify"});
+  auto [tampered_code, tampered_output] = run_ledgerflow(pipeline, {"verify"}, "warn");
   EXPECT_EQ(tampered_code, 1) << tampered_output;
   EXPECT_NE(tampered_output.find("credit_topup_orders [tenant_id=" + tenant.id() +
                                  ", topup_order_id=order_NxB2] .failure_reason: expected BAD_REQUEST_ERROR, "
@@ -264,13 +253,13 @@ TEST(TopupOrders, CreatedPaidTwiceConsumedRefundedAndFailedAsTheSeedKeepsThem) {
       work.exec("DELETE FROM credit_topup_orders WHERE topup_order_id = 'order_NxB2'");
       work.commit();
     }
-    auto [code, output] = ledgerflow(pipeline, {"rebuild", "credit_topup_orders", "--from", source});
+    auto [code, output] = run_ledgerflow(pipeline, {"rebuild", "credit_topup_orders", "--from", source}, "warn");
     ASSERT_EQ(code, 0) << source << ": " << output;
     EXPECT_EQ(contents(pipeline.db(), "credit_topup_orders"), live) << source;
   }
   // The ledger's topup_refunded entries rebuild too.
   const std::vector<std::string> ledger = contents(pipeline.db(), "credit_ledger");
-  auto [ledger_code, ledger_output] = ledgerflow(pipeline, {"rebuild", "credit_ledger"});
+  auto [ledger_code, ledger_output] = run_ledgerflow(pipeline, {"rebuild", "credit_ledger"}, "warn");
   EXPECT_EQ(ledger_code, 0) << ledger_output;
   EXPECT_EQ(contents(pipeline.db(), "credit_ledger"), ledger);
   expect_verified(pipeline);

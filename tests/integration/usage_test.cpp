@@ -27,16 +27,6 @@ int64_t at(const char* rfc3339) {
   return *parse_rfc3339_ms(rfc3339);
 }
 
-std::pair<int, std::string> ledgerflow(Pipeline& pipeline, std::vector<std::string> args) {
-  std::vector<std::string> argv{"/bin/sh", "-c", "exec \"$@\" 2>&1", "sh", ledgerflow_binary()};
-  argv.insert(argv.end(), args.begin(), args.end());
-  return run_command(argv, 300s, std::nullopt,
-                     {{"KAFKA_BOOTSTRAP", pipeline.kafka().settings().bootstrap},
-                      {"DATABASE_URL", pipeline.database_url()},
-                      {"LEDGERFLOW_TOPIC_PREFIX", pipeline.topics().prefix},
-                      {"LEDGERFLOW_LOG_LEVEL", "info"}});
-}
-
 std::vector<std::string> rows_of(pqxx::connection& db, const std::string& sql) {
   pqxx::work work(db);
   std::vector<std::string> rows;
@@ -307,7 +297,7 @@ TEST_F(UsageFlow, CallsLandInTheirTablesTheCapStopsRunsAndTheSpendResetsWithTheP
   // The read tables equal the fold of the log, in process and by the CLI.
   for (const verify::Difference& difference : pipeline.verify())
     ADD_FAILURE() << verify::to_string(difference);
-  auto [verify_code, verify_output] = ledgerflow(pipeline, {"verify"});
+  auto [verify_code, verify_output] = run_ledgerflow(pipeline, {"verify"});
   EXPECT_EQ(verify_code, 0) << verify_output;
 
   // Each usage projection rebuilt from the log gives the same table; the
@@ -338,7 +328,7 @@ TEST_F(UsageFlow, CallsLandInTheirTablesTheCapStopsRunsAndTheSpendResetsWithTheP
     const std::vector<std::string> before =
         rows_of(db, "SELECT t::text FROM " + table + " AS t ORDER BY 1");
     const std::vector<std::string> catalog_before = catalog(table);
-    auto [code, output] = ledgerflow(pipeline, {"rebuild", table});
+    auto [code, output] = run_ledgerflow(pipeline, {"rebuild", table});
     ASSERT_EQ(code, 0) << table << ": " << output;
     EXPECT_EQ(rows_of(db, "SELECT t::text FROM " + table + " AS t ORDER BY 1"), before) << table;
     EXPECT_EQ(catalog(table), catalog_before) << table;
@@ -348,11 +338,11 @@ TEST_F(UsageFlow, CallsLandInTheirTablesTheCapStopsRunsAndTheSpendResetsWithTheP
   {
     const std::vector<std::string> before =
         rows_of(db, "SELECT t::text FROM llm_calls AS t ORDER BY 1");
-    auto [code, output] = ledgerflow(pipeline, {"rebuild", "llm_calls", "--tenant", tenant});
+    auto [code, output] = run_ledgerflow(pipeline, {"rebuild", "llm_calls", "--tenant", tenant});
     ASSERT_EQ(code, 0) << output;
     EXPECT_EQ(rows_of(db, "SELECT t::text FROM llm_calls AS t ORDER BY 1"), before);
     auto [archive_code, archive_output] =
-        ledgerflow(pipeline, {"rebuild", "llm_calls", "--from", "archive"});
+        run_ledgerflow(pipeline, {"rebuild", "llm_calls", "--from", "archive"});
     ASSERT_EQ(archive_code, 0) << archive_output;
     EXPECT_EQ(rows_of(db, "SELECT t::text FROM llm_calls AS t ORDER BY 1"), before);
   }

@@ -10,6 +10,7 @@
 #include "events/json.hpp"
 #include "projections/projection.hpp"
 #include "tests/support/pg_fixture.hpp"
+#include "tests/support/process.hpp"
 #include "tests/support/wait.hpp"
 
 namespace lf::testing {
@@ -165,6 +166,17 @@ std::string command_id_of(const std::string& json) {
   Result<std::unique_ptr<rapidjson::Document>> document = parse_json_bounded(json, JsonLimits{});
   if (!document || !(*document)->IsObject()) return "";
   return std::string(json_string(**document, "command_id").value_or(""));
+}
+
+std::pair<int, std::string> run_ledgerflow(Pipeline& pipeline, const std::vector<std::string>& args,
+                                           const std::string& log_level) {
+  std::vector<std::string> argv{"/bin/sh", "-c", "exec \"$@\" 2>&1", "sh", ledgerflow_binary()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return run_command(argv, std::chrono::seconds(300), std::nullopt,
+                     {{"KAFKA_BOOTSTRAP", pipeline.kafka().settings().bootstrap},
+                      {"DATABASE_URL", pipeline.database_url()},
+                      {"LEDGERFLOW_TOPIC_PREFIX", pipeline.topics().prefix},
+                      {"LEDGERFLOW_LOG_LEVEL", log_level}});
 }
 
 }  // namespace lf::testing

@@ -134,4 +134,11 @@ std::string random_tenant();
 // The (tenant, command id) of a command JSON.
 std::string command_id_of(const std::string& json);
 
+// Runs the `ledgerflow` binary against the pipeline as an operator does
+// (KAFKA_BOOTSTRAP, DATABASE_URL and the topic prefix in its environment,
+// at most 300 s): its exit code and what it wrote, standard error (the log,
+// progress, errors) and output together.
+std::pair<int, std::string> run_ledgerflow(Pipeline& pipeline, const std::vector<std::string>& args,
+                                           const std::string& log_level = "info");
+
 }  // namespace lf::testing

@@ -16,25 +16,6 @@ Harness allocated(int64_t monthly = 1000) {
   return harness;
 }
 
-void expect_rejected(const Decision& decision, const std::string& reason) {
-  ASSERT_FALSE(decision.accepted()) << "expected " << reason;
-  EXPECT_EQ(decision.rejection().reason, reason) << decision.rejection().message;
-  EXPECT_FALSE(decision.rejection().message.empty());
-}
-
-std::vector<std::string> types(const Decision& decision) {
-  std::vector<std::string> names;
-  for (const NewEvent& event : decision.events()) names.push_back(event.type);
-  return names;
-}
-
-std::string text(const rapidjson::Value& payload, const char* name) {
-  return std::string(json_string(payload, name).value_or("(absent)"));
-}
-int64_t integer(const rapidjson::Value& payload, const char* name) {
-  return json_int64(payload, name).value_or(-1);
-}
-
 std::vector<std::pair<std::string, int64_t>> drawn_of(const rapidjson::Value& payload) {
   std::vector<std::pair<std::string, int64_t>> drawn;
   const rapidjson::Value* array = json_member(payload, "drawn");

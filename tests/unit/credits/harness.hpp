@@ -140,6 +140,28 @@ class Harness {
 };
 
 // JSON building for payloads in tests.
+// A decision refused with `reason`, and a sentence saying why.
+inline void expect_rejected(const Decision& decision, const std::string& reason) {
+  ASSERT_FALSE(decision.accepted()) << "expected " << reason;
+  EXPECT_EQ(decision.rejection().reason, reason) << decision.rejection().message;
+  EXPECT_FALSE(decision.rejection().message.empty());
+}
+
+// The types of an accepted decision's events, in order.
+inline std::vector<std::string> types(const Decision& decision) {
+  std::vector<std::string> names;
+  for (const NewEvent& event : decision.events()) names.push_back(event.type);
+  return names;
+}
+
+// A payload's text or integer field; "(absent)" or -1 when it has none.
+inline std::string text(const rapidjson::Value& payload, const char* name) {
+  return std::string(json_string(payload, name).value_or("(absent)"));
+}
+inline int64_t integer(const rapidjson::Value& payload, const char* name) {
+  return json_int64(payload, name).value_or(-1);
+}
+
 inline std::string q(const std::string& text) {
   return "\"" + text + "\"";
 }

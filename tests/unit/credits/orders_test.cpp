@@ -27,25 +27,6 @@ std::string id_payload(const std::string& id, const std::string& extra = "") {
   return "{\"topup_order_id\":" + q(id) + extra + "}";
 }
 
-void expect_rejected(const Decision& decision, const std::string& reason) {
-  ASSERT_FALSE(decision.accepted()) << "expected " << reason;
-  EXPECT_EQ(decision.rejection().reason, reason) << decision.rejection().message;
-  EXPECT_FALSE(decision.rejection().message.empty());
-}
-
-std::vector<std::string> types(const Decision& decision) {
-  std::vector<std::string> names;
-  for (const NewEvent& event : decision.events()) names.push_back(event.type);
-  return names;
-}
-
-std::string text(const rapidjson::Value& payload, const char* name) {
-  return std::string(json_string(payload, name).value_or("(absent)"));
-}
-int64_t integer(const rapidjson::Value& payload, const char* name) {
-  return json_int64(payload, name).value_or(-1);
-}
-
 void expect_books_balance(const Harness& harness) {
   EXPECT_EQ(harness.ledger_sum(), harness.balance().effective_available);
   EXPECT_GE(harness.balance().effective_available, 0);
