@@ -4,6 +4,7 @@
 // input.
 #include "consumers/rebuild/shadow.hpp"
 
+#include <algorithm>
 #include <map>
 #include <set>
 #include <stdexcept>
@@ -121,10 +122,15 @@ std::vector<std::string> carried_over(pqxx::work& work, const std::string& table
   return statements;
 }
 
-// The views reading any of `tables`, as CREATE OR REPLACE statements that
-// resolve the table names again (run after the renames).
-std::vector<std::string> dependent_views(pqxx::work& work, const std::vector<std::string>& tables) {
-  std::vector<std::string> statements;
+// The views reading any of `tables`, each with a CREATE OR REPLACE
+// statement that resolves the table names again (run after the renames).
+struct DependentView {
+  std::string name;
+  std::string statement;
+};
+
+std::vector<DependentView> dependent_views(pqxx::work& work, const std::vector<std::string>& tables) {
+  std::vector<DependentView> views;
   for (const pqxx::row& view : work.exec_params(
            "SELECT DISTINCT v.relname, v.relkind, pg_get_viewdef(v.oid), "
            "coalesce(array_to_string(v.reloptions, ', '), '') "
@@ -139,10 +145,10 @@ std::vector<std::string> dependent_views(pqxx::work& work, const std::vector<std
       throw std::runtime_error(name + " depends on a rebuilt table and is not a plain view; drop it first");
     }
     const std::string options = view[3].as<std::string>();
-    statements.push_back("CREATE OR REPLACE VIEW " + quoted(name) + (options.empty() ? "" : " WITH (" + options + ")") +
-                         " AS " + view[2].as<std::string>());
+    views.push_back({name, "CREATE OR REPLACE VIEW " + quoted(name) +
+                               (options.empty() ? "" : " WITH (" + options + ")") + " AS " + view[2].as<std::string>()});
   }
-  return statements;
+  return views;
 }
 
 // Index definitions without their names and tables, to pair an old index
@@ -224,12 +230,23 @@ void create_shadow_tables(pqxx::work& work, const std::vector<std::string>& tabl
 }
 
 void lock_tables(pqxx::work& work, const std::vector<std::string>& tables, int lock_timeout_ms) {
-  work.exec("SET LOCAL lock_timeout = " + std::to_string(lock_timeout_ms));
+  // The views first: a reader of a view locks the view before its tables.
   std::string list;
+  int contended = 0;
+  for (const DependentView& view : dependent_views(work, tables)) {
+    list += (list.empty() ? "" : ", ") + quoted(view.name);
+    ++contended;
+  }
   for (const std::string& table : tables) {
     list += (list.empty() ? "" : ", ") + quoted(table) + ", " + quoted(shadow_of(table));
+    ++contended;  // nobody but the rebuild touches a shadow
   }
+  const int deadlock_timeout_ms =
+      work.exec1("SELECT setting::int FROM pg_settings WHERE name = 'deadlock_timeout'")[0].as<int>();
+  const int budget_ms = std::max(2, std::min(lock_timeout_ms, deadlock_timeout_ms / 2));
+  work.exec("SET LOCAL lock_timeout = " + std::to_string(std::max(1, budget_ms / contended)));
   work.exec("LOCK TABLE " + list + " IN ACCESS EXCLUSIVE MODE");
+  work.exec("SET LOCAL lock_timeout = " + std::to_string(lock_timeout_ms));
 }
 
 void swap_in(pqxx::work& work, const std::vector<std::string>& tables) {
@@ -244,14 +261,14 @@ void swap_in(pqxx::work& work, const std::vector<std::string>& tables) {
     prepare.insert(prepare.end(), statements.begin(), statements.end());
     old_indexes[table] = indexes_by_shape(work, table);
   }
-  const std::vector<std::string> views = dependent_views(work, tables);
+  const std::vector<DependentView> views = dependent_views(work, tables);
   exec_all(work, prepare);
 
   for (const std::string& table : tables) {
     work.exec("ALTER TABLE " + quoted(table) + " RENAME TO " + quoted(retired_of(table)));
     work.exec("ALTER TABLE " + quoted(shadow_of(table)) + " RENAME TO " + quoted(table));
   }
-  exec_all(work, views);
+  for (const DependentView& view : views) work.exec(view.statement);
   std::string retired;
   for (const std::string& table : tables) retired += (retired.empty() ? "" : ", ") + quoted(retired_of(table));
   // No CASCADE: anything still depending on an old table fails the swap.

@@ -33,8 +33,16 @@ void drop_shadow_tables(pqxx::work& work, const std::vector<std::string>& tables
 // rows until the commit and the new rows after it.
 void swap_in(pqxx::work& work, const std::vector<std::string>& tables);
 
-// ACCESS EXCLUSIVE on every table and its shadow, waiting at most
-// `lock_timeout_ms` (then pqxx throws; the caller retries the swap).
+// ACCESS EXCLUSIVE on the views reading `tables`, every table and its
+// shadow, waiting in all at most min(`lock_timeout_ms`, half the server's
+// deadlock_timeout); then pqxx throws and the caller retries the swap.
+//
+// Why the bound: a reader holding one of the tables may queue for another
+// the swap already holds. PostgreSQL checks a waiter for a deadlock once,
+// deadlock_timeout after it started waiting, and cancels the waiter that
+// finds one; a reader that queued behind this LOCK starts waiting after it
+// began, so by the time it checks, the swap holds every lock or has given
+// up, and there is no cycle to find. The reader waits; it never fails.
 void lock_tables(pqxx::work& work, const std::vector<std::string>& tables, int lock_timeout_ms);
 
 }  // namespace lf::rebuild

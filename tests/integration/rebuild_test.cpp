@@ -269,6 +269,79 @@ TEST(Rebuild, ReadersNeverSeeErrorsOrPartialTablesWhileProjectionsAreSwappedIn) 
   }
 }
 
+// Whether a session waits, ungranted, for `mode` on `relation`.
+bool lock_awaited(const std::string& database_url, const std::string& relation, const std::string& mode) {
+  pqxx::connection connection(database_url);
+  pqxx::work work(connection);
+  return work.exec_params1("SELECT count(*) FROM pg_locks WHERE relation = to_regclass($1) AND mode = $2 "
+                           "AND NOT granted",
+                           relation, mode)[0]
+             .as<int64_t>() > 0;
+}
+
+// The race CI met once: a reader holding media_buy_packages asks for
+// media_buys just after the swap took media_buys and before it asks for
+// media_buy_packages. PostgreSQL's deadlock check runs in the reader (it
+// waited first) and cancelled the reader's query. Here the gap between the
+// swap's two locks is held open by a session reading media_buys__shadow, so
+// the order is certain: the reader must wait, then read, and never fail.
+TEST(Rebuild, ASwapNeverDeadlocksAReaderThatHoldsAnotherOfItsTables) {
+  Pipeline pipeline;
+  const std::vector<std::string> tenants{random_tenant(), random_tenant()};
+  submit_all(pipeline, workload(tenants, 0));
+  ASSERT_TRUE(pipeline.wait_projected()) << pipeline.service_failures();
+  const std::string url = pipeline.database_url();
+
+  pqxx::connection reader_connection(url);
+  pqxx::work reader(reader_connection);
+  const int64_t packages = reader.exec1("SELECT count(*) FROM media_buy_packages")[0].as<int64_t>();
+  ASSERT_GT(packages, 0);
+
+  // The swap waits for the checkpoint rows until the shadow is held too.
+  pqxx::connection checkpoints_connection(url);
+  auto checkpoints = std::make_unique<pqxx::work>(checkpoints_connection);
+  checkpoints->exec("SELECT 1 FROM projection_checkpoints WHERE projection = 'media_buys' FOR UPDATE");
+
+  std::pair<int, std::string> rebuilt;
+  std::thread rebuild([&] { rebuilt = run_ledgerflow(pipeline, {"rebuild", "media_buys"}); });
+  pqxx::connection shadow_connection(url);
+  auto shadow = std::make_unique<pqxx::work>(shadow_connection);
+  ASSERT_TRUE(wait_for(
+      [&] {
+        pqxx::connection watcher(url);
+        return pqxx::work(watcher).exec1("SELECT to_regclass('media_buys__shadow') IS NOT NULL")[0].as<bool>();
+      },
+      120s));
+  shadow->exec("SELECT count(*) FROM media_buys__shadow");
+  checkpoints->commit();
+  checkpoints.reset();
+  // The swap holds media_buys and waits for its shadow.
+  ASSERT_TRUE(wait_for([&] { return lock_awaited(url, "media_buys__shadow", "AccessExclusiveLock"); }, 60s));
+
+  // The reader asks for media_buys while holding media_buy_packages.
+  std::atomic<bool> read_done{false};
+  std::string read_failure;
+  std::thread read([&] {
+    try {
+      reader.exec1("SELECT count(*) FROM media_buys");
+      reader.commit();
+    } catch (const std::exception& error) {
+      read_failure = error.what();
+    }
+    read_done = true;
+  });
+  ASSERT_TRUE(wait_for([&] { return read_done || lock_awaited(url, "media_buys", "AccessShareLock"); }, 60s));
+  // Let the swap go on to media_buy_packages, which the reader holds.
+  shadow->commit();
+  shadow.reset();
+  read.join();
+  rebuild.join();
+  EXPECT_EQ(read_failure, "");
+  EXPECT_EQ(rebuilt.first, 0) << rebuilt.second;
+  EXPECT_NE(rebuilt.second.find("rebuild of media_buys done"), std::string::npos) << rebuilt.second;
+  EXPECT_TRUE(pipeline.verify().empty());
+}
+
 TEST(Rebuild, FromTheArchiveEqualsFromKafkaAndReadsTheArchive) {
   Pipeline pipeline;
   std::vector<std::string> tenants{random_tenant(), random_tenant(), random_tenant()};
