@@ -38,7 +38,7 @@ Decision decide(const TenantState& state, const CommandEnvelope& command, const 
                                                       ", it is at " + std::to_string(current));
     }
   }
-  if (command.type == credits::kImportLedgerCommand) {
+  if (credits::is_import_command(command.type)) {
     return credits::decide_import(state.credits,
                                   state.stream_version(credits::stream_name(command.tenant_id)),
                                   command, context);

@@ -4,6 +4,7 @@
 #include "events/json.hpp"
 #include "events/time.hpp"
 #include "importer/credit_ledger.hpp"
+#include "importer/credit_topup_orders.hpp"
 #include "importer/values.hpp"
 
 namespace lf::importer {
@@ -14,6 +15,8 @@ const std::vector<KindSpec>& kinds() {
   static const std::vector<KindSpec> table{
       KindSpec{"credit_ledger", "import.credit_ledger", kLedgerRequiredColumns,
                kLedgerOptionalColumns, &convert_ledger_row, &precheck_ledger, true},
+      KindSpec{"credit_topup_orders", "import.credit_topup_orders", kOrdersRequiredColumns,
+               kOrdersOptionalColumns, &convert_order_row, &precheck_orders, false},
   };
   return table;
 }

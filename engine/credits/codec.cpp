@@ -40,7 +40,6 @@ bool has_period(const Balance& balance) {
   return balance.period_start_day.has_value();
 }
 
-
 // The period fields of credits.allocated, in the schema's order.
 void write_period(JsonWriter& writer, const PeriodSpan& period) {
   const std::optional<std::string> violation = span_violation(period);
@@ -284,6 +283,7 @@ Event decode_order_event(std::string_view type, const Reader& in) {
 constexpr std::string_view kVersionOneTypes[] = {
     "credits.topup_refunded", "topup_order.created",  "topup_order.paid",
     "topup_order.failed",     "topup_order.refunded", "credits.ledger_imported",
+    "topup_order.imported",
 };
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include "engine/credits/commands.hpp"
 #include "engine/credits/decide.hpp"
 #include "engine/credits/import.hpp"
+#include "engine/credits/import_orders.hpp"
 
 namespace lf::engine::credits {
 
@@ -43,7 +44,11 @@ std::string stream_name(std::string_view tenant_id) {
 
 bool handles_command(std::string_view command_type) {
   return command_type.starts_with(kTypePrefix) || command_type.starts_with(kOrderTypePrefix) ||
-         command_type == kImportLedgerCommand;
+         is_import_command(command_type);
+}
+
+bool is_import_command(std::string_view command_type) {
+  return command_type == kImportLedgerCommand || command_type == kImportOrdersCommand;
 }
 
 bool handles_event(std::string_view event_type) {

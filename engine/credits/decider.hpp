@@ -33,6 +33,10 @@ bool handles_event(std::string_view event_type);
 // the schema admits.
 Decision decide(const State& state, const CommandEnvelope& command, const Context& context);
 
+// True for the import commands (import.credit_ledger,
+// import.credit_topup_orders): decided by decide_import.
+bool is_import_command(std::string_view command_type);
+
 // The decision on an import command (import.credit_ledger, engine/credits/
 // import.hpp); `credits_stream_version` counts the tenant's credits events.
 Decision decide_import(const State& state, int64_t credits_stream_version,

@@ -7,6 +7,7 @@
 #include "engine/credits/codec.hpp"
 #include "engine/credits/decider.hpp"
 #include "engine/credits/import.hpp"
+#include "engine/credits/import_orders.hpp"
 #include "engine/credits/lots.hpp"
 #include "engine/credits/period.hpp"
 #include "events/assert.hpp"
@@ -333,6 +334,11 @@ void evolve(State& state, const EventHeader& header, const rapidjson::Value& pay
   if (header.type == kLedgerImportedEvent) {
     LF_ASSERT(header.schema_version == kImportEventSchemaVersion);
     evolve_ledger_imported(state, payload);
+    return;
+  }
+  if (header.type == kOrdersImportedEvent) {
+    LF_ASSERT(header.schema_version == kImportEventSchemaVersion);
+    evolve_orders_imported(state, payload);
     return;
   }
   // Decoding brought every credits event to its current version (2 for the

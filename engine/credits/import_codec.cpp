@@ -6,6 +6,7 @@
 #include <array>
 #include <utility>
 
+#include "engine/credits/import_reader.hpp"
 #include "engine/names.hpp"
 #include "events/json.hpp"
 #include "events/time.hpp"
@@ -25,95 +26,7 @@ constexpr std::array<std::pair<EntryType, std::string_view>, 8> kEntryTypes{{
     {EntryType::expired, "expired"},
 }};
 
-// The schema's limits on strings (code points; the schema says the same).
-constexpr std::size_t kIdLengthMax = 128;
-constexpr std::size_t kImportIdLength = 64;
-constexpr std::size_t kFileLengthMax = 1024;
-constexpr std::size_t kNoteLengthMax = 10'000;
-constexpr std::size_t kTimestampLengthMax = 40;
-
-std::size_t code_points(std::string_view text) {
-  std::size_t count = 0;
-  for (const char byte : text) count += (static_cast<unsigned char>(byte) & 0xC0) != 0x80 ? 1 : 0;
-  return count;
-}
-
-// Reads fields, remembering the first problem (with the row's line when
-// reading a row).
-class Reader {
- public:
-  explicit Reader(std::optional<Error>& error) : error_(error) {}
-
-  void at_line(int64_t line) { line_ = line; }
-  int64_t integer(const rapidjson::Value& object, std::string_view name, int64_t minimum,
-                  int64_t maximum) {
-    const std::optional<int64_t> value = json_int64(object, name);
-    if (!value || *value < minimum || *value > maximum) {
-      fail(std::string(name) + " must be an integer from " + std::to_string(minimum) + " to " +
-           std::to_string(maximum));
-      return minimum;
-    }
-    return *value;
-  }
-  std::optional<std::string> optional_text(const rapidjson::Value& object, std::string_view name,
-                                           std::size_t length_max, std::size_t length_min = 1) {
-    const rapidjson::Value* member = json_member(object, name);
-    if (member == nullptr) return std::nullopt;
-    if (!member->IsString() || member->GetStringLength() < length_min ||
-        code_points(json_view(*member)) > length_max) {
-      fail(std::string(name) + " must be a string of " + std::to_string(length_min) + " to " +
-           std::to_string(length_max) + " characters");
-      return std::nullopt;
-    }
-    return std::string(json_view(*member));
-  }
-  std::string text(const rapidjson::Value& object, std::string_view name, std::size_t length_max) {
-    std::optional<std::string> value = optional_text(object, name, length_max);
-    if (!value && !error_) fail(std::string(name) + " is required");
-    return value.value_or("");
-  }
-  std::optional<int64_t> optional_timestamp(const rapidjson::Value& object, std::string_view name) {
-    const std::optional<std::string> value = optional_text(object, name, kTimestampLengthMax);
-    if (!value) return std::nullopt;
-    const std::optional<int64_t> unix_ms = parse_rfc3339_ms(*value);
-    if (!unix_ms) fail(std::string(name) + " is not an RFC 3339 timestamp: " + *value);
-    return unix_ms;
-  }
-  int64_t timestamp(const rapidjson::Value& object, std::string_view name) {
-    const std::optional<int64_t> value = optional_timestamp(object, name);
-    if (!value && !error_) fail(std::string(name) + " is required");
-    return value.value_or(0);
-  }
-  std::optional<int32_t> optional_date(const rapidjson::Value& object, std::string_view name) {
-    const std::optional<std::string> value = optional_text(object, name, 10);
-    if (!value) return std::nullopt;
-    const std::optional<int32_t> day = parse_date_days(*value);
-    if (!day) fail(std::string(name) + " is not a calendar date (YYYY-MM-DD): " + *value);
-    return day;
-  }
-  const rapidjson::Value* object(const rapidjson::Value& parent, std::string_view name,
-                                 bool required) {
-    const rapidjson::Value* member = json_member(parent, name);
-    if (member != nullptr && member->IsObject()) return member;
-    if (member != nullptr || required) fail(std::string(name) + " must be an object");
-    return nullptr;
-  }
-  void fail(std::string message) {
-    if (error_) return;
-    const bool in_row = line_ > 0;
-    error_ = make_error(in_row ? import_reason::kInvalidRow : "invalid_payload",
-                        in_row ? "line " + std::to_string(line_) + ": " + message : message);
-  }
-  bool failed() const { return error_.has_value(); }
-
- private:
-  std::optional<Error>& error_;
-  int64_t line_ = 0;
-};
-
-constexpr int64_t kLineMax = int64_t{1} << 40;
-
-LedgerEntry read_entry(Reader& in, const rapidjson::Value& row) {
+LedgerEntry read_entry(ImportReader& in, const rapidjson::Value& row) {
   LedgerEntry entry;
   entry.line = in.integer(row, "line", 1, kLineMax);
   in.at_line(entry.line);
@@ -181,7 +94,7 @@ void write_expected(JsonWriter& writer, const ExpectedBalance& expected) {
   writer.end_object();
 }
 
-ExpectedBalance read_expected(Reader& in, const rapidjson::Value& object) {
+ExpectedBalance read_expected(ImportReader& in, const rapidjson::Value& object) {
   constexpr int64_t kMax = kCreditsAvailableAbsoluteMax;
   ExpectedBalance expected;
   expected.credits_monthly = in.integer(object, "credits_monthly", 0, kMax);
@@ -194,8 +107,14 @@ ExpectedBalance read_expected(Reader& in, const rapidjson::Value& object) {
   return expected;
 }
 
+ImportHeader header_of(const LedgerChunk& chunk) {
+  return ImportHeader{chunk.import_id, chunk.chunk, chunk.chunks, chunk.append, chunk.source};
+}
+
+}  // namespace
+
 // The chunk's header fields, shared by the command and the event.
-void read_header(Reader& in, const rapidjson::Value& payload, ImportHeader& header) {
+void read_import_header(ImportReader& in, const rapidjson::Value& payload, ImportHeader& header) {
   header.import_id = in.text(payload, "import_id", kImportIdLength);
   if (!header.import_id.empty() && header.import_id.size() != kImportIdLength) {
     in.fail("import_id must be 64 hex digits");
@@ -213,19 +132,13 @@ void read_header(Reader& in, const rapidjson::Value& payload, ImportHeader& head
   }
 }
 
-void write_header(JsonWriter& writer, const ImportHeader& header) {
+void write_import_header(JsonWriter& writer, const ImportHeader& header) {
   writer.field("import_id", header.import_id);
   writer.field("chunk", header.chunk);
   writer.field("chunks", header.chunks);
   writer.field("append", header.append);
   write_source(writer, header.source);
 }
-
-ImportHeader header_of(const LedgerChunk& chunk) {
-  return ImportHeader{chunk.import_id, chunk.chunk, chunk.chunks, chunk.append, chunk.source};
-}
-
-}  // namespace
 
 std::string_view to_string(EntryType type) {
   return name_in(kEntryTypes, type);
@@ -244,7 +157,7 @@ void write_ledger_row(JsonWriter& writer, const LedgerEntry& entry) {
 std::string encode_ledger_chunk(const LedgerChunk& chunk) {
   JsonWriter writer;
   writer.begin_object();
-  write_header(writer, header_of(chunk));
+  write_import_header(writer, header_of(chunk));
   writer.key("rows");
   writer.begin_array();
   for (const LedgerEntry& entry : chunk.rows) write_ledger_row(writer, entry);
@@ -258,9 +171,9 @@ Result<LedgerChunk> parse_ledger_chunk(const rapidjson::Value* payload) {
   if (payload == nullptr || !payload->IsObject())
     return make_error("invalid_payload", "the payload is not an object");
   std::optional<Error> error;
-  Reader in(error);
+  ImportReader in(error);
   ImportHeader header;
-  read_header(in, *payload, header);
+  read_import_header(in, *payload, header);
   LedgerChunk chunk{header.import_id, header.chunk, header.chunks, header.append,
                     header.source,    {},           std::nullopt};
   const rapidjson::Value* rows = json_member(*payload, "rows");
@@ -291,7 +204,7 @@ std::string encode_ledger_imported(const ImportedChunk& imported, const Balance&
   JsonWriter writer;
   writer.begin_object();
   writer.field("kind", kLedgerKind);
-  write_header(writer, imported.header);
+  write_import_header(writer, imported.header);
   int64_t credits = 0;
   writer.key("entries");
   writer.begin_array();
@@ -316,9 +229,9 @@ std::string encode_ledger_imported(const ImportedChunk& imported, const Balance&
 
 ImportedChunk decode_ledger_imported(const rapidjson::Value& payload) {
   std::optional<Error> error;
-  Reader in(error);
+  ImportReader in(error);
   ImportedChunk imported;
-  read_header(in, payload, imported.header);
+  read_import_header(in, payload, imported.header);
   const rapidjson::Value* entries = json_member(payload, "entries");
   LF_ASSERT_MSG(entries != nullptr && entries->IsArray(),
                 "credits.ledger_imported carries entries");

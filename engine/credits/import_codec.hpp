@@ -30,6 +30,13 @@ struct ImportedChunk {
   std::optional<ExpectedBalance> expected_balance;
 };
 
+class ImportReader;  // engine/credits/import_reader.hpp
+
+// The header fields every import kind's command and event carry:
+// import_id, chunk, chunks, append, source.
+void read_import_header(ImportReader& in, const rapidjson::Value& payload, ImportHeader& header);
+void write_import_header(JsonWriter& writer, const ImportHeader& header);
+
 // One row of a chunk's "rows" (the CLI writes them one by one to size chunks).
 void write_ledger_row(JsonWriter& writer, const LedgerEntry& entry);
 

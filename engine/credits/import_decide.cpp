@@ -1,19 +1,21 @@
 // Deciding and evolving import.credit_ledger chunks (docs/migrating.md):
-// the order of chunks, the rows one by one (import_rules.hpp), the end
-// state against credit_balances, and the one event of a chunk.
+// the order of chunks (shared by every import kind, import_sequence.hpp), the rows one by one
+// (import_rules.hpp), the end state against credit_balances, and the one event of a chunk.
 #include <algorithm>
 
 #include "engine/credits/decider.hpp"
 #include "engine/credits/import.hpp"
 #include "engine/credits/import_codec.hpp"
+#include "engine/credits/import_orders.hpp"
 #include "engine/credits/import_rules.hpp"
+#include "engine/credits/import_sequence.hpp"
 #include "engine/credits/period.hpp"
 
 namespace lf::engine::credits {
 
-namespace {
-
 namespace why = import_reason;
+
+namespace {
 
 std::string short_id(const std::string& import_id) {
   return import_id.substr(0, 12);
@@ -23,10 +25,12 @@ std::string chunk_text(int64_t chunk, int64_t chunks) {
   return "chunk " + std::to_string(chunk) + " of " + std::to_string(chunks);
 }
 
+}  // namespace
+
 // Chunk order, re-runs, a second import, live events.
-std::optional<Rejection> refuse_sequence(const State& state, int64_t credits_stream_version,
-                                         const ImportHeader& header) {
-  auto found = state.imports.by_kind.find(std::string(kLedgerKind));
+std::optional<Rejection> refuse_import_sequence(const State& state, int64_t credits_stream_version,
+                                                const ImportHeader& header, std::string_view kind) {
+  auto found = state.imports.by_kind.find(std::string(kind));
   const ImportProgress* progress = found == state.imports.by_kind.end() ? nullptr : &found->second;
   if (progress != nullptr && progress->import_id == header.import_id) {
     if (header.chunks != progress->chunks_total) {
@@ -50,16 +54,17 @@ std::optional<Rejection> refuse_sequence(const State& state, int64_t credits_str
   }
   if (progress != nullptr && !progress->finished()) {
     return Rejection{why::kImportConflict,
-                     "import " + short_id(progress->import_id) +
-                         " of this tenant's credit_ledger is unfinished (" +
+                     "import " + short_id(progress->import_id) + " of this tenant's " +
+                         std::string(kind) + " is unfinished (" +
                          std::to_string(progress->chunks_committed) + " of " +
                          std::to_string(progress->chunks_total) +
                          " chunks); run it again with the same files to finish it"};
   }
   if (progress != nullptr && !header.append) {
-    return Rejection{why::kImportConflict,
-                     "this tenant's credit_ledger was imported from other rows (import " +
-                         short_id(progress->import_id) + "); import more rows with --append"};
+    return Rejection{why::kImportConflict, "this tenant's " + std::string(kind) +
+                                               " was imported from other rows (import " +
+                                               short_id(progress->import_id) +
+                                               "); import more rows with --append"};
   }
   if (header.chunk != 0) {
     return Rejection{why::kChunkOutOfOrder,
@@ -75,8 +80,9 @@ std::optional<Rejection> refuse_sequence(const State& state, int64_t credits_str
   return std::nullopt;
 }
 
-void record_progress(State& state, const ImportHeader& header) {
-  ImportProgress& progress = state.imports.by_kind[std::string(kLedgerKind)];
+const ImportProgress& record_import_progress(State& state, const ImportHeader& header,
+                                             std::string_view kind) {
+  ImportProgress& progress = state.imports.by_kind[std::string(kind)];
   if (progress.import_id != header.import_id) {
     LF_ASSERT_MSG(header.chunk == 0, "an import starts with its chunk 0");
     progress = ImportProgress{header.import_id, 0, header.chunks};
@@ -85,6 +91,13 @@ void record_progress(State& state, const ImportHeader& header) {
                 "import chunks are applied in order");
   ++progress.chunks_committed;
   ++state.imports.events;
+  return progress;
+}
+
+namespace {
+
+void record_progress(State& state, const ImportHeader& header) {
+  const ImportProgress& progress = record_import_progress(state, header, kLedgerKind);
   // A finished import forgets its closed holds (a consumption follows its
   // release within the platform's ledger, not across imports); its open
   // ones stay, so an appended tail can close them.
@@ -99,7 +112,8 @@ void record_progress(State& state, const ImportHeader& header) {
 std::optional<Rejection> decide_on(State& state, int64_t credits_stream_version,
                                    ImportedChunk& imported, int64_t now_ms) {
   const ImportHeader& header = imported.header;
-  if (std::optional<Rejection> refused = refuse_sequence(state, credits_stream_version, header))
+  if (std::optional<Rejection> refused =
+          refuse_import_sequence(state, credits_stream_version, header, kLedgerKind))
     return refused;
   for (LedgerEntry& entry : imported.entries) {
     entry.reservation_id.reset();
@@ -138,6 +152,12 @@ ImportedChunk imported_of(const LedgerChunk& chunk) {
 
 Decision decide_import(const State& state, int64_t credits_stream_version,
                        const CommandEnvelope& command, const Context& context) {
+  if (command.type == kImportOrdersCommand) {
+    Result<OrdersChunk> orders = parse_orders_chunk(command.payload);
+    if (!orders) return Decision::reject(orders.error().code, orders.error().message);
+    return decide_orders_chunk(state, credits_stream_version, *orders,
+                               stream_name(command.tenant_id));
+  }
   LF_ASSERT(command.type == kImportLedgerCommand);
   Result<LedgerChunk> chunk = parse_ledger_chunk(command.payload);
   if (!chunk) return Decision::reject(chunk.error().code, chunk.error().message);

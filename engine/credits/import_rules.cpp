@@ -7,6 +7,7 @@
 #include <string>
 
 #include "engine/credits/decide.hpp"
+#include "engine/credits/events.hpp"
 #include "engine/credits/lots.hpp"
 #include "engine/credits/period.hpp"
 #include "events/time.hpp"
@@ -201,6 +202,15 @@ std::optional<Rejection> top_up(State& state, LedgerEntry& entry) {
   if (state.topup_orders_seen.contains(order_id)) {
     return refuse(why::kDuplicateTopupOrder, entry,
                   "top-up order " + order_id + " was already credited");
+  }
+  // As credits.topup refuses an order's id: an order's credits come with
+  // its payment, and an imported order is checked against the ledger
+  // imported before it (docs/migrating.md "credit_topup_orders").
+  if (auto order = state.topup_orders.find(order_id); order != state.topup_orders.end()) {
+    return refuse(why::kDuplicateTopupOrder, entry,
+                  "top-up order " + order_id + " is an order of this tenant (" +
+                      std::string(to_string(order->second.status)) +
+                      "): import the ledger before the orders");
   }
   if (state.book.topup_lots.size() >= kTopupLotsMax) {
     return refuse(why::kLimitExceeded, entry,

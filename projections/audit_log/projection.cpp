@@ -84,16 +84,17 @@ AuditFields rejected_fields(const DecodedEvent& event) {
                      Json{json_to_string(payload)}};
 }
 
-// An imported chunk's entries are its credit_ledger rows (and in event_log);
-// the audit row says what was imported: the payload without the entries,
-// and how many there were.
+// An imported chunk's entries (orders) are its credit_ledger
+// (credit_topup_orders) rows, and in event_log; the audit row says what was
+// imported: the payload without them, and how many there were.
 std::string imported_chunk_details(const rapidjson::Value& payload) {
   JsonWriter writer;
   writer.begin_object();
   for (auto it = payload.MemberBegin(); it != payload.MemberEnd(); ++it) {
     const std::string_view name = json_view(it->name);
-    if (name == "entries") {
-      writer.field("entries_count", static_cast<int64_t>(it->value.IsArray() ? it->value.Size() : 0));
+    if (name == "entries" || name == "orders") {
+      writer.field(std::string(name) + "_count",
+                   static_cast<int64_t>(it->value.IsArray() ? it->value.Size() : 0));
       continue;
     }
     writer.key(name);
@@ -105,7 +106,8 @@ std::string imported_chunk_details(const rapidjson::Value& payload) {
 
 AuditFields event_fields(const DecodedEvent& event) {
   std::pair<Value, Value> resource = stream_resource(event.header.stream);
-  if (event.header.type == "credits.ledger_imported") {
+  if (event.header.type == "credits.ledger_imported" ||
+      event.header.type == "topup_order.imported") {
     return AuditFields{timestamp_value(event.header.occurred_at_ms),
                        event.header.type,
                        std::move(resource.first),

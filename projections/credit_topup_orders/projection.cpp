@@ -3,6 +3,9 @@
 // ledger's and the balances' business.
 #include "projections/credit_topup_orders/projection.hpp"
 
+#include <variant>
+
+#include "events/assert.hpp"
 #include "events/json.hpp"
 
 namespace lf::projections {
@@ -19,24 +22,35 @@ void insert_created(const DecodedEvent& event, RowBatch& batch) {
   const Value updated = timestamp_value(event.header.occurred_at_ms);
   const bool inr = json_string(payload, "currency") == kSeedCurrency;
   batch.insert(CreditTopupOrders::table(),
-               {event.header.tenant_id,
-                text_or_null(payload, "topup_order_id"),
-                text_or_null(payload, "topup_order_id"),
-                int_or_null(payload, "credits"),
+               {event.header.tenant_id, text_or_null(payload, "topup_order_id"),
+                text_or_null(payload, "topup_order_id"), int_or_null(payload, "credits"),
                 inr ? int_or_null(payload, "amount_minor") : Value{Null{}},
-                int_or_null(payload, "amount_minor"),
-                text_or_null(payload, "currency"),
-                std::string("pending"),
-                Null{},
-                Null{},
-                timestamp_or_null(payload, "expires_at"),
-                Null{},
-                Null{},
-                Null{},
-                Null{},
-                Null{},
-                updated,
-                updated});
+                int_or_null(payload, "amount_minor"), text_or_null(payload, "currency"),
+                std::string("pending"), Null{}, Null{}, timestamp_or_null(payload, "expires_at"),
+                Null{}, Null{}, Null{}, Null{}, Null{}, updated, updated});
+}
+
+// topup_order.imported: a row per order as the platform left it, at its
+// original times (updated_at: its latest). How a refunded order's credits
+// divided is not in the seed's row: the credits_* columns stay NULL.
+void insert_imported(const DecodedEvent& event, RowBatch& batch) {
+  const rapidjson::Value* orders = json_member(*event.payload, "orders");
+  LF_ASSERT_MSG(orders != nullptr && orders->IsArray(), "topup_order.imported carries orders");
+  for (const rapidjson::Value& order : orders->GetArray()) {
+    const bool inr = json_string(order, "currency") == kSeedCurrency;
+    Value updated = timestamp_or_null(order, "refunded_at");
+    if (std::holds_alternative<Null>(updated)) updated = timestamp_or_null(order, "paid_at");
+    if (std::holds_alternative<Null>(updated)) updated = timestamp_or_null(order, "created_at");
+    batch.insert(
+        CreditTopupOrders::table(),
+        {event.header.tenant_id, text_or_null(order, "topup_order_id"),
+         text_or_null(order, "topup_order_id"), int_or_null(order, "credits"),
+         inr ? int_or_null(order, "amount_minor") : Value{Null{}},
+         int_or_null(order, "amount_minor"), text_or_null(order, "currency"),
+         text_or_null(order, "status"), Null{}, timestamp_or_null(order, "paid_at"),
+         timestamp_or_null(order, "expires_at"), timestamp_or_null(order, "refunded_at"), Null{},
+         Null{}, Null{}, Null{}, timestamp_or_null(order, "created_at"), std::move(updated)});
+  }
 }
 
 // The columns an order event other than topup_order.created changes.
@@ -92,6 +106,10 @@ void CreditTopupOrders::apply(const RecordAt& at, RowBatch& batch) const {
     if (!type.starts_with("topup_order.")) continue;
     if (type == "topup_order.created") {
       insert_created(event, batch);
+      continue;
+    }
+    if (type == "topup_order.imported") {
+      insert_imported(event, batch);
       continue;
     }
     Columns columns = changed_columns(type, *event.payload);

@@ -414,5 +414,145 @@ TEST_F(ImportTest, ATenantWithLiveEventsNeedsAppend) {
   expect_verified();
 }
 
+// ---- credit_topup_orders ----------------------------------------------------------
+
+const std::string kOrdersHeader =
+    "id,tenant_id,razorpay_order_id,credits,amount_inr,status,paid_at,expires_at,created_at,"
+    "updated_at\n";
+
+std::string order_row(const std::string& tenant, const std::string& order_id, int64_t credits,
+                      const std::string& status, const std::string& paid_at,
+                      int64_t created_second) {
+  return random_tenant() + "," + tenant + "," + order_id + "," + std::to_string(credits) + "," +
+         std::to_string(credits * 100) + "," + status + "," + paid_at + "," + month_end_date() +
+         " 23:59:59+00," + pg_time(created_second) + "," + pg_time(created_second + 3600) + "\n";
+}
+
+TEST_F(ImportTest, TopupOrdersLandBesideTheirLedgerAndLaterWebhooksAreAnsweredRight) {
+  Ledger good(random_tenant());
+  good.typical(2);  // order-<good> tops up 5000 at second 60; 21 of it consumed
+  Ledger other(random_tenant());
+  other.typical(2);
+  const std::string ledger = write("ledger.csv", kLedgerHeader + good.csv() + other.csv());
+  const std::string balances =
+      write("balances.csv", kBalancesHeader + typical_balances_row(good.tenant(), 2) +
+                                typical_balances_row(other.tenant(), 2));
+  {
+    auto [code, output, errors] =
+        ledgerflow({"import", "credit_ledger", ledger, "--balances", balances});
+    ASSERT_EQ(code, 0) << output << errors;
+  }
+  const std::string good_order = "order-" + good.tenant().substr(0, 8);
+  const std::string pending_order = "pending-" + good.tenant().substr(0, 8);
+  const std::string bad_tenant = random_tenant();
+  const std::string orders = write(
+      "orders.csv",
+      kOrdersHeader + order_row(good.tenant(), good_order, 5000, "paid", pg_time(60), 30) +
+          order_row(good.tenant(), pending_order, 300, "pending", "", 120) +
+          order_row(good.tenant(), "failed-" + good.tenant().substr(0, 8), 300, "failed", "", 180) +
+          order_row(other.tenant(), "order-" + other.tenant().substr(0, 8), 5000, "paid",
+                    pg_time(60), 30) +
+          order_row(other.tenant(), "ghost-" + other.tenant().substr(0, 8), 100, "paid",
+                    pg_time(200), 190) +
+          order_row(bad_tenant, "nopay-" + bad_tenant.substr(0, 8), 100, "paid", "", 10));
+  const std::string before_orders = tables_of(good.tenant());
+  auto [code, output, errors] = ledgerflow({"import", "credit_topup_orders", orders});
+  EXPECT_EQ(code, 1) << output << errors;
+  EXPECT_NE(output.find("imported 3 rows of 1 tenants; 2 refused"), std::string::npos) << output;
+  // The engine refuses an order no topup entry of the ledger credited; the
+  // CLI a paid order without paid_at, before sending anything of its tenant.
+  EXPECT_NE(errors.find("tenant " + other.tenant() + " refused: order_not_credited: " + orders +
+                        ":6: top-up order ghost-" + other.tenant().substr(0, 8) +
+                        " (paid): no topup entry of the tenant's ledger credited it"),
+            std::string::npos)
+      << errors;
+  EXPECT_NE(
+      errors.find("tenant " + bad_tenant + " refused: invalid_row: " + orders +
+                  ":7: top-up order nopay-" + bad_tenant.substr(0, 8) + " (paid) has no paid_at"),
+      std::string::npos)
+      << errors;
+  for (const std::string& refused : {other.tenant(), bad_tenant}) {
+    EXPECT_EQ(count("credit_topup_orders", refused), 0);
+  }
+  ASSERT_TRUE(pipeline_.wait_projected()) << pipeline_.service_failures();
+  // The orders at their original times; no credits moved.
+  const std::string order_sql =
+      "SELECT razorpay_order_id, status, credits::text, amount_inr::text, currency, "
+      "(extract(epoch FROM paid_at)*1000)::bigint::text, (extract(epoch FROM "
+      "created_at)*1000)::bigint::text, (extract(epoch FROM updated_at)*1000)::bigint::text "
+      "FROM credit_topup_orders WHERE tenant_id = $1 ORDER BY created_at";
+  const auto found = rows(order_sql, good.tenant());
+  auto ms = [](int64_t seconds) { return std::to_string(month_start_ms() + seconds * 1000); };
+  ASSERT_EQ(found.size(), 3u);
+  EXPECT_EQ(found[0], (std::vector<std::string>{good_order, "paid", "5000", "500000", "INR", ms(60),
+                                                ms(30), ms(60)}));
+  EXPECT_EQ(found[1], (std::vector<std::string>{pending_order, "pending", "300", "30000", "INR",
+                                                "NULL", ms(120), ms(120)}));
+  EXPECT_EQ(found[2][1], "failed");
+  EXPECT_EQ(tables_of(good.tenant()), before_orders);
+  const int64_t consumed = typical_consumed(2);
+  expect_balance(good.tenant(), 105'000 - consumed, 70, consumed, 5000 - consumed);
+  expect_verified();
+
+  // A rebuild of credit_topup_orders from the log gives the same rows.
+  const auto imported = rows(
+      "SELECT * FROM credit_topup_orders WHERE tenant_id = $1 ORDER BY "
+      "topup_order_id",
+      good.tenant());
+  {
+    auto [rebuilt, rebuild_output, rebuild_errors] = ledgerflow({"rebuild", "credit_topup_orders"});
+    EXPECT_EQ(rebuilt, 0) << rebuild_errors;
+  }
+  EXPECT_EQ(rows("SELECT * FROM credit_topup_orders WHERE tenant_id = $1 ORDER BY topup_order_id",
+                 good.tenant()),
+            imported);
+
+  // A re-run changes nothing.
+  {
+    auto [again, again_output, again_errors] =
+        ledgerflow({"import", "credit_topup_orders", orders});
+    EXPECT_EQ(again, 1);
+    EXPECT_NE(again_output.find("imported 0 rows of 1 tenants"), std::string::npos) << again_output;
+    EXPECT_NE(again_output.find("3 rows already imported"), std::string::npos) << again_output;
+  }
+  ASSERT_TRUE(pipeline_.wait_projected()) << pipeline_.service_failures();
+  EXPECT_EQ(rows("SELECT * FROM credit_topup_orders WHERE tenant_id = $1 ORDER BY topup_order_id",
+                 good.tenant()),
+            imported);
+
+  // The paid order's webhook again: already paid, no credits twice. Its
+  // refund takes back what is left of the ledger's top-up. The pending one
+  // paid live grants its credits.
+  const std::string tenant = good.tenant();
+  EXPECT_EQ(pipeline_
+                .submit_one(tenant, command_json("topup_order.pay", tenant, "live-pay-1",
+                                                 R"({"topup_order_id":")" + good_order + "\"}"))
+                .reason,
+            "already_paid");
+  EXPECT_EQ(pipeline_
+                .submit_one(tenant, command_json("topup_order.refund", tenant, "live-refund-1",
+                                                 R"({"topup_order_id":")" + good_order +
+                                                     R"(","note":"chargeback"})"))
+                .status,
+            ResultStatus::accepted);
+  EXPECT_EQ(pipeline_
+                .submit_one(tenant, command_json("topup_order.pay", tenant, "live-pay-2",
+                                                 R"({"topup_order_id":")" + pending_order + "\"}"))
+                .status,
+            ResultStatus::accepted);
+  ASSERT_TRUE(pipeline_.wait_projected()) << pipeline_.service_failures();
+  pqxx::work work(pipeline_.db());
+  const pqxx::row refunded = work.exec_params1(
+      "SELECT status, credits_consumed, credits_taken_back FROM credit_topup_orders WHERE "
+      "tenant_id = $1 AND topup_order_id = $2",
+      tenant, good_order);
+  work.commit();
+  EXPECT_EQ(refunded[0].as<std::string>(), "refunded");
+  EXPECT_EQ(refunded[1].as<int64_t>(), consumed);
+  EXPECT_EQ(refunded[2].as<int64_t>(), 5000 - consumed);
+  expect_balance(good.tenant(), 100'000 + 300, 70, consumed, 300);
+  expect_verified();
+}
+
 }  // namespace
 }  // namespace lf::testing
