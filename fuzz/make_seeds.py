@@ -186,6 +186,29 @@ def command_scripts():
     s.add("credits.reserve", {"reservation_id": "r-live", "credits": 1000})
     scripts["import-ledger"] = s
 
+    # Its top-up order imported after it (paid: its credits are the ledger's
+    # topup entry), a pending one, then the paid one's webhook again and
+    # its refund.
+    def order_row(line, order_id, status, credits, **extra):
+        row = {"line": line, "topup_order_id": order_id, "status": status, "credits": credits,
+               "amount_minor": credits * 100, "currency": "INR",
+               "created_at": "2026-03-02T09:00:00Z", "expires_at": "2026-03-31T23:59:59Z"}
+        row.update(extra)
+        return row
+    orders = {"import_id": "ef" * 32, "chunk": 0, "chunks": 1,
+              "source": {"file": "credit_topup_orders.csv", "first_line": 2, "last_line": 3},
+              "rows": [order_row(2, "order_M1", "paid", 500, paid_at="2026-03-02T09:30:00Z"),
+                       order_row(3, "order_M2", "pending", 200)]}
+    s = Script()
+    s.add("import.credit_ledger", dict(first, chunks=1, rows=first["rows"][:2],
+                                       source={"file": "credit_ledger.csv", "first_line": 2,
+                                               "last_line": 3}), actor="system")
+    s.add("import.credit_topup_orders", orders, actor="system")
+    s.add("import.credit_topup_orders", orders, actor="system")
+    s.add("topup_order.pay", {"topup_order_id": "order_M1"})
+    s.add("topup_order.refund", {"topup_order_id": "order_M1"})
+    scripts["import-orders"] = s
+
     # USD spend: LLM calls, tool calls and usage records counted into the
     # month's spend; a cap set by support stops the next run; an agent may
     # not set it; a duplicate call id; too many decimals.
@@ -396,6 +419,13 @@ def command_scripts():
                                  "source": {"file": "l.csv", "first_line": 2, "last_line": 2},
                                  "rows": [{"line": 2, "type": "adjusted", "credits": 5,
                                            "balance_after": 5, "created_at": "2025-01-01T00:00:00Z"}]},
+        "import.credit_topup_orders": {"import_id": "ce" * 32, "chunk": 0, "chunks": 1,
+                                       "source": {"file": "o.csv", "first_line": 2,
+                                                  "last_line": 2},
+                                       "rows": [{"line": 2, "topup_order_id": "o-3",
+                                                 "status": "failed", "credits": 5,
+                                                 "amount_minor": 500, "currency": "INR",
+                                                 "created_at": "2025-01-01T00:00:00Z"}]},
         "usage.record": {"usage_record_id": "u-2", "billing_unit": "token", "quantity": 1000,
                          "unit_price": "0.000002"},
     }
