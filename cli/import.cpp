@@ -71,7 +71,9 @@ Runner add_import(CLI::App& app, GlobalOptions& global) {
   auto flags = std::make_shared<ImportFlags>();
   CLI::App* command = app.add_subcommand(
       "import", "Load history exported from a seed platform (CSV with a header row)");
-  command->add_option("kind", flags->kind, "What the files hold: credit_ledger, credit_topup_orders")->required();
+  command
+      ->add_option("kind", flags->kind, "What the files hold: credit_ledger, credit_topup_orders")
+      ->required();
   command
       ->add_option("files", flags->files,
                    "CSV files (PostgreSQL COPY ... CSV HEADER), read in order")
