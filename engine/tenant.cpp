@@ -6,6 +6,7 @@
 #include "engine/credits/decider.hpp"
 #include "engine/credits/import.hpp"
 #include "engine/usage/decider.hpp"
+#include "engine/usage/import.hpp"
 #include "engine/workflow/decider.hpp"
 #include "events/upcast.hpp"
 
@@ -60,6 +61,11 @@ Decision decide(const TenantState& state, const CommandEnvelope& command, const 
       }
     }
     return workflow::decide(state.workflow, state.credits, command, context);
+  }
+  if (command.type == usage::kImportLlmCallsCommand) {
+    return usage::decide_import(state.usage, state.credits,
+                                state.stream_version(usage::stream_name(command.tenant_id)),
+                                command, context);
   }
   if (usage::handles_command(command.type)) {
     return usage::decide(state.usage, state.credits, command, context);

@@ -5,6 +5,7 @@
 #include "events/time.hpp"
 #include "importer/credit_ledger.hpp"
 #include "importer/credit_topup_orders.hpp"
+#include "importer/llm_calls.hpp"
 #include "importer/values.hpp"
 
 namespace lf::importer {
@@ -17,6 +18,8 @@ const std::vector<KindSpec>& kinds() {
                kLedgerOptionalColumns, &convert_ledger_row, &precheck_ledger, true},
       KindSpec{"credit_topup_orders", "import.credit_topup_orders", kOrdersRequiredColumns,
                kOrdersOptionalColumns, &convert_order_row, &precheck_orders, false},
+      KindSpec{"llm_calls", "import.llm_calls", kLlmCallsRequiredColumns, kLlmCallsOptionalColumns,
+               &convert_llm_call_row, &precheck_llm_calls, false},
   };
   return table;
 }

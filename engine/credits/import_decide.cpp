@@ -28,10 +28,12 @@ std::string chunk_text(int64_t chunk, int64_t chunks) {
 }  // namespace
 
 // Chunk order, re-runs, a second import, live events.
-std::optional<Rejection> refuse_import_sequence(const State& state, int64_t credits_stream_version,
-                                                const ImportHeader& header, std::string_view kind) {
-  auto found = state.imports.by_kind.find(std::string(kind));
-  const ImportProgress* progress = found == state.imports.by_kind.end() ? nullptr : &found->second;
+std::optional<Rejection> refuse_import_sequence(
+    const std::map<std::string, ImportProgress>& by_kind, int64_t import_events,
+    int64_t stream_version, const ImportHeader& header, std::string_view kind,
+    std::string_view stream_noun) {
+  auto found = by_kind.find(std::string(kind));
+  const ImportProgress* progress = found == by_kind.end() ? nullptr : &found->second;
   if (progress != nullptr && progress->import_id == header.import_id) {
     if (header.chunks != progress->chunks_total) {
       return Rejection{why::kImportConflict, "import " + short_id(header.import_id) + " has " +
@@ -70,19 +72,20 @@ std::optional<Rejection> refuse_import_sequence(const State& state, int64_t cred
     return Rejection{why::kChunkOutOfOrder,
                      "a new import starts with chunk 0, not " + std::to_string(header.chunk)};
   }
-  const int64_t live_events = credits_stream_version - state.imports.events;
+  const int64_t live_events = stream_version - import_events;
   LF_ASSERT(live_events >= 0);
   if (live_events > 0 && !header.append) {
     return Rejection{why::kLiveEvents, "the tenant already has " + std::to_string(live_events) +
-                                           " live credits event(s); to import its history beside "
+                                           " live " + std::string(stream_noun) +
+                                           " event(s); to import its history beside "
                                            "them, use --append (docs/migrating.md \"Cut-over\")"};
   }
   return std::nullopt;
 }
 
-const ImportProgress& record_import_progress(State& state, const ImportHeader& header,
+const ImportProgress& record_import_progress(ImportLedger imports, const ImportHeader& header,
                                              std::string_view kind) {
-  ImportProgress& progress = state.imports.by_kind[std::string(kind)];
+  ImportProgress& progress = imports.by_kind[std::string(kind)];
   if (progress.import_id != header.import_id) {
     LF_ASSERT_MSG(header.chunk == 0, "an import starts with its chunk 0");
     progress = ImportProgress{header.import_id, 0, header.chunks};
@@ -90,7 +93,7 @@ const ImportProgress& record_import_progress(State& state, const ImportHeader& h
   LF_ASSERT_MSG(header.chunk == progress.chunks_committed && header.chunks == progress.chunks_total,
                 "import chunks are applied in order");
   ++progress.chunks_committed;
-  ++state.imports.events;
+  ++imports.events;
   return progress;
 }
 

@@ -6,7 +6,9 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
+#include <string>
 #include <string_view>
 
 #include "engine/credits/import_codec.hpp"
@@ -15,13 +17,35 @@
 
 namespace lf::engine::credits {
 
+// What a stream remembers of its imports: each kind's progress, and how
+// many of the stream's events are imports (the rest are live).
+struct ImportLedger {
+  std::map<std::string, ImportProgress>& by_kind;
+  int64_t& events;
+};
+
 // already_imported, chunk_out_of_order, import_conflict or
-// tenant_has_live_events; nullopt when `header` is the kind's next chunk.
-std::optional<Rejection> refuse_import_sequence(const State& state, int64_t credits_stream_version,
-                                                const ImportHeader& header, std::string_view kind);
+// tenant_has_live_events (`stream_noun`: "credits", "usage": the stream
+// whose live events count); nullopt when `header` is the kind's next chunk.
+std::optional<Rejection> refuse_import_sequence(
+    const std::map<std::string, ImportProgress>& by_kind, int64_t import_events,
+    int64_t stream_version, const ImportHeader& header, std::string_view kind,
+    std::string_view stream_noun);
+inline std::optional<Rejection> refuse_import_sequence(const State& state,
+                                                       int64_t credits_stream_version,
+                                                       const ImportHeader& header,
+                                                       std::string_view kind) {
+  return refuse_import_sequence(state.imports.by_kind, state.imports.events, credits_stream_version,
+                                header, kind, "credits");
+}
 
 // Counts the chunk (and its one event) as committed; asserts it is the next.
-const ImportProgress& record_import_progress(State& state, const ImportHeader& header,
+const ImportProgress& record_import_progress(ImportLedger imports, const ImportHeader& header,
                                              std::string_view kind);
+inline const ImportProgress& record_import_progress(State& state, const ImportHeader& header,
+                                                    std::string_view kind) {
+  return record_import_progress(ImportLedger{state.imports.by_kind, state.imports.events}, header,
+                                kind);
+}
 
 }  // namespace lf::engine::credits

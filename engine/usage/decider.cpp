@@ -5,6 +5,7 @@
 
 #include "engine/usage/commands.hpp"
 #include "engine/usage/events.hpp"
+#include "engine/usage/import.hpp"
 #include "events/assert.hpp"
 #include "events/time.hpp"
 
@@ -120,7 +121,8 @@ Decision decide_spend_cap(const DecisionInput& in, const SetSpendCap& command) {
 
 bool handles_command(std::string_view command_type) {
   return command_type == "usage.record_llm_call" || command_type == "usage.record_tool_call" ||
-         command_type == "usage.record" || command_type == "tenant.set_spend_cap";
+         command_type == "usage.record" || command_type == "tenant.set_spend_cap" ||
+         command_type == kImportLlmCallsCommand;
 }
 
 bool handles_event(std::string_view event_type) {
@@ -131,8 +133,19 @@ std::string stream_name(std::string_view tenant_id) {
   return "usage/" + std::string(tenant_id);
 }
 
+Decision decide_import(const State& state, const credits::State& credits,
+                       int64_t usage_stream_version, const CommandEnvelope& command,
+                       const Context& context) {
+  LF_ASSERT(command.type == kImportLlmCallsCommand);
+  Result<LlmCallsChunk> chunk = parse_llm_calls_chunk(command.payload);
+  if (!chunk) return Decision::reject(chunk.error().code, chunk.error().message);
+  return decide_llm_calls_chunk(state, credits, usage_stream_version, *chunk,
+                                stream_name(command.tenant_id), context.now_ms);
+}
+
 Decision decide(const State& state, const credits::State& credits, const CommandEnvelope& command,
                 const Context& context) {
+  LF_ASSERT_MSG(command.type != kImportLlmCallsCommand, "imports are decided by decide_import");
   Result<Command> parsed = parse_command(command.type, command.payload);
   if (!parsed) return Decision::reject(parsed.error().code, parsed.error().message);
   const SpendPeriod in_force = period_in_force(credits, context.now_ms);
@@ -161,6 +174,10 @@ std::optional<Rejection> refuse_for_spend_cap(const State& state, const credits:
 
 void evolve(State& state, const EventHeader& header, const rapidjson::Value& payload) {
   LF_ASSERT(handles_event(header.type));
+  if (header.type == kLlmCallsImportedEvent) {
+    evolve_llm_calls_imported(state, payload);
+    return;
+  }
   const Applied applied = read_applied(header.type, payload);
   if (applied.kind) {
     RecentIds& seen = *applied.kind == UsageKind::llm_call    ? state.llm_call_ids

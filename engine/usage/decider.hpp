@@ -30,7 +30,7 @@ inline constexpr const char* kLimitExceeded = "limit_exceeded";
 }  // namespace reason
 
 // usage.record_llm_call, usage.record_tool_call, usage.record,
-// tenant.set_spend_cap.
+// tenant.set_spend_cap, import.llm_calls.
 bool handles_command(std::string_view command_type);
 // usage.* and tenant.spend_cap_set.
 bool handles_event(std::string_view event_type);
@@ -41,6 +41,12 @@ std::string stream_name(std::string_view tenant_id);
 // The decision for `command` (payload valid against its JSON Schema).
 Decision decide(const State& state, const credits::State& credits, const CommandEnvelope& command,
                 const Context& context);
+
+// The decision on import.llm_calls (engine/usage/import.hpp);
+// `usage_stream_version` counts the tenant's usage events.
+Decision decide_import(const State& state, const credits::State& credits,
+                       int64_t usage_stream_version, const CommandEnvelope& command,
+                       const Context& context);
 
 // spend_cap_reached when the tenant has a cap and the spend of the period
 // in force at now_ms has reached it (activity.start_run asks).

@@ -18,6 +18,8 @@ void check_figures(const SpendFigures& spend) {
             (*spend.cap_usd_micros >= 0 && *spend.cap_usd_micros <= kSpendCapUsdMicrosMax));
 }
 
+}  // namespace
+
 void write_figures(JsonWriter& w, std::string_view name, const SpendFigures& spend) {
   check_figures(spend);
   w.key(name);
@@ -30,11 +32,15 @@ void write_figures(JsonWriter& w, std::string_view name, const SpendFigures& spe
   w.end_object();
 }
 
+namespace {
+
 void write_counted(JsonWriter& w, int64_t counted_usd_micros, const SpendFigures& spend) {
   LF_ASSERT(counted_usd_micros >= 0 && counted_usd_micros <= spend.month_spend_usd_micros);
   w.field("counted_usd_micros", counted_usd_micros);
   write_figures(w, "spend", spend);
 }
+
+}  // namespace
 
 SpendFigures read_figures(const rapidjson::Value& payload, std::string_view name) {
   const rapidjson::Value* object = json_member(payload, name);
@@ -56,8 +62,6 @@ SpendFigures read_figures(const rapidjson::Value& payload, std::string_view name
   check_figures(figures);
   return figures;
 }
-
-}  // namespace
 
 std::string encode(const LlmCallRecorded& e) {
   const RecordLlmCall& c = e.call;

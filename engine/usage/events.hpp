@@ -14,6 +14,7 @@
 
 #include "engine/usage/commands.hpp"
 #include "engine/usage/state.hpp"
+#include "events/json.hpp"
 
 namespace lf::engine::usage {
 
@@ -53,6 +54,11 @@ struct SpendPeriodStarted {
   SpendFigures spend;
   SpendFigures previous;
 };
+
+// `spend` objects of usage payloads (name: "spend", "previous"); writing
+// checks the figures, reading asserts they are whole.
+void write_figures(JsonWriter& writer, std::string_view name, const SpendFigures& spend);
+SpendFigures read_figures(const rapidjson::Value& payload, std::string_view name);
 
 inline constexpr const char* kLlmCallRecorded = "usage.llm_call_recorded";
 inline constexpr const char* kToolCallRecorded = "usage.tool_call_recorded";

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -84,6 +85,10 @@ struct State {
   RecentIds llm_call_ids;
   RecentIds tool_call_ids;
   RecentIds usage_record_ids;
+  // Imports into the usage stream (engine/usage/import.hpp), by kind, and
+  // how many of the stream's events are imports (the rest are live).
+  std::map<std::string, credits::ImportProgress> imports;
+  int64_t import_events = 0;
   bool operator==(const State&) const = default;
 };
 

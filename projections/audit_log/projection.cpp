@@ -92,7 +92,7 @@ std::string imported_chunk_details(const rapidjson::Value& payload) {
   writer.begin_object();
   for (auto it = payload.MemberBegin(); it != payload.MemberEnd(); ++it) {
     const std::string_view name = json_view(it->name);
-    if (name == "entries" || name == "orders") {
+    if (name == "entries" || name == "orders" || name == "calls") {
       writer.field(std::string(name) + "_count",
                    static_cast<int64_t>(it->value.IsArray() ? it->value.Size() : 0));
       continue;
@@ -107,7 +107,8 @@ std::string imported_chunk_details(const rapidjson::Value& payload) {
 AuditFields event_fields(const DecodedEvent& event) {
   std::pair<Value, Value> resource = stream_resource(event.header.stream);
   if (event.header.type == "credits.ledger_imported" ||
-      event.header.type == "topup_order.imported") {
+      event.header.type == "topup_order.imported" ||
+      event.header.type == "usage.llm_calls_imported") {
     return AuditFields{timestamp_value(event.header.occurred_at_ms),
                        event.header.type,
                        std::move(resource.first),

@@ -1,6 +1,7 @@
 // llm_calls mapping.
 #include "projections/llm_calls/projection.hpp"
 
+#include "events/assert.hpp"
 #include "events/json.hpp"
 #include "events/money.hpp"
 
@@ -27,8 +28,34 @@ const TableSpec& LlmCalls::table() {
   return spec;
 }
 
+namespace {
+
+// usage.llm_calls_imported: a row per call at its original created_on, in
+// the spend period it counted into (the one in force, else its month's).
+void insert_imported(const DecodedEvent& event, RowBatch& batch) {
+  const rapidjson::Value* calls = json_member(*event.payload, "calls");
+  LF_ASSERT_MSG(calls != nullptr && calls->IsArray(), "usage.llm_calls_imported carries calls");
+  for (const rapidjson::Value& call : calls->GetArray()) {
+    batch.insert(LlmCalls::table(),
+                 {event.header.tenant_id, text_or_null(call, "llm_call_id"),
+                  timestamp_or_null(call, "created_on"), text_or_null(call, "activity_run_id"),
+                  text_or_null(call, "adapter_type"), text_or_null(call, "model_id"),
+                  text_or_null(call, "prompt_hash"), text_or_null(call, "response_hash"),
+                  int_or_null(call, "input_tokens"), int_or_null(call, "output_tokens"),
+                  scaled_decimal_or_null(call, "cost_usd_micros", kMicroUsdDigits),
+                  int_or_null(call, "duration_ms"), timestamp_or_null(call, "spend_period_start"),
+                  timestamp_value(event.header.occurred_at_ms)});
+  }
+}
+
+}  // namespace
+
 void LlmCalls::apply(const RecordAt& at, RowBatch& batch) const {
   for (const DecodedEvent& event : at.record->events) {
+    if (event.header.type == "usage.llm_calls_imported") {
+      insert_imported(event, batch);
+      continue;
+    }
     if (event.header.type != "usage.llm_call_recorded") continue;
     const rapidjson::Value& payload = *event.payload;
     static const rapidjson::Value kNoSpend(rapidjson::kObjectType);

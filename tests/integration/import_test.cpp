@@ -554,5 +554,97 @@ TEST_F(ImportTest, TopupOrdersLandBesideTheirLedgerAndLaterWebhooksAreAnsweredRi
   expect_verified();
 }
 
+// ---- llm_calls -------------------------------------------------------------------
+
+const std::string kLlmCallsHeader =
+    "id,tenant_id,activity_run_id,adapter_type,model_id,prompt_hash,response_hash,input_tokens,"
+    "output_tokens,cost_usd,duration_ms,created_on\n";
+
+std::string llm_call_row(const std::string& tenant, const std::string& id, const std::string& cost,
+                         int64_t created_second) {
+  return id + "," + tenant + ",run-" + id + ",claude,claude-sonnet-4-6," + std::string(64, 'a') +
+         ",,1200,300," + cost + ",2400," + pg_time(created_second) + "\n";
+}
+
+TEST_F(ImportTest, LlmCallsLandAtTheirTimesAndOnlyThisPeriodsCountIntoItsSpend) {
+  const std::string good = random_tenant();
+  const std::string bad = random_tenant();
+  constexpr int64_t kDay = 86'400;
+  const std::string calls = write(
+      "llm_calls.csv", kLlmCallsHeader + llm_call_row(good, "old-1", "0.031250", -20 * kDay) +
+                           llm_call_row(good, "old-2", "1.5", -kDay) +
+                           llm_call_row(good, "new-1", "0.25", 60) +
+                           llm_call_row(good, "new-2", "0.000001", 120) +
+                           llm_call_row(bad, "b-1", "1", 30) + llm_call_row(bad, "b-1", "1", 90));
+  auto [code, output, errors] = ledgerflow({"import", "llm_calls", calls});
+  EXPECT_EQ(code, 1) << output << errors;
+  EXPECT_NE(output.find("imported 4 rows of 1 tenants; 1 refused"), std::string::npos) << output;
+  EXPECT_NE(errors.find("tenant " + bad + " refused: duplicate_usage: " + calls +
+                        ":7: LLM call b-1 is already recorded for this tenant"),
+            std::string::npos)
+      << errors;
+  for (const char* table : {"llm_calls", "tenant_spend", "event_log"}) {
+    EXPECT_EQ(count(table, bad), 0) << table;
+  }
+  ASSERT_TRUE(pipeline_.wait_projected()) << pipeline_.service_failures();
+  auto ms = [](int64_t seconds) { return std::to_string(month_start_ms() + seconds * 1000); };
+  // The UTC month holding an instant `seconds` from this month's start: the
+  // spend period a call outside the one in force counted into.
+  auto month_of = [](int64_t seconds) {
+    const int64_t at_ms = month_start_ms() + seconds * 1000;
+    const std::string day = format_date_days(static_cast<int32_t>(at_ms / kMillisPerDay));
+    return std::to_string(static_cast<int64_t>(*parse_date_days(day.substr(0, 8) + "01")) *
+                          kMillisPerDay);
+  };
+  const std::string calls_sql =
+      "SELECT llm_call_id, cost_usd::text, (extract(epoch FROM created_on)*1000)::bigint::text, "
+      "(extract(epoch FROM spend_period_start)*1000)::bigint::text FROM llm_calls WHERE tenant_id "
+      "= $1 ORDER BY created_on";
+  const auto found = rows(calls_sql, good);
+  ASSERT_EQ(found.size(), 4u);
+  EXPECT_EQ(found[0],
+            (std::vector<std::string>{"old-1", "0.031250", ms(-20 * kDay), month_of(-20 * kDay)}));
+  EXPECT_EQ(found[1], (std::vector<std::string>{"old-2", "1.500000", ms(-kDay), month_of(-kDay)}));
+  EXPECT_EQ(found[2], (std::vector<std::string>{"new-1", "0.250000", ms(60), ms(0)}));
+  EXPECT_EQ(found[3], (std::vector<std::string>{"new-2", "0.000001", ms(120), ms(0)}));
+  // The month in force (the tenant has no billing period: the UTC month)
+  // counts only its own calls.
+  const std::string spend_sql =
+      "SELECT current_month_spend_usd::text, (extract(epoch FROM period_start)*1000)::bigint::text "
+      "FROM tenant_spend WHERE tenant_id = $1";
+  EXPECT_EQ(rows(spend_sql, good), (std::vector<std::vector<std::string>>{{"0.250001", ms(0)}}));
+  // The seed's cost aggregation over the month agrees with it.
+  EXPECT_EQ(rows("SELECT sum(cost_usd)::text FROM llm_calls WHERE tenant_id = $1 AND created_on "
+                 ">= (SELECT period_start FROM tenant_spend WHERE tenant_id = $1)",
+                 good),
+            (std::vector<std::vector<std::string>>{{"0.250001"}}));
+  expect_verified();
+
+  // Rebuilds of llm_calls and tenant_spend from the log give the same rows.
+  const auto calls_before =
+      rows("SELECT * FROM llm_calls WHERE tenant_id = $1 ORDER BY created_on", good);
+  const auto spend_before = rows("SELECT * FROM tenant_spend WHERE tenant_id = $1", good);
+  for (const char* projection : {"llm_calls", "tenant_spend"}) {
+    auto [rebuilt, rebuild_output, rebuild_errors] = ledgerflow({"rebuild", projection});
+    EXPECT_EQ(rebuilt, 0) << projection << rebuild_errors;
+  }
+  EXPECT_EQ(rows("SELECT * FROM llm_calls WHERE tenant_id = $1 ORDER BY created_on", good),
+            calls_before);
+  EXPECT_EQ(rows("SELECT * FROM tenant_spend WHERE tenant_id = $1", good), spend_before);
+
+  // A re-run changes nothing.
+  {
+    auto [again, again_output, again_errors] = ledgerflow({"import", "llm_calls", calls});
+    EXPECT_EQ(again, 1);
+    EXPECT_NE(again_output.find("imported 0 rows of 1 tenants"), std::string::npos) << again_output;
+    EXPECT_NE(again_output.find("4 rows already imported"), std::string::npos) << again_output;
+  }
+  ASSERT_TRUE(pipeline_.wait_projected()) << pipeline_.service_failures();
+  EXPECT_EQ(rows("SELECT * FROM llm_calls WHERE tenant_id = $1 ORDER BY created_on", good),
+            calls_before);
+  EXPECT_EQ(rows(spend_sql, good), (std::vector<std::vector<std::string>>{{"0.250001", ms(0)}}));
+  expect_verified();
+}
+
 }  // namespace
 }  // namespace lf::testing
