@@ -209,6 +209,30 @@ def command_scripts():
     s.add("topup_order.refund", {"topup_order_id": "order_M1"})
     scripts["import-orders"] = s
 
+    # LLM calls imported in two chunks, one of them re-sent, then a live call
+    # reusing an imported id and a cap the imported spend has reached.
+    def llm_row(line, call_id, created_on, cost):
+        return {"line": line, "llm_call_id": call_id, "activity_run_id": "run-m1",
+                "adapter_type": "claude", "model_id": "claude-sonnet-4-6",
+                "prompt_hash": "c" * 64, "input_tokens": 900, "output_tokens": 120,
+                "cost_usd": cost, "duration_ms": 1800, "created_on": created_on}
+    calls = {"import_id": "fa" * 32, "chunk": 0, "chunks": 2,
+             "source": {"file": "llm_calls.csv", "first_line": 2, "last_line": 3},
+             "rows": [llm_row(2, "llm-m1", "2025-12-03T10:00:00Z", "0.031250"),
+                      llm_row(3, "llm-m2", "2026-03-03T10:00:00.5+05:30", "1.5")]}
+    calls_tail = dict(calls, chunk=1,
+                      source={"file": "llm_calls.csv", "first_line": 4, "last_line": 4},
+                      rows=[llm_row(4, "llm-m3", "2026-03-04T10:00:00Z", "0")])
+    s = Script()
+    s.add("import.llm_calls", calls, actor="system")
+    s.add("import.llm_calls", calls_tail, actor="system")
+    s.add("import.llm_calls", calls, actor="system")
+    s.add("usage.record_llm_call", {"llm_call_id": "llm-m2", "adapter_type": "openai",
+                                    "model_id": "gpt-4o", "input_tokens": 1, "output_tokens": 1,
+                                    "cost_usd": "0.01"})
+    s.add("tenant.set_spend_cap", {"monthly_spend_cap_usd": "1.5"}, actor="support:maria")
+    scripts["import-llm-calls"] = s
+
     # USD spend: LLM calls, tool calls and usage records counted into the
     # month's spend; a cap set by support stops the next run; an agent may
     # not set it; a duplicate call id; too many decimals.
@@ -426,6 +450,11 @@ def command_scripts():
                                                  "status": "failed", "credits": 5,
                                                  "amount_minor": 500, "currency": "INR",
                                                  "created_at": "2025-01-01T00:00:00Z"}]},
+        "import.llm_calls": {"import_id": "cf" * 32, "chunk": 0, "chunks": 1,
+                             "source": {"file": "c.csv", "first_line": 2, "last_line": 2},
+                             "rows": [{"line": 2, "llm_call_id": "l-3", "adapter_type": "webhook",
+                                       "model_id": "m", "input_tokens": 0, "output_tokens": 0,
+                                       "cost_usd": 0, "created_on": "2025-01-01T00:00:00Z"}]},
         "usage.record": {"usage_record_id": "u-2", "billing_unit": "token", "quantity": 1000,
                          "unit_price": "0.000002"},
     }
