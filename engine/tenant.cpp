@@ -18,7 +18,7 @@ std::string audit_stream(std::string_view tenant_id) {
 
 bool knows_command(std::string_view command_type) {
   return credits::handles_command(command_type) || workflow::handles_command(command_type) ||
-         usage::handles_command(command_type);
+         usage::handles_command(command_type) || command_type == workflow::kImportAuditLogsCommand;
 }
 
 std::string target_stream(const TenantState& state, const CommandEnvelope& command) {
@@ -62,6 +62,13 @@ Decision decide(const TenantState& state, const CommandEnvelope& command, const 
     }
     return workflow::decide(state.workflow, state.credits, command, context);
   }
+  if (command.type == workflow::kImportAuditLogsCommand) {
+    Result<workflow::AuditLogsChunk> chunk = workflow::parse_audit_logs_chunk(command.payload);
+    if (!chunk) return Decision::reject(chunk.error().code, chunk.error().message);
+    const std::string stream = audit_stream(command.tenant_id);
+    return workflow::decide_audit_logs_chunk(state.audit_imports, state.stream_version(stream),
+                                             *chunk, stream, context.now_ms);
+  }
   if (command.type == usage::kImportLlmCallsCommand) {
     return usage::decide_import(state.usage, state.credits,
                                 state.stream_version(usage::stream_name(command.tenant_id)),
@@ -88,6 +95,8 @@ void evolve(TenantState& state, const EventHeader& header, const rapidjson::Valu
     workflow::evolve(state.workflow, header, payload);
   } else if (usage::handles_event(header.type)) {
     usage::evolve(state.usage, header, payload);
+  } else if (header.type == workflow::kAuditLogsImportedEvent) {
+    workflow::evolve_audit_logs_imported(state.audit_imports, payload);
   }
   // command.rejected and other audit events change no decision state.
 }
@@ -127,6 +136,10 @@ void write_tenant_state(JsonWriter& writer, const TenantState& state) {
   workflow::write_state(writer, state.workflow);
   writer.key("usage");
   usage::write_state(writer, state.usage);
+  if (!(state.audit_imports == workflow::AuditImports{})) {  // none in older snapshots
+    writer.key("audit_imports");
+    workflow::write_audit_imports(writer, state.audit_imports);
+  }
   writer.end_object();
 }
 
@@ -159,6 +172,11 @@ Result<TenantState> read_tenant_state(const rapidjson::Value& value) {
     Result<usage::State> usage_state = usage::read_state(*usage_value);
     if (!usage_state) return usage_state.error();
     state.usage = std::move(usage_state).value();
+  }
+  if (const rapidjson::Value* audit_value = json_member(value, "audit_imports")) {
+    Result<workflow::AuditImports> audit_imports = workflow::read_audit_imports(*audit_value);
+    if (!audit_imports) return audit_imports.error();
+    state.audit_imports = std::move(audit_imports).value();
   }
   return state;
 }

@@ -12,9 +12,10 @@
 #include <rapidjson/document.h>
 
 #include "engine/credits/state.hpp"
-#include "engine/usage/state.hpp"
-#include "engine/workflow/state.hpp"
 #include "engine/domain.hpp"
+#include "engine/usage/state.hpp"
+#include "engine/workflow/import_audit.hpp"
+#include "engine/workflow/state.hpp"
 #include "events/envelope.hpp"
 #include "events/json.hpp"
 #include "events/result.hpp"
@@ -25,6 +26,8 @@ struct TenantState {
   credits::State credits;
   workflow::State workflow;
   usage::State usage;
+  // Imports into audit/<tenant> (import.audit_logs), a stream no domain owns.
+  workflow::AuditImports audit_imports;
   // Current version of every stream of this tenant that has events.
   std::unordered_map<std::string, int64_t> stream_versions;
 
@@ -53,7 +56,8 @@ Decision decide(const TenantState& state, const CommandEnvelope& command, const 
 void evolve(TenantState& state, const EventHeader& header, const rapidjson::Value& payload);
 
 // Timer events due at context.now_ms, and when the next will be.
-std::vector<NewEvent> due(const TenantState& state, std::string_view tenant_id, const Context& context);
+std::vector<NewEvent> due(const TenantState& state, std::string_view tenant_id,
+                          const Context& context);
 std::optional<int64_t> next_due_ms(const TenantState& state);
 
 // Snapshot form.

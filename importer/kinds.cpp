@@ -3,6 +3,7 @@
 
 #include "events/json.hpp"
 #include "events/time.hpp"
+#include "importer/audit_logs.hpp"
 #include "importer/credit_ledger.hpp"
 #include "importer/credit_topup_orders.hpp"
 #include "importer/llm_calls.hpp"
@@ -20,6 +21,8 @@ const std::vector<KindSpec>& kinds() {
                kOrdersOptionalColumns, &convert_order_row, &precheck_orders, false},
       KindSpec{"llm_calls", "import.llm_calls", kLlmCallsRequiredColumns, kLlmCallsOptionalColumns,
                &convert_llm_call_row, &precheck_llm_calls, false},
+      KindSpec{"audit_logs", "import.audit_logs", kAuditRequiredColumns, kAuditOptionalColumns,
+               &convert_audit_row, &precheck_audit_logs, false},
   };
   return table;
 }

@@ -1,7 +1,9 @@
 // audit_log mapping.
 #include "projections/audit_log/projection.hpp"
 
+#include "events/assert.hpp"
 #include "events/json.hpp"
+#include "projections/credit_ledger/projection.hpp"
 
 namespace lf::projections {
 
@@ -34,11 +36,9 @@ struct AuditFields {
 // audit.recorded (v2): a seed's audit row, as given. It happened at its own
 // occurred_at when the producer gave one (the engine bounds its skew), else
 // when the engine recorded it.
-AuditFields recorded_fields(const DecodedEvent& event) {
-  const rapidjson::Value& payload = *event.payload;
+AuditFields recorded_fields(const rapidjson::Value& payload, int64_t recorded_at_ms) {
   Value occurred_at = timestamp_or_null(payload, "occurred_at");
-  if (std::holds_alternative<Null>(occurred_at))
-    occurred_at = timestamp_value(event.header.occurred_at_ms);
+  if (std::holds_alternative<Null>(occurred_at)) occurred_at = timestamp_value(recorded_at_ms);
   return AuditFields{std::move(occurred_at),
                      text_or_null(payload, "operation"),
                      text_or_null(payload, "resource_type"),
@@ -92,7 +92,7 @@ std::string imported_chunk_details(const rapidjson::Value& payload) {
   writer.begin_object();
   for (auto it = payload.MemberBegin(); it != payload.MemberEnd(); ++it) {
     const std::string_view name = json_view(it->name);
-    if (name == "entries" || name == "orders" || name == "calls") {
+    if (name == "entries" || name == "orders" || name == "calls" || name == "rows") {
       writer.field(std::string(name) + "_count",
                    static_cast<int64_t>(it->value.IsArray() ? it->value.Size() : 0));
       continue;
@@ -108,7 +108,8 @@ AuditFields event_fields(const DecodedEvent& event) {
   std::pair<Value, Value> resource = stream_resource(event.header.stream);
   if (event.header.type == "credits.ledger_imported" ||
       event.header.type == "topup_order.imported" ||
-      event.header.type == "usage.llm_calls_imported") {
+      event.header.type == "usage.llm_calls_imported" ||
+      event.header.type == "audit.logs_imported") {
     return AuditFields{timestamp_value(event.header.occurred_at_ms),
                        event.header.type,
                        std::move(resource.first),
@@ -130,6 +131,36 @@ AuditFields event_fields(const DecodedEvent& event) {
                      true,
                      Null{},
                      Json{json_to_string(*event.payload)}};
+}
+
+void insert_row(RowBatch& batch, const DecodedEvent& event, std::string key, AuditFields fields) {
+  batch.insert(AuditLog::table(),
+               {event.header.tenant_id,           std::move(key),
+                std::move(fields.occurred_at),    timestamp_value(event.header.occurred_at_ms),
+                std::move(fields.operation),      std::move(fields.resource_type),
+                std::move(fields.resource_id),    std::move(fields.principal_id),
+                std::move(fields.principal_name), std::move(fields.adapter_id),
+                std::move(fields.success),        std::move(fields.error_message),
+                std::move(fields.details),        std::move(fields.ip_address),
+                std::move(fields.user_agent),     std::move(fields.request_id),
+                std::move(fields.endpoint),       std::move(fields.http_method),
+                std::move(fields.old_value),      std::move(fields.new_value),
+                std::move(fields.changed_fields), event.header.command_id});
+}
+
+// audit.logs_imported: besides the chunk's own row, a row per imported
+// audit row at its original occurred_at, keyed <event_id>:<index> (as
+// credit_ledger keys imported entries) so rows sort in log order.
+void insert_imported(RowBatch& batch, const DecodedEvent& event) {
+  const rapidjson::Value* rows = json_member(*event.payload, "rows");
+  LF_ASSERT_MSG(rows != nullptr && rows->IsArray(), "audit.logs_imported carries rows");
+  std::size_t index = 0;
+  for (const rapidjson::Value& row : rows->GetArray()) {
+    const rapidjson::Value* record = json_member(row, "record");
+    LF_ASSERT_MSG(record != nullptr && record->IsObject(), "an imported audit row has its record");
+    insert_row(batch, event, imported_entry_key(event.header.event_id, index++),
+               recorded_fields(*record, event.header.occurred_at_ms));
+  }
 }
 
 }  // namespace
@@ -164,21 +195,12 @@ const TableSpec& AuditLog::table() {
 void AuditLog::apply(const RecordAt& at, RowBatch& batch) const {
   for (const DecodedEvent& event : at.record->events) {
     const std::string& type = event.header.type;
-    AuditFields fields = type == "audit.recorded"     ? recorded_fields(event)
+    AuditFields fields = type == "audit.recorded"
+                             ? recorded_fields(*event.payload, event.header.occurred_at_ms)
                          : type == "command.rejected" ? rejected_fields(event)
                                                       : event_fields(event);
-    batch.insert(table(),
-                 {event.header.tenant_id,           event.header.event_id,
-                  std::move(fields.occurred_at),    timestamp_value(event.header.occurred_at_ms),
-                  std::move(fields.operation),      std::move(fields.resource_type),
-                  std::move(fields.resource_id),    std::move(fields.principal_id),
-                  std::move(fields.principal_name), std::move(fields.adapter_id),
-                  std::move(fields.success),        std::move(fields.error_message),
-                  std::move(fields.details),        std::move(fields.ip_address),
-                  std::move(fields.user_agent),     std::move(fields.request_id),
-                  std::move(fields.endpoint),       std::move(fields.http_method),
-                  std::move(fields.old_value),      std::move(fields.new_value),
-                  std::move(fields.changed_fields), event.header.command_id});
+    insert_row(batch, event, event.header.event_id, std::move(fields));
+    if (type == "audit.logs_imported") insert_imported(batch, event);
   }
 }
 

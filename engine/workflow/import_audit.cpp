@@ -1,0 +1,189 @@
+// Deciding and evolving import.audit_logs chunks (import_audit.hpp,
+// docs/migrating.md "audit_logs"): each row read as the live audit.record
+// payload is, occurred_at required and not in the future; the rows are
+// history, so nothing but the import's progress changes.
+#include "engine/workflow/import_audit.hpp"
+
+#include <variant>
+
+#include "engine/credits/import_codec.hpp"
+#include "engine/credits/import_reader.hpp"
+#include "engine/credits/import_sequence.hpp"
+#include "engine/workflow/codec.hpp"
+#include "engine/workflow/commands.hpp"
+#include "events/time.hpp"
+
+namespace lf::engine::workflow {
+
+namespace {
+
+namespace why = credits::import_reason;
+
+// As a live record's occurred_at may lead the engine's clock (clock skew).
+constexpr int64_t kOccurredAtAheadMaxMs = 5 * 60 * kMillisPerSecond;
+
+credits::ImportHeader header_of(const AuditLogsChunk& chunk) {
+  return credits::ImportHeader{chunk.import_id, chunk.chunk, chunk.chunks, chunk.append,
+                               chunk.source};
+}
+
+std::optional<Rejection> decide_on(AuditImports& imports, int64_t audit_stream_version,
+                                   const AuditLogsChunk& chunk, int64_t now_ms) {
+  const credits::ImportHeader header = header_of(chunk);
+  if (std::optional<Rejection> refused = credits::refuse_import_sequence(
+          imports.by_kind, imports.events, audit_stream_version, header, kAuditLogsKind, "audit"))
+    return refused;
+  for (const ImportedAuditRow& row : chunk.rows) {
+    LF_ASSERT(row.row.occurred_at_ms.has_value());
+    if (*row.row.occurred_at_ms > now_ms + kOccurredAtAheadMaxMs) {
+      return Rejection{"invalid_occurred_at",
+                       chunk.source.file + ":" + std::to_string(row.line) + ": occurred_at " +
+                           format_rfc3339_ms(*row.row.occurred_at_ms) +
+                           " is after the engine's clock (" + format_rfc3339_ms(now_ms) + ")"};
+    }
+  }
+  credits::record_import_progress(credits::ImportLedger{imports.by_kind, imports.events}, header,
+                                  kAuditLogsKind);
+  return std::nullopt;
+}
+
+std::string encode_imported(const AuditLogsChunk& chunk) {
+  JsonWriter w;
+  w.begin_object();
+  w.field("kind", kAuditLogsKind);
+  credits::write_import_header(w, header_of(chunk));
+  w.key("rows");
+  w.begin_array();
+  for (const ImportedAuditRow& row : chunk.rows) {
+    w.begin_object();
+    w.field("line", row.line);
+    w.key("record");  // as an audit.recorded payload
+    w.raw(encode_event_payload(Event{row.row}));
+    w.end_object();
+  }
+  w.end_array();
+  w.end_object();
+  return w.str();
+}
+
+}  // namespace
+
+Result<AuditLogsChunk> parse_audit_logs_chunk(const rapidjson::Value* payload) {
+  if (payload == nullptr || !payload->IsObject())
+    return make_error("invalid_payload", "the payload is not an object");
+  std::optional<Error> error;
+  credits::ImportReader in(error);
+  credits::ImportHeader header;
+  credits::read_import_header(in, *payload, header);
+  if (error) return *error;
+  AuditLogsChunk chunk{header.import_id, header.chunk,  header.chunks,
+                       header.append,    header.source, {}};
+  const rapidjson::Value* rows = json_member(*payload, "rows");
+  if (rows == nullptr || !rows->IsArray() || rows->Empty() ||
+      rows->Size() > credits::kImportChunkRowsMax) {
+    return make_error("invalid_payload", "rows must be an array of 1 to " +
+                                             std::to_string(credits::kImportChunkRowsMax) +
+                                             " audit rows");
+  }
+  chunk.rows.reserve(rows->Size());
+  for (const rapidjson::Value& item : rows->GetArray()) {
+    const std::optional<int64_t> line = item.IsObject() ? json_int64(item, "line") : std::nullopt;
+    const rapidjson::Value* record = item.IsObject() ? json_member(item, "record") : nullptr;
+    if (!line || *line < 1 || *line > credits::kLineMax || record == nullptr)
+      return make_error(why::kInvalidRow, "every row is an object with its line and record");
+    Result<Command> parsed = parse_command("audit.record", record);
+    if (!parsed) {
+      return make_error(why::kInvalidRow, "line " + std::to_string(*line) + ": " +
+                                              parsed.error().code + ": " + parsed.error().message);
+    }
+    AuditRecorded row = std::get<RecordAudit>(std::move(parsed).value()).row;
+    if (!row.occurred_at_ms) {
+      return make_error(why::kInvalidRow,
+                        "line " + std::to_string(*line) +
+                            ": an imported audit row needs its time (occurred_at, timestamp or "
+                            "created_at)");
+    }
+    chunk.rows.push_back(ImportedAuditRow{*line, std::move(row)});
+  }
+  return chunk;
+}
+
+Decision decide_audit_logs_chunk(const AuditImports& imports, int64_t audit_stream_version,
+                                 const AuditLogsChunk& chunk, const std::string& stream,
+                                 int64_t now_ms) {
+  AuditImports scratch = imports;
+  if (std::optional<Rejection> refused = decide_on(scratch, audit_stream_version, chunk, now_ms))
+    return Decision::reject(std::move(refused->reason), std::move(refused->message));
+  std::vector<NewEvent> events;
+  events.push_back(
+      NewEvent{std::string(kAuditLogsImportedEvent), 1, stream, encode_imported(chunk)});
+  return Decision::accept(std::move(events));
+}
+
+void evolve_audit_logs_imported(AuditImports& imports, const rapidjson::Value& payload) {
+  std::optional<Error> error;
+  credits::ImportReader in(error);
+  credits::ImportHeader header;
+  credits::read_import_header(in, payload, header);
+  LF_ASSERT_MSG(!error.has_value(), error ? error->message.c_str() : "");
+  const rapidjson::Value* rows = json_member(payload, "rows");
+  LF_ASSERT_MSG(rows != nullptr && rows->IsArray() && !rows->Empty(),
+                "audit.logs_imported carries rows");
+  credits::record_import_progress(credits::ImportLedger{imports.by_kind, imports.events}, header,
+                                  kAuditLogsKind);
+}
+
+std::optional<Rejection> precheck_audit_logs_chunks(const std::vector<AuditLogsChunk>& chunks,
+                                                    int64_t now_ms) {
+  AuditImports imports;
+  int64_t version = 0;
+  for (const AuditLogsChunk& chunk : chunks) {
+    if (std::optional<Rejection> refused = decide_on(imports, version, chunk, now_ms))
+      return refused;
+    ++version;  // the chunk's one event
+  }
+  return std::nullopt;
+}
+
+void write_audit_imports(JsonWriter& writer, const AuditImports& imports) {
+  writer.begin_object();
+  writer.key("by_kind");
+  writer.begin_array();
+  for (const auto& [kind, progress] : imports.by_kind) {
+    writer.begin_object();
+    writer.field("kind", kind);
+    writer.field("import_id", progress.import_id);
+    writer.field("chunks_committed", progress.chunks_committed);
+    writer.field("chunks_total", progress.chunks_total);
+    writer.end_object();
+  }
+  writer.end_array();
+  writer.field("events", imports.events);
+  writer.end_object();
+}
+
+Result<AuditImports> read_audit_imports(const rapidjson::Value& value) {
+  auto bad = [](std::string_view what) {
+    return make_error("invalid_snapshot", "audit imports: " + std::string(what));
+  };
+  const rapidjson::Value* by_kind = value.IsObject() ? json_member(value, "by_kind") : nullptr;
+  if (by_kind == nullptr || !by_kind->IsArray()) return bad("by_kind is not an array");
+  AuditImports imports;
+  for (const rapidjson::Value& item : by_kind->GetArray()) {
+    const std::optional<std::string_view> kind = json_string(item, "kind");
+    const std::optional<std::string_view> import_id = json_string(item, "import_id");
+    const std::optional<int64_t> committed = json_int64(item, "chunks_committed");
+    const std::optional<int64_t> total = json_int64(item, "chunks_total");
+    if (!kind || !import_id || !committed || !total || *committed < 0 || *committed > *total)
+      return bad("an import lacks a field or its chunks are out of range");
+    credits::ImportProgress progress{std::string(*import_id), *committed, *total};
+    if (!imports.by_kind.emplace(std::string(*kind), std::move(progress)).second)
+      return bad("an import kind appears twice");
+  }
+  const std::optional<int64_t> events = json_int64(value, "events");
+  if (!events || *events < 0) return bad("events is missing");
+  imports.events = *events;
+  return imports;
+}
+
+}  // namespace lf::engine::workflow
