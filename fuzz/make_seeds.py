@@ -233,6 +233,29 @@ def command_scripts():
     s.add("tenant.set_spend_cap", {"monthly_spend_cap_usd": "1.5"}, actor="support:maria")
     scripts["import-llm-calls"] = s
 
+    # Audit rows of the four shapes imported (a year back), re-sent, then a
+    # live record of the same time (refused: live records are bounded).
+    audit = {"import_id": "fb" * 32, "chunk": 0, "chunks": 1,
+             "source": {"file": "audit_logs.csv", "first_line": 2, "last_line": 5},
+             "rows": [{"line": 2, "record": {"operation": "create_media_buy", "principal_id": "p-1",
+                                             "adapter_id": "gam", "success": False,
+                                             "details": {"buy": "b-1"},
+                                             "timestamp": "2025-03-02T09:00:00Z"}},
+                      {"line": 3, "record": {"action": "campaign.update", "user_id": 42,
+                                             "ip_address": "10.0.0.1",
+                                             "timestamp": "2025-03-02T09:01:00Z"}},
+                      {"line": 4, "record": {"action": "update", "resource_type": "rule",
+                                             "old_value": {"on": False}, "new_value": {"on": True},
+                                             "changed_fields": ["on"], "http_method": "PATCH",
+                                             "created_at": "2025-03-02T09:02:00+05:30"}},
+                      {"line": 5, "record": {"event_type": "login", "principal_id": "u-1",
+                                             "created_at": "2025-03-02T09:03:00Z"}}]}
+    s = Script()
+    s.add("import.audit_logs", audit, actor="system")
+    s.add("import.audit_logs", audit, actor="system")
+    s.add("audit.record", {"operation": "login", "occurred_at": "2025-03-02T09:03:00Z"})
+    scripts["import-audit-logs"] = s
+
     # USD spend: LLM calls, tool calls and usage records counted into the
     # month's spend; a cap set by support stops the next run; an agent may
     # not set it; a duplicate call id; too many decimals.
@@ -455,6 +478,10 @@ def command_scripts():
                              "rows": [{"line": 2, "llm_call_id": "l-3", "adapter_type": "webhook",
                                        "model_id": "m", "input_tokens": 0, "output_tokens": 0,
                                        "cost_usd": 0, "created_on": "2025-01-01T00:00:00Z"}]},
+        "import.audit_logs": {"import_id": "d0" * 32, "chunk": 0, "chunks": 1,
+                              "source": {"file": "a.csv", "first_line": 2, "last_line": 2},
+                              "rows": [{"line": 2, "record": {"action": "login",
+                                                              "created_at": "2025-01-01T00:00:00Z"}}]},
         "usage.record": {"usage_record_id": "u-2", "billing_unit": "token", "quantity": 1000,
                          "unit_price": "0.000002"},
     }
