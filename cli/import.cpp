@@ -73,7 +73,7 @@ Runner add_import(CLI::App& app, GlobalOptions& global) {
       "import", "Load history exported from a seed platform (CSV with a header row)");
   command
       ->add_option("kind", flags->kind,
-                   "What the files hold: credit_ledger, credit_topup_orders, llm_calls")
+                   "What the files hold: credit_ledger, credit_topup_orders, llm_calls, audit_logs")
       ->required();
   command
       ->add_option("files", flags->files,
