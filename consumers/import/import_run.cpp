@@ -478,6 +478,8 @@ Outcome run(const Options& options) {
     throw UsageError("no import kind " + options.kind + " (kinds: " + kinds + ")");
   }
   if (options.files.empty()) throw UsageError("no file to import");
+  if (!kind->takes_expected_balance && options.balances_file)
+    throw UsageError("--balances belongs to credit_ledger, not to " + options.kind);
   const auto started = Clock::now();
   if (kind->takes_expected_balance && !options.balances_file && !options.append) {
     logger()->warn(

@@ -456,6 +456,14 @@ TEST_F(ImportTest, TopupOrdersLandBesideTheirLedgerAndLaterWebhooksAreAnsweredRi
                     pg_time(200), 190) +
           order_row(bad_tenant, "nopay-" + bad_tenant.substr(0, 8), 100, "paid", "", 10));
   const std::string before_orders = tables_of(good.tenant());
+  {
+    // --balances belongs to credit_ledger: a usage error, nothing sent.
+    auto [usage_code, usage_output, usage_errors] =
+        ledgerflow({"import", "credit_topup_orders", orders, "--balances", balances});
+    EXPECT_EQ(usage_code, 2) << usage_output << usage_errors;
+    EXPECT_NE(usage_errors.find("--balances belongs to credit_ledger"), std::string::npos)
+        << usage_errors;
+  }
   auto [code, output, errors] = ledgerflow({"import", "credit_topup_orders", orders});
   EXPECT_EQ(code, 1) << output << errors;
   EXPECT_NE(output.find("imported 3 rows of 1 tenants; 2 refused"), std::string::npos) << output;
