@@ -126,6 +126,8 @@ class Harness {
     header.actor = actor;
     header.occurred_at_ms = now_ms_;
     evolve(state_, header, *payload);  // asserts the payload's balance is the state's
+    // The whole-state check holds after every event, as in deep-check builds.
+    EXPECT_EQ(state_invariant_violation(state_), std::nullopt) << "after " << event.type;
     const int64_t delta = effective_delta(event.type, *payload);
     ledger_sum_ += delta;
     applied_.push_back(Applied{event, std::move(payload), delta, effective_available(state_.book)});
