@@ -25,18 +25,23 @@
 namespace lf::testing {
 
 // An RFC 3339 time as epoch milliseconds.
-inline int64_t at(const char* text) { return *parse_rfc3339_ms(text); }
+inline int64_t at(const char* text) {
+  return *parse_rfc3339_ms(text);
+}
 
 class TenantDriver {
  public:
   TenantDriver(std::string tenant, int64_t now_ms) : tenant_(std::move(tenant)), now_ms_(now_ms) {}
 
-  engine::Decision run(const std::string& type, const std::string& payload, const std::string& actor = "system") {
-    BuiltCommand built = build_command(type, tenant_, "c" + std::to_string(++commands_), payload, actor);
+  engine::Decision run(const std::string& type, const std::string& payload,
+                       const std::string& actor = "system") {
+    BuiltCommand built =
+        build_command(type, tenant_, "c" + std::to_string(++commands_), payload, actor);
     if (std::optional<Error> refused = engine::check_command(built.envelope, std::nullopt)) {
       return engine::Decision::reject(refused->code, refused->message);
     }
-    engine::Decision decision = engine::decide(state_, built.envelope, engine::Context{now_ms_, nullptr});
+    engine::Decision decision =
+        engine::decide(state_, built.envelope, engine::Context{now_ms_, nullptr});
     if (decision.accepted()) apply(decision.events());
     return decision;
   }
@@ -53,9 +58,10 @@ class TenantDriver {
     for (const engine::NewEvent& event : events) {
       std::unique_ptr<rapidjson::Document> payload =
           std::move(parse_json_bounded(event.payload_json, JsonLimits{}).value());
-      const std::optional<std::string> problem =
-          SchemaRegistry::embedded().validate_event_payload(event.type, event.schema_version, *payload);
-      ASSERT_FALSE(problem.has_value()) << event.type << ": " << *problem << "\n" << event.payload_json;
+      const std::optional<std::string> problem = SchemaRegistry::embedded().validate_event_payload(
+          event.type, event.schema_version, *payload);
+      ASSERT_FALSE(problem.has_value()) << event.type << ": " << *problem << "\n"
+                                        << event.payload_json;
       EventHeader header;
       header.event_id = "e" + std::to_string(++events_);
       header.type = event.type;
@@ -66,8 +72,10 @@ class TenantDriver {
       header.actor = "system";
       header.occurred_at_ms = now_ms_;
       engine::evolve(state_, header, *payload);
-      ASSERT_EQ(engine::credits::state_invariant_violation(state_.credits), std::nullopt) << "after " << event.type;
-      ASSERT_EQ(engine::usage::state_invariant_violation(state_.usage), std::nullopt) << "after " << event.type;
+      ASSERT_EQ(engine::credits::state_invariant_violation(state_.credits), std::nullopt)
+          << "after " << event.type;
+      ASSERT_EQ(engine::usage::state_invariant_violation(state_.usage), std::nullopt)
+          << "after " << event.type;
       payloads_.push_back(event.payload_json);
     }
   }
