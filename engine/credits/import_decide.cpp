@@ -97,6 +97,42 @@ const ImportProgress& record_import_progress(ImportLedger imports, const ImportH
   return progress;
 }
 
+void write_import_progress(JsonWriter& writer,
+                           const std::map<std::string, ImportProgress>& by_kind) {
+  writer.begin_array();
+  for (const auto& [kind, progress] : by_kind) {
+    writer.begin_object();
+    writer.field("kind", kind);
+    writer.field("import_id", progress.import_id);
+    writer.field("chunks_committed", progress.chunks_committed);
+    writer.field("chunks_total", progress.chunks_total);
+    writer.end_object();
+  }
+  writer.end_array();
+}
+
+Result<std::map<std::string, ImportProgress>> read_import_progress(const rapidjson::Value& array) {
+  if (!array.IsArray()) return make_error("invalid_snapshot", "the imports are not an array");
+  std::map<std::string, ImportProgress> by_kind;
+  for (const rapidjson::Value& item : array.GetArray()) {
+    const std::optional<std::string_view> kind = json_string(item, "kind");
+    const std::optional<std::string_view> import_id = json_string(item, "import_id");
+    const std::optional<int64_t> committed = json_int64(item, "chunks_committed");
+    const std::optional<int64_t> total = json_int64(item, "chunks_total");
+    if (!kind || !import_id || !committed || !total || *committed < 0 || *committed > *total) {
+      return make_error("invalid_snapshot",
+                        "an import lacks a field or its chunks are out of range");
+    }
+    if (!by_kind
+             .emplace(std::string(*kind),
+                      ImportProgress{std::string(*import_id), *committed, *total})
+             .second) {
+      return make_error("invalid_snapshot", "an import kind appears twice");
+    }
+  }
+  return by_kind;
+}
+
 namespace {
 
 void record_progress(State& state, const ImportHeader& header) {

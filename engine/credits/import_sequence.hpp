@@ -14,6 +14,7 @@
 #include "engine/credits/import_codec.hpp"
 #include "engine/credits/state.hpp"
 #include "engine/domain.hpp"
+#include "events/result.hpp"
 
 namespace lf::engine::credits {
 
@@ -47,5 +48,12 @@ inline const ImportProgress& record_import_progress(State& state, const ImportHe
   return record_import_progress(ImportLedger{state.imports.by_kind, state.imports.events}, header,
                                 kind);
 }
+
+// A stream's import progress in its snapshot: an array of {kind,
+// import_id, chunks_committed, chunks_total}, one per kind.
+void write_import_progress(JsonWriter& writer,
+                           const std::map<std::string, ImportProgress>& by_kind);
+// The array back, or an invalid_snapshot error saying what is wrong with it.
+Result<std::map<std::string, ImportProgress>> read_import_progress(const rapidjson::Value& array);
 
 }  // namespace lf::engine::credits

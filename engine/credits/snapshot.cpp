@@ -6,6 +6,7 @@
 #include "engine/credits/decider.hpp"
 
 #include "engine/credits/events.hpp"
+#include "engine/credits/import_sequence.hpp"
 #include "engine/credits/period.hpp"
 #include "events/time.hpp"
 
@@ -123,16 +124,7 @@ void write_imports(JsonWriter& writer, const Imports& imports) {
   writer.key("imports");
   writer.begin_object();
   writer.key("by_kind");
-  writer.begin_array();
-  for (const auto& [kind, progress] : imports.by_kind) {
-    writer.begin_object();
-    writer.field("kind", kind);
-    writer.field("import_id", progress.import_id);
-    writer.field("chunks_committed", progress.chunks_committed);
-    writer.field("chunks_total", progress.chunks_total);
-    writer.end_object();
-  }
-  writer.end_array();
+  write_import_progress(writer, imports.by_kind);
   writer.field("events", imports.events);
   writer.field("last_entry_ms", imports.last_entry_ms);
   writer.field("last_source_balance", imports.last_source_balance);
@@ -341,13 +333,14 @@ void read_history(Reader& in, const rapidjson::Value& value, State& state) {
 void read_imports(Reader& in, const rapidjson::Value& value, Imports& imports) {
   if (json_member(value, "imports") == nullptr) return;  // none yet, or an older snapshot
   const rapidjson::Value& object = in.object(value, "imports");
-  for (const rapidjson::Value& item : in.array(object, "by_kind")) {
-    ImportProgress progress{in.text(item, "import_id"), in.integer(item, "chunks_committed"),
-                            in.integer(item, "chunks_total")};
-    if (progress.chunks_committed < 0 || progress.chunks_committed > progress.chunks_total)
-      in.fail("an import's chunks out of range");
-    if (!imports.by_kind.emplace(in.text(item, "kind"), std::move(progress)).second)
-      in.fail("an import kind appears twice");
+  if (const rapidjson::Value* by_kind = json_member(object, "by_kind"); by_kind == nullptr) {
+    in.fail("by_kind is missing");
+  } else if (Result<std::map<std::string, ImportProgress>> progress =
+                 read_import_progress(*by_kind);
+             !progress) {
+    in.fail(progress.error().message);
+  } else {
+    imports.by_kind = std::move(*progress);
   }
   imports.events = in.integer(object, "events");
   imports.last_entry_ms = in.optional_integer(object, "last_entry_ms");

@@ -4,6 +4,8 @@
 // (engine/tenant.cpp then starts from State{}).
 #include "engine/usage/decider.hpp"
 
+#include "engine/credits/import_sequence.hpp"
+
 namespace lf::engine::usage {
 
 namespace {
@@ -51,16 +53,7 @@ void write_state(JsonWriter& writer, const State& state) {
   write_ids(writer, "usage_record_ids", state.usage_record_ids);
   if (!state.imports.empty() || state.import_events != 0) {  // none in older snapshots
     writer.key("imports");
-    writer.begin_array();
-    for (const auto& [kind, progress] : state.imports) {
-      writer.begin_object();
-      writer.field("kind", kind);
-      writer.field("import_id", progress.import_id);
-      writer.field("chunks_committed", progress.chunks_committed);
-      writer.field("chunks_total", progress.chunks_total);
-      writer.end_object();
-    }
-    writer.end_array();
+    credits::write_import_progress(writer, state.imports);
     writer.field("import_events", state.import_events);
   }
   writer.end_object();
@@ -94,18 +87,10 @@ Result<State> read_state(const rapidjson::Value& value) {
     if (!read) return read.error();
   }
   if (const rapidjson::Value* imports = json_member(value, "imports")) {
-    if (!imports->IsArray()) return bad_snapshot("imports is not an array");
-    for (const rapidjson::Value& item : imports->GetArray()) {
-      const std::optional<std::string_view> kind = json_string(item, "kind");
-      const std::optional<std::string_view> import_id = json_string(item, "import_id");
-      const std::optional<int64_t> committed = json_int64(item, "chunks_committed");
-      const std::optional<int64_t> total = json_int64(item, "chunks_total");
-      if (!kind || !import_id || !committed || !total || *committed < 0 || *committed > *total)
-        return bad_snapshot("an import lacks a field or its chunks are out of range");
-      credits::ImportProgress progress{std::string(*import_id), *committed, *total};
-      if (!state.imports.emplace(std::string(*kind), std::move(progress)).second)
-        return bad_snapshot("an import kind appears twice");
-    }
+    Result<std::map<std::string, credits::ImportProgress>> progress =
+        credits::read_import_progress(*imports);
+    if (!progress) return bad_snapshot(progress.error().message);
+    state.imports = std::move(*progress);
     const std::optional<int64_t> events = json_int64(value, "import_events");
     if (!events || *events < 0) return bad_snapshot("import_events is missing");
     state.import_events = *events;
