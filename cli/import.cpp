@@ -60,6 +60,7 @@ Runner add_import(CLI::App& app, GlobalOptions& global) {
     std::string kind;
     std::vector<std::string> files;
     std::string balances;
+    std::string packages;
     bool append = false;
     bool dry_run = false;
     std::size_t chunk_rows = importer::ChunkLimits{}.rows_max;
@@ -72,8 +73,10 @@ Runner add_import(CLI::App& app, GlobalOptions& global) {
   CLI::App* command = app.add_subcommand(
       "import", "Load history exported from a seed platform (CSV with a header row)");
   command
-      ->add_option("kind", flags->kind,
-                   "What the files hold: credit_ledger, credit_topup_orders, llm_calls, audit_logs")
+      ->add_option(
+          "kind", flags->kind,
+          "What the files hold: credit_ledger, credit_topup_orders, llm_calls, audit_logs, "
+          "media_buys")
       ->required();
   command
       ->add_option("files", flags->files,
@@ -81,6 +84,8 @@ Runner add_import(CLI::App& app, GlobalOptions& global) {
       ->required();
   command->add_option("--balances", flags->balances,
                       "credit_balances CSV: each tenant's end state, checked after its ledger");
+  command->add_option("--packages", flags->packages,
+                      "packages CSV: the media buys' packages (media_buys needs it)");
   command->add_flag("--append", flags->append,
                     "Import beside live events or after an earlier import (the cut-over's tail)");
   command->add_flag("--dry-run", flags->dry_run, "Read and pre-check only; send nothing");
@@ -107,6 +112,7 @@ Runner add_import(CLI::App& app, GlobalOptions& global) {
     options.kind = flags->kind;
     options.files = flags->files;
     if (!flags->balances.empty()) options.balances_file = flags->balances;
+    if (!flags->packages.empty()) options.packages_file = flags->packages;
     options.append = flags->append;
     options.dry_run = flags->dry_run;
     options.chunk_limits = importer::ChunkLimits{flags->chunk_rows, flags->chunk_bytes};

@@ -12,13 +12,20 @@
 
 namespace lf::engine {
 
+namespace {
+// The streams of media buys (media_buy/<id>), whose events are live ones.
+constexpr std::string_view kMediaBuyStreamPrefix = "media_buy/";
+}  // namespace
+
 std::string audit_stream(std::string_view tenant_id) {
   return "audit/" + std::string(tenant_id);
 }
 
 bool knows_command(std::string_view command_type) {
   return credits::handles_command(command_type) || workflow::handles_command(command_type) ||
-         usage::handles_command(command_type) || command_type == workflow::kImportAuditLogsCommand;
+         usage::handles_command(command_type) ||
+         command_type == workflow::kImportAuditLogsCommand ||
+         command_type == workflow::kImportMediaBuysCommand;
 }
 
 std::string target_stream(const TenantState& state, const CommandEnvelope& command) {
@@ -26,6 +33,8 @@ std::string target_stream(const TenantState& state, const CommandEnvelope& comma
   if (workflow::handles_command(command.type))
     return workflow::target_stream(state.workflow, command);
   if (usage::handles_command(command.type)) return usage::stream_name(command.tenant_id);
+  if (command.type == workflow::kImportMediaBuysCommand)
+    return workflow::media_buys_import_stream(command.tenant_id);
   return audit_stream(command.tenant_id);
 }
 
@@ -69,6 +78,13 @@ Decision decide(const TenantState& state, const CommandEnvelope& command, const 
     return workflow::decide_audit_logs_chunk(state.audit_imports, state.stream_version(stream),
                                              *chunk, stream, context.now_ms);
   }
+  if (command.type == workflow::kImportMediaBuysCommand) {
+    Result<workflow::MediaBuysChunk> chunk = workflow::parse_media_buys_chunk(command.payload);
+    if (!chunk) return Decision::reject(chunk.error().code, chunk.error().message);
+    return workflow::decide_media_buys_chunk(
+        state.workflow, state.workflow_imports.media_buys, *chunk,
+        workflow::media_buys_import_stream(command.tenant_id), context.now_ms);
+  }
   if (command.type == usage::kImportLlmCallsCommand) {
     return usage::decide_import(state.usage, state.credits,
                                 state.stream_version(usage::stream_name(command.tenant_id)),
@@ -84,11 +100,20 @@ void evolve(TenantState& state, const EventHeader& header, const rapidjson::Valu
   int64_t& version = state.stream_versions[header.stream];
   LF_ASSERT_MSG(header.stream_version == version + 1, "stream versions count from 1 without gaps");
   version = header.stream_version;
+  // Live media buy events (an import's go to media_buys/<tenant>).
+  if (header.stream.starts_with(kMediaBuyStreamPrefix))
+    ++state.workflow_imports.media_buys.live_events;
   const UpcastOutcome schema =
       UpcasterRegistry::embedded().classify(header.type, header.schema_version);
   LF_ASSERT_MSG(schema != UpcastOutcome::upcast,
                 "evolve on an event that was not upcast to its current version");
   if (schema != UpcastOutcome::current) return;  // a newer binary's event: see tenant.hpp
+  // An import's event, before the domain's media_buy.* (it is none of them).
+  if (header.type == workflow::kMediaBuysImportedEvent) {
+    workflow::evolve_media_buys_imported(state.workflow, state.workflow_imports.media_buys,
+                                         payload);
+    return;
+  }
   if (credits::handles_event(header.type)) {
     credits::evolve(state.credits, header, payload);
   } else if (workflow::handles_event(header.type)) {
@@ -140,6 +165,10 @@ void write_tenant_state(JsonWriter& writer, const TenantState& state) {
     writer.key("audit_imports");
     workflow::write_audit_imports(writer, state.audit_imports);
   }
+  if (!state.workflow_imports.media_buys.by_kind.empty()) {  // none in older snapshots
+    writer.key("workflow_imports");
+    workflow::write_workflow_imports(writer, state.workflow_imports);
+  }
   writer.end_object();
 }
 
@@ -178,6 +207,14 @@ Result<TenantState> read_tenant_state(const rapidjson::Value& value) {
     if (!audit_imports) return audit_imports.error();
     state.audit_imports = std::move(audit_imports).value();
   }
+  if (const rapidjson::Value* imports_value = json_member(value, "workflow_imports")) {
+    Result<workflow::WorkflowImports> imports = workflow::read_workflow_imports(*imports_value);
+    if (!imports) return imports.error();
+    state.workflow_imports = std::move(imports).value();
+  }
+  // Live events are derived, never written: older snapshots have them too.
+  state.workflow_imports.media_buys.live_events =
+      workflow::count_live_events(state.stream_versions, kMediaBuyStreamPrefix);
   return state;
 }
 

@@ -15,6 +15,7 @@
 #include "engine/domain.hpp"
 #include "engine/usage/state.hpp"
 #include "engine/workflow/import_audit.hpp"
+#include "engine/workflow/import_buys.hpp"
 #include "engine/workflow/state.hpp"
 #include "events/envelope.hpp"
 #include "events/json.hpp"
@@ -28,6 +29,8 @@ struct TenantState {
   usage::State usage;
   // Imports into audit/<tenant> (import.audit_logs), a stream no domain owns.
   workflow::AuditImports audit_imports;
+  // Imports of workflow entities (import.media_buys on media_buys/<tenant>).
+  workflow::WorkflowImports workflow_imports;
   // Current version of every stream of this tenant that has events.
   std::unordered_map<std::string, int64_t> stream_versions;
 

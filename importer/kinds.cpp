@@ -7,6 +7,7 @@
 #include "importer/credit_ledger.hpp"
 #include "importer/credit_topup_orders.hpp"
 #include "importer/llm_calls.hpp"
+#include "importer/media_buys.hpp"
 #include "importer/values.hpp"
 
 namespace lf::importer {
@@ -23,6 +24,8 @@ const std::vector<KindSpec>& kinds() {
                &convert_llm_call_row, &precheck_llm_calls, false},
       KindSpec{"audit_logs", "import.audit_logs", kAuditRequiredColumns, kAuditOptionalColumns,
                &convert_audit_row, &precheck_audit_logs, false},
+      KindSpec{"media_buys", "import.media_buys", kBuysRequiredColumns, kBuysOptionalColumns,
+               &convert_buy_row_alone, &precheck_media_buys, false},
   };
   return table;
 }
@@ -93,6 +96,13 @@ std::variant<std::pair<std::string, std::string>, RowError> convert_expected_bal
   }
   writer.end_object();
   return std::make_pair(*tenant_id, writer.str());
+}
+
+const ChildSpec* find_child_spec(std::string_view kind) {
+  static const ChildSpec packages{
+      "media_buys",         "--packages",    kPackagesRequiredColumns, kPackagesOptionalColumns,
+      &convert_package_row, &convert_buy_row};
+  return kind == packages.kind ? &packages : nullptr;
 }
 
 }  // namespace lf::importer

@@ -6,7 +6,9 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -83,5 +85,47 @@ std::variant<std::pair<std::string, std::string>, RowError> convert_expected_bal
     const Columns& columns, const CsvRecord& record);
 extern const std::vector<std::string_view> kBalanceRequiredColumns;
 extern const std::vector<std::string_view> kBalanceOptionalColumns;
+
+}  // namespace lf::importer
+
+// ---- a kind whose rows own rows of a second file (media_buys: --packages) ----
+
+namespace lf::importer {
+
+// One row of the second file: where it is, its parent's tenant when the file
+// says (an optional tenant_id column), and its JSON (or why it has none).
+struct ChildRow {
+  int64_t line = 0;
+  std::optional<std::string> tenant_id;
+  std::string json;
+  std::optional<std::string> error;  // the conversion's problem: refuses its parent
+};
+
+// The second file, by parent id (in file order), and which parents took
+// their children.
+struct ChildRows {
+  std::string file;
+  std::map<std::string, std::vector<ChildRow>> by_parent;
+  std::set<std::string> taken;
+};
+
+struct ChildSpec {
+  std::string_view kind;    // "media_buys"
+  std::string_view option;  // "--packages"
+  std::vector<std::string_view> required_columns;
+  std::vector<std::string_view> optional_columns;
+  // A child row: (its parent's id, the row); a RowError for a row without a
+  // readable parent id.
+  std::variant<std::pair<std::string, ChildRow>, RowError> (*convert)(const Columns& columns,
+                                                                      const CsvRecord& record);
+  // A parent row with its children (marking them taken), instead of the
+  // kind's convert.
+  std::variant<ConvertedRow, RowError> (*convert_parent)(const Columns& columns,
+                                                         const CsvRecord& record,
+                                                         ChildRows& children);
+};
+
+// The second file `kind` takes, or null.
+const ChildSpec* find_child_spec(std::string_view kind);
 
 }  // namespace lf::importer

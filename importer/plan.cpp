@@ -66,7 +66,9 @@ Result<bool> RowLoader::add(const std::string& file_name, std::istream& in) {
                                            std::to_string(header->size()));
     }
     ++loaded_.rows;
-    std::variant<ConvertedRow, RowError> converted = kind_.convert(columns, record);
+    std::variant<ConvertedRow, RowError> converted =
+        child_spec_ != nullptr ? child_spec_->convert_parent(columns, record, *children_)
+                               : kind_.convert(columns, record);
     if (RowError* error = std::get_if<RowError>(&converted)) {
       loaded_.refused.push_back(
           RefusedRow{file_name, record.line, error->tenant_id, error->message});
@@ -78,6 +80,48 @@ Result<bool> RowLoader::add(const std::string& file_name, std::istream& in) {
     slot->second.push_back(SourceRow{file, record.line, std::move(row.fields_json)});
   }
   return true;
+}
+
+Result<ChildRows> load_children(const ChildSpec& spec, const std::string& file_name,
+                                std::istream& in) {
+  CsvReader reader(in);
+  Result<CsvHeader> header = read_header(reader, file_name, spec.required_columns);
+  if (!header) return header.error();
+  std::vector<std::string_view> names = spec.required_columns;
+  names.insert(names.end(), spec.optional_columns.begin(), spec.optional_columns.end());
+  const Columns columns(*header, names);
+  ChildRows children;
+  children.file = file_name;
+  CsvRecord record;
+  while (true) {
+    Result<bool> read = reader.next(record);
+    if (!read) return located(file_name, read.error());
+    if (!*read) break;
+    const std::string where = file_name + ":" + std::to_string(record.line) + ": ";
+    if (record.fields.size() != header->size()) {
+      return make_error("invalid_csv", where + std::to_string(record.fields.size()) +
+                                           " field(s), the header has " +
+                                           std::to_string(header->size()));
+    }
+    auto converted = spec.convert(columns, record);
+    if (RowError* error = std::get_if<RowError>(&converted))
+      return make_error("invalid_row", where + error->message);
+    auto& [parent, child] = std::get<std::pair<std::string, ChildRow>>(converted);
+    children.by_parent[parent].push_back(std::move(child));
+  }
+  return children;
+}
+
+std::vector<RefusedRow> untaken_children(const ChildRows& children) {
+  std::vector<RefusedRow> refused;
+  for (const auto& [parent, rows] : children.by_parent) {
+    if (children.taken.contains(parent)) continue;
+    for (const ChildRow& row : rows) {
+      refused.push_back(RefusedRow{children.file, row.line, row.tenant_id,
+                                   "its parent " + parent + " is in none of the files"});
+    }
+  }
+  return refused;
 }
 
 Result<std::map<std::string, std::string>> load_balances(const std::string& file_name,

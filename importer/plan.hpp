@@ -45,13 +45,27 @@ struct LoadedRows {
 class RowLoader {
  public:
   explicit RowLoader(const KindSpec& kind) : kind_(kind) {}
+  // A kind whose rows own rows of a second file (find_child_spec), read
+  // before with load_children: each row takes its children.
+  RowLoader(const KindSpec& kind, const ChildSpec& child_spec, ChildRows& children)
+      : kind_(kind), child_spec_(&child_spec), children_(&children) {}
   Result<bool> add(const std::string& file_name, std::istream& in);
   LoadedRows take() { return std::move(loaded_); }
 
  private:
   const KindSpec& kind_;
+  const ChildSpec* child_spec_ = nullptr;
+  ChildRows* children_ = nullptr;
   LoadedRows loaded_;
 };
+
+// The second file of a kind (e.g. media_buys' packages), by parent id. Same
+// error codes as RowLoader::add; a row without a readable parent id is an
+// "invalid_row" error naming file:line.
+Result<ChildRows> load_children(const ChildSpec& spec, const std::string& file_name,
+                                std::istream& in);
+// The children no row took (a package of an unknown buy), as refused rows.
+std::vector<RefusedRow> untaken_children(const ChildRows& children);
 
 // A credit_balances file: tenant -> the "expected_balance" JSON object.
 // Same error codes; a bad row is an "invalid_row" error naming file:line.

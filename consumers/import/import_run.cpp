@@ -17,6 +17,7 @@
 #include <pqxx/pqxx>
 
 #include "consumers/client/command_client.hpp"
+#include "events/assert.hpp"
 #include "events/json.hpp"
 #include "events/partitioner.hpp"
 #include "events/time.hpp"
@@ -65,15 +66,37 @@ struct Loaded {
   int64_t rows_without_tenant = 0;
 };
 
-Loaded load(const Options& options, const importer::KindSpec& kind) {
-  importer::RowLoader loader(kind);
+// The rows of `kind`; a kind with a second file (media_buys' packages)
+// reads it first, and its rows nobody took are refused.
+importer::LoadedRows load_rows(const Options& options, const importer::KindSpec& kind) {
+  const importer::ChildSpec* child_spec = importer::find_child_spec(kind.name);
+  std::optional<importer::ChildRows> children;
+  if (child_spec != nullptr) {
+    LF_ASSERT(options.packages_file.has_value());
+    std::ifstream in = open_file(*options.packages_file);
+    Result<importer::ChildRows> read =
+        importer::load_children(*child_spec, *options.packages_file, in);
+    if (!read) throw_input_error(read.error());
+    children = std::move(read).value();
+  }
+  importer::RowLoader loader =
+      children ? importer::RowLoader(kind, *child_spec, *children) : importer::RowLoader(kind);
   for (const std::string& file : options.files) {
     std::ifstream in = open_file(file);
     Result<bool> added = loader.add(file, in);
     if (!added) throw_input_error(added.error());
   }
+  importer::LoadedRows rows = loader.take();
+  if (children) {
+    for (importer::RefusedRow& row : importer::untaken_children(*children))
+      rows.refused.push_back(std::move(row));
+  }
+  return rows;
+}
+
+Loaded load(const Options& options, const importer::KindSpec& kind) {
   Loaded loaded;
-  loaded.rows = loader.take();
+  loaded.rows = load_rows(options, kind);
   if (options.balances_file) {
     std::ifstream in = open_file(*options.balances_file);
     Result<std::map<std::string, std::string>> balances =
@@ -480,6 +503,12 @@ Outcome run(const Options& options) {
   if (options.files.empty()) throw UsageError("no file to import");
   if (!kind->takes_expected_balance && options.balances_file)
     throw UsageError("--balances belongs to credit_ledger, not to " + options.kind);
+  if (const importer::ChildSpec* children = importer::find_child_spec(kind->name);
+      (children != nullptr) != options.packages_file.has_value()) {
+    throw UsageError(children != nullptr
+                         ? options.kind + " needs " + std::string(children->option) + " FILE"
+                         : "--packages belongs to media_buys, not to " + options.kind);
+  }
   const auto started = Clock::now();
   if (kind->takes_expected_balance && !options.balances_file && !options.append) {
     logger()->warn(

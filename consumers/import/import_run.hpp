@@ -26,6 +26,7 @@ struct Options {
   std::string kind;                          // "credit_ledger"
   std::vector<std::string> files;            // CSV with a header row, in order
   std::optional<std::string> balances_file;  // credit_balances CSV
+  std::optional<std::string> packages_file;  // media_buys' packages CSV (--packages)
   bool append = false;
   bool dry_run = false;  // read and pre-check only; send nothing
   importer::ChunkLimits chunk_limits;

@@ -45,6 +45,11 @@ Decision decide_finish_run(const DecisionInput& in, const FinishRun& command);
 Decision decide_record_audit(const DecisionInput& in, const RecordAudit& command);
 Decision decide_configure_tenant(const DecisionInput& in, const ConfigureTenant& command);
 
+// media_buy.create's own checks on a new buy (the id free, the dates in
+// order, package ids unique, the total in range): the budget total in minor
+// units. The import of media buys runs them on every imported buy.
+Result<int64_t> check_new_buy(const State& state, const CreateBuy& command);
+
 // ---- shared by the decisions -----------------------------------------------------
 
 // A refusal as a decision.

@@ -102,4 +102,8 @@ Decision decide_move_buy(const DecisionInput& in, const MoveBuy& command) {
   return out.accept();
 }
 
+Result<int64_t> check_new_buy(const State& state, const CreateBuy& command) {
+  return check_buy(state, command);
+}
+
 }  // namespace lf::engine::workflow

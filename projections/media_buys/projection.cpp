@@ -45,18 +45,39 @@ Value major_units(const rapidjson::Value& object, std::string_view field,
 
 // media_buy.created (v2): the buy and its packages, budgets both as minor
 // units (from the event) and as the seed's amount in the currency.
+void insert_buy_row(const std::string& tenant_id, const rapidjson::Value& payload,
+                    std::string status, const Value& created_at, RowBatch& batch);
+
 void insert_buy(const DecodedEvent& event, RowBatch& batch) {
-  const rapidjson::Value& payload = *event.payload;
-  const Value created_at = timestamp_value(event.header.occurred_at_ms);
+  insert_buy_row(event.header.tenant_id, *event.payload, "pending",
+                 timestamp_value(event.header.occurred_at_ms), batch);
+}
+
+// media_buy.imported: each buy as media_buy.created writes it, in the status
+// the platform left it in and at its original created_at.
+void insert_imported(const DecodedEvent& event, RowBatch& batch) {
+  const rapidjson::Value* buys = json_member(*event.payload, "buys");
+  LF_ASSERT_MSG(buys != nullptr && buys->IsArray(), "media_buy.imported carries buys");
+  for (const rapidjson::Value& item : buys->GetArray()) {
+    const rapidjson::Value* buy = json_member(item, "buy");
+    LF_ASSERT_MSG(buy != nullptr, "an imported buy carries its media_buy.created payload");
+    insert_buy_row(event.header.tenant_id, *buy,
+                   std::string(json_string(item, "status").value_or("")),
+                   timestamp_or_null(item, "created_at"), batch);
+  }
+}
+
+void insert_buy_row(const std::string& tenant_id, const rapidjson::Value& payload,
+                    std::string status, const Value& created_at, RowBatch& batch) {
   const Value currency = text_or_null(payload, "currency");
   const std::optional<int32_t> minor_digits =
       currency_minor_digits(json_string(payload, "currency").value_or(std::string_view()));
   batch.insert(
       MediaBuys::buys_table(),
-      {event.header.tenant_id, text_or_null(payload, "media_buy_id"),
-       text_or_null(payload, "principal_id"), text_or_null(payload, "campaign_name"),
-       text_or_null(payload, "buyer_ref"), std::string("pending"), Null{},
-       date_or_null(payload, "start_date"), date_or_null(payload, "end_date"), currency,
+      {tenant_id, text_or_null(payload, "media_buy_id"), text_or_null(payload, "principal_id"),
+       text_or_null(payload, "campaign_name"), text_or_null(payload, "buyer_ref"),
+       std::move(status), Null{}, date_or_null(payload, "start_date"),
+       date_or_null(payload, "end_date"), currency,
        major_units(payload, "budget_total_minor", minor_digits),
        int_or_null(payload, "budget_total_minor"), bool_or_null(payload, "requires_approval"),
        text_or_null(payload, "approval_id"), created_at, created_at});
@@ -65,8 +86,8 @@ void insert_buy(const DecodedEvent& event, RowBatch& batch) {
   for (const rapidjson::Value& package : packages->GetArray()) {
     batch.insert(
         MediaBuys::packages_table(),
-        {event.header.tenant_id, text_or_null(payload, "media_buy_id"),
-         text_or_null(package, "package_id"), text_or_null(package, "product_id"), currency,
+        {tenant_id, text_or_null(payload, "media_buy_id"), text_or_null(package, "package_id"),
+         text_or_null(package, "product_id"), currency,
          major_units(package, "budget_minor", minor_digits), int_or_null(package, "budget_minor"),
          json_or_null(package, "pricing"), json_or_null(package, "targeting")});
   }
@@ -131,6 +152,10 @@ void MediaBuys::apply(const RecordAt& at, RowBatch& batch) const {
     const std::string& type = event.header.type;
     if (type == "media_buy.created") {
       insert_buy(event, batch);
+      continue;
+    }
+    if (type == "media_buy.imported") {
+      insert_imported(event, batch);
       continue;
     }
     if (const StatusMove* move = status_move(type)) move_buy(event, *move, batch);

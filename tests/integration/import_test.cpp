@@ -726,5 +726,123 @@ TEST_F(ImportTest, AuditRowsOfTheSeedsShapesLandAtTheirOriginalTimes) {
   expect_verified();
 }
 
+// ---- media_buys ---------------------------------------------------------------------
+
+const std::string kBuysHeader =
+    "id,tenant_id,principal_id,campaign_name,buyer_ref,status,start_date,end_date,created_at\n";
+const std::string kPackagesHeader = "id,media_buy_id,product_id,budget,targeting,pricing\n";
+
+TEST_F(ImportTest, MediaBuysLandWithTheirPackagesInTheirStatusAndGoOnLive) {
+  const std::string good = random_tenant();
+  const std::string bad = random_tenant();
+  const std::string buys =
+      write("media_buys.csv",
+            kBuysHeader + "b-active," + good + ",pr-1,Spring,ref-1,active,2025-06-01,2025-07-31," +
+                pg_time(-400 * 86'400) + "\n" + "b-done," + good +
+                ",pr-1,Winter,,completed,2025-01-01,2025-01-31," + pg_time(-500 * 86'400) + "\n" +
+                "b-ok," + bad + ",pr-2,Fine,,pending,2025-06-01,2025-06-30," + pg_time(-10) + "\n" +
+                "b-dates," + bad + ",pr-2,Backwards,,pending,2025-06-30,2025-06-01," + pg_time(-5) +
+                "\n" + "b-pending," + good + ",pr-1,Autumn,,pending,2026-09-01,2026-09-30," +
+                pg_time(-60) + "\n");
+  const std::string packages =
+      write("packages.csv", kPackagesHeader +
+                                "pk-1,b-active,prod-1,5000.5,\"{\"\"geo\"\": [\"\"IN\"\"]}\","
+                                "\"{\"\"cpm\"\": 12.5}\"\n"
+                                "pk-2,b-active,prod-2,0.25,,\n"
+                                "pk-3,b-done,prod-1,100,,\n"
+                                "pk-4,b-ok,prod-1,1,,\n"
+                                "pk-5,b-dates,prod-1,1,,\n"
+                                "pk-6,b-pending,prod-3,2500,,\n");
+  {
+    // A buy comes with its packages: without them the kind is a usage error.
+    auto [code, output, errors] = ledgerflow({"import", "media_buys", buys});
+    EXPECT_EQ(code, 2) << output << errors;
+    EXPECT_NE(errors.find("media_buys needs --packages FILE"), std::string::npos) << errors;
+  }
+  auto [code, output, errors] = ledgerflow({"import", "media_buys", buys, "--packages", packages});
+  EXPECT_EQ(code, 1) << output << errors;
+  EXPECT_NE(output.find("imported 3 rows of 1 tenants; 1 refused"), std::string::npos) << output;
+  EXPECT_NE(errors.find("tenant " + bad + " refused: invalid_dates: " + buys +
+                        ":5 (packages at lines 6): end_date 2025-06-01 is before start_date "
+                        "2025-06-30"),
+            std::string::npos)
+      << errors;
+  ASSERT_TRUE(pipeline_.wait_projected()) << pipeline_.service_failures();
+  EXPECT_EQ(count("media_buys", bad), 0);
+  EXPECT_EQ(count("media_buy_packages", bad), 0);
+  // Each buy in the status the platform left it in, at its created_at.
+  auto ms = [](int64_t seconds) { return std::to_string(month_start_ms() + seconds * 1000); };
+  const std::string buys_sql =
+      "SELECT media_buy_id, status, coalesce(buyer_ref, ''), budget_total::text, "
+      "budget_total_minor::text, (extract(epoch FROM created_at)*1000)::bigint::text, "
+      "(extract(epoch FROM updated_at)*1000)::bigint::text FROM media_buys WHERE tenant_id = $1 "
+      "ORDER BY created_at";
+  EXPECT_EQ(
+      rows(buys_sql, good),
+      (std::vector<std::vector<std::string>>{
+          {"b-done", "completed", "", "100.00", "10000", ms(-500 * 86'400), ms(-500 * 86'400)},
+          {"b-active", "active", "ref-1", "5000.75", "500075", ms(-400 * 86'400),
+           ms(-400 * 86'400)},
+          {"b-pending", "pending", "", "2500.00", "250000", ms(-60), ms(-60)}}));
+  EXPECT_EQ(rows("SELECT media_buy_id, package_id, product_id, budget::text, "
+                 "coalesce(pricing::text, ''), coalesce(targeting::text, '') FROM "
+                 "media_buy_packages WHERE tenant_id = $1 ORDER BY package_id",
+                 good),
+            (std::vector<std::vector<std::string>>{
+                {"b-active", "pk-1", "prod-1", "5000.50", R"({"cpm": 12.5})", R"({"geo": ["IN"]})"},
+                {"b-active", "pk-2", "prod-2", "0.25", "", ""},
+                {"b-done", "pk-3", "prod-1", "100.00", "", ""},
+                {"b-pending", "pk-6", "prod-3", "2500.00", "", ""}}));
+  expect_verified();
+
+  // Live commands go on from the imported statuses; a completed buy is history.
+  EXPECT_EQ(pipeline_
+                .submit_one(good, command_json("media_buy.pause", good, "live-pause",
+                                               R"({"media_buy_id":"b-active"})"))
+                .status,
+            ResultStatus::accepted);
+  EXPECT_EQ(pipeline_
+                .submit_one(good, command_json("media_buy.approve", good, "live-approve",
+                                               R"({"media_buy_id":"b-pending"})"))
+                .status,
+            ResultStatus::accepted);
+  EXPECT_EQ(pipeline_
+                .submit_one(good, command_json("media_buy.resume", good, "live-resume",
+                                               R"({"media_buy_id":"b-done"})"))
+                .status,
+            ResultStatus::rejected);
+  ASSERT_TRUE(pipeline_.wait_projected()) << pipeline_.service_failures();
+  EXPECT_EQ(rows("SELECT media_buy_id, status FROM media_buys WHERE tenant_id = $1 ORDER BY "
+                 "media_buy_id",
+                 good),
+            (std::vector<std::vector<std::string>>{
+                {"b-active", "paused"}, {"b-done", "completed"}, {"b-pending", "approved"}}));
+  expect_verified();
+
+  // A rebuild of media_buys gives the same rows; a re-run changes nothing.
+  const std::string all_buys =
+      "SELECT * FROM media_buys WHERE tenant_id = $1 ORDER BY media_buy_id";
+  const std::string all_packages =
+      "SELECT * FROM media_buy_packages WHERE tenant_id = $1 ORDER BY media_buy_id, package_id";
+  const auto buys_before = rows(all_buys, good);
+  const auto packages_before = rows(all_packages, good);
+  {
+    auto [rebuilt, rebuild_output, rebuild_errors] = ledgerflow({"rebuild", "media_buys"});
+    EXPECT_EQ(rebuilt, 0) << rebuild_errors;
+  }
+  EXPECT_EQ(rows(all_buys, good), buys_before);
+  EXPECT_EQ(rows(all_packages, good), packages_before);
+  {
+    auto [again, again_output, again_errors] =
+        ledgerflow({"import", "media_buys", buys, "--packages", packages});
+    EXPECT_EQ(again, 1);
+    EXPECT_NE(again_output.find("imported 0 rows of 1 tenants"), std::string::npos) << again_output;
+    EXPECT_NE(again_output.find("3 rows already imported"), std::string::npos) << again_output;
+  }
+  ASSERT_TRUE(pipeline_.wait_projected()) << pipeline_.service_failures();
+  EXPECT_EQ(rows(all_buys, good), buys_before);
+  expect_verified();
+}
+
 }  // namespace
 }  // namespace lf::testing
