@@ -256,6 +256,30 @@ def command_scripts():
     s.add("audit.record", {"operation": "login", "occurred_at": "2025-03-02T09:03:00Z"})
     scripts["import-audit-logs"] = s
 
+    # Media buys with their packages imported in the statuses the platform
+    # left them in (a year back), re-sent, then live moves on them: the
+    # active one paused, the pending one approved, the completed one refused.
+    buys = {"import_id": "fc" * 32, "chunk": 0, "chunks": 1,
+            "source": {"file": "media_buys.csv", "first_line": 2, "last_line": 4},
+            "rows": [{"line": line, "package_lines": [line + 1], "status": status,
+                      "created_at": "2025-03-02T09:0%d:00Z" % line,
+                      "media_buy": {"media_buy_id": id_, "principal_id": "pr-1",
+                                    "campaign_name": "Spring " + id_, "start_date": "2025-04-01",
+                                    "end_date": "2025-06-30",
+                                    "packages": [{"package_id": "pk-" + id_,
+                                                  "product_id": "prod-1", "budget": "5000.5",
+                                                  "pricing": {"cpm": 12.5}}],
+                                    "requires_approval": False}}
+                     for line, id_, status in [(2, "ib-1", "active"), (3, "ib-2", "pending"),
+                                               (4, "ib-3", "completed")]]}
+    s = Script()
+    s.add("import.media_buys", buys, actor="system")
+    s.add("import.media_buys", buys, actor="system")
+    s.add("media_buy.pause", {"media_buy_id": "ib-1"})
+    s.add("media_buy.approve", {"media_buy_id": "ib-2"})
+    s.add("media_buy.resume", {"media_buy_id": "ib-3"})
+    scripts["import-media-buys"] = s
+
     # USD spend: LLM calls, tool calls and usage records counted into the
     # month's spend; a cap set by support stops the next run; an agent may
     # not set it; a duplicate call id; too many decimals.
@@ -482,6 +506,17 @@ def command_scripts():
                               "source": {"file": "a.csv", "first_line": 2, "last_line": 2},
                               "rows": [{"line": 2, "record": {"action": "login",
                                                               "created_at": "2025-01-01T00:00:00Z"}}]},
+        "import.media_buys": {"import_id": "d1" * 32, "chunk": 0, "chunks": 1,
+                              "source": {"file": "b.csv", "first_line": 2, "last_line": 2},
+                              "rows": [{"line": 2, "status": "paused",
+                                        "created_at": "2025-01-01T00:00:00Z",
+                                        "media_buy": {"media_buy_id": "mb-i", "principal_id": "p",
+                                                      "campaign_name": "c",
+                                                      "start_date": "2025-01-01",
+                                                      "end_date": "2025-01-31",
+                                                      "packages": [{"package_id": "k",
+                                                                    "product_id": "p",
+                                                                    "budget_minor": 100}]}}]},
         "usage.record": {"usage_record_id": "u-2", "billing_unit": "token", "quantity": 1000,
                          "unit_price": "0.000002"},
     }
