@@ -15,6 +15,8 @@ namespace lf::engine {
 namespace {
 // The streams of media buys (media_buy/<id>), whose events are live ones.
 constexpr std::string_view kMediaBuyStreamPrefix = "media_buy/";
+// The streams of approvals (approval/<id>), likewise.
+constexpr std::string_view kApprovalStreamPrefix = "approval/";
 }  // namespace
 
 std::string audit_stream(std::string_view tenant_id) {
@@ -25,7 +27,8 @@ bool knows_command(std::string_view command_type) {
   return credits::handles_command(command_type) || workflow::handles_command(command_type) ||
          usage::handles_command(command_type) ||
          command_type == workflow::kImportAuditLogsCommand ||
-         command_type == workflow::kImportMediaBuysCommand;
+         command_type == workflow::kImportMediaBuysCommand ||
+         command_type == workflow::kImportApprovalsCommand;
 }
 
 std::string target_stream(const TenantState& state, const CommandEnvelope& command) {
@@ -35,6 +38,8 @@ std::string target_stream(const TenantState& state, const CommandEnvelope& comma
   if (usage::handles_command(command.type)) return usage::stream_name(command.tenant_id);
   if (command.type == workflow::kImportMediaBuysCommand)
     return workflow::media_buys_import_stream(command.tenant_id);
+  if (command.type == workflow::kImportApprovalsCommand)
+    return workflow::approvals_import_stream(command.tenant_id);
   return audit_stream(command.tenant_id);
 }
 
@@ -85,6 +90,13 @@ Decision decide(const TenantState& state, const CommandEnvelope& command, const 
         state.workflow, state.workflow_imports.media_buys, *chunk,
         workflow::media_buys_import_stream(command.tenant_id), context.now_ms);
   }
+  if (command.type == workflow::kImportApprovalsCommand) {
+    Result<workflow::ApprovalsChunk> chunk = workflow::parse_approvals_chunk(command.payload);
+    if (!chunk) return Decision::reject(chunk.error().code, chunk.error().message);
+    return workflow::decide_approvals_chunk(
+        state.workflow, state.workflow_imports.approvals, *chunk,
+        workflow::approvals_import_stream(command.tenant_id), context.now_ms);
+  }
   if (command.type == usage::kImportLlmCallsCommand) {
     return usage::decide_import(state.usage, state.credits,
                                 state.stream_version(usage::stream_name(command.tenant_id)),
@@ -103,15 +115,22 @@ void evolve(TenantState& state, const EventHeader& header, const rapidjson::Valu
   // Live media buy events (an import's go to media_buys/<tenant>).
   if (header.stream.starts_with(kMediaBuyStreamPrefix))
     ++state.workflow_imports.media_buys.live_events;
+  if (header.stream.starts_with(kApprovalStreamPrefix))
+    ++state.workflow_imports.approvals.live_events;
   const UpcastOutcome schema =
       UpcasterRegistry::embedded().classify(header.type, header.schema_version);
   LF_ASSERT_MSG(schema != UpcastOutcome::upcast,
                 "evolve on an event that was not upcast to its current version");
   if (schema != UpcastOutcome::current) return;  // a newer binary's event: see tenant.hpp
-  // An import's event, before the domain's media_buy.* (it is none of them).
+  // An import's event, before the domain's media_buy.* and approval.* (it
+  // is none of them).
   if (header.type == workflow::kMediaBuysImportedEvent) {
     workflow::evolve_media_buys_imported(state.workflow, state.workflow_imports.media_buys,
                                          payload);
+    return;
+  }
+  if (header.type == workflow::kApprovalsImportedEvent) {
+    workflow::evolve_approvals_imported(state.workflow, state.workflow_imports.approvals, payload);
     return;
   }
   if (credits::handles_event(header.type)) {
@@ -165,7 +184,8 @@ void write_tenant_state(JsonWriter& writer, const TenantState& state) {
     writer.key("audit_imports");
     workflow::write_audit_imports(writer, state.audit_imports);
   }
-  if (!state.workflow_imports.media_buys.by_kind.empty()) {  // none in older snapshots
+  if (!state.workflow_imports.media_buys.by_kind.empty() ||
+      !state.workflow_imports.approvals.by_kind.empty()) {  // none in older snapshots
     writer.key("workflow_imports");
     workflow::write_workflow_imports(writer, state.workflow_imports);
   }
@@ -215,6 +235,8 @@ Result<TenantState> read_tenant_state(const rapidjson::Value& value) {
   // Live events are derived, never written: older snapshots have them too.
   state.workflow_imports.media_buys.live_events =
       workflow::count_live_events(state.stream_versions, kMediaBuyStreamPrefix);
+  state.workflow_imports.approvals.live_events =
+      workflow::count_live_events(state.stream_versions, kApprovalStreamPrefix);
   return state;
 }
 

@@ -14,6 +14,7 @@
 #include "engine/credits/state.hpp"
 #include "engine/domain.hpp"
 #include "engine/usage/state.hpp"
+#include "engine/workflow/import_approvals.hpp"
 #include "engine/workflow/import_audit.hpp"
 #include "engine/workflow/import_buys.hpp"
 #include "engine/workflow/state.hpp"
@@ -29,7 +30,8 @@ struct TenantState {
   usage::State usage;
   // Imports into audit/<tenant> (import.audit_logs), a stream no domain owns.
   workflow::AuditImports audit_imports;
-  // Imports of workflow entities (import.media_buys on media_buys/<tenant>).
+  // Imports of workflow entities (import.media_buys on media_buys/<tenant>,
+  // import.approvals on approvals/<tenant>).
   workflow::WorkflowImports workflow_imports;
   // Current version of every stream of this tenant that has events.
   std::unordered_map<std::string, int64_t> stream_versions;

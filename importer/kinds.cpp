@@ -3,6 +3,7 @@
 
 #include "events/json.hpp"
 #include "events/time.hpp"
+#include "importer/approvals.hpp"
 #include "importer/audit_logs.hpp"
 #include "importer/credit_ledger.hpp"
 #include "importer/credit_topup_orders.hpp"
@@ -26,6 +27,8 @@ const std::vector<KindSpec>& kinds() {
                &convert_audit_row, &precheck_audit_logs, false},
       KindSpec{"media_buys", "import.media_buys", kBuysRequiredColumns, kBuysOptionalColumns,
                &convert_buy_row_alone, &precheck_media_buys, false},
+      KindSpec{"approvals", "import.approvals", kApprovalsRequiredColumns,
+               kApprovalsOptionalColumns, &convert_approval_row, &precheck_approvals, false},
   };
   return table;
 }

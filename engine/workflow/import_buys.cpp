@@ -291,6 +291,8 @@ void write_workflow_imports(JsonWriter& writer, const WorkflowImports& imports) 
   writer.begin_object();
   writer.key("media_buys");
   write_kind_imports(writer, imports.media_buys);
+  writer.key("approvals");
+  write_kind_imports(writer, imports.approvals);
   writer.end_object();
 }
 
@@ -301,6 +303,12 @@ Result<WorkflowImports> read_workflow_imports(const rapidjson::Value& value) {
     Result<KindImports> read = read_kind_imports(*buys);
     if (!read) return read.error();
     imports.media_buys = std::move(read).value();
+  }
+  if (const rapidjson::Value* approvals =
+          value.IsObject() ? json_member(value, "approvals") : nullptr) {
+    Result<KindImports> read = read_kind_imports(*approvals);
+    if (!read) return read.error();
+    imports.approvals = std::move(read).value();
   }
   return imports;
 }

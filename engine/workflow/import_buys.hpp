@@ -51,6 +51,7 @@ struct KindImports {
 // The workflow imports of a tenant (TenantState::workflow_imports).
 struct WorkflowImports {
   KindImports media_buys;
+  KindImports approvals;  // import.approvals (engine/workflow/import_approvals.hpp)
   bool operator==(const WorkflowImports&) const = default;
 };
 
@@ -97,7 +98,7 @@ void evolve_media_buys_imported(State& state, KindImports& imports,
 std::optional<Rejection> precheck_media_buys_chunks(const std::vector<MediaBuysChunk>& chunks,
                                                     int64_t now_ms);
 
-// Snapshot form ({"media_buys": {by_kind, events}}); live_events is not
+// Snapshot form ({"media_buys": {by_kind, events}, "approvals": {...}}); live_events is not
 // written: read_workflow_imports' caller derives it (count_live_events).
 void write_workflow_imports(JsonWriter& writer, const WorkflowImports& imports);
 Result<WorkflowImports> read_workflow_imports(const rapidjson::Value& value);

@@ -5,6 +5,7 @@
 
 #include "events/assert.hpp"
 #include "events/json.hpp"
+#include "events/time.hpp"
 
 namespace lf::projections {
 
@@ -60,6 +61,54 @@ void insert_approval(const DecodedEvent& event, RowBatch& batch) {
                                     text_or_null(payload, "escalated_from"),
                                     Null{},
                                     requested_at});
+}
+
+// The latest of an imported approval's times, for updated_at.
+Value latest_time(const rapidjson::Value& item) {
+  std::optional<int64_t> latest;
+  for (const std::string_view name : {"created_on", "resolved_at", "sent_to_client_at"}) {
+    const std::optional<int64_t> at = parse_rfc3339_ms(json_string(item, name).value_or(""));
+    if (at && (!latest || *at > *latest)) latest = at;
+  }
+  LF_ASSERT_MSG(latest.has_value(), "an imported approval has its created_on");
+  return timestamp_value(*latest);
+}
+
+// approval.imported: each approval as approval.requested writes it, in the
+// status the platform left it in, with its outcome and original times.
+void insert_imported(const DecodedEvent& event, RowBatch& batch) {
+  const rapidjson::Value* approvals = json_member(*event.payload, "approvals");
+  LF_ASSERT_MSG(approvals != nullptr && approvals->IsArray(),
+                "approval.imported carries approvals");
+  for (const rapidjson::Value& item : approvals->GetArray()) {
+    const rapidjson::Value* payload = json_member(item, "approval");
+    LF_ASSERT_MSG(payload != nullptr, "an imported approval carries its approval.requested");
+    const rapidjson::Value* subject = json_member(*payload, "subject");
+    LF_ASSERT_MSG(subject != nullptr && subject->IsObject(), "an approval has a subject");
+    batch.insert(Approvals::table(), {event.header.tenant_id,
+                                      text_or_null(*payload, "approval_id"),
+                                      text_or_null(*payload, "activity_id"),
+                                      text_or_null(*subject, "kind"),
+                                      text_or_null(*subject, "id"),
+                                      text_or_null(*payload, "type"),
+                                      text_or_null(*payload, "risk_level"),
+                                      text_or_null(item, "status"),
+                                      text_or_null(*payload, "title"),
+                                      text_or_null(*payload, "content_ref"),
+                                      text_or_null(*payload, "reviewer_id"),
+                                      text_or_null(item, "reviewed_by"),
+                                      text_or_null(item, "reviewer_notes"),
+                                      text_or_null(item, "chosen_option"),
+                                      timestamp_or_null(*payload, "expires_at"),
+                                      timestamp_or_null(item, "created_on"),
+                                      timestamp_or_null(item, "resolved_at"),
+                                      timestamp_or_null(item, "sent_to_client_at"),
+                                      Null{},
+                                      text_or_null(*payload, "escalate_to"),
+                                      Null{},
+                                      Null{},
+                                      latest_time(item)});
+  }
 }
 
 // The columns an event changes besides updated_at; false for events this
@@ -134,6 +183,10 @@ void Approvals::apply(const RecordAt& at, RowBatch& batch) const {
   for (const DecodedEvent& event : at.record->events) {
     if (event.header.type == "approval.requested") {
       insert_approval(event, batch);
+      continue;
+    }
+    if (event.header.type == "approval.imported") {
+      insert_imported(event, batch);
       continue;
     }
     Columns columns;

@@ -93,7 +93,7 @@ std::string imported_chunk_details(const rapidjson::Value& payload) {
   for (auto it = payload.MemberBegin(); it != payload.MemberEnd(); ++it) {
     const std::string_view name = json_view(it->name);
     if (name == "entries" || name == "orders" || name == "calls" || name == "rows" ||
-        name == "buys") {
+        name == "buys" || name == "approvals") {
       writer.field(std::string(name) + "_count",
                    static_cast<int64_t>(it->value.IsArray() ? it->value.Size() : 0));
       continue;
@@ -110,7 +110,8 @@ AuditFields event_fields(const DecodedEvent& event) {
   if (event.header.type == "credits.ledger_imported" ||
       event.header.type == "topup_order.imported" ||
       event.header.type == "usage.llm_calls_imported" ||
-      event.header.type == "audit.logs_imported" || event.header.type == "media_buy.imported") {
+      event.header.type == "audit.logs_imported" || event.header.type == "media_buy.imported" ||
+      event.header.type == "approval.imported") {
     return AuditFields{timestamp_value(event.header.occurred_at_ms),
                        event.header.type,
                        std::move(resource.first),

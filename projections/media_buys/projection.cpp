@@ -93,6 +93,26 @@ void insert_buy_row(const std::string& tenant_id, const rapidjson::Value& payloa
   }
 }
 
+// approval.imported: a pending approval linked to a buy decides it from
+// now on (as media_buy.create's requires_approval).
+void link_imported_approvals(const DecodedEvent& event, RowBatch& batch) {
+  const rapidjson::Value* approvals = json_member(*event.payload, "approvals");
+  LF_ASSERT_MSG(approvals != nullptr && approvals->IsArray(),
+                "approval.imported carries approvals");
+  for (const rapidjson::Value& item : approvals->GetArray()) {
+    const rapidjson::Value* payload = json_member(item, "approval");
+    const rapidjson::Value* subject = payload ? json_member(*payload, "subject") : nullptr;
+    if (!json_bool(item, "linked").value_or(false) || subject == nullptr ||
+        json_string(*subject, "kind") != "media_buy") {
+      continue;
+    }
+    batch.patch(MediaBuys::buys_table(), {event.header.tenant_id, text_or_null(*subject, "id")},
+                {{"requires_approval", true},
+                 {"approval_id", text_or_null(*payload, "approval_id")},
+                 {"updated_at", timestamp_value(event.header.occurred_at_ms)}});
+  }
+}
+
 void move_buy(const DecodedEvent& event, const StatusMove& move, RowBatch& batch) {
   const rapidjson::Value& payload = *event.payload;
   std::vector<std::pair<std::string_view, Value>> columns;
@@ -156,6 +176,10 @@ void MediaBuys::apply(const RecordAt& at, RowBatch& batch) const {
     }
     if (type == "media_buy.imported") {
       insert_imported(event, batch);
+      continue;
+    }
+    if (type == "approval.imported") {
+      link_imported_approvals(event, batch);
       continue;
     }
     if (const StatusMove* move = status_move(type)) move_buy(event, *move, batch);

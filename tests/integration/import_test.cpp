@@ -844,5 +844,126 @@ TEST_F(ImportTest, MediaBuysLandWithTheirPackagesInTheirStatusAndGoOnLive) {
   expect_verified();
 }
 
+// ---- approvals ----------------------------------------------------------------------
+
+const std::string kApprovalsHeader =
+    "id,tenant_id,activity_id,subject_kind,subject_id,type,risk_level,status,title,reviewer_id,"
+    "reviewed_by,reviewer_notes,chosen_option,expires_at,resolved_at,sent_to_client_at,created_"
+    "on\n";
+
+TEST_F(ImportTest, ApprovalsLandInTheirStatusAndAPendingOneIsDecidedLive) {
+  const std::string good = random_tenant();
+  const std::string bad = random_tenant();
+  // A pending buy, whose pending approval is imported next; a live activity
+  // (activity events are not approval events) whose approval was rejected.
+  const std::string buys = write("media_buys.csv", kBuysHeader + "b-1," + good +
+                                                       ",pr-1,Spring,,pending,2026-09-01,"
+                                                       "2026-09-30," +
+                                                       pg_time(-7200) + "\n");
+  const std::string packages = write("packages.csv", kPackagesHeader + "pk-1,b-1,prod-1,10,,\n");
+  {
+    auto [code, output, errors] =
+        ledgerflow({"import", "media_buys", buys, "--packages", packages});
+    ASSERT_EQ(code, 0) << output << errors;
+  }
+  EXPECT_EQ(
+      pipeline_
+          .submit_one(
+              good,
+              command_json(
+                  "activity.create", good, "live-activity",
+                  R"({"activity_id":"a-1","title":"Write","type":"write","assignee_type":"agent","assignee_agent_role":"writer","priority":"normal","is_approval_gate":false})"))
+          .status,
+      ResultStatus::accepted);
+  // The far future stays pending; the past is history.
+  const std::string later = "2099-01-01 00:00:00+00";
+  const std::string approvals =
+      write("approvals.csv",
+            kApprovalsHeader + "t-1," + good +
+                ",,media_buy,b-1,media_buy,medium,pending,Approve b-1,u-1,,,," + later + ",,," +
+                pg_time(-3600) + "\n" + "ap-2," + good +
+                ",,creative,cr-9,creative,low,approved,Banner,u-1,u-2,\"fine, ship\",B," +
+                pg_time(-86'400 * 300 + 72 * 3600) + "," + pg_time(-86'400 * 300 + 3600) + "," +
+                pg_time(-86'400 * 300 + 1800) + "," + pg_time(-86'400 * 300) + "\n" + "ap-3," +
+                good + ",a-1,,,content_review,high,rejected,Draft,u-1,u-2,no,," + later + "," +
+                pg_time(-1800) + ",," + pg_time(-3000) + "\n" + "ap-4," + bad +
+                ",,media_buy,b-404,media_buy,medium,approved,Lost,u-1,u-2,,," + later + "," +
+                pg_time(-1800) + ",," + pg_time(-3000) + "\n");
+  auto [code, output, errors] = ledgerflow({"import", "approvals", approvals});
+  EXPECT_EQ(code, 1) << output << errors;
+  EXPECT_NE(output.find("imported 3 rows of 1 tenants; 1 refused"), std::string::npos) << output;
+  EXPECT_NE(errors.find("tenant " + bad + " refused: unknown_subject: " + approvals +
+                        ":5: approval ap-4: no media buy b-404"),
+            std::string::npos)
+      << errors;
+  ASSERT_TRUE(pipeline_.wait_projected()) << pipeline_.service_failures();
+  EXPECT_EQ(count("approvals", bad), 0);
+  auto ms = [](int64_t seconds) { return std::to_string(month_start_ms() + seconds * 1000); };
+  auto epoch = [](const std::string& column) {
+    return "coalesce((extract(epoch FROM " + column + ")*1000)::bigint::text, '')";
+  };
+  const std::string approvals_sql =
+      "SELECT approval_id, subject_kind, subject_id, coalesce(activity_id, ''), status, "
+      "coalesce(reviewed_by, ''), coalesce(reviewer_notes, ''), coalesce(chosen_option, ''), " +
+      epoch("created_on") + ", " + epoch("resolved_at") + ", " + epoch("sent_to_client_at") + ", " +
+      epoch("updated_at") + " FROM approvals WHERE tenant_id = $1 ORDER BY approval_id";
+  EXPECT_EQ(
+      rows(approvals_sql, good),
+      (std::vector<std::vector<std::string>>{
+          {"ap-2", "creative", "cr-9", "", "approved", "u-2", "fine, ship", "B", ms(-86'400 * 300),
+           ms(-86'400 * 300 + 3600), ms(-86'400 * 300 + 1800), ms(-86'400 * 300 + 3600)},
+          {"ap-3", "activity", "a-1", "", "rejected", "u-2", "no", "", ms(-3000), ms(-1800), "",
+           ms(-1800)},
+          {"t-1", "media_buy", "b-1", "", "pending", "", "", "", ms(-3600), "", "", ms(-3600)}}));
+  // The pending approval decides its buy now.
+  EXPECT_EQ(rows("SELECT requires_approval::text, approval_id FROM media_buys WHERE tenant_id = "
+                 "$1",
+                 good),
+            (std::vector<std::vector<std::string>>{{"true", "t-1"}}));
+  expect_verified();
+
+  EXPECT_EQ(pipeline_
+                .submit_one(good, command_json("media_buy.approve", good, "live-buy-approve",
+                                               R"({"media_buy_id":"b-1"})"))
+                .status,
+            ResultStatus::rejected);
+  EXPECT_EQ(pipeline_
+                .submit_one(good, command_json("approval.approve", good, "live-approve",
+                                               R"({"approval_id":"t-1","reviewed_by":"u-1"})"))
+                .status,
+            ResultStatus::accepted);
+  ASSERT_TRUE(pipeline_.wait_projected()) << pipeline_.service_failures();
+  EXPECT_EQ(rows("SELECT status FROM media_buys WHERE tenant_id = $1", good),
+            (std::vector<std::vector<std::string>>{{"approved"}}));
+  EXPECT_EQ(rows("SELECT status, reviewed_by FROM approvals WHERE tenant_id = $1 AND approval_id "
+                 "= 't-1'",
+                 good),
+            (std::vector<std::vector<std::string>>{{"approved", "u-1"}}));
+  expect_verified();
+
+  // Rebuilds give the same rows; a re-run changes nothing.
+  const std::string all_approvals =
+      "SELECT * FROM approvals WHERE tenant_id = $1 ORDER BY approval_id";
+  const std::string all_buys =
+      "SELECT * FROM media_buys WHERE tenant_id = $1 ORDER BY media_buy_id";
+  const auto approvals_before = rows(all_approvals, good);
+  const auto buys_before = rows(all_buys, good);
+  for (const char* projection : {"approvals", "media_buys"}) {
+    auto [rebuilt, rebuild_output, rebuild_errors] = ledgerflow({"rebuild", projection});
+    EXPECT_EQ(rebuilt, 0) << projection << rebuild_errors;
+  }
+  EXPECT_EQ(rows(all_approvals, good), approvals_before);
+  EXPECT_EQ(rows(all_buys, good), buys_before);
+  {
+    auto [again, again_output, again_errors] = ledgerflow({"import", "approvals", approvals});
+    EXPECT_EQ(again, 1);
+    EXPECT_NE(again_output.find("imported 0 rows of 1 tenants"), std::string::npos) << again_output;
+    EXPECT_NE(again_output.find("3 rows already imported"), std::string::npos) << again_output;
+  }
+  ASSERT_TRUE(pipeline_.wait_projected()) << pipeline_.service_failures();
+  EXPECT_EQ(rows(all_approvals, good), approvals_before);
+  expect_verified();
+}
+
 }  // namespace
 }  // namespace lf::testing

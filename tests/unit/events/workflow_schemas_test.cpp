@@ -373,7 +373,7 @@ bool is_workflow_type(std::string_view type) {
   // An import's chunk follows the import rules (import_id, chunks, up to
   // 1,000 rows; docs/migrating.md), checked by the import tests.
   if (type == "audit.logs_imported") return false;
-  if (type == "media_buy.imported") return false;
+  if (type == "media_buy.imported" || type == "approval.imported") return false;
   for (const std::string_view prefix :
        {"media_buy.", "approval.", "activity.", "audit.", "tenant."}) {
     if (type.substr(0, prefix.size()) == prefix) return true;
