@@ -280,6 +280,32 @@ def command_scripts():
     s.add("media_buy.resume", {"media_buy_id": "ib-3"})
     scripts["import-media-buys"] = s
 
+    # Approvals imported: a pending one of an imported pending buy (linked:
+    # approving it approves the buy), a decided one of a creative, re-sent;
+    # then the pending one approved live and the decided one refused.
+    approvals = {"import_id": "fd" * 32, "chunk": 0, "chunks": 1,
+                 "source": {"file": "approvals.csv", "first_line": 2, "last_line": 3},
+                 "rows": [{"line": 2, "status": "pending", "created_on": "2026-11-09T09:00:00Z",
+                           "request": {"approval_id": "iap-1",
+                                       "subject": {"kind": "media_buy", "id": "ib-2"},
+                                       "type": "media_buy", "risk_level": "medium",
+                                       "title": "Approve ib-2", "reviewer_id": "u-1",
+                                       "expires_at": "2026-11-12T09:00:00Z"}},
+                          {"line": 3, "status": "approved", "created_on": "2025-03-01T09:00:00Z",
+                           "resolved_at": "2025-03-02T09:00:00Z", "reviewed_by": "u-2",
+                           "reviewer_notes": "fine", "chosen_option": "B",
+                           "request": {"approval_id": "iap-2",
+                                       "subject": {"kind": "creative", "id": "cr-1"},
+                                       "type": "creative", "risk_level": "low",
+                                       "title": "Banner", "expires_at": "2025-03-04T09:00:00Z"}}]}
+    s = Script()
+    s.add("import.media_buys", buys, actor="system")
+    s.add("import.approvals", approvals, actor="system")
+    s.add("import.approvals", approvals, actor="system")
+    s.add("approval.approve", {"approval_id": "iap-1", "reviewed_by": "u-1"})
+    s.add("approval.reject", {"approval_id": "iap-2", "reviewed_by": "u-1"})
+    scripts["import-approvals"] = s
+
     # USD spend: LLM calls, tool calls and usage records counted into the
     # month's spend; a cap set by support stops the next run; an agent may
     # not set it; a duplicate call id; too many decimals.
@@ -517,6 +543,15 @@ def command_scripts():
                                                       "packages": [{"package_id": "k",
                                                                     "product_id": "p",
                                                                     "budget_minor": 100}]}}]},
+        "import.approvals": {"import_id": "d2" * 32, "chunk": 0, "chunks": 1,
+                             "source": {"file": "p.csv", "first_line": 2, "last_line": 2},
+                             "rows": [{"line": 2, "status": "expired",
+                                       "created_on": "2025-01-01T00:00:00Z",
+                                       "request": {"approval_id": "ap-i",
+                                                   "subject": {"kind": "creative", "id": "c"},
+                                                   "type": "creative", "risk_level": "low",
+                                                   "title": "t",
+                                                   "expires_at": "2025-01-04T00:00:00Z"}}]},
         "usage.record": {"usage_record_id": "u-2", "billing_unit": "token", "quantity": 1000,
                          "unit_price": "0.000002"},
     }
