@@ -21,6 +21,9 @@ constexpr std::size_t kIdLengthMax = 128;
 constexpr std::size_t kCampaignNameLengthMax = 500;
 constexpr std::size_t kBudgetLengthMax = 64;
 constexpr std::size_t kJsonBytesMax = 64 * 1024;
+// Nesting of pricing and targeting: the command around them (import.media_buys
+// row, buy, packages) stays within the engine's command depth of 32.
+constexpr uint32_t kJsonDepthMax = 20;
 
 // Text of 1 to `length_max` characters; nullopt and `error` set otherwise.
 std::optional<std::string_view> bounded_text(std::optional<std::string_view> value,
@@ -90,8 +93,8 @@ std::variant<std::pair<std::string, ChildRow>, RowError> convert_package_row(
   for (const std::string_view name : {"pricing", "targeting"}) {
     const std::optional<std::string_view> value = text(name);
     if (!value || *value == "null") continue;
-    Result<std::unique_ptr<rapidjson::Document>> parsed =
-        parse_json_bounded(*value, JsonLimits{.max_bytes = kJsonBytesMax, .max_depth = 32});
+    Result<std::unique_ptr<rapidjson::Document>> parsed = parse_json_bounded(
+        *value, JsonLimits{.max_bytes = kJsonBytesMax, .max_depth = kJsonDepthMax});
     if (!parsed || !(*parsed)->IsObject()) {
       row.error = "column " + std::string(name) + ": not a JSON object";
       return std::make_pair(std::string(*parent), std::move(row));
