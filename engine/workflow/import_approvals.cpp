@@ -344,6 +344,11 @@ void evolve_approvals_imported(State& state, KindImports& imports,
   }
   credits::record_import_progress(credits::ImportLedger{imports.by_kind, imports.events}, header,
                                   kApprovalsKind);
+#ifdef LF_DEEP_CHECKS
+  if (std::optional<std::string> broken = state_invariant_violation(state)) {
+    LF_ASSERT_MSG(false, broken->c_str());
+  }
+#endif
 }
 
 std::optional<Rejection> precheck_approvals_chunks(const std::vector<ApprovalsChunk>& chunks,

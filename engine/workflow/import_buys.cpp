@@ -228,6 +228,11 @@ void evolve_media_buys_imported(State& state, KindImports& imports,
   }
   credits::record_import_progress(credits::ImportLedger{imports.by_kind, imports.events}, header,
                                   kMediaBuysKind);
+#ifdef LF_DEEP_CHECKS
+  if (std::optional<std::string> broken = state_invariant_violation(state)) {
+    LF_ASSERT_MSG(false, broken->c_str());
+  }
+#endif
 }
 
 std::optional<Rejection> precheck_media_buys_chunks(const std::vector<MediaBuysChunk>& chunks,

@@ -170,6 +170,7 @@ TEST(ImportApprovals, APendingApprovalOfAnActivityAwaitingItIsLinkedAndItsOutcom
   EXPECT_EQ(tenant.state().workflow.activities.at("a-1").pending_approval_id, "ap-1");
   ASSERT_TRUE(tenant.state().workflow.approvals.at("ap-1").review.has_value());
   EXPECT_EQ(tenant.state().workflow.approvals.at("ap-1").review->activity_id, "a-1");
+  EXPECT_EQ(workflow::state_invariant_violation(tenant.state().workflow), std::nullopt);
   const Decision approved = tenant.run(
       "approval.approve", R"({"approval_id":"ap-1","reviewed_by":"u-rev","chosen_option":"A"})");
   ASSERT_TRUE(approved.accepted()) << approved.rejection().message;

@@ -155,6 +155,7 @@ TEST(ImportMediaBuys, BuysLandInTheirStatusAtTheirTimesAndNonFinalOnesGoOnLive) 
   EXPECT_EQ(status_of(tenant, "b-paused"), BuyStatus::paused);
   EXPECT_EQ(tenant.state().workflow_imports.media_buys.by_kind.at("media_buys").chunks_committed,
             1);
+  EXPECT_EQ(workflow::state_invariant_violation(tenant.state().workflow), std::nullopt);
   // Live commands go on from the imported statuses...
   ASSERT_TRUE(tenant.run("media_buy.approve", R"({"media_buy_id":"b-pending"})").accepted());
   ASSERT_TRUE(tenant.run("media_buy.activate", R"({"media_buy_id":"b-approved"})").accepted());
