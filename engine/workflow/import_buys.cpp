@@ -252,16 +252,7 @@ namespace {
 void write_kind_imports(JsonWriter& writer, const KindImports& imports) {
   writer.begin_object();
   writer.key("by_kind");
-  writer.begin_array();
-  for (const auto& [kind, progress] : imports.by_kind) {
-    writer.begin_object();
-    writer.field("kind", kind);
-    writer.field("import_id", progress.import_id);
-    writer.field("chunks_committed", progress.chunks_committed);
-    writer.field("chunks_total", progress.chunks_total);
-    writer.end_object();
-  }
-  writer.end_array();
+  credits::write_import_progress(writer, imports.by_kind);
   writer.field("events", imports.events);
   writer.end_object();
 }
@@ -271,19 +262,12 @@ Result<KindImports> read_kind_imports(const rapidjson::Value& value) {
     return make_error("invalid_snapshot", "workflow imports: " + std::string(what));
   };
   const rapidjson::Value* by_kind = value.IsObject() ? json_member(value, "by_kind") : nullptr;
-  if (by_kind == nullptr || !by_kind->IsArray()) return bad("by_kind is not an array");
+  if (by_kind == nullptr) return bad("by_kind is missing");
+  Result<std::map<std::string, credits::ImportProgress>> progress =
+      credits::read_import_progress(*by_kind);
+  if (!progress) return bad(progress.error().message);
   KindImports imports;
-  for (const rapidjson::Value& item : by_kind->GetArray()) {
-    const std::optional<std::string_view> kind = json_string(item, "kind");
-    const std::optional<std::string_view> import_id = json_string(item, "import_id");
-    const std::optional<int64_t> committed = json_int64(item, "chunks_committed");
-    const std::optional<int64_t> total = json_int64(item, "chunks_total");
-    if (!kind || !import_id || !committed || !total || *committed < 0 || *committed > *total)
-      return bad("an import lacks a field or its chunks are out of range");
-    credits::ImportProgress progress{std::string(*import_id), *committed, *total};
-    if (!imports.by_kind.emplace(std::string(*kind), std::move(progress)).second)
-      return bad("an import kind appears twice");
-  }
+  imports.by_kind = std::move(*progress);
   const std::optional<int64_t> events = json_int64(value, "events");
   if (!events || *events < 0) return bad("events is missing");
   imports.events = *events;

@@ -13,7 +13,7 @@
 #include "events/json.hpp"
 #include "events/schema_registry.hpp"
 #include "events/time.hpp"
-#include "tests/unit/engine/command_builder.hpp"
+#include "tests/unit/engine/tenant_driver.hpp"
 
 namespace lf::engine {
 namespace {
@@ -21,66 +21,13 @@ namespace {
 constexpr const char* kTenant = "9c1c2a9e-3b4d-4e5f-8a7b-1c2d3e4f5a6e";
 const std::string kImportA(64, 'a');
 
-int64_t at(const char* text) {
-  return *parse_rfc3339_ms(text);
-}
+using testing::at;
 
 // The tenant as the engine holds it, driven command by command.
-class Tenant {
+class Tenant : public testing::TenantDriver {
  public:
-  explicit Tenant(int64_t now_ms) : now_ms_(now_ms) {}
-
-  Decision run(const std::string& type, const std::string& payload,
-               const std::string& actor = "system") {
-    testing::BuiltCommand built =
-        testing::build_command(type, kTenant, "c" + std::to_string(++commands_), payload, actor);
-    if (std::optional<Error> refused = check_command(built.envelope, std::nullopt)) {
-      return Decision::reject(refused->code, refused->message);
-    }
-    Decision decision = decide(state_, built.envelope, Context{now_ms_, nullptr});
-    if (decision.accepted()) apply(decision.events());
-    return decision;
-  }
+  explicit Tenant(int64_t now_ms) : TenantDriver(kTenant, now_ms) {}
   Decision import_buys(const std::string& payload) { return run("import.media_buys", payload); }
-  TenantState& mutable_state() { return state_; }
-
-  void fire_timers() {
-    std::vector<NewEvent> events = due(state_, kTenant, Context{now_ms_, nullptr});
-    apply(events);
-  }
-  void advance(int64_t ms) { now_ms_ += ms; }
-  const TenantState& state() const { return state_; }
-  const std::vector<std::string>& payloads() const { return payloads_; }
-
- private:
-  void apply(const std::vector<NewEvent>& events) {
-    for (const NewEvent& event : events) {
-      std::unique_ptr<rapidjson::Document> payload =
-          std::move(parse_json_bounded(event.payload_json, JsonLimits{}).value());
-      const std::optional<std::string> problem = SchemaRegistry::embedded().validate_event_payload(
-          event.type, event.schema_version, *payload);
-      ASSERT_FALSE(problem.has_value()) << event.type << ": " << *problem << "\n"
-                                        << event.payload_json;
-      EventHeader header;
-      header.event_id = "e" + std::to_string(++events_);
-      header.type = event.type;
-      header.schema_version = event.schema_version;
-      header.tenant_id = kTenant;
-      header.stream = event.stream;
-      header.stream_version = state_.stream_version(event.stream) + 1;
-      header.actor = "system";
-      header.occurred_at_ms = now_ms_;
-      evolve(state_, header, *payload);
-
-      payloads_.push_back(event.payload_json);
-    }
-  }
-
-  int64_t now_ms_;
-  int64_t commands_ = 0;
-  int64_t events_ = 0;
-  TenantState state_;
-  std::vector<std::string> payloads_;
 };
 
 // A chunk of `rows` (each {"line":..,"status":..,"created_at":..,"media_buy":{..}}).

@@ -49,6 +49,9 @@ class TenantDriver {
   void fire_timers() { apply(engine::due(state_, tenant_, engine::Context{now_ms_, nullptr})); }
   void advance(int64_t ms) { now_ms_ += ms; }
   const engine::TenantState& state() const { return state_; }
+  // The state to set up by hand what no live command leaves (an entity as
+  // another kind's import leaves it).
+  engine::TenantState& mutable_state() { return state_; }
   const engine::credits::State& credits() const { return state_.credits; }
   // Every event's payload, in order.
   const std::vector<std::string>& payloads() const { return payloads_; }
