@@ -72,8 +72,10 @@ Runner add_import(CLI::App& app, GlobalOptions& global) {
   CLI::App* command = app.add_subcommand(
       "import", "Load history exported from a seed platform (CSV with a header row)");
   command
-      ->add_option("kind", flags->kind,
-                   "What the files hold: credit_ledger, credit_topup_orders, llm_calls, audit_logs")
+      ->add_option(
+          "kind", flags->kind,
+          "What the files hold: credit_ledger, credit_topup_orders, llm_calls, audit_logs, "
+          "activities")
       ->required();
   command
       ->add_option("files", flags->files,

@@ -16,7 +16,38 @@ std::string audit_stream(std::string_view tenant_id) {
   return "audit/" + std::string(tenant_id);
 }
 
+namespace {
+
+// ---- activity imports (engine/workflow/import_activities.hpp) -------------------
+
+bool is_activity_import_command(std::string_view command_type) {
+  return command_type == workflow::kImportActivitiesCommand;
+}
+
+// Events on the tenant's activities' own streams (activity/<id>): its live
+// activity and run events (imports go to activities/<tenant>).
+int64_t live_activity_events(const TenantState& state) {
+  int64_t events = 0;
+  for (const auto& [stream, version] : state.stream_versions) {
+    if (workflow::is_activity_stream(stream)) events += version;
+  }
+  return events;
+}
+
+Decision decide_activity_import(const TenantState& state, const CommandEnvelope& command,
+                                const Context& context) {
+  const std::string stream = workflow::activity_imports_stream(command.tenant_id);
+  Result<workflow::ActivitiesChunk> chunk = workflow::parse_activities_chunk(command.payload);
+  if (!chunk) return Decision::reject(chunk.error().code, chunk.error().message);
+  return workflow::decide_activities_chunk(state.workflow, state.activity_imports,
+                                           live_activity_events(state), *chunk, stream,
+                                           context.now_ms);
+}
+
+}  // namespace
+
 bool knows_command(std::string_view command_type) {
+  if (is_activity_import_command(command_type)) return true;
   return credits::handles_command(command_type) || workflow::handles_command(command_type) ||
          usage::handles_command(command_type) || command_type == workflow::kImportAuditLogsCommand;
 }
@@ -26,6 +57,8 @@ std::string target_stream(const TenantState& state, const CommandEnvelope& comma
   if (workflow::handles_command(command.type))
     return workflow::target_stream(state.workflow, command);
   if (usage::handles_command(command.type)) return usage::stream_name(command.tenant_id);
+  if (is_activity_import_command(command.type))
+    return workflow::activity_imports_stream(command.tenant_id);
   return audit_stream(command.tenant_id);
 }
 
@@ -69,6 +102,8 @@ Decision decide(const TenantState& state, const CommandEnvelope& command, const 
     return workflow::decide_audit_logs_chunk(state.audit_imports, state.stream_version(stream),
                                              *chunk, stream, context.now_ms);
   }
+  if (is_activity_import_command(command.type))
+    return decide_activity_import(state, command, context);
   if (command.type == usage::kImportLlmCallsCommand) {
     return usage::decide_import(state.usage, state.credits,
                                 state.stream_version(usage::stream_name(command.tenant_id)),
@@ -97,6 +132,8 @@ void evolve(TenantState& state, const EventHeader& header, const rapidjson::Valu
     usage::evolve(state.usage, header, payload);
   } else if (header.type == workflow::kAuditLogsImportedEvent) {
     workflow::evolve_audit_logs_imported(state.audit_imports, payload);
+  } else if (header.type == workflow::kActivitiesImportedEvent) {
+    workflow::evolve_activities_imported(state.workflow, state.activity_imports, payload);
   }
   // command.rejected and other audit events change no decision state.
 }
@@ -140,6 +177,10 @@ void write_tenant_state(JsonWriter& writer, const TenantState& state) {
     writer.key("audit_imports");
     workflow::write_audit_imports(writer, state.audit_imports);
   }
+  if (!(state.activity_imports == workflow::AuditImports{})) {  // none in older snapshots
+    writer.key("activity_imports");
+    workflow::write_audit_imports(writer, state.activity_imports);
+  }
   writer.end_object();
 }
 
@@ -177,6 +218,11 @@ Result<TenantState> read_tenant_state(const rapidjson::Value& value) {
     Result<workflow::AuditImports> audit_imports = workflow::read_audit_imports(*audit_value);
     if (!audit_imports) return audit_imports.error();
     state.audit_imports = std::move(audit_imports).value();
+  }
+  if (const rapidjson::Value* activity_value = json_member(value, "activity_imports")) {
+    Result<workflow::AuditImports> activity_imports = workflow::read_audit_imports(*activity_value);
+    if (!activity_imports) return activity_imports.error();
+    state.activity_imports = std::move(activity_imports).value();
   }
   return state;
 }

@@ -14,6 +14,7 @@
 #include "engine/credits/state.hpp"
 #include "engine/domain.hpp"
 #include "engine/usage/state.hpp"
+#include "engine/workflow/import_activities.hpp"
 #include "engine/workflow/import_audit.hpp"
 #include "engine/workflow/state.hpp"
 #include "events/envelope.hpp"
@@ -28,6 +29,9 @@ struct TenantState {
   usage::State usage;
   // Imports into audit/<tenant> (import.audit_logs), a stream no domain owns.
   workflow::AuditImports audit_imports;
+  // Imports into activities/<tenant> (import.activities, import.activity_runs):
+  // their progress; the activities themselves are in `workflow`.
+  workflow::AuditImports activity_imports;
   // Current version of every stream of this tenant that has events.
   std::unordered_map<std::string, int64_t> stream_versions;
 

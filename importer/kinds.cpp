@@ -3,6 +3,7 @@
 
 #include "events/json.hpp"
 #include "events/time.hpp"
+#include "importer/activities.hpp"
 #include "importer/audit_logs.hpp"
 #include "importer/credit_ledger.hpp"
 #include "importer/credit_topup_orders.hpp"
@@ -23,6 +24,8 @@ const std::vector<KindSpec>& kinds() {
                &convert_llm_call_row, &precheck_llm_calls, false},
       KindSpec{"audit_logs", "import.audit_logs", kAuditRequiredColumns, kAuditOptionalColumns,
                &convert_audit_row, &precheck_audit_logs, false},
+      KindSpec{"activities", "import.activities", kActivitiesRequiredColumns,
+               kActivitiesOptionalColumns, &convert_activity_row, &precheck_activities, false},
   };
   return table;
 }

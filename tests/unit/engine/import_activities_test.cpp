@@ -1,0 +1,233 @@
+// import.activities through the engine's pure path (intake checks with the
+// command schema, engine::decide, the event schema, engine::evolve): the
+// platform's activities enter the state with the status it left them in and
+// go on live from there; every row is checked as the lifecycle would (ids,
+// parents, statuses an assignee can reach, times in order and not in the
+// future); the shared chunk order and live-event rules on
+// activities/<tenant>; the state in a snapshot.
+#include <gtest/gtest.h>
+
+#include "engine/intake.hpp"
+#include "engine/tenant.hpp"
+#include "engine/workflow/import_activities.hpp"
+#include "events/json.hpp"
+#include "events/schema_registry.hpp"
+#include "events/time.hpp"
+#include "tests/unit/engine/command_builder.hpp"
+
+namespace lf::engine {
+namespace {
+
+constexpr const char* kTenant = "9c1c2a9e-3b4d-4e5f-8a7b-1c2d3e4f5a70";
+const std::string kImportA(64, 'a');
+
+int64_t at(const char* text) {
+  return *parse_rfc3339_ms(text);
+}
+
+const int64_t kNow = at("2026-04-20T12:00:00Z");
+
+// The tenant as the engine holds it, driven command by command.
+class Tenant {
+ public:
+  explicit Tenant(int64_t now_ms) : now_ms_(now_ms) {}
+
+  Decision run(const std::string& type, const std::string& payload,
+               const std::string& actor = "system") {
+    testing::BuiltCommand built = testing::build_command(
+        type, kTenant, "c" + std::to_string(++commands_), payload, actor, now_ms_);
+    if (std::optional<Error> refused = check_command(built.envelope, std::nullopt)) {
+      return Decision::reject(refused->code, refused->message);
+    }
+    Decision decision = decide(state_, built.envelope, Context{now_ms_, nullptr});
+    if (decision.accepted()) apply(decision.events());
+    return decision;
+  }
+  Decision import(const std::string& payload) { return run("import.activities", payload); }
+
+  const TenantState& state() const { return state_; }
+  const std::vector<std::string>& payloads() const { return payloads_; }
+
+ private:
+  void apply(const std::vector<NewEvent>& events) {
+    for (const NewEvent& event : events) {
+      std::unique_ptr<rapidjson::Document> payload =
+          std::move(parse_json_bounded(event.payload_json, JsonLimits{}).value());
+      const std::optional<std::string> problem = SchemaRegistry::embedded().validate_event_payload(
+          event.type, event.schema_version, *payload);
+      ASSERT_FALSE(problem.has_value()) << event.type << ": " << *problem << "\n"
+                                        << event.payload_json;
+      EventHeader header;
+      header.event_id = "e" + std::to_string(++events_);
+      header.type = event.type;
+      header.schema_version = event.schema_version;
+      header.tenant_id = kTenant;
+      header.stream = event.stream;
+      header.stream_version = state_.stream_version(event.stream) + 1;
+      header.actor = "system";
+      header.occurred_at_ms = now_ms_;
+      evolve(state_, header, *payload);
+      payloads_.push_back(event.payload_json);
+    }
+  }
+
+  int64_t now_ms_;
+  int64_t commands_ = 0;
+  int64_t events_ = 0;
+  TenantState state_;
+  std::vector<std::string> payloads_;
+};
+
+// A chunk of `rows` (each {"line":..,"activity":{..},"status":..,...}).
+std::string chunk(const std::vector<std::string>& rows, int64_t number = 0, int64_t chunks = 1,
+                  bool append = false) {
+  std::string text = R"({"import_id":")" + kImportA + R"(","chunk":)" + std::to_string(number) +
+                     R"(,"chunks":)" + std::to_string(chunks) + R"(,"append":)" +
+                     (append ? "true" : "false") +
+                     R"(,"source":{"file":"activities.csv","first_line":2,"last_line":9},"rows":[)";
+  for (std::size_t i = 0; i < rows.size(); ++i) text += (i > 0 ? "," : "") + rows[i];
+  return text + "]}";
+}
+
+// One row: `id` of `status`, assigned to an agent (a human with `user`).
+std::string row(int64_t line, const std::string& id, const std::string& status,
+                const std::string& extra = "", const std::string& activity_extra = "",
+                const std::string& user = "") {
+  const std::string assignee =
+      user.empty() ? R"("assignee_type":"agent","assignee_agent_role":"copywriter")"
+                   : R"("assignee_type":"human","assignee_user_id":")" + user + "\"";
+  return R"({"line":)" + std::to_string(line) + R"(,"activity":{"activity_id":")" + id +
+         R"(","title":"Write )" + id + R"(","type":"write",)" + assignee +
+         R"(,"priority":"medium")" + activity_extra + R"(},"status":")" + status +
+         R"(","created_on":"2025-06-01T09:00:00Z")" + extra + "}";
+}
+
+void expect_refused(const Decision& decision, const std::string& reason,
+                    const std::string& message_part) {
+  ASSERT_FALSE(decision.accepted()) << "accepted, expected " << reason;
+  EXPECT_EQ(decision.rejection().reason, reason) << decision.rejection().message;
+  EXPECT_NE(decision.rejection().message.find(message_part), std::string::npos)
+      << decision.rejection().message;
+}
+
+TEST(ImportActivities, ActivitiesEnterTheStateAsThePlatformLeftThemAndGoOnLive) {
+  Tenant tenant(kNow);
+  const Decision decision = tenant.import(chunk(
+      {row(2, "a-todo", "assigned"),
+       row(3, "a-work", "in_progress", R"(,"started_on":"2025-06-02T09:00:00Z")"),
+       row(4, "a-done", "completed",
+           R"(,"started_on":"2025-06-02T09:00:00Z","completed_on":"2025-06-03T09:00:00Z","output_summary":{"words":900},"output_ref":"64b0")"),
+       row(5, "a-review", "created", "",
+           R"(,"is_approval_gate":true,"parent_activity_id":"a-work")", "user:rita")}));
+  ASSERT_TRUE(decision.accepted()) << decision.rejection().message;
+  ASSERT_EQ(decision.events().size(), 1u);
+  EXPECT_EQ(decision.events()[0].type, "activities.imported");
+  EXPECT_EQ(decision.events()[0].stream, workflow::activity_imports_stream(kTenant));
+  const auto& activities = tenant.state().workflow.activities;
+  ASSERT_EQ(activities.size(), 4u);
+  EXPECT_EQ(activities.at("a-todo").status, workflow::ActivityStatus::assigned);
+  EXPECT_EQ(activities.at("a-todo").priority, workflow::Priority::normal);  // medium
+  EXPECT_EQ(activities.at("a-done").status, workflow::ActivityStatus::completed);
+  EXPECT_TRUE(activities.at("a-review").is_approval_gate);
+  EXPECT_EQ(activities.at("a-review").assignee_type, workflow::AssigneeType::human);
+  // The event keeps the original times; updated_on is the latest of them.
+  std::unique_ptr<rapidjson::Document> payload =
+      std::move(parse_json_bounded(tenant.payloads().back(), JsonLimits{}).value());
+  const rapidjson::Value& rows = (*payload)["rows"];
+  EXPECT_EQ(json_string(rows[2], "created_on"), "2025-06-01T09:00:00.000Z");
+  EXPECT_EQ(json_string(rows[2], "updated_on"), "2025-06-03T09:00:00.000Z");
+  EXPECT_EQ(json_string(rows[0]["created"], "priority"), "normal");
+
+  // Live commands go on from the imported statuses; a final one is history.
+  EXPECT_TRUE(tenant.run("activity.start", R"({"activity_id":"a-todo"})").accepted());
+  EXPECT_TRUE(tenant.run("activity.complete", R"({"activity_id":"a-work"})").accepted());
+  expect_refused(tenant.run("activity.start", R"({"activity_id":"a-done"})"), "invalid_transition",
+                 "a-done is completed");
+  EXPECT_TRUE(
+      tenant
+          .run("activity.submit_for_approval",
+               R"({"activity_id":"a-review","approval_id":"ap-1","reviewer_id":"user:rita"})")
+          .accepted());
+  expect_refused(
+      tenant.run(
+          "activity.create",
+          R"({"activity_id":"a-todo","title":"x","type":"write","assignee_type":"agent","assignee_agent_role":"r","priority":"low"})"),
+      "duplicate_activity", "a-todo");
+}
+
+TEST(ImportActivities, RowsTheLifecycleCouldNotReachAreRefusedWithTheirLine) {
+  Tenant tenant(kNow);
+  expect_refused(tenant.import(chunk({row(2, "a-1", "created"), row(3, "a-1", "created")})),
+                 "duplicate_activity", "activities.csv:3: activity a-1 already exists");
+  expect_refused(
+      tenant.import(chunk({row(2, "a-1", "created", "", R"(,"parent_activity_id":"nope")")})),
+      "unknown_parent", "activities.csv:2: activity a-1: no parent activity nope");
+  expect_refused(tenant.import(chunk({row(4, "a-1", "assigned", "", "", "user:rita")})),
+                 "invalid_transition", "activities.csv:4: activity a-1 is a human's and assigned");
+  expect_refused(tenant.import(chunk({row(5, "a-1", "in_progress")})), "invalid_transition",
+                 "in_progress without started_on");
+  expect_refused(tenant.import(chunk({row(6, "a-1", "completed")})), "invalid_transition",
+                 "completed without completed_on");
+  expect_refused(
+      tenant.import(chunk({row(7, "a-1", "failed", R"(,"completed_on":"2025-06-03T09:00:00Z")")})),
+      "invalid_transition", "failed but has completed_on");
+  expect_refused(
+      tenant.import(
+          chunk({row(8, "a-1", "in_progress", R"(,"started_on":"2025-05-01T09:00:00Z")")})),
+      "timestamps_out_of_order",
+      "activities.csv:8: activity a-1: started_on 2025-05-01T09:00:00.000Z is before its "
+      "created_on");
+  expect_refused(
+      tenant.import(chunk({row(9, "a-1", "created", R"(,"updated_on":"2026-04-20T12:06:00Z")")})),
+      "invalid_created_on", "updated_on 2026-04-20T12:06:00.000Z is after the engine's clock");
+  // The schema names the statuses (the CLI's converter names the column).
+  expect_refused(tenant.import(chunk({row(10, "a-1", "paused")})), "schema_violation",
+                 "/rows/0/status");
+  expect_refused(
+      tenant.import(chunk(
+          {R"({"line":11,"activity":{"activity_id":"a-1","title":"t","type":"write","assignee_type":"agent","assignee_agent_role":"r","priority":"low","is_approval_gate":true},"status":"created","created_on":"2025-06-01T09:00:00Z"})"})),
+      "invalid_row", "line 11: invalid_payload: a review step");
+  EXPECT_TRUE(tenant.state().workflow.activities.empty());
+  EXPECT_EQ(tenant.state().activity_imports, workflow::AuditImports{});
+}
+
+TEST(ImportActivities, ReRunsChunksLiveEventsAndTheSnapshot) {
+  Tenant tenant(kNow);
+  const std::string first = chunk({row(2, "a-1", "created")}, 0, 2);
+  const std::string second =
+      chunk({row(3, "a-2", "created", "", R"(,"parent_activity_id":"a-1")")}, 1, 2);
+  expect_refused(tenant.import(second), "chunk_out_of_order", "a new import starts");
+  ASSERT_TRUE(tenant.import(first).accepted());
+  JsonWriter writer;
+  write_tenant_state(writer, tenant.state());
+  Result<std::unique_ptr<rapidjson::Document>> parsed =
+      parse_json_bounded(writer.view(), JsonLimits{.max_bytes = 1 << 20, .max_depth = 64});
+  ASSERT_TRUE(parsed.ok());
+  Result<TenantState> restored = read_tenant_state(**parsed);
+  ASSERT_TRUE(restored.ok()) << restored.error().message;
+  EXPECT_EQ(restored->activity_imports, tenant.state().activity_imports);
+  EXPECT_EQ(restored->activity_imports.by_kind.at("activities").chunks_committed, 1);
+  EXPECT_EQ(restored->workflow, tenant.state().workflow);
+  ASSERT_TRUE(tenant.import(second).accepted());  // its parent came in the first chunk
+  expect_refused(tenant.import(first), "already_imported", "chunk 0 of 2");
+  EXPECT_EQ(tenant.state().workflow.activities.size(), 2u);
+
+  // A tenant with live activity events takes an import only with --append,
+  // and then a row reusing a live id is a duplicate.
+  Tenant live(kNow);
+  ASSERT_TRUE(
+      live.run(
+              "activity.create",
+              R"({"activity_id":"a-1","title":"x","type":"write","assignee_type":"agent","assignee_agent_role":"r","priority":"low"})")
+          .accepted());
+  expect_refused(live.import(chunk({row(2, "a-2", "created")})), "tenant_has_live_events",
+                 "1 live activity event(s)");
+  expect_refused(live.import(chunk({row(2, "a-1", "created")}, 0, 1, true)), "duplicate_activity",
+                 "activities.csv:2");
+  EXPECT_TRUE(live.import(chunk({row(2, "a-2", "created", "", R"(,"parent_activity_id":"a-1")")}, 0,
+                                1, true))
+                  .accepted());
+}
+
+}  // namespace
+}  // namespace lf::engine
