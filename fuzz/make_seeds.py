@@ -256,6 +256,32 @@ def command_scripts():
     s.add("audit.record", {"operation": "login", "occurred_at": "2025-03-02T09:03:00Z"})
     scripts["import-audit-logs"] = s
 
+    # Activities imported as the platform left them (work in progress, a
+    # to-do, its review step, finished work), re-sent, then live commands
+    # going on from the imported statuses (a final one refused).
+    activities = {"import_id": "fc" * 32, "chunk": 0, "chunks": 1,
+                  "source": {"file": "activities.csv", "first_line": 2, "last_line": 5},
+                  "rows": [{"line": 2, "activity": activity("w-1", False), "status": "in_progress",
+                            "created_on": "2025-03-02T09:00:00Z",
+                            "started_on": "2025-03-02T10:00:00Z"},
+                           {"line": 3, "activity": activity("w-2", False), "status": "assigned",
+                            "created_on": "2025-03-02T09:01:00Z"},
+                           {"line": 4, "activity": dict(activity("r-1", True),
+                                                        parent_activity_id="w-1"),
+                            "status": "created", "created_on": "2025-03-02T11:00:00Z"},
+                           {"line": 5, "activity": activity("w-3", False), "status": "completed",
+                            "created_on": "2025-03-02T09:02:00Z",
+                            "completed_on": "2025-03-03T09:00:00Z",
+                            "updated_on": "2025-03-03T09:00:00Z",
+                            "output_summary": {"words": 900}, "output_ref": "64b0"}]}
+    s = Script()
+    s.add("import.activities", activities, actor="system")
+    s.add("import.activities", activities, actor="system")
+    s.add("activity.start", {"activity_id": "w-2"})
+    s.add("activity.complete", {"activity_id": "w-1"})
+    s.add("activity.start", {"activity_id": "w-3"})
+    scripts["import-activities"] = s
+
     # USD spend: LLM calls, tool calls and usage records counted into the
     # month's spend; a cap set by support stops the next run; an agent may
     # not set it; a duplicate call id; too many decimals.
@@ -484,6 +510,11 @@ def command_scripts():
                                                               "created_at": "2025-01-01T00:00:00Z"}}]},
         "usage.record": {"usage_record_id": "u-2", "billing_unit": "token", "quantity": 1000,
                          "unit_price": "0.000002"},
+        "import.activities": {"import_id": "d1" * 32, "chunk": 0, "chunks": 1,
+                              "source": {"file": "w.csv", "first_line": 2, "last_line": 2},
+                              "rows": [{"line": 2, "activity": activity("w-9", False),
+                                        "status": "cancelled",
+                                        "created_on": "2025-01-01T00:00:00Z"}]},
     }
     schemas = sorted(name[:-5] for name in os.listdir(os.path.join(ROOT, "schemas", "commands")))
     missing = sorted(set(schemas) - set(every))
