@@ -21,7 +21,8 @@ namespace {
 // ---- activity imports (engine/workflow/import_activities.hpp) -------------------
 
 bool is_activity_import_command(std::string_view command_type) {
-  return command_type == workflow::kImportActivitiesCommand;
+  return command_type == workflow::kImportActivitiesCommand ||
+         command_type == workflow::kImportActivityRunsCommand;
 }
 
 // Events on the tenant's activities' own streams (activity/<id>): its live
@@ -37,6 +38,13 @@ int64_t live_activity_events(const TenantState& state) {
 Decision decide_activity_import(const TenantState& state, const CommandEnvelope& command,
                                 const Context& context) {
   const std::string stream = workflow::activity_imports_stream(command.tenant_id);
+  if (command.type == workflow::kImportActivityRunsCommand) {
+    Result<workflow::ActivityRunsChunk> runs = workflow::parse_activity_runs_chunk(command.payload);
+    if (!runs) return Decision::reject(runs.error().code, runs.error().message);
+    return workflow::decide_activity_runs_chunk(state.workflow, state.credits,
+                                                state.activity_imports, live_activity_events(state),
+                                                *runs, stream, context.now_ms);
+  }
   Result<workflow::ActivitiesChunk> chunk = workflow::parse_activities_chunk(command.payload);
   if (!chunk) return Decision::reject(chunk.error().code, chunk.error().message);
   return workflow::decide_activities_chunk(state.workflow, state.activity_imports,
@@ -134,6 +142,8 @@ void evolve(TenantState& state, const EventHeader& header, const rapidjson::Valu
     workflow::evolve_audit_logs_imported(state.audit_imports, payload);
   } else if (header.type == workflow::kActivitiesImportedEvent) {
     workflow::evolve_activities_imported(state.workflow, state.activity_imports, payload);
+  } else if (header.type == workflow::kActivityRunsImportedEvent) {
+    workflow::evolve_activity_runs_imported(state.workflow, state.activity_imports, payload);
   }
   // command.rejected and other audit events change no decision state.
 }

@@ -4,6 +4,7 @@
 #include "events/json.hpp"
 #include "events/time.hpp"
 #include "importer/activities.hpp"
+#include "importer/activity_runs.hpp"
 #include "importer/audit_logs.hpp"
 #include "importer/credit_ledger.hpp"
 #include "importer/credit_topup_orders.hpp"
@@ -26,6 +27,9 @@ const std::vector<KindSpec>& kinds() {
                &convert_audit_row, &precheck_audit_logs, false},
       KindSpec{"activities", "import.activities", kActivitiesRequiredColumns,
                kActivitiesOptionalColumns, &convert_activity_row, &precheck_activities, false},
+      KindSpec{"activity_runs", "import.activity_runs", kActivityRunsRequiredColumns,
+               kActivityRunsOptionalColumns, &convert_activity_run_row, &precheck_activity_runs,
+               false},
   };
   return table;
 }

@@ -79,4 +79,57 @@ void evolve_activities_imported(State& state, AuditImports& imports,
 std::optional<Rejection> precheck_activities_chunks(const std::vector<ActivitiesChunk>& chunks,
                                                     int64_t now_ms);
 
+// ---- activity_runs (docs/migrating.md "activity_runs") ------------------------
+//
+// The runs of imported or live activities, after them: a run of an unknown
+// activity is refused. A finished run is history; a running one goes on live
+// (activity.finish_run, or its deadline): it must run on work in_progress and
+// hold its credits in the imported ledger (the open reservation
+// import:<run_id>), which becomes the run's hold, closed only by the run.
+
+inline constexpr std::string_view kImportActivityRunsCommand = "import.activity_runs";
+inline constexpr std::string_view kActivityRunsImportedEvent = "activity_runs.imported";
+inline constexpr std::string_view kActivityRunsKind = "activity_runs";
+
+struct ImportedRun {
+  int64_t line = 0;
+  std::string run_id;
+  std::string activity_id;
+  RunStatus status = RunStatus::completed;
+  std::optional<AdapterType> adapter_type;
+  std::optional<std::string> model_id;
+  std::optional<std::string> session_id;
+  std::optional<std::string> error;
+  RunUsage usage;
+  int64_t started_on_ms = 0;
+  std::optional<int64_t> ended_on_ms;
+  // A running run's hold in the imported ledger (import:<run_id>), what it
+  // holds and its deadline: decided against the tenant's credits, in the
+  // event only.
+  std::optional<std::string> reservation_id;
+  std::optional<int64_t> credits_reserved;
+  std::optional<int64_t> expires_at_ms;
+  bool operator==(const ImportedRun&) const = default;
+};
+
+struct ActivityRunsChunk {
+  credits::ImportHeader header;
+  std::vector<ImportedRun> rows;
+};
+
+Result<ActivityRunsChunk> parse_activity_runs_chunk(const rapidjson::Value* payload);
+
+Decision decide_activity_runs_chunk(const State& state, const credits::State& credits,
+                                    const AuditImports& imports, int64_t live_events,
+                                    const ActivityRunsChunk& chunk, const std::string& stream,
+                                    int64_t now_ms);
+
+void evolve_activity_runs_imported(State& state, AuditImports& imports,
+                                   const rapidjson::Value& payload);
+
+// The CLI's pre-check on a fresh tenant: only what needs no state (the
+// rows' own rules, ids once); the activities and holds are the engine's.
+std::optional<Rejection> precheck_activity_runs_chunks(const std::vector<ActivityRunsChunk>& chunks,
+                                                       int64_t now_ms);
+
 }  // namespace lf::engine::workflow

@@ -109,7 +109,8 @@ AuditFields event_fields(const DecodedEvent& event) {
   if (event.header.type == "credits.ledger_imported" ||
       event.header.type == "topup_order.imported" ||
       event.header.type == "usage.llm_calls_imported" ||
-      event.header.type == "audit.logs_imported" || event.header.type == "activities.imported") {
+      event.header.type == "audit.logs_imported" || event.header.type == "activities.imported" ||
+      event.header.type == "activity_runs.imported") {
     return AuditFields{timestamp_value(event.header.occurred_at_ms),
                        event.header.type,
                        std::move(resource.first),

@@ -867,5 +867,114 @@ TEST_F(ImportTest, ActivitiesLandAsThePlatformLeftThemJoinTheQueuesAndGoOnLive) 
   EXPECT_EQ(rows(all_sql, good), before);
 }
 
+// ---- activity_runs ---------------------------------------------------------------
+
+TEST_F(ImportTest, RunsLandAfterTheirActivitiesAndARunningOneFinishesLiveOnItsImportedHold) {
+  const std::string good = random_tenant();
+  const std::string bad = random_tenant();
+  const std::string open_run = "run-open-" + good.substr(0, 8);
+  // The ledger first: an allocation and the running run's open hold.
+  Ledger ledger(good);
+  ledger.add("allocated", 100'000).add("reserved", -300, open_run);
+  {
+    auto [code, output, errors] =
+        ledgerflow({"import", "credit_ledger", write("ledger.csv", kLedgerHeader + ledger.csv())});
+    ASSERT_EQ(code, 0) << output << errors;
+  }
+  const std::string activities = write(
+      "activities.csv",
+      "id,tenant_id,title,type,assignee_type,assignee_agent_role,status,started_on,created_on\n"
+      "w-1," +
+          good + ",Write,write,agent,copywriter,in_progress," + pg_time(-3600) + "," +
+          pg_time(-7200) + "\n" + "x-1," + bad + ",Write,write,agent,copywriter,created,," +
+          pg_time(-7200) + "\n");
+  {
+    auto [code, output, errors] = ledgerflow({"import", "activities", activities});
+    ASSERT_EQ(code, 0) << output << errors;
+  }
+  // The seed's columns; the bad tenant's second run names no activity.
+  const std::string runs = write(
+      "activity_runs.csv",
+      "id,activity_id,tenant_id,adapter_type,model_id,session_id,status,error,input_tokens,"
+      "output_tokens,cost_usd,duration_ms,started_on,ended_on,created_on\n"
+      "run-done,w-1," +
+          good + ",claude,claude-sonnet,s-1,failed,rate limited,1200,0,0.042318,900," +
+          pg_time(-3000) + "," + pg_time(-2900) + "," + pg_time(-3000) + "\n" + open_run + ",w-1," +
+          good + ",claude,claude-sonnet,s-2,running,,,,,," + pg_time(-600) + ",," + pg_time(-600) +
+          "\n" + "run-x1,x-1," + bad + ",openai,gpt-4o,,completed,,1,1,0.01,5," + pg_time(-900) +
+          "," + pg_time(-800) + "," + pg_time(-900) + "\n" + "run-x2,nope," + bad +
+          ",openai,gpt-4o,,completed,,1,1,0.01,5," + pg_time(-700) + "," + pg_time(-600) + "," +
+          pg_time(-700) + "\n");
+  auto [code, output, errors] = ledgerflow({"import", "activity_runs", runs});
+  EXPECT_EQ(code, 1) << output << errors;
+  EXPECT_NE(output.find("imported 2 rows of 1 tenants; 1 refused"), std::string::npos) << output;
+  EXPECT_NE(errors.find("unknown_activity: " + runs + ":5: run run-x2: no activity nope"),
+            std::string::npos)
+      << errors;
+  ASSERT_TRUE(pipeline_.wait_projected()) << pipeline_.service_failures();
+  EXPECT_EQ(count("activity_runs", bad), 0);
+
+  auto ms = [](int64_t seconds) { return std::to_string(month_start_ms() + seconds * 1000); };
+  const std::string runs_sql =
+      "SELECT run_id, status, coalesce(adapter_type, ''), coalesce(error, ''), "
+      "coalesce(cost_usd::text, ''), coalesce(input_tokens::text, ''), coalesce(reservation_id, "
+      "''), coalesce(credits_reserved::text, ''), coalesce(credits_used::text, ''), "
+      "(extract(epoch FROM started_on)*1000)::bigint::text, coalesce((extract(epoch FROM "
+      "ended_on)*1000)::bigint::text, '') FROM activity_runs WHERE tenant_id = $1 ORDER BY "
+      "started_on";
+  EXPECT_EQ(rows(runs_sql, good), (std::vector<std::vector<std::string>>{
+                                      {"run-done", "failed", "claude", "rate limited", "0.042318",
+                                       "1200", "", "", "", ms(-3000), ms(-2900)},
+                                      {open_run, "running", "claude", "", "", "",
+                                       "import:" + open_run, "300", "", ms(-600), ""}}));
+  expect_verified();
+
+  // A re-run changes nothing.
+  const std::string all_sql = "SELECT * FROM activity_runs WHERE tenant_id = $1 ORDER BY run_id";
+  const auto imported = rows(all_sql, good);
+  {
+    auto [again, again_output, again_errors] = ledgerflow({"import", "activity_runs", runs});
+    EXPECT_EQ(again, 1);
+    EXPECT_NE(again_output.find("2 rows already imported"), std::string::npos) << again_output;
+  }
+  ASSERT_TRUE(pipeline_.wait_projected()) << pipeline_.service_failures();
+  EXPECT_EQ(rows(all_sql, good), imported);
+
+  // The running run's hold is the run's: it finishes live and is charged.
+  EXPECT_EQ(pipeline_
+                .submit_one(good, command_json("credits.release", good, "live-release",
+                                               R"({"reservation_id":"import:)" + open_run + "\"}"))
+                .reason,
+            "reservation_owned_by_run");
+  EXPECT_EQ(pipeline_
+                .submit_one(
+                    good, command_json(
+                              "activity.finish_run", good, "live-finish",
+                              R"({"run_id":")" + open_run +
+                                  R"(","status":"completed","credits_used":200,"cost_usd":"0.5"})"))
+                .status,
+            ResultStatus::accepted);
+  ASSERT_TRUE(pipeline_.wait_projected()) << pipeline_.service_failures();
+  EXPECT_EQ(rows("SELECT status, credits_used::text, credits_charged::text, cost_usd::text FROM "
+                 "activity_runs WHERE tenant_id = $1 AND run_id = '" +
+                     open_run + "'",
+                 good),
+            (std::vector<std::vector<std::string>>{{"completed", "200", "200", "0.500000"}}));
+  EXPECT_EQ(rows("SELECT status, credits_consumed::text FROM credit_reservations WHERE tenant_id "
+                 "= $1 AND reservation_id = 'import:" +
+                     open_run + "'",
+                 good),
+            (std::vector<std::vector<std::string>>{{"consumed", "200"}}));
+  expect_verified();
+
+  // A rebuild of activity_runs gives the same rows.
+  const auto before = rows(all_sql, good);
+  {
+    auto [rebuilt, rebuild_output, rebuild_errors] = ledgerflow({"rebuild", "activity_runs"});
+    EXPECT_EQ(rebuilt, 0) << rebuild_errors;
+  }
+  EXPECT_EQ(rows(all_sql, good), before);
+}
+
 }  // namespace
 }  // namespace lf::testing

@@ -229,5 +229,137 @@ TEST(ImportActivities, ReRunsChunksLiveEventsAndTheSnapshot) {
                   .accepted());
 }
 
+// ---- activity_runs -----------------------------------------------------------------
+
+// The tenant's ledger: an allocation, a finished run's hold (reserved 100,
+// released, 60 consumed), and an open hold of 300 for run-open.
+std::string ledger() {
+  return R"({"import_id":")" + std::string(64, 'c') +
+         R"(","chunk":0,"chunks":1,"source":{"file":"ledger.csv","first_line":2,"last_line":6},"rows":[)"
+         R"({"line":2,"type":"allocated","credits":1000,"balance_after":1000,"created_at":"2025-06-01T00:00:00Z"},)"
+         R"({"line":3,"type":"reserved","credits":-100,"balance_after":900,"activity_run_id":"run-done","created_at":"2025-06-02T09:00:00Z"},)"
+         R"({"line":4,"type":"released","credits":100,"balance_after":1000,"activity_run_id":"run-done","created_at":"2025-06-02T10:00:00Z"},)"
+         R"({"line":5,"type":"consumed","credits":-60,"balance_after":940,"activity_run_id":"run-done","created_at":"2025-06-02T10:00:00Z"},)"
+         R"({"line":6,"type":"reserved","credits":-300,"balance_after":640,"activity_run_id":"run-open","created_at":"2025-06-03T09:00:00Z"}]})";
+}
+
+std::string runs(const std::vector<std::string>& rows, int64_t number = 0, int64_t chunks = 1) {
+  std::string text = R"({"import_id":")" + std::string(64, 'b') + R"(","chunk":)" +
+                     std::to_string(number) + R"(,"chunks":)" + std::to_string(chunks) +
+                     R"(,"source":{"file":"runs.csv","first_line":2,"last_line":9},"rows":[)";
+  for (std::size_t i = 0; i < rows.size(); ++i) text += (i > 0 ? "," : "") + rows[i];
+  return text + "]}";
+}
+
+std::string run_row(int64_t line, const std::string& id, const std::string& activity,
+                    const std::string& status, const std::string& extra = "") {
+  return R"({"line":)" + std::to_string(line) + R"(,"run_id":")" + id + R"(","activity_id":")" +
+         activity + R"(","status":")" + status +
+         R"(","adapter_type":"claude","model_id":"claude-sonnet","started_on":"2025-06-02T09:00:00Z")" +
+         extra + "}";
+}
+
+const std::string kEnded = R"(,"ended_on":"2025-06-02T10:00:00Z")";
+
+// A tenant with its ledger and its activities imported: w-1 in progress,
+// w-2 completed.
+Tenant tenant_with_work() {
+  Tenant tenant(kNow);
+  EXPECT_TRUE(tenant.run("import.credit_ledger", ledger()).accepted());
+  EXPECT_TRUE(
+      tenant
+          .import(chunk({row(2, "w-1", "in_progress", R"(,"started_on":"2025-06-01T10:00:00Z")"),
+                         row(3, "w-2", "completed", R"(,"completed_on":"2025-06-02T09:00:00Z")")}))
+          .accepted());
+  return tenant;
+}
+
+TEST(ImportActivityRuns, FinishedRunsAreHistoryARunningOneTakesOverItsImportedHold) {
+  Tenant tenant = tenant_with_work();
+  const Decision decision = tenant.run(
+      "import.activity_runs",
+      runs({run_row(2, "run-done", "w-1", "completed",
+                    kEnded + R"(,"input_tokens":1200,"output_tokens":800,"cost_usd":"0.042318")"),
+            run_row(3, "run-open", "w-1", "running")}));
+  ASSERT_TRUE(decision.accepted()) << decision.rejection().message;
+  EXPECT_EQ(decision.events()[0].type, "activity_runs.imported");
+  EXPECT_EQ(decision.events()[0].stream, workflow::activity_imports_stream(kTenant));
+  std::unique_ptr<rapidjson::Document> payload =
+      std::move(parse_json_bounded(tenant.payloads().back(), JsonLimits{}).value());
+  const rapidjson::Value& rows = (*payload)["rows"];
+  EXPECT_EQ(json_int64(rows[0]["usage"], "cost_usd_micros"), 42'318);
+  EXPECT_FALSE(rows[0].HasMember("reservation_id"));  // history: its hold closed with the ledger
+  EXPECT_EQ(json_string(rows[1], "reservation_id"), "import:run-open");
+  EXPECT_EQ(json_int64(rows[1], "credits_reserved"), 300);
+  const workflow::State& state = tenant.state().workflow;
+  EXPECT_EQ(state.runs.at("run-done").status, workflow::RunStatus::completed);
+  const workflow::Run& open = state.runs.at("run-open");
+  EXPECT_EQ(open.status, workflow::RunStatus::running);
+  EXPECT_EQ(open.reservation_id, "import:run-open");
+  EXPECT_EQ(open.estimated_credits, 300);
+  EXPECT_EQ(state.run_by_reservation.at("import:run-open"), "run-open");
+  EXPECT_EQ(workflow::state_invariant_violation(state), std::nullopt);
+
+  // The hold is the run's now: only the run closes it, live.
+  expect_refused(
+      tenant.run("credits.consume", R"({"reservation_id":"import:run-open","credits":10})"),
+      "reservation_owned_by_run", "belongs to run run-open");
+  expect_refused(tenant.run("activity.finish_run",
+                            R"({"run_id":"run-done","status":"completed","credits_used":1})"),
+                 "invalid_transition", "already finished");
+  ASSERT_TRUE(tenant
+                  .run("activity.finish_run",
+                       R"({"run_id":"run-open","status":"completed","credits_used":200})")
+                  .accepted());
+  EXPECT_FALSE(tenant.state().credits.reservations.contains("import:run-open"));
+  EXPECT_EQ(tenant.state().workflow.runs.at("run-open").status, workflow::RunStatus::completed);
+}
+
+TEST(ImportActivityRuns, RunsTheLifecycleCouldNotHaveAreRefusedWithTheirLine) {
+  Tenant tenant = tenant_with_work();
+  auto refused = [&](const std::string& row, const std::string& reason, const std::string& part) {
+    expect_refused(tenant.run("import.activity_runs", runs({row})), reason, part);
+  };
+  refused(run_row(2, "run-x", "nope", "completed", kEnded), "unknown_activity",
+          "runs.csv:2: run run-x: no activity nope");
+  refused(run_row(3, "run-x", "w-2", "running"), "invalid_transition",
+          "runs.csv:3: run run-x: running, but activity w-2 is completed");
+  refused(run_row(4, "run-x", "w-1", "running"), "unknown_reservation",
+          "no open hold import:run-x");
+  refused(run_row(5, "run-x", "w-1", "completed"), "invalid_transition",
+          "completed without ended_on");
+  refused(run_row(6, "run-x", "w-1", "running", kEnded), "invalid_transition",
+          "running but has ended_on");
+  refused(run_row(7, "run-x", "w-1", "failed", R"(,"ended_on":"2025-06-02T08:00:00Z")"),
+          "timestamps_out_of_order", "ended_on 2025-06-02T08:00:00.000Z is before its started_on");
+  refused(run_row(8, "run-open", "w-1", "failed", kEnded), "invalid_transition",
+          "its hold import:run-open is still open");
+  expect_refused(
+      tenant.run("import.activity_runs", runs({run_row(2, "run-y", "w-1", "failed", kEnded),
+                                               run_row(3, "run-y", "w-1", "failed", kEnded)})),
+      "duplicate_run", "runs.csv:3: run run-y: already exists");
+  EXPECT_TRUE(tenant.state().workflow.runs.empty());
+  EXPECT_FALSE(tenant.state().activity_imports.by_kind.contains("activity_runs"));
+}
+
+TEST(ImportActivityRuns, TheImportedRunsSurviveASnapshot) {
+  Tenant tenant = tenant_with_work();
+  ASSERT_TRUE(
+      tenant
+          .run("import.activity_runs", runs({run_row(2, "run-done", "w-1", "completed", kEnded),
+                                             run_row(3, "run-open", "w-1", "running")}))
+          .accepted());
+  JsonWriter writer;
+  write_tenant_state(writer, tenant.state());
+  Result<std::unique_ptr<rapidjson::Document>> parsed =
+      parse_json_bounded(writer.view(), JsonLimits{.max_bytes = 1 << 20, .max_depth = 64});
+  ASSERT_TRUE(parsed.ok());
+  Result<TenantState> restored = read_tenant_state(**parsed);
+  ASSERT_TRUE(restored.ok()) << restored.error().message;
+  EXPECT_EQ(restored->workflow, tenant.state().workflow);
+  EXPECT_EQ(restored->activity_imports, tenant.state().activity_imports);
+  EXPECT_EQ(restored->activity_imports.by_kind.at("activity_runs").chunks_committed, 1);
+}
+
 }  // namespace
 }  // namespace lf::engine
