@@ -282,6 +282,32 @@ def command_scripts():
     s.add("activity.start", {"activity_id": "w-3"})
     scripts["import-activities"] = s
 
+    # Then the runs: a finished one (history) and a running one whose hold
+    # the ledger imported first; the running one finishes live on that hold.
+    ledger = {"import_id": "fd" * 32, "chunk": 0, "chunks": 1,
+              "source": {"file": "credit_ledger.csv", "first_line": 2, "last_line": 3},
+              "rows": [{"line": 2, "type": "allocated", "credits": 1000, "balance_after": 1000,
+                        "created_at": "2025-03-01T00:00:00Z"},
+                       {"line": 3, "type": "reserved", "credits": -300, "balance_after": 700,
+                        "activity_run_id": "run-open", "created_at": "2025-03-02T10:00:00Z"}]}
+    runs = {"import_id": "fe" * 32, "chunk": 0, "chunks": 1,
+            "source": {"file": "activity_runs.csv", "first_line": 2, "last_line": 3},
+            "rows": [{"line": 2, "run_id": "run-done", "activity_id": "w-1", "status": "failed",
+                      "adapter_type": "claude", "model_id": "claude-sonnet", "error": "timeout",
+                      "input_tokens": 1200, "cost_usd": "0.042318",
+                      "started_on": "2025-03-02T09:30:00Z", "ended_on": "2025-03-02T09:40:00Z"},
+                     {"line": 3, "run_id": "run-open", "activity_id": "w-1", "status": "running",
+                      "started_on": "2025-03-02T10:00:00Z"}]}
+    s = Script()
+    s.add("import.credit_ledger", ledger, actor="system")
+    s.add("import.activities", activities, actor="system")
+    s.add("import.activity_runs", runs, actor="system")
+    s.add("import.activity_runs", runs, actor="system")
+    s.add("credits.release", {"reservation_id": "import:run-open"})
+    s.add("activity.finish_run", {"run_id": "run-open", "status": "completed", "credits_used": 200,
+                                  "cost_usd": "0.5"})
+    scripts["import-activity-runs"] = s
+
     # USD spend: LLM calls, tool calls and usage records counted into the
     # month's spend; a cap set by support stops the next run; an agent may
     # not set it; a duplicate call id; too many decimals.
@@ -515,6 +541,12 @@ def command_scripts():
                               "rows": [{"line": 2, "activity": activity("w-9", False),
                                         "status": "cancelled",
                                         "created_on": "2025-01-01T00:00:00Z"}]},
+        "import.activity_runs": {"import_id": "d2" * 32, "chunk": 0, "chunks": 1,
+                                 "source": {"file": "r.csv", "first_line": 2, "last_line": 2},
+                                 "rows": [{"line": 2, "run_id": "run-9", "activity_id": "w-9",
+                                           "status": "timed_out",
+                                           "started_on": "2025-01-01T00:00:00Z",
+                                           "ended_on": "2025-01-01T01:00:00Z"}]},
     }
     schemas = sorted(name[:-5] for name in os.listdir(os.path.join(ROOT, "schemas", "commands")))
     missing = sorted(set(schemas) - set(every))
