@@ -164,7 +164,7 @@ std::optional<engine::Rejection> precheck_activities(const PrecheckInput& input)
     if (!chunk) return engine::Rejection{chunk.error().code, chunk.error().message};
     chunks.push_back(std::move(chunk).value());
   }
-  return workflow::precheck_activities_chunks(chunks, input.now_ms);
+  return workflow::precheck_activities_chunks(chunks, input.append, input.now_ms);
 }
 
 }  // namespace lf::importer

@@ -35,6 +35,9 @@ constexpr std::size_t kImportNoteLengthMax = 10'000;
 struct Added {
   const State& state;
   std::set<std::string>& ids;
+  // The CLI's pre-check of an --append tail: the tenant's activities are
+  // the engine's to know, so a parent not in the file is left to it.
+  bool parents_elsewhere = false;
   bool known(const std::string& id) const {
     return state.activities.contains(id) || ids.contains(id);
   }
@@ -106,7 +109,8 @@ std::optional<Rejection> check_row(const ActivitiesChunk& chunk, const ImportedA
   if (added.known(id)) {
     return at_line(chunk, row, reason::kDuplicateActivity, "activity " + id + " already exists");
   }
-  if (row.created.parent_activity_id && !added.known(*row.created.parent_activity_id)) {
+  if (row.created.parent_activity_id && !added.known(*row.created.parent_activity_id) &&
+      !added.parents_elsewhere) {
     return at_line(chunk, row, reason::kUnknownParent,
                    "activity " + id + ": no parent activity " + *row.created.parent_activity_id +
                        " (imported earlier in the file, or before)");
@@ -297,12 +301,13 @@ void evolve_activities_imported(State& state, AuditImports& imports,
 }
 
 std::optional<Rejection> precheck_activities_chunks(const std::vector<ActivitiesChunk>& chunks,
-                                                    int64_t now_ms) {
+                                                    bool append, int64_t now_ms) {
   const State empty;
   AuditImports imports;
   std::set<std::string> ids;
   for (const ActivitiesChunk& chunk : chunks) {
-    if (std::optional<Rejection> refused = decide_on(Added{empty, ids}, imports, 0, chunk, now_ms))
+    if (std::optional<Rejection> refused =
+            decide_on(Added{empty, ids, append}, imports, 0, chunk, now_ms))
       return refused;
   }
   return std::nullopt;

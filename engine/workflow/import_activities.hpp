@@ -75,9 +75,10 @@ Decision decide_activities_chunk(const State& state, const AuditImports& imports
 void evolve_activities_imported(State& state, AuditImports& imports,
                                 const rapidjson::Value& payload);
 
-// The CLI's pre-check: every chunk in order on a fresh tenant at now_ms.
+// The CLI's pre-check: every chunk in order on a fresh tenant at now_ms
+// (append: a parent not in the chunks is the engine's to find).
 std::optional<Rejection> precheck_activities_chunks(const std::vector<ActivitiesChunk>& chunks,
-                                                    int64_t now_ms);
+                                                    bool append, int64_t now_ms);
 
 // ---- activity_runs (docs/migrating.md "activity_runs") ------------------------
 //

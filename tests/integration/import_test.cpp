@@ -838,16 +838,17 @@ TEST_F(ImportTest, ActivitiesLandAsThePlatformLeftThemJoinTheQueuesAndGoOnLive) 
                  good),
             (std::vector<std::vector<std::string>>{{"w-1", "completed"}, {"w-2", "in_progress"}}));
   EXPECT_EQ(count("agent_queue", good), 0);
-  // The tail (rows the platform wrote since the export) needs --append.
+  // The tail (rows the platform wrote since the export, here a child of
+  // imported work) needs --append.
   {
     const std::string tail =
         write("activities_tail.csv",
-              header + line(good, "w-4,,Tail,write,agent,copywriter,,created,normal,f,,,,,,," +
+              header + line(good, "w-4,w-1,Tail,write,agent,copywriter,,created,normal,f,,,,,,," +
                                       pg_time(-10) + ","));
     auto [refused, refused_output, refused_errors] = ledgerflow({"import", "activities", tail});
     EXPECT_EQ(refused, 1);
-    EXPECT_NE(refused_errors.find("import_conflict: this tenant's activities was imported from "
-                                  "other rows"),
+    // Without --append the pre-check sees the file alone: its parent is unknown.
+    EXPECT_NE(refused_errors.find("unknown_parent: " + tail + ":2: activity w-4"),
               std::string::npos)
         << refused_errors;
     auto [appended, appended_output, appended_errors] =

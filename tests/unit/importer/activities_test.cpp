@@ -92,6 +92,24 @@ TEST(ImportActivitiesCsv, ThePrecheckRefusesARowTheLifecycleCouldNotReachNamingI
             "earlier in the file, or before)");
 }
 
+TEST(ImportActivitiesCsv, AnAppendedTailsParentMayBeTheTenantsAlready) {
+  // The tail's parent was imported (or created live) before: with --append
+  // the pre-check leaves it to the engine, which knows the tenant.
+  const LoadedRows loaded =
+      load(kHeader + "a-9," + kTenant +
+           ",a-1,,Child,write,agent,copywriter,,created,,,,,,,,,,,2025-06-01 09:00:00+00,\n");
+  ASSERT_TRUE(loaded.refused.empty());
+  const KindSpec& kind = *find_kind("activities");
+  const TenantPlan plan =
+      plan_tenant(kind, kTenant, loaded.by_tenant.at(kTenant), loaded.files, true, std::nullopt);
+  const int64_t now_ms = *parse_rfc3339_ms("2026-04-20T12:00:00Z");
+  EXPECT_EQ(kind.precheck(PrecheckInput{kTenant, plan.payloads, true, now_ms}), std::nullopt);
+  const std::optional<engine::Rejection> fresh =
+      kind.precheck(PrecheckInput{kTenant, plan.payloads, false, now_ms});
+  ASSERT_TRUE(fresh.has_value());
+  EXPECT_EQ(fresh->reason, "unknown_parent");
+}
+
 TEST(ImportActivitiesCsv, BadColumnsAreRefusedWithTheirLine) {
   const std::string ok_tail = ",,,,,,,,2025-06-01 09:00:00+00,\n";
   const LoadedRows loaded =
