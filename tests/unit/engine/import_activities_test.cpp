@@ -13,7 +13,7 @@
 #include "events/json.hpp"
 #include "events/schema_registry.hpp"
 #include "events/time.hpp"
-#include "tests/unit/engine/command_builder.hpp"
+#include "tests/unit/engine/tenant_driver.hpp"
 
 namespace lf::engine {
 namespace {
@@ -21,61 +21,22 @@ namespace {
 constexpr const char* kTenant = "9c1c2a9e-3b4d-4e5f-8a7b-1c2d3e4f5a70";
 const std::string kImportA(64, 'a');
 
-int64_t at(const char* text) {
-  return *parse_rfc3339_ms(text);
-}
+using testing::at;
 
 const int64_t kNow = at("2026-04-20T12:00:00Z");
 
-// The tenant as the engine holds it, driven command by command.
-class Tenant {
+// The tenant as the engine holds it, driven command by command; the
+// workflow state's derived indexes and links checked after every command.
+class Tenant : public testing::TenantDriver {
  public:
-  explicit Tenant(int64_t now_ms) : now_ms_(now_ms) {}
-
-  Decision run(const std::string& type, const std::string& payload,
-               const std::string& actor = "system") {
-    testing::BuiltCommand built = testing::build_command(
-        type, kTenant, "c" + std::to_string(++commands_), payload, actor, now_ms_);
-    if (std::optional<Error> refused = check_command(built.envelope, std::nullopt)) {
-      return Decision::reject(refused->code, refused->message);
-    }
-    Decision decision = decide(state_, built.envelope, Context{now_ms_, nullptr});
-    if (decision.accepted()) apply(decision.events());
+  explicit Tenant(int64_t now_ms) : TenantDriver(kTenant, now_ms) {}
+  Decision import(const std::string& payload) { return run("import.activities", payload); }
+  Decision run(const std::string& type, const std::string& payload) {
+    Decision decision = TenantDriver::run(type, payload);
+    EXPECT_EQ(workflow::state_invariant_violation(state().workflow), std::nullopt)
+        << "after " << type;
     return decision;
   }
-  Decision import(const std::string& payload) { return run("import.activities", payload); }
-
-  const TenantState& state() const { return state_; }
-  const std::vector<std::string>& payloads() const { return payloads_; }
-
- private:
-  void apply(const std::vector<NewEvent>& events) {
-    for (const NewEvent& event : events) {
-      std::unique_ptr<rapidjson::Document> payload =
-          std::move(parse_json_bounded(event.payload_json, JsonLimits{}).value());
-      const std::optional<std::string> problem = SchemaRegistry::embedded().validate_event_payload(
-          event.type, event.schema_version, *payload);
-      ASSERT_FALSE(problem.has_value()) << event.type << ": " << *problem << "\n"
-                                        << event.payload_json;
-      EventHeader header;
-      header.event_id = "e" + std::to_string(++events_);
-      header.type = event.type;
-      header.schema_version = event.schema_version;
-      header.tenant_id = kTenant;
-      header.stream = event.stream;
-      header.stream_version = state_.stream_version(event.stream) + 1;
-      header.actor = "system";
-      header.occurred_at_ms = now_ms_;
-      evolve(state_, header, *payload);
-      payloads_.push_back(event.payload_json);
-    }
-  }
-
-  int64_t now_ms_;
-  int64_t commands_ = 0;
-  int64_t events_ = 0;
-  TenantState state_;
-  std::vector<std::string> payloads_;
 };
 
 // A chunk of `rows` (each {"line":..,"activity":{..},"status":..,...}).
@@ -145,8 +106,9 @@ TEST(ImportActivities, ActivitiesEnterTheStateAsThePlatformLeftThemAndGoOnLive) 
                  "a-done is completed");
   EXPECT_TRUE(
       tenant
-          .run("activity.submit_for_approval",
-               R"({"activity_id":"a-review","approval_id":"ap-1","reviewer_id":"user:rita"})")
+          .run(
+              "activity.submit_for_approval",
+              R"({"activity_id":"a-review","approval_id":"ap-1","reviewer_id":"user:rita","approval_expires_at":"2026-04-23T12:00:00Z"})")
           .accepted());
   expect_refused(
       tenant.run(
