@@ -76,7 +76,7 @@ Runner add_import(CLI::App& app, GlobalOptions& global) {
       ->add_option(
           "kind", flags->kind,
           "What the files hold: credit_ledger, credit_topup_orders, llm_calls, audit_logs, "
-          "media_buys, approvals")
+          "activities, activity_runs, media_buys, approvals")
       ->required();
   command
       ->add_option("files", flags->files,

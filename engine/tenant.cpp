@@ -23,7 +23,46 @@ std::string audit_stream(std::string_view tenant_id) {
   return "audit/" + std::string(tenant_id);
 }
 
+namespace {
+
+// ---- activity imports (engine/workflow/import_activities.hpp) -------------------
+
+bool is_activity_import_command(std::string_view command_type) {
+  return command_type == workflow::kImportActivitiesCommand ||
+         command_type == workflow::kImportActivityRunsCommand;
+}
+
+// Events on the tenant's activities' own streams (activity/<id>): its live
+// activity and run events (imports go to activities/<tenant>).
+int64_t live_activity_events(const TenantState& state) {
+  int64_t events = 0;
+  for (const auto& [stream, version] : state.stream_versions) {
+    if (workflow::is_activity_stream(stream)) events += version;
+  }
+  return events;
+}
+
+Decision decide_activity_import(const TenantState& state, const CommandEnvelope& command,
+                                const Context& context) {
+  const std::string stream = workflow::activity_imports_stream(command.tenant_id);
+  if (command.type == workflow::kImportActivityRunsCommand) {
+    Result<workflow::ActivityRunsChunk> runs = workflow::parse_activity_runs_chunk(command.payload);
+    if (!runs) return Decision::reject(runs.error().code, runs.error().message);
+    return workflow::decide_activity_runs_chunk(state.workflow, state.credits,
+                                                state.activity_imports, live_activity_events(state),
+                                                *runs, stream, context.now_ms);
+  }
+  Result<workflow::ActivitiesChunk> chunk = workflow::parse_activities_chunk(command.payload);
+  if (!chunk) return Decision::reject(chunk.error().code, chunk.error().message);
+  return workflow::decide_activities_chunk(state.workflow, state.activity_imports,
+                                           live_activity_events(state), *chunk, stream,
+                                           context.now_ms);
+}
+
+}  // namespace
+
 bool knows_command(std::string_view command_type) {
+  if (is_activity_import_command(command_type)) return true;
   return credits::handles_command(command_type) || workflow::handles_command(command_type) ||
          usage::handles_command(command_type) ||
          command_type == workflow::kImportAuditLogsCommand ||
@@ -40,6 +79,8 @@ std::string target_stream(const TenantState& state, const CommandEnvelope& comma
     return workflow::media_buys_import_stream(command.tenant_id);
   if (command.type == workflow::kImportApprovalsCommand)
     return workflow::approvals_import_stream(command.tenant_id);
+  if (is_activity_import_command(command.type))
+    return workflow::activity_imports_stream(command.tenant_id);
   return audit_stream(command.tenant_id);
 }
 
@@ -97,6 +138,8 @@ Decision decide(const TenantState& state, const CommandEnvelope& command, const 
         state.workflow, state.workflow_imports.approvals, *chunk,
         workflow::approvals_import_stream(command.tenant_id), context.now_ms);
   }
+  if (is_activity_import_command(command.type))
+    return decide_activity_import(state, command, context);
   if (command.type == usage::kImportLlmCallsCommand) {
     return usage::decide_import(state.usage, state.credits,
                                 state.stream_version(usage::stream_name(command.tenant_id)),
@@ -141,6 +184,10 @@ void evolve(TenantState& state, const EventHeader& header, const rapidjson::Valu
     usage::evolve(state.usage, header, payload);
   } else if (header.type == workflow::kAuditLogsImportedEvent) {
     workflow::evolve_audit_logs_imported(state.audit_imports, payload);
+  } else if (header.type == workflow::kActivitiesImportedEvent) {
+    workflow::evolve_activities_imported(state.workflow, state.activity_imports, payload);
+  } else if (header.type == workflow::kActivityRunsImportedEvent) {
+    workflow::evolve_activity_runs_imported(state.workflow, state.activity_imports, payload);
   }
   // command.rejected and other audit events change no decision state.
 }
@@ -188,6 +235,10 @@ void write_tenant_state(JsonWriter& writer, const TenantState& state) {
       !state.workflow_imports.approvals.by_kind.empty()) {  // none in older snapshots
     writer.key("workflow_imports");
     workflow::write_workflow_imports(writer, state.workflow_imports);
+  }
+  if (!(state.activity_imports == workflow::AuditImports{})) {  // none in older snapshots
+    writer.key("activity_imports");
+    workflow::write_audit_imports(writer, state.activity_imports);
   }
   writer.end_object();
 }
@@ -237,6 +288,11 @@ Result<TenantState> read_tenant_state(const rapidjson::Value& value) {
       workflow::count_live_events(state.stream_versions, kMediaBuyStreamPrefix);
   state.workflow_imports.approvals.live_events =
       workflow::count_live_events(state.stream_versions, kApprovalStreamPrefix);
+  if (const rapidjson::Value* activity_value = json_member(value, "activity_imports")) {
+    Result<workflow::AuditImports> activity_imports = workflow::read_audit_imports(*activity_value);
+    if (!activity_imports) return activity_imports.error();
+    state.activity_imports = std::move(activity_imports).value();
+  }
   return state;
 }
 

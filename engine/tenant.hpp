@@ -14,6 +14,7 @@
 #include "engine/credits/state.hpp"
 #include "engine/domain.hpp"
 #include "engine/usage/state.hpp"
+#include "engine/workflow/import_activities.hpp"
 #include "engine/workflow/import_approvals.hpp"
 #include "engine/workflow/import_audit.hpp"
 #include "engine/workflow/import_buys.hpp"
@@ -33,6 +34,9 @@ struct TenantState {
   // Imports of workflow entities (import.media_buys on media_buys/<tenant>,
   // import.approvals on approvals/<tenant>).
   workflow::WorkflowImports workflow_imports;
+  // Imports into activities/<tenant> (import.activities, import.activity_runs):
+  // their progress; the activities themselves are in `workflow`.
+  workflow::AuditImports activity_imports;
   // Current version of every stream of this tenant that has events.
   std::unordered_map<std::string, int64_t> stream_versions;
 

@@ -305,6 +305,57 @@ def command_scripts():
     s.add("approval.approve", {"approval_id": "iap-1", "reviewed_by": "u-1"})
     s.add("approval.reject", {"approval_id": "iap-2", "reviewed_by": "u-1"})
     scripts["import-approvals"] = s
+    # Activities imported as the platform left them (work in progress, a
+    # to-do, its review step, finished work), re-sent, then live commands
+    # going on from the imported statuses (a final one refused).
+    activities = {"import_id": "fc" * 32, "chunk": 0, "chunks": 1,
+                  "source": {"file": "activities.csv", "first_line": 2, "last_line": 5},
+                  "rows": [{"line": 2, "activity": activity("w-1", False), "status": "in_progress",
+                            "created_on": "2025-03-02T09:00:00Z",
+                            "started_on": "2025-03-02T10:00:00Z"},
+                           {"line": 3, "activity": activity("w-2", False), "status": "assigned",
+                            "created_on": "2025-03-02T09:01:00Z"},
+                           {"line": 4, "activity": dict(activity("r-1", True),
+                                                        parent_activity_id="w-1"),
+                            "status": "created", "created_on": "2025-03-02T11:00:00Z"},
+                           {"line": 5, "activity": activity("w-3", False), "status": "completed",
+                            "created_on": "2025-03-02T09:02:00Z",
+                            "completed_on": "2025-03-03T09:00:00Z",
+                            "updated_on": "2025-03-03T09:00:00Z",
+                            "output_summary": {"words": 900}, "output_ref": "64b0"}]}
+    s = Script()
+    s.add("import.activities", activities, actor="system")
+    s.add("import.activities", activities, actor="system")
+    s.add("activity.start", {"activity_id": "w-2"})
+    s.add("activity.complete", {"activity_id": "w-1"})
+    s.add("activity.start", {"activity_id": "w-3"})
+    scripts["import-activities"] = s
+
+    # Then the runs: a finished one (history) and a running one whose hold
+    # the ledger imported first; the running one finishes live on that hold.
+    ledger = {"import_id": "fd" * 32, "chunk": 0, "chunks": 1,
+              "source": {"file": "credit_ledger.csv", "first_line": 2, "last_line": 3},
+              "rows": [{"line": 2, "type": "allocated", "credits": 1000, "balance_after": 1000,
+                        "created_at": "2025-03-01T00:00:00Z"},
+                       {"line": 3, "type": "reserved", "credits": -300, "balance_after": 700,
+                        "activity_run_id": "run-open", "created_at": "2025-03-02T10:00:00Z"}]}
+    runs = {"import_id": "fe" * 32, "chunk": 0, "chunks": 1,
+            "source": {"file": "activity_runs.csv", "first_line": 2, "last_line": 3},
+            "rows": [{"line": 2, "run_id": "run-done", "activity_id": "w-1", "status": "failed",
+                      "adapter_type": "claude", "model_id": "claude-sonnet", "error": "timeout",
+                      "input_tokens": 1200, "cost_usd": "0.042318",
+                      "started_on": "2025-03-02T09:30:00Z", "ended_on": "2025-03-02T09:40:00Z"},
+                     {"line": 3, "run_id": "run-open", "activity_id": "w-1", "status": "running",
+                      "started_on": "2025-03-02T10:00:00Z"}]}
+    s = Script()
+    s.add("import.credit_ledger", ledger, actor="system")
+    s.add("import.activities", activities, actor="system")
+    s.add("import.activity_runs", runs, actor="system")
+    s.add("import.activity_runs", runs, actor="system")
+    s.add("credits.release", {"reservation_id": "import:run-open"})
+    s.add("activity.finish_run", {"run_id": "run-open", "status": "completed", "credits_used": 200,
+                                  "cost_usd": "0.5"})
+    scripts["import-activity-runs"] = s
 
     # USD spend: LLM calls, tool calls and usage records counted into the
     # month's spend; a cap set by support stops the next run; an agent may
@@ -554,6 +605,17 @@ def command_scripts():
                                                    "expires_at": "2025-01-04T00:00:00Z"}}]},
         "usage.record": {"usage_record_id": "u-2", "billing_unit": "token", "quantity": 1000,
                          "unit_price": "0.000002"},
+        "import.activities": {"import_id": "d1" * 32, "chunk": 0, "chunks": 1,
+                              "source": {"file": "w.csv", "first_line": 2, "last_line": 2},
+                              "rows": [{"line": 2, "activity": activity("w-9", False),
+                                        "status": "cancelled",
+                                        "created_on": "2025-01-01T00:00:00Z"}]},
+        "import.activity_runs": {"import_id": "d2" * 32, "chunk": 0, "chunks": 1,
+                                 "source": {"file": "r.csv", "first_line": 2, "last_line": 2},
+                                 "rows": [{"line": 2, "run_id": "run-9", "activity_id": "w-9",
+                                           "status": "timed_out",
+                                           "started_on": "2025-01-01T00:00:00Z",
+                                           "ended_on": "2025-01-01T01:00:00Z"}]},
     }
     schemas = sorted(name[:-5] for name in os.listdir(os.path.join(ROOT, "schemas", "commands")))
     missing = sorted(set(schemas) - set(every))

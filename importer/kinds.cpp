@@ -3,6 +3,8 @@
 
 #include "events/json.hpp"
 #include "events/time.hpp"
+#include "importer/activities.hpp"
+#include "importer/activity_runs.hpp"
 #include "importer/approvals.hpp"
 #include "importer/audit_logs.hpp"
 #include "importer/credit_ledger.hpp"
@@ -29,6 +31,11 @@ const std::vector<KindSpec>& kinds() {
                &convert_buy_row_alone, &precheck_media_buys, false},
       KindSpec{"approvals", "import.approvals", kApprovalsRequiredColumns,
                kApprovalsOptionalColumns, &convert_approval_row, &precheck_approvals, false},
+      KindSpec{"activities", "import.activities", kActivitiesRequiredColumns,
+               kActivitiesOptionalColumns, &convert_activity_row, &precheck_activities, false},
+      KindSpec{"activity_runs", "import.activity_runs", kActivityRunsRequiredColumns,
+               kActivityRunsOptionalColumns, &convert_activity_run_row, &precheck_activity_runs,
+               false},
   };
   return table;
 }

@@ -3,6 +3,7 @@
 
 #include <array>
 
+#include "events/assert.hpp"
 #include "events/json.hpp"
 
 namespace lf::projections {
@@ -152,6 +153,42 @@ void link_approval(const DecodedEvent& event, RowBatch& batch) {
   }
 }
 
+// activities.imported (docs/migrating.md "activities"): each activity as the
+// platform left it, at its original times; its queue is the views' as for
+// any row.
+void insert_imported(const DecodedEvent& event, RowBatch& batch) {
+  const rapidjson::Value* rows = json_member(*event.payload, "rows");
+  LF_ASSERT_MSG(rows != nullptr && rows->IsArray(), "activities.imported carries rows");
+  for (const rapidjson::Value& row : rows->GetArray()) {
+    const rapidjson::Value* created = json_member(row, "created");
+    LF_ASSERT_MSG(created != nullptr, "an imported activity carries its creation");
+    const rapidjson::Value& c = *created;
+    batch.insert(Activities::table(), {event.header.tenant_id,
+                                       text_or_null(c, "activity_id"),
+                                       text_or_null(c, "title"),
+                                       text_or_null(c, "type"),
+                                       text_or_null(c, "description"),
+                                       text_or_null(row, "status"),
+                                       text_or_null(c, "assignee_type"),
+                                       text_or_null(c, "assignee_agent_role"),
+                                       text_or_null(c, "assignee_user_id"),
+                                       text_or_null(c, "priority"),
+                                       bool_or_null(c, "is_approval_gate"),
+                                       Null{},
+                                       json_or_null(c, "input_data"),
+                                       json_or_null(row, "output_summary"),
+                                       text_or_null(row, "output_ref"),
+                                       text_or_null(row, "rejection_note"),
+                                       text_or_null(row, "revision_note"),
+                                       date_or_null(c, "due_date"),
+                                       text_or_null(c, "parent_activity_id"),
+                                       timestamp_or_null(row, "created_on"),
+                                       timestamp_or_null(row, "updated_on"),
+                                       timestamp_or_null(row, "started_on"),
+                                       timestamp_or_null(row, "completed_on")});
+  }
+}
+
 }  // namespace
 
 std::optional<std::string_view> queue_of(std::string_view assignee_type, std::string_view status) {
@@ -199,6 +236,10 @@ void Activities::apply(const RecordAt& at, RowBatch& batch) const {
   for (const DecodedEvent& event : at.record->events) {
     if (event.header.type == "activity.created") {
       insert_activity(event, batch);
+      continue;
+    }
+    if (event.header.type == "activities.imported") {
+      insert_imported(event, batch);
       continue;
     }
     Columns columns;

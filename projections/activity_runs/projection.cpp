@@ -1,6 +1,7 @@
 // activity_runs mapping.
 #include "projections/activity_runs/projection.hpp"
 
+#include "events/assert.hpp"
 #include "events/json.hpp"
 #include "events/money.hpp"
 
@@ -30,10 +31,43 @@ const TableSpec& ActivityRuns::table() {
   return spec;
 }
 
+namespace {
+
+// activity_runs.imported (docs/migrating.md "activity_runs"): each run as
+// the platform left it, at its original times; a running one with the hold
+// it took over, credits used and charged unknown (NULL: the seed's row does
+// not say; its ledger rows do).
+void insert_imported(const DecodedEvent& event, RowBatch& batch) {
+  const rapidjson::Value* rows = json_member(*event.payload, "rows");
+  LF_ASSERT_MSG(rows != nullptr && rows->IsArray(), "activity_runs.imported carries rows");
+  static const rapidjson::Value kNoUsage(rapidjson::kObjectType);
+  for (const rapidjson::Value& row : rows->GetArray()) {
+    const rapidjson::Value* found_usage = json_member(row, "usage");
+    const rapidjson::Value& usage =
+        found_usage != nullptr && found_usage->IsObject() ? *found_usage : kNoUsage;
+    batch.insert(
+        ActivityRuns::table(),
+        {event.header.tenant_id, text_or_null(row, "run_id"), text_or_null(row, "activity_id"),
+         text_or_null(row, "status"), text_or_null(row, "adapter_type"),
+         text_or_null(row, "model_id"), text_or_null(row, "session_id"),
+         text_or_null(row, "reservation_id"), int_or_null(row, "credits_reserved"), Null{}, Null{},
+         int_or_null(usage, "input_tokens"), int_or_null(usage, "output_tokens"),
+         scaled_decimal_or_null(usage, "cost_usd_micros", kMicroUsdDigits),
+         int_or_null(usage, "duration_ms"), text_or_null(row, "error"),
+         timestamp_or_null(row, "started_on"), timestamp_or_null(row, "ended_on")});
+  }
+}
+
+}  // namespace
+
 void ActivityRuns::apply(const RecordAt& at, RowBatch& batch) const {
   for (const DecodedEvent& event : at.record->events) {
     const std::string& type = event.header.type;
     const rapidjson::Value& payload = *event.payload;
+    if (type == "activity_runs.imported") {
+      insert_imported(event, batch);
+      continue;
+    }
     if (type == "activity.run_started") {
       // Version 2: what runs it (adapter, model, session), when known.
       batch.insert(table(),

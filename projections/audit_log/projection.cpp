@@ -111,7 +111,8 @@ AuditFields event_fields(const DecodedEvent& event) {
       event.header.type == "topup_order.imported" ||
       event.header.type == "usage.llm_calls_imported" ||
       event.header.type == "audit.logs_imported" || event.header.type == "media_buy.imported" ||
-      event.header.type == "approval.imported") {
+      event.header.type == "approval.imported" || event.header.type == "activities.imported" ||
+      event.header.type == "activity_runs.imported") {
     return AuditFields{timestamp_value(event.header.occurred_at_ms),
                        event.header.type,
                        std::move(resource.first),

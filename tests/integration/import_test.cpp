@@ -965,5 +965,304 @@ TEST_F(ImportTest, ApprovalsLandInTheirStatusAndAPendingOneIsDecidedLive) {
   expect_verified();
 }
 
+// ---- activities ------------------------------------------------------------------
+
+TEST_F(ImportTest, ActivitiesLandAsThePlatformLeftThemJoinTheQueuesAndGoOnLive) {
+  const std::string good = random_tenant();
+  const std::string bad = random_tenant();
+  const int64_t year = 365 * 86'400;
+  const std::string header =
+      "id,tenant_id,parent_activity_id,title,type,assignee_type,assignee_agent_role,assignee_"
+      "user_id,status,priority,is_approval_gate,input_data,output_summary,output_ref,due_date,"
+      "started_on,completed_on,created_on,updated_on\n";
+  auto line = [](const std::string& tenant, const std::string& fields) {
+    return fields.substr(0, fields.find(',')) + "," + tenant + fields.substr(fields.find(',')) +
+           "\n";
+  };
+  // Work in progress, an agent's to-do, its review step in a reviewer's
+  // queue, finished work; the bad tenant's second row names no parent.
+  const std::string file = write(
+      "activities.csv",
+      header +
+          line(good,
+               "w-1,,Write blog post,write,agent,copywriter,,in_progress,normal,f,"
+               "\"{\"\"topic\"\": \"\"b2b\"\"}\",,,," +
+                   pg_time(-year + 3600) + ",," + pg_time(-year) + "," + pg_time(-year + 3600)) +
+          line(good,
+               "w-2,,Research keywords,research,agent,seo,,assigned,urgent,f,,,,2030-01-31,"
+               ",," +
+                   pg_time(-year + 60) + ",") +
+          line(good, "r-1,w-1,Review blog post,review,human,,user-rita,created,high,t,,,,,,," +
+                         pg_time(-year + 7200) + ",") +
+          line(good,
+               "w-3,,Publish,publish,agent,publisher,,completed,low,f,,\"{\"\"url\"\": "
+               "\"\"/b\"\"}\",64b0,," +
+                   pg_time(-year + 100) + "," + pg_time(-year + 200) + "," + pg_time(-year + 50) +
+                   "," + pg_time(-year + 300)) +
+          line(bad,
+               "x-1,,Fine,write,agent,copywriter,,created,normal,f,,,,,,," + pg_time(-60) + ",") +
+          line(bad, "x-2,nope,Orphan,write,agent,copywriter,,created,normal,f,,,,,,," +
+                        pg_time(-30) + ","));
+  auto [code, output, errors] = ledgerflow({"import", "activities", file});
+  EXPECT_EQ(code, 1) << output << errors;
+  EXPECT_NE(output.find("imported 4 rows of 1 tenants; 1 refused"), std::string::npos) << output;
+  EXPECT_NE(errors.find("tenant " + bad + " refused: unknown_parent: " + file +
+                        ":7: activity x-2: no parent activity nope"),
+            std::string::npos)
+      << errors;
+  ASSERT_TRUE(pipeline_.wait_projected()) << pipeline_.service_failures();
+  EXPECT_EQ(count("activities", bad), 0);
+
+  // Each row as the platform left it, at its original times.
+  auto ms = [](int64_t seconds) { return std::to_string(month_start_ms() + seconds * 1000); };
+  const std::string epoch = "coalesce((extract(epoch FROM %)*1000)::bigint::text, '')";
+  auto at = [&](const std::string& column) {
+    return std::regex_replace(epoch, std::regex("%"), column);
+  };
+  const std::string rows_sql =
+      "SELECT activity_id, status, priority::text, is_approval_gate::text, "
+      "coalesce(parent_activity_id, ''), coalesce(output_summary::text, ''), " +
+      at("created_at") + ", " + at("updated_at") + ", " + at("started_on") + ", " +
+      at("completed_on") + " FROM activities WHERE tenant_id = $1 ORDER BY activity_id";
+  EXPECT_EQ(
+      rows(rows_sql, good),
+      (std::vector<std::vector<std::string>>{
+          {"r-1", "created", "high", "true", "w-1", "", ms(-year + 7200), ms(-year + 7200), "", ""},
+          {"w-1", "in_progress", "normal", "false", "", "", ms(-year), ms(-year + 3600),
+           ms(-year + 3600), ""},
+          {"w-2", "assigned", "urgent", "false", "", "", ms(-year + 60), ms(-year + 60), "", ""},
+          {"w-3", "completed", "low", "false", "", R"({"url": "/b"})", ms(-year + 50),
+           ms(-year + 300), ms(-year + 100), ms(-year + 200)}}));
+  // In the queues as live rows are.
+  EXPECT_EQ(
+      rows("SELECT assignee_agent_role, activity_id FROM agent_queue WHERE tenant_id = $1", good),
+      (std::vector<std::vector<std::string>>{{"seo", "w-2"}}));
+  EXPECT_EQ(rows("SELECT assignee_user_id, activity_id, is_approval_gate::text FROM human_queue "
+                 "WHERE tenant_id = $1",
+                 good),
+            (std::vector<std::vector<std::string>>{{"user-rita", "r-1", "true"}}));
+  expect_verified();
+
+  // A re-run changes nothing.
+  const std::string all_sql = "SELECT * FROM activities WHERE tenant_id = $1 ORDER BY activity_id";
+  const auto imported = rows(all_sql, good);
+  {
+    auto [again, again_output, again_errors] = ledgerflow({"import", "activities", file});
+    EXPECT_EQ(again, 1);
+    EXPECT_NE(again_output.find("imported 0 rows of 1 tenants"), std::string::npos) << again_output;
+    EXPECT_NE(again_output.find("4 rows already imported"), std::string::npos) << again_output;
+  }
+  ASSERT_TRUE(pipeline_.wait_projected()) << pipeline_.service_failures();
+  EXPECT_EQ(rows(all_sql, good), imported);
+
+  // Live commands go on from the imported statuses; finished work is history.
+  EXPECT_EQ(pipeline_
+                .submit_one(good, command_json("activity.start", good, "live-start-w2",
+                                               R"({"activity_id":"w-2"})"))
+                .status,
+            ResultStatus::accepted);
+  EXPECT_EQ(pipeline_
+                .submit_one(good, command_json("activity.complete", good, "live-complete-w1",
+                                               R"({"activity_id":"w-1"})"))
+                .status,
+            ResultStatus::accepted);
+  EXPECT_EQ(pipeline_
+                .submit_one(good, command_json("activity.start", good, "live-start-w3",
+                                               R"({"activity_id":"w-3"})"))
+                .reason,
+            "invalid_transition");
+  ASSERT_TRUE(pipeline_.wait_projected()) << pipeline_.service_failures();
+  EXPECT_EQ(rows("SELECT activity_id, status FROM activities WHERE tenant_id = $1 AND "
+                 "activity_id IN ('w-1', 'w-2') ORDER BY activity_id",
+                 good),
+            (std::vector<std::vector<std::string>>{{"w-1", "completed"}, {"w-2", "in_progress"}}));
+  EXPECT_EQ(count("agent_queue", good), 0);
+  // The tail (rows the platform wrote since the export, here a child of
+  // imported work) needs --append.
+  {
+    const std::string tail =
+        write("activities_tail.csv",
+              header + line(good, "w-4,w-1,Tail,write,agent,copywriter,,created,normal,f,,,,,,," +
+                                      pg_time(-10) + ","));
+    auto [refused, refused_output, refused_errors] = ledgerflow({"import", "activities", tail});
+    EXPECT_EQ(refused, 1);
+    // Without --append the pre-check sees the file alone: its parent is unknown.
+    EXPECT_NE(refused_errors.find("unknown_parent: " + tail + ":2: activity w-4"),
+              std::string::npos)
+        << refused_errors;
+    auto [appended, appended_output, appended_errors] =
+        ledgerflow({"import", "activities", tail, "--append"});
+    EXPECT_EQ(appended, 0) << appended_output << appended_errors;
+  }
+  ASSERT_TRUE(pipeline_.wait_projected()) << pipeline_.service_failures();
+  EXPECT_EQ(count("activities", good), 5);
+  expect_verified();
+
+  // A rebuild of activities gives the same rows.
+  const auto before = rows(all_sql, good);
+  {
+    auto [rebuilt, rebuild_output, rebuild_errors] = ledgerflow({"rebuild", "activities"});
+    EXPECT_EQ(rebuilt, 0) << rebuild_errors;
+  }
+  EXPECT_EQ(rows(all_sql, good), before);
+}
+
+// ---- activity_runs ---------------------------------------------------------------
+
+TEST_F(ImportTest, RunsLandAfterTheirActivitiesAndARunningOneFinishesLiveOnItsImportedHold) {
+  const std::string good = random_tenant();
+  const std::string bad = random_tenant();
+  const std::string open_run = "run-open-" + good.substr(0, 8);
+  // The ledger first: an allocation and the running run's open hold.
+  Ledger ledger(good);
+  ledger.add("allocated", 100'000).add("reserved", -300, open_run);
+  {
+    auto [code, output, errors] =
+        ledgerflow({"import", "credit_ledger", write("ledger.csv", kLedgerHeader + ledger.csv())});
+    ASSERT_EQ(code, 0) << output << errors;
+  }
+  const std::string activities = write(
+      "activities.csv",
+      "id,tenant_id,title,type,assignee_type,assignee_agent_role,status,started_on,created_on\n"
+      "w-1," +
+          good + ",Write,write,agent,copywriter,in_progress," + pg_time(-3600) + "," +
+          pg_time(-7200) + "\n" + "x-1," + bad + ",Write,write,agent,copywriter,created,," +
+          pg_time(-7200) + "\n");
+  {
+    auto [code, output, errors] = ledgerflow({"import", "activities", activities});
+    ASSERT_EQ(code, 0) << output << errors;
+  }
+  // The seed's columns; the bad tenant's second run names no activity.
+  const std::string runs = write(
+      "activity_runs.csv",
+      "id,activity_id,tenant_id,adapter_type,model_id,session_id,status,error,input_tokens,"
+      "output_tokens,cost_usd,duration_ms,started_on,ended_on,created_on\n"
+      "run-done,w-1," +
+          good + ",claude,claude-sonnet,s-1,failed,rate limited,1200,0,0.042318,900," +
+          pg_time(-3000) + "," + pg_time(-2900) + "," + pg_time(-3000) + "\n" + open_run + ",w-1," +
+          good + ",claude,claude-sonnet,s-2,running,,,,,," + pg_time(-600) + ",," + pg_time(-600) +
+          "\n" + "run-x1,x-1," + bad + ",openai,gpt-4o,,completed,,1,1,0.01,5," + pg_time(-900) +
+          "," + pg_time(-800) + "," + pg_time(-900) + "\n" + "run-x2,nope," + bad +
+          ",openai,gpt-4o,,completed,,1,1,0.01,5," + pg_time(-700) + "," + pg_time(-600) + "," +
+          pg_time(-700) + "\n");
+  auto [code, output, errors] = ledgerflow({"import", "activity_runs", runs});
+  EXPECT_EQ(code, 1) << output << errors;
+  EXPECT_NE(output.find("imported 2 rows of 1 tenants; 1 refused"), std::string::npos) << output;
+  EXPECT_NE(errors.find("unknown_activity: " + runs + ":5: run run-x2: no activity nope"),
+            std::string::npos)
+      << errors;
+  ASSERT_TRUE(pipeline_.wait_projected()) << pipeline_.service_failures();
+  EXPECT_EQ(count("activity_runs", bad), 0);
+
+  auto ms = [](int64_t seconds) { return std::to_string(month_start_ms() + seconds * 1000); };
+  const std::string runs_sql =
+      "SELECT run_id, status, coalesce(adapter_type, ''), coalesce(error, ''), "
+      "coalesce(cost_usd::text, ''), coalesce(input_tokens::text, ''), coalesce(reservation_id, "
+      "''), coalesce(credits_reserved::text, ''), coalesce(credits_used::text, ''), "
+      "(extract(epoch FROM started_on)*1000)::bigint::text, coalesce((extract(epoch FROM "
+      "ended_on)*1000)::bigint::text, '') FROM activity_runs WHERE tenant_id = $1 ORDER BY "
+      "started_on";
+  EXPECT_EQ(rows(runs_sql, good), (std::vector<std::vector<std::string>>{
+                                      {"run-done", "failed", "claude", "rate limited", "0.042318",
+                                       "1200", "", "", "", ms(-3000), ms(-2900)},
+                                      {open_run, "running", "claude", "", "", "",
+                                       "import:" + open_run, "300", "", ms(-600), ""}}));
+  expect_verified();
+
+  // A re-run changes nothing.
+  const std::string all_sql = "SELECT * FROM activity_runs WHERE tenant_id = $1 ORDER BY run_id";
+  const auto imported = rows(all_sql, good);
+  {
+    auto [again, again_output, again_errors] = ledgerflow({"import", "activity_runs", runs});
+    EXPECT_EQ(again, 1);
+    EXPECT_NE(again_output.find("2 rows already imported"), std::string::npos) << again_output;
+  }
+  ASSERT_TRUE(pipeline_.wait_projected()) << pipeline_.service_failures();
+  EXPECT_EQ(rows(all_sql, good), imported);
+
+  // The running run's hold is the run's: it finishes live and is charged.
+  EXPECT_EQ(pipeline_
+                .submit_one(good, command_json("credits.release", good, "live-release",
+                                               R"({"reservation_id":"import:)" + open_run + "\"}"))
+                .reason,
+            "reservation_owned_by_run");
+  EXPECT_EQ(pipeline_
+                .submit_one(
+                    good, command_json(
+                              "activity.finish_run", good, "live-finish",
+                              R"({"run_id":")" + open_run +
+                                  R"(","status":"completed","credits_used":200,"cost_usd":"0.5"})"))
+                .status,
+            ResultStatus::accepted);
+  ASSERT_TRUE(pipeline_.wait_projected()) << pipeline_.service_failures();
+  EXPECT_EQ(rows("SELECT status, credits_used::text, credits_charged::text, cost_usd::text FROM "
+                 "activity_runs WHERE tenant_id = $1 AND run_id = '" +
+                     open_run + "'",
+                 good),
+            (std::vector<std::vector<std::string>>{{"completed", "200", "200", "0.500000"}}));
+  EXPECT_EQ(rows("SELECT status, credits_consumed::text FROM credit_reservations WHERE tenant_id "
+                 "= $1 AND reservation_id = 'import:" +
+                     open_run + "'",
+                 good),
+            (std::vector<std::vector<std::string>>{{"consumed", "200"}}));
+  expect_verified();
+
+  // A rebuild of activity_runs gives the same rows.
+  const auto before = rows(all_sql, good);
+  {
+    auto [rebuilt, rebuild_output, rebuild_errors] = ledgerflow({"rebuild", "activity_runs"});
+    EXPECT_EQ(rebuilt, 0) << rebuild_errors;
+  }
+  EXPECT_EQ(rows(all_sql, good), before);
+}
+
+// ---- activities, then their approvals ------------------------------------------------
+
+TEST_F(ImportTest, AReviewStepImportedAwaitingItsApprovalIsDecidedLiveOnceTheApprovalIsImported) {
+  const std::string tenant = random_tenant();
+  // Leadmetrics: a review step awaiting approval, then its pending approval.
+  const std::string activities = write(
+      "activities.csv",
+      "id,tenant_id,parent_activity_id,title,type,assignee_type,assignee_agent_role,assignee_"
+      "user_id,status,priority,is_approval_gate,input_data,output_summary,output_ref,due_date,"
+      "started_on,completed_on,created_on,updated_on\n"
+      "r-1," +
+          tenant + ",,Review post,review,human,,user-rita,awaiting_approval,high,t,,,,," +
+          pg_time(-3000) + ",," + pg_time(-3600) + ",\n");
+  {
+    auto [code, output, errors] = ledgerflow({"import", "activities", activities});
+    ASSERT_EQ(code, 0) << output << errors;
+  }
+  const std::string approvals =
+      write("approvals.csv", kApprovalsHeader + "ap-1," + tenant +
+                                 ",r-1,,,content_review,high,pending,Review post,user-rita,,,,"
+                                 "2099-01-01 00:00:00+00,,," +
+                                 pg_time(-2900) + "\n");
+  {
+    auto [code, output, errors] = ledgerflow({"import", "approvals", approvals});
+    ASSERT_EQ(code, 0) << output << errors;
+  }
+  ASSERT_TRUE(pipeline_.wait_projected()) << pipeline_.service_failures();
+  EXPECT_EQ(rows("SELECT approval_id, subject_kind, subject_id, activity_id, status FROM "
+                 "approvals WHERE tenant_id = $1",
+                 tenant),
+            (std::vector<std::vector<std::string>>{{"ap-1", "activity", "r-1", "r-1", "pending"}}));
+  EXPECT_EQ(pipeline_
+                .submit_one(
+                    tenant,
+                    command_json(
+                        "approval.approve", tenant, "live-approve",
+                        R"({"approval_id":"ap-1","reviewed_by":"user-rita","chosen_option":"A"})"))
+                .status,
+            ResultStatus::accepted);
+  ASSERT_TRUE(pipeline_.wait_projected()) << pipeline_.service_failures();
+  EXPECT_EQ(rows("SELECT status FROM activities WHERE tenant_id = $1", tenant),
+            (std::vector<std::vector<std::string>>{{"approved"}}));
+  EXPECT_EQ(
+      rows("SELECT status, reviewed_by, chosen_option FROM approvals WHERE tenant_id = $1", tenant),
+      (std::vector<std::vector<std::string>>{{"approved", "user-rita", "A"}}));
+  expect_verified();
+}
+
 }  // namespace
 }  // namespace lf::testing
