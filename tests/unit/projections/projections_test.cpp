@@ -8,48 +8,19 @@
 #include "projections/credit_ledger/projection.hpp"
 #include "projections/credit_reservations/projection.hpp"
 #include "projections/event_log/projection.hpp"
-#include "tests/unit/engine/command_builder.hpp"
+#include "tests/unit/projections/partition_records.hpp"
 
 namespace lf::projections {
 namespace {
 
-using lf::testing::build_command;
 
 constexpr const char* kTenant = "6f1c2a9e-3b4d-4e5f-8a7b-1c2d3e4f5a6b";
 const int64_t kNow = *parse_rfc3339_ms("2026-11-10T12:00:00Z");
 
-class Records {
+// The partition core's records of the commands run.
+class Records : public testing::PartitionRecords {
  public:
-  Records() : core_(0, "engine", engine::PartitionOptions{}, UlidGenerator(9)) {}
-
-  void run(const std::string& type, const std::string& payload, const std::string& actor = "system") {
-    auto outcome = core_.decide(build_command(type, kTenant, "c" + std::to_string(offset_), payload, actor).envelope,
-                                SourcePosition{"ledgerflow.commands", 0, offset_}, kNow);
-    ++offset_;
-    for (engine::Decided& record : outcome.records) {
-      Result<DecodedRecord> decoded = decode_commit_record(record.json, JsonLimits{.max_bytes = 1 << 20, .max_depth = 64});
-      ASSERT_TRUE(decoded.ok());
-      records_.push_back(std::move(decoded).value());
-    }
-  }
-  void timers(int64_t now_ms) {
-    for (engine::Decided& record : core_.fire_timers(now_ms, 10)) {
-      records_.push_back(std::move(decode_commit_record(record.json, JsonLimits{.max_bytes = 1 << 20, .max_depth = 64})).value());
-    }
-  }
-  // Applies every record so far to `projection`.
-  RowBatch project(const Projection& projection) const {
-    RowBatch batch;
-    int64_t offset = 0;
-    for (const DecodedRecord& record : records_) projection.apply(RecordAt{0, offset++, &record}, batch);
-    return batch;
-  }
-  const std::vector<DecodedRecord>& records() const { return records_; }
-
- private:
-  engine::PartitionCore core_;
-  int64_t offset_ = 0;
-  std::vector<DecodedRecord> records_;
+  Records() : PartitionRecords(kTenant, kNow, 9) {}
 };
 
 const char* kAllocate =

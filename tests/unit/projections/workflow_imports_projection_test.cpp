@@ -9,47 +9,20 @@
 #include "events/time.hpp"
 #include "projections/approvals/projection.hpp"
 #include "projections/media_buys/projection.hpp"
-#include "tests/unit/engine/command_builder.hpp"
+#include "tests/unit/projections/partition_records.hpp"
 
 namespace lf::projections {
 namespace {
 
-using lf::testing::build_command;
 
 constexpr const char* kTenant = "6f1c2a9e-3b4d-4e5f-8a7b-1c2d3e4f5a6c";
 const int64_t kNow = *parse_rfc3339_ms("2026-11-10T12:00:00Z");
 
-// Every record the partition core writes for the commands run, decoded.
-class Records {
+// The partition core's records of the commands run, each accepted.
+class Records : public testing::PartitionRecords {
  public:
-  Records() : core_(0, "engine", engine::PartitionOptions{}, UlidGenerator(12)) {}
-
-  void run(const std::string& type, const std::string& payload) {
-    auto outcome = core_.decide(
-        build_command(type, kTenant, "c" + std::to_string(offset_), payload, "system").envelope,
-        SourcePosition{"ledgerflow.commands", 0, offset_}, kNow);
-    ++offset_;
-    ASSERT_EQ(outcome.records.size(), 1u);
-    Result<DecodedRecord> decoded = decode_commit_record(
-        outcome.records[0].json, JsonLimits{.max_bytes = 1 << 20, .max_depth = 64});
-    ASSERT_TRUE(decoded.ok());
-    ASSERT_TRUE(outcome.records[0].result.has_value());
-    EXPECT_EQ(outcome.records[0].result->status, ResultStatus::accepted)
-        << type << ": " << outcome.records[0].result->message;
-    records_.push_back(std::move(decoded).value());
-  }
-  RowBatch project(const Projection& projection) const {
-    RowBatch batch;
-    int64_t offset = 0;
-    for (const DecodedRecord& record : records_)
-      projection.apply(RecordAt{0, offset++, &record}, batch);
-    return batch;
-  }
-
- private:
-  engine::PartitionCore core_;
-  int64_t offset_ = 0;
-  std::vector<DecodedRecord> records_;
+  Records() : PartitionRecords(kTenant, kNow, 12) {}
+  void run(const std::string& type, const std::string& payload) { run_accepted(type, payload); }
 };
 
 // The merged row of `table` whose column `key_column` is `key`.
