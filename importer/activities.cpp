@@ -11,6 +11,7 @@
 #include "events/json.hpp"
 #include "events/schema_registry.hpp"
 #include "events/time.hpp"
+#include "importer/chunks.hpp"
 #include "importer/values.hpp"
 
 namespace lf::importer {
@@ -21,23 +22,18 @@ RowError row_error(const std::optional<std::string>& tenant_id, std::string mess
   return RowError{tenant_id, std::move(message)};
 }
 
-// Text columns as the command's schema bounds them (characters).
-struct TextColumn {
-  std::string_view column;
-  std::string_view field;
-  std::size_t length_max;
-  bool in_activity;  // part of the activity.create payload
-};
-constexpr TextColumn kTexts[] = {{"id", "activity_id", 128, true},
-                                 {"title", "title", 500, true},
-                                 {"type", "type", 64, true},
-                                 {"description", "description", 2000, true},
-                                 {"assignee_agent_role", "assignee_agent_role", 128, true},
-                                 {"assignee_user_id", "assignee_user_id", 128, true},
-                                 {"parent_activity_id", "parent_activity_id", 128, true},
-                                 {"output_ref", "output_ref", 255, false},
-                                 {"rejection_note", "rejection_note", 10'000, false},
-                                 {"revision_note", "revision_note", 10'000, false}};
+// Text columns as the commands' schemas bound them (characters): those of
+// the activity.create payload, then the row's own.
+constexpr TextColumn kActivityTexts[] = {{"id", "activity_id", 128, true},
+                                         {"title", "title", 500, true},
+                                         {"type", "type", 64, true},
+                                         {"description", "description", 2000, false},
+                                         {"assignee_agent_role", "assignee_agent_role", 128, false},
+                                         {"assignee_user_id", "assignee_user_id", 128, false},
+                                         {"parent_activity_id", "parent_activity_id", 128, false}};
+constexpr TextColumn kRowTexts[] = {{"output_ref", "output_ref", 255, false},
+                                    {"rejection_note", "rejection_note", 10'000, false},
+                                    {"revision_note", "revision_note", 10'000, false}};
 constexpr std::string_view kTimes[] = {"created_on", "updated_on", "started_on", "completed_on"};
 constexpr std::size_t kJsonBytesMax = 64 * 1024;
 
@@ -58,18 +54,6 @@ std::variant<ConvertedRow, RowError> convert_activity_row(const Columns& columns
   const std::optional<std::string> tenant_id = tenant_text ? read_uuid(*tenant_text) : std::nullopt;
   if (!tenant_id) return row_error(std::nullopt, "column tenant_id: not a uuid");
   auto text = [&](std::string_view name) { return field_text(columns, record, name); };
-  auto bad_text = [&](const TextColumn& column) {
-    return row_error(tenant_id, "column " + std::string(column.column) +
-                                    ": not UTF-8 text of 1 to " +
-                                    std::to_string(column.length_max) + " characters");
-  };
-  auto checked = [&](const TextColumn& column) -> std::optional<bool> {
-    const std::optional<std::string_view> value = text(column.column);
-    if (!value) return false;
-    const std::optional<std::size_t> length = utf8_length(*value);
-    if (value->empty() || !length || *length > column.length_max) return std::nullopt;
-    return true;
-  };
   auto json_column = [&](std::string_view name, JsonWriter& writer) -> std::optional<RowError> {
     const std::optional<std::string_view> value = text(name);
     if (!value) return std::nullopt;
@@ -86,14 +70,9 @@ std::variant<ConvertedRow, RowError> convert_activity_row(const Columns& columns
   writer.begin_object();
   writer.key("activity");
   writer.begin_object();
-  for (const TextColumn& column : kTexts) {
-    if (!column.in_activity) continue;
-    const std::optional<bool> present = checked(column);
-    if (!present) return bad_text(column);
-    if (*present)
-      writer.field(column.field, *text(column.column));
-    else if (column.column == "id" || column.column == "title" || column.column == "type")
-      return row_error(tenant_id, "column " + std::string(column.column) + ": NULL");
+  if (std::optional<std::string> bad =
+          write_text_columns(writer, columns, record, kActivityTexts)) {
+    return row_error(tenant_id, std::move(*bad));
   }
   const std::optional<std::string_view> assignee = text("assignee_type");
   if (!assignee || !workflow::parse_assignee_type(*assignee))
@@ -136,11 +115,8 @@ std::variant<ConvertedRow, RowError> convert_activity_row(const Columns& columns
     writer.timestamp_field(name, *at_ms);
   }
   if (std::optional<RowError> bad = json_column("output_summary", writer)) return *bad;
-  for (const TextColumn& column : kTexts) {
-    if (column.in_activity) continue;
-    const std::optional<bool> present = checked(column);
-    if (!present) return bad_text(column);
-    if (*present) writer.field(column.field, *text(column.column));
+  if (std::optional<std::string> bad = write_text_columns(writer, columns, record, kRowTexts)) {
+    return row_error(tenant_id, std::move(*bad));
   }
   writer.end_object();
   return ConvertedRow{*tenant_id, writer.str(), *created_on_ms};
@@ -148,22 +124,10 @@ std::variant<ConvertedRow, RowError> convert_activity_row(const Columns& columns
 
 std::optional<engine::Rejection> precheck_activities(const PrecheckInput& input) {
   namespace workflow = engine::workflow;
-  const SchemaRegistry& schemas = SchemaRegistry::embedded();
-  std::vector<workflow::ActivitiesChunk> chunks;
-  chunks.reserve(input.payloads.size());
-  for (const std::string& payload : input.payloads) {
-    Result<std::unique_ptr<rapidjson::Document>> document =
-        parse_json_bounded(payload, engine::kCommandLimits);
-    if (!document) return engine::Rejection{document.error().code, document.error().message};
-    if (std::optional<std::string> problem = schemas.validate_command_payload(
-            std::string(workflow::kImportActivitiesCommand), **document)) {
-      return engine::Rejection{"schema_violation", std::string(workflow::kImportActivitiesCommand) +
-                                                       " payload: " + *problem};
-    }
-    Result<workflow::ActivitiesChunk> chunk = workflow::parse_activities_chunk(document->get());
-    if (!chunk) return engine::Rejection{chunk.error().code, chunk.error().message};
-    chunks.push_back(std::move(chunk).value());
-  }
+  Result<std::vector<workflow::ActivitiesChunk>> read =
+      read_chunks(input, workflow::kImportActivitiesCommand, workflow::parse_activities_chunk);
+  if (!read) return refusal_of(read.error());
+  const std::vector<workflow::ActivitiesChunk>& chunks = *read;
   return workflow::precheck_activities_chunks(chunks, input.append, input.now_ms);
 }
 

@@ -13,6 +13,7 @@
 #include "events/money.hpp"
 #include "events/schema_registry.hpp"
 #include "events/time.hpp"
+#include "importer/chunks.hpp"
 #include "importer/values.hpp"
 
 namespace lf::importer {
@@ -23,12 +24,6 @@ RowError row_error(const std::optional<std::string>& tenant_id, std::string mess
   return RowError{tenant_id, std::move(message)};
 }
 
-struct TextColumn {
-  std::string_view column;
-  std::string_view field;
-  std::size_t length_max;
-  bool required;
-};
 constexpr TextColumn kTexts[] = {{"id", "run_id", 128, true},
                                  {"activity_id", "activity_id", 128, true},
                                  {"model_id", "model_id", 100, false},
@@ -55,19 +50,8 @@ std::variant<ConvertedRow, RowError> convert_activity_run_row(const Columns& col
 
   JsonWriter writer;
   writer.begin_object();
-  for (const TextColumn& column : kTexts) {
-    const std::optional<std::string_view> value = text(column.column);
-    const std::string name(column.column);
-    if (!value) {
-      if (column.required) return row_error(tenant_id, "column " + name + ": NULL");
-      continue;
-    }
-    const std::optional<std::size_t> length = utf8_length(*value);
-    if (value->empty() || !length || *length > column.length_max) {
-      return row_error(tenant_id, "column " + name + ": not UTF-8 text of 1 to " +
-                                      std::to_string(column.length_max) + " characters");
-    }
-    writer.field(column.field, *value);
+  if (std::optional<std::string> bad = write_text_columns(writer, columns, record, kTexts)) {
+    return row_error(tenant_id, std::move(*bad));
   }
   const std::optional<std::string_view> status = text("status");
   if (!status || !workflow::parse_run_status(*status))
@@ -114,24 +98,10 @@ std::variant<ConvertedRow, RowError> convert_activity_run_row(const Columns& col
 
 std::optional<engine::Rejection> precheck_activity_runs(const PrecheckInput& input) {
   namespace workflow = engine::workflow;
-  const SchemaRegistry& schemas = SchemaRegistry::embedded();
-  std::vector<workflow::ActivityRunsChunk> chunks;
-  chunks.reserve(input.payloads.size());
-  for (const std::string& payload : input.payloads) {
-    Result<std::unique_ptr<rapidjson::Document>> document =
-        parse_json_bounded(payload, engine::kCommandLimits);
-    if (!document) return engine::Rejection{document.error().code, document.error().message};
-    if (std::optional<std::string> problem = schemas.validate_command_payload(
-            std::string(workflow::kImportActivityRunsCommand), **document)) {
-      return engine::Rejection{
-          "schema_violation",
-          std::string(workflow::kImportActivityRunsCommand) + " payload: " + *problem};
-    }
-    Result<workflow::ActivityRunsChunk> chunk =
-        workflow::parse_activity_runs_chunk(document->get());
-    if (!chunk) return engine::Rejection{chunk.error().code, chunk.error().message};
-    chunks.push_back(std::move(chunk).value());
-  }
+  Result<std::vector<workflow::ActivityRunsChunk>> read =
+      read_chunks(input, workflow::kImportActivityRunsCommand, workflow::parse_activity_runs_chunk);
+  if (!read) return refusal_of(read.error());
+  const std::vector<workflow::ActivityRunsChunk>& chunks = *read;
   return workflow::precheck_activity_runs_chunks(chunks, input.now_ms);
 }
 

@@ -12,6 +12,7 @@
 #include "events/json.hpp"
 #include "events/schema_registry.hpp"
 #include "events/time.hpp"
+#include "importer/chunks.hpp"
 #include "importer/values.hpp"
 
 namespace lf::importer {
@@ -22,17 +23,14 @@ namespace workflow = engine::workflow;
 
 constexpr std::size_t kIdLengthMax = 128;
 
-struct TextColumn {
-  std::string_view column;
-  std::size_t length_max;
-};
-
 // Copied as text when not NULL, bounded as approval.request and the
 // outcome commands bound them.
-constexpr TextColumn kRequestTexts[] = {
-    {"title", 500}, {"content_ref", 2000}, {"reviewer_id", kIdLengthMax}};
-constexpr TextColumn kOutcomeTexts[] = {
-    {"reviewed_by", kIdLengthMax}, {"reviewer_notes", 2000}, {"chosen_option", 255}};
+constexpr TextColumn kRequestTexts[] = {{"title", "title", 500, true},
+                                        {"content_ref", "content_ref", 2000, false},
+                                        {"reviewer_id", "reviewer_id", kIdLengthMax, false}};
+constexpr TextColumn kOutcomeTexts[] = {{"reviewed_by", "reviewed_by", kIdLengthMax, false},
+                                        {"reviewer_notes", "reviewer_notes", 2000, false},
+                                        {"chosen_option", "chosen_option", 255, false}};
 
 std::optional<std::string> text_problem(std::string_view name, std::string_view value,
                                         std::size_t length_max) {
@@ -118,16 +116,9 @@ std::variant<ConvertedRow, RowError> convert_approval_row(const Columns& columns
   if (subject_kind && activity_id) writer.field("activity_id", *activity_id);  // the review step
   writer.field("type", *type);
   writer.field("risk_level", *risk);
-  for (const TextColumn& column : kRequestTexts) {
-    const std::optional<std::string_view> value = text(column.column);
-    if (!value) {
-      if (column.column == "title") return refused("column title: NULL");
-      continue;
-    }
-    if (auto problem = text_problem(column.column, *value, column.length_max))
-      return refused(*problem);
-    writer.field(column.column, *value);
-  }
+  if (std::optional<std::string> problem =
+          write_text_columns(writer, columns, record, kRequestTexts))
+    return refused(*problem);
   const std::optional<std::string_view> expires_text = text("expires_at");
   const std::optional<int64_t> expires_ms =
       expires_text ? read_timestamp_ms(*expires_text) : std::nullopt;
@@ -143,34 +134,18 @@ std::variant<ConvertedRow, RowError> convert_approval_row(const Columns& columns
     if (!at) return refused("column " + std::string(name) + ": not a timestamp with a time zone");
     writer.timestamp_field(name, *at);
   }
-  for (const TextColumn& column : kOutcomeTexts) {
-    const std::optional<std::string_view> value = text(column.column);
-    if (!value) continue;
-    if (auto problem = text_problem(column.column, *value, column.length_max))
-      return refused(*problem);
-    writer.field(column.column, *value);
-  }
+  if (std::optional<std::string> problem =
+          write_text_columns(writer, columns, record, kOutcomeTexts))
+    return refused(*problem);
   writer.end_object();
   return ConvertedRow{*tenant_id, writer.str(), *created_ms};
 }
 
 std::optional<engine::Rejection> precheck_approvals(const PrecheckInput& input) {
-  const SchemaRegistry& schemas = SchemaRegistry::embedded();
-  std::vector<workflow::ApprovalsChunk> chunks;
-  chunks.reserve(input.payloads.size());
-  for (const std::string& payload : input.payloads) {
-    Result<std::unique_ptr<rapidjson::Document>> document =
-        parse_json_bounded(payload, engine::kCommandLimits);
-    if (!document) return engine::Rejection{document.error().code, document.error().message};
-    if (std::optional<std::string> problem = schemas.validate_command_payload(
-            std::string(workflow::kImportApprovalsCommand), **document)) {
-      return engine::Rejection{"schema_violation", std::string(workflow::kImportApprovalsCommand) +
-                                                       " payload: " + *problem};
-    }
-    Result<workflow::ApprovalsChunk> chunk = workflow::parse_approvals_chunk(document->get());
-    if (!chunk) return engine::Rejection{chunk.error().code, chunk.error().message};
-    chunks.push_back(std::move(chunk).value());
-  }
+  Result<std::vector<workflow::ApprovalsChunk>> read =
+      read_chunks(input, workflow::kImportApprovalsCommand, workflow::parse_approvals_chunk);
+  if (!read) return refusal_of(read.error());
+  const std::vector<workflow::ApprovalsChunk>& chunks = *read;
   return workflow::precheck_approvals_chunks(chunks, input.now_ms);
 }
 

@@ -10,6 +10,7 @@
 #include "events/json.hpp"
 #include "events/schema_registry.hpp"
 #include "events/time.hpp"
+#include "importer/chunks.hpp"
 #include "importer/values.hpp"
 
 namespace lf::importer {
@@ -100,22 +101,10 @@ std::variant<ConvertedRow, RowError> convert_audit_row(const Columns& columns,
 
 std::optional<engine::Rejection> precheck_audit_logs(const PrecheckInput& input) {
   namespace workflow = engine::workflow;
-  const SchemaRegistry& schemas = SchemaRegistry::embedded();
-  std::vector<workflow::AuditLogsChunk> chunks;
-  chunks.reserve(input.payloads.size());
-  for (const std::string& payload : input.payloads) {
-    Result<std::unique_ptr<rapidjson::Document>> document =
-        parse_json_bounded(payload, engine::kCommandLimits);
-    if (!document) return engine::Rejection{document.error().code, document.error().message};
-    if (std::optional<std::string> problem = schemas.validate_command_payload(
-            std::string(workflow::kImportAuditLogsCommand), **document)) {
-      return engine::Rejection{"schema_violation", std::string(workflow::kImportAuditLogsCommand) +
-                                                       " payload: " + *problem};
-    }
-    Result<workflow::AuditLogsChunk> chunk = workflow::parse_audit_logs_chunk(document->get());
-    if (!chunk) return engine::Rejection{chunk.error().code, chunk.error().message};
-    chunks.push_back(std::move(chunk).value());
-  }
+  Result<std::vector<workflow::AuditLogsChunk>> read =
+      read_chunks(input, workflow::kImportAuditLogsCommand, workflow::parse_audit_logs_chunk);
+  if (!read) return refusal_of(read.error());
+  const std::vector<workflow::AuditLogsChunk>& chunks = *read;
   return workflow::precheck_audit_logs_chunks(chunks, input.now_ms);
 }
 

@@ -9,6 +9,7 @@
 #include "events/json.hpp"
 #include "events/schema_registry.hpp"
 #include "events/time.hpp"
+#include "importer/chunks.hpp"
 #include "importer/values.hpp"
 
 namespace lf::importer {
@@ -98,22 +99,10 @@ std::variant<ConvertedRow, RowError> convert_ledger_row(const Columns& columns,
 
 std::optional<engine::Rejection> precheck_ledger(const PrecheckInput& input) {
   namespace credits = engine::credits;
-  const SchemaRegistry& schemas = SchemaRegistry::embedded();
-  std::vector<credits::LedgerChunk> chunks;
-  chunks.reserve(input.payloads.size());
-  for (const std::string& payload : input.payloads) {
-    Result<std::unique_ptr<rapidjson::Document>> document =
-        parse_json_bounded(payload, engine::kCommandLimits);
-    if (!document) return engine::Rejection{document.error().code, document.error().message};
-    if (std::optional<std::string> problem = schemas.validate_command_payload(
-            std::string(credits::kImportLedgerCommand), **document)) {
-      return engine::Rejection{
-          "schema_violation", std::string(credits::kImportLedgerCommand) + " payload: " + *problem};
-    }
-    Result<credits::LedgerChunk> chunk = credits::parse_ledger_chunk(document->get());
-    if (!chunk) return engine::Rejection{chunk.error().code, chunk.error().message};
-    chunks.push_back(std::move(chunk).value());
-  }
+  Result<std::vector<credits::LedgerChunk>> read =
+      read_chunks(input, credits::kImportLedgerCommand, credits::parse_ledger_chunk);
+  if (!read) return refusal_of(read.error());
+  const std::vector<credits::LedgerChunk>& chunks = *read;
   if (input.append) {
     // The tenant's state is the engine's: only the order of the rows is
     // checked here, the rest when the engine decides.

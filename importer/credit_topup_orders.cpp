@@ -10,6 +10,7 @@
 #include "events/json.hpp"
 #include "events/schema_registry.hpp"
 #include "events/time.hpp"
+#include "importer/chunks.hpp"
 #include "importer/values.hpp"
 
 namespace lf::importer {
@@ -101,22 +102,10 @@ std::variant<ConvertedRow, RowError> convert_order_row(const Columns& columns,
 
 std::optional<engine::Rejection> precheck_orders(const PrecheckInput& input) {
   namespace credits = engine::credits;
-  const SchemaRegistry& schemas = SchemaRegistry::embedded();
-  std::vector<credits::OrdersChunk> chunks;
-  chunks.reserve(input.payloads.size());
-  for (const std::string& payload : input.payloads) {
-    Result<std::unique_ptr<rapidjson::Document>> document =
-        parse_json_bounded(payload, engine::kCommandLimits);
-    if (!document) return engine::Rejection{document.error().code, document.error().message};
-    if (std::optional<std::string> problem = schemas.validate_command_payload(
-            std::string(credits::kImportOrdersCommand), **document)) {
-      return engine::Rejection{
-          "schema_violation", std::string(credits::kImportOrdersCommand) + " payload: " + *problem};
-    }
-    Result<credits::OrdersChunk> chunk = credits::parse_orders_chunk(document->get());
-    if (!chunk) return engine::Rejection{chunk.error().code, chunk.error().message};
-    chunks.push_back(std::move(chunk).value());
-  }
+  Result<std::vector<credits::OrdersChunk>> read =
+      read_chunks(input, credits::kImportOrdersCommand, credits::parse_orders_chunk);
+  if (!read) return refusal_of(read.error());
+  const std::vector<credits::OrdersChunk>& chunks = *read;
   // The tenant's imported ledger is the engine's: what depends on it
   // (order_not_credited, order_mismatch) is checked when the engine decides.
   return credits::precheck_orders_chunks(credits::State{}, 0, chunks,

@@ -63,6 +63,26 @@ std::optional<std::string_view> field_text(const Columns& columns, const CsvReco
   return std::string_view(**field);
 }
 
+std::optional<std::string> write_text_columns(JsonWriter& writer, const Columns& columns,
+                                              const CsvRecord& record,
+                                              std::span<const TextColumn> texts) {
+  for (const TextColumn& column : texts) {
+    const std::optional<std::string_view> value = field_text(columns, record, column.column);
+    const std::string name(column.column);
+    if (!value) {
+      if (column.required) return "column " + name + ": NULL";
+      continue;
+    }
+    const std::optional<std::size_t> length = utf8_length(*value);
+    if (value->empty() || !length || *length > column.length_max) {
+      return "column " + name + ": not UTF-8 text of 1 to " + std::to_string(column.length_max) +
+             " characters";
+    }
+    writer.field(column.field, *value);
+  }
+  return std::nullopt;
+}
+
 const KindSpec* find_kind(std::string_view name) {
   for (const KindSpec& kind : kinds()) {
     if (kind.name == name) return &kind;

@@ -9,6 +9,7 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -16,6 +17,7 @@
 #include <vector>
 
 #include "engine/domain.hpp"
+#include "events/json.hpp"
 #include "events/result.hpp"
 #include "importer/csv.hpp"
 
@@ -78,6 +80,21 @@ std::vector<std::string_view> kind_names();
 // such column).
 std::optional<std::string_view> field_text(const Columns& columns, const CsvRecord& record,
                                            std::string_view name);
+
+// A text column as the command's schema bounds it (characters, not bytes),
+// written as `field`.
+struct TextColumn {
+  std::string_view column;
+  std::string_view field;
+  std::size_t length_max;
+  bool required;
+};
+// Writes each present column's text as its field (an absent optional one is
+// left out); nullopt, or why the row is refused: a required column NULL, or
+// text that is not UTF-8 of 1 to length_max characters.
+std::optional<std::string> write_text_columns(JsonWriter& writer, const Columns& columns,
+                                              const CsvRecord& record,
+                                              std::span<const TextColumn> texts);
 
 // A credit_balances row as the "expected_balance" object the last chunk of a
 // credit_ledger import carries: (tenant_id, JSON object).

@@ -12,6 +12,7 @@
 #include "events/money.hpp"
 #include "events/schema_registry.hpp"
 #include "events/time.hpp"
+#include "importer/chunks.hpp"
 #include "importer/values.hpp"
 
 namespace lf::importer {
@@ -39,31 +40,13 @@ std::variant<ConvertedRow, RowError> convert_llm_call_row(const Columns& columns
   if (!tenant_id) return row_error(std::nullopt, "column tenant_id: not a uuid");
   auto text = [&](std::string_view name) { return field_text(columns, record, name); };
 
-  // Text as the command's schema bounds it (characters, not bytes).
-  struct TextColumn {
-    std::string_view column;
-    std::string_view field;
-    std::size_t length_max;
-    bool required;
-  };
   constexpr TextColumn kTexts[] = {{"id", "llm_call_id", 128, true},
                                    {"activity_run_id", "activity_run_id", 128, false},
                                    {"model_id", "model_id", usage::kModelIdLengthMax, true}};
   JsonWriter writer;
   writer.begin_object();
-  for (const TextColumn& column : kTexts) {
-    const std::optional<std::string_view> value = text(column.column);
-    const std::string name(column.column);
-    if (!value) {
-      if (column.required) return row_error(tenant_id, "column " + name + ": NULL");
-      continue;
-    }
-    const std::optional<std::size_t> length = utf8_length(*value);
-    if (value->empty() || !length || *length > column.length_max) {
-      return row_error(tenant_id, "column " + name + ": not UTF-8 text of 1 to " +
-                                      std::to_string(column.length_max) + " characters");
-    }
-    writer.field(column.field, *value);
+  if (std::optional<std::string> bad = write_text_columns(writer, columns, record, kTexts)) {
+    return row_error(tenant_id, std::move(*bad));
   }
   const std::optional<std::string_view> adapter = text("adapter_type");
   if (!adapter || !usage::parse_adapter_type(*adapter)) {
@@ -112,22 +95,10 @@ std::variant<ConvertedRow, RowError> convert_llm_call_row(const Columns& columns
 
 std::optional<engine::Rejection> precheck_llm_calls(const PrecheckInput& input) {
   namespace usage = engine::usage;
-  const SchemaRegistry& schemas = SchemaRegistry::embedded();
-  std::vector<usage::LlmCallsChunk> chunks;
-  chunks.reserve(input.payloads.size());
-  for (const std::string& payload : input.payloads) {
-    Result<std::unique_ptr<rapidjson::Document>> document =
-        parse_json_bounded(payload, engine::kCommandLimits);
-    if (!document) return engine::Rejection{document.error().code, document.error().message};
-    if (std::optional<std::string> problem = schemas.validate_command_payload(
-            std::string(usage::kImportLlmCallsCommand), **document)) {
-      return engine::Rejection{
-          "schema_violation", std::string(usage::kImportLlmCallsCommand) + " payload: " + *problem};
-    }
-    Result<usage::LlmCallsChunk> chunk = usage::parse_llm_calls_chunk(document->get());
-    if (!chunk) return engine::Rejection{chunk.error().code, chunk.error().message};
-    chunks.push_back(std::move(chunk).value());
-  }
+  Result<std::vector<usage::LlmCallsChunk>> read =
+      read_chunks(input, usage::kImportLlmCallsCommand, usage::parse_llm_calls_chunk);
+  if (!read) return refusal_of(read.error());
+  const std::vector<usage::LlmCallsChunk>& chunks = *read;
   // The spend period in force is the engine's (the tenant's billing
   // period); here a fresh tenant's, the calendar month: only the limit on a
   // period's spend could differ.

@@ -11,6 +11,7 @@
 #include "events/json.hpp"
 #include "events/schema_registry.hpp"
 #include "events/time.hpp"
+#include "importer/chunks.hpp"
 #include "importer/values.hpp"
 
 namespace lf::importer {
@@ -196,22 +197,10 @@ std::variant<ConvertedRow, RowError> convert_buy_row_alone(const Columns& column
 
 std::optional<engine::Rejection> precheck_media_buys(const PrecheckInput& input) {
   namespace workflow = engine::workflow;
-  const SchemaRegistry& schemas = SchemaRegistry::embedded();
-  std::vector<workflow::MediaBuysChunk> chunks;
-  chunks.reserve(input.payloads.size());
-  for (const std::string& payload : input.payloads) {
-    Result<std::unique_ptr<rapidjson::Document>> document =
-        parse_json_bounded(payload, engine::kCommandLimits);
-    if (!document) return engine::Rejection{document.error().code, document.error().message};
-    if (std::optional<std::string> problem = schemas.validate_command_payload(
-            std::string(workflow::kImportMediaBuysCommand), **document)) {
-      return engine::Rejection{"schema_violation", std::string(workflow::kImportMediaBuysCommand) +
-                                                       " payload: " + *problem};
-    }
-    Result<workflow::MediaBuysChunk> chunk = workflow::parse_media_buys_chunk(document->get());
-    if (!chunk) return engine::Rejection{chunk.error().code, chunk.error().message};
-    chunks.push_back(std::move(chunk).value());
-  }
+  Result<std::vector<workflow::MediaBuysChunk>> read =
+      read_chunks(input, workflow::kImportMediaBuysCommand, workflow::parse_media_buys_chunk);
+  if (!read) return refusal_of(read.error());
+  const std::vector<workflow::MediaBuysChunk>& chunks = *read;
   return workflow::precheck_media_buys_chunks(chunks, input.now_ms);
 }
 
