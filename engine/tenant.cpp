@@ -227,18 +227,18 @@ void write_tenant_state(JsonWriter& writer, const TenantState& state) {
   workflow::write_state(writer, state.workflow);
   writer.key("usage");
   usage::write_state(writer, state.usage);
-  if (!(state.audit_imports == workflow::AuditImports{})) {  // none in older snapshots
+  if (!(state.audit_imports == workflow::StreamImports{})) {  // none in older snapshots
     writer.key("audit_imports");
-    workflow::write_audit_imports(writer, state.audit_imports);
+    workflow::write_stream_imports(writer, state.audit_imports);
   }
   if (!state.workflow_imports.media_buys.by_kind.empty() ||
       !state.workflow_imports.approvals.by_kind.empty()) {  // none in older snapshots
     writer.key("workflow_imports");
     workflow::write_workflow_imports(writer, state.workflow_imports);
   }
-  if (!(state.activity_imports == workflow::AuditImports{})) {  // none in older snapshots
+  if (!(state.activity_imports == workflow::StreamImports{})) {  // none in older snapshots
     writer.key("activity_imports");
-    workflow::write_audit_imports(writer, state.activity_imports);
+    workflow::write_stream_imports(writer, state.activity_imports);
   }
   writer.end_object();
 }
@@ -274,7 +274,8 @@ Result<TenantState> read_tenant_state(const rapidjson::Value& value) {
     state.usage = std::move(usage_state).value();
   }
   if (const rapidjson::Value* audit_value = json_member(value, "audit_imports")) {
-    Result<workflow::AuditImports> audit_imports = workflow::read_audit_imports(*audit_value);
+    Result<workflow::StreamImports> audit_imports =
+        workflow::read_stream_imports(*audit_value, "audit imports");
     if (!audit_imports) return audit_imports.error();
     state.audit_imports = std::move(audit_imports).value();
   }
@@ -289,7 +290,8 @@ Result<TenantState> read_tenant_state(const rapidjson::Value& value) {
   state.workflow_imports.approvals.live_events =
       workflow::count_live_events(state.stream_versions, kApprovalStreamPrefix);
   if (const rapidjson::Value* activity_value = json_member(value, "activity_imports")) {
-    Result<workflow::AuditImports> activity_imports = workflow::read_audit_imports(*activity_value);
+    Result<workflow::StreamImports> activity_imports =
+        workflow::read_stream_imports(*activity_value, "activity imports");
     if (!activity_imports) return activity_imports.error();
     state.activity_imports = std::move(activity_imports).value();
   }

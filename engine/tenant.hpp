@@ -30,13 +30,13 @@ struct TenantState {
   workflow::State workflow;
   usage::State usage;
   // Imports into audit/<tenant> (import.audit_logs), a stream no domain owns.
-  workflow::AuditImports audit_imports;
+  workflow::StreamImports audit_imports;
   // Imports of workflow entities (import.media_buys on media_buys/<tenant>,
   // import.approvals on approvals/<tenant>).
   workflow::WorkflowImports workflow_imports;
   // Imports into activities/<tenant> (import.activities, import.activity_runs):
   // their progress; the activities themselves are in `workflow`.
-  workflow::AuditImports activity_imports;
+  workflow::StreamImports activity_imports;
   // Current version of every stream of this tenant that has events.
   std::unordered_map<std::string, int64_t> stream_versions;
 

@@ -123,7 +123,7 @@ std::optional<Rejection> check_row(const ActivitiesChunk& chunk, const ImportedA
   return check_times(chunk, row, now_ms);
 }
 
-std::optional<Rejection> decide_on(const Added& added, AuditImports& imports, int64_t live_events,
+std::optional<Rejection> decide_on(const Added& added, StreamImports& imports, int64_t live_events,
                                    const ActivitiesChunk& chunk, int64_t now_ms) {
   if (std::optional<Rejection> refused = credits::refuse_import_sequence(
           imports.by_kind, imports.events, imports.events + live_events, chunk.header,
@@ -255,10 +255,10 @@ Result<ActivitiesChunk> parse_activities_chunk(const rapidjson::Value* payload) 
   return chunk;
 }
 
-Decision decide_activities_chunk(const State& state, const AuditImports& imports,
+Decision decide_activities_chunk(const State& state, const StreamImports& imports,
                                  int64_t live_events, const ActivitiesChunk& chunk,
                                  const std::string& stream, int64_t now_ms) {
-  AuditImports scratch = imports;
+  StreamImports scratch = imports;
   std::set<std::string> ids;
   if (std::optional<Rejection> refused =
           decide_on(Added{state, ids}, scratch, live_events, chunk, now_ms))
@@ -269,7 +269,7 @@ Decision decide_activities_chunk(const State& state, const AuditImports& imports
   return Decision::accept(std::move(events));
 }
 
-void evolve_activities_imported(State& state, AuditImports& imports,
+void evolve_activities_imported(State& state, StreamImports& imports,
                                 const rapidjson::Value& payload) {
   std::optional<Error> error;
   credits::ImportReader in(error);
@@ -303,7 +303,7 @@ void evolve_activities_imported(State& state, AuditImports& imports,
 std::optional<Rejection> precheck_activities_chunks(const std::vector<ActivitiesChunk>& chunks,
                                                     bool append, int64_t now_ms) {
   const State empty;
-  AuditImports imports;
+  StreamImports imports;
   std::set<std::string> ids;
   for (const ActivitiesChunk& chunk : chunks) {
     if (std::optional<Rejection> refused =
@@ -429,7 +429,7 @@ std::optional<Rejection> check_run_on_state(const ActivityRunsChunk& chunk, Impo
 // The chunk's rows, checked in order; `ids`: run ids taken by earlier rows
 // of the import. With `credits`, also against the tenant.
 std::optional<Rejection> decide_runs_on(const State& state, const credits::State* credits,
-                                        std::set<std::string>& ids, AuditImports& imports,
+                                        std::set<std::string>& ids, StreamImports& imports,
                                         int64_t live_events, ActivityRunsChunk& chunk,
                                         int64_t now_ms) {
   if (std::optional<Rejection> refused = credits::refuse_import_sequence(
@@ -535,10 +535,10 @@ Result<ActivityRunsChunk> parse_activity_runs_chunk(const rapidjson::Value* payl
 }
 
 Decision decide_activity_runs_chunk(const State& state, const credits::State& credits,
-                                    const AuditImports& imports, int64_t live_events,
+                                    const StreamImports& imports, int64_t live_events,
                                     const ActivityRunsChunk& chunk, const std::string& stream,
                                     int64_t now_ms) {
-  AuditImports scratch = imports;
+  StreamImports scratch = imports;
   ActivityRunsChunk decided = chunk;
   std::set<std::string> ids;
   if (std::optional<Rejection> refused =
@@ -550,7 +550,7 @@ Decision decide_activity_runs_chunk(const State& state, const credits::State& cr
   return Decision::accept(std::move(events));
 }
 
-void evolve_activity_runs_imported(State& state, AuditImports& imports,
+void evolve_activity_runs_imported(State& state, StreamImports& imports,
                                    const rapidjson::Value& payload) {
   std::optional<Error> error;
   credits::ImportReader in(error);
@@ -588,7 +588,7 @@ void evolve_activity_runs_imported(State& state, AuditImports& imports,
 std::optional<Rejection> precheck_activity_runs_chunks(const std::vector<ActivityRunsChunk>& chunks,
                                                        int64_t now_ms) {
   const State empty;
-  AuditImports imports;
+  StreamImports imports;
   std::set<std::string> ids;
   for (ActivityRunsChunk chunk : chunks) {
     if (std::optional<Rejection> refused =

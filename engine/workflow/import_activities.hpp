@@ -67,12 +67,12 @@ Result<ActivitiesChunk> parse_activities_chunk(const rapidjson::Value* payload);
 // The decision on one chunk at now_ms. `imports` is the tenant's
 // workflow-import progress (activities/<tenant>), `live_events` how many
 // events its activities' own streams hold (activity/<id>).
-Decision decide_activities_chunk(const State& state, const AuditImports& imports,
+Decision decide_activities_chunk(const State& state, const StreamImports& imports,
                                  int64_t live_events, const ActivitiesChunk& chunk,
                                  const std::string& stream, int64_t now_ms);
 
 // Applies an activities.imported payload (the log is trusted: asserts).
-void evolve_activities_imported(State& state, AuditImports& imports,
+void evolve_activities_imported(State& state, StreamImports& imports,
                                 const rapidjson::Value& payload);
 
 // The CLI's pre-check: every chunk in order on a fresh tenant at now_ms
@@ -121,11 +121,11 @@ struct ActivityRunsChunk {
 Result<ActivityRunsChunk> parse_activity_runs_chunk(const rapidjson::Value* payload);
 
 Decision decide_activity_runs_chunk(const State& state, const credits::State& credits,
-                                    const AuditImports& imports, int64_t live_events,
+                                    const StreamImports& imports, int64_t live_events,
                                     const ActivityRunsChunk& chunk, const std::string& stream,
                                     int64_t now_ms);
 
-void evolve_activity_runs_imported(State& state, AuditImports& imports,
+void evolve_activity_runs_imported(State& state, StreamImports& imports,
                                    const rapidjson::Value& payload);
 
 // The CLI's pre-check on a fresh tenant: only what needs no state (the

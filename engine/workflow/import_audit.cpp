@@ -27,7 +27,7 @@ credits::ImportHeader header_of(const AuditLogsChunk& chunk) {
                                chunk.source};
 }
 
-std::optional<Rejection> decide_on(AuditImports& imports, int64_t audit_stream_version,
+std::optional<Rejection> decide_on(StreamImports& imports, int64_t audit_stream_version,
                                    const AuditLogsChunk& chunk, int64_t now_ms) {
   const credits::ImportHeader header = header_of(chunk);
   if (std::optional<Rejection> refused = credits::refuse_import_sequence(
@@ -108,10 +108,10 @@ Result<AuditLogsChunk> parse_audit_logs_chunk(const rapidjson::Value* payload) {
   return chunk;
 }
 
-Decision decide_audit_logs_chunk(const AuditImports& imports, int64_t audit_stream_version,
+Decision decide_audit_logs_chunk(const StreamImports& imports, int64_t audit_stream_version,
                                  const AuditLogsChunk& chunk, const std::string& stream,
                                  int64_t now_ms) {
-  AuditImports scratch = imports;
+  StreamImports scratch = imports;
   if (std::optional<Rejection> refused = decide_on(scratch, audit_stream_version, chunk, now_ms))
     return Decision::reject(std::move(refused->reason), std::move(refused->message));
   std::vector<NewEvent> events;
@@ -120,7 +120,7 @@ Decision decide_audit_logs_chunk(const AuditImports& imports, int64_t audit_stre
   return Decision::accept(std::move(events));
 }
 
-void evolve_audit_logs_imported(AuditImports& imports, const rapidjson::Value& payload) {
+void evolve_audit_logs_imported(StreamImports& imports, const rapidjson::Value& payload) {
   std::optional<Error> error;
   credits::ImportReader in(error);
   credits::ImportHeader header;
@@ -135,7 +135,7 @@ void evolve_audit_logs_imported(AuditImports& imports, const rapidjson::Value& p
 
 std::optional<Rejection> precheck_audit_logs_chunks(const std::vector<AuditLogsChunk>& chunks,
                                                     int64_t now_ms) {
-  AuditImports imports;
+  StreamImports imports;
   int64_t version = 0;
   for (const AuditLogsChunk& chunk : chunks) {
     if (std::optional<Rejection> refused = decide_on(imports, version, chunk, now_ms))
@@ -143,31 +143,6 @@ std::optional<Rejection> precheck_audit_logs_chunks(const std::vector<AuditLogsC
     ++version;  // the chunk's one event
   }
   return std::nullopt;
-}
-
-void write_audit_imports(JsonWriter& writer, const AuditImports& imports) {
-  writer.begin_object();
-  writer.key("by_kind");
-  credits::write_import_progress(writer, imports.by_kind);
-  writer.field("events", imports.events);
-  writer.end_object();
-}
-
-Result<AuditImports> read_audit_imports(const rapidjson::Value& value) {
-  auto bad = [](std::string_view what) {
-    return make_error("invalid_snapshot", "audit imports: " + std::string(what));
-  };
-  const rapidjson::Value* by_kind = value.IsObject() ? json_member(value, "by_kind") : nullptr;
-  if (by_kind == nullptr) return bad("by_kind is missing");
-  Result<std::map<std::string, credits::ImportProgress>> progress =
-      credits::read_import_progress(*by_kind);
-  if (!progress) return bad(progress.error().message);
-  AuditImports imports;
-  imports.by_kind = std::move(*progress);
-  const std::optional<int64_t> events = json_int64(value, "events");
-  if (!events || *events < 0) return bad("events is missing");
-  imports.events = *events;
-  return imports;
 }
 
 }  // namespace lf::engine::workflow

@@ -22,6 +22,7 @@
 #include "engine/credits/state.hpp"
 #include "engine/domain.hpp"
 #include "engine/workflow/events.hpp"
+#include "engine/workflow/import_stream.hpp"
 #include "events/json.hpp"
 #include "events/result.hpp"
 
@@ -30,15 +31,6 @@ namespace lf::engine::workflow {
 inline constexpr std::string_view kImportAuditLogsCommand = "import.audit_logs";
 inline constexpr std::string_view kAuditLogsImportedEvent = "audit.logs_imported";
 inline constexpr std::string_view kAuditLogsKind = "audit_logs";
-
-// The audit stream's imports: progress by kind, and how many of the
-// stream's events are imports (the rest are live: audit.recorded,
-// command.rejected).
-struct AuditImports {
-  std::map<std::string, credits::ImportProgress> by_kind;
-  int64_t events = 0;
-  bool operator==(const AuditImports&) const = default;
-};
 
 struct ImportedAuditRow {
   int64_t line = 0;
@@ -62,20 +54,15 @@ Result<AuditLogsChunk> parse_audit_logs_chunk(const rapidjson::Value* payload);
 
 // The decision on one chunk at now_ms (audit_stream_version: the tenant's
 // audit events so far).
-Decision decide_audit_logs_chunk(const AuditImports& imports, int64_t audit_stream_version,
+Decision decide_audit_logs_chunk(const StreamImports& imports, int64_t audit_stream_version,
                                  const AuditLogsChunk& chunk, const std::string& stream,
                                  int64_t now_ms);
 
 // Applies an audit.logs_imported payload (the log is trusted: asserts).
-void evolve_audit_logs_imported(AuditImports& imports, const rapidjson::Value& payload);
+void evolve_audit_logs_imported(StreamImports& imports, const rapidjson::Value& payload);
 
 // The CLI's pre-check: every chunk in order on a fresh tenant at now_ms.
 std::optional<Rejection> precheck_audit_logs_chunks(const std::vector<AuditLogsChunk>& chunks,
                                                     int64_t now_ms);
-
-// Snapshot form (an array of {kind, import_id, chunks_committed,
-// chunks_total} and the events count).
-void write_audit_imports(JsonWriter& writer, const AuditImports& imports);
-Result<AuditImports> read_audit_imports(const rapidjson::Value& value);
 
 }  // namespace lf::engine::workflow

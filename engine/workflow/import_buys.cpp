@@ -249,28 +249,11 @@ std::optional<Rejection> precheck_media_buys_chunks(const std::vector<MediaBuysC
 
 namespace {
 
-void write_kind_imports(JsonWriter& writer, const KindImports& imports) {
-  writer.begin_object();
-  writer.key("by_kind");
-  credits::write_import_progress(writer, imports.by_kind);
-  writer.field("events", imports.events);
-  writer.end_object();
-}
-
-Result<KindImports> read_kind_imports(const rapidjson::Value& value) {
-  auto bad = [](std::string_view what) {
-    return make_error("invalid_snapshot", "workflow imports: " + std::string(what));
-  };
-  const rapidjson::Value* by_kind = value.IsObject() ? json_member(value, "by_kind") : nullptr;
-  if (by_kind == nullptr) return bad("by_kind is missing");
-  Result<std::map<std::string, credits::ImportProgress>> progress =
-      credits::read_import_progress(*by_kind);
-  if (!progress) return bad(progress.error().message);
+Result<KindImports> read_kind_imports(const rapidjson::Value& value, std::string_view what) {
+  Result<StreamImports> read = read_stream_imports(value, what);
+  if (!read) return read.error();
   KindImports imports;
-  imports.by_kind = std::move(*progress);
-  const std::optional<int64_t> events = json_int64(value, "events");
-  if (!events || *events < 0) return bad("events is missing");
-  imports.events = *events;
+  static_cast<StreamImports&>(imports) = std::move(read).value();
   return imports;
 }
 
@@ -279,9 +262,9 @@ Result<KindImports> read_kind_imports(const rapidjson::Value& value) {
 void write_workflow_imports(JsonWriter& writer, const WorkflowImports& imports) {
   writer.begin_object();
   writer.key("media_buys");
-  write_kind_imports(writer, imports.media_buys);
+  write_stream_imports(writer, imports.media_buys);
   writer.key("approvals");
-  write_kind_imports(writer, imports.approvals);
+  write_stream_imports(writer, imports.approvals);
   writer.end_object();
 }
 
@@ -289,13 +272,13 @@ Result<WorkflowImports> read_workflow_imports(const rapidjson::Value& value) {
   WorkflowImports imports;
   if (const rapidjson::Value* buys =
           value.IsObject() ? json_member(value, "media_buys") : nullptr) {
-    Result<KindImports> read = read_kind_imports(*buys);
+    Result<KindImports> read = read_kind_imports(*buys, "media buy imports");
     if (!read) return read.error();
     imports.media_buys = std::move(read).value();
   }
   if (const rapidjson::Value* approvals =
           value.IsObject() ? json_member(value, "approvals") : nullptr) {
-    Result<KindImports> read = read_kind_imports(*approvals);
+    Result<KindImports> read = read_kind_imports(*approvals, "approval imports");
     if (!read) return read.error();
     imports.approvals = std::move(read).value();
   }

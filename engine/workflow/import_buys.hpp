@@ -23,6 +23,7 @@
 #include "engine/credits/state.hpp"
 #include "engine/domain.hpp"
 #include "engine/workflow/events.hpp"
+#include "engine/workflow/import_stream.hpp"
 #include "engine/workflow/state.hpp"
 #include "events/json.hpp"
 #include "events/result.hpp"
@@ -41,9 +42,7 @@ std::string media_buys_import_stream(std::string_view tenant_id);
 // kind), the import events (its import stream's), and the live events of
 // its domain (events on its entities' streams; derived from the stream
 // versions, never in a snapshot).
-struct KindImports {
-  std::map<std::string, credits::ImportProgress> by_kind;
-  int64_t events = 0;
+struct KindImports : StreamImports {
   int64_t live_events = 0;
   bool operator==(const KindImports&) const = default;
 };

@@ -150,7 +150,7 @@ TEST(ImportActivities, RowsTheLifecycleCouldNotReachAreRefusedWithTheirLine) {
           {R"({"line":11,"activity":{"activity_id":"a-1","title":"t","type":"write","assignee_type":"agent","assignee_agent_role":"r","priority":"low","is_approval_gate":true},"status":"created","created_on":"2025-06-01T09:00:00Z"})"})),
       "invalid_row", "line 11: invalid_payload: a review step");
   EXPECT_TRUE(tenant.state().workflow.activities.empty());
-  EXPECT_EQ(tenant.state().activity_imports, workflow::AuditImports{});
+  EXPECT_EQ(tenant.state().activity_imports, workflow::StreamImports{});
 }
 
 TEST(ImportActivities, ReRunsChunksLiveEventsAndTheSnapshot) {

@@ -95,7 +95,7 @@ TEST(ImportAuditLogs, RowsInTheFutureOrWithoutATimeAreRefusedWithTheirLine) {
       tenant.import_audit(chunk(
           {R"({"line":8,"record":{"operation":"x","ip_address":"not-an-ip","created_at":"2025-01-01T00:00:00Z"}})"})),
       "invalid_row", "line 8: invalid_payload: ip_address not-an-ip");
-  EXPECT_EQ(tenant.state().audit_imports, workflow::AuditImports{});
+  EXPECT_EQ(tenant.state().audit_imports, workflow::StreamImports{});
 }
 
 TEST(ImportAuditLogs, ReRunsChunksLiveEventsAndTheSnapshot) {
