@@ -7,6 +7,7 @@
 #include "engine/credits/import.hpp"
 #include "engine/credits/import_codec.hpp"
 #include "engine/credits/import_orders.hpp"
+#include "engine/credits/import_reader.hpp"
 #include "engine/credits/import_rules.hpp"
 #include "engine/credits/import_sequence.hpp"
 #include "engine/credits/period.hpp"
@@ -95,6 +96,24 @@ const ImportProgress& record_import_progress(ImportLedger imports, const ImportH
   ++progress.chunks_committed;
   ++imports.events;
   return progress;
+}
+
+Result<ChunkFrame> read_chunk_frame(const rapidjson::Value* payload, std::string_view noun) {
+  if (payload == nullptr || !payload->IsObject())
+    return make_error("invalid_payload", "the payload is not an object");
+  std::optional<Error> error;
+  ImportReader in(error);
+  ChunkFrame frame;
+  read_import_header(in, *payload, frame.header);
+  if (error) return *error;
+  frame.rows = json_member(*payload, "rows");
+  if (frame.rows == nullptr || !frame.rows->IsArray() || frame.rows->Empty() ||
+      frame.rows->Size() > kImportChunkRowsMax) {
+    return make_error("invalid_payload", "rows must be an array of 1 to " +
+                                             std::to_string(kImportChunkRowsMax) + " " +
+                                             std::string(noun));
+  }
+  return frame;
 }
 
 void write_import_progress(JsonWriter& writer,

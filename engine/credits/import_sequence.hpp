@@ -49,6 +49,14 @@ inline const ImportProgress& record_import_progress(State& state, const ImportHe
                                 kind);
 }
 
+// A chunk payload's header and its "rows" array (1 to kImportChunkRowsMax
+// items, `noun` naming them in the error), or invalid_payload.
+struct ChunkFrame {
+  ImportHeader header;
+  const rapidjson::Value* rows = nullptr;
+};
+Result<ChunkFrame> read_chunk_frame(const rapidjson::Value* payload, std::string_view noun);
+
 // A stream's import progress in its snapshot: an array of {kind,
 // import_id, chunks_committed, chunks_total}, one per kind.
 void write_import_progress(JsonWriter& writer,

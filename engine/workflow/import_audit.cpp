@@ -69,22 +69,12 @@ std::string encode_imported(const AuditLogsChunk& chunk) {
 }  // namespace
 
 Result<AuditLogsChunk> parse_audit_logs_chunk(const rapidjson::Value* payload) {
-  if (payload == nullptr || !payload->IsObject())
-    return make_error("invalid_payload", "the payload is not an object");
-  std::optional<Error> error;
-  credits::ImportReader in(error);
-  credits::ImportHeader header;
-  credits::read_import_header(in, *payload, header);
-  if (error) return *error;
+  Result<credits::ChunkFrame> frame = credits::read_chunk_frame(payload, "audit rows");
+  if (!frame) return frame.error();
+  const credits::ImportHeader& header = frame->header;
+  const rapidjson::Value* rows = frame->rows;
   AuditLogsChunk chunk{header.import_id, header.chunk,  header.chunks,
                        header.append,    header.source, {}};
-  const rapidjson::Value* rows = json_member(*payload, "rows");
-  if (rows == nullptr || !rows->IsArray() || rows->Empty() ||
-      rows->Size() > credits::kImportChunkRowsMax) {
-    return make_error("invalid_payload", "rows must be an array of 1 to " +
-                                             std::to_string(credits::kImportChunkRowsMax) +
-                                             " audit rows");
-  }
   chunk.rows.reserve(rows->Size());
   for (const rapidjson::Value& item : rows->GetArray()) {
     const std::optional<int64_t> line = item.IsObject() ? json_int64(item, "line") : std::nullopt;

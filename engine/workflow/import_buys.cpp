@@ -165,22 +165,12 @@ std::string media_buys_import_stream(std::string_view tenant_id) {
 }
 
 Result<MediaBuysChunk> parse_media_buys_chunk(const rapidjson::Value* payload) {
-  if (payload == nullptr || !payload->IsObject())
-    return make_error("invalid_payload", "the payload is not an object");
-  std::optional<Error> error;
-  credits::ImportReader in(error);
-  credits::ImportHeader header;
-  credits::read_import_header(in, *payload, header);
-  if (error) return *error;
+  Result<credits::ChunkFrame> frame = credits::read_chunk_frame(payload, "media buys");
+  if (!frame) return frame.error();
+  const credits::ImportHeader& header = frame->header;
+  const rapidjson::Value* rows = frame->rows;
   MediaBuysChunk chunk{header.import_id, header.chunk,  header.chunks,
                        header.append,    header.source, {}};
-  const rapidjson::Value* rows = json_member(*payload, "rows");
-  if (rows == nullptr || !rows->IsArray() || rows->Empty() ||
-      rows->Size() > credits::kImportChunkRowsMax) {
-    return make_error("invalid_payload", "rows must be an array of 1 to " +
-                                             std::to_string(credits::kImportChunkRowsMax) +
-                                             " media buys");
-  }
   chunk.rows.reserve(rows->Size());
   for (const rapidjson::Value& item : rows->GetArray()) {
     Result<ImportedBuy> row = parse_row(item, chunk.source.file);
