@@ -88,7 +88,9 @@ Runner add_import(CLI::App& app, GlobalOptions& global) {
                       "packages CSV: the media buys' packages (media_buys needs it)");
   command->add_flag("--append", flags->append,
                     "Import beside live events or after an earlier import (the cut-over's tail)");
-  command->add_flag("--dry-run", flags->dry_run, "Read and pre-check only; send nothing");
+  command->add_flag("--dry-run", flags->dry_run,
+                    "Read and check only; send nothing (against the engine's state too when "
+                    "KAFKA_BOOTSTRAP and DATABASE_URL are set)");
   command->add_option("--chunk-rows", flags->chunk_rows, "Rows per command at most")
       ->check(CLI::Range(std::size_t{1}, std::size_t{1000}))
       ->capture_default_str();
@@ -119,7 +121,8 @@ Runner add_import(CLI::App& app, GlobalOptions& global) {
     options.in_flight_per_partition = flags->in_flight;
     options.projector_lag_max = flags->projector_lag_max;
     options.result_timeout_ms = flags->timeout_ms;
-    if (!flags->dry_run) {
+    // A dry run checks against the engine's state too when it can reach it.
+    if (!flags->dry_run || (!global.database_url.empty() && !global.kafka_bootstrap.empty())) {
       options.kafka = kafka_settings(global);
       options.topics = topics(global);
       options.database_url = database_url(global);

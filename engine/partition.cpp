@@ -144,12 +144,12 @@ CommandOutcome PartitionCore::decide(const CommandEnvelope& command, const Sourc
   }
   if (decision.accepted()) {
     if (std::optional<Rejection> invalid = invalid_event(decision.events())) {
-      events.push_back(rejection_event(command, *invalid));
+      events.push_back(rejection_event(tenant(command.tenant_id), command, *invalid));
     } else {
       events = std::move(decision.events());
     }
   } else {
-    events.push_back(rejection_event(command, decision.rejection()));
+    events.push_back(rejection_event(tenant(command.tenant_id), command, decision.rejection()));
   }
   Decided record = write_record(command.tenant_id, command.command_id, command.correlation_id,
                                 command.actor, source, std::move(events), now_ms, command.type);
@@ -209,12 +209,11 @@ CommandOutcome PartitionCore::refuse(const CommandIdentity& command, const Rejec
   return outcome;
 }
 
-NewEvent PartitionCore::rejection_event(const CommandEnvelope& command,
-                                        const Rejection& rejection) const {
+NewEvent rejection_event(const TenantState* state, const CommandEnvelope& command,
+                         const Rejection& rejection) {
   std::optional<std::string> target;
   if (knows_command(command.type) && command.payload != nullptr) {
     static const TenantState kNoState;
-    const TenantState* state = tenant(command.tenant_id);
     target = target_stream(state != nullptr ? *state : kNoState, command);
   }
   return NewEvent{std::string(kRejectedEventType), 1, audit_stream(command.tenant_id),

@@ -73,6 +73,12 @@ struct PartitionImage {
   std::vector<DedupWindow::Row> dedup;
 };
 
+// The command.rejected event a refused command gets (in the tenant's audit
+// stream, naming the stream the command was for); `state` null for a tenant
+// with no state yet.
+NewEvent rejection_event(const TenantState* state, const CommandEnvelope& command,
+                         const Rejection& rejection);
+
 class PartitionCore {
  public:
   PartitionCore(int32_t partition, std::string writer, PartitionOptions options, UlidGenerator ids);
@@ -132,7 +138,6 @@ class PartitionCore {
   std::optional<CommandOutcome> duplicate_outcome(const std::string& tenant_id,
                                                   const std::string& command_id,
                                                   std::string_view command_type) const;
-  NewEvent rejection_event(const CommandEnvelope& command, const Rejection& rejection) const;
   std::optional<Rejection> invalid_event(const std::vector<NewEvent>& events) const;
   // Applies an accepted record; returns the encoded result of its command
   // (empty for timer records).

@@ -22,7 +22,7 @@ const std::vector<KindSpec>& kinds() {
       KindSpec{"credit_ledger", "import.credit_ledger", kLedgerRequiredColumns,
                kLedgerOptionalColumns, &convert_ledger_row, &precheck_ledger, true},
       KindSpec{"credit_topup_orders", "import.credit_topup_orders", kOrdersRequiredColumns,
-               kOrdersOptionalColumns, &convert_order_row, &precheck_orders, false},
+               kOrdersOptionalColumns, &convert_order_row, &precheck_orders, false, true},
       KindSpec{"llm_calls", "import.llm_calls", kLlmCallsRequiredColumns, kLlmCallsOptionalColumns,
                &convert_llm_call_row, &precheck_llm_calls, false},
       KindSpec{"audit_logs", "import.audit_logs", kAuditRequiredColumns, kAuditOptionalColumns,
@@ -30,12 +30,12 @@ const std::vector<KindSpec>& kinds() {
       KindSpec{"media_buys", "import.media_buys", kBuysRequiredColumns, kBuysOptionalColumns,
                &convert_buy_row_alone, &precheck_media_buys, false},
       KindSpec{"approvals", "import.approvals", kApprovalsRequiredColumns,
-               kApprovalsOptionalColumns, &convert_approval_row, &precheck_approvals, false},
+               kApprovalsOptionalColumns, &convert_approval_row, &precheck_approvals, false, true},
       KindSpec{"activities", "import.activities", kActivitiesRequiredColumns,
                kActivitiesOptionalColumns, &convert_activity_row, &precheck_activities, false},
       KindSpec{"activity_runs", "import.activity_runs", kActivityRunsRequiredColumns,
                kActivityRunsOptionalColumns, &convert_activity_run_row, &precheck_activity_runs,
-               false},
+               false, true},
   };
   return table;
 }

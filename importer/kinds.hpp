@@ -69,6 +69,12 @@ struct KindSpec {
   // Whether the kind takes the tenant's credit_balances row on its last
   // chunk (as "expected_balance").
   bool takes_expected_balance = false;
+  // Whether its rows are checked against what the engine holds besides
+  // them (a run's activity and hold, an approval's subject, an order's
+  // ledger entry): `precheck` then checks only what the file says, and the
+  // tenant's chunks are also decided in a dry run on the engine's state
+  // (engine/dry_run.hpp) before any is sent.
+  bool checks_engine_state = false;
 };
 
 // The kind named `name`, or null.

@@ -17,6 +17,8 @@
 #include <pqxx/pqxx>
 
 #include "consumers/client/command_client.hpp"
+#include "consumers/import/engine_state.hpp"
+#include "engine/dry_run.hpp"
 #include "events/assert.hpp"
 #include "events/json.hpp"
 #include "events/partitioner.hpp"
@@ -162,8 +164,42 @@ class PlanQueue {
   std::exception_ptr error_;
 };
 
+using EngineStates = std::unordered_map<std::string, engine::TenantState>;
+
+// The tenant's chunks decided in a dry run on its state as the engine holds
+// it (empty for a tenant it does not know): nullopt when the engine would
+// take every chunk (or has taken it: already_imported), else the first
+// refusal.
+std::optional<engine::Rejection> refusal_by_engine_state(const importer::KindSpec& kind,
+                                                         const importer::TenantPlan& plan,
+                                                         const Options& options,
+                                                         EngineStates& states, int64_t now_ms) {
+  engine::TenantState state;
+  if (auto found = states.find(plan.tenant_id); found != states.end()) {
+    state = std::move(found->second);
+    states.erase(found);
+  }
+  engine::DryRun run(plan.tenant_id, std::move(state));
+  for (std::size_t chunk = 0; chunk < plan.payloads.size(); ++chunk) {
+    Result<std::unique_ptr<rapidjson::Document>> payload = parse_json_trusted(plan.payloads[chunk]);
+    LF_ASSERT_MSG(payload.ok(), "the importer wrote a payload that is not JSON");
+    CommandEnvelope command;
+    command.command_id = importer::import_command_id(kind.name, plan.tenant_id, plan.import_id,
+                                                     static_cast<int64_t>(chunk), options.append);
+    command.type = std::string(kind.command_type);
+    command.tenant_id = plan.tenant_id;
+    command.actor = "system";
+    command.issued_at_ms = now_ms;
+    command.payload = payload->get();
+    const engine::Decision decision = run.decide(command, engine::Context{now_ms, nullptr});
+    if (!decision.accepted() && decision.rejection().reason != "already_imported")
+      return decision.rejection();
+  }
+  return std::nullopt;
+}
+
 void plan_tenants(const Options& options, const importer::KindSpec& kind, const Loaded& loaded,
-                  PlanQueue& queue) {
+                  std::optional<EngineStates> states, PlanQueue& queue) {
   const bool check_balances =
       kind.takes_expected_balance && options.balances_file && !options.append;
   const int64_t now_ms = system_now_ms();
@@ -199,6 +235,16 @@ void plan_tenants(const Options& options, const importer::KindSpec& kind, const 
       queue.refused(row_count);
       continue;
     }
+    // What the file alone cannot show: a tenant the engine knows, or rows
+    // that refer to what it holds, are decided on its state before sending.
+    if (states && (kind.checks_engine_state || states->contains(tenant))) {
+      if (std::optional<engine::Rejection> refused =
+              refusal_by_engine_state(kind, plan, options, *states, now_ms)) {
+        logger()->error("tenant {} refused: {}: {}", tenant, refused->reason, refused->message);
+        queue.refused(row_count);
+        continue;
+      }
+    }
     queue.push(std::move(plan));
   }
 }
@@ -209,11 +255,13 @@ void plan_tenants(const Options& options, const importer::KindSpec& kind, const 
 // projector (projection_checkpoints).
 class Pacer {
  public:
+  // `partitions`: the events topic's (0: ask the cluster).
   Pacer(const Options& options, int32_t partitions)
       : db_(options.database_url),
         probe_(options.kafka, options.client_id + "-pacer", ""),
         topic_(options.topics.events()),
-        lag_(static_cast<std::size_t>(partitions), 0) {}
+        lag_(static_cast<std::size_t>(partitions > 0 ? partitions : probe_.partition_count(topic_)),
+             0) {}
 
   void refresh() {
     std::map<int32_t, int64_t> positions;
@@ -249,6 +297,22 @@ class Pacer {
   std::vector<int64_t> lag_;
   Clock::time_point refreshed_{};
 };
+
+// Waits until every projection has read the events topic to its end;
+// `waiting` runs between looks. Throws after options.catch_up_timeout_ms.
+void wait_caught_up(Pacer& pacer, const Options& options, const std::function<void()>& waiting) {
+  const auto deadline = Clock::now() + std::chrono::milliseconds(options.catch_up_timeout_ms);
+  while (true) {
+    pacer.refresh();
+    if (pacer.total_lag() == 0) return;
+    if (Clock::now() > deadline) {
+      throw std::runtime_error("the read tables did not catch up with " + options.topics.events() +
+                               " within " + std::to_string(options.catch_up_timeout_ms) + " ms (" +
+                               std::to_string(pacer.total_lag()) + " records behind)");
+    }
+    waiting();
+  }
+}
 
 // ---- sending --------------------------------------------------------------------
 
@@ -445,19 +509,10 @@ class Sender {
       own = std::make_unique<Pacer>(options_, partitions_);
       pacer = own.get();
     }
-    const auto deadline = Clock::now() + std::chrono::milliseconds(options_.catch_up_timeout_ms);
-    while (true) {
-      pacer->refresh();
-      if (pacer->total_lag() == 0) return;
-      if (Clock::now() > deadline) {
-        throw std::runtime_error("the read tables did not catch up with " +
-                                 options_.topics.events() + " within " +
-                                 std::to_string(options_.catch_up_timeout_ms) + " ms (" +
-                                 std::to_string(pacer->total_lag()) + " records behind)");
-      }
+    wait_caught_up(*pacer, options_, [this] {
       report(false);
       client_.poll_results(50);
-    }
+    });
   }
 
   void report(bool finished) {
@@ -528,10 +583,24 @@ Outcome run(const Options& options) {
   outcome.rows_without_tenant = loaded.rows_without_tenant;
   logger()->info("{} rows of {} tenants read in {:.1f} s", outcome.rows_read, outcome.tenants,
                  seconds_between(started, Clock::now()));
+  std::optional<EngineStates> states;
+  if (!options.database_url.empty()) {
+    const auto reading = Clock::now();
+    {
+      Pacer pacer(options, 0);
+      wait_caught_up(pacer, options, [] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(kPacingRefreshMs));
+      });
+    }
+    pqxx::connection db(options.database_url);
+    states = load_engine_states(db, loaded.rows.tenant_order);
+    logger()->info("the engine's state of {} of the {} tenants read in {:.1f} s", states->size(),
+                   outcome.tenants, seconds_between(reading, Clock::now()));
+  }
   PlanQueue queue;
   std::thread planner([&] {
     try {
-      plan_tenants(options, *kind, loaded, queue);
+      plan_tenants(options, *kind, loaded, std::move(states), queue);
       queue.finish();
     } catch (...) {
       queue.finish(std::current_exception());

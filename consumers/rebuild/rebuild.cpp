@@ -16,6 +16,7 @@
 #include <pqxx/pqxx>
 #include <spdlog/spdlog.h>
 
+#include "consumers/pg/archive.hpp"
 #include "consumers/pg/batch_writer.hpp"
 #include "consumers/pg/copy.hpp"
 #include "consumers/pg/positions.hpp"
@@ -275,73 +276,6 @@ std::map<int32_t, Position> archive_positions(pqxx::transaction_base& tx) {
   return positions_of(tx.exec(std::string(kSelectPositions) + "WHERE projection = 'event_log'"));
 }
 
-// Archived events come back one row each; consecutive rows of one record
-// (same partition and seq, event_index 0, 1, ...) are put back together as a
-// commit record for the projection.
-class RecordAssembler {
- public:
-  using Sink = std::function<void(int64_t offset, const DecodedRecord& record)>;
-  RecordAssembler(int32_t partition, const Sink& sink) : partition_(partition), sink_(sink) {}
-
-  // Columns: kafka_offset, seq, record_id, tenant_id, command_id, event,
-  // event_index, partition. `check_order`: the rows must come in log order (seq + 1 or
-  // the next event of the same record); false when they do not.
-  bool add(const pqxx::row& row, bool check_order) {
-    const int64_t seq = row[1].as<int64_t>();
-    const int64_t index = row[6].as<int64_t>();
-    if (check_order) {
-      const bool next_event = open_ && seq == seq_ && index == index_ + 1;
-      const bool next_record = index == 0 && seq == seq_ + 1;  // the first record has seq 1
-      if (!next_event && !next_record) return false;
-    }
-    if (!open_ || seq != seq_) {
-      finish();
-      seq_ = seq;
-      offset_ = row[0].as<int64_t>();
-      writer_.reset();
-      writer_.begin_object();
-      writer_.field("tenant_id", std::string_view(row[3].c_str(), row[3].size()));
-      writer_.field("command_id", std::string_view(row[4].c_str(), row[4].size()));
-      writer_.field("seq", seq);
-      writer_.field("record_id", std::string_view(row[2].c_str(), row[2].size()));
-      writer_.field("prev_record_id", "");
-      writer_.field("writer", "archive");
-      writer_.key("events");
-      writer_.begin_array();
-      open_ = true;
-    }
-    index_ = index;
-    writer_.raw(std::string_view(row[5].c_str(), row[5].size()));
-    return true;
-  }
-
-  void finish() {
-    if (!open_) return;
-    writer_.end_array();
-    writer_.end_object();
-    open_ = false;
-    Result<DecodedRecord> record = decode_own_commit_record(writer_.view());
-    if (!record) {
-      throw RebuildError("event_log partition " + std::to_string(partition_) + " offset " + std::to_string(offset_) +
-                         " does not hold a readable record: " + record.error().message);
-    }
-    sink_(offset_, *record);
-  }
-
- private:
-  int32_t partition_;
-  const Sink& sink_;
-  JsonWriter writer_;
-  bool open_ = false;
-  int64_t seq_ = 0;
-  int64_t index_ = 0;
-  int64_t offset_ = 0;
-};
-
-constexpr const char* kArchiveColumns =
-    "SELECT kafka_offset, seq, record_id, tenant_id::text, command_id, event::text, event_index, partition "
-    "FROM event_log ";
-
 // Fetches the open cursor lf_archive to its end, 5,000 rows at a time, on a
 // second thread, so PostgreSQL renders the next rows while this one maps
 // the last ones (fetching and mapping in turn would leave each side idle
@@ -404,20 +338,21 @@ void fetch_all(pqxx::transaction_base& tx, const std::function<void(const pqxx::
 
 // Archived records of `partition` at offsets [0, to), in order (one tenant's
 // only, when `tenant` is set), through the (partition, seq) index.
-void read_archive(pqxx::transaction_base& tx, int32_t partition, int64_t to, const std::optional<std::string>& tenant,
-                  const RecordAssembler::Sink& each) {
+void read_archive(pqxx::transaction_base& tx, int32_t partition, int64_t to,
+                  const std::optional<std::string>& tenant, const pg::RecordAssembler::Sink& each) {
   // The index gives the order; a bitmap scan would sort every event's JSON.
   tx.exec("SET LOCAL enable_bitmapscan = off");
   if (tenant) {
-    tx.exec_params(std::string("DECLARE lf_archive NO SCROLL CURSOR FOR ") + kArchiveColumns +
-                       "WHERE partition = $1 AND kafka_offset < $2 AND tenant_id = $3::uuid ORDER BY seq, event_index",
+    tx.exec_params(std::string("DECLARE lf_archive NO SCROLL CURSOR FOR ") + pg::kArchiveColumns +
+                       "WHERE partition = $1 AND kafka_offset < $2 AND tenant_id = $3::uuid ORDER "
+                       "BY seq, event_index",
                    partition, to, *tenant);
   } else {
-    tx.exec_params(std::string("DECLARE lf_archive NO SCROLL CURSOR FOR ") + kArchiveColumns +
+    tx.exec_params(std::string("DECLARE lf_archive NO SCROLL CURSOR FOR ") + pg::kArchiveColumns +
                        "WHERE partition = $1 AND kafka_offset < $2 ORDER BY seq, event_index",
                    partition, to);
   }
-  RecordAssembler assembler(partition, each);
+  pg::RecordAssembler assembler(partition, each);
   fetch_all(tx, [&](const pqxx::row& row) { assembler.add(row, false); });
   assembler.finish();
   tx.exec("RESET enable_bitmapscan");
@@ -432,9 +367,9 @@ void read_archive(pqxx::transaction_base& tx, int32_t partition, int64_t to, con
 bool read_archive_in_heap_order(pqxx::transaction_base& tx,
                                 const std::function<void(int32_t, int64_t, const DecodedRecord&)>& each) {
   tx.exec("SET LOCAL synchronize_seqscans = off");  // from the first block, not where another scan is
-  tx.exec(std::string("DECLARE lf_archive NO SCROLL CURSOR FOR ") + kArchiveColumns);
-  std::map<int32_t, std::unique_ptr<RecordAssembler>> assemblers;
-  std::map<int32_t, RecordAssembler::Sink> sinks;
+  tx.exec(std::string("DECLARE lf_archive NO SCROLL CURSOR FOR ") + pg::kArchiveColumns);
+  std::map<int32_t, std::unique_ptr<pg::RecordAssembler>> assemblers;
+  std::map<int32_t, pg::RecordAssembler::Sink> sinks;
   struct OutOfOrder {};
   try {
     fetch_all(tx, [&](const pqxx::row& row) {
@@ -444,7 +379,10 @@ bool read_archive_in_heap_order(pqxx::transaction_base& tx,
         sinks[partition] = [&each, partition](int64_t offset, const DecodedRecord& record) {
           each(partition, offset, record);
         };
-        found = assemblers.emplace(partition, std::make_unique<RecordAssembler>(partition, sinks[partition])).first;
+        found = assemblers
+                    .emplace(partition,
+                             std::make_unique<pg::RecordAssembler>(partition, sinks[partition]))
+                    .first;
       }
       if (!found->second->add(row, true)) throw OutOfOrder{};
     });

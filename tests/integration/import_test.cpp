@@ -14,6 +14,8 @@
 #include <regex>
 #include <sstream>
 
+#include "consumers/import/engine_state.hpp"
+#include "events/json.hpp"
 #include "events/time.hpp"
 #include "tests/support/pipeline/pipeline.hpp"
 #include "tests/support/process.hpp"
@@ -1262,6 +1264,173 @@ TEST_F(ImportTest, AReviewStepImportedAwaitingItsApprovalIsDecidedLiveOnceTheApp
       rows("SELECT status, reviewed_by, chosen_option FROM approvals WHERE tenant_id = $1", tenant),
       (std::vector<std::vector<std::string>>{{"approved", "user-rita", "A"}}));
   expect_verified();
+}
+
+// ---- checked against the engine's state before anything is sent --------------------
+
+TEST_F(ImportTest, ARowOnlyTheEnginesStateRefusesRefusesItsTenantBeforeAnyOfItIsSent) {
+  // The tenant's ledger (its top-up order order-<t>) and its activity w-1.
+  Ledger ledger(random_tenant());
+  ledger.typical(1);
+  const std::string tenant = ledger.tenant();
+  const std::string order = "order-" + tenant.substr(0, 8);
+  {
+    auto [code, output, errors] =
+        ledgerflow({"import", "credit_ledger", write("ledger.csv", kLedgerHeader + ledger.csv())});
+    ASSERT_EQ(code, 0) << output << errors;
+  }
+  {
+    auto [code, output, errors] = ledgerflow(
+        {"import", "activities",
+         write("activities.csv",
+               "id,tenant_id,title,type,assignee_type,assignee_agent_role,status,started_on,"
+               "created_on\nw-1," +
+                   tenant + ",Write,write,agent,copywriter,in_progress," + pg_time(-3600) + "," +
+                   pg_time(-7200) + "\n")});
+    ASSERT_EQ(code, 0) << output << errors;
+  }
+  // One row per chunk: each file's second row, in the tenant's second chunk,
+  // names what the engine does not hold. The file alone cannot show it.
+  const std::string runs_header =
+      "id,activity_id,tenant_id,adapter_type,model_id,session_id,status,error,input_tokens,"
+      "output_tokens,cost_usd,duration_ms,started_on,ended_on,created_on\n";
+  auto run_row = [&](const std::string& id, const std::string& activity) {
+    return id + "," + activity + "," + tenant + ",openai,gpt-4o,,completed,,1,1,0.01,5," +
+           pg_time(-900) + "," + pg_time(-800) + "," + pg_time(-900) + "\n";
+  };
+  auto approval_row = [&](const std::string& id, const std::string& activity) {
+    return id + "," + tenant + "," + activity +
+           ",,,content_review,high,approved,Draft,u-1,u-2,ok,,2099-01-01 00:00:00+00," +
+           pg_time(-1800) + ",," + pg_time(-3000) + "\n";
+  };
+  struct Case {
+    std::string kind;
+    std::string file;
+    std::string refusal;  // after "tenant <t> refused: "
+    std::string table;
+    std::string fixed;  // the file with its bad row mended
+    int64_t rows;
+  };
+  const std::string runs =
+      write("runs.csv", runs_header + run_row("run-a", "w-1") + run_row("run-b", "nope"));
+  const std::string approvals =
+      write("approvals.csv",
+            kApprovalsHeader + approval_row("ap-1", "w-1") + approval_row("ap-2", "nope"));
+  const std::string orders =
+      write("orders.csv",
+            kOrdersHeader + order_row(tenant, order, 5000, "paid", pg_time(60), 30) +
+                order_row(tenant, "ghost-" + tenant.substr(0, 8), 100, "paid", pg_time(200), 190));
+  const std::vector<Case> cases{
+      {"activity_runs", runs, "unknown_activity: " + runs + ":3: run run-b: no activity nope",
+       "activity_runs",
+       write("runs-fixed.csv", runs_header + run_row("run-a", "w-1") + run_row("run-b", "w-1")), 2},
+      {"approvals", approvals,
+       "unknown_subject: " + approvals + ":3: approval ap-2: no activity nope", "approvals",
+       write("approvals-fixed.csv",
+             kApprovalsHeader + approval_row("ap-1", "w-1") + approval_row("ap-2", "w-1")),
+       2},
+      {"credit_topup_orders", orders,
+       "order_not_credited: " + orders + ":3: top-up order ghost-" + tenant.substr(0, 8) +
+           " (paid): no topup entry of the tenant's ledger credited it",
+       "credit_topup_orders",
+       write("orders-fixed.csv",
+             kOrdersHeader + order_row(tenant, order, 5000, "paid", pg_time(60), 30) +
+                 order_row(tenant, "later-" + tenant.substr(0, 8), 100, "pending", "", 190)),
+       2},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.kind);
+    {
+      // A dry run says so too, and sends nothing.
+      auto [code, output, errors] = ledgerflow({"import", c.kind, c.file, "--dry-run"});
+      EXPECT_EQ(code, 1) << output << errors;
+      EXPECT_NE(errors.find("tenant " + tenant + " refused: " + c.refusal), std::string::npos)
+          << errors;
+    }
+    auto [code, output, errors] = ledgerflow({"import", c.kind, c.file, "--chunk-rows", "1"});
+    EXPECT_EQ(code, 1) << output << errors;
+    EXPECT_NE(output.find("imported 0 rows of 0 tenants; 1 refused, 0 incomplete"),
+              std::string::npos)
+        << output;
+    EXPECT_NE(errors.find("tenant " + tenant + " refused: " + c.refusal), std::string::npos)
+        << errors;
+    ASSERT_TRUE(pipeline_.wait_projected()) << pipeline_.service_failures();
+    EXPECT_EQ(count(c.table, tenant), 0);
+    // Not even its first chunk was sent: no command of the import is in the log.
+    EXPECT_EQ(rows("SELECT count(*) FROM event_log WHERE tenant_id = $1 AND command_id LIKE "
+                   "'import:" +
+                       c.kind + ":%'",
+                   tenant),
+              (std::vector<std::vector<std::string>>{{"0"}}));
+    // Mended, the file imports whole: nothing of the refused one is in its way.
+    auto [fixed, fixed_output, fixed_errors] =
+        ledgerflow({"import", c.kind, c.fixed, "--chunk-rows", "1"});
+    EXPECT_EQ(fixed, 0) << fixed_output << fixed_errors;
+    ASSERT_TRUE(pipeline_.wait_projected()) << pipeline_.service_failures();
+    EXPECT_EQ(count(c.table, tenant), c.rows);
+  }
+  expect_verified();
+}
+
+// The engine's state the import checks against is the engine's own: a
+// snapshot's state with the archive's records after it folded in equals the
+// state the engine snapshots when it hands the partition over.
+TEST(ImportEngineState, IsTheSnapshotWithTheArchiveAfterItFoldedIn) {
+  PipelineOptions options;
+  options.engine = false;
+  Pipeline pipeline(options);
+  engine_service::Options engine = pipeline.engine_options("engine-snapshots");
+  engine.snapshot_every_records = 4;
+  engine.snapshot_every_ms = 3'600'000;
+  pipeline.start_engine(engine);
+  const std::string tenant = random_tenant();
+  int commands = 0;
+  auto submit = [&](const std::string& type, const std::string& payload) {
+    return pipeline.submit_one(
+        tenant, command_json(type, tenant, "c" + std::to_string(++commands), payload));
+  };
+  auto sql = [&](const std::string& query) {
+    pqxx::work work(pipeline.db());
+    return work.exec_params1(query, tenant)[0].as<int64_t>(-1);
+  };
+  const std::string last_seq =
+      "SELECT coalesce(max(seq), 0) FROM event_log WHERE tenant_id = $1::uuid";
+  const std::string snapshot_seq =
+      "SELECT coalesce(max(s.seq), 0) FROM engine_snapshots s JOIN engine_tenant_state t "
+      "USING (partition) WHERE t.tenant_id = $1::uuid";
+  ASSERT_EQ(
+      submit(
+          "credits.allocate",
+          R"({"credits_monthly":1000,"period_start":"2026-01-01T00:00:00Z","period_end":"2099-01-01T00:00:00Z"})")
+          .status,
+      ResultStatus::accepted);
+  for (int i = 0; i < 3; ++i) {
+    submit("credits.reserve",
+           R"({"reservation_id":"r)" + std::to_string(i) + R"(","credits":100})");
+  }
+  submit("credits.reserve", R"({"reservation_id":"too-much","credits":100000})");  // refused
+  ASSERT_TRUE(wait_until([&] { return sql(snapshot_seq) >= 4; }, 30s));
+  // Two records after the snapshot, too few for another.
+  submit("credits.consume", R"({"reservation_id":"r0","credits":60})");
+  submit(
+      "activity.create",
+      R"({"activity_id":"w-1","title":"Write","type":"write","assignee_type":"agent","assignee_agent_role":"copywriter"})");
+  ASSERT_TRUE(pipeline.wait_projected()) << pipeline.service_failures();
+  ASSERT_LT(sql(snapshot_seq), sql(last_seq));
+
+  std::unordered_map<std::string, engine::TenantState> loaded =
+      import_run::load_engine_states(pipeline.db(), {tenant});
+  ASSERT_TRUE(loaded.contains(tenant));
+  JsonWriter writer;
+  engine::write_tenant_state(writer, loaded.at(tenant));
+
+  pipeline.stop_engine("engine-snapshots");
+  ASSERT_TRUE(wait_until([&] { return sql(snapshot_seq) == sql(last_seq); }, 30s));
+  pqxx::work work(pipeline.db());
+  EXPECT_EQ(work.exec_params1("SELECT state FROM engine_tenant_state WHERE tenant_id = $1::uuid",
+                              tenant)[0]
+                .as<std::string>(),
+            writer.str());
 }
 
 }  // namespace
