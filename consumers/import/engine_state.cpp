@@ -56,6 +56,8 @@ std::unordered_map<std::string, engine::TenantState> load_engine_states(
     states[tenant] = read_state(tenant, std::string_view(row[2].c_str(), row[2].size()));
     included[tenant] = {partition, header->second};
   }
+  // Only what the snapshot rows do not include (the query skips the rest
+  // without reading it; the sink checks again).
   std::map<int32_t, std::unique_ptr<pg::RecordAssembler>> assemblers;
   const pg::RecordAssembler::Sink fold = [&](int64_t, const DecodedRecord& record) {
     const std::string& tenant = record.header.tenant_id;
@@ -68,7 +70,11 @@ std::unordered_map<std::string, engine::TenantState> load_engine_states(
   };
   for (const pqxx::row& row :
        tx.exec_params(std::string(pg::kArchiveColumns) +
-                          "WHERE tenant_id = ANY($1::uuid[]) ORDER BY partition, seq, event_index",
+                          "WHERE tenant_id = ANY($1::uuid[]) AND seq > coalesce(("
+                          "SELECT s.seq FROM engine_snapshots s JOIN engine_tenant_state t "
+                          "ON t.partition = s.partition WHERE s.partition = event_log.partition "
+                          "AND t.tenant_id = event_log.tenant_id), 0) "
+                          "ORDER BY partition, seq, event_index",
                       tenants)) {
     const int32_t partition = row[7].as<int32_t>();
     if (auto found = included.find(row[3].as<std::string>());
