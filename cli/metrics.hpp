@@ -12,7 +12,7 @@
 #include "cli/common.hpp"
 #include "consumers/metrics/http_server.hpp"
 #include "consumers/projector/projector.hpp"
-#include "engine/service/engine_service.hpp"
+#include "consumers/engine/engine_service.hpp"
 
 namespace lf::cli {
 

@@ -6,7 +6,7 @@
 #include "cli/subcommands.hpp"
 #include "consumers/pg/migrations.hpp"
 #include "consumers/projector/projector.hpp"
-#include "engine/service/engine_service.hpp"
+#include "consumers/engine/engine_service.hpp"
 #include "events/time.hpp"
 #include "projections/projection.hpp"
 

@@ -2,7 +2,7 @@
 // them (DESIGN.md guarantee 5, "Bad input never stalls a partition"): the
 // bounded parse and the envelope, then (after the service has routed the
 // command to its tenant's partition) the message key, the type and the
-// payload's schema. Pure: engine/service/command_intake.cpp runs them around
+// payload's schema. Pure: consumers/engine/command_intake.cpp runs them around
 // its Kafka routing, and fuzz/command_fuzz.cpp runs them on untrusted bytes.
 #pragma once
 

@@ -1,5 +1,5 @@
 // command_fuzz: the engine's whole intake on untrusted bytes, as
-// engine/service/command_intake.cpp runs it, without Kafka: the bounded
+// consumers/engine/command_intake.cpp runs it, without Kafka: the bounded
 // parse with the engine's limits and the envelope (engine::read_command), the
 // key, type and payload-schema checks (engine::check_command), then a real
 // engine::PartitionCore, whose deciders parse the typed commands of both

@@ -3,7 +3,7 @@
 #pragma once
 
 #include "consumers/metrics/exposition.hpp"
-#include "engine/service/engine_service.hpp"
+#include "consumers/engine/engine_service.hpp"
 
 namespace lf::metrics {
 

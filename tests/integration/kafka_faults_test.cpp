@@ -30,7 +30,7 @@
 #include <pqxx/pqxx>
 
 #include "consumers/projector/projector.hpp"
-#include "engine/service/engine_service.hpp"
+#include "consumers/engine/engine_service.hpp"
 #include "events/partitioner.hpp"
 #include "events/time.hpp"
 #include "tests/support/pipeline/pipeline.hpp"
@@ -967,7 +967,7 @@ TEST(KafkaFaults, RebalanceMidBatch) {
 // after the coordinator expired its session) in the middle of a batch:
 // librdkafka drops the assignment as lost, with no hand-over (no drain, no
 // commit), and rejoins. The engine's decisions in flight may land after the
-// partition was rebuilt; the commands since the last commit are read again.
+// partition was recovered; the commands since the last commit are read again.
 // The groups have coordinators of their own so that the engines' errors hit
 // the engine.
 TEST(KafkaFaults, AssignmentLostMidBatch) {

@@ -19,7 +19,7 @@
 #include "consumers/client/command_client.hpp"
 #include "consumers/projector/projector.hpp"
 #include "consumers/verify/fold.hpp"
-#include "engine/service/engine_service.hpp"
+#include "consumers/engine/engine_service.hpp"
 #include "tests/support/kafka_fixture.hpp"
 
 namespace lf::testing {

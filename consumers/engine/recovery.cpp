@@ -1,12 +1,12 @@
-// Rebuilding a partition's decision state: the snapshot in PostgreSQL, then
+// Recovering a partition's decision state: the snapshot in PostgreSQL, then
 // every record after it in ledgerflow.events, admitted by the chain rule. On
 // assignment, and when another writer's record won a seq this engine wrote.
 #include <chrono>
 #include <stdexcept>
 
 #include "consumers/pg/positions.hpp"
-#include "engine/service/engine_service.hpp"
-#include "engine/service/logger.hpp"
+#include "consumers/engine/engine_service.hpp"
+#include "consumers/engine/logger.hpp"
 
 namespace lf::engine_service {
 
@@ -43,7 +43,7 @@ void warn_unreadable(const DecodedRecord& record, int32_t partition, int64_t off
 
 }  // namespace
 
-void EngineService::rebuild(int32_t number, Partition& partition) {
+void EngineService::recover(int32_t number, Partition& partition) {
   const auto started = std::chrono::steady_clock::now();
   partition.core = std::make_unique<engine::PartitionCore>(number, options_.writer_id, options_.partition,
                                                            UlidGenerator());
@@ -83,13 +83,13 @@ void EngineService::rebuild(int32_t number, Partition& partition) {
   // Tenants the replay touched stay marked: the next snapshot writes them.
   const auto elapsed_ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
-  logger()->info("partition {} rebuilt in {} ms: snapshot seq {}, log replayed to seq {} (events offset {})",
+  logger()->info("partition {} recovered in {} ms: snapshot seq {}, log replayed to seq {} (events offset {})",
                  number, elapsed_ms, partition.last_snapshot_seq, partition.confirmed.last_seq,
                  partition.events_next_offset);
 }
 
 int64_t EngineService::replay_log(int32_t number, engine::PartitionCore& core, int64_t from_offset) {
-  kafka::Consumer reader(options_.kafka, options_.client_id + "-rebuild", "");
+  kafka::Consumer reader(options_.kafka, options_.client_id + "-recovery", "");
   const kafka::Watermarks marks = reader.watermarks(options_.topics.events(), number);
   if (from_offset < marks.low) {
     throw std::runtime_error(
@@ -139,15 +139,15 @@ void EngineService::reload_after_conflict(int32_t number) {
     }
   }
   ++stats_.conflicts;
-  // Set before the rebuild: should it be interrupted, no offset beyond the
+  // Set before the recovery: should it be interrupted, no offset beyond the
   // voided decisions may be committed.
   partition.next_consume_offset = resume;
-  rebuild(number, partition);
+  recover(number, partition);
   readback_->seek(kafka::TopicPartitionOffset{options_.topics.events(), number, partition.events_next_offset});
   commands_->seek(kafka::TopicPartitionOffset{options_.topics.commands(), number, resume});
   partition.held.clear();  // read again from `resume`
   partition.snapshot_wanted = false;
-  logger()->warn("partition {} rebuilt after a conflict; commands resume at offset {}", number, resume);
+  logger()->warn("partition {} recovered after a conflict; commands resume at offset {}", number, resume);
 }
 
 }  // namespace lf::engine_service

@@ -1,5 +1,5 @@
 // The snapshot writer thread.
-#include "engine/service/snapshot_writer.hpp"
+#include "consumers/engine/snapshot_writer.hpp"
 
 #include <pthread.h>
 
@@ -8,7 +8,7 @@
 
 #include <pqxx/pqxx>
 
-#include "engine/service/logger.hpp"
+#include "consumers/engine/logger.hpp"
 
 namespace lf::engine_service {
 

@@ -1,7 +1,7 @@
 // The engine service: its loop, assignment and hand-over, read-back and
 // confirmation, outputs, timers, snapshots and offset commits. Command
-// intake is in command_intake.cpp; rebuilding a partition in rebuild.cpp.
-#include "engine/service/engine_service.hpp"
+// intake is in command_intake.cpp; recovering a partition (its snapshot, then the log) in recovery.cpp.
+#include "consumers/engine/engine_service.hpp"
 
 #include <pthread.h>
 
@@ -12,7 +12,7 @@
 #include <spdlog/spdlog.h>
 
 #include "consumers/pg/positions.hpp"
-#include "engine/service/logger.hpp"
+#include "consumers/engine/logger.hpp"
 #include "events/assert.hpp"
 #include "events/time.hpp"
 #include "events/timezone.hpp"
@@ -93,7 +93,7 @@ void EngineService::run(const std::atomic<bool>& stop) {
   try {
     while (!stop.load(std::memory_order_relaxed)) step(50);
   } catch (const pg::StopRequested&) {
-    // A partition is half rebuilt: leave as a crash would, committing nothing
+    // A partition is half recovered: leave as a crash would, committing nothing
     // (the next owner reads from the last committed offset and answers what
     // was decided from the de-duplication window).
     logger()->warn("engine {}: stopped while waiting for the database; offsets not committed",
@@ -206,7 +206,7 @@ std::vector<kafka::TopicPartitionOffset> EngineService::on_assigned(
     partition = Partition{};
     partition.assignment = next_epoch_++;
     try {
-      rebuild(number, partition);
+      recover(number, partition);
     } catch (...) {
       partitions_.erase(number);
       throw;
@@ -310,7 +310,7 @@ void EngineService::handle_readback(const rd_kafka_message_t& message) {
   }
   // Another writer's decision holds this seq: our view was stale.
   logger()->warn("partition {} seq {}: the log accepted {}'s record (tenant {}, command {}) at offset {}; "
-                 "rebuilding and deciding again",
+                 "recovering and deciding again",
                  message.partition, record->header.seq, record->header.writer,
                  record->header.tenant_id, record->header.command_id, message.offset);
   partition.stale = true;
@@ -369,7 +369,7 @@ void EngineService::on_delivery(const kafka::DeliveryReport& report) {
   deliveries_.erase(found);
   if (delivery.kind == Delivery::Kind::record) {
     if (report.error == RD_KAFKA_RESP_ERR_NO_ERROR) return;  // the read-back confirms it
-    logger()->error("partition {}: a commit record was not written ({}); rebuilding",
+    logger()->error("partition {}: a commit record was not written ({}); recovering",
                     delivery.partition, rd_kafka_err2str(report.error));
     auto partition = partitions_.find(delivery.partition);
     if (partition != partitions_.end() && partition->second.epoch == delivery.epoch &&

@@ -10,8 +10,8 @@
 #include <variant>
 
 #include "engine/intake.hpp"
-#include "engine/service/engine_service.hpp"
-#include "engine/service/logger.hpp"
+#include "consumers/engine/engine_service.hpp"
+#include "consumers/engine/logger.hpp"
 #include "events/dead_letter.hpp"
 #include "events/partitioner.hpp"
 
@@ -42,7 +42,7 @@ void EngineService::decide_command(const rd_kafka_message_t& message) {
   auto found = partitions_.find(message.partition);
   if (found == partitions_.end()) return;
   Partition& partition = found->second;
-  // A stale partition is rebuilt after this batch and re-reads from its
+  // A stale partition is recovered after this batch and re-reads from its
   // first undecided command; what arrives meanwhile is read again then.
   if (partition.stale || message.offset < partition.next_consume_offset) return;
   partition.next_consume_offset = message.offset + 1;

@@ -6,13 +6,13 @@
 //   records; the service reads its own partitions of ledgerflow.events back
 //   and a decision counts only when the chain rule accepts the very record it
 //   wrote. A record of another writer accepted first means this engine's view
-//   was stale: it rebuilds the partition and decides the rest again.
+//   was stale: it recovers the partition and decides the rest again.
 // - outputs (results, dead letters, re-routed commands) leave in command
 //   order, each only after every decision before it is confirmed; the
 //   consumer-group offset is committed only below the first output not yet
 //   delivered.
 // - per-partition state is snapshotted to PostgreSQL (with the seq and
-//   offsets it covers) when the partition is quiet, and rebuilt on
+//   offsets it covers) when the partition is quiet, and recovered on
 //   assignment from the snapshot plus the log after it.
 #pragma once
 
@@ -34,7 +34,7 @@
 #include "consumers/pg/connection.hpp"
 #include "engine/intake.hpp"
 #include "engine/partition.hpp"
-#include "engine/service/snapshot_writer.hpp"
+#include "consumers/engine/snapshot_writer.hpp"
 #include "events/chain.hpp"
 #include "events/json.hpp"
 
@@ -59,7 +59,7 @@ struct Options {
   bool snapshots = true;
   // A partition is snapshotted after this many commit records, or this many
   // bytes of them, or this long. The mock cluster keeps only ~5 MiB of
-  // (lz4-compressed) batches per partition and a rebuild must never need
+  // (lz4-compressed) batches per partition and a recovery must never need
   // records the broker dropped: 4 MiB uncompressed stays under that even for
   // one-record batches.
   int64_t snapshot_every_records = 10'000;
@@ -80,7 +80,7 @@ struct Stats {
   int64_t timer_records = 0;
   int64_t records_written = 0;
   int64_t records_confirmed = 0;
-  int64_t conflicts = 0;   // partitions rebuilt because another writer won a seq
+  int64_t conflicts = 0;   // partitions recovered because another writer won a seq
   int64_t snapshots = 0;
 };
 
@@ -114,7 +114,7 @@ class EngineService final : public kafka::RebalanceListener {
   Stats stats() const { return stats_; }
   // Safe to call from any thread (stats() is for the owning thread).
   Report report() const;
-  // Partitions owned and rebuilt; safe to read from another thread.
+  // Partitions owned and recovered; safe to read from another thread.
   int assigned_partitions() const { return assigned_.load(std::memory_order_acquire); }
   const std::string& writer_id() const { return options_.writer_id; }
   // Empty while the database answers; else what is wrong and for how long
@@ -153,9 +153,9 @@ class EngineService final : public kafka::RebalanceListener {
   };
   struct Partition {
     std::unique_ptr<engine::PartitionCore> core;
-    uint64_t epoch = 0;                        // new on every rebuild
+    uint64_t epoch = 0;                        // new on every recovery
     uint64_t assignment = 0;                   // new on every assignment
-    bool stale = false;                        // another writer won a seq: rebuild pending
+    bool stale = false;                        // another writer won a seq: recovery pending
     ChainPosition confirmed;                   // what the log has accepted
     std::deque<Unconfirmed> unconfirmed;       // records written, not yet read back
     std::deque<Outcome> outcomes;              // in command order
@@ -215,7 +215,7 @@ class EngineService final : public kafka::RebalanceListener {
   void output_delivered(int32_t number, uint64_t assignment, int64_t command_offset);
 
   // Rebuilding a partition from its snapshot and the log.
-  void rebuild(int32_t number, Partition& partition);
+  void recover(int32_t number, Partition& partition);
   int64_t replay_log(int32_t number, engine::PartitionCore& core, int64_t from_offset);
   void reload_after_conflict(int32_t number);
 
