@@ -5,5 +5,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
-scripts/build.sh
+scripts/build.sh --target ledgerflow  # only what the demo runs; scripts/test.sh builds the rest
 exec build/cli/ledgerflow dev --demo "$@"
