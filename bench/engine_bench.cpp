@@ -12,16 +12,16 @@
 
 #include <sys/resource.h>
 
-#include <pqxx/pqxx>
 #include <spdlog/spdlog.h>
+#include <pqxx/pqxx>
 
 #include "bench/workload.hpp"
-#include "events/time.hpp"
 #include "consumers/client/command_client.hpp"
+#include "consumers/engine/engine_service.hpp"
 #include "consumers/kafka/mock_cluster.hpp"
 #include "consumers/pg/migrations.hpp"
 #include "consumers/pg/temp_server.hpp"
-#include "consumers/engine/engine_service.hpp"
+#include "events/time.hpp"
 
 namespace {
 
@@ -46,14 +46,14 @@ double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-
 // Produce every command to `topic` and consume them all back.
 Rate raw_rate(const lf::kafka::Settings& settings, const std::string& topic, int partitions,
-                const std::vector<CreditsWorkload::Command>& commands) {
+              const std::vector<CreditsWorkload::Command>& commands) {
   lf::kafka::Producer producer(settings, "bench-raw-producer");
   lf::kafka::Consumer consumer(settings, "bench-raw-consumer", "");
   std::vector<lf::kafka::TopicPartitionOffset> from_start;
-  for (int32_t partition = 0; partition < partitions; ++partition) from_start.push_back({topic, partition, 0});
+  for (int32_t partition = 0; partition < partitions; ++partition)
+    from_start.push_back({topic, partition, 0});
   consumer.assign(from_start);
   std::vector<lf::kafka::MessagePtr> messages;
   consumer.poll_batch(messages, 1, 100);  // connect before the clock starts
@@ -74,7 +74,8 @@ Rate raw_rate(const lf::kafka::Settings& settings, const std::string& topic, int
   return Rate{static_cast<double>(commands.size()) / elapsed, cpu / elapsed};
 }
 
-Rate engine_rate(lf::client::CommandClient& client, const std::vector<CreditsWorkload::Command>& commands) {
+Rate engine_rate(lf::client::CommandClient& client,
+                 const std::vector<CreditsWorkload::Command>& commands) {
   std::vector<std::string> ids;
   ids.reserve(commands.size());
   for (const auto& command : commands) ids.push_back(CreditsWorkload::command_id(command));
@@ -131,7 +132,8 @@ int main(int argc, char** argv) {
   std::atomic<bool> stop{false};
   lf::engine_service::EngineService engine(options);
   std::thread engine_thread([&] { engine.run(stop); });
-  while (engine.assigned_partitions() < partitions) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  while (engine.assigned_partitions() < partitions)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
   lf::client::CommandClient client(settings, topics, "bench-client");
   engine_rate(client, allocations);  // warm-up: every tenant allocated
   const Rate decided = engine_rate(client, commands);
@@ -139,15 +141,22 @@ int main(int argc, char** argv) {
   engine_thread.join();
   const lf::engine_service::Stats stats = engine.stats();
 
-  std::printf("engine_bench: %d commands (%.0f bytes average), %d tenants, %d partitions, 3 mock brokers\n",
-              command_count, static_cast<double>(bytes) / command_count, tenant_count, partitions);
-  std::printf("  raw produce+consume of the same messages : %10.0f msgs/s      (CPU busy %.2f of 2 cores)\n",
-              raw.per_second, raw.cpu_busy);
-  std::printf("  engine, command to result                : %10.0f commands/s  (CPU busy %.2f of 2 cores)\n",
-              decided.per_second, decided.cpu_busy);
-  std::printf("  ratio engine / raw                       : %10.2f\n", decided.per_second / raw.per_second);
+  std::printf(
+      "engine_bench: %d commands (%.0f bytes average), %d tenants, %d partitions, 3 mock brokers\n",
+      command_count, static_cast<double>(bytes) / command_count, tenant_count, partitions);
+  std::printf(
+      "  raw produce+consume of the same messages : %10.0f msgs/s      (CPU busy %.2f of 2 "
+      "cores)\n",
+      raw.per_second, raw.cpu_busy);
+  std::printf(
+      "  engine, command to result                : %10.0f commands/s  (CPU busy %.2f of 2 "
+      "cores)\n",
+      decided.per_second, decided.cpu_busy);
+  std::printf("  ratio engine / raw                       : %10.2f\n",
+              decided.per_second / raw.per_second);
   std::printf("  accepted %lld, rejected %lld, records written %lld, snapshots %lld\n",
               static_cast<long long>(stats.accepted), static_cast<long long>(stats.rejected),
-              static_cast<long long>(stats.records_written), static_cast<long long>(stats.snapshots));
+              static_cast<long long>(stats.records_written),
+              static_cast<long long>(stats.snapshots));
   return 0;
 }

@@ -31,12 +31,12 @@
 #include <spdlog/spdlog.h>
 #include <pqxx/pqxx>
 
+#include "consumers/engine/engine_service.hpp"
 #include "consumers/import/import_run.hpp"
 #include "consumers/kafka/mock_cluster.hpp"
 #include "consumers/pg/migrations.hpp"
 #include "consumers/pg/temp_server.hpp"
 #include "consumers/projector/projector.hpp"
-#include "consumers/engine/engine_service.hpp"
 #include "events/time.hpp"
 
 namespace {

@@ -9,11 +9,10 @@
 #include <cstdio>
 #include <cstdlib>
 
-#include <pqxx/pqxx>
 #include <spdlog/spdlog.h>
+#include <pqxx/pqxx>
 
 #include "bench/workload.hpp"
-#include "events/time.hpp"
 #include "consumers/kafka/mock_cluster.hpp"
 #include "consumers/pg/batch_writer.hpp"
 #include "consumers/pg/migrations.hpp"
@@ -21,6 +20,7 @@
 #include "consumers/projector/projector.hpp"
 #include "engine/partition.hpp"
 #include "events/partitioner.hpp"
+#include "events/time.hpp"
 
 namespace {
 
@@ -30,7 +30,6 @@ using lf::workload::CreditsWorkload;
 double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
-
 
 struct Log {
   std::vector<std::vector<std::string>> records;  // per partition, in order
@@ -55,7 +54,10 @@ Log decide(int command_count, int tenant_count, int partitions) {
     auto document = lf::parse_json_bounded(command.second, lf::JsonLimits{});
     auto envelope = lf::decode_command(**document);
     auto outcome = cores[static_cast<std::size_t>(partition)].decide(
-        *envelope, lf::SourcePosition{"bench.commands", partition, offsets[static_cast<std::size_t>(partition)]++}, now);
+        *envelope,
+        lf::SourcePosition{"bench.commands", partition,
+                           offsets[static_cast<std::size_t>(partition)]++},
+        now);
     for (lf::engine::Decided& record : outcome.records) {
       log.events += record.event_ids.size();
       log.bytes += record.json.size();
@@ -69,7 +71,8 @@ Log decide(int command_count, int tenant_count, int partitions) {
 
 void produce(const lf::kafka::Settings& settings, const std::string& topic, const Log& log) {
   // Compressed like the engine's own batches: the mock keeps ~5 MiB per partition.
-  lf::kafka::Producer producer(settings, "bench-loader", {{"compression.type", "lz4"}, {"linger.ms", "50"}});
+  lf::kafka::Producer producer(settings, "bench-loader",
+                               {{"compression.type", "lz4"}, {"linger.ms", "50"}});
   for (std::size_t partition = 0; partition < log.records.size(); ++partition) {
     for (const std::string& record : log.records[partition]) {
       producer.produce(topic, static_cast<int32_t>(partition), "", record);
@@ -87,13 +90,15 @@ std::string fresh_database(lf::pg::TempServer& server, const std::string& name) 
 
 // The final rows every projection holds after the log, COPY'd in one go.
 double raw_copy_seconds(const std::string& url, const Log& log, std::size_t& rows) {
-  std::vector<std::unique_ptr<lf::projections::Projection>> projections = lf::projections::all_projections();
+  std::vector<std::unique_ptr<lf::projections::Projection>> projections =
+      lf::projections::all_projections();
   lf::projections::RowBatch final_rows;
   std::vector<lf::ChainPosition> chains(log.records.size());
   for (std::size_t partition = 0; partition < log.records.size(); ++partition) {
     int64_t offset = 0;
     for (const std::string& json : log.records[partition]) {
-      auto record = lf::decode_commit_record(json, lf::JsonLimits{.max_bytes = 1 << 20, .max_depth = 64});
+      auto record =
+          lf::decode_commit_record(json, lf::JsonLimits{.max_bytes = 1 << 20, .max_depth = 64});
       lf::admit(chains[partition], record->header);
       for (const auto& projection : projections) {
         projection->apply({static_cast<int32_t>(partition), offset, &*record}, final_rows);
@@ -134,8 +139,10 @@ double projector_seconds(const lf::kafka::Settings& settings, const lf::kafka::T
   projector.flush();
   const double elapsed = seconds_since(start);
   const lf::projector::Stats stats = projector.stats();
-  std::printf("  (projector: %lld batches; decode+map %.2f s, PostgreSQL writes %.2f s, the rest is Kafka)\n",
-              static_cast<long long>(stats.batches), stats.map_seconds, stats.write_seconds);
+  std::printf(
+      "  (projector: %lld batches; decode+map %.2f s, PostgreSQL writes %.2f s, the rest is "
+      "Kafka)\n",
+      static_cast<long long>(stats.batches), stats.map_seconds, stats.write_seconds);
   return elapsed;
 }
 
@@ -158,16 +165,22 @@ int main(int argc, char** argv) {
   lf::pg::TempServer server;
   std::size_t rows = 0;
   const double raw = raw_copy_seconds(fresh_database(server, "bench_raw"), log, rows);
-  const double projected = projector_seconds(settings, topics, fresh_database(server, "bench_projector"), partitions, log);
+  const double projected = projector_seconds(
+      settings, topics, fresh_database(server, "bench_projector"), partitions, log);
 
   std::size_t records = 0;
   for (const auto& partition : log.records) records += partition.size();
   const double raw_rate = static_cast<double>(log.events) / raw;
   const double projector_rate = static_cast<double>(log.events) / projected;
-  std::printf("projector_bench: %zu commit records, %zu events (%.0f bytes per record), %zu final rows, %d partitions\n",
-              records, log.events, static_cast<double>(log.bytes) / static_cast<double>(records), rows, partitions);
-  std::printf("  raw COPY of the same final rows          : %10.0f events/s (%.2f s)\n", raw_rate, raw);
-  std::printf("  projector, Kafka to read tables          : %10.0f events/s (%.2f s)\n", projector_rate, projected);
+  std::printf(
+      "projector_bench: %zu commit records, %zu events (%.0f bytes per record), %zu final rows, %d "
+      "partitions\n",
+      records, log.events, static_cast<double>(log.bytes) / static_cast<double>(records), rows,
+      partitions);
+  std::printf("  raw COPY of the same final rows          : %10.0f events/s (%.2f s)\n", raw_rate,
+              raw);
+  std::printf("  projector, Kafka to read tables          : %10.0f events/s (%.2f s)\n",
+              projector_rate, projected);
   std::printf("  ratio projector / raw                    : %10.2f\n", projector_rate / raw_rate);
   return 0;
 }

@@ -19,8 +19,8 @@
 #include <cstdlib>
 #include <memory>
 
-#include <pqxx/pqxx>
 #include <spdlog/spdlog.h>
+#include <pqxx/pqxx>
 
 #include "bench/workload.hpp"
 #include "consumers/kafka/mock_cluster.hpp"
@@ -49,7 +49,8 @@ struct Archive {
 
 // Decides credits commands until `target_events` events exist and archives
 // every record through the event_log projection, 20,000 records per COPY.
-Archive fill_archive(const std::string& url, int64_t target_events, int tenant_count, int partitions) {
+Archive fill_archive(const std::string& url, int64_t target_events, int tenant_count,
+                     int partitions) {
   const int64_t now = lf::system_now_ms();
   CreditsWorkload workload(11, tenant_count, now);
   std::vector<lf::engine::PartitionCore> cores;
@@ -57,16 +58,18 @@ Archive fill_archive(const std::string& url, int64_t target_events, int tenant_c
     cores.emplace_back(partition, "bench", lf::engine::PartitionOptions{.validate_events = false},
                        lf::UlidGenerator(static_cast<uint64_t>(partition) + 1));
   }
-  const std::unique_ptr<lf::projections::Projection> event_log = lf::projections::make_projection("event_log");
+  const std::unique_ptr<lf::projections::Projection> event_log =
+      lf::projections::make_projection("event_log");
   pqxx::connection connection(url);
   // Loading only (not timed): secondary indexes are built once at the end,
   // as for any bulk load, and commits need not wait for the disk.
   std::vector<std::string> index_definitions;
   {
     pqxx::work work(connection);
-    for (const pqxx::row& index : work.exec(
-             "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'event_log' AND indexname NOT IN "
-             "(SELECT conname FROM pg_constraint WHERE conrelid = 'event_log'::regclass)")) {
+    for (const pqxx::row& index :
+         work.exec("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'event_log' AND "
+                   "indexname NOT IN "
+                   "(SELECT conname FROM pg_constraint WHERE conrelid = 'event_log'::regclass)")) {
       index_definitions.push_back(index[1].as<std::string>());
       work.exec("DROP INDEX " + work.quote_name(index[0].as<std::string>()));
     }
@@ -92,7 +95,8 @@ Archive fill_archive(const std::string& url, int64_t target_events, int tenant_c
     const auto p = static_cast<std::size_t>(partition);
     auto document = lf::parse_json_bounded(command.second, lf::JsonLimits{});
     auto envelope = lf::decode_command(**document);
-    auto outcome = cores[p].decide(*envelope, lf::SourcePosition{"bench.commands", partition, command_offsets[p]++}, now);
+    auto outcome = cores[p].decide(
+        *envelope, lf::SourcePosition{"bench.commands", partition, command_offsets[p]++}, now);
     for (lf::engine::Decided& decided : outcome.records) {
       auto record = lf::decode_own_commit_record(decided.json);
       lf::admit(chains[p], record->header);
@@ -110,7 +114,8 @@ Archive fill_archive(const std::string& url, int64_t target_events, int tenant_c
   for (int32_t partition = 0; partition < partitions; ++partition) {
     const auto p = static_cast<std::size_t>(partition);
     work.exec_params(
-        "INSERT INTO projection_checkpoints (projection, partition, next_offset, last_seq, last_record_id) "
+        "INSERT INTO projection_checkpoints (projection, partition, next_offset, last_seq, "
+        "last_record_id) "
         "VALUES ('event_log', $1, $2, $3, $4)",
         partition, event_offsets[p], chains[p].last_seq, chains[p].last_record_id);
   }
@@ -129,9 +134,10 @@ double raw_copy_seconds(const std::string& url, int64_t& bytes) {
     std::exit(1);
   }
   const auto start = Clock::now();
-  PGresult* started = PQexec(connection.get(),
-                             "COPY (SELECT kafka_offset, seq, record_id, tenant_id, command_id, event, event_index, "
-                             "partition FROM event_log) TO STDOUT");
+  PGresult* started = PQexec(
+      connection.get(),
+      "COPY (SELECT kafka_offset, seq, record_id, tenant_id, command_id, event, event_index, "
+      "partition FROM event_log) TO STDOUT");
   if (PQresultStatus(started) != PGRES_COPY_OUT) {
     std::fprintf(stderr, "COPY: %s", PQerrorMessage(connection.get()));
     std::exit(1);
@@ -164,9 +170,11 @@ int main(int argc, char** argv) {
   }
   const auto fill_start = Clock::now();
   const Archive archive = fill_archive(url, target_events, tenant_count, partitions);
-  std::printf("rebuild_bench: archive of %lld commit records, %lld events, %d partitions, %d tenants (filled in %.0f s)\n",
-              static_cast<long long>(archive.records), static_cast<long long>(archive.events), partitions,
-              tenant_count, seconds_since(fill_start));
+  std::printf(
+      "rebuild_bench: archive of %lld commit records, %lld events, %d partitions, %d tenants "
+      "(filled in %.0f s)\n",
+      static_cast<long long>(archive.records), static_cast<long long>(archive.events), partitions,
+      tenant_count, seconds_since(fill_start));
 
   lf::kafka::MockCluster cluster(1);
   const lf::kafka::Topics topics{"bench."};
@@ -187,9 +195,11 @@ int main(int argc, char** argv) {
   const double rebuild_rate = static_cast<double>(outcome.events) / outcome.seconds;
   std::printf("  raw COPY of the archived events (%.0f MB) : %10.0f events/s (%.2f s)\n",
               static_cast<double>(bytes) / 1e6, raw_rate, raw);
-  std::printf("  rebuild credit_balances --from archive    : %10.0f events/s (%.2f s; %lld rows, verified %s)\n",
-              rebuild_rate, outcome.seconds, static_cast<long long>(outcome.rows.at("credit_balances")),
-              outcome.compared_rows ? "row by row" : "by row counts");
+  std::printf(
+      "  rebuild credit_balances --from archive    : %10.0f events/s (%.2f s; %lld rows, verified "
+      "%s)\n",
+      rebuild_rate, outcome.seconds, static_cast<long long>(outcome.rows.at("credit_balances")),
+      outcome.compared_rows ? "row by row" : "by row counts");
   std::printf("  ratio rebuild / raw                       : %10.2f\n", rebuild_rate / raw_rate);
   return outcome.events == archive.events ? 0 : 1;
 }

@@ -23,7 +23,8 @@ class CreditsWorkload {
   // (tenant key, command JSON)
   using Command = std::pair<std::string, std::string>;
 
-  CreditsWorkload(uint64_t seed, int tenant_count, int64_t now_ms) : random_(seed), now_ms_(now_ms) {
+  CreditsWorkload(uint64_t seed, int tenant_count, int64_t now_ms)
+      : random_(seed), now_ms_(now_ms) {
     for (int i = 0; i < tenant_count; ++i) tenants_.push_back(uuid());
   }
   const std::vector<std::string>& tenants() const { return tenants_; }
@@ -52,16 +53,19 @@ class CreditsWorkload {
       const std::string id = "res-" + std::to_string(++counter_);
       open.push_back(id);
       return make(tenant, "credits.reserve", "agent:runner",
-                  "{\"reservation_id\":\"" + id + "\",\"credits\":" + std::to_string(100 + random_() % 4000) +
+                  "{\"reservation_id\":\"" + id +
+                      "\",\"credits\":" + std::to_string(100 + random_() % 4000) +
                       ",\"activity_run_id\":\"run-" + std::to_string(counter_) + "\"}");
     }
     if (roll < 70) {
       const std::string id = take(open);
       return make(tenant, "credits.consume", "agent:runner",
-                  "{\"reservation_id\":\"" + id + "\",\"credits\":" + std::to_string(random_() % 150) + "}");
+                  "{\"reservation_id\":\"" + id +
+                      "\",\"credits\":" + std::to_string(random_() % 150) + "}");
     }
     if (roll < 82) {
-      return make(tenant, "credits.release", "agent:runner", "{\"reservation_id\":\"" + take(open) + "\"}");
+      return make(tenant, "credits.release", "agent:runner",
+                  "{\"reservation_id\":\"" + take(open) + "\"}");
     }
     if (roll < 92) {
       return make(tenant, "credits.topup", "user:billing",
@@ -73,8 +77,9 @@ class CreditsWorkload {
                   "{\"credits\":" + std::to_string(1 + random_() % 50) + ",\"note\":\"refund\"}");
     }
     const int64_t amount = static_cast<int64_t>(random_() % 2000) - 1000;
-    return make(tenant, "credits.adjust", "admin:ops",
-                "{\"credits\":" + std::to_string(amount == 0 ? 1 : amount) + ",\"note\":\"adjust\"}");
+    return make(
+        tenant, "credits.adjust", "admin:ops",
+        "{\"credits\":" + std::to_string(amount == 0 ? 1 : amount) + ",\"note\":\"adjust\"}");
   }
 
   // The command_id of a command this workload made.
@@ -85,7 +90,7 @@ class CreditsWorkload {
 
  private:
   struct RunTrack {
-    int stage = 0;  // 0: no activity, 1: created, 2: started
+    int stage = 0;                                      // 0: no activity, 1: created, 2: started
     std::vector<std::pair<std::string, int64_t>> open;  // run id, estimated credits
   };
 
@@ -94,8 +99,10 @@ class CreditsWorkload {
     if (track.stage == 0) {
       track.stage = 1;
       return make(tenant, "activity.create", "user:planner",
-                  "{\"activity_id\":\"agent-work\",\"title\":\"Generate ad variants\",\"type\":\"generation\","
-                  "\"assignee_type\":\"agent\",\"assignee_agent_role\":\"copywriter\",\"priority\":\"medium\","
+                  "{\"activity_id\":\"agent-work\",\"title\":\"Generate ad "
+                  "variants\",\"type\":\"generation\","
+                  "\"assignee_type\":\"agent\",\"assignee_agent_role\":\"copywriter\",\"priority\":"
+                  "\"medium\","
                   "\"is_approval_gate\":false}");
     }
     if (track.stage == 1) {
@@ -119,8 +126,9 @@ class CreditsWorkload {
     // Now and then more than the estimate: refused (exceeds_reservation).
     const int64_t used = static_cast<int64_t>(random_() % static_cast<uint64_t>(estimated + 60));
     return make(tenant, "activity.finish_run", "agent:copywriter",
-                "{\"run_id\":\"" + run + "\",\"status\":\"" + status + "\",\"credits_used\":" +
-                    std::to_string(used) + ",\"input_tokens\":" + std::to_string(random_() % 20000) +
+                "{\"run_id\":\"" + run + "\",\"status\":\"" + status +
+                    "\",\"credits_used\":" + std::to_string(used) +
+                    ",\"input_tokens\":" + std::to_string(random_() % 20000) +
                     ",\"output_tokens\":" + std::to_string(random_() % 4000) + "}");
   }
 

@@ -12,12 +12,15 @@ namespace {
 
 std::atomic<bool> g_stop{false};
 
-extern "C" void on_stop_signal(int) { g_stop.store(true); }
+extern "C" void on_stop_signal(int) {
+  g_stop.store(true);
+}
 
 }  // namespace
 
 void add_global_options(CLI::App& app, GlobalOptions& options) {
-  app.add_option("--kafka-bootstrap", options.kafka_bootstrap, "Kafka bootstrap servers (host:port,...)")
+  app.add_option("--kafka-bootstrap", options.kafka_bootstrap,
+                 "Kafka bootstrap servers (host:port,...)")
       ->envname("KAFKA_BOOTSTRAP");
   app.add_option("--database-url", options.database_url, "PostgreSQL URL (postgresql://...)")
       ->envname("DATABASE_URL");
@@ -57,7 +60,9 @@ kafka::Settings kafka_settings(const GlobalOptions& options) {
   return settings;
 }
 
-kafka::Topics topics(const GlobalOptions& options) { return kafka::Topics{options.topic_prefix}; }
+kafka::Topics topics(const GlobalOptions& options) {
+  return kafka::Topics{options.topic_prefix};
+}
 
 std::string database_url(const GlobalOptions& options) {
   if (options.database_url.empty()) {
@@ -86,7 +91,8 @@ std::map<std::string, projections::UnknownEventPolicy> unknown_event_policies(
     const std::string name = item.substr(0, equals);
     const std::optional<projections::UnknownEventPolicy> policy =
         projections::parse_unknown_event_policy(std::string_view(item).substr(equals + 1));
-    if (!projections::make_projection(name)) throw ConfigError("--unknown-events: unknown projection " + name);
+    if (!projections::make_projection(name))
+      throw ConfigError("--unknown-events: unknown projection " + name);
     if (!policy || *policy == projections::UnknownEventPolicy::apply) {
       throw ConfigError("--unknown-events: policy must be skip or park, got '" + item + "'");
     }

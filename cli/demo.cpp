@@ -20,8 +20,8 @@
 #include <vector>
 
 #include <fmt/core.h>
-#include <pqxx/pqxx>
 #include <spdlog/spdlog.h>
+#include <pqxx/pqxx>
 
 #include "consumers/client/command_client.hpp"
 #include "consumers/import/import_run.hpp"
@@ -47,7 +47,8 @@ struct DemoCommand {
 class Script {
  public:
   // Command ids are `<id_prefix><n>` unless given: each script its own prefix.
-  Script(int64_t now_ms, std::string id_prefix) : now_ms_(now_ms), id_prefix_(std::move(id_prefix)) {}
+  Script(int64_t now_ms, std::string id_prefix)
+      : now_ms_(now_ms), id_prefix_(std::move(id_prefix)) {}
 
   void add(const std::string& label, const std::string& tenant, const std::string& type,
            const std::string& actor, const std::string& payload_json, std::string command_id = "") {
@@ -59,7 +60,8 @@ class Script {
     command.actor = actor;
     command.issued_at_ms = now_ms_;
     command.correlation_id = "demo";
-    commands_.push_back(DemoCommand{label, tenant, command_id, encode_command(command, payload_json)});
+    commands_.push_back(
+        DemoCommand{label, tenant, command_id, encode_command(command, payload_json)});
   }
   const std::vector<DemoCommand>& commands() const { return commands_; }
 
@@ -99,18 +101,22 @@ void build_script(Script& script, int64_t now_ms) {
     w.field("topup_order_id", "ord-1001");
     w.field("credits", int64_t{25'000});
   });
-  script.add("Acme: top-up order ord-1001", kAcme, "credits.topup", "user:billing", topup, "demo-topup-1001");
-  script.add("Acme: agent run reserves", kAcme, "credits.reserve", "agent:copywriter", payload([](JsonWriter& w) {
+  script.add("Acme: top-up order ord-1001", kAcme, "credits.topup", "user:billing", topup,
+             "demo-topup-1001");
+  script.add("Acme: agent run reserves", kAcme, "credits.reserve", "agent:copywriter",
+             payload([](JsonWriter& w) {
                w.field("reservation_id", "res-7f3a");
                w.field("credits", int64_t{1'500});
                w.field("activity_run_id", "run-7f3a");
                w.field("deliverable_type", "banner_set");
              }));
-  script.add("Acme: run used 1,240", kAcme, "credits.consume", "agent:copywriter", payload([](JsonWriter& w) {
+  script.add("Acme: run used 1,240", kAcme, "credits.consume", "agent:copywriter",
+             payload([](JsonWriter& w) {
                w.field("reservation_id", "res-7f3a");
                w.field("credits", int64_t{1'240});
              }));
-  script.add("Acme: video run reserves", kAcme, "credits.reserve", "agent:video", payload([](JsonWriter& w) {
+  script.add("Acme: video run reserves", kAcme, "credits.reserve", "agent:video",
+             payload([](JsonWriter& w) {
                w.field("reservation_id", "res-7f3b");
                w.field("credits", int64_t{3'000});
                w.field("activity_run_id", "run-7f3b");
@@ -118,36 +124,41 @@ void build_script(Script& script, int64_t now_ms) {
              }));
   script.add("Acme: video run failed, released", kAcme, "credits.release", "agent:video",
              payload([](JsonWriter& w) { w.field("reservation_id", "res-7f3b"); }));
-  script.add("Acme: oversized reservation", kAcme, "credits.reserve", "agent:planner", payload([](JsonWriter& w) {
+  script.add("Acme: oversized reservation", kAcme, "credits.reserve", "agent:planner",
+             payload([](JsonWriter& w) {
                w.field("reservation_id", "res-huge");
                w.field("credits", int64_t{900'000});
              }));
-  script.add("Acme: quality refund", kAcme, "credits.refund", "support:maria", payload([](JsonWriter& w) {
+  script.add("Acme: quality refund", kAcme, "credits.refund", "support:maria",
+             payload([](JsonWriter& w) {
                w.field("credits", int64_t{200});
                w.field("activity_run_id", "run-7f3a");
                w.field("note", "quality credit for run-7f3a");
              }));
-  script.add("Acme: goodwill adjustment", kAcme, "credits.adjust", "admin:ops-jane", payload([](JsonWriter& w) {
+  script.add("Acme: goodwill adjustment", kAcme, "credits.adjust", "admin:ops-jane",
+             payload([](JsonWriter& w) {
                w.field("credits", int64_t{1'000});
                w.field("note", "goodwill after outage");
              }));
-  script.add("Acme: agent tries to adjust", kAcme, "credits.adjust", "agent:planner", payload([](JsonWriter& w) {
+  script.add("Acme: agent tries to adjust", kAcme, "credits.adjust", "agent:planner",
+             payload([](JsonWriter& w) {
                w.field("credits", int64_t{5'000});
                w.field("note", "self-service");
              }));
-  script.add("Acme: same command sent again", kAcme, "credits.topup", "user:billing", topup, "demo-topup-1001");
+  script.add("Acme: same command sent again", kAcme, "credits.topup", "user:billing", topup,
+             "demo-topup-1001");
   script.add("Acme: same order, new command", kAcme, "credits.topup", "user:billing", topup);
   script.add("Globex: monthly plan", kGlobex, "credits.allocate", "system", allocate(40'000));
   for (int run = 1; run <= 12; ++run) {
     const std::string id = fmt::format("gx-run-{:02}", run);
-    script.add(fmt::format("Globex: run {} reserves", run), kGlobex, "credits.reserve", "agent:media-buyer",
-               payload([&](JsonWriter& w) {
+    script.add(fmt::format("Globex: run {} reserves", run), kGlobex, "credits.reserve",
+               "agent:media-buyer", payload([&](JsonWriter& w) {
                  w.field("reservation_id", id);
                  w.field("credits", int64_t{500 + run * 100});
                  w.field("activity_run_id", id);
                }));
-    script.add(fmt::format("Globex: run {} consumes", run), kGlobex, "credits.consume", "agent:media-buyer",
-               payload([&](JsonWriter& w) {
+    script.add(fmt::format("Globex: run {} consumes", run), kGlobex, "credits.consume",
+               "agent:media-buyer", payload([&](JsonWriter& w) {
                  w.field("reservation_id", id);
                  w.field("credits", int64_t{300 + run * 90});
                }));
@@ -178,8 +189,9 @@ std::string date_after_days(int64_t now_ms, int32_t days) {
 
 // A Prebid package: its budget is the seed's amount in dollars, a JSON
 // decimal (read from its text, exactly) or a decimal string.
-void write_package(JsonWriter& w, const char* package_id, const char* product_id, std::string_view budget_json,
-                   int64_t cpm_rate_micros, const std::function<void(JsonWriter&)>& targeting) {
+void write_package(JsonWriter& w, const char* package_id, const char* product_id,
+                   std::string_view budget_json, int64_t cpm_rate_micros,
+                   const std::function<void(JsonWriter&)>& targeting) {
   w.begin_object();
   w.field("package_id", package_id);
   w.field("product_id", product_id);
@@ -197,8 +209,8 @@ void write_package(JsonWriter& w, const char* package_id, const char* product_id
   w.end_object();
 }
 
-std::string agent_work(const char* id, const char* title, const char* type, const char* role, const char* priority,
-                       const std::string& due_date) {
+std::string agent_work(const char* id, const char* title, const char* type, const char* role,
+                       const char* priority, const std::string& due_date) {
   return payload([&](JsonWriter& w) {
     w.field("activity_id", id);
     w.field("title", title);
@@ -224,8 +236,8 @@ std::string review_decision(const char* approval_id, const char* notes) {
 // approves, and the work is completed.
 void add_copywriting(Script& script, int64_t now_ms) {
   script.add("Acme: ad copy, normal priority", kAcme, "activity.create", "user:maya",
-             agent_work("act-copy", "Ad copy for the spring launch", "write", "copywriter", "normal",
-                        date_after_days(now_ms, 1)));
+             agent_work("act-copy", "Ad copy for the spring launch", "write", "copywriter",
+                        "normal", date_after_days(now_ms, 1)));
   script.add("Acme: copywriter agent starts", kAcme, "activity.start", "agent:copywriter",
              one_field("activity_id", "act-copy"));
   script.add("Acme: run reserves 1,200 (estimate)", kAcme, "activity.start_run", "agent:copywriter",
@@ -238,8 +250,8 @@ void add_copywriting(Script& script, int64_t now_ms) {
                w.field("model_id", "claude-sonnet-4-6");
                w.field("session_id", "5b1f0c1e-8a7d-4f43-9c55-0d2a6e3b7f10");
              }));
-  script.add("Acme: run done: 860 credits, $0.042318", kAcme, "activity.finish_run", "agent:copywriter",
-             payload([](JsonWriter& w) {
+  script.add("Acme: run done: 860 credits, $0.042318", kAcme, "activity.finish_run",
+             "agent:copywriter", payload([](JsonWriter& w) {
                w.field("run_id", "run-copy-1");
                w.field("status", "completed");
                w.field("credits_used", int64_t{860});
@@ -257,8 +269,8 @@ void add_copywriting(Script& script, int64_t now_ms) {
              }));
   script.add("Acme: Rita asks for a revision", kAcme, "approval.request_revision", "user:rita",
              review_decision("act-copy:approval:1", "shorter headline, keep the CTA"));
-  script.add("Acme: back in the agent's queue, restarted", kAcme, "activity.start", "agent:copywriter",
-             one_field("activity_id", "act-copy"));
+  script.add("Acme: back in the agent's queue, restarted", kAcme, "activity.start",
+             "agent:copywriter", one_field("activity_id", "act-copy"));
   script.add("Acme: copy resubmitted", kAcme, "activity.submit_for_approval", "agent:copywriter",
              payload([](JsonWriter& w) {
                w.field("activity_id", "act-copy");
@@ -274,8 +286,8 @@ void add_copywriting(Script& script, int64_t now_ms) {
 // approval: the buying agent tries to approve it itself (refused), Rita
 // approves, the agent activates.
 void add_media_buy(Script& script, int64_t now_ms) {
-  script.add("Acme: media buy, $20,000.50 in 2 packages", kAcme, "media_buy.create", "agent:media-buyer",
-             payload([&](JsonWriter& w) {
+  script.add("Acme: media buy, $20,000.50 in 2 packages", kAcme, "media_buy.create",
+             "agent:media-buyer", payload([&](JsonWriter& w) {
                w.field("media_buy_id", "mb-spring");
                w.field("principal_id", "adv-acme");
                w.field("campaign_name", "Spring launch");
@@ -315,13 +327,15 @@ void add_open_work(Script& script, int64_t now_ms) {
   script.add("Acme: blog draft for the writer agent", kAcme, "activity.create", "user:maya",
              agent_work("act-blog", "Blog post: five spring trends", "write", "writer", "high",
                         date_after_days(now_ms, 3)));
-  script.add("Acme: writer agent starts", kAcme, "activity.start", "agent:writer", one_field("activity_id", "act-blog"));
-  script.add("Acme: draft submitted, review step for Kim", kAcme, "activity.submit_for_approval", "agent:writer",
-             payload([](JsonWriter& w) {
+  script.add("Acme: writer agent starts", kAcme, "activity.start", "agent:writer",
+             one_field("activity_id", "act-blog"));
+  script.add("Acme: draft submitted, review step for Kim", kAcme, "activity.submit_for_approval",
+             "agent:writer", payload([](JsonWriter& w) {
                w.field("activity_id", "act-blog");
                w.field("reviewer_id", "user:kim");
              }));
-  script.add("Acme: landing page check for Kim", kAcme, "activity.create", "user:maya", payload([&](JsonWriter& w) {
+  script.add("Acme: landing page check for Kim", kAcme, "activity.create", "user:maya",
+             payload([&](JsonWriter& w) {
                w.field("activity_id", "act-landing");
                w.field("title", "Check the landing page");
                w.field("type", "audit");
@@ -371,8 +385,8 @@ void build_workflow_day(Script& script, int64_t now_ms) {
 // just before it is sent so the deadline is that far from the engine's clock
 // when it decides. Lee does not decide: the engine escalates it to Rita.
 void build_short_approval(Script& script, int64_t now_ms) {
-  script.add("Acme: banner to Lee, review expires in 4 s", kAcme, "activity.submit_for_approval", "agent:designer",
-             payload([&](JsonWriter& w) {
+  script.add("Acme: banner to Lee, review expires in 4 s", kAcme, "activity.submit_for_approval",
+             "agent:designer", payload([&](JsonWriter& w) {
                w.field("activity_id", "act-banner");
                w.field("reviewer_id", "user:lee");
                w.field("approval_type", "content_review");
@@ -387,7 +401,8 @@ constexpr const char* kResultLine = "  {:<44} {:<10} {}\n";
 
 // Sends the script's commands one at a time, so a duplicate arrives after its
 // original was decided, and prints each result; false if one did not arrive.
-bool play(client::CommandClient& client, const Script& script, std::map<std::string, CommandResult>& results) {
+bool play(client::CommandClient& client, const Script& script,
+          std::map<std::string, CommandResult>& results) {
   std::map<std::string, int> sent_count;
   for (const DemoCommand& command : script.commands()) {
     client.send(command.tenant_id, command.json);
@@ -396,7 +411,8 @@ bool play(client::CommandClient& client, const Script& script, std::map<std::str
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
     auto arrived = [&] {
       int seen = 0;
-      for (const CommandResult& result : client.results()) seen += result.command_id == command.command_id;
+      for (const CommandResult& result : client.results())
+        seen += result.command_id == command.command_id;
       return seen >= nth;
     };
     while (!arrived() && std::chrono::steady_clock::now() < deadline) client.poll_results(20);
@@ -415,7 +431,8 @@ bool play(client::CommandClient& client, const Script& script, std::map<std::str
 }
 
 // The highest seq a result reported, per partition.
-std::map<int32_t, int64_t> highest_seqs(const std::map<std::string, CommandResult>& results, int partitions) {
+std::map<int32_t, int64_t> highest_seqs(const std::map<std::string, CommandResult>& results,
+                                        int partitions) {
   std::map<int32_t, int64_t> seq_by_partition;
   for (const auto& [id, result] : results) {
     if (!result.seq) continue;
@@ -427,7 +444,8 @@ std::map<int32_t, int64_t> highest_seqs(const std::map<std::string, CommandResul
 
 // Waits until every projection has applied each partition's records up to
 // the highest seq a result reported.
-bool wait_for_projections(const DemoOptions& options, const std::map<int32_t, int64_t>& seq_by_partition) {
+bool wait_for_projections(const DemoOptions& options,
+                          const std::map<int32_t, int64_t>& seq_by_partition) {
   pqxx::connection connection(options.database_url);
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
   while (std::chrono::steady_clock::now() < deadline) {
@@ -435,7 +453,8 @@ bool wait_for_projections(const DemoOptions& options, const std::map<int32_t, in
     bool caught_up = true;
     for (const auto& [partition, seq] : seq_by_partition) {
       pqxx::result row = work.exec_params(
-          "SELECT count(*) FROM projection_checkpoints WHERE partition = $1 AND last_seq >= $2", partition, seq);
+          "SELECT count(*) FROM projection_checkpoints WHERE partition = $1 AND last_seq >= $2",
+          partition, seq);
       pqxx::result all = work.exec_params("SELECT count(*) FROM projections");
       caught_up = caught_up && row[0][0].as<int64_t>() == all[0][0].as<int64_t>();
     }
@@ -449,7 +468,8 @@ bool wait_for_projections(const DemoOptions& options, const std::map<int32_t, in
 // Polls the approvals table until the engine's timer has expired and
 // escalated the approval and its follow-up is open; "<follow-up> for
 // <reviewer>", or nullopt after kEscalationWait.
-std::optional<std::string> wait_for_escalation(const DemoOptions& options, const std::string& approval_id) {
+std::optional<std::string> wait_for_escalation(const DemoOptions& options,
+                                               const std::string& approval_id) {
   pqxx::connection connection(options.database_url);
   const auto deadline = std::chrono::steady_clock::now() + kEscalationWait;
   while (std::chrono::steady_clock::now() < deadline) {
@@ -457,7 +477,8 @@ std::optional<std::string> wait_for_escalation(const DemoOptions& options, const
     pqxx::result row = work.exec_params(
         "SELECT f.approval_id || ' for ' || coalesce(f.reviewer_id, '(nobody)') FROM approvals a "
         "JOIN approvals f ON f.tenant_id = a.tenant_id AND f.approval_id = a.follow_up_approval_id "
-        "WHERE a.tenant_id = $1 AND a.approval_id = $2 AND a.status = 'expired' AND a.escalated_at IS NOT NULL",
+        "WHERE a.tenant_id = $1 AND a.approval_id = $2 AND a.status = 'expired' AND a.escalated_at "
+        "IS NOT NULL",
         kAcme, approval_id);
     work.commit();
     if (!row.empty()) return row[0][0].as<std::string>();
@@ -473,7 +494,9 @@ int64_t approvals_seq(const DemoOptions& options, int32_t partition) {
   pqxx::connection connection(options.database_url);
   pqxx::work work(connection);
   pqxx::result row = work.exec_params(
-      "SELECT last_seq FROM projection_checkpoints WHERE projection = 'approvals' AND partition = $1", partition);
+      "SELECT last_seq FROM projection_checkpoints WHERE projection = 'approvals' AND partition = "
+      "$1",
+      partition);
   work.commit();
   return row.empty() ? 0 : row[0][0].as<int64_t>();
 }
@@ -484,35 +507,41 @@ void print_summary(const DemoOptions& options) {
   pqxx::connection connection(options.database_url);
   pqxx::work work(connection);
   fmt::print("\nBalances (credit_balances)\n");
-  fmt::print("  {:<36} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}\n", "tenant", "monthly", "available", "reserved",
-             "top-up", "consumed", "effective");
+  fmt::print("  {:<36} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}\n", "tenant", "monthly", "available",
+             "reserved", "top-up", "consumed", "effective");
   for (const pqxx::row& row : work.exec(
            "SELECT tenant_id, credits_monthly, credits_available, credits_reserved, credits_topup, "
            "credits_consumed, effective_available FROM credit_balances ORDER BY tenant_id")) {
-    fmt::print("  {:<36} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}\n", row[0].c_str(), row[1].as<int64_t>(),
-               row[2].as<int64_t>(), row[3].as<int64_t>(), row[4].as<int64_t>(), row[5].as<int64_t>(),
-               row[6].as<int64_t>());
+    fmt::print("  {:<36} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}\n", row[0].c_str(),
+               row[1].as<int64_t>(), row[2].as<int64_t>(), row[3].as<int64_t>(),
+               row[4].as<int64_t>(), row[5].as<int64_t>(), row[6].as<int64_t>());
   }
   fmt::print("\nAcme's ledger, last 10 entries (credit_ledger)\n");
   fmt::print("  {:<10} {:>9} {:>10}  {:<20} {}\n", "type", "credits", "balance", "actor", "detail");
-  for (const pqxx::row& row : work.exec_params(
-           "SELECT type, credits, balance_after, actor, "
-           "coalesce(reservation_id, topup_order_id, note, reason, '') FROM ("
-           "  SELECT * FROM credit_ledger WHERE tenant_id = $1 ORDER BY created_at DESC, event_id DESC LIMIT 10"
-           ") tail ORDER BY created_at, event_id",
-           kAcme)) {
-    fmt::print("  {:<10} {:>9} {:>10}  {:<20} {}\n", row[0].c_str(), row[1].as<int64_t>(), row[2].as<int64_t>(),
-               row[3].c_str(), row[4].c_str());
+  for (const pqxx::row& row :
+       work.exec_params("SELECT type, credits, balance_after, actor, "
+                        "coalesce(reservation_id, topup_order_id, note, reason, '') FROM ("
+                        "  SELECT * FROM credit_ledger WHERE tenant_id = $1 ORDER BY created_at "
+                        "DESC, event_id DESC LIMIT 10"
+                        ") tail ORDER BY created_at, event_id",
+                        kAcme)) {
+    fmt::print("  {:<10} {:>9} {:>10}  {:<20} {}\n", row[0].c_str(), row[1].as<int64_t>(),
+               row[2].as<int64_t>(), row[3].c_str(), row[4].c_str());
   }
   const pqxx::row check = work.exec1(
-      "SELECT count(*) FILTER (WHERE b.effective_available = l.total), count(*) FROM credit_balances b "
-      "JOIN (SELECT tenant_id, sum(credits) AS total FROM credit_ledger GROUP BY tenant_id) l USING (tenant_id)");
-  fmt::print("\nLedger invariant (sum of ledger credits = effective available): {} of {} tenants hold\n",
-             check[0].as<int64_t>(), check[1].as<int64_t>());
+      "SELECT count(*) FILTER (WHERE b.effective_available = l.total), count(*) FROM "
+      "credit_balances b "
+      "JOIN (SELECT tenant_id, sum(credits) AS total FROM credit_ledger GROUP BY tenant_id) l "
+      "USING (tenant_id)");
+  fmt::print(
+      "\nLedger invariant (sum of ledger credits = effective available): {} of {} tenants hold\n",
+      check[0].as<int64_t>(), check[1].as<int64_t>());
   work.commit();
 }
 
-std::string text_or_dash(const pqxx::field& field) { return field.is_null() ? "-" : field.c_str(); }
+std::string text_or_dash(const pqxx::field& field) {
+  return field.is_null() ? "-" : field.c_str();
+}
 
 // `text` cut to `width` characters, ".." marking a cut.
 std::string fit(std::string_view text, std::size_t width) {
@@ -545,26 +574,28 @@ void print_media_buys(pqxx::work& work) {
 
 void print_approvals(pqxx::work& work) {
   fmt::print("\nAcme's approvals (approvals; a review step's approval names it in activity_id)\n");
-  fmt::print("  {:<34} {:<14} {:<20} {:<18} {:<10} {:<10} {}\n", "approval", "type", "review step", "status",
-             "reviewer", "decided by", "escalation");
-  for (const pqxx::row& row : work.exec_params(
-           "SELECT approval_id, type, activity_id, status, reviewer_id, reviewed_by, "
-           "CASE WHEN follow_up_approval_id IS NOT NULL THEN 'expired, follow-up ' || follow_up_approval_id "
-           "WHEN escalated_from IS NOT NULL THEN 'follows ' || escalated_from END "
-           "FROM approvals WHERE tenant_id = $1 ORDER BY created_on, approval_id",
-           kAcme)) {
-    fmt::print("  {:<34} {:<14} {:<20} {:<18} {:<10} {:<10} {}\n", fit(row[0].c_str(), 34), row[1].c_str(),
-               fit(text_or_dash(row[2]), 20), row[3].c_str(), fit(text_or_dash(row[4]), 10),
-               fit(text_or_dash(row[5]), 10), text_or_dash(row[6]));
+  fmt::print("  {:<34} {:<14} {:<20} {:<18} {:<10} {:<10} {}\n", "approval", "type", "review step",
+             "status", "reviewer", "decided by", "escalation");
+  for (const pqxx::row& row :
+       work.exec_params("SELECT approval_id, type, activity_id, status, reviewer_id, reviewed_by, "
+                        "CASE WHEN follow_up_approval_id IS NOT NULL THEN 'expired, follow-up ' || "
+                        "follow_up_approval_id "
+                        "WHEN escalated_from IS NOT NULL THEN 'follows ' || escalated_from END "
+                        "FROM approvals WHERE tenant_id = $1 ORDER BY created_on, approval_id",
+                        kAcme)) {
+    fmt::print("  {:<34} {:<14} {:<20} {:<18} {:<10} {:<10} {}\n", fit(row[0].c_str(), 34),
+               row[1].c_str(), fit(text_or_dash(row[2]), 20), row[3].c_str(),
+               fit(text_or_dash(row[4]), 10), fit(text_or_dash(row[5]), 10), text_or_dash(row[6]));
   }
 }
 
 void print_activities(pqxx::work& work) {
   fmt::print("\nAcme's activities (activities; review steps are is_approval_gate)\n");
-  fmt::print("  {:<20} {:<18} {:<17} {:<8} {:<6} {}\n", "activity", "status", "assignee", "priority", "review",
-             "title");
+  fmt::print("  {:<20} {:<18} {:<17} {:<8} {:<6} {}\n", "activity", "status", "assignee",
+             "priority", "review", "title");
   for (const pqxx::row& row : work.exec_params(
-           "SELECT activity_id, status, CASE assignee_type WHEN 'agent' THEN 'agent:' || assignee_agent_role "
+           "SELECT activity_id, status, CASE assignee_type WHEN 'agent' THEN 'agent:' || "
+           "assignee_agent_role "
            "ELSE coalesce(assignee_user_id, '(unassigned)') END, priority, is_approval_gate, title "
            "FROM activities WHERE tenant_id = $1 ORDER BY created_at, activity_id",
            kAcme)) {
@@ -573,16 +604,18 @@ void print_activities(pqxx::work& work) {
                fit(row[5].c_str(), 32));
   }
   fmt::print("\nAcme's activity runs (activity_runs)\n");
-  fmt::print("  {:<10} {:<10} {:<9} {:>8} {:>6} {:>7} {:<8} {:<17} {:>10} {:>9}\n", "run", "activity", "status",
-             "reserved", "used", "charged", "adapter", "model", "cost_usd", "tokens");
+  fmt::print("  {:<10} {:<10} {:<9} {:>8} {:>6} {:>7} {:<8} {:<17} {:>10} {:>9}\n", "run",
+             "activity", "status", "reserved", "used", "charged", "adapter", "model", "cost_usd",
+             "tokens");
   for (const pqxx::row& row : work.exec_params(
            "SELECT run_id, activity_id, status, credits_reserved, credits_used, credits_charged, "
            "adapter_type, model_id, cost_usd::text, input_tokens + output_tokens "
            "FROM activity_runs WHERE tenant_id = $1 ORDER BY started_on, run_id",
            kAcme)) {
-    fmt::print("  {:<10} {:<10} {:<9} {:>8} {:>6} {:>7} {:<8} {:<17} {:>10} {:>9}\n", fit(row[0].c_str(), 10),
-               fit(row[1].c_str(), 10), row[2].c_str(), row[3].as<int64_t>(), text_or_dash(row[4]),
-               text_or_dash(row[5]), text_or_dash(row[6]), fit(text_or_dash(row[7]), 17), text_or_dash(row[8]),
+    fmt::print("  {:<10} {:<10} {:<9} {:>8} {:>6} {:>7} {:<8} {:<17} {:>10} {:>9}\n",
+               fit(row[0].c_str(), 10), fit(row[1].c_str(), 10), row[2].c_str(),
+               row[3].as<int64_t>(), text_or_dash(row[4]), text_or_dash(row[5]),
+               text_or_dash(row[6]), fit(text_or_dash(row[7]), 17), text_or_dash(row[8]),
                text_or_dash(row[9]));
   }
 }
@@ -594,9 +627,9 @@ void print_queue(pqxx::work& work, const char* view, const char* sql) {
   const pqxx::result rows = work.exec_params(sql, kAcme);
   if (rows.empty()) fmt::print("    (empty)\n");
   for (const pqxx::row& row : rows) {
-    fmt::print("    {:<10} {:<20} {:<8} {:<6} {:<10} {:<17} {}\n", fit(row[0].c_str(), 10), fit(row[1].c_str(), 20),
-               row[2].c_str(), row[3].as<bool>() ? "yes" : "-", text_or_dash(row[4]), row[5].c_str(),
-               fit(row[6].c_str(), 28));
+    fmt::print("    {:<10} {:<20} {:<8} {:<6} {:<10} {:<17} {}\n", fit(row[0].c_str(), 10),
+               fit(row[1].c_str(), 20), row[2].c_str(), row[3].as<bool>() ? "yes" : "-",
+               text_or_dash(row[4]), row[5].c_str(), fit(row[6].c_str(), 28));
   }
 }
 
@@ -606,32 +639,39 @@ void print_queue(pqxx::work& work, const char* view, const char* sql) {
 // urgent first) and due date.
 void print_queues(pqxx::work& work) {
   fmt::print("\nAcme's queues (agent_queue, human_queue)\n");
-  fmt::print("    {:<10} {:<20} {:<8} {:<6} {:<10} {:<17} {}\n", "assignee", "activity", "priority", "review",
-             "due", "status", "title");
-  print_queue(work, "agent_queue",
-              "SELECT assignee_agent_role, activity_id, priority, false, due_date::text, status, title "
-              "FROM agent_queue WHERE tenant_id = $1 "
-              "ORDER BY assignee_agent_role, priority, due_date NULLS LAST, created_at, activity_id");
+  fmt::print("    {:<10} {:<20} {:<8} {:<6} {:<10} {:<17} {}\n", "assignee", "activity", "priority",
+             "review", "due", "status", "title");
+  print_queue(
+      work, "agent_queue",
+      "SELECT assignee_agent_role, activity_id, priority, false, due_date::text, status, title "
+      "FROM agent_queue WHERE tenant_id = $1 "
+      "ORDER BY assignee_agent_role, priority, due_date NULLS LAST, created_at, activity_id");
   print_queue(work, "human_queue",
-              "SELECT assignee_user_id, activity_id, priority, is_approval_gate, due_date::text, status, title "
+              "SELECT assignee_user_id, activity_id, priority, is_approval_gate, due_date::text, "
+              "status, title "
               "FROM human_queue WHERE tenant_id = $1 "
-              "ORDER BY assignee_user_id, is_approval_gate DESC, priority, due_date NULLS LAST, created_at, "
+              "ORDER BY assignee_user_id, is_approval_gate DESC, priority, due_date NULLS LAST, "
+              "created_at, "
               "activity_id");
 }
 
 void print_acme_balance(pqxx::work& work) {
   fmt::print("\nAcme's balance after the day (credit_balances)\n");
-  fmt::print("  {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}\n", "monthly", "available", "reserved", "top-up", "consumed",
-             "effective");
+  fmt::print("  {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}\n", "monthly", "available", "reserved",
+             "top-up", "consumed", "effective");
   const pqxx::row row = work.exec_params1(
-      "SELECT credits_monthly, credits_available, credits_reserved, credits_topup, credits_consumed, "
-      "effective_available, (SELECT sum(credits) FROM credit_ledger l WHERE l.tenant_id = b.tenant_id) "
+      "SELECT credits_monthly, credits_available, credits_reserved, credits_topup, "
+      "credits_consumed, "
+      "effective_available, (SELECT sum(credits) FROM credit_ledger l WHERE l.tenant_id = "
+      "b.tenant_id) "
       "FROM credit_balances b WHERE tenant_id = $1",
       kAcme);
   fmt::print("  {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}\n", row[0].as<int64_t>(), row[1].as<int64_t>(),
-             row[2].as<int64_t>(), row[3].as<int64_t>(), row[4].as<int64_t>(), row[5].as<int64_t>());
+             row[2].as<int64_t>(), row[3].as<int64_t>(), row[4].as<int64_t>(),
+             row[5].as<int64_t>());
   fmt::print("  sum of Acme's ledger credits: {} ({})\n", row[6].as<int64_t>(),
-             row[6].as<int64_t>() == row[5].as<int64_t>() ? "= effective available" : "DIFFERS from effective");
+             row[6].as<int64_t>() == row[5].as<int64_t>() ? "= effective available"
+                                                          : "DIFFERS from effective");
 }
 
 // `text` in lines of at most `width` characters, broken at spaces where it
@@ -645,7 +685,8 @@ std::vector<std::string> wrap(std::string_view text, std::size_t width, std::siz
     text.remove_prefix(cut);
     while (!text.empty() && text.front() == ' ') text.remove_prefix(1);
   }
-  if (!text.empty() && !lines.empty()) lines.back() = fit(lines.back() + " " + std::string(text), width);
+  if (!text.empty() && !lines.empty())
+    lines.back() = fit(lines.back() + " " + std::string(text), width);
   return lines;
 }
 
@@ -656,21 +697,27 @@ void print_audit_tail(pqxx::work& work) {
       "SELECT (SELECT count(*) FROM audit_log WHERE tenant_id = $1), "
       "(SELECT count(*) FROM event_log WHERE tenant_id = $1)",
       kAcme);
-  fmt::print("\nAcme's audit trail, the last {} of {} rows (audit_log; one per event of event_log: {})\n",
-             kAuditRows, counts[0].as<int64_t>(), counts[1].as<int64_t>());
-  fmt::print("  {:<12} {:<31} {:<28} {:<17} {}\n", "time (UTC)", "operation", "resource", "principal", "ok");
-  for (const pqxx::row& row : work.exec_params(
-           "SELECT (extract(epoch FROM occurred_at) * 1000)::bigint, operation, "
-           "resource_type || coalesce('/' || resource_id, ''), principal_id, success, error_message FROM ("
-           "  SELECT * FROM audit_log WHERE tenant_id = $1 ORDER BY occurred_at DESC, event_id DESC LIMIT $2"
-           ") tail ORDER BY occurred_at, event_id",
-           kAcme, kAuditRows)) {
+  fmt::print(
+      "\nAcme's audit trail, the last {} of {} rows (audit_log; one per event of event_log: {})\n",
+      kAuditRows, counts[0].as<int64_t>(), counts[1].as<int64_t>());
+  fmt::print("  {:<12} {:<31} {:<28} {:<17} {}\n", "time (UTC)", "operation", "resource",
+             "principal", "ok");
+  for (const pqxx::row& row :
+       work.exec_params("SELECT (extract(epoch FROM occurred_at) * 1000)::bigint, operation, "
+                        "resource_type || coalesce('/' || resource_id, ''), principal_id, success, "
+                        "error_message FROM ("
+                        "  SELECT * FROM audit_log WHERE tenant_id = $1 ORDER BY occurred_at DESC, "
+                        "event_id DESC LIMIT $2"
+                        ") tail ORDER BY occurred_at, event_id",
+                        kAcme, kAuditRows)) {
     // The time of day is enough within one demo run: "HH:MM:SS.mmm".
     const std::string time = format_rfc3339_ms(row[0].as<int64_t>()).substr(11, 12);
-    fmt::print("  {:<12} {:<31} {:<28} {:<17} {}\n", time, fit(row[1].c_str(), 31), fit(row[2].c_str(), 28),
-               fit(text_or_dash(row[3]), 17), row[4].as<bool>() ? "yes" : "no");
+    fmt::print("  {:<12} {:<31} {:<28} {:<17} {}\n", time, fit(row[1].c_str(), 31),
+               fit(row[2].c_str(), 28), fit(text_or_dash(row[3]), 17),
+               row[4].as<bool>() ? "yes" : "no");
     if (row[5].is_null()) continue;
-    for (const std::string& line : wrap(row[5].c_str(), kErrorWidth, 3)) fmt::print("  {:<12} {}\n", "", line);
+    for (const std::string& line : wrap(row[5].c_str(), kErrorWidth, 3))
+      fmt::print("  {:<12} {}\n", "", line);
   }
 }
 
@@ -679,13 +726,14 @@ void print_recorded_audit(pqxx::work& work) {
   fmt::print("\nAudit rows other systems sent (audit_log, operation from the seed's action)\n");
   for (const pqxx::row& row : work.exec_params(
            "SELECT operation, resource_type || '/' || resource_id, principal_id, "
-           "to_char(occurred_at AT TIME ZONE 'UTC', 'HH24:MI:SS'), to_char(recorded_at AT TIME ZONE 'UTC', 'HH24:MI:SS'), "
+           "to_char(occurred_at AT TIME ZONE 'UTC', 'HH24:MI:SS'), to_char(recorded_at AT TIME "
+           "ZONE 'UTC', 'HH24:MI:SS'), "
            "host(ip_address), http_method || ' ' || endpoint, changed_fields::text FROM audit_log "
            "WHERE tenant_id = $1 AND occurred_at <> recorded_at ORDER BY occurred_at, event_id",
            kAcme)) {
-    fmt::print("  {} {} by {} at {} (recorded {}), from {}: {}, changed {}\n", row[0].c_str(), row[1].c_str(),
-               text_or_dash(row[2]), row[3].c_str(), row[4].c_str(), text_or_dash(row[5]), text_or_dash(row[6]),
-               text_or_dash(row[7]));
+    fmt::print("  {} {} by {} at {} (recorded {}), from {}: {}, changed {}\n", row[0].c_str(),
+               row[1].c_str(), text_or_dash(row[2]), row[3].c_str(), row[4].c_str(),
+               text_or_dash(row[5]), text_or_dash(row[6]), text_or_dash(row[7]));
   }
 }
 
@@ -709,7 +757,8 @@ bool run_credits(const DemoOptions& options, client::CommandClient& client,
   const int64_t now_ms = system_now_ms();
   Script script(now_ms, "demo-");
   build_script(script, now_ms);
-  fmt::print("\nDemo: {} commands from two tenants, and one message that is not JSON\n", script.commands().size());
+  fmt::print("\nDemo: {} commands from two tenants, and one message that is not JSON\n",
+             script.commands().size());
   fmt::print(kResultLine, "command", "status", "reason");
   if (!play(client, script, results)) return false;
   client.send(kAcme, "this is not a command");
@@ -731,7 +780,8 @@ bool run_workflow_day(const DemoOptions& options, client::CommandClient& client,
   const int64_t day_start_ms = system_now_ms();
   Script day(day_start_ms, "day-");
   build_workflow_day(day, day_start_ms);
-  fmt::print("\nA day of Acme's workflow: {} commands, then a review nobody decides\n", day.commands().size() + 1);
+  fmt::print("\nA day of Acme's workflow: {} commands, then a review nobody decides\n",
+             day.commands().size() + 1);
   fmt::print(kResultLine, "command", "status", "reason");
   if (!play(client, day, results)) return false;
   const int64_t request_ms = system_now_ms();
@@ -740,13 +790,16 @@ bool run_workflow_day(const DemoOptions& options, client::CommandClient& client,
   if (!play(client, review, results)) return false;
   const std::optional<std::string> follow_up = wait_for_escalation(options, kShortApproval);
   if (!follow_up) {
-    spdlog::error("approval {} did not expire and escalate within {} s", kShortApproval, kEscalationWait.count());
+    spdlog::error("approval {} did not expire and escalate within {} s", kShortApproval,
+                  kEscalationWait.count());
     return false;
   }
-  fmt::print(kResultLine, "Acme: Lee never decides: engine timer", "expired", "review reopened: " + *follow_up);
+  fmt::print(kResultLine, "Acme: Lee never decides: engine timer", "expired",
+             "review reopened: " + *follow_up);
   std::map<int32_t, int64_t> seq_by_partition = highest_seqs(results, options.partitions);
   const int32_t partition = partition_for_key(kAcme, options.partitions);
-  seq_by_partition[partition] = std::max(seq_by_partition[partition], approvals_seq(options, partition));
+  seq_by_partition[partition] =
+      std::max(seq_by_partition[partition], approvals_seq(options, partition));
   if (!wait_for_projections(options, seq_by_partition)) {
     spdlog::error("the projections did not catch up within 30 s");
     return false;
@@ -769,8 +822,8 @@ std::string tenant_name(std::string_view tenant_id) {
 }
 
 void build_money(Script& script) {
-  script.add("Globex: top-up order, 5,000 for INR 4,150.00", kGlobex, "topup_order.create", "user:billing",
-             payload([](JsonWriter& w) {
+  script.add("Globex: top-up order, 5,000 for INR 4,150.00", kGlobex, "topup_order.create",
+             "user:billing", payload([](JsonWriter& w) {
                w.field("topup_order_id", "order_GX5000");
                w.field("credits", int64_t{5'000});
                w.field("amount", "4150.00");
@@ -785,8 +838,8 @@ void build_money(Script& script) {
                w.field("credits", int64_t{2'000});
                w.field("activity_run_id", "gx-run-topup");
              }));
-  script.add("Globex: run used 1,800 (top-up first)", kGlobex, "credits.consume", "agent:media-buyer",
-             payload([](JsonWriter& w) {
+  script.add("Globex: run used 1,800 (top-up first)", kGlobex, "credits.consume",
+             "agent:media-buyer", payload([](JsonWriter& w) {
                w.field("reservation_id", "gx-run-topup");
                w.field("credits", int64_t{1'800});
              }));
@@ -803,8 +856,10 @@ void build_money(Script& script) {
                w.field("activity_run_id", "gx-run-topup");
                w.field("adapter_type", "claude");
                w.field("model_id", "claude-sonnet-4-6");
-               w.field("prompt_hash", "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08");
-               w.field("response_hash", "60303ae22b998861bce3b28f33eec1be758a213c86c93c076dbe9f558c11c752");
+               w.field("prompt_hash",
+                       "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08");
+               w.field("response_hash",
+                       "60303ae22b998861bce3b28f33eec1be758a213c86c93c076dbe9f558c11c752");
                w.field("input_tokens", int64_t{6'250});
                w.field("output_tokens", int64_t{830});
                w.key("cost_usd");
@@ -825,7 +880,8 @@ void build_money(Script& script) {
                w.field("duration_ms", int64_t{730});
                w.field("cost_usd", "0.02");
              }));
-  script.add("Globex: keyword research task", kGlobex, "activity.create", "user:maya", payload([](JsonWriter& w) {
+  script.add("Globex: keyword research task", kGlobex, "activity.create", "user:maya",
+             payload([](JsonWriter& w) {
                w.field("activity_id", "gx-act-seo");
                w.field("title", "Keyword research for Q3");
                w.field("type", "research");
@@ -833,8 +889,10 @@ void build_money(Script& script) {
                w.field("assignee_agent_role", "seo");
                w.field("priority", "normal");
              }));
-  script.add("Globex: seo agent starts", kGlobex, "activity.start", "agent:seo", one_field("activity_id", "gx-act-seo"));
-  script.add("Globex: run past the spend cap", kGlobex, "activity.start_run", "agent:seo", payload([](JsonWriter& w) {
+  script.add("Globex: seo agent starts", kGlobex, "activity.start", "agent:seo",
+             one_field("activity_id", "gx-act-seo"));
+  script.add("Globex: run past the spend cap", kGlobex, "activity.start_run", "agent:seo",
+             payload([](JsonWriter& w) {
                w.field("activity_id", "gx-act-seo");
                w.field("run_id", "gx-run-seo-1");
                w.field("estimated_credits", int64_t{500});
@@ -847,37 +905,44 @@ void print_money(const DemoOptions& options) {
   pqxx::connection connection(options.database_url);
   pqxx::work work(connection);
   fmt::print("\nTop-up orders (credit_topup_orders)\n");
-  fmt::print("  {:<14} {:<7} {:>7} {:>12} {:<9} {:>8} {:>10} {:>9}\n", "order", "tenant", "credits", "amount",
-             "status", "consumed", "taken back", "held over");
-  for (const pqxx::row& row : work.exec(
-           "SELECT tenant_id, topup_order_id, credits, (amount_minor / 100.0)::numeric(20,2)::text || ' ' || currency, "
-           "status, credits_consumed, credits_taken_back, credits_held_over FROM credit_topup_orders "
-           "ORDER BY tenant_id, created_at, topup_order_id")) {
+  fmt::print("  {:<14} {:<7} {:>7} {:>12} {:<9} {:>8} {:>10} {:>9}\n", "order", "tenant", "credits",
+             "amount", "status", "consumed", "taken back", "held over");
+  for (const pqxx::row& row : work.exec("SELECT tenant_id, topup_order_id, credits, (amount_minor "
+                                        "/ 100.0)::numeric(20,2)::text || ' ' || currency, "
+                                        "status, credits_consumed, credits_taken_back, "
+                                        "credits_held_over FROM credit_topup_orders "
+                                        "ORDER BY tenant_id, created_at, topup_order_id")) {
     fmt::print("  {:<14} {:<7} {:>7} {:>12} {:<9} {:>8} {:>10} {:>9}\n", fit(row[1].c_str(), 14),
-               tenant_name(row[0].c_str()), row[2].as<int64_t>(), row[3].c_str(), row[4].c_str(), text_or_dash(row[5]), text_or_dash(row[6]),
-               text_or_dash(row[7]));
+               tenant_name(row[0].c_str()), row[2].as<int64_t>(), row[3].c_str(), row[4].c_str(),
+               text_or_dash(row[5]), text_or_dash(row[6]), text_or_dash(row[7]));
   }
   fmt::print("\nGlobex's ledger around the order (credit_ledger)\n");
   fmt::print("  {:<15} {:>9} {:>10}  {:<20} {}\n", "type", "credits", "balance", "actor", "detail");
   for (const pqxx::row& row : work.exec_params(
-           "SELECT type, credits, balance_after, actor, coalesce(topup_order_id, reservation_id, note, '') "
+           "SELECT type, credits, balance_after, actor, coalesce(topup_order_id, reservation_id, "
+           "note, '') "
            "FROM credit_ledger WHERE tenant_id = $1 AND (topup_order_id = 'order_GX5000' "
            "OR reservation_id = 'gx-run-topup') ORDER BY created_at, event_id",
            kGlobex)) {
-    fmt::print("  {:<15} {:>9} {:>10}  {:<20} {}\n", row[0].c_str(), row[1].as<int64_t>(), row[2].as<int64_t>(),
-               row[3].c_str(), row[4].c_str());
+    fmt::print("  {:<15} {:>9} {:>10}  {:<20} {}\n", row[0].c_str(), row[1].as<int64_t>(),
+               row[2].as<int64_t>(), row[3].c_str(), row[4].c_str());
   }
-  fmt::print("\nUSD spend this month (tenant_spend; llm_calls and tool_calls, exact to the micro-dollar)\n");
-  for (const pqxx::row& row : work.exec(
-           "SELECT tenant_id, current_month_spend_usd::text, coalesce(monthly_spend_cap_usd::text, 'none'), "
-           "(SELECT count(*) FROM llm_calls l WHERE l.tenant_id = s.tenant_id), "
-           "(SELECT count(*) FROM tool_calls t WHERE t.tenant_id = s.tenant_id), "
-           "(SELECT coalesce(sum(cost_usd), 0)::text FROM llm_calls l WHERE l.tenant_id = s.tenant_id "
-           " AND l.created_on >= s.period_start AND l.created_on < s.period_end) "
-           "FROM tenant_spend s ORDER BY tenant_id")) {
-    fmt::print("  {} spent ${} of a ${} cap: {} LLM calls (${} by the seed's cost query), {} tool calls\n",
-               tenant_name(row[0].c_str()), row[1].c_str(), row[2].c_str(), row[3].as<int64_t>(), row[5].c_str(),
-               row[4].as<int64_t>());
+  fmt::print(
+      "\nUSD spend this month (tenant_spend; llm_calls and tool_calls, exact to the "
+      "micro-dollar)\n");
+  for (const pqxx::row& row :
+       work.exec("SELECT tenant_id, current_month_spend_usd::text, "
+                 "coalesce(monthly_spend_cap_usd::text, 'none'), "
+                 "(SELECT count(*) FROM llm_calls l WHERE l.tenant_id = s.tenant_id), "
+                 "(SELECT count(*) FROM tool_calls t WHERE t.tenant_id = s.tenant_id), "
+                 "(SELECT coalesce(sum(cost_usd), 0)::text FROM llm_calls l WHERE l.tenant_id = "
+                 "s.tenant_id "
+                 " AND l.created_on >= s.period_start AND l.created_on < s.period_end) "
+                 "FROM tenant_spend s ORDER BY tenant_id")) {
+    fmt::print(
+        "  {} spent ${} of a ${} cap: {} LLM calls (${} by the seed's cost query), {} tool calls\n",
+        tenant_name(row[0].c_str()), row[1].c_str(), row[2].c_str(), row[3].as<int64_t>(),
+        row[5].c_str(), row[4].as<int64_t>());
   }
   work.commit();
 }
@@ -922,23 +987,28 @@ void write_initech_export(const std::filesystem::path& dir, int64_t now_ms) {
     return rfc.substr(0, 10) + " " + rfc.substr(11, 12) + "+00";
   };
   std::ofstream ledger(dir / "credit_ledger.csv");
-  ledger << "id,tenant_id,type,credits,activity_run_id,deliverable_type,topup_order_id,balance_after,actor,note,"
+  ledger << "id,tenant_id,type,credits,activity_run_id,deliverable_type,topup_order_id,balance_"
+            "after,actor,note,"
             "created_at\n";
   const std::string t = kInitech;
-  ledger << "7b0f0b9e-0001-4c1a-9d2e-000000000001," << t << ",allocated,50000,,,,50000,system,," << at(0) << "\n"
-         << "7b0f0b9e-0002-4c1a-9d2e-000000000002," << t << ",topup,10000,,,order_IN77,60000,system,," << at(1) << "\n"
-         << "7b0f0b9e-0003-4c1a-9d2e-000000000003," << t << ",reserved,-3000,run-in-1,blog_posts,,57000,system,,"
-         << at(2) << "\n"
-         << "7b0f0b9e-0004-4c1a-9d2e-000000000004," << t << ",released,3000,run-in-1,blog_posts,,60000,system,,"
-         << at(3) << "\n"
-         << "7b0f0b9e-0005-4c1a-9d2e-000000000005," << t << ",consumed,-2400,run-in-1,blog_posts,,57600,system,,"
-         << at(3) << "\n"
-         << "7b0f0b9e-0006-4c1a-9d2e-000000000006," << t << ",refunded,200,run-in-1,,,57800,support:maria,"
+  ledger << "7b0f0b9e-0001-4c1a-9d2e-000000000001," << t << ",allocated,50000,,,,50000,system,,"
+         << at(0) << "\n"
+         << "7b0f0b9e-0002-4c1a-9d2e-000000000002," << t
+         << ",topup,10000,,,order_IN77,60000,system,," << at(1) << "\n"
+         << "7b0f0b9e-0003-4c1a-9d2e-000000000003," << t
+         << ",reserved,-3000,run-in-1,blog_posts,,57000,system,," << at(2) << "\n"
+         << "7b0f0b9e-0004-4c1a-9d2e-000000000004," << t
+         << ",released,3000,run-in-1,blog_posts,,60000,system,," << at(3) << "\n"
+         << "7b0f0b9e-0005-4c1a-9d2e-000000000005," << t
+         << ",consumed,-2400,run-in-1,blog_posts,,57600,system,," << at(3) << "\n"
+         << "7b0f0b9e-0006-4c1a-9d2e-000000000006," << t
+         << ",refunded,200,run-in-1,,,57800,support:maria,"
          << "\"quality credit, \"\"run-in-1\"\"\"," << at(4) << "\n"
-         << "7b0f0b9e-0007-4c1a-9d2e-000000000007," << t << ",reserved,-1200,run-in-2,ad_copy_sets,,56600,system,,"
-         << at(5) << "\n";
+         << "7b0f0b9e-0007-4c1a-9d2e-000000000007," << t
+         << ",reserved,-1200,run-in-2,ad_copy_sets,,56600,system,," << at(5) << "\n";
   std::ofstream balances(dir / "credit_balances.csv");
-  balances << "tenant_id,credits_monthly,credits_available,credits_reserved,credits_consumed,credits_topup,"
+  balances << "tenant_id,credits_monthly,credits_available,credits_reserved,credits_consumed,"
+              "credits_topup,"
               "period_start,period_end,next_reset_at\n"
            << t << ",50000,57800,1200,2400,7600," << first_day << "," << last_day << ",\n";
 }
@@ -947,25 +1017,28 @@ void print_initech(const DemoOptions& options) {
   pqxx::connection connection(options.database_url);
   pqxx::work work(connection);
   fmt::print("\nInitech's ledger: imported history, then live entries (credit_ledger)\n");
-  fmt::print("  {:<8} {:<19} {:<10} {:>7} {:>8}  {:<22} {}\n", "source", "created_at (UTC)", "type", "credits",
-             "balance", "reservation", "note");
+  fmt::print("  {:<8} {:<19} {:<10} {:>7} {:>8}  {:<22} {}\n", "source", "created_at (UTC)", "type",
+             "credits", "balance", "reservation", "note");
   for (const pqxx::row& row : work.exec_params(
            "SELECT CASE WHEN command_id LIKE 'import:%' THEN 'imported' ELSE 'live' END, "
-           "to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'), type, credits, balance_after, "
+           "to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'), type, credits, "
+           "balance_after, "
            "coalesce(reservation_id, topup_order_id, ''), coalesce(note, '') "
            "FROM credit_ledger WHERE tenant_id = $1 ORDER BY created_at, event_id",
            kInitech)) {
-    fmt::print("  {:<8} {:<19} {:<10} {:>7} {:>8}  {:<22} {}\n", row[0].c_str(), row[1].c_str(), row[2].c_str(),
-               row[3].as<int64_t>(), row[4].as<int64_t>(), fit(row[5].c_str(), 22), fit(row[6].c_str(), 28));
+    fmt::print("  {:<8} {:<19} {:<10} {:>7} {:>8}  {:<22} {}\n", row[0].c_str(), row[1].c_str(),
+               row[2].c_str(), row[3].as<int64_t>(), row[4].as<int64_t>(), fit(row[5].c_str(), 22),
+               fit(row[6].c_str(), 28));
   }
   const pqxx::row balance = work.exec_params1(
       "SELECT credits_available, credits_reserved, credits_topup, effective_available, "
       "(SELECT sum(credits) FROM credit_ledger l WHERE l.tenant_id = b.tenant_id) "
       "FROM credit_balances b WHERE tenant_id = $1",
       kInitech);
-  fmt::print("  Initech now: available {}, reserved {}, top-up {}, effective {} (sum of its ledger: {})\n",
-             balance[0].as<int64_t>(), balance[1].as<int64_t>(), balance[2].as<int64_t>(),
-             balance[3].as<int64_t>(), balance[4].as<int64_t>());
+  fmt::print(
+      "  Initech now: available {}, reserved {}, top-up {}, effective {} (sum of its ledger: {})\n",
+      balance[0].as<int64_t>(), balance[1].as<int64_t>(), balance[2].as<int64_t>(),
+      balance[3].as<int64_t>(), balance[4].as<int64_t>());
   work.commit();
 }
 
@@ -976,8 +1049,10 @@ bool run_import(const DemoOptions& options, client::CommandClient& client,
       std::filesystem::temp_directory_path() / fmt::format("ledgerflow-demo-import-{}", now_ms);
   std::filesystem::create_directories(dir);
   write_initech_export(dir, now_ms);
-  fmt::print("\nInitech moves its Leadmetrics ledger in: ledgerflow import credit_ledger credit_ledger.csv "
-             "--balances credit_balances.csv\n");
+  fmt::print(
+      "\nInitech moves its Leadmetrics ledger in: ledgerflow import credit_ledger "
+      "credit_ledger.csv "
+      "--balances credit_balances.csv\n");
   import_run::Options import;
   import.kafka = options.kafka;
   import.topics = options.topics;
@@ -1021,9 +1096,13 @@ bool run_import(const DemoOptions& options, client::CommandClient& client,
 bool run_demo(const DemoOptions& options) {
   client::CommandClient client(options.kafka, options.topics, "ledgerflow-demo");
   std::map<std::string, CommandResult> results;
-  const bool done = run_credits(options, client, results) && run_workflow_day(options, client, results) &&
+  const bool done = run_credits(options, client, results) &&
+                    run_workflow_day(options, client, results) &&
                     run_money(options, client, results) && run_import(options, client, results);
-  if (done) fmt::print("\nDemo done. The services keep running (KAFKA_BOOTSTRAP, DATABASE_URL above); Ctrl-C stops them.\n");
+  if (done)
+    fmt::print(
+        "\nDemo done. The services keep running (KAFKA_BOOTSTRAP, DATABASE_URL above); Ctrl-C "
+        "stops them.\n");
   std::fflush(stdout);
   return done;
 }

@@ -8,17 +8,17 @@
 #include <optional>
 #include <thread>
 
-#include <pqxx/pqxx>
 #include <spdlog/spdlog.h>
+#include <pqxx/pqxx>
 
 #include "cli/demo.hpp"
 #include "cli/metrics.hpp"
 #include "cli/subcommands.hpp"
+#include "consumers/engine/engine_service.hpp"
 #include "consumers/kafka/mock_cluster.hpp"
 #include "consumers/pg/migrations.hpp"
 #include "consumers/pg/temp_server.hpp"
 #include "consumers/projector/projector.hpp"
-#include "consumers/engine/engine_service.hpp"
 #include "projections/projection.hpp"
 
 namespace lf::cli {
@@ -66,11 +66,13 @@ class ServiceThread {
 };
 
 void wait_for_stop(const std::atomic<bool>& signal, const std::atomic<bool>& stop) {
-  while (!signal.load() && !stop.load()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  while (!signal.load() && !stop.load())
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
 }
 
-int run_services(const GlobalOptions& global, const DevFlags& flags, const kafka::Settings& settings,
-                 const std::string& url, const std::atomic<bool>& signal) {
+int run_services(const GlobalOptions& global, const DevFlags& flags,
+                 const kafka::Settings& settings, const std::string& url,
+                 const std::atomic<bool>& signal) {
   engine_service::Options engine_options;
   engine_options.kafka = settings;
   engine_options.topics = topics(global);
@@ -96,8 +98,9 @@ int run_services(const GlobalOptions& global, const DevFlags& flags, const kafka
     ServiceThread engine_thread(engine, stop, failed);
     ServiceThread projector_thread(projector, stop, failed);
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-    while (!stop && !signal && (engine.assigned_partitions() < flags.partitions ||
-                                projector.assigned_partitions() < flags.partitions)) {
+    while (!stop && !signal &&
+           (engine.assigned_partitions() < flags.partitions ||
+            projector.assigned_partitions() < flags.partitions)) {
       if (std::chrono::steady_clock::now() > deadline) {
         spdlog::critical("the engine and projector did not take their partitions within 60 s");
         failed = true;
@@ -129,15 +132,20 @@ int run_services(const GlobalOptions& global, const DevFlags& flags, const kafka
 
 Runner add_dev(CLI::App& app, GlobalOptions& global) {
   auto flags = std::make_shared<DevFlags>();
-  CLI::App* command = app.add_subcommand("dev", "Run everything on this machine (mock Kafka, throwaway PostgreSQL)");
-  command->add_option("--brokers", flags->brokers, "Mock brokers")->capture_default_str()->check(CLI::Range(1, 9));
+  CLI::App* command = app.add_subcommand(
+      "dev", "Run everything on this machine (mock Kafka, throwaway PostgreSQL)");
+  command->add_option("--brokers", flags->brokers, "Mock brokers")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 9));
   command->add_option("--partitions", flags->partitions, "Partitions of each topic")
       ->capture_default_str()
       ->check(CLI::Range(1, 256));
   command->add_flag("--keep", flags->keep, "Keep the throwaway database's directory on exit");
-  command->add_flag("--infra-only", flags->infra_only, "Start only the mock cluster and the database");
+  command->add_flag("--infra-only", flags->infra_only,
+                    "Start only the mock cluster and the database");
   command->add_flag("--demo", flags->demo, "Feed a small demo workload and print a summary");
-  add_metrics_options(command, flags->metrics);  // the engine's and the projector's, on one endpoint
+  add_metrics_options(command,
+                      flags->metrics);  // the engine's and the projector's, on one endpoint
   return [&global, flags] {
     const std::atomic<bool>& signal = install_stop_signals();
     kafka::MockCluster cluster(flags->brokers);
@@ -158,8 +166,8 @@ Runner add_dev(CLI::App& app, GlobalOptions& global) {
     }
     print_line("KAFKA_BOOTSTRAP=" + settings.bootstrap);
     print_line("DATABASE_URL=" + url);
-    spdlog::info("mock cluster with {} brokers, {} partitions per topic (prefix {})", flags->brokers,
-                 flags->partitions, global.topic_prefix);
+    spdlog::info("mock cluster with {} brokers, {} partitions per topic (prefix {})",
+                 flags->brokers, flags->partitions, global.topic_prefix);
     if (flags->infra_only) {
       print_line("READY");
       std::atomic<bool> never{false};

@@ -13,7 +13,9 @@ int main(int argc, char** argv) {
   lf::cli::GlobalOptions global;
   lf::cli::add_global_options(app, global);
   std::map<CLI::App*, lf::cli::Runner> runners;
-  auto add = [&](lf::cli::Runner runner, const char* name) { runners[app.get_subcommand(name)] = std::move(runner); };
+  auto add = [&](lf::cli::Runner runner, const char* name) {
+    runners[app.get_subcommand(name)] = std::move(runner);
+  };
   add(lf::cli::add_dev(app, global), "dev");
   add(lf::cli::add_engine(app, global), "engine");
   add(lf::cli::add_project(app, global), "project");

@@ -51,16 +51,19 @@ std::unique_ptr<metrics::MetricsServer> start_metrics(const MetricsFlags& flags,
     if (!problems.empty()) problems.pop_back();
     return problems;
   };
-  return std::make_unique<metrics::MetricsServer>(server, [sources, positions] {
-    metrics::Exposition out;
-    if (sources.engine) metrics::add_engine_report(out, sources.engine->report());
-    if (sources.projector) {
-      metrics::add_projector_stats(out, sources.projector->published_stats(),
-                                   sources.projector->assigned_partitions());
-      positions->collect(out);
-    }
-    return out.text();
-  }, health);
+  return std::make_unique<metrics::MetricsServer>(
+      server,
+      [sources, positions] {
+        metrics::Exposition out;
+        if (sources.engine) metrics::add_engine_report(out, sources.engine->report());
+        if (sources.projector) {
+          metrics::add_projector_stats(out, sources.projector->published_stats(),
+                                       sources.projector->assigned_partitions());
+          positions->collect(out);
+        }
+        return out.text();
+      },
+      health);
 }
 
 }  // namespace lf::cli

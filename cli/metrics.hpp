@@ -10,9 +10,9 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/common.hpp"
+#include "consumers/engine/engine_service.hpp"
 #include "consumers/metrics/http_server.hpp"
 #include "consumers/projector/projector.hpp"
-#include "consumers/engine/engine_service.hpp"
 
 namespace lf::cli {
 

@@ -19,9 +19,12 @@ Runner add_produce(CLI::App& app, GlobalOptions& global) {
     bool no_wait = false;
   };
   auto flags = std::make_shared<ProduceFlags>();
-  CLI::App* command = app.add_subcommand("produce", "Send JSON-lines commands and print their results");
-  command->add_option("file", flags->file, "File of JSON lines ('-' for standard input)")->capture_default_str();
-  command->add_option("--timeout-ms", flags->timeout_ms, "How long to wait for the results")->capture_default_str();
+  CLI::App* command =
+      app.add_subcommand("produce", "Send JSON-lines commands and print their results");
+  command->add_option("file", flags->file, "File of JSON lines ('-' for standard input)")
+      ->capture_default_str();
+  command->add_option("--timeout-ms", flags->timeout_ms, "How long to wait for the results")
+      ->capture_default_str();
   command->add_flag("--no-wait", flags->no_wait, "Send without waiting for results");
   return [&global, flags] {
     std::ifstream file;
@@ -60,8 +63,8 @@ Runner add_produce(CLI::App& app, GlobalOptions& global) {
     }
     std::cout.flush();
     if (results.size() < ids.size()) {
-      spdlog::error("{} of {} results did not arrive within {} ms", ids.size() - results.size(), ids.size(),
-                    flags->timeout_ms);
+      spdlog::error("{} of {} results did not arrive within {} ms", ids.size() - results.size(),
+                    ids.size(), flags->timeout_ms);
       return kExitFailure;
     }
     return kExitOk;

@@ -43,16 +43,17 @@ class ProgressView {
     const double eta = progress.total > 0 && rate > 0
                            ? static_cast<double>(progress.total - progress.done) / rate
                            : -1;
-    const double fraction =
-        progress.total > 0 ? std::min(1.0, static_cast<double>(progress.done) / static_cast<double>(progress.total))
-                           : (progress.finished ? 1.0 : 0.0);
+    const double fraction = progress.total > 0
+                                ? std::min(1.0, static_cast<double>(progress.done) /
+                                                    static_cast<double>(progress.total))
+                                : (progress.finished ? 1.0 : 0.0);
     if (terminal_) {
       constexpr int kWidth = 30;
       const int filled = static_cast<int>(fraction * kWidth);
       std::string bar(static_cast<std::size_t>(filled), '#');
       bar.resize(kWidth, '.');
-      std::fprintf(stderr, "\r%-9s [%s] %5.1f%% %s/%s records  %s rec/s  ETA %s   ", phase_.c_str(), bar.c_str(),
-                   fraction * 100, fmt::format("{}", progress.done).c_str(),
+      std::fprintf(stderr, "\r%-9s [%s] %5.1f%% %s/%s records  %s rec/s  ETA %s   ", phase_.c_str(),
+                   bar.c_str(), fraction * 100, fmt::format("{}", progress.done).c_str(),
                    progress.total > 0 ? fmt::format("{}", progress.total).c_str() : "?",
                    fmt::format("{:.0f}", rate).c_str(), eta_text(eta).c_str());
       if (progress.finished) std::fputc('\n', stderr);
@@ -61,9 +62,9 @@ class ProgressView {
     }
     if (!progress.finished && last_line_ >= 0 && progress.seconds - last_line_ < 5) return;
     last_line_ = progress.seconds;
-    spdlog::info("rebuild {}: {}/{} records ({:.1f}%), {:.0f} records/s, ETA {}{}", phase_, progress.done,
-                 progress.total > 0 ? fmt::format("{}", progress.total) : "?", fraction * 100, rate, eta_text(eta),
-                 progress.finished ? ", done" : "");
+    spdlog::info("rebuild {}: {}/{} records ({:.1f}%), {:.0f} records/s, ETA {}{}", phase_,
+                 progress.done, progress.total > 0 ? fmt::format("{}", progress.total) : "?",
+                 fraction * 100, rate, eta_text(eta), progress.finished ? ", done" : "");
   }
 
  private:
@@ -84,18 +85,21 @@ Runner add_rebuild(CLI::App& app, GlobalOptions& global) {
     int lock_timeout_ms = rebuild::Options{}.lock_timeout_ms;
   };
   auto flags = std::make_shared<RebuildFlags>();
-  CLI::App* command =
-      app.add_subcommand("rebuild", "Rebuild a projection's tables from the log while readers keep reading");
+  CLI::App* command = app.add_subcommand(
+      "rebuild", "Rebuild a projection's tables from the log while readers keep reading");
   command->add_option("projection", flags->projection, "The projection to rebuild")->required();
   command->add_option("--tenant", flags->tenant, "Rebuild only this tenant's rows, in place");
-  command->add_option("--from", flags->from, "Read the log from Kafka or from the event_log archive")
+  command
+      ->add_option("--from", flags->from, "Read the log from Kafka or from the event_log archive")
       ->check(CLI::IsMember({"kafka", "archive"}))
       ->capture_default_str();
-  command->add_option("--verify-rows-max", flags->verify_rows_max,
-                      "Verify row by row up to this many rows, by row counts beyond")
+  command
+      ->add_option("--verify-rows-max", flags->verify_rows_max,
+                   "Verify row by row up to this many rows, by row counts beyond")
       ->capture_default_str();
-  command->add_option("--lock-timeout-ms", flags->lock_timeout_ms,
-                      "How long the swap waits for readers' locks before it backs off and retries")
+  command
+      ->add_option("--lock-timeout-ms", flags->lock_timeout_ms,
+                   "How long the swap waits for readers' locks before it backs off and retries")
       ->capture_default_str();
   return [&global, flags] {
     if (!projections::make_projection(flags->projection)) {
@@ -116,11 +120,14 @@ Runner add_rebuild(CLI::App& app, GlobalOptions& global) {
     options.progress = ProgressView(isatty(STDERR_FILENO) == 1);
     const rebuild::Outcome outcome = rebuild::run(options);
     std::string rows;
-    for (const auto& [table, count] : outcome.rows) rows += fmt::format("{}{} {}", rows.empty() ? "" : ", ", table, count);
-    spdlog::info("rebuild of {} done: {} records, {} events in {:.1f} s ({:.0f} events/s); rows: {}; verified {}",
-                 flags->projection, outcome.records, outcome.events, outcome.seconds,
-                 outcome.seconds > 0 ? static_cast<double>(outcome.events) / outcome.seconds : 0.0, rows,
-                 outcome.compared_rows ? "row by row" : "by row counts");
+    for (const auto& [table, count] : outcome.rows)
+      rows += fmt::format("{}{} {}", rows.empty() ? "" : ", ", table, count);
+    spdlog::info(
+        "rebuild of {} done: {} records, {} events in {:.1f} s ({:.0f} events/s); rows: {}; "
+        "verified {}",
+        flags->projection, outcome.records, outcome.events, outcome.seconds,
+        outcome.seconds > 0 ? static_cast<double>(outcome.events) / outcome.seconds : 0.0, rows,
+        outcome.compared_rows ? "row by row" : "by row counts");
     return kExitOk;
   };
 }

@@ -23,17 +23,19 @@ Runner add_replay_parked(CLI::App& app, GlobalOptions& global) {
     std::vector<std::string> unknown_events;
   };
   auto flags = std::make_shared<ReplayFlags>();
-  CLI::App* command =
-      app.add_subcommand("replay-parked", "Apply a projection's parked streams after a fix, and unpark them");
+  CLI::App* command = app.add_subcommand(
+      "replay-parked", "Apply a projection's parked streams after a fix, and unpark them");
   command->add_option("projection", flags->projection, "The projection")->required();
   command->add_option("--tenant", flags->tenant_id, "Only this tenant's parked streams");
   command->add_option("--stream", flags->stream, "Only this stream (e.g. media_buy/mb-1)");
-  command->add_option("--unknown-events", flags->unknown_events,
-                      "<projection>=skip|park for event types this binary does not know (default: the "
-                      "projection's own policy)")
+  command
+      ->add_option("--unknown-events", flags->unknown_events,
+                   "<projection>=skip|park for event types this binary does not know (default: the "
+                   "projection's own policy)")
       ->delimiter(',');
   return [&global, flags] {
-    const std::unique_ptr<projections::Projection> projection = projections::make_projection(flags->projection);
+    const std::unique_ptr<projections::Projection> projection =
+        projections::make_projection(flags->projection);
     if (!projection) throw ConfigError("unknown projection: " + flags->projection);
     if (!flags->tenant_id.empty() && !is_uuid(flags->tenant_id)) {
       throw ConfigError("--tenant must be a UUID, got '" + flags->tenant_id + "'");
@@ -42,7 +44,8 @@ Runner add_replay_parked(CLI::App& app, GlobalOptions& global) {
     if (!flags->tenant_id.empty()) options.tenant_id = flags->tenant_id;
     if (!flags->stream.empty()) options.stream = flags->stream;
     const auto policies = unknown_event_policies(flags->unknown_events);
-    if (auto found = policies.find(flags->projection); found != policies.end()) options.unknown_events = found->second;
+    if (auto found = policies.find(flags->projection); found != policies.end())
+      options.unknown_events = found->second;
 
     pqxx::connection connection(database_url(global));
     {
@@ -51,23 +54,27 @@ Runner add_replay_parked(CLI::App& app, GlobalOptions& global) {
       const pqxx::result stored =
           read.exec_params("SELECT version FROM projections WHERE name = $1", flags->projection);
       if (!stored.empty() && stored[0][0].as<int>() != projection->version()) {
-        throw ConfigError(fmt::format("projection {} is at version {} in the database but this binary writes "
-                                      "version {}: rebuild it first",
-                                      flags->projection, stored[0][0].as<int>(), projection->version()));
+        throw ConfigError(
+            fmt::format("projection {} is at version {} in the database but this binary writes "
+                        "version {}: rebuild it first",
+                        flags->projection, stored[0][0].as<int>(), projection->version()));
       }
     }
-    const std::vector<projector::ReplayOutcome> outcomes = projector::replay_parked(connection, *projection, options);
+    const std::vector<projector::ReplayOutcome> outcomes =
+        projector::replay_parked(connection, *projection, options);
     bool all_replayed = true;
     for (const projector::ReplayOutcome& outcome : outcomes) {
       const pg::ParkedStream& stream = outcome.stream;
       if (outcome.replayed) {
-        std::cout << fmt::format("replayed {} tenant={} stream={} partition={} events_applied={} events_skipped={}\n",
-                                 stream.projection, stream.tenant_id, stream.stream, stream.partition,
-                                 outcome.events_applied, outcome.events_skipped);
+        std::cout << fmt::format(
+            "replayed {} tenant={} stream={} partition={} events_applied={} events_skipped={}\n",
+            stream.projection, stream.tenant_id, stream.stream, stream.partition,
+            outcome.events_applied, outcome.events_skipped);
       } else {
         all_replayed = false;
-        std::cout << fmt::format("still parked {} tenant={} stream={} partition={}: {}\n", stream.projection,
-                                 stream.tenant_id, stream.stream, stream.partition, outcome.error);
+        std::cout << fmt::format("still parked {} tenant={} stream={} partition={}: {}\n",
+                                 stream.projection, stream.tenant_id, stream.stream,
+                                 stream.partition, outcome.error);
       }
     }
     if (outcomes.empty()) std::cout << fmt::format("no parked streams for {}\n", flags->projection);

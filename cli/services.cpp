@@ -1,12 +1,12 @@
 // `ledgerflow engine`, `ledgerflow project`, `ledgerflow migrate`.
-#include <pqxx/pqxx>
 #include <spdlog/spdlog.h>
+#include <pqxx/pqxx>
 
 #include "cli/metrics.hpp"
 #include "cli/subcommands.hpp"
+#include "consumers/engine/engine_service.hpp"
 #include "consumers/pg/migrations.hpp"
 #include "consumers/projector/projector.hpp"
-#include "consumers/engine/engine_service.hpp"
 #include "events/time.hpp"
 #include "projections/projection.hpp"
 
@@ -40,22 +40,27 @@ Runner add_engine(CLI::App& app, GlobalOptions& global) {
   command->add_option("--client-id", flags->client_id, "Kafka client id")
       ->envname("LEDGERFLOW_ENGINE_CLIENT_ID")
       ->capture_default_str();
-  command->add_option("--partitions", flags->partitions,
-                      "Own these partitions without a consumer group (comma-separated)")
+  command
+      ->add_option("--partitions", flags->partitions,
+                   "Own these partitions without a consumer group (comma-separated)")
       ->delimiter(',');
-  command->add_option("--snapshot-every-records", flags->snapshot_every_records,
-                      "Snapshot a partition after this many commit records")
+  command
+      ->add_option("--snapshot-every-records", flags->snapshot_every_records,
+                   "Snapshot a partition after this many commit records")
       ->envname("LEDGERFLOW_SNAPSHOT_EVERY_RECORDS")
       ->capture_default_str();
-  command->add_option("--dedup-window", flags->dedup_window,
-                      "Decisions per partition whose command_id is remembered")
+  command
+      ->add_option("--dedup-window", flags->dedup_window,
+                   "Decisions per partition whose command_id is remembered")
       ->envname("LEDGERFLOW_DEDUP_WINDOW")
       ->capture_default_str();
-  command->add_flag("--validate-events", flags->validate_events,
-                    "Check every event against its JSON Schema before writing it")
+  command
+      ->add_flag("--validate-events", flags->validate_events,
+                 "Check every event against its JSON Schema before writing it")
       ->envname("LEDGERFLOW_VALIDATE_EVENTS");
-  command->add_option("--clock-offset-ms", flags->clock_offset_ms,
-                      "Run the decision clock this many ms ahead (tests and expiry drills only)")
+  command
+      ->add_option("--clock-offset-ms", flags->clock_offset_ms,
+                   "Run the decision clock this many ms ahead (tests and expiry drills only)")
       ->envname("LEDGERFLOW_CLOCK_OFFSET_MS")
       ->capture_default_str();
   add_metrics_options(command, flags->metrics);
@@ -64,7 +69,8 @@ Runner add_engine(CLI::App& app, GlobalOptions& global) {
     if (flags->clock_offset_ms != 0) {
       const int64_t offset_ms = flags->clock_offset_ms;
       options.clock = [offset_ms] { return system_now_ms() + offset_ms; };
-      spdlog::warn("engine clock runs {} ms ahead of the system clock (--clock-offset-ms)", offset_ms);
+      spdlog::warn("engine clock runs {} ms ahead of the system clock (--clock-offset-ms)",
+                   offset_ms);
     }
     options.kafka = kafka_settings(global);
     options.topics = topics(global);
@@ -106,16 +112,20 @@ Runner add_project(CLI::App& app, GlobalOptions& global) {
       ->capture_default_str();
   command->add_option("--projections", flags->projections, "Projections to run (default: all)")
       ->delimiter(',');
-  command->add_option("--partitions", flags->partitions,
-                      "Own these partitions without a consumer group (comma-separated)")
+  command
+      ->add_option("--partitions", flags->partitions,
+                   "Own these partitions without a consumer group (comma-separated)")
       ->delimiter(',');
-  command->add_option("--unknown-events", flags->unknown_events,
-                      "Policy for event types this binary does not know, per projection: "
-                      "<projection>=skip|park (comma-separated; default: each projection's own)")
+  command
+      ->add_option("--unknown-events", flags->unknown_events,
+                   "Policy for event types this binary does not know, per projection: "
+                   "<projection>=skip|park (comma-separated; default: each projection's own)")
       ->delimiter(',');
-  command->add_option("--rebuild-from", flags->rebuild_from,
-                      "Where to read the log when a projection's version changed and it is rebuilt before "
-                      "projecting")
+  command
+      ->add_option(
+          "--rebuild-from", flags->rebuild_from,
+          "Where to read the log when a projection's version changed and it is rebuilt before "
+          "projecting")
       ->check(CLI::IsMember({"kafka", "archive"}))
       ->envname("LEDGERFLOW_REBUILD_FROM")
       ->capture_default_str();

@@ -18,7 +18,8 @@ namespace lf::cli {
 
 namespace {
 
-std::string as_json(const std::vector<verify::PartitionStatus>& rows, const std::vector<pg::ParkedStream>& parked) {
+std::string as_json(const std::vector<verify::PartitionStatus>& rows,
+                    const std::vector<pg::ParkedStream>& parked) {
   JsonWriter writer;
   writer.begin_object();
   writer.key("partitions");
@@ -65,22 +66,27 @@ std::string as_json(const std::vector<verify::PartitionStatus>& rows, const std:
   return writer.str();
 }
 
-std::string as_table(const std::vector<verify::PartitionStatus>& rows, const std::vector<pg::ParkedStream>& parked) {
-  std::string out = fmt::format("{:<22} {:>9} {:>12} {:>10} {:>12} {:>10} {:>9} {:>12} {:>9} {:>7} {:>13}\n",
-                                "projection", "partition", "position", "last seq", "log end", "lag", "ignored",
-                                "dead letters", "unknown", "parked", "parked events");
+std::string as_table(const std::vector<verify::PartitionStatus>& rows,
+                     const std::vector<pg::ParkedStream>& parked) {
+  std::string out =
+      fmt::format("{:<22} {:>9} {:>12} {:>10} {:>12} {:>10} {:>9} {:>12} {:>9} {:>7} {:>13}\n",
+                  "projection", "partition", "position", "last seq", "log end", "lag", "ignored",
+                  "dead letters", "unknown", "parked", "parked events");
   for (const verify::PartitionStatus& row : rows) {
-    out += fmt::format("{:<22} {:>9} {:>12} {:>10} {:>12} {:>10} {:>9} {:>12} {:>9} {:>7} {:>13}\n", row.projection,
-                       row.partition, row.next_offset, row.last_seq, row.log_end, row.lag, row.ignored,
-                       row.deadlettered, row.unknown_skipped, row.parked_streams, row.parked_events);
+    out += fmt::format("{:<22} {:>9} {:>12} {:>10} {:>12} {:>10} {:>9} {:>12} {:>9} {:>7} {:>13}\n",
+                       row.projection, row.partition, row.next_offset, row.last_seq, row.log_end,
+                       row.lag, row.ignored, row.deadlettered, row.unknown_skipped,
+                       row.parked_streams, row.parked_events);
   }
   if (parked.empty()) return out;
-  out += fmt::format("\n{} parked stream(s) (ledgerflow replay-parked <projection> after a fix):\n", parked.size());
-  out += fmt::format("{:<22} {:<36} {:<40} {:>9} {:>7} {:>12}  {}\n", "projection", "tenant", "stream", "partition",
-                     "events", "first offset", "reason");
+  out += fmt::format("\n{} parked stream(s) (ledgerflow replay-parked <projection> after a fix):\n",
+                     parked.size());
+  out += fmt::format("{:<22} {:<36} {:<40} {:>9} {:>7} {:>12}  {}\n", "projection", "tenant",
+                     "stream", "partition", "events", "first offset", "reason");
   for (const pg::ParkedStream& stream : parked) {
-    out += fmt::format("{:<22} {:<36} {:<40} {:>9} {:>7} {:>12}  {}\n", stream.projection, stream.tenant_id,
-                       stream.stream, stream.partition, stream.events_parked, stream.first_offset, stream.reason);
+    out += fmt::format("{:<22} {:<36} {:<40} {:>9} {:>7} {:>12}  {}\n", stream.projection,
+                       stream.tenant_id, stream.stream, stream.partition, stream.events_parked,
+                       stream.first_offset, stream.reason);
   }
   return out;
 }
@@ -93,7 +99,8 @@ Runner add_status(CLI::App& app, GlobalOptions& global) {
   command->add_flag("--json", *json, "One JSON document instead of a table");
   return [&global, json] {
     std::vector<std::string> names;
-    for (const auto& projection : projections::all_projections()) names.emplace_back(projection->name());
+    for (const auto& projection : projections::all_projections())
+      names.emplace_back(projection->name());
     kafka::Consumer probe(kafka_settings(global), "ledgerflow-status", "");
     pqxx::connection connection(database_url(global));
     pqxx::work work(connection);

@@ -29,7 +29,7 @@ struct Context {
 // An event decided but not yet stamped: the engine adds event_id,
 // stream_version, provenance and occurred_at when it writes the commit record.
 struct NewEvent {
-  std::string type;          // e.g. "credits.reserved"
+  std::string type;  // e.g. "credits.reserved"
   int32_t schema_version = 1;
   std::string stream;        // e.g. "credits/<tenant>"
   std::string payload_json;  // a JSON object valid against schemas/events/<type>.json
@@ -58,7 +58,10 @@ class Decision {
   bool accepted() const { return !rejection_.has_value(); }
   const std::vector<NewEvent>& events() const { return events_; }
   std::vector<NewEvent>& events() { return events_; }
-  const Rejection& rejection() const { LF_ASSERT(rejection_.has_value()); return *rejection_; }
+  const Rejection& rejection() const {
+    LF_ASSERT(rejection_.has_value());
+    return *rejection_;
+  }
 
  private:
   Decision() = default;

@@ -137,7 +137,8 @@ CommandOutcome PartitionCore::decide(const CommandEnvelope& command, const Sourc
   const TenantState& state = tenants_[command.tenant_id];
   Decision decision = engine::decide(state, command, Context{now_ms, options_.time_zones});
   std::vector<NewEvent> events;
-  if (decision.accepted() && record_size_bound(decision.events()) > options_.record_limits.max_bytes) {
+  if (decision.accepted() &&
+      record_size_bound(decision.events()) > options_.record_limits.max_bytes) {
     decision = Decision::reject("limit_exceeded",
                                 "the command's events would exceed the commit record limit of " +
                                     std::to_string(options_.record_limits.max_bytes) + " bytes");
@@ -283,7 +284,8 @@ Decided PartitionCore::write_record(const std::string& tenant_id, const std::str
   // Apply our own events from their payloads (one trusted parse of all of
   // them); readers decode the whole record, and the tests pin that a reader
   // folding the records reaches exactly this state.
-  LF_ASSERT_MSG(decided.json.size() <= options_.record_limits.max_bytes, "a commit record exceeds the record limit");
+  LF_ASSERT_MSG(decided.json.size() <= options_.record_limits.max_bytes,
+                "a commit record exceeds the record limit");
   std::string payloads = "[";
   for (const OutgoingEvent& event : outgoing) {
     if (payloads.size() > 1) payloads.push_back(',');
@@ -316,7 +318,8 @@ std::optional<Decided> PartitionCore::fire_tenant_timers(const std::string& tena
   if (found == tenants_.end()) return std::nullopt;
   std::optional<int64_t> next = next_due_ms(found->second);
   if (!next || *next > now_ms) return std::nullopt;
-  std::vector<NewEvent> events = due(found->second, tenant_id, Context{now_ms, options_.time_zones});
+  std::vector<NewEvent> events =
+      due(found->second, tenant_id, Context{now_ms, options_.time_zones});
   if (events.empty()) return std::nullopt;
   if (std::optional<Rejection> invalid = invalid_event(events)) {
     // A timer cannot be rejected; an invalid one is a defect to stop on.

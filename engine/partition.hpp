@@ -97,7 +97,8 @@ class PartitionCore {
 
   // Decides `command` (envelope valid, payload valid against its schema)
   // read at `source`, at time `now_ms`; applies the records it returns.
-  CommandOutcome decide(const CommandEnvelope& command, const SourcePosition& source, int64_t now_ms);
+  CommandOutcome decide(const CommandEnvelope& command, const SourcePosition& source,
+                        int64_t now_ms);
 
   // Rejects a command the intake refused before any decider saw it (its
   // JSON, envelope, key, type or payload breaks the contract) but whose

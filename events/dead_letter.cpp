@@ -3,9 +3,10 @@
 
 namespace lf {
 
-std::vector<std::pair<std::string, std::string>> dead_letter_headers(
-    const DeadLetterOrigin& origin, std::string_view stage, std::string_view code,
-    std::string_view message) {
+std::vector<std::pair<std::string, std::string>> dead_letter_headers(const DeadLetterOrigin& origin,
+                                                                     std::string_view stage,
+                                                                     std::string_view code,
+                                                                     std::string_view message) {
   return {
       {std::string(kDlqTopicHeader), origin.topic},
       {std::string(kDlqPartitionHeader), std::to_string(origin.partition)},

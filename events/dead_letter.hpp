@@ -27,8 +27,9 @@ inline constexpr std::string_view kDlqCodeHeader = "ledgerflow.error.code";
 
 // The headers for a dead letter from `stage` ("engine" or "projector") with
 // error `code` (e.g. "invalid_json") and a human `message`.
-std::vector<std::pair<std::string, std::string>> dead_letter_headers(
-    const DeadLetterOrigin& origin, std::string_view stage, std::string_view code,
-    std::string_view message);
+std::vector<std::pair<std::string, std::string>> dead_letter_headers(const DeadLetterOrigin& origin,
+                                                                     std::string_view stage,
+                                                                     std::string_view code,
+                                                                     std::string_view message);
 
 }  // namespace lf

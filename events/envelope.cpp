@@ -52,7 +52,9 @@ bool has_control_character(std::string_view text) {
   });
 }
 
-bool is_lower_identifier_char(char c) { return (c >= 'a' && c <= 'z') || c == '_'; }
+bool is_lower_identifier_char(char c) {
+  return (c >= 'a' && c <= 'z') || c == '_';
+}
 
 // ^[a-z][a-z_]*(\.[a-z][a-z_]*)+$
 bool is_valid_type(std::string_view type) {
@@ -94,7 +96,8 @@ class FieldReader {
   const rapidjson::Value* find(std::string_view field) const { return json_member(object_, field); }
 
   // A required string; on failure sets `failure` and returns nullopt.
-  std::optional<std::string_view> string(std::string_view field, std::optional<Error>& failure) const {
+  std::optional<std::string_view> string(std::string_view field,
+                                         std::optional<Error>& failure) const {
     const rapidjson::Value* value = find(field);
     if (value == nullptr) {
       failure = error(field, "is missing");
@@ -211,18 +214,21 @@ Result<CommandEnvelope> decode_command(const rapidjson::Value& document) {
 
   LF_TRY_FIELD(command.type, reader.string("type", failure));
   if (!is_valid_type(command.type)) {
-    return reader.error("type", "must be dotted lower-case words like \"credits.reserve\", at most " +
-                                    std::to_string(kTypeLengthMax) + " characters");
+    return reader.error("type",
+                        "must be dotted lower-case words like \"credits.reserve\", at most " +
+                            std::to_string(kTypeLengthMax) + " characters");
   }
 
   std::string_view tenant_id;
   LF_TRY_FIELD(tenant_id, reader.string("tenant_id", failure));
-  if (!is_uuid(tenant_id)) return reader.error("tenant_id", "must be a UUID (8-4-4-4-12 hex digits)");
+  if (!is_uuid(tenant_id))
+    return reader.error("tenant_id", "must be a UUID (8-4-4-4-12 hex digits)");
   command.tenant_id = lower_ascii(tenant_id);
 
   LF_TRY_FIELD(command.actor, reader.string("actor", failure));
   if (!is_valid_actor(command.actor)) {
-    return reader.error("actor", "must be system, user:<id>, agent:<role>, admin:<id> or support:<id>");
+    return reader.error("actor",
+                        "must be system, user:<id>, agent:<role>, admin:<id> or support:<id>");
   }
 
   LF_TRY_FIELD(command.issued_at_ms, reader.timestamp("issued_at", failure));
@@ -231,7 +237,8 @@ Result<CommandEnvelope> decode_command(const rapidjson::Value& document) {
   if (failure) return *failure;
 
   if (reader.find("correlation_id") != nullptr) {
-    LF_TRY_FIELD(command.correlation_id, bounded_id(reader, "correlation_id", kCorrelationIdLengthMax, failure));
+    LF_TRY_FIELD(command.correlation_id,
+                 bounded_id(reader, "correlation_id", kCorrelationIdLengthMax, failure));
   }
   if (reader.find("expected_version") != nullptr) {
     int64_t expected_version = 0;
@@ -344,8 +351,8 @@ Result<DecodedEvent> decode_event(const rapidjson::Value& object, std::size_t in
                                   std::string_view record_tenant_id) {
   const std::string context = "commit record events[" + std::to_string(index) + "].";
   if (!object.IsObject()) {
-    return make_error("invalid_record", "commit record events[" + std::to_string(index) +
-                                            "] must be an object");
+    return make_error("invalid_record",
+                      "commit record events[" + std::to_string(index) + "] must be an object");
   }
   const FieldReader reader(object, "invalid_record", context);
   std::optional<Error> failure;
@@ -468,8 +475,10 @@ void upcast_event(DecodedRecord& record, DecodedEvent& event) {
   if (event.schema != UpcastOutcome::upcast) return;
   JsonAllocator& allocator = record.document->GetAllocator();
   auto payload = std::make_unique<rapidjson::Value>(*event.payload, allocator);
-  event.schema = upcasters.upcast(event.header.type, event.header.schema_version, *payload, allocator);
-  LF_ASSERT(event.schema == UpcastOutcome::upcast && event.header.schema_version > event.written_schema_version);
+  event.schema =
+      upcasters.upcast(event.header.type, event.header.schema_version, *payload, allocator);
+  LF_ASSERT(event.schema == UpcastOutcome::upcast &&
+            event.header.schema_version > event.written_schema_version);
   event.payload = payload.get();
   record.upcast_payloads.push_back(std::move(payload));
 }
@@ -479,7 +488,8 @@ Result<DecodedRecord> decode_record_document(Result<std::unique_ptr<rapidjson::D
   DecodedRecord record;
   record.document = std::move(parsed.value());
   const rapidjson::Value& root = *record.document;
-  if (!root.IsObject()) return make_error("invalid_record", "a commit record must be a JSON object");
+  if (!root.IsObject())
+    return make_error("invalid_record", "a commit record must be a JSON object");
 
   const FieldReader reader(root, "invalid_record", "commit record ");
   std::optional<Error> failure;
@@ -581,7 +591,8 @@ Result<CommandResult> decode_result(std::string_view bytes) {
   } else {
     return reader.error("status", "must be accepted, rejected or duplicate");
   }
-  if (reader.find("reason") != nullptr) LF_TRY_FIELD(result.reason, reader.string("reason", failure));
+  if (reader.find("reason") != nullptr)
+    LF_TRY_FIELD(result.reason, reader.string("reason", failure));
   LF_TRY_FIELD(result.message, reader.string("message", failure));
 
   const rapidjson::Value* event_ids = reader.find("event_ids");

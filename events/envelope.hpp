@@ -25,10 +25,10 @@ namespace lf {
 constexpr std::size_t kCommandIdLengthMax = 128;
 
 struct CommandEnvelope {
-  std::string command_id;   // 1..128 chars, chosen by the producer
-  std::string type;         // e.g. "credits.reserve"
-  std::string tenant_id;    // canonical lower-case UUID
-  std::string actor;        // system | user:<id> | agent:<role> | admin:<id> | support:<id>
+  std::string command_id;  // 1..128 chars, chosen by the producer
+  std::string type;        // e.g. "credits.reserve"
+  std::string tenant_id;   // canonical lower-case UUID
+  std::string actor;       // system | user:<id> | agent:<role> | admin:<id> | support:<id>
   int64_t issued_at_ms = 0;
   std::optional<std::string> correlation_id;
   std::optional<int64_t> expected_version;
@@ -44,7 +44,7 @@ Result<CommandEnvelope> decode_command(const rapidjson::Value& document);
 // A command as JSON text, with `payload_json` (an object) as its payload.
 std::string encode_command(const CommandEnvelope& command, std::string_view payload_json);
 
-bool is_uuid(std::string_view text);     // 8-4-4-4-12 hex, either case
+bool is_uuid(std::string_view text);  // 8-4-4-4-12 hex, either case
 bool is_valid_actor(std::string_view actor);
 
 // ---- refused commands --------------------------------------------------------
@@ -78,8 +78,8 @@ CommandIdentity identity_of(const CommandEnvelope& command);
 // ---- events and commit records ---------------------------------------------
 
 struct EventHeader {
-  std::string event_id;        // ULID
-  std::string type;            // e.g. "credits.reserved"
+  std::string event_id;  // ULID
+  std::string type;      // e.g. "credits.reserved"
   int32_t schema_version = 1;
   std::string tenant_id;
   std::string stream;          // e.g. "credits/<tenant>"
@@ -106,10 +106,10 @@ struct SourcePosition {
 struct CommitRecordHeader {
   std::string tenant_id;
   std::string command_id;
-  int64_t seq = 0;                  // 1, 2, 3... per partition of ledgerflow.events
-  std::string record_id;            // ULID naming this record
-  std::string prev_record_id;       // record_id of the record at seq-1; "" when seq == 1
-  std::string writer;               // the engine instance that decided it
+  int64_t seq = 0;                       // 1, 2, 3... per partition of ledgerflow.events
+  std::string record_id;                 // ULID naming this record
+  std::string prev_record_id;            // record_id of the record at seq-1; "" when seq == 1
+  std::string writer;                    // the engine instance that decided it
   std::optional<SourcePosition> source;  // the command's position; none for timers
 };
 
@@ -127,7 +127,7 @@ struct DecodedEvent {
   // never upcast: archives such as event_log keep it); null for an event the
   // engine applies from its own payloads before encoding them.
   const rapidjson::Value* object = nullptr;
-  int32_t written_schema_version = 1;         // the schema_version in the log
+  int32_t written_schema_version = 1;  // the schema_version in the log
   // current or upcast: readable; newer_version (a newer binary wrote it) or
   // unknown_type: `payload` is as written, and the reader's policy decides.
   UpcastOutcome schema = UpcastOutcome::current;
@@ -137,7 +137,7 @@ struct DecodedEvent {
 struct DecodedRecord {
   std::unique_ptr<rapidjson::Document> document;  // owns what the pointers point to
   CommitRecordHeader header;
-  std::vector<DecodedEvent> events;               // at least one
+  std::vector<DecodedEvent> events;  // at least one
   // Upcast copies of old payloads (allocated in `document`'s allocator);
   // heap cells so the events' pointers survive moves of the record.
   std::vector<std::unique_ptr<rapidjson::Value>> upcast_payloads;
@@ -163,12 +163,12 @@ std::string_view to_string(ResultStatus status);
 struct CommandResult {
   std::string command_id;
   std::string tenant_id;
-  std::string type;                       // the command's type, when known
+  std::string type;  // the command's type, when known
   ResultStatus status = ResultStatus::accepted;
-  std::string reason;                     // machine-readable, empty when accepted
-  std::string message;                    // a human sentence
-  std::vector<std::string> event_ids;     // events written (for duplicates: the original's)
-  std::optional<int64_t> seq;             // the commit record's seq, when there is one
+  std::string reason;                  // machine-readable, empty when accepted
+  std::string message;                 // a human sentence
+  std::vector<std::string> event_ids;  // events written (for duplicates: the original's)
+  std::optional<int64_t> seq;          // the commit record's seq, when there is one
   std::optional<std::string> correlation_id;
 };
 

@@ -556,7 +556,8 @@ Result<std::unique_ptr<rapidjson::Document>> parse_json_bounded(std::string_view
   // The memory stream reads a NUL byte as the end of input, so "{}\0junk"
   // would parse as "{}": anything left unread is trailing data.
   if (stream.Tell() != text.size()) {
-    return make_error("invalid_json", "invalid JSON at byte offset " + std::to_string(stream.Tell()) +
+    return make_error("invalid_json", "invalid JSON at byte offset " +
+                                          std::to_string(stream.Tell()) +
                                           ": unexpected data after the root value");
   }
   return document;
@@ -583,7 +584,8 @@ Result<std::unique_ptr<rapidjson::Document>> parse_json_trusted(std::string_view
 
 const rapidjson::Value* json_member(const rapidjson::Value& object, std::string_view name) {
   if (!object.IsObject()) return nullptr;
-  const rapidjson::Value key(rapidjson::StringRef(name.data(), static_cast<rapidjson::SizeType>(name.size())));
+  const rapidjson::Value key(
+      rapidjson::StringRef(name.data(), static_cast<rapidjson::SizeType>(name.size())));
   const auto member = object.FindMember(key);
   return member == object.MemberEnd() ? nullptr : &member->value;
 }

@@ -96,21 +96,45 @@ class JsonWriter {
   void end_object() { writer_.EndObject(); }
   void begin_array() { writer_.StartArray(); }
   void end_array() { writer_.EndArray(); }
-  void key(std::string_view name) { writer_.Key(name.data(), static_cast<rapidjson::SizeType>(name.size())); }
-  void string(std::string_view text) { writer_.String(text.data(), static_cast<rapidjson::SizeType>(text.size())); }
+  void key(std::string_view name) {
+    writer_.Key(name.data(), static_cast<rapidjson::SizeType>(name.size()));
+  }
+  void string(std::string_view text) {
+    writer_.String(text.data(), static_cast<rapidjson::SizeType>(text.size()));
+  }
   void int64(int64_t number) { writer_.Int64(number); }
   void boolean(bool flag) { writer_.Bool(flag); }
   void null() { writer_.Null(); }
   // `json` must be one complete, valid JSON value.
-  void raw(std::string_view json) { writer_.RawValue(json.data(), json.size(), rapidjson::kObjectType); }
+  void raw(std::string_view json) {
+    writer_.RawValue(json.data(), json.size(), rapidjson::kObjectType);
+  }
   void value(const rapidjson::Value& value) { value.Accept(writer_); }
 
-  void field(std::string_view name, std::string_view text) { key(name); string(text); }
-  void field(std::string_view name, const char* text) { key(name); string(text); }
-  void field(std::string_view name, const std::string& text) { key(name); string(text); }
-  void field(std::string_view name, int64_t number) { key(name); int64(number); }
-  void field(std::string_view name, int32_t number) { key(name); int64(number); }
-  void field(std::string_view name, bool flag) { key(name); boolean(flag); }
+  void field(std::string_view name, std::string_view text) {
+    key(name);
+    string(text);
+  }
+  void field(std::string_view name, const char* text) {
+    key(name);
+    string(text);
+  }
+  void field(std::string_view name, const std::string& text) {
+    key(name);
+    string(text);
+  }
+  void field(std::string_view name, int64_t number) {
+    key(name);
+    int64(number);
+  }
+  void field(std::string_view name, int32_t number) {
+    key(name);
+    int64(number);
+  }
+  void field(std::string_view name, bool flag) {
+    key(name);
+    boolean(flag);
+  }
   // Out of line (json.cpp): inlined into a caller that passes an empty
   // temporary, GCC 12 with -fsanitize=address reports the unread value as
   // "may be used uninitialized".

@@ -15,7 +15,8 @@ std::pair<std::string, int32_t> split_version(const std::string& name) {
   const std::size_t dot = name.rfind(".v");
   if (dot == std::string::npos || dot + 2 >= name.size()) return {name, 1};
   const std::string digits = name.substr(dot + 2);
-  if (!std::all_of(digits.begin(), digits.end(), [](unsigned char c) { return std::isdigit(c) != 0; })) {
+  if (!std::all_of(digits.begin(), digits.end(),
+                   [](unsigned char c) { return std::isdigit(c) != 0; })) {
     return {name, 1};
   }
   if (digits.size() > 9) return {name, 1};

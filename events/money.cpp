@@ -52,7 +52,9 @@ static_assert(std::is_sorted(kCurrencies.begin(), kCurrencies.end(),
                              [](const Minor& a, const Minor& b) { return a.code < b.code; }),
               "currency_minor_digits searches the table by binary search");
 
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
 
 Error invalid(std::string_view field, std::string sentence) {
   return make_error("invalid_amount", std::string(field) + " " + std::move(sentence));
@@ -111,8 +113,9 @@ std::optional<DecimalText> split_decimal(std::string_view text) {
 }  // namespace
 
 std::optional<int32_t> currency_minor_digits(std::string_view code) {
-  const auto found = std::lower_bound(kCurrencies.begin(), kCurrencies.end(), code,
-                                      [](const Minor& entry, std::string_view key) { return entry.code < key; });
+  const auto found =
+      std::lower_bound(kCurrencies.begin(), kCurrencies.end(), code,
+                       [](const Minor& entry, std::string_view key) { return entry.code < key; });
   if (found == kCurrencies.end() || found->code != code) return std::nullopt;
   return found->digits;
 }
@@ -121,7 +124,8 @@ Result<int64_t> parse_scaled_decimal(std::string_view text, int32_t scale_digits
                                      int64_t maximum, std::string_view field) {
   LF_ASSERT(scale_digits >= 0 && scale_digits <= 18 && minimum <= maximum);
   if (text.size() > kDecimalTextLengthMax) {
-    return invalid(field, "is longer than " + std::to_string(kDecimalTextLengthMax) + " characters");
+    return invalid(field,
+                   "is longer than " + std::to_string(kDecimalTextLengthMax) + " characters");
   }
   const std::optional<DecimalText> decimal = split_decimal(text);
   if (!decimal) return invalid(field, "is not a decimal number: " + std::string(text));
@@ -134,18 +138,20 @@ Result<int64_t> parse_scaled_decimal(std::string_view text, int32_t scale_digits
     ++exponent;
   }
   if (!digits.empty() && exponent < 0) {
-    return invalid(field, "has more than " + std::to_string(scale_digits) + " decimal places: " +
-                              std::string(text));
+    return invalid(field, "has more than " + std::to_string(scale_digits) +
+                              " decimal places: " + std::string(text));
   }
   // Now value = digits * 10^exponent with exponent >= 0 (or digits empty: 0).
-  const std::string range = " must lie between " + format_scaled_decimal(minimum, scale_digits) + " and " +
-                            format_scaled_decimal(maximum, scale_digits) + ": " + std::string(text);
+  const std::string range = " must lie between " + format_scaled_decimal(minimum, scale_digits) +
+                            " and " + format_scaled_decimal(maximum, scale_digits) + ": " +
+                            std::string(text);
   int64_t magnitude = 0;
   if (!digits.empty()) {
     if (static_cast<int64_t>(digits.size()) + exponent > 19) return invalid(field, range);
     digits.append(static_cast<std::size_t>(exponent), '0');
     uint64_t unsigned_magnitude = 0;
-    const auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), unsigned_magnitude);
+    const auto [end, error] =
+        std::from_chars(digits.data(), digits.data() + digits.size(), unsigned_magnitude);
     if (error != std::errc() || end != digits.data() + digits.size() ||
         unsigned_magnitude > static_cast<uint64_t>(INT64_MAX)) {
       return invalid(field, range);
@@ -157,26 +163,30 @@ Result<int64_t> parse_scaled_decimal(std::string_view text, int32_t scale_digits
   return value;
 }
 
-Result<int64_t> json_scaled_decimal(const rapidjson::Value& value, int32_t scale_digits, int64_t minimum,
-                                    int64_t maximum, std::string_view field) {
+Result<int64_t> json_scaled_decimal(const rapidjson::Value& value, int32_t scale_digits,
+                                    int64_t minimum, int64_t maximum, std::string_view field) {
   if (value.IsString()) {
-    return parse_scaled_decimal(std::string_view(value.GetString(), value.GetStringLength()), scale_digits,
-                                minimum, maximum, field);
+    return parse_scaled_decimal(std::string_view(value.GetString(), value.GetStringLength()),
+                                scale_digits, minimum, maximum, field);
   }
   if (value.IsInt64()) {
-    return parse_scaled_decimal(std::to_string(value.GetInt64()), scale_digits, minimum, maximum, field);
+    return parse_scaled_decimal(std::to_string(value.GetInt64()), scale_digits, minimum, maximum,
+                                field);
   }
   if (value.IsUint64()) {
-    return parse_scaled_decimal(std::to_string(value.GetUint64()), scale_digits, minimum, maximum, field);
+    return parse_scaled_decimal(std::to_string(value.GetUint64()), scale_digits, minimum, maximum,
+                                field);
   }
   if (value.IsDouble()) {
     // The shortest form that reads back as this double: the producer's
     // literal, since the parser admitted only doubles that hold it exactly.
     std::array<char, 64> buffer{};
-    const auto [end, error] = std::to_chars(buffer.data(), buffer.data() + buffer.size(), value.GetDouble());
+    const auto [end, error] =
+        std::to_chars(buffer.data(), buffer.data() + buffer.size(), value.GetDouble());
     LF_ASSERT(error == std::errc());
-    return parse_scaled_decimal(std::string_view(buffer.data(), static_cast<std::size_t>(end - buffer.data())),
-                                scale_digits, minimum, maximum, field);
+    return parse_scaled_decimal(
+        std::string_view(buffer.data(), static_cast<std::size_t>(end - buffer.data())),
+        scale_digits, minimum, maximum, field);
   }
   return invalid(field, "must be a number or a string holding a decimal number");
 }
@@ -184,7 +194,8 @@ Result<int64_t> json_scaled_decimal(const rapidjson::Value& value, int32_t scale
 std::string format_scaled_decimal(int64_t units, int32_t scale_digits) {
   LF_ASSERT(scale_digits >= 0 && scale_digits <= 18);
   const bool negative = units < 0;
-  const uint64_t magnitude = negative ? 0 - static_cast<uint64_t>(units) : static_cast<uint64_t>(units);
+  const uint64_t magnitude =
+      negative ? 0 - static_cast<uint64_t>(units) : static_cast<uint64_t>(units);
   std::string digits = std::to_string(magnitude);
   const auto scale = static_cast<std::size_t>(scale_digits);
   if (digits.size() <= scale) digits.insert(0, scale + 1 - digits.size(), '0');

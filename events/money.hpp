@@ -34,8 +34,8 @@ Result<int64_t> parse_scaled_decimal(std::string_view text, int32_t scale_digits
 
 // The same for a JSON value: a number (integer, or a double whose shortest
 // decimal form is read as above) or a string holding a decimal number.
-Result<int64_t> json_scaled_decimal(const rapidjson::Value& value, int32_t scale_digits, int64_t minimum,
-                                    int64_t maximum, std::string_view field);
+Result<int64_t> json_scaled_decimal(const rapidjson::Value& value, int32_t scale_digits,
+                                    int64_t minimum, int64_t maximum, std::string_view field);
 
 // `units` / 10^scale_digits written with exactly scale_digits fractional
 // digits: (500050, 2) -> "5000.50", (-5, 3) -> "-0.005", (7, 0) -> "7".

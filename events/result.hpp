@@ -20,21 +20,33 @@ struct Error {
 template <typename T>
 class Result {
  public:
-  Result(T value) : state_(std::move(value)) {}            // NOLINT(google-explicit-constructor)
-  Result(Error error) : state_(std::move(error)) {}        // NOLINT(google-explicit-constructor)
+  Result(T value) : state_(std::move(value)) {}      // NOLINT(google-explicit-constructor)
+  Result(Error error) : state_(std::move(error)) {}  // NOLINT(google-explicit-constructor)
 
   bool ok() const { return std::holds_alternative<T>(state_); }
   explicit operator bool() const { return ok(); }
 
-  T& value() & { LF_ASSERT(ok()); return std::get<T>(state_); }
-  const T& value() const& { LF_ASSERT(ok()); return std::get<T>(state_); }
-  T&& value() && { LF_ASSERT(ok()); return std::get<T>(std::move(state_)); }
+  T& value() & {
+    LF_ASSERT(ok());
+    return std::get<T>(state_);
+  }
+  const T& value() const& {
+    LF_ASSERT(ok());
+    return std::get<T>(state_);
+  }
+  T&& value() && {
+    LF_ASSERT(ok());
+    return std::get<T>(std::move(state_));
+  }
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
   T& operator*() & { return value(); }
   const T& operator*() const& { return value(); }
 
-  const Error& error() const { LF_ASSERT(!ok()); return std::get<Error>(state_); }
+  const Error& error() const {
+    LF_ASSERT(!ok());
+    return std::get<Error>(state_);
+  }
 
  private:
   std::variant<T, Error> state_;

@@ -36,10 +36,10 @@ constexpr std::string_view kJsonSuffix = ".json";
 constexpr std::size_t kNamesInMessageMax = 8;
 
 struct CompiledSchema {
-  std::string path;                           // e.g. "commands/credits.reserve.json"
+  std::string path;                             // e.g. "commands/credits.reserve.json"
   std::unique_ptr<rapidjson::Document> source;  // kept to explain failures
   std::unique_ptr<rapidjson::SchemaDocument> schema;
-  std::mutex validating;                      // see the note at the top
+  std::mutex validating;  // see the note at the top
 };
 
 // rapidjson 1.1.0 silently ignores a "pattern" its regex engine cannot
@@ -78,10 +78,9 @@ std::unique_ptr<CompiledSchema> compile(const resources::Resource& resource) {
   compiled.source = std::make_unique<rapidjson::Document>();
   compiled.source->Parse(resource.content.data(), resource.content.size());
   if (compiled.source->HasParseError()) {
-    const std::string message =
-        compiled.path + " is not valid JSON at byte offset " +
-        std::to_string(compiled.source->GetErrorOffset()) + ": " +
-        rapidjson::GetParseError_En(compiled.source->GetParseError());
+    const std::string message = compiled.path + " is not valid JSON at byte offset " +
+                                std::to_string(compiled.source->GetErrorOffset()) + ": " +
+                                rapidjson::GetParseError_En(compiled.source->GetParseError());
     LF_ASSERT_MSG(false, message.c_str());
   }
   const std::string not_object = compiled.path + " is not a JSON object";
@@ -94,7 +93,8 @@ std::unique_ptr<CompiledSchema> compile(const resources::Resource& resource) {
 // "credits.reserve" from "commands/credits.reserve.json"; nullopt when the
 // resource is not a .json file.
 std::optional<std::string> schema_name(std::string_view path) {
-  if (path.size() <= kJsonSuffix.size() || path.substr(path.size() - kJsonSuffix.size()) != kJsonSuffix) {
+  if (path.size() <= kJsonSuffix.size() ||
+      path.substr(path.size() - kJsonSuffix.size()) != kJsonSuffix) {
     return std::nullopt;
   }
   std::string_view name = path.substr(0, path.size() - kJsonSuffix.size());
@@ -168,7 +168,8 @@ bool is_integer_out_of_range(const rapidjson::Value* instance) {
 // that failed and the instance: the missing or unexpected member names, the
 // expected type, the pattern.
 std::string failure_detail(std::string_view keyword, const rapidjson::Value* schema_node,
-                           const rapidjson::Value* instance, const rapidjson::Pointer& instance_pointer) {
+                           const rapidjson::Value* instance,
+                           const rapidjson::Pointer& instance_pointer) {
   if (schema_node == nullptr || !schema_node->IsObject()) return "";
   const rapidjson::Value* rule = json_member(*schema_node, keyword);
   if (keyword == "required" && rule != nullptr && rule->IsArray() && instance != nullptr &&
@@ -202,8 +203,8 @@ std::string failure_detail(std::string_view keyword, const rapidjson::Value* sch
   if (keyword == "pattern" && rule != nullptr && rule->IsString()) {
     return " (expected to match " + std::string(json_view(*rule)) + ")";
   }
-  if ((keyword == "minimum" || keyword == "maximum" || keyword == "minLength" || keyword == "maxLength" ||
-       keyword == "minItems" || keyword == "maxItems") &&
+  if ((keyword == "minimum" || keyword == "maximum" || keyword == "minLength" ||
+       keyword == "maxLength" || keyword == "minItems" || keyword == "maxItems") &&
       rule != nullptr && rule->IsNumber()) {
     return " (" + std::string(keyword) + " " + json_to_string(*rule) + ")";
   }
@@ -215,7 +216,8 @@ std::string failure_detail(std::string_view keyword, const rapidjson::Value* sch
   return "";
 }
 
-std::optional<std::string> validate_with(CompiledSchema& compiled, const rapidjson::Value& instance) {
+std::optional<std::string> validate_with(CompiledSchema& compiled,
+                                         const rapidjson::Value& instance) {
   const std::lock_guard<std::mutex> lock(compiled.validating);
   rapidjson::SchemaValidator validator(*compiled.schema);
   if (instance.Accept(validator)) return std::nullopt;
@@ -229,7 +231,8 @@ std::optional<std::string> validate_with(CompiledSchema& compiled, const rapidjs
 
   const std::string detail = failure_detail(keyword, schema_pointer.Get(*compiled.source),
                                             instance_pointer.Get(instance), instance_pointer);
-  return instance_text + ": failed '" + keyword + "' at schema #" + pointer_text(schema_pointer) + detail;
+  return instance_text + ": failed '" + keyword + "' at schema #" + pointer_text(schema_pointer) +
+         detail;
 }
 
 }  // namespace
@@ -305,16 +308,16 @@ std::vector<std::string> SchemaRegistry::event_types() const {
   return types;
 }
 
-std::optional<std::string> SchemaRegistry::validate_command_payload(std::string_view type,
-                                                                    const rapidjson::Value& payload) const {
+std::optional<std::string> SchemaRegistry::validate_command_payload(
+    std::string_view type, const rapidjson::Value& payload) const {
   const auto found = impl_->commands.find(type);
-  if (found == impl_->commands.end()) return "/: no schema for command type '" + std::string(type) + "'";
+  if (found == impl_->commands.end())
+    return "/: no schema for command type '" + std::string(type) + "'";
   return validate_with(*found->second, payload);
 }
 
-std::optional<std::string> SchemaRegistry::validate_event_payload(std::string_view type,
-                                                                  int32_t schema_version,
-                                                                  const rapidjson::Value& payload) const {
+std::optional<std::string> SchemaRegistry::validate_event_payload(
+    std::string_view type, int32_t schema_version, const rapidjson::Value& payload) const {
   const auto found = impl_->events.find({std::string(type), schema_version});
   if (found == impl_->events.end()) {
     return "/: no schema for event type '" + std::string(type) + "' version " +
@@ -323,8 +326,8 @@ std::optional<std::string> SchemaRegistry::validate_event_payload(std::string_vi
   return validate_with(*found->second, payload);
 }
 
-std::optional<std::string> SchemaRegistry::validate_envelope(std::string_view kind,
-                                                             const rapidjson::Value& document) const {
+std::optional<std::string> SchemaRegistry::validate_envelope(
+    std::string_view kind, const rapidjson::Value& document) const {
   const auto found = impl_->envelopes.find(kind);
   if (found == impl_->envelopes.end()) return "/: no envelope schema '" + std::string(kind) + "'";
   return validate_with(*found->second, document);

@@ -31,8 +31,9 @@ struct CivilDate {
 constexpr int64_t days_from_civil(int64_t year, uint32_t month, uint32_t day) {
   year -= month <= 2 ? 1 : 0;
   const int64_t era = (year >= 0 ? year : year - 399) / 400;
-  const auto year_of_era = static_cast<uint32_t>(year - era * 400);                   // [0, 399]
-  const uint32_t day_of_year = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1;  // [0, 365]
+  const auto year_of_era = static_cast<uint32_t>(year - era * 400);  // [0, 399]
+  const uint32_t day_of_year =
+      (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1;  // [0, 365]
   const uint32_t day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
   return era * 146097 + static_cast<int64_t>(day_of_era) - 719468;
 }
@@ -42,13 +43,16 @@ constexpr CivilDate civil_from_days(int64_t days) {
   const int64_t era = (days >= 0 ? days : days - 146096) / 146097;
   const auto day_of_era = static_cast<uint32_t>(days - era * 146097);  // [0, 146096]
   const uint32_t year_of_era =
-      (day_of_era - day_of_era / 1460 + day_of_era / 36524 - day_of_era / 146096) / 365;  // [0, 399]
-  const uint32_t day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+      (day_of_era - day_of_era / 1460 + day_of_era / 36524 - day_of_era / 146096) /
+      365;  // [0, 399]
+  const uint32_t day_of_year =
+      day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
   const uint32_t mp = (5 * day_of_year + 2) / 153;  // [0, 11], March-based month
   CivilDate date;
   date.day = day_of_year - (153 * mp + 2) / 5 + 1;
   date.month = mp < 10 ? mp + 3 : mp - 9;
-  date.year = static_cast<int32_t>(static_cast<int64_t>(year_of_era) + era * 400 + (date.month <= 2 ? 1 : 0));
+  date.year = static_cast<int32_t>(static_cast<int64_t>(year_of_era) + era * 400 +
+                                   (date.month <= 2 ? 1 : 0));
   return date;
 }
 

@@ -24,7 +24,9 @@ constexpr std::array<int8_t, 256> make_decode_table() {
 
 constexpr std::array<int8_t, 256> kDecodeTable = make_decode_table();
 
-constexpr int decode_char(char c) { return kDecodeTable[static_cast<unsigned char>(c)]; }
+constexpr int decode_char(char c) {
+  return kDecodeTable[static_cast<unsigned char>(c)];
+}
 
 // Adds one to a big-endian number; false when it wrapped to zero.
 bool increment(std::array<uint8_t, 10>& bytes) {
@@ -70,7 +72,8 @@ std::string UlidGenerator::next(int64_t unix_ms) {
     last_ms_ = unix_ms;
     const uint64_t high = random_();
     const uint64_t low = random_();
-    for (std::size_t i = 0; i < 8; ++i) last_random_[i] = static_cast<uint8_t>(high >> (56 - 8 * i));
+    for (std::size_t i = 0; i < 8; ++i)
+      last_random_[i] = static_cast<uint8_t>(high >> (56 - 8 * i));
     last_random_[8] = static_cast<uint8_t>(low >> 8);
     last_random_[9] = static_cast<uint8_t>(low);
   } else if (!increment(last_random_)) {

@@ -40,9 +40,11 @@ UpcasterRegistry::UpcasterRegistry(std::span<const EventSchemaKey> schemas,
   }
   for (const Upcaster& upcaster : upcasters) {
     LF_ASSERT(upcaster.function != nullptr && upcaster.from_version >= 1);
-    LF_ASSERT_MSG(current_.find(upcaster.type) != current_.end(), "an upcaster for an event type without a schema");
+    LF_ASSERT_MSG(current_.find(upcaster.type) != current_.end(),
+                  "an upcaster for an event type without a schema");
     const bool inserted =
-        steps_.try_emplace({std::string(upcaster.type), upcaster.from_version}, upcaster.function).second;
+        steps_.try_emplace({std::string(upcaster.type), upcaster.from_version}, upcaster.function)
+            .second;
     LF_ASSERT_MSG(inserted, "two upcasters for one event type and version");
   }
 }
@@ -65,7 +67,8 @@ UpcastOutcome UpcasterRegistry::classify(std::string_view type, int32_t schema_v
   return UpcastOutcome::upcast;
 }
 
-std::optional<std::string> UpcasterRegistry::missing_step(std::string_view type, int32_t schema_version) const {
+std::optional<std::string> UpcasterRegistry::missing_step(std::string_view type,
+                                                          int32_t schema_version) const {
   const std::optional<int32_t> current = current_version(type);
   if (!current) return "no schema for event type " + std::string(type);
   if (schema_version < 1 || schema_version > *current) {
@@ -74,8 +77,8 @@ std::optional<std::string> UpcasterRegistry::missing_step(std::string_view type,
   }
   for (int32_t version = schema_version; version < *current; ++version) {
     if (steps_.find({std::string(type), version}) == steps_.end()) {
-      return "no upcaster for " + std::string(type) + " from version " + std::to_string(version) + " to " +
-             std::to_string(version + 1);
+      return "no upcaster for " + std::string(type) + " from version " + std::to_string(version) +
+             " to " + std::to_string(version + 1);
     }
   }
   return std::nullopt;
@@ -105,8 +108,8 @@ void drop_later_duplicate_keys(rapidjson::Value& value) {
 
 }  // namespace
 
-UpcastOutcome UpcasterRegistry::upcast(std::string_view type, int32_t& schema_version, rapidjson::Value& payload,
-                                       JsonAllocator& allocator) const {
+UpcastOutcome UpcasterRegistry::upcast(std::string_view type, int32_t& schema_version,
+                                       rapidjson::Value& payload, JsonAllocator& allocator) const {
   const UpcastOutcome outcome = classify(type, schema_version);
   if (outcome != UpcastOutcome::upcast) return outcome;
   LF_ASSERT(payload.IsObject());

@@ -84,7 +84,8 @@ void activity_created_v1_to_v2(rapidjson::Value& payload, JsonAllocator& allocat
     return;
   }
   if (gate->value.GetBool() &&
-      std::string_view(assignee_type->value.GetString(), assignee_type->value.GetStringLength()) == "agent") {
+      std::string_view(assignee_type->value.GetString(), assignee_type->value.GetStringLength()) ==
+          "agent") {
     gate->value.SetBool(false);
   }
 }

@@ -14,8 +14,8 @@
 #include "projections/credit_reservations/projection.hpp"
 #include "projections/credit_topup_orders/projection.hpp"
 #include "projections/event_log/projection.hpp"
-#include "projections/media_buys/projection.hpp"
 #include "projections/llm_calls/projection.hpp"
+#include "projections/media_buys/projection.hpp"
 #include "projections/tenant_spend/projection.hpp"
 #include "projections/tool_calls/projection.hpp"
 #include "projections/usage_records/projection.hpp"
@@ -34,9 +34,12 @@ RecordSubset::RecordSubset(const DecodedRecord& record, std::vector<int32_t> eve
 
 std::string_view to_string(UnknownEventPolicy policy) {
   switch (policy) {
-    case UnknownEventPolicy::apply: return "apply";
-    case UnknownEventPolicy::skip: return "skip";
-    case UnknownEventPolicy::park: return "park";
+    case UnknownEventPolicy::apply:
+      return "apply";
+    case UnknownEventPolicy::skip:
+      return "skip";
+    case UnknownEventPolicy::park:
+      return "park";
   }
   return "?";
 }
@@ -48,9 +51,12 @@ std::optional<UnknownEventPolicy> parse_unknown_event_policy(std::string_view te
   return std::nullopt;
 }
 
-UnknownEventPolicy Projection::unknown_event_policy(std::string_view) const { return UnknownEventPolicy::skip; }
+UnknownEventPolicy Projection::unknown_event_policy(std::string_view) const {
+  return UnknownEventPolicy::skip;
+}
 
-UnknownEventPolicy park_prefixed(std::string_view type, std::initializer_list<std::string_view> prefixes) {
+UnknownEventPolicy park_prefixed(std::string_view type,
+                                 std::initializer_list<std::string_view> prefixes) {
   for (const std::string_view prefix : prefixes) {
     if (type.substr(0, prefix.size()) == prefix) return UnknownEventPolicy::park;
   }
@@ -103,7 +109,9 @@ Value timestamp_or_null(const rapidjson::Value& object, std::string_view field) 
   return Timestamp{*unix_ms};
 }
 
-Value timestamp_value(int64_t unix_ms) { return Timestamp{unix_ms}; }
+Value timestamp_value(int64_t unix_ms) {
+  return Timestamp{unix_ms};
+}
 
 Value bool_or_null(const rapidjson::Value& object, std::string_view field) {
   std::optional<bool> flag = json_bool(object, field);

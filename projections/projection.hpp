@@ -37,7 +37,9 @@ struct RecordAt {
 class RecordSubset {
  public:
   RecordSubset(const DecodedRecord& record, std::vector<int32_t> event_indexes);
-  RecordAt at(int32_t partition, int64_t offset) const { return RecordAt{partition, offset, &subset_, &indexes_}; }
+  RecordAt at(int32_t partition, int64_t offset) const {
+    return RecordAt{partition, offset, &subset_, &indexes_};
+  }
 
  private:
   DecodedRecord subset_;
@@ -72,7 +74,8 @@ class Projection {
 };
 
 // Park when `type` starts with one of `prefixes` (e.g. "credits."), else skip.
-UnknownEventPolicy park_prefixed(std::string_view type, std::initializer_list<std::string_view> prefixes);
+UnknownEventPolicy park_prefixed(std::string_view type,
+                                 std::initializer_list<std::string_view> prefixes);
 
 // Every projection ledgerflow ships, in a fixed order.
 std::vector<std::unique_ptr<Projection>> all_projections();

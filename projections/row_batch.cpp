@@ -1,7 +1,6 @@
 // Merging row changes per key within a batch.
 #include "projections/row_batch.hpp"
 
-
 #include "events/assert.hpp"
 
 namespace lf::projections {

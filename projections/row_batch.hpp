@@ -57,9 +57,15 @@ struct TableSpec {
 };
 
 struct Null {};
-struct Timestamp { int64_t unix_ms; };
-struct Date { int32_t days; };          // days since 1970-01-01
-struct Json { std::string text; };      // a complete JSON value
+struct Timestamp {
+  int64_t unix_ms;
+};
+struct Date {
+  int32_t days;
+};  // days since 1970-01-01
+struct Json {
+  std::string text;
+};  // a complete JSON value
 using Value = std::variant<Null, int64_t, std::string, bool, Timestamp, Date, Json>;
 
 // What happens to one row.

@@ -9,7 +9,7 @@
 namespace lf::resources {
 
 struct Resource {
-  std::string_view path;     // relative to schemas/, e.g. "commands/credits.reserve.json"
+  std::string_view path;  // relative to schemas/, e.g. "commands/credits.reserve.json"
   std::string_view content;
 };
 

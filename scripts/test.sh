@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
-# Install what is missing, check the deployment's compose file, build with
-# warnings as errors, run the whole test suite (unit + integration against a
-# real PostgreSQL and the mock cluster); then the unit tests (the pure core's
-# property tests among them) again under ASan + UBSan, and the fuzzing
-# harnesses over their seed corpora and for a short run each.
+# Install what is missing, check the deployment's compose file and the
+# sources' format, build with warnings as errors, run the whole test suite
+# (unit + integration against a real PostgreSQL and the mock cluster); then
+# the unit tests (the pure core's property tests among them) again under
+# ASan + UBSan, and the fuzzing harnesses over their seed corpora and for a
+# short run each.
 # Extra arguments go to the first ctest run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 # compose.yaml must stay valid; Debian's docker-compose checks it without an engine.
 docker-compose -f compose.yaml config --quiet
+# Every C++ source is formatted as .clang-format says (clang-format 14).
+git ls-files -z '*.cpp' '*.hpp' | xargs -0 clang-format --dry-run -Werror
 scripts/build.sh -DLEDGERFLOW_WERROR=ON
 ctest --test-dir build --output-on-failure --timeout 1800 -j "$(nproc)" "$@"
 

@@ -7,7 +7,8 @@
 
 namespace lf::client {
 
-CommandClient::CommandClient(const kafka::Settings& settings, kafka::Topics topics, std::string client_id)
+CommandClient::CommandClient(const kafka::Settings& settings, kafka::Topics topics,
+                             std::string client_id)
     : topics_(std::move(topics)),
       producer_(settings, client_id),
       results_consumer_(settings, client_id + "-results", "") {
@@ -60,8 +61,8 @@ void CommandClient::poll_results(int timeout_ms) {
   producer_.poll(0);
 }
 
-std::map<std::string, CommandResult> CommandClient::await(const std::vector<std::string>& command_ids,
-                                                          int timeout_ms) {
+std::map<std::string, CommandResult> CommandClient::await(
+    const std::vector<std::string>& command_ids, int timeout_ms) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
   // Only results that arrive are checked against what is still awaited.
   std::unordered_set<std::string> pending;

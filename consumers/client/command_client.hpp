@@ -33,7 +33,8 @@ class CommandClient {
 
   // Reads results until one has arrived for each id or `timeout_ms` passed.
   // Returns the first result of each id that arrived.
-  std::map<std::string, CommandResult> await(const std::vector<std::string>& command_ids, int timeout_ms);
+  std::map<std::string, CommandResult> await(const std::vector<std::string>& command_ids,
+                                             int timeout_ms);
   // Reads whatever results are available within `timeout_ms`.
   void poll_results(int timeout_ms);
   // Every result received so far, in arrival order (duplicates included).

@@ -9,9 +9,9 @@
 // the audit trail) and a `rejected` result with the reason and a sentence.
 #include <variant>
 
-#include "engine/intake.hpp"
 #include "consumers/engine/engine_service.hpp"
 #include "consumers/engine/logger.hpp"
+#include "engine/intake.hpp"
 #include "events/dead_letter.hpp"
 #include "events/partitioner.hpp"
 
@@ -106,9 +106,10 @@ void EngineService::refuse(Partition& partition, const rd_kafka_message_t& messa
     if (home != message.partition)
       return reroute(partition, message, home, command->tenant_id, command->command_id);
   }
-  logger()->warn("partition {} offset {}: dead-lettered{}{}: {}: {}", message.partition, message.offset,
-                 command ? ", tenant " + command->tenant_id : std::string(),
-                 command ? ", command " + command->command_id : std::string(), error.code, error.message);
+  logger()->warn("partition {} offset {}: dead-lettered{}{}: {}: {}", message.partition,
+                 message.offset, command ? ", tenant " + command->tenant_id : std::string(),
+                 command ? ", command " + command->command_id : std::string(), error.code,
+                 error.message);
   ++stats_.deadlettered;
   std::vector<Output> letter;
   letter.push_back(dead_letter(message, error));
@@ -129,9 +130,15 @@ void EngineService::decided(Partition& partition, int32_t number, engine::Comman
                             int64_t command_offset, std::vector<Output> first) {
   write_records(partition, number, outcome.records);
   switch (outcome.result.status) {
-    case ResultStatus::accepted: ++stats_.accepted; break;
-    case ResultStatus::rejected: ++stats_.rejected; break;
-    case ResultStatus::duplicate: ++stats_.duplicates; break;
+    case ResultStatus::accepted:
+      ++stats_.accepted;
+      break;
+    case ResultStatus::rejected:
+      ++stats_.rejected;
+      break;
+    case ResultStatus::duplicate:
+      ++stats_.duplicates;
+      break;
   }
   logger()->debug("partition {} offset {}: tenant {} command {} {} {}", number, command_offset,
                   outcome.result.tenant_id, outcome.result.command_id,
@@ -151,14 +158,16 @@ void EngineService::write_records(Partition& partition, int32_t number,
     delivery.kind = Delivery::Kind::record;
     delivery.partition = number;
     delivery.epoch = partition.epoch;
-    producer_->produce(options_.topics.events(), number, record.header.tenant_id, record.json, {}, token);
+    producer_->produce(options_.topics.events(), number, record.header.tenant_id, record.json, {},
+                       token);
     CommitRecordHeader links;
     links.seq = record.header.seq;
     links.record_id = std::move(record.header.record_id);
     links.prev_record_id = std::move(record.header.prev_record_id);
     partition.unconfirmed.push_back(Unconfirmed{std::move(links), std::move(record.json)});
     ++partition.records_since_snapshot;
-    partition.bytes_since_snapshot += static_cast<int64_t>(partition.unconfirmed.back().json.size());
+    partition.bytes_since_snapshot +=
+        static_cast<int64_t>(partition.unconfirmed.back().json.size());
     ++stats_.records_written;
   }
 }

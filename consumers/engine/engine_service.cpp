@@ -1,6 +1,7 @@
 // The engine service: its loop, assignment and hand-over, read-back and
 // confirmation, outputs, timers, snapshots and offset commits. Command
-// intake is in command_intake.cpp; recovering a partition (its snapshot, then the log) in recovery.cpp.
+// intake is in command_intake.cpp; recovering a partition (its snapshot, then the log) in
+// recovery.cpp.
 #include "consumers/engine/engine_service.hpp"
 
 #include <pthread.h>
@@ -11,8 +12,8 @@
 
 #include <spdlog/spdlog.h>
 
-#include "consumers/pg/positions.hpp"
 #include "consumers/engine/logger.hpp"
+#include "consumers/pg/positions.hpp"
 #include "events/assert.hpp"
 #include "events/time.hpp"
 #include "events/timezone.hpp"
@@ -20,17 +21,17 @@
 
 namespace lf::engine_service {
 
-
 EngineService::EngineService(Options options) : options_(std::move(options)) {
   if (!options_.clock) options_.clock = lf::system_now_ms;
   // Billing time zones: the machine's tzdata ($TZDIR, else /usr/share/zoneinfo).
-  if (options_.partition.time_zones == nullptr) options_.partition.time_zones = &TimeZoneDb::system();
+  if (options_.partition.time_zones == nullptr)
+    options_.partition.time_zones = &TimeZoneDb::system();
   if (options_.writer_id.empty()) {
     options_.writer_id = options_.client_id + "-" + UlidGenerator().next(lf::system_now_ms());
   }
   // Connected when first needed, and again whenever the database drops it.
-  database_ = std::make_unique<pg::Reconnecting>(options_.database_url, "engine " + options_.writer_id,
-                                                 database_health_);
+  database_ = std::make_unique<pg::Reconnecting>(options_.database_url,
+                                                 "engine " + options_.writer_id, database_health_);
   if (options_.snapshots) {
     snapshot_writer_ = std::make_unique<SnapshotWriter>(options_.database_url, database_health_);
   }
@@ -43,18 +44,21 @@ EngineService::EngineService(Options options) : options_(std::move(options)) {
   if (options_.kafka.properties.count("message.max.bytes") == 0) {
     producer_properties["message.max.bytes"] = std::to_string(32 << 20);
   }
-  if (options_.kafka.properties.count("compression.type") == 0) producer_properties["compression.type"] = "lz4";
-  producer_ = std::make_unique<kafka::Producer>(options_.kafka, options_.client_id, producer_properties);
+  if (options_.kafka.properties.count("compression.type") == 0)
+    producer_properties["compression.type"] = "lz4";
+  producer_ =
+      std::make_unique<kafka::Producer>(options_.kafka, options_.client_id, producer_properties);
   producer_->on_delivery([this](const kafka::DeliveryReport& report) { on_delivery(report); });
   partition_count_ = producer_->partition_count(options_.topics.commands());
   const int32_t event_partitions = producer_->partition_count(options_.topics.events());
   if (partition_count_ <= 0 || event_partitions != partition_count_) {
-    throw std::runtime_error(options_.topics.commands() + " has " + std::to_string(partition_count_) +
-                             " partitions and " + options_.topics.events() + " has " +
-                             std::to_string(event_partitions) +
+    throw std::runtime_error(options_.topics.commands() + " has " +
+                             std::to_string(partition_count_) + " partitions and " +
+                             options_.topics.events() + " has " + std::to_string(event_partitions) +
                              ": they must have the same, non-zero number");
   }
-  readback_ = std::make_unique<kafka::Consumer>(options_.kafka, options_.client_id + "-readback", "");
+  readback_ =
+      std::make_unique<kafka::Consumer>(options_.kafka, options_.client_id + "-readback", "");
   commands_ = std::make_unique<kafka::Consumer>(options_.kafka, options_.client_id,
                                                 options_.partitions ? "" : options_.group_id);
   if (options_.partitions) {
@@ -80,11 +84,8 @@ EngineService::~EngineService() {
   }
 }
 
-int64_t EngineService::now_ms() const { return options_.clock(); }
-
-const engine::PartitionCore* EngineService::partition_core(int32_t partition) const {
-  auto found = partitions_.find(partition);
-  return found == partitions_.end() ? nullptr : found->second.core.get();
+int64_t EngineService::now_ms() const {
+  return options_.clock();
 }
 
 void EngineService::run(const std::atomic<bool>& stop) {
@@ -122,7 +123,8 @@ void EngineService::step(int poll_timeout_ms) {
   for (kafka::MessagePtr& message : batch_) handle_command(std::move(message));
 
   bool unconfirmed = false;
-  for (const auto& [number, partition] : partitions_) unconfirmed = unconfirmed || !partition.unconfirmed.empty();
+  for (const auto& [number, partition] : partitions_)
+    unconfirmed = unconfirmed || !partition.unconfirmed.empty();
   batch_.clear();
   // Wait briefly for confirmations only when no commands are queuing up.
   readback_->poll_batch(batch_, 10'000, unconfirmed && commands == 0 ? 1 : 0);
@@ -181,7 +183,8 @@ void EngineService::publish_report() {
   for (const auto& [number, partition] : partitions_) {
     CommandBacklog backlog;
     backlog.partition = number;
-    if (std::optional<int64_t> high = commands_->cached_high_watermark(options_.topics.commands(), number)) {
+    if (std::optional<int64_t> high =
+            commands_->cached_high_watermark(options_.topics.commands(), number)) {
       backlog.commands_lag = std::max<int64_t>(0, *high - partition.next_consume_offset);
     }
     report_.partitions.push_back(backlog);
@@ -224,22 +227,25 @@ std::vector<kafka::TopicPartitionOffset> EngineService::on_assigned(
     if (!stored_offset) {
       const int64_t low = readback_->watermarks(options_.topics.commands(), number).low;
       if (low > resume) {
-        logger()->warn("partition {}: no committed offset and commands {}..{} are no longer held by the broker; "
-                       "starting at {}",
-                       number, resume, low - 1, low);
+        logger()->warn(
+            "partition {}: no committed offset and commands {}..{} are no longer held by the "
+            "broker; "
+            "starting at {}",
+            number, resume, low - 1, low);
         resume = low;
       }
     }
     partition.next_consume_offset = resume;
     partition.committed_offset = resume;
     partition.last_snapshot_ms = now_ms();
-    readback_->add_partitions(
-        {kafka::TopicPartitionOffset{options_.topics.events(), number, partition.events_next_offset}});
+    readback_->add_partitions({kafka::TopicPartitionOffset{options_.topics.events(), number,
+                                                           partition.events_next_offset}});
     offsets.push_back(kafka::TopicPartitionOffset{options_.topics.commands(), number, resume});
     assigned_.store(static_cast<int>(partitions_.size()), std::memory_order_release);
-    logger()->info("partition {} assigned: seq {}, {} tenants, commands from offset {}, events from offset {}",
-                   number, partition.confirmed.last_seq, partition.core->tenant_count(), resume,
-                   partition.events_next_offset);
+    logger()->info(
+        "partition {} assigned: seq {}, {} tenants, commands from offset {}, events from offset {}",
+        number, partition.confirmed.last_seq, partition.core->tenant_count(), resume,
+        partition.events_next_offset);
   }
   return offsets;
 }
@@ -253,8 +259,10 @@ void EngineService::on_revoked(const std::vector<kafka::TopicPartition>& revoked
       if (found == partitions_.end()) continue;
       Partition& partition = found->second;
       // Hand over with a fresh snapshot, so the next owner replays little.
-      const bool quiet = partition.unconfirmed.empty() && !partition.stale && !partition.snapshot_in_flight;
-      if (options_.snapshots && quiet && partition.confirmed.last_seq > partition.last_snapshot_seq) {
+      const bool quiet =
+          partition.unconfirmed.empty() && !partition.stale && !partition.snapshot_in_flight;
+      if (options_.snapshots && quiet &&
+          partition.confirmed.last_seq > partition.last_snapshot_seq) {
         submit_snapshot(topic_partition.partition, partition);
       }
     }
@@ -303,16 +311,18 @@ void EngineService::handle_readback(const rd_kafka_message_t& message) {
     return;
   }
   ++stats_.records_confirmed;
-  if (!partition.unconfirmed.empty() && partition.unconfirmed.front().header.record_id == record->header.record_id) {
+  if (!partition.unconfirmed.empty() &&
+      partition.unconfirmed.front().header.record_id == record->header.record_id) {
     partition.unconfirmed.pop_front();
     emit_confirmed(partition, message.partition);
     return;
   }
   // Another writer's decision holds this seq: our view was stale.
-  logger()->warn("partition {} seq {}: the log accepted {}'s record (tenant {}, command {}) at offset {}; "
-                 "recovering and deciding again",
-                 message.partition, record->header.seq, record->header.writer,
-                 record->header.tenant_id, record->header.command_id, message.offset);
+  logger()->warn(
+      "partition {} seq {}: the log accepted {}'s record (tenant {}, command {}) at offset {}; "
+      "recovering and deciding again",
+      message.partition, record->header.seq, record->header.writer, record->header.tenant_id,
+      record->header.command_id, message.offset);
   partition.stale = true;
   conflicted_.push_back(message.partition);
 }
@@ -382,8 +392,9 @@ void EngineService::on_delivery(const kafka::DeliveryReport& report) {
   if (report.error != RD_KAFKA_RESP_ERR_NO_ERROR) {
     constexpr int kAttemptsMax = 5;
     if (delivery.attempts + 1 >= kAttemptsMax) {
-      throw kafka::KafkaError(report.error, "could not deliver an output to " + delivery.output.topic +
-                                                " after " + std::to_string(kAttemptsMax) +
+      throw kafka::KafkaError(report.error, "could not deliver an output to " +
+                                                delivery.output.topic + " after " +
+                                                std::to_string(kAttemptsMax) +
                                                 " attempts: " + rd_kafka_err2str(report.error));
     }
     logger()->warn("output to {} failed ({}); sending again", delivery.output.topic,
@@ -450,8 +461,9 @@ void EngineService::submit_snapshot(int32_t number, Partition& partition) {
   job.assignment = partition.assignment;
   // Commands from the first whose outputs are not yet delivered are read
   // again after a restore (and answered from the de-duplication window).
-  job.header = pg::SnapshotHeader{number, partition.confirmed.last_seq, partition.confirmed.last_record_id,
-                                  partition.events_next_offset, committable_offset(partition)};
+  job.header =
+      pg::SnapshotHeader{number, partition.confirmed.last_seq, partition.confirmed.last_record_id,
+                         partition.events_next_offset, committable_offset(partition)};
   for (const std::string& tenant_id : core.take_dirty_tenants()) {
     job.tenants.push_back(pg::TenantStateRow{tenant_id, core.tenant_state_json(tenant_id)});
   }
@@ -477,19 +489,20 @@ void EngineService::collect_snapshots() {
     if (!outcome.saved) {
       // Its tenants go into the next snapshot.
       partition.core->mark_dirty(outcome.tenant_ids);
-      logger()->warn("partition {}: snapshot at seq {} not saved: {}", outcome.partition, outcome.seq,
-                     outcome.error.empty() ? "a newer one exists" : outcome.error);
+      logger()->warn("partition {}: snapshot at seq {} not saved: {}", outcome.partition,
+                     outcome.seq, outcome.error.empty() ? "a newer one exists" : outcome.error);
       continue;
     }
     partition.last_snapshot_seq = std::max(partition.last_snapshot_seq, outcome.seq);
     ++stats_.snapshots;
-    logger()->info("partition {}: snapshot at seq {} ({} tenants changed)", outcome.partition, outcome.seq,
-                   outcome.tenant_ids.size());
+    logger()->info("partition {}: snapshot at seq {} ({} tenants changed)", outcome.partition,
+                   outcome.seq, outcome.tenant_ids.size());
   }
 }
 
 int64_t EngineService::committable_offset(const Partition& partition) const {
-  return partition.in_flight.empty() ? partition.next_consume_offset : partition.in_flight.begin()->first;
+  return partition.in_flight.empty() ? partition.next_consume_offset
+                                     : partition.in_flight.begin()->first;
 }
 
 void EngineService::commit_offsets(bool sync) {

@@ -30,11 +30,11 @@
 
 #include <pqxx/pqxx>
 
+#include "consumers/engine/snapshot_writer.hpp"
 #include "consumers/kafka/kafka.hpp"
 #include "consumers/pg/connection.hpp"
 #include "engine/intake.hpp"
 #include "engine/partition.hpp"
-#include "consumers/engine/snapshot_writer.hpp"
 #include "events/chain.hpp"
 #include "events/json.hpp"
 
@@ -80,7 +80,7 @@ struct Stats {
   int64_t timer_records = 0;
   int64_t records_written = 0;
   int64_t records_confirmed = 0;
-  int64_t conflicts = 0;   // partitions recovered because another writer won a seq
+  int64_t conflicts = 0;  // partitions recovered because another writer won a seq
   int64_t snapshots = 0;
 };
 
@@ -122,8 +122,6 @@ class EngineService final : public kafka::RebalanceListener {
   // while the database is down: it needs it only to load a partition's
   // snapshot (which waits for it) and to save snapshots (which are retried).
   std::string database_problem() const { return database_health_.problem(); }
-  // The decision state of an owned partition (tests).
-  const engine::PartitionCore* partition_core(int32_t partition) const;
 
   std::vector<kafka::TopicPartitionOffset> on_assigned(
       const std::vector<kafka::TopicPartition>& partitions) override;
@@ -153,16 +151,16 @@ class EngineService final : public kafka::RebalanceListener {
   };
   struct Partition {
     std::unique_ptr<engine::PartitionCore> core;
-    uint64_t epoch = 0;                        // new on every recovery
-    uint64_t assignment = 0;                   // new on every assignment
-    bool stale = false;                        // another writer won a seq: recovery pending
-    ChainPosition confirmed;                   // what the log has accepted
-    std::deque<Unconfirmed> unconfirmed;       // records written, not yet read back
-    std::deque<Outcome> outcomes;              // in command order
-    std::map<int64_t, int> in_flight;          // command offset -> outputs not yet delivered
+    uint64_t epoch = 0;                   // new on every recovery
+    uint64_t assignment = 0;              // new on every assignment
+    bool stale = false;                   // another writer won a seq: recovery pending
+    ChainPosition confirmed;              // what the log has accepted
+    std::deque<Unconfirmed> unconfirmed;  // records written, not yet read back
+    std::deque<Outcome> outcomes;         // in command order
+    std::map<int64_t, int> in_flight;     // command offset -> outputs not yet delivered
     int64_t next_consume_offset = 0;
     int64_t committed_offset = -1;
-    int64_t events_next_offset = 0;            // read-back position
+    int64_t events_next_offset = 0;  // read-back position
     int64_t records_since_snapshot = 0;
     int64_t bytes_since_snapshot = 0;
     bool snapshot_in_flight = false;

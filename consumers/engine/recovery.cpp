@@ -4,9 +4,9 @@
 #include <chrono>
 #include <stdexcept>
 
-#include "consumers/pg/positions.hpp"
 #include "consumers/engine/engine_service.hpp"
 #include "consumers/engine/logger.hpp"
+#include "consumers/pg/positions.hpp"
 
 namespace lf::engine_service {
 
@@ -21,8 +21,8 @@ engine::PartitionImage image_of(pg::Snapshot snapshot) {
     image.tenants.emplace_back(std::move(tenant.tenant_id), std::move(tenant.state_json));
   }
   for (pg::DedupRow& row : snapshot.dedup) {
-    image.dedup.push_back(engine::DedupWindow::Row{std::move(row.tenant_id), std::move(row.command_id),
-                                                   row.seq, std::move(row.result_json)});
+    image.dedup.push_back(engine::DedupWindow::Row{
+        std::move(row.tenant_id), std::move(row.command_id), row.seq, std::move(row.result_json)});
   }
   return image;
 }
@@ -34,10 +34,11 @@ engine::PartitionImage image_of(pg::Snapshot snapshot) {
 void warn_unreadable(const DecodedRecord& record, int32_t partition, int64_t offset) {
   for (const DecodedEvent& event : record.events) {
     if (event.schema != UpcastOutcome::newer_version) continue;
-    logger()->error("tenant {} partition {} offset {}: event {} ({} schema_version {}) is newer than this "
-                    "binary reads; its effect is not in the state: upgrade the engine",
-                    record.header.tenant_id, partition, offset, event.header.event_id, event.header.type,
-                    event.written_schema_version);
+    logger()->error(
+        "tenant {} partition {} offset {}: event {} ({} schema_version {}) is newer than this "
+        "binary reads; its effect is not in the state: upgrade the engine",
+        record.header.tenant_id, partition, offset, event.header.event_id, event.header.type,
+        event.written_schema_version);
   }
 }
 
@@ -45,8 +46,8 @@ void warn_unreadable(const DecodedRecord& record, int32_t partition, int64_t off
 
 void EngineService::recover(int32_t number, Partition& partition) {
   const auto started = std::chrono::steady_clock::now();
-  partition.core = std::make_unique<engine::PartitionCore>(number, options_.writer_id, options_.partition,
-                                                           UlidGenerator());
+  partition.core = std::make_unique<engine::PartitionCore>(number, options_.writer_id,
+                                                           options_.partition, UlidGenerator());
   partition.epoch = next_epoch_++;
   int64_t from_offset = 0;
   partition.last_snapshot_seq = 0;
@@ -68,8 +69,8 @@ void EngineService::recover(int32_t number, Partition& partition) {
       partition.last_snapshot_seq = snapshot->header.seq;
       Result<bool> restored = partition.core->restore(image_of(std::move(*snapshot)));
       if (!restored) {
-        throw std::runtime_error("partition " + std::to_string(number) + ": the snapshot is unreadable: " +
-                                 restored.error().message);
+        throw std::runtime_error("partition " + std::to_string(number) +
+                                 ": the snapshot is unreadable: " + restored.error().message);
       }
     }
   }
@@ -81,20 +82,24 @@ void EngineService::recover(int32_t number, Partition& partition) {
   timers_unchecked_ = true;
   partition.records_since_snapshot = partition.confirmed.last_seq - partition.last_snapshot_seq;
   // Tenants the replay touched stay marked: the next snapshot writes them.
-  const auto elapsed_ms =
-      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
-  logger()->info("partition {} recovered in {} ms: snapshot seq {}, log replayed to seq {} (events offset {})",
-                 number, elapsed_ms, partition.last_snapshot_seq, partition.confirmed.last_seq,
-                 partition.events_next_offset);
+  const auto elapsed_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                              std::chrono::steady_clock::now() - started)
+                              .count();
+  logger()->info(
+      "partition {} recovered in {} ms: snapshot seq {}, log replayed to seq {} (events offset {})",
+      number, elapsed_ms, partition.last_snapshot_seq, partition.confirmed.last_seq,
+      partition.events_next_offset);
 }
 
-int64_t EngineService::replay_log(int32_t number, engine::PartitionCore& core, int64_t from_offset) {
+int64_t EngineService::replay_log(int32_t number, engine::PartitionCore& core,
+                                  int64_t from_offset) {
   kafka::Consumer reader(options_.kafka, options_.client_id + "-recovery", "");
   const kafka::Watermarks marks = reader.watermarks(options_.topics.events(), number);
   if (from_offset < marks.low) {
     throw std::runtime_error(
-        "partition " + std::to_string(number) + " of " + options_.topics.events() + " starts at offset " +
-        std::to_string(marks.low) + " but the engine's snapshot covers the log only up to offset " +
+        "partition " + std::to_string(number) + " of " + options_.topics.events() +
+        " starts at offset " + std::to_string(marks.low) +
+        " but the engine's snapshot covers the log only up to offset " +
         std::to_string(from_offset) + ": the broker dropped records no snapshot holds");
   }
   if (from_offset >= marks.high) return from_offset;
@@ -107,8 +112,9 @@ int64_t EngineService::replay_log(int32_t number, engine::PartitionCore& core, i
     reader.poll_batch(messages, 5000, 500);
     if (messages.empty()) {
       if (std::chrono::steady_clock::now() - last_progress > std::chrono::seconds(60)) {
-        throw std::runtime_error("partition " + std::to_string(number) + ": no progress replaying " +
-                                 options_.topics.events() + " at offset " + std::to_string(next));
+        throw std::runtime_error("partition " + std::to_string(number) +
+                                 ": no progress replaying " + options_.topics.events() +
+                                 " at offset " + std::to_string(next));
       }
       continue;
     }
@@ -118,7 +124,8 @@ int64_t EngineService::replay_log(int32_t number, engine::PartitionCore& core, i
       Result<DecodedRecord> record =
           decode_commit_record(kafka::message_value(*message), options_.partition.record_limits);
       if (!record) continue;  // not a commit record: no reader accepts it
-      if (core.replay(*record) == RecordVerdict::accepted) warn_unreadable(*record, number, message->offset);
+      if (core.replay(*record) == RecordVerdict::accepted)
+        warn_unreadable(*record, number, message->offset);
     }
   }
   reader.close();
@@ -143,11 +150,13 @@ void EngineService::reload_after_conflict(int32_t number) {
   // voided decisions may be committed.
   partition.next_consume_offset = resume;
   recover(number, partition);
-  readback_->seek(kafka::TopicPartitionOffset{options_.topics.events(), number, partition.events_next_offset});
+  readback_->seek(
+      kafka::TopicPartitionOffset{options_.topics.events(), number, partition.events_next_offset});
   commands_->seek(kafka::TopicPartitionOffset{options_.topics.commands(), number, resume});
   partition.held.clear();  // read again from `resume`
   partition.snapshot_wanted = false;
-  logger()->warn("partition {} recovered after a conflict; commands resume at offset {}", number, resume);
+  logger()->warn("partition {} recovered after a conflict; commands resume at offset {}", number,
+                 resume);
 }
 
 }  // namespace lf::engine_service

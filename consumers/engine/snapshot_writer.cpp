@@ -12,8 +12,10 @@
 
 namespace lf::engine_service {
 
-SnapshotWriter::SnapshotWriter(std::string database_url, pg::DatabaseHealth& health, int probe_every_ms)
-    : database_(std::move(database_url), "snapshot writer", health), probe_every_ms_(probe_every_ms),
+SnapshotWriter::SnapshotWriter(std::string database_url, pg::DatabaseHealth& health,
+                               int probe_every_ms)
+    : database_(std::move(database_url), "snapshot writer", health),
+      probe_every_ms_(probe_every_ms),
       thread_([this] { run(); }) {}
 
 SnapshotWriter::~SnapshotWriter() {
@@ -76,12 +78,14 @@ SnapshotOutcome SnapshotWriter::write(SnapshotJob& job) {
   outcome.partition = job.header.partition;
   outcome.assignment = job.assignment;
   outcome.seq = job.header.seq;
-  for (const pg::TenantStateRow& tenant : job.tenants) outcome.tenant_ids.push_back(tenant.tenant_id);
+  for (const pg::TenantStateRow& tenant : job.tenants)
+    outcome.tenant_ids.push_back(tenant.tenant_id);
   // One connection, used by this thread only, made again after a failure:
   // a snapshot not saved is taken again later with these tenants.
   try {
     pqxx::work work(database_.get());
-    outcome.saved = pg::save_snapshot(work, job.header, job.tenants, job.dedup, job.dedup_evict_through_seq);
+    outcome.saved =
+        pg::save_snapshot(work, job.header, job.tenants, job.dedup, job.dedup_evict_through_seq);
     work.commit();
     database_.health().up();
   } catch (const std::exception& error) {
@@ -89,8 +93,8 @@ SnapshotOutcome SnapshotWriter::write(SnapshotJob& job) {
     outcome.error = error.what();
     // Unknown outcome, lost connection, or a refusal: the next snapshot
     // (with these tenants again) settles it.
-    const bool transient =
-        pg::is_transient_failure(std::current_exception(), database_.connected() ? &database_.get() : nullptr);
+    const bool transient = pg::is_transient_failure(
+        std::current_exception(), database_.connected() ? &database_.get() : nullptr);
     if (transient && database_.health().is_up()) {
       database_.lost("saving a snapshot", error);  // once per outage
     } else {

@@ -33,9 +33,9 @@ struct SnapshotOutcome {
   int32_t partition = 0;
   uint64_t assignment = 0;
   int64_t seq = 0;
-  bool saved = false;                     // false: a newer snapshot exists, or the database failed
-  std::string error;                      // why, when the database failed
-  std::vector<std::string> tenant_ids;    // the job's tenants (to mark changed again if not saved)
+  bool saved = false;                   // false: a newer snapshot exists, or the database failed
+  std::string error;                    // why, when the database failed
+  std::vector<std::string> tenant_ids;  // the job's tenants (to mark changed again if not saved)
 };
 
 class SnapshotWriter {

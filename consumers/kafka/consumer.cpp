@@ -390,7 +390,8 @@ Watermarks Consumer::watermarks(const std::string& topic, int32_t partition, int
   return marks;
 }
 
-std::optional<int64_t> Consumer::cached_high_watermark(const std::string& topic, int32_t partition) const {
+std::optional<int64_t> Consumer::cached_high_watermark(const std::string& topic,
+                                                       int32_t partition) const {
   int64_t low = RD_KAFKA_OFFSET_INVALID;
   int64_t high = RD_KAFKA_OFFSET_INVALID;
   const rd_kafka_resp_err_t error =
@@ -421,8 +422,9 @@ void Consumer::close() {
   internal::rethrow_callback_exception();
 }
 
-void read_range(Consumer& reader, const std::string& topic, int32_t partition, int64_t from, int64_t to,
-                const std::function<void(int64_t offset, std::string_view value)>& each, int stall_timeout_ms) {
+void read_range(Consumer& reader, const std::string& topic, int32_t partition, int64_t from,
+                int64_t to, const std::function<void(int64_t offset, std::string_view value)>& each,
+                int stall_timeout_ms) {
   if (from >= to) return;
   reader.assign({TopicPartitionOffset{topic, partition, from}});
   int64_t next = from;
@@ -432,7 +434,8 @@ void read_range(Consumer& reader, const std::string& topic, int32_t partition, i
     messages.clear();
     reader.poll_batch(messages, 10'000, 500);
     if (messages.empty()) {
-      if (std::chrono::steady_clock::now() - last_progress > std::chrono::milliseconds(stall_timeout_ms)) {
+      if (std::chrono::steady_clock::now() - last_progress >
+          std::chrono::milliseconds(stall_timeout_ms)) {
         throw std::runtime_error(topic + " partition " + std::to_string(partition) +
                                  ": no progress reading at offset " + std::to_string(next));
       }
@@ -440,7 +443,8 @@ void read_range(Consumer& reader, const std::string& topic, int32_t partition, i
     }
     last_progress = std::chrono::steady_clock::now();
     for (const MessagePtr& message : messages) {
-      if (message->partition != partition || message->offset < next || message->offset >= to) continue;
+      if (message->partition != partition || message->offset < next || message->offset >= to)
+        continue;
       each(message->offset, message_value(*message));
       next = message->offset + 1;
     }

@@ -26,7 +26,8 @@ void Consumer::remove_partitions(const std::vector<TopicPartition>& partitions) 
   if (partitions.empty()) return;
   std::vector<TopicPartitionOffset> offsets;
   for (const TopicPartition& partition : partitions) {
-    offsets.push_back(TopicPartitionOffset{partition.topic, partition.partition, RD_KAFKA_OFFSET_INVALID});
+    offsets.push_back(
+        TopicPartitionOffset{partition.topic, partition.partition, RD_KAFKA_OFFSET_INVALID});
   }
   PartitionListPtr list = to_partition_list(offsets);
   check(rd_kafka_incremental_unassign(handle_.get(), list.get()), "incremental unassign");

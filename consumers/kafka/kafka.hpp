@@ -31,10 +31,16 @@ class KafkaError : public std::runtime_error {
   rd_kafka_resp_err_t code_;
 };
 
-struct HandleDeleter { void operator()(rd_kafka_t* handle) const; };
-struct MessageDeleter { void operator()(rd_kafka_message_t* message) const { rd_kafka_message_destroy(message); } };
+struct HandleDeleter {
+  void operator()(rd_kafka_t* handle) const;
+};
+struct MessageDeleter {
+  void operator()(rd_kafka_message_t* message) const { rd_kafka_message_destroy(message); }
+};
 struct PartitionListDeleter {
-  void operator()(rd_kafka_topic_partition_list_t* list) const { rd_kafka_topic_partition_list_destroy(list); }
+  void operator()(rd_kafka_topic_partition_list_t* list) const {
+    rd_kafka_topic_partition_list_destroy(list);
+  }
 };
 using HandlePtr = std::unique_ptr<rd_kafka_t, HandleDeleter>;
 using MessagePtr = std::unique_ptr<rd_kafka_message_t, MessageDeleter>;
@@ -138,7 +144,8 @@ class Producer {
 class RebalanceListener {
  public:
   virtual ~RebalanceListener() = default;
-  virtual std::vector<TopicPartitionOffset> on_assigned(const std::vector<TopicPartition>& partitions) = 0;
+  virtual std::vector<TopicPartitionOffset> on_assigned(
+      const std::vector<TopicPartition>& partitions) = 0;
   // `lost`: the partitions were taken away without a clean hand-over.
   virtual void on_revoked(const std::vector<TopicPartition>& partitions, bool lost) = 0;
 };
@@ -190,7 +197,8 @@ class Consumer {
   rd_kafka_t* handle() const { return handle_.get(); }
 
  private:
-  static void rebalance_trampoline(rd_kafka_t*, rd_kafka_resp_err_t, rd_kafka_topic_partition_list_t*, void*);
+  static void rebalance_trampoline(rd_kafka_t*, rd_kafka_resp_err_t,
+                                   rd_kafka_topic_partition_list_t*, void*);
   HandlePtr handle_;
   RebalanceListener* listener_ = nullptr;
   bool group_mode_ = false;  // false: manual assignment, no commits
@@ -202,8 +210,8 @@ class Consumer {
 // value)` in offset order. Throws KafkaError when the broker no longer holds
 // `from` (auto.offset.reset=error), and std::runtime_error when no message
 // arrives for `stall_timeout_ms`.
-void read_range(Consumer& reader, const std::string& topic, int32_t partition, int64_t from, int64_t to,
-                const std::function<void(int64_t offset, std::string_view value)>& each,
+void read_range(Consumer& reader, const std::string& topic, int32_t partition, int64_t from,
+                int64_t to, const std::function<void(int64_t offset, std::string_view value)>& each,
                 int stall_timeout_ms = 60'000);
 
 PartitionListPtr to_partition_list(const std::vector<TopicPartitionOffset>& partitions);

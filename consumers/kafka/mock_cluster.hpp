@@ -34,8 +34,8 @@ class MockCluster {
   // The next `count` requests of `api_key` to broker `broker_id` answer
   // `error` after `rtt_ms` (a delay longer than the client's request timeout
   // makes it retry a request the broker already applied: a duplicate).
-  void push_broker_errors(int32_t broker_id, int16_t api_key, int count,
-                          rd_kafka_resp_err_t error, int rtt_ms);
+  void push_broker_errors(int32_t broker_id, int16_t api_key, int count, rd_kafka_resp_err_t error,
+                          int rtt_ms);
   void push_cluster_errors(int16_t api_key, int count, rd_kafka_resp_err_t error);
   void set_broker_down(int32_t broker_id);
   void set_broker_up(int32_t broker_id);

@@ -2,8 +2,8 @@
 // partitions it owns and their backlog on the commands topic.
 #pragma once
 
-#include "consumers/metrics/exposition.hpp"
 #include "consumers/engine/engine_service.hpp"
+#include "consumers/metrics/exposition.hpp"
 
 namespace lf::metrics {
 

@@ -90,7 +90,8 @@ MetricsServer::MetricsServer(ServerOptions options, ScrapeFunction scrape, Healt
   impl.server.Get("/metrics", [&impl](const httplib::Request&, httplib::Response& response) {
     impl.serve_metrics(response);
   });
-  impl.server.Get("/healthz", [health = std::move(health)](const httplib::Request&, httplib::Response& response) {
+  impl.server.Get("/healthz", [health = std::move(health)](const httplib::Request&,
+                                                           httplib::Response& response) {
     const std::string problem = health ? health() : std::string();
     if (problem.empty()) {
       response.set_content("ok\n", "text/plain; charset=utf-8");

@@ -1,7 +1,7 @@
 // The metrics endpoint: an HTTP server on a background thread answering
 // GET /metrics with what a scrape function renders (Prometheus text format)
-// and GET /healthz with 200 when healthy, 503 and the reason when not. Started by the constructor, stopped by the
-// destructor. Knows nothing of what is measured.
+// and GET /healthz with 200 when healthy, 503 and the reason when not. Started by the constructor,
+// stopped by the destructor. Knows nothing of what is measured.
 #pragma once
 
 #include <functional>

@@ -33,7 +33,8 @@ constexpr std::size_t kStatementNameBytesMax = 63;
 std::shared_ptr<spdlog::logger> logger() {
   static const std::shared_ptr<spdlog::logger>* const instance = [] {
     std::shared_ptr<spdlog::logger> existing = spdlog::get("pg");
-    return new std::shared_ptr<spdlog::logger>(existing ? existing : spdlog::default_logger()->clone("pg"));
+    return new std::shared_ptr<spdlog::logger>(existing ? existing
+                                                        : spdlog::default_logger()->clone("pg"));
   }();
   return *instance;
 }
@@ -110,7 +111,8 @@ bool is_key(const projections::TableSpec& table, std::size_t column) {
 }
 
 // `$n::type[]` for each listed column, comma-separated.
-std::string unnest_arguments(const projections::TableSpec& table, const std::vector<std::size_t>& columns) {
+std::string unnest_arguments(const projections::TableSpec& table,
+                             const std::vector<std::size_t>& columns) {
   std::string sql;
   for (std::size_t i = 0; i < columns.size(); ++i) {
     if (i > 0) sql += ", ";
@@ -147,8 +149,12 @@ TableWork sort_ops(const projections::RowBatch::TableOps& group) {
     LF_ASSERT(op.table == group.table);
     LF_ASSERT(op.values.size() == group.table->columns.size());
     switch (op.kind) {
-      case projections::RowOpKind::insert: work.inserts.push_back(&op); break;
-      case projections::RowOpKind::upsert: work.upserts.push_back(&op); break;
+      case projections::RowOpKind::insert:
+        work.inserts.push_back(&op);
+        break;
+      case projections::RowOpKind::upsert:
+        work.upserts.push_back(&op);
+        break;
       case projections::RowOpKind::patch: {
         LF_ASSERT(op.present.size() == op.values.size());
         auto found = std::find_if(work.patches.begin(), work.patches.end(),
@@ -165,18 +171,21 @@ TableWork sort_ops(const projections::RowBatch::TableOps& group) {
   return work;
 }
 
-void copy_rows(pqxx::transaction_base& work, const std::string& table_name, const projections::TableSpec& table,
+void copy_rows(pqxx::transaction_base& work, const std::string& table_name,
+               const projections::TableSpec& table,
                const std::vector<const projections::RowOp*>& rows) {
   std::vector<std::string> columns;
   columns.reserve(table.columns.size());
-  for (const projections::Column& column : table.columns) columns.push_back(work.quote_name(column.name));
+  for (const projections::Column& column : table.columns)
+    columns.push_back(work.quote_name(column.name));
   // libpqxx 6.4 puts the table and column names into the COPY statement as
   // given, so they are passed quoted.
   pqxx::stream_to stream(work, work.quote_name(table_name), columns);
   std::string chunk;
   chunk.reserve(kCopyChunkBytes + 4096);
   for (const projections::RowOp* op : rows) {
-    for (std::size_t i = 0; i < op->values.size(); ++i) append_copy_value(chunk, op->values[i], i == 0);
+    for (std::size_t i = 0; i < op->values.size(); ++i)
+      append_copy_value(chunk, op->values[i], i == 0);
     end_copy_row(chunk);
     if (chunk.size() >= kCopyChunkBytes) flush_copy_chunk(stream, chunk);
   }
@@ -200,8 +209,9 @@ void ensure_month_partitions(pqxx::transaction_base& work, const std::string& ta
     months.emplace(format_date_days(static_cast<int32_t>(day)).substr(0, 7), at->unix_ms);
   }
   for (const auto& [month, unix_ms] : months) {
-    work.exec_params("SELECT ledgerflow_ensure_month_partition($1, to_timestamp($2::double precision / 1000))",
-                     table_name, unix_ms);
+    work.exec_params(
+        "SELECT ledgerflow_ensure_month_partition($1, to_timestamp($2::double precision / 1000))",
+        table_name, unix_ms);
   }
 }
 
@@ -242,17 +252,19 @@ void BatchWriter::write(pqxx::transaction_base& work, const projections::RowBatc
         if (present[i] && !is_key(table, i)) columns.push_back(i);
       }
       const std::vector<std::string> arrays = column_arrays(ops, columns);
-      const pqxx::result result =
-          work.exec_prepared(prepare_patch(work, table, present), pqxx::prepare::make_dynamic_params(arrays));
+      const pqxx::result result = work.exec_prepared(prepare_patch(work, table, present),
+                                                     pqxx::prepare::make_dynamic_params(arrays));
       if (result.affected_rows() != ops.size()) {
-        logger()->error("patch of {} rows in {} matched {}", ops.size(), table_name, result.affected_rows());
+        logger()->error("patch of {} rows in {} matched {}", ops.size(), table_name,
+                        result.affected_rows());
         throw PatchMissingRow("patch to missing row in " + table_name);
       }
     }
   }
 }
 
-std::string BatchWriter::prepare_upsert(pqxx::transaction_base& work, const projections::TableSpec& table) {
+std::string BatchWriter::prepare_upsert(pqxx::transaction_base& work,
+                                        const projections::TableSpec& table) {
   const std::string table_name = table.name + table_suffix_;
   std::string name = statement_name(table_name + ".upsert");
   if (prepared_.count(name) > 0) return name;
@@ -277,15 +289,17 @@ std::string BatchWriter::prepare_upsert(pqxx::transaction_base& work, const proj
     updates += column + " = EXCLUDED." + column;
   }
   const std::string sql = "INSERT INTO " + work.quote_name(table_name) + " (" + column_list +
-                          ") SELECT * FROM unnest(" + unnest_arguments(table, all) + ") ON CONFLICT (" +
-                          key_list + ") " + (updates.empty() ? "DO NOTHING" : "DO UPDATE SET " + updates);
+                          ") SELECT * FROM unnest(" + unnest_arguments(table, all) +
+                          ") ON CONFLICT (" + key_list + ") " +
+                          (updates.empty() ? "DO NOTHING" : "DO UPDATE SET " + updates);
   work.conn().prepare(name, sql);
   prepared_.insert(name);
   logger()->debug("prepared {}: {}", name, sql);
   return name;
 }
 
-std::string BatchWriter::prepare_patch(pqxx::transaction_base& work, const projections::TableSpec& table,
+std::string BatchWriter::prepare_patch(pqxx::transaction_base& work,
+                                       const projections::TableSpec& table,
                                        const std::vector<bool>& present) {
   const std::string table_name = table.name + table_suffix_;
   std::string name = statement_name(table_name + ".patch." + column_mask(present));
@@ -318,8 +332,8 @@ std::string BatchWriter::prepare_patch(pqxx::transaction_base& work, const proje
     matches += "dst." + key + " = src." + key;
   }
   const std::string sql = "UPDATE " + work.quote_name(table_name) + " AS dst SET " + assignments +
-                          " FROM unnest(" + unnest_arguments(table, columns) + ") AS src(" + aliases +
-                          ") WHERE " + matches;
+                          " FROM unnest(" + unnest_arguments(table, columns) + ") AS src(" +
+                          aliases + ") WHERE " + matches;
   work.conn().prepare(name, sql);
   prepared_.insert(name);
   logger()->debug("prepared {}: {}", name, sql);

@@ -34,7 +34,8 @@ bool transient_state(const std::string& state) {
 
 }  // namespace
 
-bool is_transient_failure(const std::exception_ptr& error, const pqxx::connection_base* connection) {
+bool is_transient_failure(const std::exception_ptr& error,
+                          const pqxx::connection_base* connection) {
   try {
     std::rethrow_exception(error);
   } catch (const pqxx::broken_connection&) {
@@ -90,10 +91,12 @@ bool DatabaseHealth::is_up() const {
 std::string DatabaseHealth::problem() const {
   const std::lock_guard<std::mutex> lock(mutex_);
   if (up_) return {};
-  return "database unreachable for " + std::to_string((system_now_ms() - since_ms_) / 1000) + " s: " + reason_;
+  return "database unreachable for " + std::to_string((system_now_ms() - since_ms_) / 1000) +
+         " s: " + reason_;
 }
 
-Reconnecting::Reconnecting(std::string url, std::string who, DatabaseHealth& health, ReconnectOptions options)
+Reconnecting::Reconnecting(std::string url, std::string who, DatabaseHealth& health,
+                           ReconnectOptions options)
     : url_(std::move(url)), who_(std::move(who)), health_(health), options_(options) {}
 
 pqxx::connection& Reconnecting::get() {
@@ -103,7 +106,8 @@ pqxx::connection& Reconnecting::get() {
 
 void Reconnecting::succeeded(std::string_view what, int attempts) {
   if (attempts > 0 || !health_.is_up()) {
-    logger()->info("{}: database reachable again ({} after {} failed attempt(s))", who_, what, attempts);
+    logger()->info("{}: database reachable again ({} after {} failed attempt(s))", who_, what,
+                   attempts);
   }
   health_.up();
 }
@@ -121,11 +125,13 @@ void Reconnecting::failed(std::string_view what, const std::exception_ptr& error
                           const std::atomic<bool>* stop) {
   const std::string reason = message_of(error);
   // The first failure and then every tenth: one line per event of interest.
-  if (attempt % 10 == 0) logger()->warn("{}: {} failed (attempt {}): {}", who_, what, attempt + 1, reason);
+  if (attempt % 10 == 0)
+    logger()->warn("{}: {} failed (attempt {}): {}", who_, what, attempt + 1, reason);
   health_.down(reason);
   connection_.reset();
   const int shift = std::min(attempt, 16);
-  const int64_t backoff = std::min<int64_t>(int64_t{options_.first_backoff_ms} << shift, options_.max_backoff_ms);
+  const int64_t backoff =
+      std::min<int64_t>(int64_t{options_.first_backoff_ms} << shift, options_.max_backoff_ms);
   // The backoff is slept in slices so a stop request is seen at once.
   const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(backoff);
   while (std::chrono::steady_clock::now() < until) {

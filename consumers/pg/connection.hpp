@@ -62,7 +62,8 @@ struct ReconnectOptions {
 // One connection, used by one thread at a time.
 class Reconnecting {
  public:
-  Reconnecting(std::string url, std::string who, DatabaseHealth& health, ReconnectOptions options = {});
+  Reconnecting(std::string url, std::string who, DatabaseHealth& health,
+               ReconnectOptions options = {});
 
   // The connection, made now if there is none (throws
   // pqxx::broken_connection when the database cannot be reached).
@@ -108,7 +109,8 @@ class Reconnecting {
  private:
   void succeeded(std::string_view what, int attempts);
   // Logs, drops the connection, waits out the backoff (watching `stop`).
-  void failed(std::string_view what, const std::exception_ptr& error, int attempt, const std::atomic<bool>* stop);
+  void failed(std::string_view what, const std::exception_ptr& error, int attempt,
+              const std::atomic<bool>* stop);
 
   std::string url_;
   std::string who_;

@@ -27,11 +27,20 @@ void append_copy_escaped(std::string& out, const std::string& text) {
     const char c = text[i];
     char escaped = 0;
     switch (c) {
-      case '\\': escaped = '\\'; break;
-      case '\t': escaped = 't'; break;
-      case '\n': escaped = 'n'; break;
-      case '\r': escaped = 'r'; break;
-      default: continue;
+      case '\\':
+        escaped = '\\';
+        break;
+      case '\t':
+        escaped = 't';
+        break;
+      case '\n':
+        escaped = 'n';
+        break;
+      case '\r':
+        escaped = 'r';
+        break;
+      default:
+        continue;
     }
     out.append(text, run_start, i - run_start);
     out.push_back('\\');
@@ -146,14 +155,22 @@ std::string sql_type_name(const projections::Column& column) {
   LF_ASSERT_MSG(column.enum_type.empty() || column.type == projections::SqlType::enumeration,
                 "only an enumeration column names an enum type");
   switch (column.type) {
-    case projections::SqlType::text: return "text";
-    case projections::SqlType::int64: return "bigint";
-    case projections::SqlType::boolean: return "boolean";
-    case projections::SqlType::timestamptz: return "timestamptz";
-    case projections::SqlType::date: return "date";
-    case projections::SqlType::jsonb: return "jsonb";
-    case projections::SqlType::uuid: return "uuid";
-    case projections::SqlType::int32: return "integer";
+    case projections::SqlType::text:
+      return "text";
+    case projections::SqlType::int64:
+      return "bigint";
+    case projections::SqlType::boolean:
+      return "boolean";
+    case projections::SqlType::timestamptz:
+      return "timestamptz";
+    case projections::SqlType::date:
+      return "date";
+    case projections::SqlType::jsonb:
+      return "jsonb";
+    case projections::SqlType::uuid:
+      return "uuid";
+    case projections::SqlType::int32:
+      return "integer";
     case projections::SqlType::numeric:
       return "numeric";
     case projections::SqlType::inet:

@@ -14,7 +14,9 @@ namespace lf::pg {
 // Appends `value` to `line` in COPY text format (tab-separated, \N for null,
 // backslash escapes). Call end_copy_row after the last column.
 void append_copy_value(std::string& line, const projections::Value& value, bool first_column);
-inline void end_copy_row(std::string& line) { line.push_back('\n'); }
+inline void end_copy_row(std::string& line) {
+  line.push_back('\n');
+}
 
 // A PostgreSQL array literal ("{...}", every element quoted and escaped,
 // NULL for nulls) of the given values, to be passed as one text parameter

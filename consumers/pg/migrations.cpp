@@ -26,7 +26,8 @@ constexpr const char* kMigrationsPrefix = "migrations/";
 std::shared_ptr<spdlog::logger> logger() {
   static const std::shared_ptr<spdlog::logger>* const instance = [] {
     std::shared_ptr<spdlog::logger> existing = spdlog::get("pg");
-    return new std::shared_ptr<spdlog::logger>(existing ? existing : spdlog::default_logger()->clone("pg"));
+    return new std::shared_ptr<spdlog::logger>(existing ? existing
+                                                        : spdlog::default_logger()->clone("pg"));
   }();
   return *instance;
 }
@@ -60,7 +61,8 @@ class MigrationLock {
       pqxx::nontransaction unlock(connection_);
       unlock.exec_params("SELECT pg_advisory_unlock($1)", kMigrationLockKey);
     } catch (const std::exception& error) {
-      logger()->warn("releasing the migration lock failed (the session end releases it): {}", error.what());
+      logger()->warn("releasing the migration lock failed (the session end releases it): {}",
+                     error.what());
     }
   }
   MigrationLock(const MigrationLock&) = delete;
@@ -92,7 +94,8 @@ std::map<std::string, std::string> applied_checksums(pqxx::connection& connectio
   pqxx::work work(connection);
   work.exec(
       "CREATE TABLE IF NOT EXISTS schema_migrations ("
-      "name text PRIMARY KEY, checksum text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())");
+      "name text PRIMARY KEY, checksum text NOT NULL, applied_at timestamptz NOT NULL DEFAULT "
+      "now())");
   std::map<std::string, std::string> applied;
   for (const pqxx::row& row : work.exec("SELECT name, checksum FROM schema_migrations")) {
     applied.emplace(row[0].as<std::string>(), row[1].as<std::string>());
@@ -114,8 +117,8 @@ MigrationOutcome migrate(pqxx::connection& connection) {
     auto found = applied.find(migration.name);
     if (found != applied.end()) {
       if (found->second != sum) {
-        throw std::runtime_error("migration " + migration.name + " was applied with checksum " + found->second +
-                                 " but the embedded file has checksum " + sum +
+        throw std::runtime_error("migration " + migration.name + " was applied with checksum " +
+                                 found->second + " but the embedded file has checksum " + sum +
                                  ": an applied migration must never change; add a new one");
       }
       outcome.existing.push_back(migration.name);
@@ -124,8 +127,9 @@ MigrationOutcome migrate(pqxx::connection& connection) {
     try {
       pqxx::work work(connection);
       work.exec(std::string(migration.sql));
-      work.exec_params("INSERT INTO schema_migrations (name, checksum, applied_at) VALUES ($1, $2, now())",
-                       migration.name, sum);
+      work.exec_params(
+          "INSERT INTO schema_migrations (name, checksum, applied_at) VALUES ($1, $2, now())",
+          migration.name, sum);
       work.commit();
     } catch (const pqxx::sql_error& error) {
       // Rolled back with its schema_migrations row. (An in_doubt_error passes
@@ -136,9 +140,12 @@ MigrationOutcome migrate(pqxx::connection& connection) {
     outcome.applied.push_back(migration.name);
   }
   for (const auto& [name, sum] : applied) {
-    const bool known = std::any_of(migrations.begin(), migrations.end(),
-                                   [&name = name](const Migration& migration) { return migration.name == name; });
-    if (!known) logger()->warn("migration {} is applied but not in this binary (a newer binary applied it?)", name);
+    const bool known =
+        std::any_of(migrations.begin(), migrations.end(),
+                    [&name = name](const Migration& migration) { return migration.name == name; });
+    if (!known)
+      logger()->warn("migration {} is applied but not in this binary (a newer binary applied it?)",
+                     name);
   }
   return outcome;
 }

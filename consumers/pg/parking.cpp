@@ -17,29 +17,37 @@ std::string prepared(pqxx::transaction_base& work, const char* name, const char*
 }
 
 constexpr const char* kInsertParkedStreams =
-    "INSERT INTO parked_streams (projection, tenant_id, stream, partition, first_offset, first_event_id, "
+    "INSERT INTO parked_streams (projection, tenant_id, stream, partition, first_offset, "
+    "first_event_id, "
     "first_type, reason, sqlstate) "
-    "SELECT u.projection, u.tenant_id, u.stream, u.partition, u.first_offset, u.first_event_id, u.first_type, "
+    "SELECT u.projection, u.tenant_id, u.stream, u.partition, u.first_offset, u.first_event_id, "
+    "u.first_type, "
     "u.reason, NULLIF(u.sqlstate, '') "
-    "FROM unnest($1::text[], $2::uuid[], $3::text[], $4::integer[], $5::bigint[], $6::text[], $7::text[], "
+    "FROM unnest($1::text[], $2::uuid[], $3::text[], $4::integer[], $5::bigint[], $6::text[], "
+    "$7::text[], "
     "$8::text[], $9::text[]) "
-    "AS u(projection, tenant_id, stream, partition, first_offset, first_event_id, first_type, reason, sqlstate)";
+    "AS u(projection, tenant_id, stream, partition, first_offset, first_event_id, first_type, "
+    "reason, sqlstate)";
 
 // The per-record arrays travel as array literals inside a text[] and are
 // cast per row.
 constexpr const char* kInsertParkedRecords =
-    "INSERT INTO parked_events (projection, tenant_id, stream, partition, kafka_offset, seq, record_id, "
+    "INSERT INTO parked_events (projection, tenant_id, stream, partition, kafka_offset, seq, "
+    "record_id, "
     "event_indexes, event_ids, types, record) "
     "SELECT u.projection, u.tenant_id, u.stream, u.partition, u.kafka_offset, u.seq, u.record_id, "
     "u.event_indexes::integer[], u.event_ids::text[], u.types::text[], u.record "
-    "FROM unnest($1::text[], $2::uuid[], $3::text[], $4::integer[], $5::bigint[], $6::bigint[], $7::text[], "
+    "FROM unnest($1::text[], $2::uuid[], $3::text[], $4::integer[], $5::bigint[], $6::bigint[], "
+    "$7::text[], "
     "$8::text[], $9::text[], $10::text[], $11::text[]) "
-    "AS u(projection, tenant_id, stream, partition, kafka_offset, seq, record_id, event_indexes, event_ids, "
+    "AS u(projection, tenant_id, stream, partition, kafka_offset, seq, record_id, event_indexes, "
+    "event_ids, "
     "types, record)";
 
 // '' in a filter parameter: any.
 constexpr const char* kSelectParkedStreams =
-    "SELECT s.projection, s.tenant_id::text, s.stream, s.partition, s.first_offset, s.first_event_id, "
+    "SELECT s.projection, s.tenant_id::text, s.stream, s.partition, s.first_offset, "
+    "s.first_event_id, "
     "s.first_type, s.reason, coalesce(s.sqlstate, ''), "
     "to_char(s.parked_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
     "(SELECT coalesce(sum(cardinality(e.event_indexes)), 0) FROM parked_events e "
@@ -50,7 +58,8 @@ constexpr const char* kSelectParkedStreams =
     "ORDER BY s.projection, s.partition, s.first_offset, s.tenant_id, s.stream";
 
 constexpr const char* kSelectParkedRecords =
-    "SELECT partition, kafka_offset, seq, record_id, event_indexes::text, event_ids::text, types::text, record "
+    "SELECT partition, kafka_offset, seq, record_id, event_indexes::text, event_ids::text, "
+    "types::text, record "
     "FROM parked_events WHERE projection = $1 AND tenant_id = $2::uuid AND stream = $3 "
     "ORDER BY partition, kafka_offset";
 
@@ -88,12 +97,14 @@ std::string parked_key(std::string_view tenant_id, std::string_view stream) {
   return key;
 }
 
-std::vector<ParkedStream> load_parked_streams(pqxx::transaction_base& work, const ParkedFilter& filter) {
-  const std::string partitions = filter.partitions ? int_array_literal(*filter.partitions) : std::string();
+std::vector<ParkedStream> load_parked_streams(pqxx::transaction_base& work,
+                                              const ParkedFilter& filter) {
+  const std::string partitions =
+      filter.partitions ? int_array_literal(*filter.partitions) : std::string();
   std::vector<ParkedStream> streams;
   for (const pqxx::row& row :
-       work.exec_params(kSelectParkedStreams, filter.projection.value_or(""), filter.tenant_id.value_or(""),
-                        filter.stream.value_or(""), partitions)) {
+       work.exec_params(kSelectParkedStreams, filter.projection.value_or(""),
+                        filter.tenant_id.value_or(""), filter.stream.value_or(""), partitions)) {
     ParkedStream stream;
     stream.projection = row[0].as<std::string>();
     stream.tenant_id = row[1].as<std::string>();
@@ -113,16 +124,17 @@ std::vector<ParkedStream> load_parked_streams(pqxx::transaction_base& work, cons
 
 void insert_parked_streams(pqxx::transaction_base& work, const std::vector<ParkedStream>& streams) {
   if (streams.empty()) return;
-  work.exec_prepared(prepared(work, "lf.insert_parked_streams", kInsertParkedStreams),
-                     array_of(streams, [](const ParkedStream& s) { return s.projection; }),
-                     array_of(streams, [](const ParkedStream& s) { return s.tenant_id; }),
-                     array_of(streams, [](const ParkedStream& s) { return s.stream; }),
-                     array_of(streams, [](const ParkedStream& s) { return static_cast<int64_t>(s.partition); }),
-                     array_of(streams, [](const ParkedStream& s) { return s.first_offset; }),
-                     array_of(streams, [](const ParkedStream& s) { return s.first_event_id; }),
-                     array_of(streams, [](const ParkedStream& s) { return s.first_type; }),
-                     array_of(streams, [](const ParkedStream& s) { return s.reason; }),
-                     array_of(streams, [](const ParkedStream& s) { return s.sqlstate; }));
+  work.exec_prepared(
+      prepared(work, "lf.insert_parked_streams", kInsertParkedStreams),
+      array_of(streams, [](const ParkedStream& s) { return s.projection; }),
+      array_of(streams, [](const ParkedStream& s) { return s.tenant_id; }),
+      array_of(streams, [](const ParkedStream& s) { return s.stream; }),
+      array_of(streams, [](const ParkedStream& s) { return static_cast<int64_t>(s.partition); }),
+      array_of(streams, [](const ParkedStream& s) { return s.first_offset; }),
+      array_of(streams, [](const ParkedStream& s) { return s.first_event_id; }),
+      array_of(streams, [](const ParkedStream& s) { return s.first_type; }),
+      array_of(streams, [](const ParkedStream& s) { return s.reason; }),
+      array_of(streams, [](const ParkedStream& s) { return s.sqlstate; }));
 }
 
 void insert_parked_records(pqxx::transaction_base& work, const std::vector<ParkedRecord>& records) {
@@ -147,10 +159,13 @@ void insert_parked_records(pqxx::transaction_base& work, const std::vector<Parke
       array_of(records, [](const ParkedRecord& r) { return r.record; }));
 }
 
-std::vector<ParkedRecord> load_parked_records(pqxx::transaction_base& work, const std::string& projection,
-                                              const std::string& tenant_id, const std::string& stream) {
+std::vector<ParkedRecord> load_parked_records(pqxx::transaction_base& work,
+                                              const std::string& projection,
+                                              const std::string& tenant_id,
+                                              const std::string& stream) {
   std::vector<ParkedRecord> records;
-  for (const pqxx::row& row : work.exec_params(kSelectParkedRecords, projection, tenant_id, stream)) {
+  for (const pqxx::row& row :
+       work.exec_params(kSelectParkedRecords, projection, tenant_id, stream)) {
     ParkedRecord record;
     record.projection = projection;
     record.tenant_id = tenant_id;
@@ -167,24 +182,27 @@ std::vector<ParkedRecord> load_parked_records(pqxx::transaction_base& work, cons
   return records;
 }
 
-void unpark_stream(pqxx::transaction_base& work, const std::string& projection, const std::string& tenant_id,
-                   const std::string& stream) {
-  work.exec_params("DELETE FROM parked_streams WHERE projection = $1 AND tenant_id = $2::uuid AND stream = $3",
-                   projection, tenant_id, stream);
+void unpark_stream(pqxx::transaction_base& work, const std::string& projection,
+                   const std::string& tenant_id, const std::string& stream) {
+  work.exec_params(
+      "DELETE FROM parked_streams WHERE projection = $1 AND tenant_id = $2::uuid AND stream = $3",
+      projection, tenant_id, stream);
 }
 
 void update_park_reason(pqxx::transaction_base& work, const std::string& projection,
-                        const std::string& tenant_id, const std::string& stream, const std::string& reason,
-                        const std::string& sqlstate) {
+                        const std::string& tenant_id, const std::string& stream,
+                        const std::string& reason, const std::string& sqlstate) {
   work.exec_params(
       "UPDATE parked_streams SET reason = $4, sqlstate = NULLIF($5, ''), retried_at = now() "
       "WHERE projection = $1 AND tenant_id = $2::uuid AND stream = $3",
       projection, tenant_id, stream, reason, sqlstate);
 }
 
-bool lock_and_bump_generation(pqxx::transaction_base& work, const std::string& projection, int32_t partition) {
+bool lock_and_bump_generation(pqxx::transaction_base& work, const std::string& projection,
+                              int32_t partition) {
   const pqxx::result locked = work.exec_params(
-      "SELECT generation FROM projection_checkpoints WHERE projection = $1 AND partition = $2 FOR UPDATE",
+      "SELECT generation FROM projection_checkpoints WHERE projection = $1 AND partition = $2 FOR "
+      "UPDATE",
       projection, partition);
   if (locked.empty()) return false;
   work.exec_params(

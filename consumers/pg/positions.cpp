@@ -21,7 +21,8 @@ namespace {
 std::shared_ptr<spdlog::logger> logger() {
   static const std::shared_ptr<spdlog::logger>* const instance = [] {
     std::shared_ptr<spdlog::logger> existing = spdlog::get("pg");
-    return new std::shared_ptr<spdlog::logger>(existing ? existing : spdlog::default_logger()->clone("pg"));
+    return new std::shared_ptr<spdlog::logger>(existing ? existing
+                                                        : spdlog::default_logger()->clone("pg"));
   }();
   return *instance;
 }
@@ -73,16 +74,20 @@ constexpr const char* kSaveSnapshotHeader =
 
 constexpr const char* kUpsertTenantState =
     "INSERT INTO engine_tenant_state (partition, tenant_id, state) "
-    "SELECT $1::integer, u.tenant_id, u.state FROM unnest($2::uuid[], $3::text[]) AS u(tenant_id, state) "
+    "SELECT $1::integer, u.tenant_id, u.state FROM unnest($2::uuid[], $3::text[]) AS u(tenant_id, "
+    "state) "
     "ON CONFLICT (partition, tenant_id) DO UPDATE SET state = EXCLUDED.state";
 
 constexpr const char* kUpsertDedup =
     "INSERT INTO engine_dedup (partition, tenant_id, command_id, seq, result) "
     "SELECT $1::integer, u.tenant_id, u.command_id, u.seq, u.result "
-    "FROM unnest($2::uuid[], $3::text[], $4::bigint[], $5::text[]) AS u(tenant_id, command_id, seq, result) "
-    "ON CONFLICT (partition, tenant_id, command_id) DO UPDATE SET seq = EXCLUDED.seq, result = EXCLUDED.result";
+    "FROM unnest($2::uuid[], $3::text[], $4::bigint[], $5::text[]) AS u(tenant_id, command_id, "
+    "seq, result) "
+    "ON CONFLICT (partition, tenant_id, command_id) DO UPDATE SET seq = EXCLUDED.seq, result = "
+    "EXCLUDED.result";
 
-constexpr const char* kEvictDedup = "DELETE FROM engine_dedup WHERE partition = $1::integer AND seq <= $2::bigint";
+constexpr const char* kEvictDedup =
+    "DELETE FROM engine_dedup WHERE partition = $1::integer AND seq <= $2::bigint";
 
 // Keeps the last of several rows with the same key: one statement may not
 // touch a row twice.
@@ -104,7 +109,8 @@ std::vector<const Row*> last_per_key(const std::vector<Row>& rows, Key key) {
 
 }  // namespace
 
-std::vector<Checkpoint> load_checkpoints(pqxx::work& work, const std::vector<std::string>& projections,
+std::vector<Checkpoint> load_checkpoints(pqxx::work& work,
+                                         const std::vector<std::string>& projections,
                                          const std::vector<int32_t>& partitions) {
   if (projections.empty() || partitions.empty()) return {};
   const std::string names = array_of(projections, [](const std::string& name) { return name; });
@@ -124,7 +130,8 @@ std::vector<Checkpoint> load_checkpoints(pqxx::work& work, const std::vector<std
     checkpoint.deadlettered_count = row[6].as<int64_t>();
     checkpoint.unknown_skipped_count = row[7].as<int64_t>();
     checkpoint.generation = row[8].as<int64_t>();
-    stored.emplace(std::make_pair(checkpoint.projection, checkpoint.partition), std::move(checkpoint));
+    stored.emplace(std::make_pair(checkpoint.projection, checkpoint.partition),
+                   std::move(checkpoint));
   }
   // In the order asked: projections, then partitions.
   std::vector<Checkpoint> checkpoints;
@@ -162,9 +169,9 @@ void advance_checkpoints(pqxx::work& work, const std::vector<Checkpoint>& before
       array_of(after, [](const Checkpoint& c) { return c.unknown_skipped_count; }),
       array_of(before, [](const Checkpoint& c) { return c.generation; }));
   if (result.affected_rows() != after.size()) {
-    throw StalePosition("checkpoint compare-and-set matched " + std::to_string(result.affected_rows()) +
-                        " of " + std::to_string(after.size()) +
-                        " positions: another projector has moved them");
+    throw StalePosition(
+        "checkpoint compare-and-set matched " + std::to_string(result.affected_rows()) + " of " +
+        std::to_string(after.size()) + " positions: another projector has moved them");
   }
 }
 
@@ -182,7 +189,8 @@ std::optional<Snapshot> load_snapshot(pqxx::work& work, int32_t partition) {
   snapshot.header.commands_next_offset = header[0][3].as<int64_t>();
 
   const pqxx::result tenants = work.exec_params(
-      "SELECT tenant_id::text, state::text FROM engine_tenant_state WHERE partition = $1 ORDER BY tenant_id",
+      "SELECT tenant_id::text, state::text FROM engine_tenant_state WHERE partition = $1 ORDER BY "
+      "tenant_id",
       partition);
   snapshot.tenants.reserve(tenants.size());
   for (const pqxx::row& row : tenants) {
@@ -190,7 +198,8 @@ std::optional<Snapshot> load_snapshot(pqxx::work& work, int32_t partition) {
   }
 
   const pqxx::result dedup = work.exec_params(
-      "SELECT tenant_id::text, command_id, seq, result::text FROM engine_dedup WHERE partition = $1 "
+      "SELECT tenant_id::text, command_id, seq, result::text FROM engine_dedup WHERE partition = "
+      "$1 "
       "ORDER BY seq, tenant_id, command_id",
       partition);
   snapshot.dedup.reserve(dedup.size());
@@ -201,25 +210,28 @@ std::optional<Snapshot> load_snapshot(pqxx::work& work, int32_t partition) {
   return snapshot;
 }
 
-bool save_snapshot(pqxx::work& work, const SnapshotHeader& header, const std::vector<TenantStateRow>& tenants,
-                   const std::vector<DedupRow>& dedup, int64_t dedup_evict_through_seq) {
+bool save_snapshot(pqxx::work& work, const SnapshotHeader& header,
+                   const std::vector<TenantStateRow>& tenants, const std::vector<DedupRow>& dedup,
+                   int64_t dedup_evict_through_seq) {
   LF_ASSERT(header.partition >= 0 && header.seq >= 0);
   // The header first: if it does not move, nothing else may be written.
   const pqxx::result moved = work.exec_prepared(
       prepared(work, "lf.save_snapshot_header", kSaveSnapshotHeader), header.partition, header.seq,
       header.record_id, header.events_next_offset, header.commands_next_offset);
   if (moved.empty()) {
-    logger()->info("snapshot of partition {} at seq {} refused: a newer one is stored", header.partition,
-                   header.seq);
+    logger()->info("snapshot of partition {} at seq {} refused: a newer one is stored",
+                   header.partition, header.seq);
     return false;
   }
 
   if (!tenants.empty()) {
     const std::vector<const TenantStateRow*> rows =
         last_per_key(tenants, [](const TenantStateRow& row) { return row.tenant_id; });
-    work.exec_prepared(prepared(work, "lf.upsert_tenant_state", kUpsertTenantState), header.partition,
-                       array_of(rows, [](const TenantStateRow* row) { return row->tenant_id; }),
-                       array_of(rows, [](const TenantStateRow* row) { return projections::Json{row->state_json}; }));
+    work.exec_prepared(
+        prepared(work, "lf.upsert_tenant_state", kUpsertTenantState), header.partition,
+        array_of(rows, [](const TenantStateRow* row) { return row->tenant_id; }),
+        array_of(rows,
+                 [](const TenantStateRow* row) { return projections::Json{row->state_json}; }));
   }
   if (!dedup.empty()) {
     const std::vector<const DedupRow*> rows = last_per_key(dedup, [](const DedupRow& row) {
@@ -228,15 +240,18 @@ bool save_snapshot(pqxx::work& work, const SnapshotHeader& header, const std::ve
       key += row.command_id;
       return key;
     });
-    work.exec_prepared(prepared(work, "lf.upsert_dedup", kUpsertDedup), header.partition,
-                       array_of(rows, [](const DedupRow* row) { return row->tenant_id; }),
-                       array_of(rows, [](const DedupRow* row) { return row->command_id; }),
-                       array_of(rows, [](const DedupRow* row) { return row->seq; }),
-                       array_of(rows, [](const DedupRow* row) { return projections::Json{row->result_json}; }));
+    work.exec_prepared(
+        prepared(work, "lf.upsert_dedup", kUpsertDedup), header.partition,
+        array_of(rows, [](const DedupRow* row) { return row->tenant_id; }),
+        array_of(rows, [](const DedupRow* row) { return row->command_id; }),
+        array_of(rows, [](const DedupRow* row) { return row->seq; }),
+        array_of(rows, [](const DedupRow* row) { return projections::Json{row->result_json}; }));
   }
-  work.exec_prepared(prepared(work, "lf.evict_dedup", kEvictDedup), header.partition, dedup_evict_through_seq);
-  logger()->debug("snapshot of partition {} saved at seq {}: {} tenants, {} dedup rows, evicted through seq {}",
-                  header.partition, header.seq, tenants.size(), dedup.size(), dedup_evict_through_seq);
+  work.exec_prepared(prepared(work, "lf.evict_dedup", kEvictDedup), header.partition,
+                     dedup_evict_through_seq);
+  logger()->debug(
+      "snapshot of partition {} saved at seq {}: {} tenants, {} dedup rows, evicted through seq {}",
+      header.partition, header.seq, tenants.size(), dedup.size(), dedup_evict_through_seq);
   return true;
 }
 

@@ -21,8 +21,8 @@ struct Checkpoint {
   int64_t next_offset = 0;
   int64_t last_seq = 0;
   std::string last_record_id;
-  int64_t ignored_count = 0;        // records ignored by the chain rule
-  int64_t deadlettered_count = 0;   // messages sent to the dead-letter topic
+  int64_t ignored_count = 0;          // records ignored by the chain rule
+  int64_t deadlettered_count = 0;     // messages sent to the dead-letter topic
   int64_t unknown_skipped_count = 0;  // unknown events skipped by policy
   // Bumped by other writers that change the projection's parked streams
   // (replay-parked): part of the compare-and-set, so the owner re-reads.
@@ -37,7 +37,8 @@ class StalePosition : public std::runtime_error {
 
 // The stored checkpoints for these projections and partitions; missing ones
 // are returned at offset 0, seq 0 (and created, so later CAS can match).
-std::vector<Checkpoint> load_checkpoints(pqxx::work& work, const std::vector<std::string>& projections,
+std::vector<Checkpoint> load_checkpoints(pqxx::work& work,
+                                         const std::vector<std::string>& projections,
                                          const std::vector<int32_t>& partitions);
 
 // Advances each checkpoint from `before[i]` to `after[i]` (same projection and

@@ -29,8 +29,8 @@
 #include <thread>
 #include <vector>
 
-#include <pqxx/pqxx>
 #include <spdlog/spdlog.h>
+#include <pqxx/pqxx>
 
 extern char** environ;
 
@@ -40,8 +40,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr int kStartAttemptsMax = 5;          // retries when the chosen port was taken meanwhile
-constexpr int kPgCtlTimeoutSeconds = 60;      // pg_ctl -t for start and stop
+constexpr int kStartAttemptsMax = 5;      // retries when the chosen port was taken meanwhile
+constexpr int kPgCtlTimeoutSeconds = 60;  // pg_ctl -t for start and stop
 constexpr std::size_t kOutputBytesMax = 16 * 1024;  // captured output kept for an error message
 constexpr auto kKillWaitMax = std::chrono::seconds(10);
 constexpr const char* kServerUser = "postgres";  // the system user the server runs as under root
@@ -51,7 +51,8 @@ constexpr const char* kServerUser = "postgres";  // the system user the server r
 std::shared_ptr<spdlog::logger> logger() {
   static const std::shared_ptr<spdlog::logger>* const instance = [] {
     std::shared_ptr<spdlog::logger> existing = spdlog::get("pg");
-    return new std::shared_ptr<spdlog::logger>(existing ? existing : spdlog::default_logger()->clone("pg"));
+    return new std::shared_ptr<spdlog::logger>(existing ? existing
+                                                        : spdlog::default_logger()->clone("pg"));
   }();
   return *instance;
 }
@@ -163,7 +164,8 @@ CommandOutput run_command(std::vector<std::string> argv, const fs::path& directo
 
   std::vector<char*> args = c_argv(argv);
   pid_t pid = -1;
-  const int spawned = ::posix_spawn(&pid, args[0], setup.actions(), setup.attributes(), args.data(), environ);
+  const int spawned =
+      ::posix_spawn(&pid, args[0], setup.actions(), setup.attributes(), args.data(), environ);
   write_end.reset();
   if (spawned != 0) throw system_failure("cannot run " + joined(argv), spawned);
 
@@ -174,9 +176,11 @@ CommandOutput run_command(std::vector<std::string> argv, const fs::path& directo
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;
     result.output.append(buffer, static_cast<std::size_t>(n));
-    if (result.output.size() > 2 * kOutputBytesMax) result.output.erase(0, result.output.size() - kOutputBytesMax);
+    if (result.output.size() > 2 * kOutputBytesMax)
+      result.output.erase(0, result.output.size() - kOutputBytesMax);
   }
-  if (result.output.size() > kOutputBytesMax) result.output.erase(0, result.output.size() - kOutputBytesMax);
+  if (result.output.size() > kOutputBytesMax)
+    result.output.erase(0, result.output.size() - kOutputBytesMax);
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0) {
     if (errno != EINTR) throw system_failure("waitpid for " + argv[0], errno);
@@ -186,10 +190,12 @@ CommandOutput run_command(std::vector<std::string> argv, const fs::path& directo
 }
 
 std::string find_runuser() {
-  for (const char* candidate : {"/usr/sbin/runuser", "/sbin/runuser", "/usr/bin/runuser", "/bin/runuser"}) {
+  for (const char* candidate :
+       {"/usr/sbin/runuser", "/sbin/runuser", "/usr/bin/runuser", "/bin/runuser"}) {
     if (::access(candidate, X_OK) == 0) return candidate;
   }
-  throw std::runtime_error("running as root, but runuser (util-linux) is not installed: initdb refuses root");
+  throw std::runtime_error(
+      "running as root, but runuser (util-linux) is not installed: initdb refuses root");
 }
 
 // `argv`, run as `run_as` when that is set (we are root).
@@ -226,9 +232,11 @@ fs::path make_directory(const std::string& run_as) {
     struct passwd entry {};
     struct passwd* found = nullptr;
     std::vector<char> buffer(16384);
-    if (::getpwnam_r(run_as.c_str(), &entry, buffer.data(), buffer.size(), &found) != 0 || found == nullptr) {
+    if (::getpwnam_r(run_as.c_str(), &entry, buffer.data(), buffer.size(), &found) != 0 ||
+        found == nullptr) {
       fs::remove_all(directory);
-      throw std::runtime_error("running as root, but there is no '" + run_as + "' user to run PostgreSQL as");
+      throw std::runtime_error("running as root, but there is no '" + run_as +
+                               "' user to run PostgreSQL as");
     }
     if (::chown(directory.c_str(), entry.pw_uid, entry.pw_gid) != 0) {
       const int error_number = errno;
@@ -302,7 +310,8 @@ void run_and_wait(char* const* argv) {
   struct sigaction ignore {};
   ignore.sa_handler = SIG_IGN;
   sigemptyset(&ignore.sa_mask);
-  for (const int signal_number : {SIGINT, SIGTERM, SIGHUP, SIGPIPE}) ::sigaction(signal_number, &ignore, nullptr);
+  for (const int signal_number : {SIGINT, SIGTERM, SIGHUP, SIGPIPE})
+    ::sigaction(signal_number, &ignore, nullptr);
   struct sigaction standard {};
   standard.sa_handler = SIG_DFL;
   sigemptyset(&standard.sa_mask);
@@ -343,7 +352,8 @@ Watchdog start_watchdog(std::vector<std::string> stop_argv, const fs::path& remo
   // A socket pair rather than a pipe: send(MSG_NOSIGNAL) to a watchdog that
   // is already gone fails with EPIPE instead of killing us with SIGPIPE.
   int socket_fds[2];
-  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, socket_fds) != 0) throw system_failure("socketpair", errno);
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, socket_fds) != 0)
+    throw system_failure("socketpair", errno);
   const pid_t pid = ::fork();
   if (pid < 0) {
     const int error_number = errno;
@@ -362,8 +372,8 @@ std::string percent_encoded(const std::string& text) {
   for (const char c : text) {
     const auto byte = static_cast<unsigned char>(c);
     const bool unreserved = (byte >= 'a' && byte <= 'z') || (byte >= 'A' && byte <= 'Z') ||
-                            (byte >= '0' && byte <= '9') || byte == '-' || byte == '_' || byte == '.' ||
-                            byte == '~';
+                            (byte >= '0' && byte <= '9') || byte == '-' || byte == '_' ||
+                            byte == '.' || byte == '~';
     if (unreserved) {
       out.push_back(c);
     } else {
@@ -405,7 +415,9 @@ std::string find_postgres_bin_dir() {
     const std::vector<int> version = version_of(entry.path().filename().string());
     if (version.empty()) continue;
     const fs::path bin = entry.path() / "bin";
-    if (::access((bin / "pg_ctl").c_str(), X_OK) != 0 || ::access((bin / "initdb").c_str(), X_OK) != 0) continue;
+    if (::access((bin / "pg_ctl").c_str(), X_OK) != 0 ||
+        ::access((bin / "initdb").c_str(), X_OK) != 0)
+      continue;
     if (best.empty() || version > best_version) {
       best_version = version;
       best = bin.string();
@@ -417,7 +429,8 @@ std::string find_postgres_bin_dir() {
 TempServer::TempServer(const TempServerOptions& options) : options_(options), user_(kServerUser) {
   bin_dir_ = options_.bin_dir.empty() ? find_postgres_bin_dir() : options_.bin_dir;
   if (bin_dir_.empty()) {
-    throw std::runtime_error("no PostgreSQL server binaries under /usr/lib/postgresql/<version>/bin");
+    throw std::runtime_error(
+        "no PostgreSQL server binaries under /usr/lib/postgresql/<version>/bin");
   }
   if (::geteuid() == 0) run_as_ = kServerUser;
   directory_ = make_directory(run_as_);
@@ -425,25 +438,29 @@ TempServer::TempServer(const TempServerOptions& options) : options_(options), us
   const fs::path data = directory_ / "data";
   const fs::path log = directory_ / "server.log";
   try {
-    const CommandOutput initdb = run_command(
-        as_user(run_as_, {bin_dir_ + "/initdb", "-D", data.string(), "-A", "trust", "-U", user_, "--no-sync",
-                          "-E", "UTF8", "--locale=C"}),
-        directory_);
+    const CommandOutput initdb =
+        run_command(as_user(run_as_, {bin_dir_ + "/initdb", "-D", data.string(), "-A", "trust",
+                                      "-U", user_, "--no-sync", "-E", "UTF8", "--locale=C"}),
+                    directory_);
     if (initdb.exit_code != 0) {
-      throw std::runtime_error("initdb failed (exit " + std::to_string(initdb.exit_code) + "):\n" + initdb.output);
+      throw std::runtime_error("initdb failed (exit " + std::to_string(initdb.exit_code) + "):\n" +
+                               initdb.output);
     }
 
-    std::string settings = " -c listen_addresses=127.0.0.1 -c max_connections=200 -c shared_buffers=128MB";
-    if (!options_.durable) settings += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off";
+    std::string settings =
+        " -c listen_addresses=127.0.0.1 -c max_connections=200 -c shared_buffers=128MB";
+    if (!options_.durable)
+      settings += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off";
     for (int attempt = 1;; ++attempt) {
       const int port = free_loopback_port();
       const std::uintmax_t log_offset = size_of(log);
       const std::string server_options =
           "-p " + std::to_string(port) + " -k " + shell_quoted(directory_.string()) + settings;
-      const CommandOutput start = run_command(
-          as_user(run_as_, {bin_dir_ + "/pg_ctl", "-w", "-t", std::to_string(kPgCtlTimeoutSeconds), "-D",
-                            data.string(), "-l", log.string(), "-o", server_options, "start"}),
-          directory_);
+      const CommandOutput start =
+          run_command(as_user(run_as_, {bin_dir_ + "/pg_ctl", "-w", "-t",
+                                        std::to_string(kPgCtlTimeoutSeconds), "-D", data.string(),
+                                        "-l", log.string(), "-o", server_options, "start"}),
+                      directory_);
       if (start.exit_code == 0) {
         port_ = port;
         server_options_ = server_options;
@@ -455,16 +472,16 @@ TempServer::TempServer(const TempServerOptions& options) : options_(options), us
         logger()->warn("port {} was taken before the server bound it; trying another", port);
         continue;
       }
-      throw std::runtime_error("pg_ctl start failed (exit " + std::to_string(start.exit_code) + "):\n" +
-                               start.output + "\nserver log:\n" + server_log);
+      throw std::runtime_error("pg_ctl start failed (exit " + std::to_string(start.exit_code) +
+                               "):\n" + start.output + "\nserver log:\n" + server_log);
     }
 
     // Armed once the server runs: a kill -9 of this process must not leave
     // it running forever.
-    const Watchdog watchdog = start_watchdog(
-        as_user(run_as_, {bin_dir_ + "/pg_ctl", "-D", data.string(), "-m", "fast", "-w", "-t",
-                          std::to_string(kPgCtlTimeoutSeconds), "stop"}),
-        options_.keep ? fs::path() : directory_);
+    const Watchdog watchdog =
+        start_watchdog(as_user(run_as_, {bin_dir_ + "/pg_ctl", "-D", data.string(), "-m", "fast",
+                                         "-w", "-t", std::to_string(kPgCtlTimeoutSeconds), "stop"}),
+                       options_.keep ? fs::path() : directory_);
     watchdog_pid_ = watchdog.pid;
     watchdog_fd_ = watchdog.fd;
 
@@ -477,8 +494,8 @@ TempServer::TempServer(const TempServerOptions& options) : options_(options), us
     }
     throw;
   }
-  logger()->info("PostgreSQL started on 127.0.0.1:{} in {} (database {})", port_, directory_.string(),
-                 options_.database);
+  logger()->info("PostgreSQL started on 127.0.0.1:{} in {} (database {})", port_,
+                 directory_.string(), options_.database);
 }
 
 TempServer::~TempServer() {
@@ -491,7 +508,9 @@ TempServer::~TempServer() {
   }
 }
 
-std::string TempServer::url() const { return url_for(options_.database); }
+std::string TempServer::url() const {
+  return url_for(options_.database);
+}
 
 std::string TempServer::url_for(const std::string& database) const {
   return "postgresql://" + percent_encoded(user_) + "@127.0.0.1:" + std::to_string(port_) + "/" +
@@ -511,8 +530,8 @@ void TempServer::stop() {
   std::error_code exists_error;
   if (fs::exists(data / "postmaster.pid", exists_error)) {
     const CommandOutput stopped =
-        run_command(as_user(run_as_, {bin_dir_ + "/pg_ctl", "-D", data.string(), "-m", "fast", "-w", "-t",
-                                      std::to_string(kPgCtlTimeoutSeconds), "stop"}),
+        run_command(as_user(run_as_, {bin_dir_ + "/pg_ctl", "-D", data.string(), "-m", "fast", "-w",
+                                      "-t", std::to_string(kPgCtlTimeoutSeconds), "stop"}),
                     directory_);
     if (stopped.exit_code != 0) {
       // Fast shutdown did not finish: immediate shutdown, then wait for it.
@@ -525,8 +544,8 @@ void TempServer::stop() {
           std::this_thread::sleep_for(std::chrono::milliseconds(50));
         }
         if (::kill(pid, 0) == 0) {
-          throw std::runtime_error("PostgreSQL (pid " + std::to_string(pid) + ") in " + directory_.string() +
-                                   " did not stop");
+          throw std::runtime_error("PostgreSQL (pid " + std::to_string(pid) + ") in " +
+                                   directory_.string() + " did not stop");
         }
       }
     }
@@ -558,12 +577,12 @@ void TempServer::stop() {
 void TempServer::shut_down(const std::string& mode) {
   const fs::path data = directory_ / "data";
   const CommandOutput stopped =
-      run_command(as_user(run_as_, {bin_dir_ + "/pg_ctl", "-D", data.string(), "-m", mode, "-w", "-t",
-                                    std::to_string(kPgCtlTimeoutSeconds), "stop"}),
+      run_command(as_user(run_as_, {bin_dir_ + "/pg_ctl", "-D", data.string(), "-m", mode, "-w",
+                                    "-t", std::to_string(kPgCtlTimeoutSeconds), "stop"}),
                   directory_);
   if (stopped.exit_code != 0) {
-    throw std::runtime_error("pg_ctl stop -m " + mode + " failed (exit " + std::to_string(stopped.exit_code) +
-                             "):\n" + stopped.output);
+    throw std::runtime_error("pg_ctl stop -m " + mode + " failed (exit " +
+                             std::to_string(stopped.exit_code) + "):\n" + stopped.output);
   }
   logger()->info("PostgreSQL on port {} shut down ({})", port_, mode);
 }
@@ -571,12 +590,13 @@ void TempServer::shut_down(const std::string& mode) {
 void TempServer::start_again() {
   const fs::path data = directory_ / "data";
   const CommandOutput started = run_command(
-      as_user(run_as_, {bin_dir_ + "/pg_ctl", "-w", "-t", std::to_string(kPgCtlTimeoutSeconds), "-D",
-                        data.string(), "-l", (directory_ / "server.log").string(), "-o", server_options_, "start"}),
+      as_user(run_as_, {bin_dir_ + "/pg_ctl", "-w", "-t", std::to_string(kPgCtlTimeoutSeconds),
+                        "-D", data.string(), "-l", (directory_ / "server.log").string(), "-o",
+                        server_options_, "start"}),
       directory_);
   if (started.exit_code != 0) {
-    throw std::runtime_error("pg_ctl start failed (exit " + std::to_string(started.exit_code) + "):\n" +
-                             started.output);
+    throw std::runtime_error("pg_ctl start failed (exit " + std::to_string(started.exit_code) +
+                             "):\n" + started.output);
   }
   logger()->info("PostgreSQL on port {} started again", port_);
 }

@@ -11,8 +11,8 @@ namespace lf::pg {
 
 struct TempServerOptions {
   std::string database = "ledgerflow";
-  bool keep = false;            // leave the data directory behind on stop
-  std::string bin_dir;          // empty: the newest /usr/lib/postgresql/<v>/bin
+  bool keep = false;    // leave the data directory behind on stop
+  std::string bin_dir;  // empty: the newest /usr/lib/postgresql/<v>/bin
   // Settings for a disposable server: fsync off, synchronous_commit off.
   bool durable = false;
 };

@@ -61,7 +61,8 @@ std::optional<std::pair<std::string, std::string>> data_error(const std::excepti
     return std::make_pair(one_line(missing.what()), std::string());
   } catch (const pqxx::sql_error& sql) {
     const std::string& state = sql.sqlstate();
-    const bool about_data = state.rfind("22", 0) == 0 || state.rfind("23", 0) == 0 || state.rfind("P0", 0) == 0;
+    const bool about_data =
+        state.rfind("22", 0) == 0 || state.rfind("23", 0) == 0 || state.rfind("P0", 0) == 0;
     if (!about_data) return std::nullopt;
     return std::make_pair(one_line(sql.what()), state);
   } catch (...) {
@@ -80,7 +81,8 @@ void Projector::Parking::append(Parking&& other) {
 // is furthest behind.
 int64_t Projector::start_offset(const PartitionState& state) {
   int64_t start = state.checkpoints.front().next_offset;
-  for (const pg::Checkpoint& checkpoint : state.checkpoints) start = std::min(start, checkpoint.next_offset);
+  for (const pg::Checkpoint& checkpoint : state.checkpoints)
+    start = std::min(start, checkpoint.next_offset);
   return start;
 }
 
@@ -99,17 +101,18 @@ Projector::Projector(Options options) : options_(std::move(options)) {
   for (const auto& [name, policy] : options_.unknown_events) {
     auto found = std::find(projection_names_.begin(), projection_names_.end(), name);
     if (found == projection_names_.end()) {
-      throw std::invalid_argument("--unknown-events names a projection this projector does not run: " + name);
+      throw std::invalid_argument(
+          "--unknown-events names a projection this projector does not run: " + name);
     }
     unknown_overrides_[static_cast<std::size_t>(found - projection_names_.begin())] = policy;
   }
-  database_ = std::make_unique<pg::Reconnecting>(options_.database_url, "projector " + options_.client_id,
-                                                 database_health_);
+  database_ = std::make_unique<pg::Reconnecting>(
+      options_.database_url, "projector " + options_.client_id, database_health_);
   writer_ = std::make_unique<pg::BatchWriter>();
   check_versions();
   dead_letters_ = std::make_unique<kafka::Producer>(options_.kafka, options_.client_id + "-dlq");
-  consumer_ = std::make_unique<kafka::Consumer>(
-      options_.kafka, options_.client_id, options_.partitions ? "" : options_.group_id);
+  consumer_ = std::make_unique<kafka::Consumer>(options_.kafka, options_.client_id,
+                                                options_.partitions ? "" : options_.group_id);
   if (options_.partitions) {
     std::vector<kafka::TopicPartition> manual;
     for (int32_t partition : *options_.partitions) {
@@ -156,26 +159,35 @@ void Projector::probe_database() {
 // must never write tables another mapping built.
 void Projector::check_versions() {
   // Waits for the database if it is not up yet (INSERT ... DO NOTHING: safe to repeat).
-  std::vector<std::string> outdated = database_->run("registering the projections", [&](pqxx::connection& connection) {
-    std::vector<std::string> found;
-    pqxx::work work(connection);
-    for (const auto& projection : projections_) {
-      const std::string name(projection->name());
-      work.exec_params("INSERT INTO projections (name, version) VALUES ($1, $2) "
-                       "ON CONFLICT (name) DO NOTHING",
-                       name, projection->version());
-      const int stored = work.exec_params1("SELECT version FROM projections WHERE name = $1", name)[0].as<int>();
-      if (stored == projection->version()) continue;
-      const std::string problem = "projection " + name + " is at version " + std::to_string(stored) +
-                                  " in the database but this binary writes version " +
-                                  std::to_string(projection->version());
-      if (!options_.rebuild_outdated) throw std::runtime_error(problem + ": rebuild it (ledgerflow rebuild " + name + ")");
-      logger()->warn("{}: rebuilding it from {} before projecting", problem, options_.rebuild_from);
-      found.push_back(name);
-    }
-    work.commit();
-    return found;
-  }, nullptr);
+  std::vector<std::string> outdated = database_->run(
+      "registering the projections",
+      [&](pqxx::connection& connection) {
+        std::vector<std::string> found;
+        pqxx::work work(connection);
+        for (const auto& projection : projections_) {
+          const std::string name(projection->name());
+          work.exec_params(
+              "INSERT INTO projections (name, version) VALUES ($1, $2) "
+              "ON CONFLICT (name) DO NOTHING",
+              name, projection->version());
+          const int stored =
+              work.exec_params1("SELECT version FROM projections WHERE name = $1", name)[0]
+                  .as<int>();
+          if (stored == projection->version()) continue;
+          const std::string problem = "projection " + name + " is at version " +
+                                      std::to_string(stored) +
+                                      " in the database but this binary writes version " +
+                                      std::to_string(projection->version());
+          if (!options_.rebuild_outdated)
+            throw std::runtime_error(problem + ": rebuild it (ledgerflow rebuild " + name + ")");
+          logger()->warn("{}: rebuilding it from {} before projecting", problem,
+                         options_.rebuild_from);
+          found.push_back(name);
+        }
+        work.commit();
+        return found;
+      },
+      nullptr);
   for (const std::string& name : outdated) {
     rebuild::Options rebuild;
     rebuild.kafka = options_.kafka;
@@ -184,7 +196,9 @@ void Projector::check_versions() {
     rebuild.projection = name;
     rebuild.record_limits = options_.record_limits;
     const std::optional<rebuild::Source> source = rebuild::parse_source(options_.rebuild_from);
-    if (!source) throw std::invalid_argument("rebuild source must be kafka or archive, not " + options_.rebuild_from);
+    if (!source)
+      throw std::invalid_argument("rebuild source must be kafka or archive, not " +
+                                  options_.rebuild_from);
     rebuild.source = *source;
     rebuild.progress = [name](const rebuild::Progress& progress) {
       if (progress.finished) {
@@ -197,9 +211,12 @@ void Projector::check_versions() {
       int stored = 0;
       {
         pqxx::nontransaction work(database_->get());
-        work.exec_params("SELECT pg_advisory_lock(hashtext('ledgerflow.rebuild'), hashtext($1))", name);
-        stored = work.exec_params1("SELECT version FROM projections WHERE name = $1", name)[0].as<int>();
-        work.exec_params("SELECT pg_advisory_unlock(hashtext('ledgerflow.rebuild'), hashtext($1))", name);
+        work.exec_params("SELECT pg_advisory_lock(hashtext('ledgerflow.rebuild'), hashtext($1))",
+                         name);
+        stored =
+            work.exec_params1("SELECT version FROM projections WHERE name = $1", name)[0].as<int>();
+        work.exec_params("SELECT pg_advisory_unlock(hashtext('ledgerflow.rebuild'), hashtext($1))",
+                         name);
       }
       if (stored == projection_version(name)) {
         logger()->info("projection {} was rebuilt at version {} by another process", name, stored);
@@ -227,19 +244,23 @@ int Projector::projection_version(const std::string& name) const {
 // this one ran (its compare-and-set then failed): stop rather than write
 // tables another mapping built.
 void Projector::recheck_versions() {
-  database_->run("checking the projections' versions", [this](pqxx::connection& connection) {
-  pqxx::work work(connection);
-  for (const auto& projection : projections_) {
-    const pqxx::result stored =
-        work.exec_params("SELECT version FROM projections WHERE name = $1", std::string(projection->name()));
-    if (!stored.empty() && stored[0][0].as<int>() != projection->version()) {
-      throw std::runtime_error("projection " + std::string(projection->name()) + " was rebuilt at version " +
-                               stored[0][0].as<std::string>() + "; this binary writes version " +
-                               std::to_string(projection->version()) + " and stops");
-    }
-  }
-  work.commit();
-  }, stop_);
+  database_->run(
+      "checking the projections' versions",
+      [this](pqxx::connection& connection) {
+        pqxx::work work(connection);
+        for (const auto& projection : projections_) {
+          const pqxx::result stored = work.exec_params(
+              "SELECT version FROM projections WHERE name = $1", std::string(projection->name()));
+          if (!stored.empty() && stored[0][0].as<int>() != projection->version()) {
+            throw std::runtime_error("projection " + std::string(projection->name()) +
+                                     " was rebuilt at version " + stored[0][0].as<std::string>() +
+                                     "; this binary writes version " +
+                                     std::to_string(projection->version()) + " and stops");
+          }
+        }
+        work.commit();
+      },
+      stop_);
 }
 
 std::map<int32_t, Projector::PartitionState> Projector::load_positions(
@@ -247,23 +268,27 @@ std::map<int32_t, Projector::PartitionState> Projector::load_positions(
   std::vector<pg::Checkpoint> loaded;
   std::vector<pg::ParkedStream> parked;
   // Waits for the database when it is down (a rebalance waits with it).
-  database_->run("loading positions", [&](pqxx::connection& connection) {
-    pqxx::work work(connection);
-    loaded = pg::load_checkpoints(work, projection_names_, partitions);
-    // Read in the same transaction as the positions they go with.
-    pg::ParkedFilter filter;
-    filter.partitions = partitions;
-    parked = pg::load_parked_streams(work, filter);
-    work.commit();
-  }, stop_);
+  database_->run(
+      "loading positions",
+      [&](pqxx::connection& connection) {
+        pqxx::work work(connection);
+        loaded = pg::load_checkpoints(work, projection_names_, partitions);
+        // Read in the same transaction as the positions they go with.
+        pg::ParkedFilter filter;
+        filter.partitions = partitions;
+        parked = pg::load_parked_streams(work, filter);
+        work.commit();
+      },
+      stop_);
   last_database_contact_ = std::chrono::steady_clock::now();
   std::map<int32_t, PartitionState> states;
   for (int32_t partition : partitions) {
     PartitionState& state = states[partition];
     for (const std::string& name : projection_names_) {
-      auto found = std::find_if(loaded.begin(), loaded.end(), [&](const pg::Checkpoint& checkpoint) {
-        return checkpoint.projection == name && checkpoint.partition == partition;
-      });
+      auto found =
+          std::find_if(loaded.begin(), loaded.end(), [&](const pg::Checkpoint& checkpoint) {
+            return checkpoint.projection == name && checkpoint.partition == partition;
+          });
       LF_ASSERT(found != loaded.end());
       state.checkpoints.push_back(*found);
     }
@@ -273,9 +298,12 @@ std::map<int32_t, Projector::PartitionState> Projector::load_positions(
     auto name = std::find(projection_names_.begin(), projection_names_.end(), stream.projection);
     if (name == projection_names_.end()) continue;  // a projection this process does not run
     const auto index = static_cast<std::size_t>(name - projection_names_.begin());
-    states.at(stream.partition).parked[index].insert(pg::parked_key(stream.tenant_id, stream.stream));
-    logger()->info("stream {} of tenant {} is parked for projection {} (partition {}, since offset {})",
-                   stream.stream, stream.tenant_id, stream.projection, stream.partition, stream.first_offset);
+    states.at(stream.partition)
+        .parked[index]
+        .insert(pg::parked_key(stream.tenant_id, stream.stream));
+    logger()->info(
+        "stream {} of tenant {} is parked for projection {} (partition {}, since offset {})",
+        stream.stream, stream.tenant_id, stream.projection, stream.partition, stream.first_offset);
   }
   return states;
 }
@@ -334,9 +362,12 @@ std::size_t Projector::step(int poll_timeout_ms) {
   }
   // Fill the batch for up to batch_wait_ms so a busy log is written in large
   // transactions.
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.batch_wait_ms);
-  while (messages_.size() < options_.batch_records_max && std::chrono::steady_clock::now() < deadline) {
-    if (consumer_->poll_batch(messages_, options_.batch_records_max - messages_.size(), 1) == 0) break;
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.batch_wait_ms);
+  while (messages_.size() < options_.batch_records_max &&
+         std::chrono::steady_clock::now() < deadline) {
+    if (consumer_->poll_batch(messages_, options_.batch_records_max - messages_.size(), 1) == 0)
+      break;
   }
   const std::size_t consumed = messages_.size();
   write_batch(messages_);
@@ -440,7 +471,8 @@ void Projector::write_batch(std::vector<kafka::MessagePtr>& messages) {
       to.push_back(now[i]);
     }
   }
-  stats_.map_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - map_start).count();
+  stats_.map_seconds +=
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - map_start).count();
   // One write at a time: this batch was mapped while the previous one was
   // written; it is valid only if that write committed.
   if (!finish_write()) return;
@@ -492,9 +524,10 @@ bool Projector::finish_write() {
     failure = std::current_exception();
   }
   if (const auto refused = data_error(failure)) {
-    logger()->warn("batch of {} messages refused for its data ({}{}); re-applying it stream by stream",
-                   job->messages.size(), refused->first,
-                   refused->second.empty() ? "" : ", SQLSTATE " + refused->second);
+    logger()->warn(
+        "batch of {} messages refused for its data ({}{}); re-applying it stream by stream",
+        job->messages.size(), refused->first,
+        refused->second.empty() ? "" : ", SQLSTATE " + refused->second);
     try {
       isolate(*job);
       failure = nullptr;
@@ -516,7 +549,8 @@ bool Projector::finish_write() {
       // A lost connection, a terminated backend (also in the middle of a
       // COPY), a server shutting down: wait for the database and resume from
       // the positions it holds. Anything else is a bug and stops us.
-      if (!pg::is_transient_failure(failure, database_->connected() ? &database_->get() : nullptr)) throw;
+      if (!pg::is_transient_failure(failure, database_->connected() ? &database_->get() : nullptr))
+        throw;
       database_failed(error);
     }
   }
@@ -559,13 +593,15 @@ bool Projector::has_unknown_event(const DecodedRecord& record) const {
   return false;
 }
 
-projections::UnknownEventPolicy Projector::unknown_policy(std::size_t projection, std::string_view type) const {
+projections::UnknownEventPolicy Projector::unknown_policy(std::size_t projection,
+                                                          std::string_view type) const {
   if (unknown_overrides_[projection]) return *unknown_overrides_[projection];
   return projections_[projection]->unknown_event_policy(type);
 }
 
-void Projector::map_with_parking(std::size_t projection, const projections::RecordAt& at, std::string_view value,
-                                 ParkedSet& parked, pg::Checkpoint& checkpoint, const std::string* only_key,
+void Projector::map_with_parking(std::size_t projection, const projections::RecordAt& at,
+                                 std::string_view value, ParkedSet& parked,
+                                 pg::Checkpoint& checkpoint, const std::string* only_key,
                                  projections::RowBatch& batch, Parking& parking) const {
   using projections::UnknownEventPolicy;
   const DecodedRecord& record = *at.record;
@@ -596,8 +632,9 @@ void Projector::map_with_parking(std::size_t projection, const projections::Reco
       stream.first_offset = at.offset;
       stream.first_event_id = header.event_id;
       stream.first_type = header.type;
-      stream.reason = fmt::format("event type {} v{} is unknown to this binary (unknown-event policy: park)",
-                                  header.type, header.schema_version);
+      stream.reason =
+          fmt::format("event type {} v{} is unknown to this binary (unknown-event policy: park)",
+                      header.type, header.schema_version);
       parking.streams.push_back(std::move(stream));
       parked.insert(key);
       hold = true;
@@ -606,7 +643,8 @@ void Projector::map_with_parking(std::size_t projection, const projections::Reco
       applied.push_back(static_cast<int32_t>(index));
       continue;
     }
-    auto entry = std::find_if(held.begin(), held.end(), [&](const auto& item) { return item.first == key; });
+    auto entry =
+        std::find_if(held.begin(), held.end(), [&](const auto& item) { return item.first == key; });
     if (entry == held.end()) {
       pg::ParkedRecord parked_record;
       parked_record.projection = projection_names_[projection];
@@ -641,7 +679,8 @@ void Projector::isolate(const WriteJob& job) {
   for (const kafka::MessagePtr& message : job.messages) {
     Redecoded entry;
     entry.message = message.get();
-    Result<DecodedRecord> record = decode_commit_record(kafka::message_value(*message), options_.record_limits);
+    Result<DecodedRecord> record =
+        decode_commit_record(kafka::message_value(*message), options_.record_limits);
     if (record) {
       entry.has_unknown = has_unknown_event(*record);
       entry.record = std::move(record).value();
@@ -658,7 +697,8 @@ void Projector::isolate(const WriteJob& job) {
   for (std::size_t i = 0; i < projections_.size(); ++i) {
     std::map<int32_t, pg::Checkpoint> chains;
     for (const pg::Checkpoint& checkpoint : job.from) {
-      if (checkpoint.projection == projection_names_[i]) chains.emplace(checkpoint.partition, checkpoint);
+      if (checkpoint.projection == projection_names_[i])
+        chains.emplace(checkpoint.partition, checkpoint);
     }
     if (chains.empty()) continue;
     pg::ParkedFilter filter;
@@ -690,7 +730,8 @@ void Projector::isolate(const WriteJob& job) {
   pg::insert_parked_streams(work, parking.streams);
   pg::insert_parked_records(work, parking.records);
   work.commit();
-  stats_.write_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  stats_.write_seconds +=
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   ++stats_.batches;
   stats_.records_accepted += job.accepted;
   stats_.records_ignored += job.ignored;
@@ -699,8 +740,9 @@ void Projector::isolate(const WriteJob& job) {
 }
 
 // Bisects [begin, end) until the records that fail stand alone.
-void Projector::isolate_range(pqxx::work& work, std::size_t projection, const std::vector<const Redecoded*>& records,
-                              std::size_t begin, std::size_t end, ParkedSet& parked, Parking& parking) {
+void Projector::isolate_range(pqxx::work& work, std::size_t projection,
+                              const std::vector<const Redecoded*>& records, std::size_t begin,
+                              std::size_t end, ParkedSet& parked, Parking& parking) {
   if (begin == end) return;
   if (!try_apply(work, projection, records, begin, end, nullptr, parked, parking)) return;
   if (end - begin == 1) {
@@ -714,8 +756,8 @@ void Projector::isolate_range(pqxx::work& work, std::size_t projection, const st
 
 // One record that fails: each of its streams on its own, in order of first
 // appearance; those that still fail are parked with their events.
-void Projector::isolate_record(pqxx::work& work, std::size_t projection, const Redecoded& entry, ParkedSet& parked,
-                               Parking& parking) {
+void Projector::isolate_record(pqxx::work& work, std::size_t projection, const Redecoded& entry,
+                               ParkedSet& parked, Parking& parking) {
   const DecodedRecord& record = *entry.record;
   std::vector<std::string> keys;
   for (const DecodedEvent& event : record.events) {
@@ -726,7 +768,8 @@ void Projector::isolate_record(pqxx::work& work, std::size_t projection, const R
   }
   const std::vector<const Redecoded*> one{&entry};
   for (const std::string& key : keys) {
-    const std::optional<DataFailure> failure = try_apply(work, projection, one, 0, 1, &key, parked, parking);
+    const std::optional<DataFailure> failure =
+        try_apply(work, projection, one, 0, 1, &key, parked, parking);
     if (!failure) continue;
     // Park the stream from this record on: its events here are held as the
     // parked-stream path holds them (an unknown event skipped by policy
@@ -749,30 +792,31 @@ void Projector::isolate_record(pqxx::work& work, std::size_t projection, const R
     parked.insert(key);
     pg::Checkpoint scratch;
     projections::RowBatch nothing;
-    map_with_parking(projection,
-                     projections::RecordAt{entry.message->partition, entry.message->offset, &record, nullptr},
-                     kafka::message_value(*entry.message), parked, scratch, &key, nothing, parking);
+    map_with_parking(
+        projection,
+        projections::RecordAt{entry.message->partition, entry.message->offset, &record, nullptr},
+        kafka::message_value(*entry.message), parked, scratch, &key, nothing, parking);
     LF_ASSERT_MSG(nothing.empty(), "a parked stream's events are held, not applied");
   }
 }
 
-std::optional<Projector::DataFailure> Projector::try_apply(pqxx::work& work, std::size_t projection,
-                                                           const std::vector<const Redecoded*>& records,
-                                                           std::size_t begin, std::size_t end,
-                                                           const std::string* only_key, ParkedSet& parked,
-                                                           Parking& parking) {
+std::optional<Projector::DataFailure> Projector::try_apply(
+    pqxx::work& work, std::size_t projection, const std::vector<const Redecoded*>& records,
+    std::size_t begin, std::size_t end, const std::string* only_key, ParkedSet& parked,
+    Parking& parking) {
   ParkedSet attempt_parked = parked;
   Parking attempt_parking;
   pg::Checkpoint scratch;  // the batch's positions already count what this mapping skips
   projections::RowBatch batch;
   for (std::size_t k = begin; k < end; ++k) {
     const Redecoded& entry = *records[k];
-    const projections::RecordAt at{entry.message->partition, entry.message->offset, &*entry.record, nullptr};
+    const projections::RecordAt at{entry.message->partition, entry.message->offset, &*entry.record,
+                                   nullptr};
     if (!entry.has_unknown && attempt_parked.empty() && only_key == nullptr) {
       projections_[projection]->apply(at, batch);
     } else {
-      map_with_parking(projection, at, kafka::message_value(*entry.message), attempt_parked, scratch, only_key,
-                       batch, attempt_parking);
+      map_with_parking(projection, at, kafka::message_value(*entry.message), attempt_parked,
+                       scratch, only_key, batch, attempt_parking);
     }
   }
   try {
@@ -792,10 +836,11 @@ std::optional<Projector::DataFailure> Projector::try_apply(pqxx::work& work, std
 // Called once the parking has committed: one line per stream parked.
 void Projector::account_parked(const Parking& parking) {
   for (const pg::ParkedStream& stream : parking.streams) {
-    logger()->warn("parked stream {} of tenant {} for projection {} at {}[{}]@{} (event {}, {}): {}{}",
-                   stream.stream, stream.tenant_id, stream.projection, options_.topics.events(),
-                   stream.partition, stream.first_offset, stream.first_event_id, stream.first_type, stream.reason,
-                   stream.sqlstate.empty() ? "" : " (SQLSTATE " + stream.sqlstate + ")");
+    logger()->warn(
+        "parked stream {} of tenant {} for projection {} at {}[{}]@{} (event {}, {}): {}{}",
+        stream.stream, stream.tenant_id, stream.projection, options_.topics.events(),
+        stream.partition, stream.first_offset, stream.first_event_id, stream.first_type,
+        stream.reason, stream.sqlstate.empty() ? "" : " (SQLSTATE " + stream.sqlstate + ")");
   }
   stats_.streams_parked += static_cast<int64_t>(parking.streams.size());
   for (const pg::ParkedRecord& record : parking.records) {

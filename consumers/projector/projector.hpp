@@ -11,8 +11,8 @@
 
 #include <atomic>
 #include <chrono>
-#include <future>
 #include <cstdint>
+#include <future>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -61,13 +61,13 @@ struct Stats {
   int64_t records_accepted = 0;  // counted once per record, not per projection
   int64_t records_ignored = 0;
   int64_t deadlettered = 0;
-  int64_t stale_commits = 0;     // batches refused by compare-and-set
-  int64_t streams_parked = 0;    // (projection, stream) pairs this process parked
-  int64_t events_parked = 0;     // events stored for parked streams, per projection
-  int64_t unknown_skipped = 0;   // unknown events skipped, per projection
-  int64_t isolations = 0;        // batches refused for their data and re-applied stream by stream
-  double map_seconds = 0;        // decoding records and mapping them to rows
-  double write_seconds = 0;      // writing rows and checkpoints to PostgreSQL
+  int64_t stale_commits = 0;    // batches refused by compare-and-set
+  int64_t streams_parked = 0;   // (projection, stream) pairs this process parked
+  int64_t events_parked = 0;    // events stored for parked streams, per projection
+  int64_t unknown_skipped = 0;  // unknown events skipped, per projection
+  int64_t isolations = 0;       // batches refused for their data and re-applied stream by stream
+  double map_seconds = 0;       // decoding records and mapping them to rows
+  double write_seconds = 0;     // writing rows and checkpoints to PostgreSQL
 };
 
 class Projector final : public kafka::RebalanceListener {
@@ -146,28 +146,32 @@ class Projector final : public kafka::RebalanceListener {
   std::map<int32_t, PartitionState> load_positions(const std::vector<int32_t>& partitions);
   void write_batch(std::vector<kafka::MessagePtr>& messages);
   bool has_unknown_event(const DecodedRecord& record) const;
-  projections::UnknownEventPolicy unknown_policy(std::size_t projection, std::string_view type) const;
+  projections::UnknownEventPolicy unknown_policy(std::size_t projection,
+                                                 std::string_view type) const;
   // Maps an accepted record for one projection when some of its events may
   // not be applied: events of parked streams and unknown events parked by
   // policy go to `parking` (parking their stream in `parked`), unknown
   // events skipped by policy are counted in `checkpoint`. With `only_key`,
   // only that stream's events are considered.
-  void map_with_parking(std::size_t projection, const projections::RecordAt& at, std::string_view value,
-                        ParkedSet& parked, pg::Checkpoint& checkpoint, const std::string* only_key,
-                        projections::RowBatch& batch, Parking& parking) const;
+  void map_with_parking(std::size_t projection, const projections::RecordAt& at,
+                        std::string_view value, ParkedSet& parked, pg::Checkpoint& checkpoint,
+                        const std::string* only_key, projections::RowBatch& batch,
+                        Parking& parking) const;
   // A batch PostgreSQL refused for its data: re-applies it projection by
   // projection in savepoints, narrowing down to the streams whose events
   // fail, parks those and commits the rest (positions first, as always).
   void isolate(const WriteJob& job);
-  void isolate_range(pqxx::work& work, std::size_t projection, const std::vector<const Redecoded*>& records,
-                     std::size_t begin, std::size_t end, ParkedSet& parked, Parking& parking);
-  void isolate_record(pqxx::work& work, std::size_t projection, const Redecoded& record, ParkedSet& parked,
-                      Parking& parking);
+  void isolate_range(pqxx::work& work, std::size_t projection,
+                     const std::vector<const Redecoded*>& records, std::size_t begin,
+                     std::size_t end, ParkedSet& parked, Parking& parking);
+  void isolate_record(pqxx::work& work, std::size_t projection, const Redecoded& record,
+                      ParkedSet& parked, Parking& parking);
   // Maps and writes records [begin, end) (only `only_key`'s events, when set)
   // in a savepoint; the data error that refused them, if any.
   std::optional<DataFailure> try_apply(pqxx::work& work, std::size_t projection,
-                                       const std::vector<const Redecoded*>& records, std::size_t begin,
-                                       std::size_t end, const std::string* only_key, ParkedSet& parked,
+                                       const std::vector<const Redecoded*>& records,
+                                       std::size_t begin, std::size_t end,
+                                       const std::string* only_key, ParkedSet& parked,
                                        Parking& parking);
   // Logs the streams parked by a committed batch and counts them.
   void account_parked(const Parking& parking);

@@ -56,14 +56,15 @@ std::optional<std::pair<std::string, std::string>> data_failure(const std::excep
 }
 
 // Maps the stream's parked records into `batch`, in log order.
-void map_parked(const projections::Projection& projection, const std::vector<pg::ParkedRecord>& records,
-                const ReplayOptions& options, projections::RowBatch& batch, ReplayOutcome& outcome) {
+void map_parked(const projections::Projection& projection,
+                const std::vector<pg::ParkedRecord>& records, const ReplayOptions& options,
+                projections::RowBatch& batch, ReplayOutcome& outcome) {
   const KnownEvents& known = KnownEvents::embedded();
   for (const pg::ParkedRecord& parked : records) {
     Result<DecodedRecord> record = decode_commit_record(parked.record, options.record_limits);
     if (!record) {
-      throw ReplayRefused(fmt::format("the parked record at offset {} no longer decodes: {}", parked.offset,
-                                      record.error().message));
+      throw ReplayRefused(fmt::format("the parked record at offset {} no longer decodes: {}",
+                                      parked.offset, record.error().message));
     }
     std::vector<int32_t> applied;
     for (const int32_t index : parked.event_indexes) {
@@ -77,8 +78,9 @@ void map_parked(const projections::Projection& projection, const std::vector<pg:
           continue;
         }
         if (policy == projections::UnknownEventPolicy::park) {
-          throw ReplayRefused(fmt::format("event type {} v{} (offset {}) is still unknown to this binary",
-                                          header.type, header.schema_version, parked.offset));
+          throw ReplayRefused(
+              fmt::format("event type {} v{} (offset {}) is still unknown to this binary",
+                          header.type, header.schema_version, parked.offset));
         }
       }
       applied.push_back(index);
@@ -92,7 +94,8 @@ void map_parked(const projections::Projection& projection, const std::vector<pg:
 
 }  // namespace
 
-std::vector<ReplayOutcome> replay_parked(pqxx::connection& connection, const projections::Projection& projection,
+std::vector<ReplayOutcome> replay_parked(pqxx::connection& connection,
+                                         const projections::Projection& projection,
                                          const ReplayOptions& options) {
   const std::string name(projection.name());
   pg::ParkedFilter filter;
@@ -125,9 +128,11 @@ std::vector<ReplayOutcome> replay_parked(pqxx::connection& connection, const pro
       pg::unpark_stream(work, name, stream.tenant_id, stream.stream);
       work.commit();
       outcome.replayed = true;
-      logger()->info("replayed stream {} of tenant {} for projection {} (partition {}): {} events applied, {} skipped",
-                     stream.stream, stream.tenant_id, name, stream.partition, outcome.events_applied,
-                     outcome.events_skipped);
+      logger()->info(
+          "replayed stream {} of tenant {} for projection {} (partition {}): {} events applied, {} "
+          "skipped",
+          stream.stream, stream.tenant_id, name, stream.partition, outcome.events_applied,
+          outcome.events_skipped);
     } catch (...) {
       failure = std::current_exception();
     }
@@ -138,11 +143,13 @@ std::vector<ReplayOutcome> replay_parked(pqxx::connection& connection, const pro
       outcome.events_skipped = 0;
       outcome.error = refused->first;
       pqxx::work work(connection);
-      pg::lock_and_bump_generation(work, name, stream.partition);  // the same lock order as every writer
-      pg::update_park_reason(work, name, stream.tenant_id, stream.stream, refused->first, refused->second);
+      pg::lock_and_bump_generation(work, name,
+                                   stream.partition);  // the same lock order as every writer
+      pg::update_park_reason(work, name, stream.tenant_id, stream.stream, refused->first,
+                             refused->second);
       work.commit();
-      logger()->warn("stream {} of tenant {} stays parked for projection {} (partition {}): {}", stream.stream,
-                     stream.tenant_id, name, stream.partition, refused->first);
+      logger()->warn("stream {} of tenant {} stays parked for projection {} (partition {}): {}",
+                     stream.stream, stream.tenant_id, name, stream.partition, refused->first);
     }
     outcomes.push_back(std::move(outcome));
   }

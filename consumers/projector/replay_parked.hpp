@@ -31,18 +31,19 @@ struct ReplayOptions {
 };
 
 struct ReplayOutcome {
-  pg::ParkedStream stream;      // as it was parked
-  bool replayed = false;        // applied and unparked
+  pg::ParkedStream stream;  // as it was parked
+  bool replayed = false;    // applied and unparked
   int64_t events_applied = 0;
-  int64_t events_skipped = 0;   // unknown events skipped by policy
-  std::string error;            // when not replayed: why (also stored as the new reason)
+  int64_t events_skipped = 0;  // unknown events skipped by policy
+  std::string error;           // when not replayed: why (also stored as the new reason)
 };
 
 // Replays every parked stream of `projection` that matches the options, in
 // the order status lists them. Errors about the data (and events still
 // unknown under the park policy) leave the stream parked with the new
 // reason; other errors (connection lost) are thrown.
-std::vector<ReplayOutcome> replay_parked(pqxx::connection& connection, const projections::Projection& projection,
+std::vector<ReplayOutcome> replay_parked(pqxx::connection& connection,
+                                         const projections::Projection& projection,
                                          const ReplayOptions& options);
 
 }  // namespace lf::projector

@@ -7,14 +7,14 @@
 #include <condition_variable>
 #include <deque>
 #include <exception>
-#include <mutex>
 #include <memory>
+#include <mutex>
 #include <thread>
 #include <unordered_map>
 #include <vector>
 
-#include <pqxx/pqxx>
 #include <spdlog/spdlog.h>
+#include <pqxx/pqxx>
 
 #include "consumers/pg/archive.hpp"
 #include "consumers/pg/batch_writer.hpp"
@@ -57,9 +57,11 @@ struct Position {
 // Reports progress at most every 200 ms, and at each phase's end.
 class Reporter {
  public:
-  Reporter(const std::function<void(const Progress&)>& sink, Clock::time_point start) : sink_(sink), start_(start) {}
+  Reporter(const std::function<void(const Progress&)>& sink, Clock::time_point start)
+      : sink_(sink), start_(start) {}
 
-  void update(std::string_view phase, int64_t done, int64_t total, int64_t events, bool finished = false) {
+  void update(std::string_view phase, int64_t done, int64_t total, int64_t events,
+              bool finished = false) {
     if (!sink_) return;
     const Clock::time_point now = Clock::now();
     if (!finished && now - last_ < std::chrono::milliseconds(200)) return;
@@ -176,10 +178,10 @@ class Builder {
   int64_t events() const { return events_; }
   int64_t ignored() const { return ignored_; }
   int64_t undecodable() const { return undecodable_; }
-  int64_t unknown_skipped() const { return unknown_skipped_; }
 
  private:
-  static std::vector<std::unique_ptr<projections::Projection>> make_projections(std::string_view name) {
+  static std::vector<std::unique_ptr<projections::Projection>> make_projections(
+      std::string_view name) {
     std::vector<std::unique_ptr<projections::Projection>> list;
     list.push_back(projections::make_projection(name));
     return list;
@@ -193,7 +195,8 @@ class Builder {
     const auto known = [](const DecodedEvent& event) {
       return KnownEvents::embedded().knows(event.header.type, event.header.schema_version);
     };
-    if (std::all_of(record.events.begin(), record.events.end(), known)) {  // the common case: no allocation
+    if (std::all_of(record.events.begin(), record.events.end(),
+                    known)) {  // the common case: no allocation
       projection_->apply(projections::RecordAt{partition, offset, &record}, batch_);
       count(record);
       return;
@@ -212,14 +215,14 @@ class Builder {
           continue;
         case projections::UnknownEventPolicy::skip:
           all = false;
-          ++unknown_skipped_;
           continue;
         case projections::UnknownEventPolicy::park:
-          throw RebuildError("partition " + std::to_string(partition) + " offset " + std::to_string(offset) +
-                             ": stream " + header.stream + " of tenant " + header.tenant_id + " holds " + header.type +
-                             " v" + std::to_string(header.schema_version) + ", which this binary does not know and " +
-                             std::string(projection_->name()) +
-                             " parks; rebuild with a binary that knows it");
+          throw RebuildError(
+              "partition " + std::to_string(partition) + " offset " + std::to_string(offset) +
+              ": stream " + header.stream + " of tenant " + header.tenant_id + " holds " +
+              header.type + " v" + std::to_string(header.schema_version) +
+              ", which this binary does not know and " + std::string(projection_->name()) +
+              " parks; rebuild with a binary that knows it");
       }
     }
     if (all) {
@@ -250,7 +253,6 @@ class Builder {
   int64_t events_ = 0;
   int64_t ignored_ = 0;
   int64_t undecodable_ = 0;
-  int64_t unknown_skipped_ = 0;
 };
 
 // ---- reading the archive -------------------------------------------------
@@ -284,8 +286,8 @@ void fetch_all(pqxx::transaction_base& tx, const std::function<void(const pqxx::
   std::mutex mutex;
   std::condition_variable changed;
   std::deque<pqxx::result> ready;
-  bool done = false;      // the fetcher has pushed its last result (or failed)
-  bool stopped = false;   // the consumer gave up: the fetcher stops
+  bool done = false;     // the fetcher has pushed its last result (or failed)
+  bool stopped = false;  // the consumer gave up: the fetcher stops
   std::exception_ptr failure;
   constexpr std::size_t kAhead = 4;
   std::thread fetcher([&] {
@@ -364,9 +366,11 @@ void read_archive(pqxx::transaction_base& tx, int32_t partition, int64_t to,
 // the cost of one index walk per partition, whose rows are spread over the
 // whole table. The order is checked row by row; false (after `each` may have
 // seen a prefix) when it does not hold, e.g. after an UPDATE or a CLUSTER.
-bool read_archive_in_heap_order(pqxx::transaction_base& tx,
-                                const std::function<void(int32_t, int64_t, const DecodedRecord&)>& each) {
-  tx.exec("SET LOCAL synchronize_seqscans = off");  // from the first block, not where another scan is
+bool read_archive_in_heap_order(
+    pqxx::transaction_base& tx,
+    const std::function<void(int32_t, int64_t, const DecodedRecord&)>& each) {
+  tx.exec(
+      "SET LOCAL synchronize_seqscans = off");  // from the first block, not where another scan is
   tx.exec(std::string("DECLARE lf_archive NO SCROLL CURSOR FOR ") + pg::kArchiveColumns);
   std::map<int32_t, std::unique_ptr<pg::RecordAssembler>> assemblers;
   std::map<int32_t, pg::RecordAssembler::Sink> sinks;
@@ -414,25 +418,33 @@ std::map<int32_t, Position> lock_checkpoints(pqxx::work& work, const std::string
   std::vector<std::string> names{projection};
   pg::load_checkpoints(work, names, partitions);  // creates missing rows, so all can be locked
   return positions_of(work.exec_params(
-      std::string(kSelectPositions) + "WHERE projection = $1 ORDER BY partition FOR UPDATE", projection));
+      std::string(kSelectPositions) + "WHERE projection = $1 ORDER BY partition FOR UPDATE",
+      projection));
 }
 
 // The live checkpoints of `projection` take the rebuild's positions; the
 // generation moves, so a projector holding a batch for the old tables fails
 // its compare-and-set and reloads positions and parked streams.
-void store_positions(pqxx::work& work, const std::string& projection, const std::map<int32_t, Position>& positions) {
+void store_positions(pqxx::work& work, const std::string& projection,
+                     const std::map<int32_t, Position>& positions) {
   std::vector<std::pair<int32_t, Position>> rows(positions.begin(), positions.end());
   using Row = std::pair<int32_t, Position>;
-  const auto partitions = pg::array_of(rows, [](const Row& row) { return static_cast<int64_t>(row.first); });
-  const auto next_offsets = pg::array_of(rows, [](const Row& row) { return row.second.next_offset; });
+  const auto partitions =
+      pg::array_of(rows, [](const Row& row) { return static_cast<int64_t>(row.first); });
+  const auto next_offsets =
+      pg::array_of(rows, [](const Row& row) { return row.second.next_offset; });
   const auto seqs = pg::array_of(rows, [](const Row& row) { return row.second.chain.last_seq; });
-  const auto record_ids = pg::array_of(rows, [](const Row& row) { return row.second.chain.last_record_id; });
+  const auto record_ids =
+      pg::array_of(rows, [](const Row& row) { return row.second.chain.last_record_id; });
   const auto ignored = pg::array_of(rows, [](const Row& row) { return row.second.ignored; });
-  const auto deadlettered = pg::array_of(rows, [](const Row& row) { return row.second.deadlettered; });
+  const auto deadlettered =
+      pg::array_of(rows, [](const Row& row) { return row.second.deadlettered; });
   work.exec_params(
-      "INSERT INTO projection_checkpoints AS c (projection, partition, next_offset, last_seq, last_record_id, "
+      "INSERT INTO projection_checkpoints AS c (projection, partition, next_offset, last_seq, "
+      "last_record_id, "
       "ignored_count, deadlettered_count, updated_at) "
-      "SELECT $1, v.* , now() FROM unnest($2::integer[], $3::bigint[], $4::bigint[], $5::text[], $6::bigint[], "
+      "SELECT $1, v.* , now() FROM unnest($2::integer[], $3::bigint[], $4::bigint[], $5::text[], "
+      "$6::bigint[], "
       "$7::bigint[]) AS v "
       "ON CONFLICT (projection, partition) DO UPDATE SET next_offset = EXCLUDED.next_offset, "
       "last_seq = EXCLUDED.last_seq, last_record_id = EXCLUDED.last_record_id, "
@@ -447,17 +459,21 @@ void store_positions(pqxx::work& work, const std::string& projection, const std:
 // failure (40001). libpqxx 6 throws those two as transaction_rollback, which
 // is no sql_error: catching sql_error alone never retried them.
 std::optional<std::string> retry_reason(const pqxx::failure& error) {
-  if (const auto* sql = dynamic_cast<const pqxx::sql_error*>(&error); sql != nullptr && sql->sqlstate() == "55P03") {
+  if (const auto* sql = dynamic_cast<const pqxx::sql_error*>(&error);
+      sql != nullptr && sql->sqlstate() == "55P03") {
     return "a lock wait timed out";
   }
-  if (dynamic_cast<const pqxx::deadlock_detected*>(&error) != nullptr) return "a deadlock with a reader";
-  if (dynamic_cast<const pqxx::serialization_failure*>(&error) != nullptr) return "a serialization failure";
+  if (dynamic_cast<const pqxx::deadlock_detected*>(&error) != nullptr)
+    return "a deadlock with a reader";
+  if (dynamic_cast<const pqxx::serialization_failure*>(&error) != nullptr)
+    return "a serialization failure";
   return std::nullopt;
 }
 
 std::string describe(const std::vector<verify::Difference>& differences) {
   std::string text;
-  for (const verify::Difference& difference : differences) text += "\n  " + verify::to_string(difference);
+  for (const verify::Difference& difference : differences)
+    text += "\n  " + verify::to_string(difference);
   return text;
 }
 
@@ -468,7 +484,9 @@ class RebuildLock {
   RebuildLock(pqxx::connection& connection, const std::string& projection)
       : connection_(connection), projection_(projection) {
     pqxx::nontransaction work(connection_);
-    if (!work.exec_params1("SELECT pg_try_advisory_lock(hashtext('ledgerflow.rebuild'), hashtext($1))", projection_)[0]
+    if (!work.exec_params1(
+                 "SELECT pg_try_advisory_lock(hashtext('ledgerflow.rebuild'), hashtext($1))",
+                 projection_)[0]
              .as<bool>()) {
       throw RebuildBusy("another rebuild of " + projection_ + " is running");
     }
@@ -476,7 +494,8 @@ class RebuildLock {
   ~RebuildLock() {
     try {
       pqxx::nontransaction work(connection_);
-      work.exec_params("SELECT pg_advisory_unlock(hashtext('ledgerflow.rebuild'), hashtext($1))", projection_);
+      work.exec_params("SELECT pg_advisory_unlock(hashtext('ledgerflow.rebuild'), hashtext($1))",
+                       projection_);
     } catch (const std::exception& error) {
       logger()->warn("releasing the rebuild lock of {}: {}", projection_, error.what());
     }
@@ -501,7 +520,8 @@ class Rebuild {
         reader_(options.kafka, "ledgerflow-rebuild", ""),
         topic_(options.topics.events()),
         connection_(options.database_url) {
-    for (const projections::TableSpec* table : builder_->projection().tables()) tables_.push_back(table->name);
+    for (const projections::TableSpec* table : builder_->projection().tables())
+      tables_.push_back(table->name);
     const int32_t count = reader_.partition_count(topic_);
     for (int32_t partition = 0; partition < count; ++partition) partitions_.push_back(partition);
   }
@@ -545,7 +565,8 @@ class Rebuild {
       verify_shadow();
       swap(writer);
     } catch (const std::exception& error) {
-      logger()->error("rebuild of {} failed, the live tables are untouched: {}", options_.projection, error.what());
+      logger()->error("rebuild of {} failed, the live tables are untouched: {}",
+                      options_.projection, error.what());
       drop_shadows();
       throw;
     }
@@ -553,7 +574,8 @@ class Rebuild {
   }
 
   Outcome tenant() {
-    if (!is_uuid(*options_.tenant_id)) throw RebuildError("--tenant must be a UUID, got " + *options_.tenant_id);
+    if (!is_uuid(*options_.tenant_id))
+      throw RebuildError("--tenant must be a UUID, got " + *options_.tenant_id);
     RebuildLock lock(connection_, options_.projection);
     std::map<int32_t, Position> live;
     {
@@ -575,36 +597,44 @@ class Rebuild {
       try {
         pqxx::work work(connection_);
         work.exec("SET LOCAL lock_timeout = " + std::to_string(options_.lock_timeout_ms));
-        const std::map<int32_t, Position> locked = lock_checkpoints(work, options_.projection, partitions_);
+        const std::map<int32_t, Position> locked =
+            lock_checkpoints(work, options_.projection, partitions_);
         for (const auto& [partition, position] : locked) {
           Position& mine = builder_->positions()[partition];
           if (position.next_offset < mine.next_offset) {
             throw RebuildError("the stored position of " + options_.projection + " on partition " +
-                               std::to_string(partition) + " moved back (another rebuild?); run again");
+                               std::to_string(partition) +
+                               " moved back (another rebuild?); run again");
           }
           kafka::read_range(reader_, topic_, partition, mine.next_offset, position.next_offset,
                             [&](int64_t offset, std::string_view value) {
                               builder_->offer_message(partition, offset, value);
                             });
-          if (builder_->positions()[partition].chain.last_record_id != position.chain.last_record_id) {
-            throw RebuildError("partition " + std::to_string(partition) + ": the fold reached record " +
-                               builder_->positions()[partition].chain.last_record_id + " but the projector stored " +
-                               position.chain.last_record_id);
+          if (builder_->positions()[partition].chain.last_record_id !=
+              position.chain.last_record_id) {
+            throw RebuildError("partition " + std::to_string(partition) +
+                               ": the fold reached record " +
+                               builder_->positions()[partition].chain.last_record_id +
+                               " but the projector stored " + position.chain.last_record_id);
           }
         }
         reporter_.update("swap", 0, 0, builder_->events(), true);
         for (auto table = tables_.rbegin(); table != tables_.rend(); ++table) {
-          work.exec_params("DELETE FROM \"" + *table + "\" WHERE tenant_id = $1::uuid", *options_.tenant_id);
+          work.exec_params("DELETE FROM \"" + *table + "\" WHERE tenant_id = $1::uuid",
+                           *options_.tenant_id);
         }
         writer.write(work, builder_->batch());
         verify::Fold fold(make_list());
         fold.add(builder_->batch());
-        const std::vector<verify::Difference> differences = verify::diff(work, fold, 20, options_.tenant_id);
+        const std::vector<verify::Difference> differences =
+            verify::diff(work, fold, 20, options_.tenant_id);
         if (!differences.empty()) {
-          throw RebuildError("tenant " + *options_.tenant_id + " of " + options_.projection +
-                             " differs from the fold after writing; nothing changed:" + describe(differences));
+          throw RebuildError(
+              "tenant " + *options_.tenant_id + " of " + options_.projection +
+              " differs from the fold after writing; nothing changed:" + describe(differences));
         }
-        for (const auto& [table, rows] : fold.tables()) outcome_.rows[table] = static_cast<int64_t>(rows.size());
+        for (const auto& [table, rows] : fold.tables())
+          outcome_.rows[table] = static_cast<int64_t>(rows.size());
         outcome_.compared_rows = true;
         work.commit();
         outcome_.swap_attempts = attempt;
@@ -612,11 +642,12 @@ class Rebuild {
       } catch (const pqxx::failure& error) {
         const std::optional<std::string> reason = retry_reason(error);
         if (!reason || attempt >= options_.swap_attempts) throw;
-        logger()->info("rebuild of tenant {} in {}: attempt {} failed on {}; retrying", *options_.tenant_id,
-                       options_.projection, attempt, *reason);
+        logger()->info("rebuild of tenant {} in {}: attempt {} failed on {}; retrying",
+                       *options_.tenant_id, options_.projection, attempt, *reason);
         builder_->positions() = saved;
         builder_->batch() = saved_batch;
-        std::this_thread::sleep_for(std::chrono::milliseconds(100 * attempt));  // back off from the readers
+        std::this_thread::sleep_for(
+            std::chrono::milliseconds(100 * attempt));  // back off from the readers
       }
     }
     return finish();
@@ -630,16 +661,18 @@ class Rebuild {
   }
 
   // Whole partitions from offset 0 to their current end (or to `limits`).
-  void build_from_kafka(const std::function<void()>& maybe_flush, const std::map<int32_t, Position>* limits = nullptr) {
+  void build_from_kafka(const std::function<void()>& maybe_flush,
+                        const std::map<int32_t, Position>* limits = nullptr) {
     std::map<int32_t, int64_t> ends;
     int64_t total = 0;
     for (int32_t partition : partitions_) {
       const kafka::Watermarks marks = reader_.watermarks(topic_, partition);
       const int64_t end = limits ? limits->at(partition).next_offset : marks.high;
       if (marks.low > 0 && end > 0) {
-        throw RebuildError(topic_ + " partition " + std::to_string(partition) + " starts at offset " +
-                           std::to_string(marks.low) +
-                           ": the broker no longer holds the start of the log; rebuild --from archive");
+        throw RebuildError(
+            topic_ + " partition " + std::to_string(partition) + " starts at offset " +
+            std::to_string(marks.low) +
+            ": the broker no longer holds the start of the log; rebuild --from archive");
       }
       ends[partition] = end;
       total += end;
@@ -647,17 +680,18 @@ class Rebuild {
     int64_t done = 0;
     for (int32_t partition : partitions_) {
       builder_->positions()[partition];
-      kafka::read_range(reader_, topic_, partition, 0, ends[partition], [&](int64_t offset, std::string_view value) {
-        builder_->offer_message(partition, offset, value);
-        ++done;
-        maybe_flush_and_report(maybe_flush, "build", done, total);
-      });
+      kafka::read_range(reader_, topic_, partition, 0, ends[partition],
+                        [&](int64_t offset, std::string_view value) {
+                          builder_->offer_message(partition, offset, value);
+                          ++done;
+                          maybe_flush_and_report(maybe_flush, "build", done, total);
+                        });
     }
     reporter_.update("build", done, total, builder_->events(), true);
   }
 
-  void maybe_flush_and_report(const std::function<void()>& maybe_flush, std::string_view phase, int64_t done,
-                              int64_t total) {
+  void maybe_flush_and_report(const std::function<void()>& maybe_flush, std::string_view phase,
+                              int64_t done, int64_t total) {
     if (builder_->pending_records() >= static_cast<int64_t>(options_.batch_records)) maybe_flush();
     reporter_.update(phase, done, total, builder_->events());
   }
@@ -668,7 +702,8 @@ class Rebuild {
   // the index (the shadow is started again).
   void build_from_archive(const std::function<void()>& maybe_flush) {
     pqxx::connection archive(options_.database_url);
-    pqxx::transaction<pqxx::isolation_level::repeatable_read, pqxx::readwrite_policy::read_only> tx(archive);
+    pqxx::transaction<pqxx::isolation_level::repeatable_read, pqxx::readwrite_policy::read_only> tx(
+        archive);
     const std::map<int32_t, Position> reach = archive_positions(tx);
     int64_t total = 0;
     for (const auto& [partition, position] : reach) total += position.next_offset;
@@ -682,7 +717,9 @@ class Rebuild {
       maybe_flush_and_report(maybe_flush, "build", done, total);
     };
     if (!read_archive_in_heap_order(tx, offer)) {
-      logger()->info("event_log is not stored in log order (updated or reorganised); reading it through its index");
+      logger()->info(
+          "event_log is not stored in log order (updated or reorganised); reading it through its "
+          "index");
       builder_ = std::make_unique<Builder>(options_.projection, options_);
       {
         pqxx::work work(connection_);
@@ -692,8 +729,9 @@ class Rebuild {
       done_in.clear();
       done = 0;
       for (const auto& [partition, position] : reach) {
-        read_archive(tx, partition, position.next_offset, std::nullopt,
-                     [&](int64_t offset, const DecodedRecord& record) { offer(partition, offset, record); });
+        read_archive(
+            tx, partition, position.next_offset, std::nullopt,
+            [&](int64_t offset, const DecodedRecord& record) { offer(partition, offset, record); });
       }
     }
     for (int32_t partition : partitions_) {
@@ -710,16 +748,18 @@ class Rebuild {
   void tenant_from_archive(const std::map<int32_t, Position>& live) {
     {
       pqxx::connection archive(options_.database_url);
-      pqxx::transaction<pqxx::isolation_level::repeatable_read, pqxx::readwrite_policy::read_only> tx(archive);
+      pqxx::transaction<pqxx::isolation_level::repeatable_read, pqxx::readwrite_policy::read_only>
+          tx(archive);
       const std::map<int32_t, Position> reach = archive_positions(tx);
       for (int32_t partition : partitions_) {
         auto found = reach.find(partition);
         const int64_t archived = found == reach.end() ? 0 : found->second.next_offset;
         const int64_t limit = std::min(archived, live.at(partition).next_offset);
-        read_archive(tx, partition, limit, options_.tenant_id, [&](int64_t offset, const DecodedRecord& record) {
-          builder_->offer_accepted(partition, offset, record);
-          reporter_.update("build", builder_->records(), 0, builder_->events());
-        });
+        read_archive(tx, partition, limit, options_.tenant_id,
+                     [&](int64_t offset, const DecodedRecord& record) {
+                       builder_->offer_accepted(partition, offset, record);
+                       reporter_.update("build", builder_->records(), 0, builder_->events());
+                     });
         Position& position = builder_->positions()[partition];
         position.next_offset = limit;
         position.chain = archived_chain_before(tx, partition, limit);
@@ -728,7 +768,8 @@ class Rebuild {
     }
     for (int32_t partition : partitions_) {
       Position& position = builder_->positions()[partition];
-      kafka::read_range(reader_, topic_, partition, position.next_offset, live.at(partition).next_offset,
+      kafka::read_range(reader_, topic_, partition, position.next_offset,
+                        live.at(partition).next_offset,
                         [&](int64_t offset, std::string_view value) {
                           builder_->offer_message(partition, offset, value);
                         });
@@ -747,8 +788,8 @@ class Rebuild {
     }
     int64_t done = 0;
     for (int32_t partition : partitions_) {
-      kafka::read_range(reader_, topic_, partition, builder_->positions()[partition].next_offset, ends[partition],
-                        [&](int64_t offset, std::string_view value) {
+      kafka::read_range(reader_, topic_, partition, builder_->positions()[partition].next_offset,
+                        ends[partition], [&](int64_t offset, std::string_view value) {
                           builder_->offer_message(partition, offset, value);
                           ++done;
                           maybe_flush_and_report(maybe_flush, phase, done, total);
@@ -775,10 +816,12 @@ class Rebuild {
     } else {
       for (const std::string& table : tables_) {
         const int64_t expected = builder_->key_counts().count(table);
-        const int64_t found = work.exec1("SELECT count(*) FROM \"" + table + kShadowSuffix + "\"")[0].as<int64_t>();
+        const int64_t found =
+            work.exec1("SELECT count(*) FROM \"" + table + kShadowSuffix + "\"")[0].as<int64_t>();
         if (expected != found) {
-          throw RebuildError("the rebuilt " + table + " has " + std::to_string(found) + " rows but the log implies " +
-                             std::to_string(expected) + "; the live tables are untouched");
+          throw RebuildError("the rebuilt " + table + " has " + std::to_string(found) +
+                             " rows but the log implies " + std::to_string(expected) +
+                             "; the live tables are untouched");
         }
       }
     }
@@ -802,9 +845,13 @@ class Rebuild {
         store_positions(work, options_.projection, builder_->positions());
         // Every parked event was applied again above (or the rebuild
         // stopped): nothing of this projection stays parked.
-        const int64_t unparked = work.exec_params(
-            "DELETE FROM parked_streams WHERE projection = $1", options_.projection).affected_rows();
-        if (unparked > 0) logger()->info("{}: {} parked stream(s) rebuilt and unparked", options_.projection, unparked);
+        const int64_t unparked =
+            work.exec_params("DELETE FROM parked_streams WHERE projection = $1",
+                             options_.projection)
+                .affected_rows();
+        if (unparked > 0)
+          logger()->info("{}: {} parked stream(s) rebuilt and unparked", options_.projection,
+                         unparked);
         work.exec_params(
             "INSERT INTO projections (name, version, updated_at) VALUES ($1, $2, now()) "
             "ON CONFLICT (name) DO UPDATE SET version = EXCLUDED.version, updated_at = now()",
@@ -818,13 +865,16 @@ class Rebuild {
       } catch (const pqxx::failure& error) {
         const std::optional<std::string> reason = retry_reason(error);
         if (!reason || attempt >= options_.swap_attempts) throw;
-        logger()->info("swap of {}: attempt {} failed on {}; retrying", options_.projection, attempt, *reason);
+        logger()->info("swap of {}: attempt {} failed on {}; retrying", options_.projection,
+                       attempt, *reason);
         builder_->positions() = saved;
         builder_->batch().clear();
-        std::this_thread::sleep_for(std::chrono::milliseconds(100 * attempt));  // back off from the readers
+        std::this_thread::sleep_for(
+            std::chrono::milliseconds(100 * attempt));  // back off from the readers
       }
     }
-    for (const std::string& table : tables_) outcome_.rows[table] = builder_->key_counts().count(table);
+    for (const std::string& table : tables_)
+      outcome_.rows[table] = builder_->key_counts().count(table);
   }
 
   void drop_shadows() {
@@ -870,7 +920,9 @@ std::optional<Source> parse_source(std::string_view text) {
   return std::nullopt;
 }
 
-std::string_view to_string(Source source) { return source == Source::kafka ? "kafka" : "archive"; }
+std::string_view to_string(Source source) {
+  return source == Source::kafka ? "kafka" : "archive";
+}
 
 Outcome run(const Options& options) {
   if (!projections::make_projection(options.projection)) {

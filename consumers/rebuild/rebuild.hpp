@@ -39,9 +39,9 @@ struct Progress {
   std::string_view phase;  // "build", "catch-up", "verify", "swap"
   int64_t done = 0;
   int64_t total = 0;
-  int64_t events = 0;      // events mapped so far, over all phases
-  double seconds = 0;      // since the rebuild started
-  bool finished = false;   // the phase's last report
+  int64_t events = 0;     // events mapped so far, over all phases
+  double seconds = 0;     // since the rebuild started
+  bool finished = false;  // the phase's last report
 };
 
 struct Options {
@@ -69,12 +69,12 @@ struct Options {
 };
 
 struct Outcome {
-  int64_t records = 0;      // commit records applied
-  int64_t events = 0;       // events mapped
-  int64_t ignored = 0;      // records the chain rule refused (Kafka source)
-  int64_t undecodable = 0;  // messages that are not commit records
+  int64_t records = 0;                  // commit records applied
+  int64_t events = 0;                   // events mapped
+  int64_t ignored = 0;                  // records the chain rule refused (Kafka source)
+  int64_t undecodable = 0;              // messages that are not commit records
   std::map<std::string, int64_t> rows;  // table -> rows now live
-  bool compared_rows = false;  // verified row by row (else by row counts)
+  bool compared_rows = false;           // verified row by row (else by row counts)
   int swap_attempts = 0;
   double build_seconds = 0;  // reading the source and writing the shadow
   double seconds = 0;

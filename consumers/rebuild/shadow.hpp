@@ -7,9 +7,8 @@
 // LIKE does not copy — row security and its policies, grants, owner, the
 // table comment — renames the shadow into place, re-points the views that
 // read T, drops the old table (its partitions with it), gives the shadow's
-// partitions the old partitions' names and the new indexes the old names. Everything is read from the
-// catalog: nothing here knows a projection's DDL, and no name comes from
-// input.
+// partitions the old partitions' names and the new indexes the old names. Everything is read from
+// the catalog: nothing here knows a projection's DDL, and no name comes from input.
 #pragma once
 
 #include <string>

@@ -20,7 +20,9 @@ using projections::TableSpec;
 
 constexpr const char* kAbsent = "(absent)";
 
-std::string quoted(const std::string& identifier) { return "\"" + identifier + "\""; }
+std::string quoted(const std::string& identifier) {
+  return "\"" + identifier + "\"";
+}
 
 // Object keys sorted recursively, compact: equal for equal JSON values
 // whatever their spacing and key order (jsonb reorders keys).
@@ -28,9 +30,8 @@ void write_sorted(JsonWriter& writer, const rapidjson::Value& value) {
   if (value.IsObject()) {
     std::vector<const rapidjson::Value::Member*> members;
     for (auto it = value.MemberBegin(); it != value.MemberEnd(); ++it) members.push_back(&*it);
-    std::sort(members.begin(), members.end(), [](const auto* a, const auto* b) {
-      return json_view(a->name) < json_view(b->name);
-    });
+    std::sort(members.begin(), members.end(),
+              [](const auto* a, const auto* b) { return json_view(a->name) < json_view(b->name); });
     writer.begin_object();
     for (const auto* member : members) {
       writer.key(json_view(member->name));
@@ -115,7 +116,8 @@ std::string select_expression(const projections::Column& column) {
     case SqlType::text:
       return name;
     case SqlType::boolean:
-      return "CASE WHEN " + name + " IS NULL THEN NULL WHEN " + name + " THEN 'true' ELSE 'false' END";
+      return "CASE WHEN " + name + " IS NULL THEN NULL WHEN " + name +
+             " THEN 'true' ELSE 'false' END";
     case SqlType::timestamptz:
       return "((extract(epoch FROM " + name + ") * 1000)::bigint)::text";
     case SqlType::date:
@@ -144,8 +146,8 @@ std::size_t tenant_column(const TableSpec& table) {
 
 std::string to_string(const Difference& difference) {
   return difference.table + " [" + difference.key + "]" +
-         (difference.column.empty() ? "" : " ." + difference.column) + ": expected " + difference.expected +
-         ", found " + difference.found;
+         (difference.column.empty() ? "" : " ." + difference.column) + ": expected " +
+         difference.expected + ", found " + difference.found;
 }
 
 std::optional<std::string> canonical(const projections::Value& value, SqlType type) {
@@ -204,7 +206,8 @@ void Fold::apply(const projections::RowBatch& batch) {
     Table& rows = tables_[table.name];
     for (const projections::RowOp& op : group.ops) {
       Row row(table.columns.size());
-      for (std::size_t i = 0; i < table.columns.size(); ++i) row[i] = canonical(op.values[i], table.columns[i].type);
+      for (std::size_t i = 0; i < table.columns.size(); ++i)
+        row[i] = canonical(op.values[i], table.columns[i].type);
       const std::string key = key_text(table, row);
       if (op.kind != projections::RowOpKind::patch) {
         rows[key] = std::move(row);
@@ -226,13 +229,15 @@ void fold_topic(const kafka::Settings& settings, const std::string& topic, Fold&
   for (int32_t partition = 0; partition < partitions; ++partition) {
     const kafka::Watermarks marks = reader.watermarks(topic, partition);
     if (marks.low > 0) {
-      throw std::runtime_error(topic + " partition " + std::to_string(partition) + " starts at offset " +
-                               std::to_string(marks.low) +
-                               ": the broker no longer holds the whole log (verify from the archive)");
+      throw std::runtime_error(
+          topic + " partition " + std::to_string(partition) + " starts at offset " +
+          std::to_string(marks.low) +
+          ": the broker no longer holds the whole log (verify from the archive)");
     }
-    kafka::read_range(reader, topic, partition, 0, marks.high, [&](int64_t offset, std::string_view value) {
-      fold.offer(partition, offset, value, limits);
-    });
+    kafka::read_range(reader, topic, partition, 0, marks.high,
+                      [&](int64_t offset, std::string_view value) {
+                        fold.offer(partition, offset, value, limits);
+                      });
   }
   reader.close();
 }
@@ -248,10 +253,12 @@ namespace {
 // Rows of the tenants `tenant_ids` names (every row when it is null),
 // compared between the fold and the tables.
 std::vector<Difference> diff_rows(pqxx::work& work, const Fold& fold, std::size_t limit,
-                                  const std::set<std::string>* tenant_ids, const std::string& table_suffix) {
+                                  const std::set<std::string>* tenant_ids,
+                                  const std::string& table_suffix) {
   std::string tenant_array;  // a uuid[] literal: libpqxx 6 passes no arrays
   if (tenant_ids != nullptr) {
-    for (const std::string& tenant : *tenant_ids) tenant_array += (tenant_array.empty() ? "" : ",") + tenant;
+    for (const std::string& tenant : *tenant_ids)
+      tenant_array += (tenant_array.empty() ? "" : ",") + tenant;
     tenant_array = "{" + tenant_array + "}";
   }
   std::vector<Difference> differences;
@@ -268,7 +275,8 @@ std::vector<Difference> diff_rows(pqxx::work& work, const Fold& fold, std::size_
       sql += " FROM " + quoted(table->name + table_suffix);
       pqxx::result result =
           tenant_ids != nullptr && tenant_index < table->columns.size()
-              ? work.exec_params(sql + " WHERE " + quoted("tenant_id") + " = ANY($1::uuid[])", tenant_array)
+              ? work.exec_params(sql + " WHERE " + quoted("tenant_id") + " = ANY($1::uuid[])",
+                                 tenant_array)
               : work.exec(sql);
       Fold::Table found;
       for (const pqxx::row& db_row : result) {
@@ -309,7 +317,8 @@ std::vector<Difference> diff_rows(pqxx::work& work, const Fold& fold, std::size_
 }  // namespace
 
 std::vector<Difference> diff(pqxx::work& work, const Fold& fold, std::size_t limit,
-                             const std::optional<std::string>& tenant_id, const std::string& table_suffix) {
+                             const std::optional<std::string>& tenant_id,
+                             const std::string& table_suffix) {
   if (!tenant_id) return diff_rows(work, fold, limit, nullptr, table_suffix);
   const std::set<std::string> one{*tenant_id};
   return diff_rows(work, fold, limit, &one, table_suffix);
@@ -320,13 +329,14 @@ std::vector<Difference> diff_tenants(pqxx::work& work, const Fold& fold, std::si
   return diff_rows(work, fold, limit, &tenant_ids, "");
 }
 
-std::vector<PartitionStatus> projection_status(pqxx::work& work, kafka::Consumer& probe, const std::string& topic,
+std::vector<PartitionStatus> projection_status(pqxx::work& work, kafka::Consumer& probe,
+                                               const std::string& topic,
                                                const std::vector<std::string>& projections) {
   // Every stored position in one round trip.
   std::map<std::pair<std::string, int32_t>, PartitionStatus> stored;
-  for (const auto& row : work.exec(
-           "SELECT projection, partition, next_offset, last_seq, ignored_count, deadlettered_count, "
-           "unknown_skipped_count FROM projection_checkpoints")) {
+  for (const auto& row : work.exec("SELECT projection, partition, next_offset, last_seq, "
+                                   "ignored_count, deadlettered_count, "
+                                   "unknown_skipped_count FROM projection_checkpoints")) {
     PartitionStatus status;
     status.next_offset = row[2].as<int64_t>();
     status.last_seq = row[3].as<int64_t>();
@@ -337,12 +347,15 @@ std::vector<PartitionStatus> projection_status(pqxx::work& work, kafka::Consumer
   }
   // Parked streams and events per projection and partition, in one query.
   std::map<std::pair<std::string, int32_t>, std::pair<int64_t, int64_t>> parked;
-  for (const auto& row : work.exec(
-           "SELECT s.projection, s.partition, count(*), "
-           "coalesce(sum((SELECT coalesce(sum(cardinality(e.event_indexes)), 0) FROM parked_events e "
-           "  WHERE e.projection = s.projection AND e.tenant_id = s.tenant_id AND e.stream = s.stream)), 0) "
-           "FROM parked_streams s GROUP BY s.projection, s.partition")) {
-    parked[{row[0].as<std::string>(), row[1].as<int32_t>()}] = {row[2].as<int64_t>(), row[3].as<int64_t>()};
+  for (const auto& row :
+       work.exec("SELECT s.projection, s.partition, count(*), "
+                 "coalesce(sum((SELECT coalesce(sum(cardinality(e.event_indexes)), 0) FROM "
+                 "parked_events e "
+                 "  WHERE e.projection = s.projection AND e.tenant_id = s.tenant_id AND e.stream = "
+                 "s.stream)), 0) "
+                 "FROM parked_streams s GROUP BY s.projection, s.partition")) {
+    parked[{row[0].as<std::string>(), row[1].as<int32_t>()}] = {row[2].as<int64_t>(),
+                                                                row[3].as<int64_t>()};
   }
   std::vector<PartitionStatus> rows;
   const int32_t partitions = probe.partition_count(topic);
@@ -368,7 +381,8 @@ std::vector<PartitionStatus> projection_status(pqxx::work& work, kafka::Consumer
 int64_t projection_lag(pqxx::work& work, kafka::Consumer& probe, const std::string& topic,
                        const std::vector<std::string>& projections) {
   int64_t lag = 0;
-  for (const PartitionStatus& status : projection_status(work, probe, topic, projections)) lag += status.lag;
+  for (const PartitionStatus& status : projection_status(work, probe, topic, projections))
+    lag += status.lag;
   return lag;
 }
 

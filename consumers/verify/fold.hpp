@@ -57,7 +57,9 @@ class Fold {
   using Row = std::vector<std::optional<std::string>>;
   using Table = std::map<std::string, Row>;
   const std::map<std::string, Table>& tables() const { return tables_; }
-  const std::vector<std::unique_ptr<projections::Projection>>& projections() const { return projections_; }
+  const std::vector<std::unique_ptr<projections::Projection>>& projections() const {
+    return projections_;
+  }
 
  private:
   void apply(const projections::RowBatch& batch);
@@ -110,7 +112,8 @@ struct PartitionStatus {
   int64_t parked_events = 0;
 };
 
-std::vector<PartitionStatus> projection_status(pqxx::work& work, kafka::Consumer& probe, const std::string& topic,
+std::vector<PartitionStatus> projection_status(pqxx::work& work, kafka::Consumer& probe,
+                                               const std::string& topic,
                                                const std::vector<std::string>& projections);
 
 // How many records of `topic` the given projections have yet to apply,

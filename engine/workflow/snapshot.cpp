@@ -185,8 +185,9 @@ bool read_activity(State& state, std::string id, const rapidjson::Value& item) {
   // an agent's): its gate meant "submissions open an approval", as the
   // activity.created upcaster reads it for an agent's activity.
   const bool review_step = *gate && *assignee == AssigneeType::human;
-  state.activities.emplace(std::move(id), Activity{*status, review_step, *assignee, *priority, *opened,
-                                                   optional_text(item, "pending_approval_id")});
+  state.activities.emplace(std::move(id),
+                           Activity{*status, review_step, *assignee, *priority, *opened,
+                                    optional_text(item, "pending_approval_id")});
   return true;
 }
 

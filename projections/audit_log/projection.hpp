@@ -20,8 +20,9 @@ class AuditLog final : public Projection {
   // Its own types need their own mapping; any other event gets the generic
   // row every event of another domain gets, so the trail stays complete.
   UnknownEventPolicy unknown_event_policy(std::string_view type) const override {
-    return park_prefixed(type, {"audit.", "command."}) == UnknownEventPolicy::park ? UnknownEventPolicy::park
-                                                                                   : UnknownEventPolicy::apply;
+    return park_prefixed(type, {"audit.", "command."}) == UnknownEventPolicy::park
+               ? UnknownEventPolicy::park
+               : UnknownEventPolicy::apply;
   }
 };
 

@@ -55,23 +55,22 @@ int64_t ledger_credits(std::string_view event_type, const rapidjson::Value& payl
 }
 
 const TableSpec& CreditLedger::table() {
-  static const TableSpec spec{
-      "credit_ledger",
-      {{"tenant_id", SqlType::uuid},
-       {"event_id", SqlType::text},
-       {"type", SqlType::text},
-       {"credits", SqlType::int64},
-       {"reservation_id", SqlType::text},
-       {"activity_run_id", SqlType::text},
-       {"deliverable_type", SqlType::text},
-       {"topup_order_id", SqlType::text},
-       {"reason", SqlType::text},
-       {"balance_after", SqlType::int64},
-       {"actor", SqlType::text},
-       {"note", SqlType::text},
-       {"command_id", SqlType::text},
-       {"created_at", SqlType::timestamptz}},
-      {0, 1}};
+  static const TableSpec spec{"credit_ledger",
+                              {{"tenant_id", SqlType::uuid},
+                               {"event_id", SqlType::text},
+                               {"type", SqlType::text},
+                               {"credits", SqlType::int64},
+                               {"reservation_id", SqlType::text},
+                               {"activity_run_id", SqlType::text},
+                               {"deliverable_type", SqlType::text},
+                               {"topup_order_id", SqlType::text},
+                               {"reason", SqlType::text},
+                               {"balance_after", SqlType::int64},
+                               {"actor", SqlType::text},
+                               {"note", SqlType::text},
+                               {"command_id", SqlType::text},
+                               {"created_at", SqlType::timestamptz}},
+                              {0, 1}};
   return spec;
 }
 
@@ -89,7 +88,8 @@ namespace {
 // credits.ledger_imported: a row per entry, at its original created_at.
 void apply_imported(const DecodedEvent& event, RowBatch& batch) {
   const rapidjson::Value* entries = json_member(*event.payload, "entries");
-  LF_ASSERT_MSG(entries != nullptr && entries->IsArray(), "credits.ledger_imported carries entries");
+  LF_ASSERT_MSG(entries != nullptr && entries->IsArray(),
+                "credits.ledger_imported carries entries");
   std::size_t index = 0;
   for (const rapidjson::Value& entry : entries->GetArray()) {
     const std::optional<std::string_view> type = json_string(entry, "type");
@@ -97,20 +97,14 @@ void apply_imported(const DecodedEvent& event, RowBatch& batch) {
     LF_ASSERT(type.has_value() && credits.has_value());
     Value actor = text_or_null(entry, "actor");
     if (std::holds_alternative<Null>(actor)) actor = event.header.actor;
-    batch.insert(CreditLedger::table(), {event.header.tenant_id,
-                                         imported_entry_key(event.header.event_id, index++),
-                                         std::string(*type),
-                                         *credits,
-                                         text_or_null(entry, "reservation_id"),
-                                         text_or_null(entry, "activity_run_id"),
-                                         text_or_null(entry, "deliverable_type"),
-                                         text_or_null(entry, "topup_order_id"),
-                                         Null{},
-                                         int_or_null(entry, "balance_after"),
-                                         std::move(actor),
-                                         text_or_null(entry, "note"),
-                                         event.header.command_id,
-                                         timestamp_or_null(entry, "created_at")});
+    batch.insert(
+        CreditLedger::table(),
+        {event.header.tenant_id, imported_entry_key(event.header.event_id, index++),
+         std::string(*type), *credits, text_or_null(entry, "reservation_id"),
+         text_or_null(entry, "activity_run_id"), text_or_null(entry, "deliverable_type"),
+         text_or_null(entry, "topup_order_id"), Null{}, int_or_null(entry, "balance_after"),
+         std::move(actor), text_or_null(entry, "note"), event.header.command_id,
+         timestamp_or_null(entry, "created_at")});
   }
 }
 
@@ -127,20 +121,15 @@ void CreditLedger::apply(const RecordAt& at, RowBatch& batch) const {
     const rapidjson::Value& payload = *event.payload;
     const rapidjson::Value* balance = json_member(payload, "balance");
     LF_ASSERT_MSG(balance != nullptr && balance->IsObject(), "credits events carry a balance");
-    batch.insert(table(), {event.header.tenant_id,
-                           event.header.event_id,
-                           std::string(kind->entry_type),
-                           ledger_credits(event.header.type, payload),
-                           text_or_null(payload, "reservation_id"),
-                           text_or_null(payload, "activity_run_id"),
-                           text_or_null(payload, "deliverable_type"),
-                           text_or_null(payload, "topup_order_id"),
-                           text_or_null(payload, "reason"),
-                           int_or_null(*balance, "effective_available"),
-                           event.header.actor,
-                           text_or_null(payload, "note"),
-                           event.header.command_id,
-                           timestamp_value(event.header.occurred_at_ms)});
+    batch.insert(
+        table(),
+        {event.header.tenant_id, event.header.event_id, std::string(kind->entry_type),
+         ledger_credits(event.header.type, payload), text_or_null(payload, "reservation_id"),
+         text_or_null(payload, "activity_run_id"), text_or_null(payload, "deliverable_type"),
+         text_or_null(payload, "topup_order_id"), text_or_null(payload, "reason"),
+         int_or_null(*balance, "effective_available"), event.header.actor,
+         text_or_null(payload, "note"), event.header.command_id,
+         timestamp_value(event.header.occurred_at_ms)});
   }
 }
 

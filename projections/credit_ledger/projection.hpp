@@ -1,5 +1,5 @@
-// credit_ledger: one row per credits event (per entry of an imported chunk); `credits` is its signed change to
-// effective available and `balance_after` the effective available after it.
+// credit_ledger: one row per credits event (per entry of an imported chunk); `credits` is its
+// signed change to effective available and `balance_after` the effective available after it.
 #pragma once
 
 #include <cstdint>

@@ -7,19 +7,18 @@
 namespace lf::projections {
 
 const TableSpec& CreditReservations::table() {
-  static const TableSpec spec{
-      "credit_reservations",
-      {{"tenant_id", SqlType::uuid},
-       {"reservation_id", SqlType::text},
-       {"credits", SqlType::int64},
-       {"credits_consumed", SqlType::int64},
-       {"status", SqlType::text},
-       {"activity_run_id", SqlType::text},
-       {"deliverable_type", SqlType::text},
-       {"expires_at", SqlType::timestamptz},
-       {"created_at", SqlType::timestamptz},
-       {"closed_at", SqlType::timestamptz}},
-      {0, 1}};
+  static const TableSpec spec{"credit_reservations",
+                              {{"tenant_id", SqlType::uuid},
+                               {"reservation_id", SqlType::text},
+                               {"credits", SqlType::int64},
+                               {"credits_consumed", SqlType::int64},
+                               {"status", SqlType::text},
+                               {"activity_run_id", SqlType::text},
+                               {"deliverable_type", SqlType::text},
+                               {"expires_at", SqlType::timestamptz},
+                               {"created_at", SqlType::timestamptz},
+                               {"closed_at", SqlType::timestamptz}},
+                              {0, 1}};
   return spec;
 }
 
@@ -30,24 +29,28 @@ namespace {
 void apply_imported(const DecodedEvent& event, RowBatch& batch) {
   const TableSpec& table = CreditReservations::table();
   const rapidjson::Value* entries = json_member(*event.payload, "entries");
-  LF_ASSERT_MSG(entries != nullptr && entries->IsArray(), "credits.ledger_imported carries entries");
+  LF_ASSERT_MSG(entries != nullptr && entries->IsArray(),
+                "credits.ledger_imported carries entries");
   for (const rapidjson::Value& entry : entries->GetArray()) {
     const std::string_view type = json_string(entry, "type").value_or("");
     const std::optional<std::string_view> status = json_string(entry, "hold_status");
     if (!status) continue;
     if (type == "reserved") {
-      batch.insert(table, {event.header.tenant_id, text_or_null(entry, "reservation_id"),
-                           Value(-json_int64(entry, "credits").value_or(0)), Null{}, std::string(*status),
-                           text_or_null(entry, "activity_run_id"), text_or_null(entry, "deliverable_type"),
-                           timestamp_or_null(entry, "expires_at"), timestamp_or_null(entry, "created_at"),
-                           Null{}});
+      batch.insert(
+          table,
+          {event.header.tenant_id, text_or_null(entry, "reservation_id"),
+           Value(-json_int64(entry, "credits").value_or(0)), Null{}, std::string(*status),
+           text_or_null(entry, "activity_run_id"), text_or_null(entry, "deliverable_type"),
+           timestamp_or_null(entry, "expires_at"), timestamp_or_null(entry, "created_at"), Null{}});
       continue;
     }
     std::vector<std::pair<std::string_view, Value>> columns;
     columns.emplace_back("status", std::string(*status));
     columns.emplace_back("credits_consumed", int_or_null(entry, "hold_consumed"));
-    columns.emplace_back("closed_at", *status == "open" ? Value(Null{}) : timestamp_or_null(entry, "created_at"));
-    batch.patch(table, {event.header.tenant_id, text_or_null(entry, "reservation_id")}, std::move(columns));
+    columns.emplace_back(
+        "closed_at", *status == "open" ? Value(Null{}) : timestamp_or_null(entry, "created_at"));
+    batch.patch(table, {event.header.tenant_id, text_or_null(entry, "reservation_id")},
+                std::move(columns));
   }
 }
 
@@ -62,16 +65,12 @@ void CreditReservations::apply(const RecordAt& at, RowBatch& batch) const {
       continue;
     }
     if (type == "credits.reserved") {
-      batch.insert(table(), {event.header.tenant_id,
-                             text_or_null(payload, "reservation_id"),
-                             int_or_null(payload, "credits"),
-                             Null{},
-                             std::string("open"),
+      batch.insert(table(), {event.header.tenant_id, text_or_null(payload, "reservation_id"),
+                             int_or_null(payload, "credits"), Null{}, std::string("open"),
                              text_or_null(payload, "activity_run_id"),
                              text_or_null(payload, "deliverable_type"),
                              timestamp_or_null(payload, "expires_at"),
-                             timestamp_value(event.header.occurred_at_ms),
-                             Null{}});
+                             timestamp_value(event.header.occurred_at_ms), Null{}});
       continue;
     }
     const bool consumed = type == "credits.consumed";

@@ -15,7 +15,9 @@ class EventLog final : public Projection {
   std::vector<const TableSpec*> tables() const override { return {&table()}; }
   void apply(const RecordAt& at, RowBatch& batch) const override;
   // The archive keeps every event it can decode, known or not.
-  UnknownEventPolicy unknown_event_policy(std::string_view) const override { return UnknownEventPolicy::apply; }
+  UnknownEventPolicy unknown_event_policy(std::string_view) const override {
+    return UnknownEventPolicy::apply;
+  }
 };
 
 }  // namespace lf::projections

@@ -27,8 +27,8 @@ int64_t at(const char* rfc3339) {
 
 // A tenant's period as credit_balances holds it.
 struct PeriodRow {
-  std::string period_start;   // date, as PostgreSQL prints it
-  std::string period_end;     // date
+  std::string period_start;  // date, as PostgreSQL prints it
+  std::string period_end;    // date
   int64_t next_reset_at_ms = 0;
   std::string next_reset_local;  // next_reset_at in the tenant's zone
   int64_t credits_available = 0;
@@ -38,28 +38,32 @@ struct PeriodRow {
 PeriodRow period_row(pqxx::connection& db, const std::string& tenant, const std::string& zone) {
   pqxx::work work(db);
   const pqxx::result rows = work.exec_params(
-      "SELECT period_start::text, period_end::text, (extract(epoch FROM next_reset_at) * 1000)::bigint, "
+      "SELECT period_start::text, period_end::text, (extract(epoch FROM next_reset_at) * "
+      "1000)::bigint, "
       "(next_reset_at AT TIME ZONE $2)::text, credits_available, credits_topup "
       "FROM credit_balances WHERE tenant_id = $1",
       tenant, zone);
   EXPECT_EQ(rows.size(), 1u) << "no balance row for " << tenant;
   if (rows.size() != 1) return {};
-  return PeriodRow{rows[0][0].as<std::string>(), rows[0][1].as<std::string>(), rows[0][2].as<int64_t>(),
-                   rows[0][3].as<std::string>(), rows[0][4].as<int64_t>(), rows[0][5].as<int64_t>()};
+  return PeriodRow{rows[0][0].as<std::string>(), rows[0][1].as<std::string>(),
+                   rows[0][2].as<int64_t>(),     rows[0][3].as<std::string>(),
+                   rows[0][4].as<int64_t>(),     rows[0][5].as<int64_t>()};
 }
 
 std::string column_type(pqxx::connection& db, const std::string& column) {
   pqxx::work work(db);
   return work
-      .exec_params1("SELECT data_type FROM information_schema.columns "
-                    "WHERE table_name = 'credit_balances' AND column_name = $1",
-                    column)[0]
+      .exec_params1(
+          "SELECT data_type FROM information_schema.columns "
+          "WHERE table_name = 'credit_balances' AND column_name = $1",
+          column)[0]
       .as<std::string>();
 }
 
 void expect_read_tables_equal_the_log(Pipeline& pipeline) {
   ASSERT_TRUE(pipeline.wait_projected()) << pipeline.service_failures();
-  for (const verify::Difference& difference : pipeline.verify()) ADD_FAILURE() << verify::to_string(difference);
+  for (const verify::Difference& difference : pipeline.verify())
+    ADD_FAILURE() << verify::to_string(difference);
 }
 
 TEST(BillingPeriods, SeedDatesInKolkataAreProjectedAsDatesAndRenewAsTheNextCalendarMonth) {
@@ -70,13 +74,16 @@ TEST(BillingPeriods, SeedDatesInKolkataAreProjectedAsDatesAndRenewAsTheNextCalen
   const std::string tenant = random_tenant();
   // The seed's credit_balances row (Leadmetrics 001), in India.
   const CommandResult allocated = pipeline.submit_one(
-      tenant, command_json("credits.allocate", tenant, "a1",
-                           R"({"credits_monthly":5000,"period_start":"2026-12-01","period_end":"2026-12-31",)"
-                           R"("timezone":"Asia/Kolkata"})"));
-  ASSERT_EQ(allocated.status, ResultStatus::accepted) << allocated.reason << ": " << allocated.message;
+      tenant,
+      command_json(
+          "credits.allocate", tenant, "a1",
+          R"({"credits_monthly":5000,"period_start":"2026-12-01","period_end":"2026-12-31",)"
+          R"("timezone":"Asia/Kolkata"})"));
+  ASSERT_EQ(allocated.status, ResultStatus::accepted)
+      << allocated.reason << ": " << allocated.message;
   const CommandResult topped_up = pipeline.submit_one(
-      tenant, command_json("credits.topup", tenant, "t1", R"({"topup_order_id":"order-1","credits":700})",
-                           "user:billing"));
+      tenant, command_json("credits.topup", tenant, "t1",
+                           R"({"topup_order_id":"order-1","credits":700})", "user:billing"));
   ASSERT_EQ(topped_up.status, ResultStatus::accepted) << topped_up.message;
   ASSERT_TRUE(pipeline.wait_projected()) << pipeline.service_failures();
 
@@ -92,17 +99,22 @@ TEST(BillingPeriods, SeedDatesInKolkataAreProjectedAsDatesAndRenewAsTheNextCalen
   // The top-up expires at the end of the billing month.
   {
     pqxx::work work(pipeline.db());
-    EXPECT_EQ(work.exec_params1("SELECT (extract(epoch FROM (event->'payload'->>'expires_at')::timestamptz) "
-                                "* 1000)::bigint FROM event_log WHERE tenant_id = $1 AND type = 'credits.topped_up'",
-                                tenant)[0]
+    EXPECT_EQ(work.exec_params1(
+                      "SELECT (extract(epoch FROM (event->'payload'->>'expires_at')::timestamptz) "
+                      "* 1000)::bigint FROM event_log WHERE tenant_id = $1 AND type = "
+                      "'credits.topped_up'",
+                      tenant)[0]
                   .as<int64_t>(),
               at("2026-12-31T18:30:00Z"));
   }
 
   // At the new year in Kolkata the engine renews by itself.
   clock.advance(at("2026-12-31T18:30:00Z") - clock.now());
-  ASSERT_TRUE(wait_until([&] { return period_row(pipeline.db(), tenant, "Asia/Kolkata").period_start == "2027-01-01"; },
-                         30s))
+  ASSERT_TRUE(wait_until(
+      [&] {
+        return period_row(pipeline.db(), tenant, "Asia/Kolkata").period_start == "2027-01-01";
+      },
+      30s))
       << pipeline.service_failures();
   ASSERT_TRUE(pipeline.wait_projected()) << pipeline.service_failures();
   row = period_row(pipeline.db(), tenant, "Asia/Kolkata");
@@ -113,12 +125,16 @@ TEST(BillingPeriods, SeedDatesInKolkataAreProjectedAsDatesAndRenewAsTheNextCalen
   EXPECT_EQ(row.credits_topup, 0);
   {
     pqxx::work work(pipeline.db());
-    EXPECT_EQ(work.exec_params1("SELECT count(*) FROM credit_ledger WHERE tenant_id = $1 AND type = 'allocated' "
-                                "AND reason = 'renewal'",
-                                tenant)[0]
-                  .as<int64_t>(),
-              1);
-    EXPECT_EQ(work.exec_params1("SELECT coalesce(sum(credits), 0) FROM credit_ledger WHERE tenant_id = $1", tenant)[0]
+    EXPECT_EQ(
+        work.exec_params1(
+                "SELECT count(*) FROM credit_ledger WHERE tenant_id = $1 AND type = 'allocated' "
+                "AND reason = 'renewal'",
+                tenant)[0]
+            .as<int64_t>(),
+        1);
+    EXPECT_EQ(work.exec_params1(
+                      "SELECT coalesce(sum(credits), 0) FROM credit_ledger WHERE tenant_id = $1",
+                      tenant)[0]
                   .as<int64_t>(),
               5000);
   }
@@ -134,9 +150,10 @@ TEST(BillingPeriods, TheDeprecatedRfc3339FormStaysAcceptedBesideDates) {
   const std::string instants = random_tenant();
   const std::string mixed = random_tenant();
   const CommandResult first = pipeline.submit_one(
-      midnights, command_json("credits.allocate", midnights, "m1",
-                              R"({"credits_monthly":100,"period_start":"2026-11-01T00:00:00-05:00",)"
-                              R"("period_end":"2026-12-01T00:00:00-05:00","timezone":"America/New_York"})"));
+      midnights,
+      command_json("credits.allocate", midnights, "m1",
+                   R"({"credits_monthly":100,"period_start":"2026-11-01T00:00:00-05:00",)"
+                   R"("period_end":"2026-12-01T00:00:00-05:00","timezone":"America/New_York"})"));
   EXPECT_EQ(first.status, ResultStatus::accepted) << first.message;
   const CommandResult second = pipeline.submit_one(
       instants, command_json("credits.allocate", instants, "i1",
@@ -144,14 +161,17 @@ TEST(BillingPeriods, TheDeprecatedRfc3339FormStaysAcceptedBesideDates) {
                              R"("period_end":"2026-12-01T10:00:00Z"})"));
   EXPECT_EQ(second.status, ResultStatus::accepted) << second.message;
   const CommandResult third = pipeline.submit_one(
-      mixed, command_json("credits.allocate", mixed, "x1",
-                          R"({"credits_monthly":100,"period_start":"2026-11-01","period_end":"2026-12-01T00:00:00Z"})"));
+      mixed,
+      command_json(
+          "credits.allocate", mixed, "x1",
+          R"({"credits_monthly":100,"period_start":"2026-11-01","period_end":"2026-12-01T00:00:00Z"})"));
   EXPECT_EQ(third.status, ResultStatus::rejected);
   EXPECT_EQ(third.reason, "invalid_period");
   const CommandResult fourth = pipeline.submit_one(
-      mixed, command_json("credits.allocate", mixed, "x2",
-                          R"({"credits_monthly":100,"period_start":"2026-11-01","period_end":"2026-11-30",)"
-                          R"("timezone":"Mars/Olympus_Mons"})"));
+      mixed, command_json(
+                 "credits.allocate", mixed, "x2",
+                 R"({"credits_monthly":100,"period_start":"2026-11-01","period_end":"2026-11-30",)"
+                 R"("timezone":"Mars/Olympus_Mons"})"));
   EXPECT_EQ(fourth.status, ResultStatus::rejected);
   EXPECT_EQ(fourth.reason, "invalid_timezone");
   ASSERT_TRUE(pipeline.wait_projected()) << pipeline.service_failures();
@@ -169,11 +189,13 @@ TEST(BillingPeriods, TheDeprecatedRfc3339FormStaysAcceptedBesideDates) {
   ASSERT_TRUE(wait_until(
       [&] {
         return period_row(pipeline.db(), midnights, "UTC").period_start == "2026-12-01" &&
-               period_row(pipeline.db(), instants, "UTC").next_reset_at_ms == at("2027-01-01T10:00:00Z");
+               period_row(pipeline.db(), instants, "UTC").next_reset_at_ms ==
+                   at("2027-01-01T10:00:00Z");
       },
       30s))
       << pipeline.service_failures();
-  EXPECT_EQ(period_row(pipeline.db(), midnights, "UTC").next_reset_at_ms, at("2027-01-01T05:00:00Z"));
+  EXPECT_EQ(period_row(pipeline.db(), midnights, "UTC").next_reset_at_ms,
+            at("2027-01-01T05:00:00Z"));
   expect_read_tables_equal_the_log(pipeline);
 }
 
@@ -200,14 +222,18 @@ TEST(BillingPeriods, Migration005TurnsThePeriodColumnsIntoDatesKeepingAccess) {
   {
     pqxx::work work(db);
     const std::string insert =
-        "INSERT INTO credit_balances (tenant_id, credits_monthly, credits_available, credits_reserved, "
-        "credits_consumed, credits_topup, effective_available, period_start, period_end, next_reset_at, "
-        "last_event_id, updated_at) VALUES ($1, 1, 1, 0, 0, 0, 1, $2::timestamptz, $3::timestamptz, $3::timestamptz, "
+        "INSERT INTO credit_balances (tenant_id, credits_monthly, credits_available, "
+        "credits_reserved, "
+        "credits_consumed, credits_topup, effective_available, period_start, period_end, "
+        "next_reset_at, "
+        "last_event_id, updated_at) VALUES ($1, 1, 1, 0, 0, 0, 1, $2::timestamptz, "
+        "$3::timestamptz, $3::timestamptz, "
         "'e', now())";
     work.exec_params(insert, midnight, "2026-11-01T00:00:00Z", "2026-12-01T00:00:00Z");
     work.exec_params(insert, instants, "2026-11-01T10:00:00Z", "2026-12-01T10:00:00Z");
     work.exec_params(
-        "INSERT INTO credit_balances (tenant_id, credits_monthly, credits_available, credits_reserved, "
+        "INSERT INTO credit_balances (tenant_id, credits_monthly, credits_available, "
+        "credits_reserved, "
         "credits_consumed, credits_topup, effective_available, last_event_id, updated_at) "
         "VALUES ($1, 0, 5, 0, 0, 5, 5, 'e', now())",
         unallocated);
@@ -223,7 +249,8 @@ TEST(BillingPeriods, Migration005TurnsThePeriodColumnsIntoDatesKeepingAccess) {
   pqxx::work work(db);
   auto dates_of = [&](const std::string& tenant) {
     const pqxx::row row = work.exec_params1(
-        "SELECT coalesce(period_start::text, '-') || ' ' || coalesce(period_end::text, '-') || ' ' || "
+        "SELECT coalesce(period_start::text, '-') || ' ' || coalesce(period_end::text, '-') || ' ' "
+        "|| "
         "coalesce(to_char(next_reset_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'), '-') "
         "FROM credit_balances WHERE tenant_id = $1",
         tenant);
@@ -234,16 +261,24 @@ TEST(BillingPeriods, Migration005TurnsThePeriodColumnsIntoDatesKeepingAccess) {
   EXPECT_EQ(dates_of(instants), "2026-11-01 2026-12-01 2026-12-01 10:00");
   EXPECT_EQ(dates_of(unallocated), "- - -");
   // Row-level security, its policies and the grants of 003 are still there.
-  EXPECT_TRUE(work.exec1("SELECT relrowsecurity FROM pg_class WHERE relname = 'credit_balances'")[0].as<bool>());
-  EXPECT_EQ(work.exec1("SELECT count(*) FROM pg_policy WHERE polrelid = 'credit_balances'::regclass")[0].as<int64_t>(),
-            2);
-  EXPECT_TRUE(work.exec1("SELECT has_table_privilege('ledgerflow_reader', 'credit_balances', 'SELECT')")[0].as<bool>());
+  EXPECT_TRUE(work.exec1("SELECT relrowsecurity FROM pg_class WHERE relname = 'credit_balances'")[0]
+                  .as<bool>());
+  EXPECT_EQ(
+      work.exec1("SELECT count(*) FROM pg_policy WHERE polrelid = 'credit_balances'::regclass")[0]
+          .as<int64_t>(),
+      2);
   EXPECT_TRUE(
-      work.exec1("SELECT has_table_privilege('ledgerflow_projector', 'credit_balances', 'UPDATE')")[0].as<bool>());
-  EXPECT_FALSE(work.exec1("SELECT col_description('credit_balances'::regclass, "
-                          "(SELECT attnum FROM pg_attribute WHERE attrelid = 'credit_balances'::regclass "
-                          "AND attname = 'period_end'))")[0]
-                   .is_null());
+      work.exec1("SELECT has_table_privilege('ledgerflow_reader', 'credit_balances', 'SELECT')")[0]
+          .as<bool>());
+  EXPECT_TRUE(
+      work.exec1(
+              "SELECT has_table_privilege('ledgerflow_projector', 'credit_balances', 'UPDATE')")[0]
+          .as<bool>());
+  EXPECT_FALSE(
+      work.exec1("SELECT col_description('credit_balances'::regclass, "
+                 "(SELECT attnum FROM pg_attribute WHERE attrelid = 'credit_balances'::regclass "
+                 "AND attname = 'period_end'))")[0]
+          .is_null());
 }
 
 }  // namespace

@@ -17,8 +17,8 @@
 #include "events/partitioner.hpp"
 #include "events/time.hpp"
 #include "projections/projection.hpp"
-#include "tests/support/pipeline/pipeline.hpp"
 #include "tests/support/fleet.hpp"
+#include "tests/support/pipeline/pipeline.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/wait.hpp"
 
@@ -36,11 +36,11 @@ uint64_t seed_from_environment() {
   return text ? std::strtoull(text, nullptr, 10) : std::random_device{}();
 }
 
-
 bool projections_caught_up(const kafka::Settings& settings, pqxx::connection& db) {
   kafka::Consumer probe(settings, "crash-test-probe", "");
   std::vector<std::string> names;
-  for (const auto& projection : projections::all_projections()) names.emplace_back(projection->name());
+  for (const auto& projection : projections::all_projections())
+    names.emplace_back(projection->name());
   pqxx::work work(db);
   return verify::projection_lag(work, probe, "ledgerflow.events", names) == 0;
 }
@@ -89,11 +89,13 @@ TEST(Crash, KillNineOfEnginesAndProjectorsUnderLoadLosesAndDoublesNothing) {
     client.poll_results(0);
     if (std::chrono::steady_clock::now() >= next_kill) {
       const bool engine = engine_kills <= projector_kills;
-      const std::string victim = (engine ? "engine-" : "projector-") + std::to_string(1 + chaos() % 2);
+      const std::string victim =
+          (engine ? "engine-" : "projector-") + std::to_string(1 + chaos() % 2);
       fleet.kill9(victim);
       fleet.restart(victim);
       (engine ? engine_kills : projector_kills) += 1;
-      next_kill = std::chrono::steady_clock::now() + std::chrono::milliseconds(1500 + chaos() % 2000);
+      next_kill =
+          std::chrono::steady_clock::now() + std::chrono::milliseconds(1500 + chaos() % 2000);
     }
     std::this_thread::sleep_for(100ms);  // pacing the load, not synchronising
   }
@@ -123,20 +125,22 @@ TEST(Crash, KillNineOfEnginesAndProjectorsUnderLoadLosesAndDoublesNothing) {
           if (result) ++on_topic[result->command_id];
         }
       }
-      std::printf("results partition %d: offsets %lld..%lld\n", partition, static_cast<long long>(marks.low),
-                  static_cast<long long>(marks.high));
+      std::printf("results partition %d: offsets %lld..%lld\n", partition,
+                  static_cast<long long>(marks.low), static_cast<long long>(marks.high));
     }
-    std::map<int32_t, std::pair<int, int>> missing;  // partition -> (missing, of which on the topic)
+    std::map<int32_t, std::pair<int, int>>
+        missing;  // partition -> (missing, of which on the topic)
     for (const std::string& id : ids) {
       if (results.count(id) != 0) continue;
       auto& entry = missing[partition_for_key(tenant_of[id], kPartitions)];
       ++entry.first;
       entry.second += on_topic.count(id) != 0;
-      if (entry.first <= 5) std::printf("missing result: %s (on topic: %d)\n", id.c_str(), on_topic[id]);
+      if (entry.first <= 5)
+        std::printf("missing result: %s (on topic: %d)\n", id.c_str(), on_topic[id]);
     }
     for (const auto& [partition, counts] : missing) {
-      std::printf("commands partition %d: %d results missing, %d of them on the results topic\n", partition,
-                  counts.first, counts.second);
+      std::printf("commands partition %d: %d results missing, %d of them on the results topic\n",
+                  partition, counts.first, counts.second);
     }
   }
   pqxx::connection db(infra.database_url());
@@ -144,7 +148,8 @@ TEST(Crash, KillNineOfEnginesAndProjectorsUnderLoadLosesAndDoublesNothing) {
 
   // ...the read tables equal the fold of the log...
   verify::Fold fold(projections::all_projections());
-  verify::fold_topic(settings, "ledgerflow.events", fold, JsonLimits{.max_bytes = 1 << 20, .max_depth = 64});
+  verify::fold_topic(settings, "ledgerflow.events", fold,
+                     JsonLimits{.max_bytes = 1 << 20, .max_depth = 64});
   {
     pqxx::work work(db);
     for (const verify::Difference& difference : verify::diff(work, fold, 20)) {
@@ -154,30 +159,39 @@ TEST(Crash, KillNineOfEnginesAndProjectorsUnderLoadLosesAndDoublesNothing) {
   pqxx::work work(db);
   // ...every command is decided exactly once (nothing lost, nothing doubled)...
   EXPECT_EQ(work.exec1("SELECT count(*) FROM (SELECT tenant_id, command_id FROM event_log "
-                       "GROUP BY tenant_id, command_id HAVING count(DISTINCT seq) > 1) twice")[0].as<int64_t>(),
+                       "GROUP BY tenant_id, command_id HAVING count(DISTINCT seq) > 1) twice")[0]
+                .as<int64_t>(),
             0);
   EXPECT_EQ(work.exec1("SELECT count(DISTINCT (tenant_id, command_id)) FROM event_log "
-                       "WHERE command_id NOT LIKE 'timer/%'")[0].as<int64_t>(),
+                       "WHERE command_id NOT LIKE 'timer/%'")[0]
+                .as<int64_t>(),
             static_cast<int64_t>(ids.size()));
   // ...and no tenant is overdrawn or off its ledger.
   EXPECT_EQ(work.exec1("SELECT count(*) FROM credit_balances WHERE effective_available < 0 "
-                       "OR credits_reserved > credits_available")[0].as<int64_t>(),
+                       "OR credits_reserved > credits_available")[0]
+                .as<int64_t>(),
             0);
-  EXPECT_EQ(work.exec1("SELECT count(*) FROM credit_balances b JOIN (SELECT tenant_id, sum(credits) AS total "
+  EXPECT_EQ(work.exec1("SELECT count(*) FROM credit_balances b JOIN (SELECT tenant_id, "
+                       "sum(credits) AS total "
                        "FROM credit_ledger GROUP BY tenant_id) l USING (tenant_id) "
-                       "WHERE l.total <> b.effective_available")[0].as<int64_t>(),
+                       "WHERE l.total <> b.effective_available")[0]
+                .as<int64_t>(),
             0);
   EXPECT_EQ(work.exec1("SELECT count(*) FROM credit_balances")[0].as<int64_t>(), kTenants);
   // Runs and their holds moved together: a running run holds an open
   // reservation of its estimate, a finished one holds none.
-  EXPECT_GT(work.exec1("SELECT count(*) FROM activity_runs WHERE status = 'completed'")[0].as<int64_t>(), 100);
-  EXPECT_EQ(work.exec1("SELECT count(*) FROM activity_runs r LEFT JOIN credit_reservations c "
-                       "ON c.tenant_id = r.tenant_id AND c.reservation_id = r.reservation_id "
-                       "WHERE c.reservation_id IS NULL OR (r.status = 'running') <> (c.status = 'open') "
-                       "OR c.credits <> r.credits_reserved "
-                       "OR (r.status = 'completed' AND c.status = 'consumed' AND c.credits_consumed <> r.credits_charged)")[0]
-                .as<int64_t>(),
-            0);
+  EXPECT_GT(
+      work.exec1("SELECT count(*) FROM activity_runs WHERE status = 'completed'")[0].as<int64_t>(),
+      100);
+  EXPECT_EQ(
+      work.exec1("SELECT count(*) FROM activity_runs r LEFT JOIN credit_reservations c "
+                 "ON c.tenant_id = r.tenant_id AND c.reservation_id = r.reservation_id "
+                 "WHERE c.reservation_id IS NULL OR (r.status = 'running') <> (c.status = 'open') "
+                 "OR c.credits <> r.credits_reserved "
+                 "OR (r.status = 'completed' AND c.status = 'consumed' AND c.credits_consumed <> "
+                 "r.credits_charged)")[0]
+          .as<int64_t>(),
+      0);
   std::cout << "[ crash    ] seed " << seed << ": " << ids.size() << " commands, " << engine_kills
             << " engine and " << projector_kills << " projector kill -9s, " << fold.accepted()
             << " records accepted, " << fold.ignored() << " ignored\n";

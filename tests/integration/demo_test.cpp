@@ -112,19 +112,24 @@ TEST(Demo, PlaysTheSeedShapedDayAndStopsCleanly) {
   // Money around credits: the order paid once though its webhook came twice,
   // 1,800 of its 5,000 credits used, the 3,200 left taken back at the
   // refund; the month's USD spend exact, and the cap met.
-  EXPECT_NE(line_of(lines, "order_GX5000").find("Globex     5000  4150.00 INR refunded      1800       3200         0"),
+  EXPECT_NE(line_of(lines, "order_GX5000")
+                .find("Globex     5000  4150.00 INR refunded      1800       3200         0"),
             std::string::npos);
   EXPECT_NE(line_of(lines, "topup_refunded").find("-3200"), std::string::npos);
-  EXPECT_NE(line_of(lines, "Globex spent").find("spent $0.051250 of a $0.0500 cap: 1 LLM calls ($0.031250"),
+  EXPECT_NE(line_of(lines, "Globex spent")
+                .find("spent $0.051250 of a $0.0500 cap: 1 LLM calls ($0.031250"),
             std::string::npos);
   // Initech's imported ledger keeps this month's original times; the live
   // commands after it consume the hold the old platform left open.
   EXPECT_NE(line_of(lines, "7 rows of 1 tenant imported, 0 refused"), "");
   const std::string allocated = line_of(lines, "imported ");
-  EXPECT_NE(allocated.find("-01 00:00:00 allocated    50000    50000"), std::string::npos) << allocated;
-  EXPECT_NE(line_of(lines, "live ").find("released      1200    57800  import:run-in-2"), std::string::npos);
+  EXPECT_NE(allocated.find("-01 00:00:00 allocated    50000    50000"), std::string::npos)
+      << allocated;
+  EXPECT_NE(line_of(lines, "live ").find("released      1200    57800  import:run-in-2"),
+            std::string::npos);
   EXPECT_NE(line_of(lines, "Initech now")
-                .find("available 56900, reserved 4000, top-up 6700, effective 52900 (sum of its ledger: 52900)"),
+                .find("available 56900, reserved 4000, top-up 6700, effective 52900 (sum of its "
+                      "ledger: 52900)"),
             std::string::npos);
   EXPECT_EQ(dev.wait(60s), std::optional<int>(0))
       << "ledgerflow dev did not stop cleanly on SIGTERM; see " << log;

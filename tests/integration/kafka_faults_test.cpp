@@ -29,8 +29,8 @@
 #include <gtest/gtest.h>
 #include <pqxx/pqxx>
 
-#include "consumers/projector/projector.hpp"
 #include "consumers/engine/engine_service.hpp"
+#include "consumers/projector/projector.hpp"
 #include "events/partitioner.hpp"
 #include "events/time.hpp"
 #include "tests/support/pipeline/pipeline.hpp"

@@ -39,7 +39,9 @@ std::string requested(const std::string& id) {
 std::string assigned(const std::string& id, const std::string& reviewer) {
   return R"({"approval_id":")" + id + R"(","reviewer_id":")" + reviewer + R"("})";
 }
-std::string stream_of(const std::string& id) { return "approval/" + id; }
+std::string stream_of(const std::string& id) {
+  return "approval/" + id;
+}
 
 class Parking : public ::testing::Test {
  protected:
@@ -70,7 +72,8 @@ class Parking : public ::testing::Test {
 
   std::vector<std::string> names() const {
     std::vector<std::string> all;
-    for (const auto& projection : projections::all_projections()) all.emplace_back(projection->name());
+    for (const auto& projection : projections::all_projections())
+      all.emplace_back(projection->name());
     return all;
   }
 
@@ -129,8 +132,8 @@ class Parking : public ::testing::Test {
 
   // PostgreSQL refuses tenant A's approval "ap-bad" (and only it).
   void reject_bad_approval() {
-    exec("ALTER TABLE approvals ADD CONSTRAINT parking_test_rejects CHECK (NOT (tenant_id = '" + kTenantA +
-         "' AND approval_id = 'ap-bad'))");
+    exec("ALTER TABLE approvals ADD CONSTRAINT parking_test_rejects CHECK (NOT (tenant_id = '" +
+         kTenantA + "' AND approval_id = 'ap-bad'))");
   }
 
   MockKafka kafka_{1};
@@ -155,8 +158,10 @@ TEST_F(Parking, ParkedStreamIsIsolatedKeptAcrossRestartsAndReplayedAfterTheFix) 
   a.record({{"approval.requested", stream_of("ap-bad"), requested("ap-bad")}});  // refused
   a.record({{"approval.assigned", stream_of("ap-bad"), assigned("ap-bad", "sam")}});
   a.record({{"approval.assigned", stream_of("ap-good"), assigned("ap-good", "rita")},
-            {"approval.assigned", stream_of("ap-bad"), assigned("ap-bad", "tom")}});  // one record, two streams
-  b.record({{"approval.requested", stream_of("ap-bad"), requested("ap-bad")}});     // another tenant: fine
+            {"approval.assigned", stream_of("ap-bad"),
+             assigned("ap-bad", "tom")}});  // one record, two streams
+  b.record(
+      {{"approval.requested", stream_of("ap-bad"), requested("ap-bad")}});  // another tenant: fine
   b.record({{"approval.assigned", stream_of("ap-bad"), assigned("ap-bad", "ann")}});
   produce(a, 0, 0);
   produce(b, 0, 1);
@@ -200,7 +205,8 @@ TEST_F(Parking, ParkedStreamIsIsolatedKeptAcrossRestartsAndReplayedAfterTheFix) 
   {
     pqxx::connection connection(database_url_);
     pqxx::work work(connection);
-    EXPECT_EQ(work.exec1("SELECT reviewer_id FROM approvals WHERE approval_id = 'ap-good' AND tenant_id = '" +
+    EXPECT_EQ(work.exec1("SELECT reviewer_id FROM approvals WHERE approval_id = 'ap-good' AND "
+                         "tenant_id = '" +
                          kTenantA + "'")[0]
                   .as<std::string>(),
               "vic");
@@ -211,7 +217,8 @@ TEST_F(Parking, ParkedStreamIsIsolatedKeptAcrossRestartsAndReplayedAfterTheFix) 
     kafka::Consumer probe(kafka_.settings(), topics_.prefix + "status", "");
     pqxx::connection connection(database_url_);
     pqxx::work work(connection);
-    for (const verify::PartitionStatus& row : verify::projection_status(work, probe, topics_.events(), names())) {
+    for (const verify::PartitionStatus& row :
+         verify::projection_status(work, probe, topics_.events(), names())) {
       const bool holds = row.projection == "approvals" && row.partition == 0;
       EXPECT_EQ(row.parked_streams, holds ? 1 : 0) << row.projection << " " << row.partition;
       EXPECT_EQ(row.parked_events, holds ? 4 : 0) << row.projection << " " << row.partition;
@@ -229,7 +236,8 @@ TEST_F(Parking, ParkedStreamIsIsolatedKeptAcrossRestartsAndReplayedAfterTheFix) 
   // Replay before the fix: still parked, exit 1, the stream and error named.
   auto [failed_code, failed] = ledgerflow({"replay-parked", "approvals"});
   EXPECT_EQ(failed_code, 1) << failed;
-  EXPECT_NE(failed.find("still parked approvals tenant=" + kTenantA + " stream=approval/ap-bad"), std::string::npos)
+  EXPECT_NE(failed.find("still parked approvals tenant=" + kTenantA + " stream=approval/ap-bad"),
+            std::string::npos)
       << failed;
   EXPECT_NE(failed.find("parking_test_rejects"), std::string::npos) << failed;
   ASSERT_EQ(parked().size(), 1u);
@@ -238,7 +246,8 @@ TEST_F(Parking, ParkedStreamIsIsolatedKeptAcrossRestartsAndReplayedAfterTheFix) 
   exec("ALTER TABLE approvals DROP CONSTRAINT parking_test_rejects");
   auto [code, out] = ledgerflow({"replay-parked", "approvals", "--tenant", kTenantA});
   EXPECT_EQ(code, 0) << out;
-  EXPECT_NE(out.find("replayed approvals tenant=" + kTenantA + " stream=approval/ap-bad partition=0 events_applied=4"),
+  EXPECT_NE(out.find("replayed approvals tenant=" + kTenantA +
+                     " stream=approval/ap-bad partition=0 events_applied=4"),
             std::string::npos)
       << out;
   EXPECT_TRUE(parked().empty());
@@ -263,8 +272,10 @@ TEST_F(Parking, ReplayRacingALiveProjectorLosesAndReordersNothing) {
   std::thread producer([&] {
     for (int i = 1; i <= 40; ++i) {
       const std::size_t before = a.size();
-      a.record({{"approval.assigned", stream_of("ap-bad"), assigned("ap-bad", "r" + std::to_string(i))},
-                {"approval.requested", stream_of("ap-" + std::to_string(i)), requested("ap-" + std::to_string(i))}});
+      a.record(
+          {{"approval.assigned", stream_of("ap-bad"), assigned("ap-bad", "r" + std::to_string(i))},
+           {"approval.requested", stream_of("ap-" + std::to_string(i)),
+            requested("ap-" + std::to_string(i))}});
       produce(a, before, 0);
     }
   });
@@ -282,8 +293,9 @@ TEST_F(Parking, ReplayRacingALiveProjectorLosesAndReordersNothing) {
 TEST_F(Parking, UnknownEventTypesAreSkippedOrParkedByPolicy) {
   RecordLog a(kTenantA, RecordLogOptions{false, 31});
   const std::string credits = "credits/" + kTenantA;
-  a.record({{"credits.frozen", credits, R"({"reason":"audit"})"},  // a type this binary does not know
-            {"approval.requested", stream_of("ap-1"), requested("ap-1")}});
+  a.record(
+      {{"credits.frozen", credits, R"({"reason":"audit"})"},  // a type this binary does not know
+       {"approval.requested", stream_of("ap-1"), requested("ap-1")}});
   a.record({{"credits.frozen", credits, R"({"reason":"again"})"}});
   a.record({{"approval.assigned", stream_of("ap-1"), assigned("ap-1", "sam")}});
   produce(a, 0, 0);
@@ -309,8 +321,12 @@ TEST_F(Parking, UnknownEventTypesAreSkippedOrParkedByPolicy) {
   }
   EXPECT_EQ(parked_for, (std::vector<std::string>{"credit_ledger", "credit_reservations"}));
   // The other stream moved; event_log archived the unknown events too.
-  EXPECT_EQ(work.exec1("SELECT reviewer_id FROM approvals WHERE approval_id = 'ap-1'")[0].as<std::string>(), "sam");
-  EXPECT_EQ(work.exec1("SELECT count(*) FROM event_log WHERE type = 'credits.frozen'")[0].as<int64_t>(), 2);
+  EXPECT_EQ(work.exec1("SELECT reviewer_id FROM approvals WHERE approval_id = 'ap-1'")[0]
+                .as<std::string>(),
+            "sam");
+  EXPECT_EQ(
+      work.exec1("SELECT count(*) FROM event_log WHERE type = 'credits.frozen'")[0].as<int64_t>(),
+      2);
   EXPECT_EQ(work.exec1("SELECT count(*) FROM credit_balances")[0].as<int64_t>(), 0);
 
   // This binary still does not know the type: the replay keeps it parked.
@@ -319,7 +335,8 @@ TEST_F(Parking, UnknownEventTypesAreSkippedOrParkedByPolicy) {
   EXPECT_EQ(code, 1) << out;
   EXPECT_NE(out.find("credits.frozen v1"), std::string::npos) << out;
   // Skipping them on replay (the operator's decision) unparks the stream.
-  auto [skip_code, skipped] = ledgerflow({"replay-parked", "credit_ledger", "--unknown-events", "credit_ledger=skip"});
+  auto [skip_code, skipped] =
+      ledgerflow({"replay-parked", "credit_ledger", "--unknown-events", "credit_ledger=skip"});
   EXPECT_EQ(skip_code, 0) << skipped;
   EXPECT_NE(skipped.find("events_applied=0 events_skipped=2"), std::string::npos) << skipped;
 }

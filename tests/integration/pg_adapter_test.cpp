@@ -16,8 +16,8 @@
 #include <vector>
 
 #include <gtest/gtest.h>
-#include <pqxx/pqxx>
 #include <spdlog/spdlog.h>
+#include <pqxx/pqxx>
 
 #include "consumers/pg/batch_writer.hpp"
 #include "consumers/pg/copy.hpp"
@@ -49,15 +49,18 @@ using lf::testing::describe;
 std::string read_expression(const Column& column) {
   const std::string name = "\"" + column.name + "\"";
   switch (column.type) {
-    case SqlType::timestamptz: return "(extract(epoch from " + name + ") * 1000)::bigint";
-    case SqlType::date: return "(" + name + " - date '1970-01-01')";
+    case SqlType::timestamptz:
+      return "(extract(epoch from " + name + ") * 1000)::bigint";
+    case SqlType::date:
+      return "(" + name + " - date '1970-01-01')";
     case SqlType::jsonb:
     case SqlType::uuid:
     case SqlType::numeric:
     case SqlType::enumeration:
       return name + "::text";
     // inet's output ("192.168.0.1"; its text cast would add "/32").
-    default: return name;
+    default:
+      return name;
   }
 }
 
@@ -71,17 +74,23 @@ Value from_field(const pqxx::field& field, SqlType type) {
     case SqlType::enumeration:
       return field.as<std::string>();
     case SqlType::int64:
-    case SqlType::int32: return field.as<int64_t>();
-    case SqlType::boolean: return field.as<bool>();
-    case SqlType::timestamptz: return Timestamp{field.as<int64_t>()};
-    case SqlType::date: return Date{field.as<int32_t>()};
-    case SqlType::jsonb: return Json{field.as<std::string>()};
+    case SqlType::int32:
+      return field.as<int64_t>();
+    case SqlType::boolean:
+      return field.as<bool>();
+    case SqlType::timestamptz:
+      return Timestamp{field.as<int64_t>()};
+    case SqlType::date:
+      return Date{field.as<int32_t>()};
+    case SqlType::jsonb:
+      return Json{field.as<std::string>()};
   }
   return Null{};
 }
 
 // Every row of `table` (its name + `suffix`), ordered by its key, described.
-std::vector<std::vector<std::string>> read_table(pqxx::connection& connection, const TableSpec& table,
+std::vector<std::vector<std::string>> read_table(pqxx::connection& connection,
+                                                 const TableSpec& table,
                                                  const std::string& suffix = "") {
   std::string select;
   for (const Column& column : table.columns) {
@@ -95,10 +104,12 @@ std::vector<std::vector<std::string>> read_table(pqxx::connection& connection, c
   }
   pqxx::read_transaction work(connection);
   std::vector<std::vector<std::string>> rows;
-  for (const pqxx::row& row : work.exec("SELECT " + select + " FROM \"" + table.name + suffix + "\" ORDER BY " + order)) {
+  for (const pqxx::row& row :
+       work.exec("SELECT " + select + " FROM \"" + table.name + suffix + "\" ORDER BY " + order)) {
     std::vector<std::string> described;
     for (std::size_t i = 0; i < table.columns.size(); ++i) {
-      described.push_back(describe(from_field(row[static_cast<pqxx::row::size_type>(i)], table.columns[i].type)));
+      described.push_back(
+          describe(from_field(row[static_cast<pqxx::row::size_type>(i)], table.columns[i].type)));
     }
     rows.push_back(std::move(described));
   }
@@ -174,8 +185,10 @@ TEST(PgTempServer, AKilledOwnerLeavesNoServerBehind) {
     ::close(fds[0]);
     try {
       TempServer server;
-      const std::string line = server.directory().string() + " " + std::to_string(server.port()) + "\n";
-      if (::write(fds[1], line.data(), line.size()) != static_cast<ssize_t>(line.size())) ::_exit(1);
+      const std::string line =
+          server.directory().string() + " " + std::to_string(server.port()) + "\n";
+      if (::write(fds[1], line.data(), line.size()) != static_cast<ssize_t>(line.size()))
+        ::_exit(1);
       for (;;) ::pause();
     } catch (...) {
       ::_exit(1);
@@ -228,7 +241,8 @@ TEST_F(PgMigrations, ApplyOnceThenAreIdempotent) {
   EXPECT_EQ(first.applied.front(), "001_credits.sql");
   EXPECT_TRUE(first.existing.empty());
   EXPECT_EQ(count_rows(connection, "projection_checkpoints"), 0);
-  EXPECT_EQ(count_rows(connection, "schema_migrations"), static_cast<int64_t>(first.applied.size()));
+  EXPECT_EQ(count_rows(connection, "schema_migrations"),
+            static_cast<int64_t>(first.applied.size()));
 
   const MigrationOutcome second = migrate(connection);
   EXPECT_TRUE(second.applied.empty());
@@ -244,7 +258,8 @@ TEST_F(PgMigrations, ConcurrentRunsApplyEachMigrationOnce) {
   auto b = std::async(std::launch::async, run);
   const MigrationOutcome first = a.get();
   const MigrationOutcome second = b.get();
-  EXPECT_EQ(first.applied.size() + second.applied.size(), std::max(first.applied.size(), second.applied.size()));
+  EXPECT_EQ(first.applied.size() + second.applied.size(),
+            std::max(first.applied.size(), second.applied.size()));
   EXPECT_FALSE(first.applied.empty() && second.applied.empty());
 }
 
@@ -284,7 +299,8 @@ TEST(PgEncoding, ArrayLiteralQuotesEveryElement) {
   const Value null{Null{}};
   const Value empty{std::string()};
   const Value number{int64_t{7}};
-  EXPECT_EQ(array_literal({&quoted, &null, &empty, &number}), "{\"say \\\"hi\\\" \\\\ {x,y}\",NULL,\"\",\"7\"}");
+  EXPECT_EQ(array_literal({&quoted, &null, &empty, &number}),
+            "{\"say \\\"hi\\\" \\\\ {x,y}\",NULL,\"\",\"7\"}");
   EXPECT_EQ(array_literal({}), "{}");
 }
 
@@ -325,25 +341,30 @@ TableSpec all_types_table(const std::string& name) {
 }
 
 const char* kAllTypesDdl =
-    "(id bigint PRIMARY KEY, t text, i bigint, b boolean, ts timestamptz, d date, j jsonb, u uuid, n integer)";
+    "(id bigint PRIMARY KEY, t text, i bigint, b boolean, ts timestamptz, d date, j jsonb, u uuid, "
+    "n integer)";
 
 // Rows covering every type with edge values, tricky strings, and nulls.
 std::vector<std::vector<Value>> all_types_rows() {
   std::vector<std::vector<Value>> rows;
   int64_t id = 0;
   for (const std::string& text : tricky_strings()) {
-    rows.push_back({++id, text, int64_t{id * 1000}, id % 2 == 0, Timestamp{1'700'000'000'000 + id}, Date{19'000 + static_cast<int32_t>(id)},
-                    // jsonb's own text form (keys by length, then bytes), so it reads back the same.
-                    Json{"{\"n\": [1, 2.5, null], \"s\": \"tab\\tq\\\"uote\\\\ ü\"}"},
-                    std::string("0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f40") + (id < 10 ? "0" : "") + std::to_string(id),
-                    int64_t{static_cast<int32_t>(id)}});
+    rows.push_back(
+        {++id, text, int64_t{id * 1000}, id % 2 == 0, Timestamp{1'700'000'000'000 + id},
+         Date{19'000 + static_cast<int32_t>(id)},
+         // jsonb's own text form (keys by length, then bytes), so it reads back the same.
+         Json{"{\"n\": [1, 2.5, null], \"s\": \"tab\\tq\\\"uote\\\\ ü\"}"},
+         std::string("0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f40") + (id < 10 ? "0" : "") +
+             std::to_string(id),
+         int64_t{static_cast<int32_t>(id)}});
   }
   rows.push_back({++id, Null{}, Null{}, Null{}, Null{}, Null{}, Null{}, Null{}, Null{}});
-  rows.push_back({++id, std::string(), std::numeric_limits<int64_t>::min(), false, Timestamp{0}, Date{0},
-                  Json{"\"\""}, std::string("00000000-0000-0000-0000-000000000000"),
+  rows.push_back({++id, std::string(), std::numeric_limits<int64_t>::min(), false, Timestamp{0},
+                  Date{0}, Json{"\"\""}, std::string("00000000-0000-0000-0000-000000000000"),
                   int64_t{std::numeric_limits<int32_t>::min()}});
-  rows.push_back({++id, std::string("max"), std::numeric_limits<int64_t>::max(), true, Timestamp{253'402'300'799'999},
-                  Date{2'932'896}, Json{"[]"}, std::string("ffffffff-ffff-ffff-ffff-ffffffffffff"),
+  rows.push_back({++id, std::string("max"), std::numeric_limits<int64_t>::max(), true,
+                  Timestamp{253'402'300'799'999}, Date{2'932'896}, Json{"[]"},
+                  std::string("ffffffff-ffff-ffff-ffff-ffffffffffff"),
                   int64_t{std::numeric_limits<int32_t>::max()}});
   return rows;
 }
@@ -361,7 +382,8 @@ TEST_F(PgAdapter, CopyRoundTripsEveryTypeAndTrickyStrings) {
 
   const auto stored = read_table(connection_, table);
   ASSERT_EQ(stored.size(), rows.size());
-  for (std::size_t i = 0; i < rows.size(); ++i) EXPECT_EQ(stored[i], described(rows[i])) << "row " << i;
+  for (std::size_t i = 0; i < rows.size(); ++i)
+    EXPECT_EQ(stored[i], described(rows[i])) << "row " << i;
 }
 
 TEST_F(PgAdapter, ArrayLiteralsRoundTripEveryTypeThroughUnnest) {
@@ -377,7 +399,8 @@ TEST_F(PgAdapter, ArrayLiteralsRoundTripEveryTypeThroughUnnest) {
 
   const auto stored = read_table(connection_, table);
   ASSERT_EQ(stored.size(), rows.size());
-  for (std::size_t i = 0; i < rows.size(); ++i) EXPECT_EQ(stored[i], described(rows[i])) << "row " << i;
+  for (std::size_t i = 0; i < rows.size(); ++i)
+    EXPECT_EQ(stored[i], described(rows[i])) << "row " << i;
 }
 
 TEST_F(PgAdapter, TextArrayLiteralKeepsOrderNullsAndEmptyStrings) {
@@ -387,12 +410,14 @@ TEST_F(PgAdapter, TextArrayLiteralKeepsOrderNullsAndEmptyStrings) {
   std::vector<const Value*> pointers;
   for (const Value& value : values) pointers.push_back(&value);
   pqxx::read_transaction work(connection_);
-  const pqxx::result result = work.exec_params(
-      "SELECT x FROM unnest($1::text[]) WITH ORDINALITY AS u(x, n) ORDER BY n", array_literal(pointers));
+  const pqxx::result result =
+      work.exec_params("SELECT x FROM unnest($1::text[]) WITH ORDINALITY AS u(x, n) ORDER BY n",
+                       array_literal(pointers));
   ASSERT_EQ(result.size(), values.size());
   for (std::size_t i = 0; i < values.size(); ++i) {
-    EXPECT_EQ(describe(from_field(result[static_cast<pqxx::result::size_type>(i)][0], SqlType::text)),
-              describe(values[i]))
+    EXPECT_EQ(
+        describe(from_field(result[static_cast<pqxx::result::size_type>(i)][0], SqlType::text)),
+        describe(values[i]))
         << "element " << i;
   }
 }
@@ -577,7 +602,14 @@ const char* kAccountsDdl =
 const std::string kTenant = "7c9e6679-7425-40de-944b-e07fc1f90ae7";
 
 std::vector<Value> account(const std::string& id, int64_t balance, const std::string& note) {
-  return {kTenant, id, balance, note, true, Date{19'500}, Timestamp{1'700'000'000'000 + balance}, Json{"{\"v\": 1}"}};
+  return {kTenant,
+          id,
+          balance,
+          note,
+          true,
+          Date{19'500},
+          Timestamp{1'700'000'000'000 + balance},
+          Json{"{\"v\": 1}"}};
 }
 
 class PgBatchWriter : public PgAdapter {
@@ -610,9 +642,9 @@ TEST_F(PgBatchWriter, UpsertInsertsThenReplacesEveryNonKeyColumn) {
   write(writer, batch);
   batch.clear();
   std::vector<Value> replaced = account("a", 99, "replaced");
-  replaced[3] = Null{};   // note
-  replaced[4] = false;    // active
-  replaced[7] = Null{};   // meta
+  replaced[3] = Null{};  // note
+  replaced[4] = false;   // active
+  replaced[7] = Null{};  // meta
   batch.upsert(accounts(), replaced);
   batch.upsert(accounts(), account("b", 20, "new"));
   write(writer, batch);  // the same statement, prepared once, reused
@@ -633,7 +665,8 @@ TEST_F(PgBatchWriter, PatchChangesOnlyTheGivenColumns) {
   batch.clear();
   batch.patch(accounts(), {kTenant, std::string("a")}, {{"balance", int64_t{11}}});
   batch.patch(accounts(), {kTenant, std::string("b")}, {{"note", Null{}}, {"active", false}});
-  batch.patch(accounts(), {kTenant, std::string("c")}, {{"balance", int64_t{33}}});  // same columns as "a"
+  batch.patch(accounts(), {kTenant, std::string("c")},
+              {{"balance", int64_t{33}}});  // same columns as "a"
   write(writer, batch);
 
   std::vector<Value> a = account("a", 10, "first");
@@ -654,7 +687,8 @@ TEST_F(PgBatchWriter, MergedInsertAndPatchInOneBatchWriteOneRow) {
   BatchWriter writer;
   RowBatch batch;
   batch.insert(accounts(), account("a", 10, "first"));
-  batch.patch(accounts(), {kTenant, std::string("a")}, {{"balance", int64_t{15}}, {"note", std::string("patched")}});
+  batch.patch(accounts(), {kTenant, std::string("a")},
+              {{"balance", int64_t{15}}, {"note", std::string("patched")}});
   batch.upsert(accounts(), account("b", 1, "upserted"));
   batch.patch(accounts(), {kTenant, std::string("b")}, {{"balance", int64_t{2}}});
   write(writer, batch);
@@ -713,7 +747,8 @@ TEST_F(PgBatchWriter, SuffixWritesToTheShadowTable) {
 TEST_F(PgBatchWriter, LongTableNamesGetDistinctStatementNames) {
   const std::string name(60, 'l');
   exec("CREATE TABLE " + name + " (k bigint PRIMARY KEY, a bigint, b bigint)");
-  const TableSpec table{name, {{"k", SqlType::int64}, {"a", SqlType::int64}, {"b", SqlType::int64}}, {0}};
+  const TableSpec table{
+      name, {{"k", SqlType::int64}, {"a", SqlType::int64}, {"b", SqlType::int64}}, {0}};
   BatchWriter writer;
   RowBatch batch;
   batch.upsert(table, {int64_t{1}, int64_t{0}, int64_t{0}});
@@ -734,22 +769,27 @@ TEST_F(PgBatchWriter, ManyRowsThroughEveryPath) {
   BatchWriter writer;
   RowBatch batch;
   auto id = [](int i) { return "account-" + std::to_string(i); };
-  for (int i = 0; i < kRows; ++i) batch.insert(accounts(), account(id(i), i, "note\twith tab " + std::to_string(i)));
+  for (int i = 0; i < kRows; ++i)
+    batch.insert(accounts(), account(id(i), i, "note\twith tab " + std::to_string(i)));
   auto start = std::chrono::steady_clock::now();
   write(writer, batch);
-  const double copy_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double copy_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
   batch.clear();
   for (int i = 0; i < kRows; ++i) batch.upsert(accounts(), account(id(i), i + 1, "upserted"));
   start = std::chrono::steady_clock::now();
   write(writer, batch);
-  const double upsert_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double upsert_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
   batch.clear();
-  for (int i = 0; i < kRows; ++i) batch.patch(accounts(), {kTenant, id(i)}, {{"balance", int64_t{i + 2}}});
+  for (int i = 0; i < kRows; ++i)
+    batch.patch(accounts(), {kTenant, id(i)}, {{"balance", int64_t{i + 2}}});
   start = std::chrono::steady_clock::now();
   write(writer, batch);
-  const double patch_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double patch_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
   spdlog::info("{} rows: COPY {:.0f} rows/s, upsert {:.0f} rows/s, patch {:.0f} rows/s", kRows,
                kRows / copy_seconds, kRows / upsert_seconds, kRows / patch_seconds);
@@ -800,7 +840,8 @@ TEST_F(PgAdapter, AdvanceCheckpointsFromTheStoredPosition) {
   {
     pqxx::work work(connection_);
     before = load_checkpoints(work, {"alpha"}, {0, 1});
-    created_at = work.exec1("SELECT max(updated_at)::text FROM projection_checkpoints")[0].as<std::string>();
+    created_at =
+        work.exec1("SELECT max(updated_at)::text FROM projection_checkpoints")[0].as<std::string>();
     work.commit();
   }
   const std::vector<Checkpoint> after{moved(before[0], 10, 7), moved(before[1], 3, 2)};
@@ -880,8 +921,10 @@ TEST_F(PgTwoProjectors, ConcurrentAdvanceWaitsThenFailsWhenTheFirstCommits) {
   ASSERT_TRUE(lf::testing::wait_until(
       [&observer] {
         pqxx::read_transaction work(observer);
-        return work.exec1("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                         "AND datname = current_database()")[0].as<int>() > 0;
+        return work.exec1(
+                       "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                       "AND datname = current_database()")[0]
+                   .as<int>() > 0;
       },
       std::chrono::seconds(30)));
   // ...and re-checks after the first commits: it sees another position.
@@ -902,22 +945,27 @@ SnapshotHeader header_at(int64_t seq) {
   return SnapshotHeader{3, seq, "record-" + std::to_string(seq), seq * 2, seq * 3};
 }
 
-std::string state(int balance) { return "{\"balance\": " + std::to_string(balance) + "}"; }
+std::string state(int balance) {
+  return "{\"balance\": " + std::to_string(balance) + "}";
+}
 
 DedupRow dedup_row(const std::string& tenant, const std::string& command, int64_t seq) {
-  return DedupRow{tenant, command, seq, "{\"status\": \"accepted\", \"command_id\": \"" + command + "\"}"};
+  return DedupRow{tenant, command, seq,
+                  "{\"status\": \"accepted\", \"command_id\": \"" + command + "\"}"};
 }
 
 std::vector<std::string> tenant_rows(const Snapshot& snapshot) {
   std::vector<std::string> rows;
-  for (const TenantStateRow& row : snapshot.tenants) rows.push_back(row.tenant_id + "=" + row.state_json);
+  for (const TenantStateRow& row : snapshot.tenants)
+    rows.push_back(row.tenant_id + "=" + row.state_json);
   return rows;
 }
 
 std::vector<std::string> dedup_rows(const Snapshot& snapshot) {
   std::vector<std::string> rows;
   for (const DedupRow& row : snapshot.dedup) {
-    rows.push_back(row.tenant_id + "/" + row.command_id + "@" + std::to_string(row.seq) + "=" + row.result_json);
+    rows.push_back(row.tenant_id + "/" + row.command_id + "@" + std::to_string(row.seq) + "=" +
+                   row.result_json);
   }
   return rows;
 }
@@ -939,8 +987,10 @@ class PgSnapshots : public PgAdapter {
 
 TEST_F(PgSnapshots, SaveThenLoadRoundTrips) {
   EXPECT_FALSE(load().has_value());
-  ASSERT_TRUE(save(header_at(10), {{kTenantA, state(1)}, {kTenantB, state(2)}},
-                   {dedup_row(kTenantB, "c2", 9), dedup_row(kTenantA, "c1", 8), dedup_row(kTenantA, "c3", 10)}, 0));
+  ASSERT_TRUE(save(
+      header_at(10), {{kTenantA, state(1)}, {kTenantB, state(2)}},
+      {dedup_row(kTenantB, "c2", 9), dedup_row(kTenantA, "c1", 8), dedup_row(kTenantA, "c3", 10)},
+      0));
   const std::optional<Snapshot> snapshot = load();
   ASSERT_TRUE(snapshot.has_value());
   EXPECT_EQ(snapshot->header.partition, 3);
@@ -948,7 +998,8 @@ TEST_F(PgSnapshots, SaveThenLoadRoundTrips) {
   EXPECT_EQ(snapshot->header.record_id, "record-10");
   EXPECT_EQ(snapshot->header.events_next_offset, 20);
   EXPECT_EQ(snapshot->header.commands_next_offset, 30);
-  EXPECT_EQ(tenant_rows(*snapshot), (std::vector<std::string>{kTenantA + "=" + state(1), kTenantB + "=" + state(2)}));
+  EXPECT_EQ(tenant_rows(*snapshot),
+            (std::vector<std::string>{kTenantA + "=" + state(1), kTenantB + "=" + state(2)}));
   EXPECT_EQ(dedup_rows(*snapshot),
             (std::vector<std::string>{
                 kTenantA + "/c1@8={\"status\": \"accepted\", \"command_id\": \"c1\"}",
@@ -960,7 +1011,8 @@ TEST_F(PgSnapshots, SaveThenLoadRoundTrips) {
 
 TEST_F(PgSnapshots, OlderOrEqualSeqIsRefusedAndWritesNothing) {
   ASSERT_TRUE(save(header_at(10), {{kTenantA, state(1)}}, {dedup_row(kTenantA, "c1", 10)}, 0));
-  EXPECT_FALSE(save(header_at(9), {{kTenantA, state(100)}, {kTenantC, state(3)}}, {dedup_row(kTenantC, "c9", 9)}, 10));
+  EXPECT_FALSE(save(header_at(9), {{kTenantA, state(100)}, {kTenantC, state(3)}},
+                    {dedup_row(kTenantC, "c9", 9)}, 10));
   EXPECT_FALSE(save(header_at(10), {{kTenantC, state(3)}}, {}, 10));
   const std::optional<Snapshot> snapshot = load();
   ASSERT_TRUE(snapshot.has_value());
@@ -975,13 +1027,16 @@ TEST_F(PgSnapshots, IncrementalSaveKeepsEarlierTenants) {
   const std::optional<Snapshot> snapshot = load();
   ASSERT_TRUE(snapshot.has_value());
   EXPECT_EQ(snapshot->header.seq, 20);
-  EXPECT_EQ(tenant_rows(*snapshot), (std::vector<std::string>{kTenantA + "=" + state(1), kTenantB + "=" + state(20),
-                                                             kTenantC + "=" + state(30)}));
+  EXPECT_EQ(tenant_rows(*snapshot),
+            (std::vector<std::string>{kTenantA + "=" + state(1), kTenantB + "=" + state(20),
+                                      kTenantC + "=" + state(30)}));
 }
 
 TEST_F(PgSnapshots, DedupRowsAreEvictedBySeq) {
-  ASSERT_TRUE(save(header_at(10), {},
-                   {dedup_row(kTenantA, "c1", 8), dedup_row(kTenantA, "c2", 9), dedup_row(kTenantB, "c3", 10)}, 0));
+  ASSERT_TRUE(save(
+      header_at(10), {},
+      {dedup_row(kTenantA, "c1", 8), dedup_row(kTenantA, "c2", 9), dedup_row(kTenantB, "c3", 10)},
+      0));
   ASSERT_TRUE(save(header_at(30), {}, {dedup_row(kTenantB, "c4", 30)}, 9));
   const std::optional<Snapshot> snapshot = load();
   ASSERT_TRUE(snapshot.has_value());

@@ -11,8 +11,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <iostream>
 #include <functional>
+#include <iostream>
 #include <random>
 #include <sstream>
 #include <thread>
@@ -78,8 +78,9 @@ class PgFaults : public ::testing::Test {
   void SetUp() override {
     seed_ = seed_from_environment();
     logs_ = std::filesystem::temp_directory_path() /
-            ("ledgerflow-pg-faults-" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()) +
-             "-" + std::to_string(seed_));
+            ("ledgerflow-pg-faults-" +
+             std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()) + "-" +
+             std::to_string(seed_));
     std::filesystem::create_directories(logs_);
     pg::TempServerOptions options;
     options.durable = true;  // an immediate shutdown must lose nothing committed
@@ -90,11 +91,13 @@ class PgFaults : public ::testing::Test {
     fleet_.emplace(*infra_, logs_);
     for (const std::string& name : members_) {
       ports_[name] = unused_loopback_port();
-      std::vector<std::string> extra{"--metrics-port", std::to_string(ports_[name]), "--metrics-address",
-                                     "127.0.0.1"};
+      std::vector<std::string> extra{"--metrics-port", std::to_string(ports_[name]),
+                                     "--metrics-address", "127.0.0.1"};
       // Frequent snapshots, so terminations and restarts land on them too.
-      if (name.rfind("engine", 0) == 0) extra.insert(extra.end(), {"--snapshot-every-records", "300"});
-      fleet_->start(name.substr(0, name.find('-')), std::stoi(name.substr(name.find('-') + 1)), extra);
+      if (name.rfind("engine", 0) == 0)
+        extra.insert(extra.end(), {"--snapshot-every-records", "300"});
+      fleet_->start(name.substr(0, name.find('-')), std::stoi(name.substr(name.find('-') + 1)),
+                    extra);
     }
     for (const std::string& name : members_) {
       ASSERT_TRUE(wait_until([&] { return healthz(ports_[name]) == 200; }, 60s, 100ms))
@@ -155,15 +158,17 @@ class PgFaults : public ::testing::Test {
   bool projections_caught_up(pqxx::connection& db) {
     kafka::Consumer probe(settings_, "pg-faults-probe", "");
     std::vector<std::string> names;
-    for (const auto& projection : projections::all_projections()) names.emplace_back(projection->name());
+    for (const auto& projection : projections::all_projections())
+      names.emplace_back(projection->name());
     pqxx::work work(db);
     return verify::projection_lag(work, probe, "ledgerflow.events", names) == 0;
   }
 
   // Nothing lost, nothing doubled, no service gone, the tables true to the log.
   void expect_intact() {
-    EXPECT_TRUE(fleet_->crashed().empty()) << "a service exited on its own: " << fleet_->crashed().front()
-                                           << " (logs in " << logs_ << ")";
+    EXPECT_TRUE(fleet_->crashed().empty())
+        << "a service exited on its own: " << fleet_->crashed().front() << " (logs in " << logs_
+        << ")";
     const std::map<std::string, CommandResult> results = client_->await(ids_, 300'000);
     EXPECT_EQ(results.size(), ids_.size()) << "commands without a result";
     pqxx::connection db(server_->url());
@@ -175,7 +180,8 @@ class PgFaults : public ::testing::Test {
     }
 
     verify::Fold fold(projections::all_projections());
-    verify::fold_topic(settings_, "ledgerflow.events", fold, JsonLimits{.max_bytes = 1 << 20, .max_depth = 64});
+    verify::fold_topic(settings_, "ledgerflow.events", fold,
+                       JsonLimits{.max_bytes = 1 << 20, .max_depth = 64});
     {
       pqxx::work work(db);
       for (const verify::Difference& difference : verify::diff(work, fold, 20)) {
@@ -197,14 +203,15 @@ class PgFaults : public ::testing::Test {
                          "OR credits_reserved > credits_available")[0]
                   .as<int64_t>(),
               0);
-    EXPECT_EQ(work.exec1("SELECT count(*) FROM credit_balances b JOIN (SELECT tenant_id, sum(credits) AS total "
+    EXPECT_EQ(work.exec1("SELECT count(*) FROM credit_balances b JOIN (SELECT tenant_id, "
+                         "sum(credits) AS total "
                          "FROM credit_ledger GROUP BY tenant_id) l USING (tenant_id) "
                          "WHERE l.total <> b.effective_available")[0]
                   .as<int64_t>(),
               0);
     EXPECT_EQ(work.exec1("SELECT count(*) FROM credit_balances")[0].as<int64_t>(), kTenants);
-    std::cout << "[ pg fault ] seed " << seed_ << ": " << ids_.size() << " commands, " << fold.accepted()
-              << " records accepted, " << fold.ignored() << " ignored\n";
+    std::cout << "[ pg fault ] seed " << seed_ << ": " << ids_.size() << " commands, "
+              << fold.accepted() << " records accepted, " << fold.ignored() << " ignored\n";
   }
 
   // Terminates the backends running a statement that matches `pattern`
@@ -212,10 +219,11 @@ class PgFaults : public ::testing::Test {
   int64_t terminate(pqxx::connection& db, const std::string& pattern) {
     pqxx::nontransaction work(db);
     return work
-        .exec_params1("SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity "
-                      "WHERE datname = current_database() AND pid <> pg_backend_pid() "
-                      "AND state = 'active' AND query ILIKE $1",
-                      pattern)[0]
+        .exec_params1(
+            "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+            "AND state = 'active' AND query ILIKE $1",
+            pattern)[0]
         .as<int64_t>();
   }
 
@@ -230,7 +238,8 @@ class PgFaults : public ::testing::Test {
   std::optional<client::CommandClient> client_;
   std::optional<workload::CreditsWorkload> load_;
   std::vector<std::string> ids_;
-  std::atomic<std::size_t> client_results_{0};  // results received, as of the load loop's last round
+  std::atomic<std::size_t> client_results_{
+      0};  // results received, as of the load loop's last round
 };
 
 TEST_F(PgFaults, FastRestartUnderLoad) {
@@ -267,8 +276,8 @@ TEST_F(PgFaults, BackendsTerminatedInTheMiddleOfBatchesAndSnapshots) {
       std::this_thread::sleep_for(5ms);  // a tight poll of pg_stat_activity, not a synchronisation
     }
   });
-  std::cout << "[ pg fault ] terminated " << copies << " COPYs, " << snapshots << " snapshot writes, " << others
-            << " checkpoint updates\n";
+  std::cout << "[ pg fault ] terminated " << copies << " COPYs, " << snapshots
+            << " snapshot writes, " << others << " checkpoint updates\n";
   EXPECT_GE(copies, 3) << "no projector batch was caught in its COPY";
   EXPECT_GE(snapshots, 3) << "no engine snapshot was caught";
   expect_intact();
@@ -286,7 +295,8 @@ TEST_F(PgFaults, CommitOutcomeUnknown) {
     work.exec("CREATE SEQUENCE fault_commit_kills");
     work.exec(
         "CREATE FUNCTION fault_kill_at_commit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
-        "IF nextval('fault_commit_kills') <= 5 THEN PERFORM pg_terminate_backend(pg_backend_pid()); "
+        "IF nextval('fault_commit_kills') <= 5 THEN PERFORM "
+        "pg_terminate_backend(pg_backend_pid()); "
         "PERFORM pg_sleep(5); END IF; RETURN NULL; END $$");
     work.exec(
         "CREATE CONSTRAINT TRIGGER fault_kill_at_commit AFTER UPDATE ON projection_checkpoints "
@@ -298,7 +308,8 @@ TEST_F(PgFaults, CommitOutcomeUnknown) {
     ASSERT_TRUE(wait_until(
         [&] {
           pqxx::nontransaction work(db);
-          return work.exec1("SELECT last_value >= 5 AND is_called FROM fault_commit_kills")[0].as<bool>();
+          return work.exec1("SELECT last_value >= 5 AND is_called FROM fault_commit_kills")[0]
+              .as<bool>();
         },
         60s, 50ms))
         << "the commits were not interrupted";
@@ -312,7 +323,8 @@ TEST_F(PgFaults, CommitOutcomeUnknown) {
   int uncertain = 0;
   for (const char* name : {"projector-1", "projector-2"}) {
     std::ifstream log(logs_ / (std::string(name) + ".log"));
-    for (std::string line; std::getline(log, line);) uncertain += line.find("commit outcome unknown") != std::string::npos;
+    for (std::string line; std::getline(log, line);)
+      uncertain += line.find("commit outcome unknown") != std::string::npos;
   }
   EXPECT_GE(uncertain, 1) << "no projector saw a commit of unknown outcome";
   expect_intact();

@@ -29,7 +29,6 @@ std::string topup(const std::string& order, int64_t credits) {
   return "{\"topup_order_id\":\"" + order + "\",\"credits\":" + std::to_string(credits) + "}";
 }
 
-
 struct Balance {
   int64_t available = 0, reserved = 0, topup = 0, consumed = 0, effective = 0;
 };
@@ -37,7 +36,8 @@ struct Balance {
 Balance balance_of(pqxx::connection& db, const std::string& tenant) {
   pqxx::work work(db);
   pqxx::result rows = work.exec_params(
-      "SELECT credits_available, credits_reserved, credits_topup, credits_consumed, effective_available "
+      "SELECT credits_available, credits_reserved, credits_topup, credits_consumed, "
+      "effective_available "
       "FROM credit_balances WHERE tenant_id = $1",
       tenant);
   EXPECT_EQ(rows.size(), 1u) << "no balance row for " << tenant;
@@ -48,7 +48,9 @@ Balance balance_of(pqxx::connection& db, const std::string& tenant) {
 
 int64_t ledger_sum(pqxx::connection& db, const std::string& tenant) {
   pqxx::work work(db);
-  return work.exec_params1("SELECT coalesce(sum(credits), 0) FROM credit_ledger WHERE tenant_id = $1", tenant)[0]
+  return work
+      .exec_params1("SELECT coalesce(sum(credits), 0) FROM credit_ledger WHERE tenant_id = $1",
+                    tenant)[0]
       .as<int64_t>();
 }
 
@@ -60,7 +62,8 @@ int64_t count_of(pqxx::connection& db, const std::string& sql, const std::string
 void expect_read_tables_equal_the_log(Pipeline& pipeline) {
   ASSERT_TRUE(pipeline.wait_projected()) << pipeline.service_failures();
   std::vector<verify::Difference> differences = pipeline.verify();
-  for (const verify::Difference& difference : differences) ADD_FAILURE() << verify::to_string(difference);
+  for (const verify::Difference& difference : differences)
+    ADD_FAILURE() << verify::to_string(difference);
 }
 
 TEST(Pipeline, CommandsBecomeBalancesAndLedgerRows) {
@@ -73,17 +76,23 @@ TEST(Pipeline, CommandsBecomeBalancesAndLedgerRows) {
   ASSERT_EQ(results.at("a1").status, ResultStatus::accepted) << results.at("a1").message;
   const std::vector<std::pair<std::string, std::string>> day = {
       {"t1", command_json("credits.topup", tenant, "t1", topup("order-1", 2'000), "user:billing")},
-      {"r1", command_json("credits.reserve", tenant, "r1", reserve("run-1", 1'500), "agent:writer")},
-      {"c1", command_json("credits.consume", tenant, "c1", consume("run-1", 1'200), "agent:writer")},
+      {"r1",
+       command_json("credits.reserve", tenant, "r1", reserve("run-1", 1'500), "agent:writer")},
+      {"c1",
+       command_json("credits.consume", tenant, "c1", consume("run-1", 1'200), "agent:writer")},
       {"r2", command_json("credits.reserve", tenant, "r2", reserve("run-2", 300), "agent:writer")},
-      {"x2", command_json("credits.release", tenant, "x2", "{\"reservation_id\":\"run-2\"}", "agent:writer")},
+      {"x2", command_json("credits.release", tenant, "x2", "{\"reservation_id\":\"run-2\"}",
+                          "agent:writer")},
       {"r3", command_json("credits.reserve", tenant, "r3", reserve("run-3", 400), "agent:writer")},
-      {"f1", command_json("credits.refund", tenant, "f1", "{\"credits\":100,\"note\":\"quality\"}", "support:ann")},
-      {"j1", command_json("credits.adjust", tenant, "j1", "{\"credits\":50,\"note\":\"goodwill\"}", "admin:bo")},
+      {"f1", command_json("credits.refund", tenant, "f1", "{\"credits\":100,\"note\":\"quality\"}",
+                          "support:ann")},
+      {"j1", command_json("credits.adjust", tenant, "j1", "{\"credits\":50,\"note\":\"goodwill\"}",
+                          "admin:bo")},
   };
   for (const auto& [id, json] : day) {
     CommandResult result = pipeline.submit_one(tenant, json);
-    EXPECT_EQ(result.status, ResultStatus::accepted) << id << ": " << result.reason << " " << result.message;
+    EXPECT_EQ(result.status, ResultStatus::accepted)
+        << id << ": " << result.reason << " " << result.message;
   }
   ASSERT_TRUE(pipeline.wait_projected()) << pipeline.service_failures();
   const Balance balance = balance_of(pipeline.db(), tenant);
@@ -94,17 +103,21 @@ TEST(Pipeline, CommandsBecomeBalancesAndLedgerRows) {
   EXPECT_EQ(balance.topup, 800);  // top-ups are consumed first
   EXPECT_EQ(balance.consumed, 1'200);
   EXPECT_EQ(ledger_sum(pipeline.db(), tenant), balance.effective);
-  EXPECT_EQ(count_of(pipeline.db(), "SELECT count(*) FROM credit_reservations WHERE tenant_id = $1 AND status = 'open'",
-                     tenant),
-            1);
+  EXPECT_EQ(
+      count_of(pipeline.db(),
+               "SELECT count(*) FROM credit_reservations WHERE tenant_id = $1 AND status = 'open'",
+               tenant),
+      1);
   expect_read_tables_equal_the_log(pipeline);
 }
 
 TEST(Pipeline, TheSameCommandIdTwiceIsAppliedOnce) {
   Pipeline pipeline;
   const std::string tenant = random_tenant();
-  pipeline.submit({{tenant, command_json("credits.allocate", tenant, "a1", allocate(1'000, system_now_ms()))}});
-  const std::string reservation = command_json("credits.reserve", tenant, "same-id", reserve("run-1", 600));
+  pipeline.submit(
+      {{tenant, command_json("credits.allocate", tenant, "a1", allocate(1'000, system_now_ms()))}});
+  const std::string reservation =
+      command_json("credits.reserve", tenant, "same-id", reserve("run-1", 600));
   CommandResult first = pipeline.submit_one(tenant, reservation);
   CommandResult second = pipeline.submit_one(tenant, reservation);
   EXPECT_EQ(first.status, ResultStatus::accepted);
@@ -112,27 +125,34 @@ TEST(Pipeline, TheSameCommandIdTwiceIsAppliedOnce) {
   EXPECT_EQ(second.event_ids, first.event_ids);
   ASSERT_TRUE(pipeline.wait_projected());
   EXPECT_EQ(balance_of(pipeline.db(), tenant).reserved, 600);
-  EXPECT_EQ(count_of(pipeline.db(), "SELECT count(*) FROM credit_ledger WHERE tenant_id = $1 AND type = 'reserved'",
-                     tenant),
-            1);
+  EXPECT_EQ(
+      count_of(pipeline.db(),
+               "SELECT count(*) FROM credit_ledger WHERE tenant_id = $1 AND type = 'reserved'",
+               tenant),
+      1);
   expect_read_tables_equal_the_log(pipeline);
 }
 
 TEST(Pipeline, TheSameTopUpOrderTwiceIsRejected) {
   Pipeline pipeline;
   const std::string tenant = random_tenant();
-  pipeline.submit({{tenant, command_json("credits.allocate", tenant, "a1", allocate(1'000, system_now_ms()))}});
-  CommandResult first = pipeline.submit_one(tenant, command_json("credits.topup", tenant, "t1", topup("order-9", 500)));
-  CommandResult second = pipeline.submit_one(tenant, command_json("credits.topup", tenant, "t2", topup("order-9", 500)));
+  pipeline.submit(
+      {{tenant, command_json("credits.allocate", tenant, "a1", allocate(1'000, system_now_ms()))}});
+  CommandResult first = pipeline.submit_one(
+      tenant, command_json("credits.topup", tenant, "t1", topup("order-9", 500)));
+  CommandResult second = pipeline.submit_one(
+      tenant, command_json("credits.topup", tenant, "t2", topup("order-9", 500)));
   EXPECT_EQ(first.status, ResultStatus::accepted);
   EXPECT_EQ(second.status, ResultStatus::rejected);
   EXPECT_EQ(second.reason, "duplicate_topup_order");
   ASSERT_TRUE(pipeline.wait_projected());
   EXPECT_EQ(balance_of(pipeline.db(), tenant).available, 1'500);
   // The rejection is in the log as command.rejected, archived like any event.
-  EXPECT_EQ(count_of(pipeline.db(), "SELECT count(*) FROM event_log WHERE tenant_id = $1 AND type = 'command.rejected'",
-                     tenant),
-            1);
+  EXPECT_EQ(
+      count_of(pipeline.db(),
+               "SELECT count(*) FROM event_log WHERE tenant_id = $1 AND type = 'command.rejected'",
+               tenant),
+      1);
   expect_read_tables_equal_the_log(pipeline);
 }
 
@@ -143,14 +163,17 @@ TEST(Pipeline, DuplicatedKafkaMessagesAreAppliedOnce) {
   Pipeline pipeline(options);
   // The engine's producer must time out before the delayed responses come.
   engine_service::Options engine = pipeline.engine_options();
-  for (const auto& [key, value] : MockKafka::duplicate_prone_producer_properties()) engine.kafka.properties[key] = value;
+  for (const auto& [key, value] : MockKafka::duplicate_prone_producer_properties())
+    engine.kafka.properties[key] = value;
   pipeline.start_engine(engine);
 
   const std::string tenant = random_tenant();
   const int32_t home = partition_for_key(tenant, options.partitions);
-  pipeline.submit({{tenant, command_json("credits.allocate", tenant, "a1", allocate(5'000, system_now_ms()))}});
+  pipeline.submit(
+      {{tenant, command_json("credits.allocate", tenant, "a1", allocate(5'000, system_now_ms()))}});
 
-  CommandResult reserved = pipeline.submit_one(tenant, command_json("credits.reserve", tenant, "r1", reserve("run-1", 700)));
+  CommandResult reserved = pipeline.submit_one(
+      tenant, command_json("credits.reserve", tenant, "r1", reserve("run-1", 700)));
   EXPECT_EQ(reserved.status, ResultStatus::accepted);
 
   // Commit records written twice by the engine's producer. The delayed
@@ -161,15 +184,19 @@ TEST(Pipeline, DuplicatedKafkaMessagesAreAppliedOnce) {
   for (int attempt = 1; attempt <= 3; ++attempt) {
     inject_duplicate_produce(pipeline.kafka().cluster(), pipeline.topics().events(), home, 1);
     const std::string id = "hold-" + std::to_string(attempt);
-    EXPECT_EQ(pipeline.submit_one(tenant, command_json("credits.reserve", tenant, id, reserve(id, 100)), 60s).status,
-              ResultStatus::accepted);
+    EXPECT_EQ(
+        pipeline
+            .submit_one(tenant, command_json("credits.reserve", tenant, id, reserve(id, 100)), 60s)
+            .status,
+        ResultStatus::accepted);
     ++holds;
     ASSERT_TRUE(pipeline.wait_projected());
     if (pipeline.fold().ignored() > 0) break;
   }
 
   // ...and a command written twice by a producer.
-  client::CommandClient retrying(pipeline.kafka().settings(), pipeline.topics(), "retrying-producer");
+  client::CommandClient retrying(pipeline.kafka().settings(), pipeline.topics(),
+                                 "retrying-producer");
   inject_duplicate_produce(pipeline.kafka().cluster(), pipeline.topics().commands(), home, 1);
   retrying.send(tenant, command_json("credits.consume", tenant, "c1", consume("run-1", 650)));
   retrying.flush(60'000);
@@ -177,14 +204,17 @@ TEST(Pipeline, DuplicatedKafkaMessagesAreAppliedOnce) {
       [&] {
         pipeline.client().poll_results(10);
         int answers = 0;
-        for (const CommandResult& result : pipeline.client().results()) answers += result.command_id == "c1";
+        for (const CommandResult& result : pipeline.client().results())
+          answers += result.command_id == "c1";
         return answers >= 2;
       },
       60s));
 
-  std::vector<KafkaRecord> commands = pipeline.kafka().read_partition(pipeline.topics().commands(), home);
+  std::vector<KafkaRecord> commands =
+      pipeline.kafka().read_partition(pipeline.topics().commands(), home);
   int copies = 0;
-  for (const KafkaRecord& record : commands) copies += record.value.find("\"c1\"") != std::string::npos;
+  for (const KafkaRecord& record : commands)
+    copies += record.value.find("\"c1\"") != std::string::npos;
   EXPECT_EQ(copies, 2) << "the recipe did not duplicate the command";
 
   ASSERT_TRUE(pipeline.wait_projected());
@@ -193,14 +223,18 @@ TEST(Pipeline, DuplicatedKafkaMessagesAreAppliedOnce) {
   const Balance balance = balance_of(pipeline.db(), tenant);
   EXPECT_EQ(balance.available, 4'350);
   EXPECT_EQ(balance.reserved, 100 * holds);
-  EXPECT_EQ(count_of(pipeline.db(), "SELECT count(*) FROM credit_ledger WHERE tenant_id = $1 AND type = 'consumed'",
-                     tenant),
-            1);
+  EXPECT_EQ(
+      count_of(pipeline.db(),
+               "SELECT count(*) FROM credit_ledger WHERE tenant_id = $1 AND type = 'consumed'",
+               tenant),
+      1);
   EXPECT_EQ(ledger_sum(pipeline.db(), tenant), balance.effective);
   pqxx::work work(pipeline.db());
-  EXPECT_GE(work.exec_params1("SELECT max(ignored_count) FROM projection_checkpoints WHERE partition = $1", home)[0]
-                .as<int64_t>(),
-            1);
+  EXPECT_GE(
+      work.exec_params1(
+              "SELECT max(ignored_count) FROM projection_checkpoints WHERE partition = $1", home)[0]
+          .as<int64_t>(),
+      1);
   work.commit();
   expect_read_tables_equal_the_log(pipeline);
 }
@@ -215,16 +249,21 @@ std::vector<BadInput> bad_inputs(const std::string& tenant) {
   const std::string issued = format_rfc3339_ms(system_now_ms());
   std::vector<BadInput> inputs = {
       {"not JSON", "this is not json", "invalid_json"},
-      {"wrong types", "{\"command_id\":7,\"type\":\"credits.reserve\",\"tenant_id\":\"" + tenant +
-                          "\",\"actor\":\"system\",\"issued_at\":\"" + issued + "\",\"payload\":{}}",
+      {"wrong types",
+       "{\"command_id\":7,\"type\":\"credits.reserve\",\"tenant_id\":\"" + tenant +
+           "\",\"actor\":\"system\",\"issued_at\":\"" + issued + "\",\"payload\":{}}",
        "invalid_envelope"},
-      {"missing fields", "{\"command_id\":\"m1\",\"tenant_id\":\"" + tenant + "\"}", "invalid_envelope"},
+      {"missing fields", "{\"command_id\":\"m1\",\"tenant_id\":\"" + tenant + "\"}",
+       "invalid_envelope"},
       {"unknown type", command_json("credits.steal", tenant, "u1", "{}"), "unknown_command_type"},
-      {"schema violation", command_json("credits.reserve", tenant, "s1", "{\"reservation_id\":\"x\",\"credits\":\"many\"}"),
+      {"schema violation",
+       command_json("credits.reserve", tenant, "s1",
+                    "{\"reservation_id\":\"x\",\"credits\":\"many\"}"),
        "schema_violation"},
       {"10 MB value", std::string(10 << 20, 'x'), "too_large"},
       {"nesting depth 100,000", std::string(100'000, '[') + std::string(100'000, ']'), "too_deep"},
-      {"invalid UTF-8", command_json("credits.reserve", tenant, "bad\xC3\x28utf8", reserve("r", 1)), "invalid_utf8"},
+      {"invalid UTF-8", command_json("credits.reserve", tenant, "bad\xC3\x28utf8", reserve("r", 1)),
+       "invalid_utf8"},
   };
   return inputs;
 }
@@ -235,7 +274,8 @@ TEST(Pipeline, BadInputIsDeadLetteredUnchangedAndTheNextCommandIsApplied) {
   Pipeline pipeline(options);
   const std::string tenant = random_tenant();
   const int32_t home = partition_for_key(tenant, options.partitions);
-  pipeline.submit({{tenant, command_json("credits.allocate", tenant, "a1", allocate(5'000, system_now_ms()))}});
+  pipeline.submit(
+      {{tenant, command_json("credits.allocate", tenant, "a1", allocate(5'000, system_now_ms()))}});
 
   kafka::Settings big = pipeline.kafka().settings();
   big.properties["message.max.bytes"] = std::to_string(16 << 20);
@@ -258,7 +298,8 @@ TEST(Pipeline, BadInputIsDeadLetteredUnchangedAndTheNextCommandIsApplied) {
     ASSERT_TRUE(wait_until(
         [&] {
           for (int32_t partition = 0; partition < options.partitions; ++partition) {
-            for (KafkaRecord& record : pipeline.kafka().read_partition(pipeline.topics().deadletter(), partition)) {
+            for (KafkaRecord& record :
+                 pipeline.kafka().read_partition(pipeline.topics().deadletter(), partition)) {
               if (record.value == input.value) letter = std::move(record);
             }
           }
@@ -274,7 +315,8 @@ TEST(Pipeline, BadInputIsDeadLetteredUnchangedAndTheNextCommandIsApplied) {
     EXPECT_FALSE(letter->header(std::string(kDlqMessageHeader)).empty());
 
     const std::string id = "good-" + std::to_string(++good);
-    CommandResult next = pipeline.submit_one(tenant, command_json("credits.reserve", tenant, id, reserve(id, 10)));
+    CommandResult next =
+        pipeline.submit_one(tenant, command_json("credits.reserve", tenant, id, reserve(id, 10)));
     EXPECT_EQ(next.status, ResultStatus::accepted) << "the command after it: " << next.message;
   }
   // Identifiable commands also get a rejected result that says why.
@@ -292,13 +334,16 @@ TEST(Pipeline, ACommandInTheWrongPartitionIsReroutedToItsTenants) {
   const std::string tenant = random_tenant();
   const int32_t home = partition_for_key(tenant, options.partitions);
   const int32_t wrong = (home + 1) % options.partitions;
-  pipeline.submit({{tenant, command_json("credits.allocate", tenant, "a1", allocate(900, system_now_ms()))}});
-  pipeline.client().send(tenant, command_json("credits.reserve", tenant, "misrouted", reserve("r", 100)), wrong);
+  pipeline.submit(
+      {{tenant, command_json("credits.allocate", tenant, "a1", allocate(900, system_now_ms()))}});
+  pipeline.client().send(
+      tenant, command_json("credits.reserve", tenant, "misrouted", reserve("r", 100)), wrong);
   pipeline.client().flush();
   std::map<std::string, CommandResult> results = pipeline.client().await({"misrouted"}, 30'000);
   ASSERT_EQ(results.size(), 1u);
   EXPECT_EQ(results.at("misrouted").status, ResultStatus::accepted);
-  std::vector<KafkaRecord> home_commands = pipeline.kafka().read_partition(pipeline.topics().commands(), home);
+  std::vector<KafkaRecord> home_commands =
+      pipeline.kafka().read_partition(pipeline.topics().commands(), home);
   bool copied = false;
   for (const KafkaRecord& record : home_commands) {
     copied = copied || record.header("ledgerflow.rerouted_from") ==
@@ -316,21 +361,27 @@ TEST(Pipeline, AReservationExpiresByItselfWhenItsDeadlinePasses) {
   options.clock = clock.function();
   Pipeline pipeline(options);
   const std::string tenant = random_tenant();
-  pipeline.submit({{tenant, command_json("credits.allocate", tenant, "a1", allocate(1'000, clock.now()))}});
-  EXPECT_EQ(pipeline.submit_one(tenant, command_json("credits.reserve", tenant, "r1", reserve("run-1", 250))).status,
-            ResultStatus::accepted);
+  pipeline.submit(
+      {{tenant, command_json("credits.allocate", tenant, "a1", allocate(1'000, clock.now()))}});
+  EXPECT_EQ(
+      pipeline
+          .submit_one(tenant, command_json("credits.reserve", tenant, "r1", reserve("run-1", 250)))
+          .status,
+      ResultStatus::accepted);
   clock.advance(kMillisPerHour + 1);
   ASSERT_TRUE(wait_until(
       [&] {
         return count_of(pipeline.db(),
-                        "SELECT count(*) FROM credit_reservations WHERE tenant_id = $1 AND status = 'expired'",
+                        "SELECT count(*) FROM credit_reservations WHERE tenant_id = $1 AND status "
+                        "= 'expired'",
                         tenant) == 1;
       },
       30s))
       << pipeline.service_failures();
   ASSERT_TRUE(pipeline.wait_projected());
   EXPECT_EQ(count_of(pipeline.db(),
-                     "SELECT count(*) FROM credit_ledger WHERE tenant_id = $1 AND type = 'released' AND reason = 'expired'",
+                     "SELECT count(*) FROM credit_ledger WHERE tenant_id = $1 AND type = "
+                     "'released' AND reason = 'expired'",
                      tenant),
             1);
   EXPECT_EQ(balance_of(pipeline.db(), tenant).reserved, 0);

@@ -33,28 +33,42 @@ std::string reserve(const std::string& id, int64_t credits) {
 
 // Each tenant: an allocation, reservations consumed and released, a top-up,
 // a media buy with packages and two activities.
-std::vector<std::pair<std::string, std::string>> workload(const std::vector<std::string>& tenants, int round) {
+std::vector<std::pair<std::string, std::string>> workload(const std::vector<std::string>& tenants,
+                                                          int round) {
   std::vector<std::pair<std::string, std::string>> commands;
   for (const std::string& t : tenants) {
     // Command ids are unique per tenant; results are keyed by them alone.
     const std::string r = std::to_string(round) + "-" + t.substr(0, 8);
-    if (round == 0) commands.emplace_back(t, command_json("credits.allocate", t, "alloc-" + t, allocate_payload(1'000'000, system_now_ms())));
-    commands.emplace_back(t, command_json("credits.reserve", t, "res-a" + r, reserve("a" + r, 700), "agent:w"));
-    commands.emplace_back(t, command_json("credits.consume", t, "con-a" + r, reserve("a" + r, 650), "agent:w"));
-    commands.emplace_back(t, command_json("credits.reserve", t, "res-b" + r, reserve("b" + r, 300), "agent:w"));
-    commands.emplace_back(t, command_json("credits.release", t, "rel-b" + r, "{\"reservation_id\":\"b" + r + "\"}"));
-    commands.emplace_back(t, command_json("credits.topup", t, "top" + r, "{\"credits\":25,\"topup_order_id\":\"order-" + r + "\"}"));
-    commands.emplace_back(t, command_json("media_buy.create", t, "buy" + r, buy_payload("mb-" + r, round % 2 == 0)));
-    commands.emplace_back(t, command_json("activity.create", t, "act" + r, activity_payload("act-" + r, false)));
-    commands.emplace_back(t, command_json("activity.create", t, "gate" + r, activity_payload("gate-" + r, true)));
+    if (round == 0)
+      commands.emplace_back(t, command_json("credits.allocate", t, "alloc-" + t,
+                                            allocate_payload(1'000'000, system_now_ms())));
+    commands.emplace_back(
+        t, command_json("credits.reserve", t, "res-a" + r, reserve("a" + r, 700), "agent:w"));
+    commands.emplace_back(
+        t, command_json("credits.consume", t, "con-a" + r, reserve("a" + r, 650), "agent:w"));
+    commands.emplace_back(
+        t, command_json("credits.reserve", t, "res-b" + r, reserve("b" + r, 300), "agent:w"));
+    commands.emplace_back(
+        t, command_json("credits.release", t, "rel-b" + r, "{\"reservation_id\":\"b" + r + "\"}"));
+    commands.emplace_back(t,
+                          command_json("credits.topup", t, "top" + r,
+                                       "{\"credits\":25,\"topup_order_id\":\"order-" + r + "\"}"));
+    commands.emplace_back(
+        t, command_json("media_buy.create", t, "buy" + r, buy_payload("mb-" + r, round % 2 == 0)));
+    commands.emplace_back(
+        t, command_json("activity.create", t, "act" + r, activity_payload("act-" + r, false)));
+    commands.emplace_back(
+        t, command_json("activity.create", t, "gate" + r, activity_payload("gate-" + r, true)));
   }
   return commands;
 }
 
-void submit_all(Pipeline& pipeline, const std::vector<std::pair<std::string, std::string>>& commands) {
+void submit_all(Pipeline& pipeline,
+                const std::vector<std::pair<std::string, std::string>>& commands) {
   const std::map<std::string, CommandResult> results = pipeline.submit(commands, 60s);
   ASSERT_EQ(results.size(), commands.size());
-  for (const auto& [id, result] : results) ASSERT_EQ(result.status, ResultStatus::accepted) << id << " " << result.reason;
+  for (const auto& [id, result] : results)
+    ASSERT_EQ(result.status, ResultStatus::accepted) << id << " " << result.reason;
 }
 
 // Everything in a table, sorted, as text: to compare two rebuilds.
@@ -77,10 +91,11 @@ struct Catalog {
 Catalog catalog_of(pqxx::connection& db, const std::string& table) {
   pqxx::work work(db);
   Catalog catalog;
-  for (const auto& row : work.exec_params(
-           "SELECT polname || ' ' || polcmd::text || ' ' || coalesce(pg_get_expr(polqual, polrelid), '') FROM pg_policy "
-           "WHERE polrelid = $1::regclass ORDER BY 1",
-           table)) {
+  for (const auto& row :
+       work.exec_params("SELECT polname || ' ' || polcmd::text || ' ' || "
+                        "coalesce(pg_get_expr(polqual, polrelid), '') FROM pg_policy "
+                        "WHERE polrelid = $1::regclass ORDER BY 1",
+                        table)) {
     catalog.policies.push_back(row[0].as<std::string>());
   }
   for (const auto& row : work.exec_params(
@@ -89,9 +104,10 @@ Catalog catalog_of(pqxx::connection& db, const std::string& table) {
            table)) {
     catalog.grants.push_back(row[0].as<std::string>());
   }
-  for (const auto& row : work.exec_params("SELECT indexname || ' ' || regexp_replace(indexdef, '^.* USING ', '') "
-                                          "FROM pg_indexes WHERE tablename = $1 ORDER BY 1",
-                                          table)) {
+  for (const auto& row :
+       work.exec_params("SELECT indexname || ' ' || regexp_replace(indexdef, '^.* USING ', '') "
+                        "FROM pg_indexes WHERE tablename = $1 ORDER BY 1",
+                        table)) {
     catalog.indexes.push_back(row[0].as<std::string>());
   }
   // The views reading the table, each with its options (security_invoker),
@@ -111,7 +127,8 @@ Catalog catalog_of(pqxx::connection& db, const std::string& table) {
     catalog.views.push_back(row[0].as<std::string>());
   }
   catalog.row_security =
-      work.exec_params1("SELECT relrowsecurity FROM pg_class WHERE oid = $1::regclass", table)[0].as<bool>();
+      work.exec_params1("SELECT relrowsecurity FROM pg_class WHERE oid = $1::regclass", table)[0]
+          .as<bool>();
   return catalog;
 }
 
@@ -121,8 +138,10 @@ Catalog catalog_of(pqxx::connection& db, const std::string& table) {
 // reader, one tenant's balance row must be visible and only it.
 class ReaderLoop {
  public:
-  ReaderLoop(std::string database_url, std::map<std::string, int64_t> minimum_rows, std::string tenant)
-      : thread_([this, url = std::move(database_url), minimum = std::move(minimum_rows), tenant = std::move(tenant)] {
+  ReaderLoop(std::string database_url, std::map<std::string, int64_t> minimum_rows,
+             std::string tenant)
+      : thread_([this, url = std::move(database_url), minimum = std::move(minimum_rows),
+                 tenant = std::move(tenant)] {
           try {
             pqxx::connection owner(url);
             pqxx::connection pooled(url);
@@ -130,9 +149,11 @@ class ReaderLoop {
               {
                 pqxx::work work(owner);
                 for (const auto& [table, least] : minimum) {
-                  const int64_t rows = work.exec("SELECT count(*) FROM \"" + table + "\"")[0][0].as<int64_t>();
-                  if (rows < least) record("read " + std::to_string(rows) + " rows of " + table + ", expected >= " +
-                                           std::to_string(least));
+                  const int64_t rows =
+                      work.exec("SELECT count(*) FROM \"" + table + "\"")[0][0].as<int64_t>();
+                  if (rows < least)
+                    record("read " + std::to_string(rows) + " rows of " + table +
+                           ", expected >= " + std::to_string(least));
                 }
                 work.exec("SELECT count(*) FROM agent_queue");
                 work.exec("SELECT count(*) FROM human_queue");
@@ -142,9 +163,11 @@ class ReaderLoop {
                 pqxx::work work(pooled);
                 work.exec("SET LOCAL ROLE ledgerflow_reader");
                 work.exec_params("SELECT set_config('ledgerflow.tenant_id', $1, true)", tenant);
-                const pqxx::result balances = work.exec("SELECT tenant_id::text FROM credit_balances");
+                const pqxx::result balances =
+                    work.exec("SELECT tenant_id::text FROM credit_balances");
                 if (balances.size() != 1 || balances[0][0].as<std::string>() != tenant) {
-                  record("the scoped reader saw " + std::to_string(balances.size()) + " balance rows");
+                  record("the scoped reader saw " + std::to_string(balances.size()) +
+                         " balance rows");
                 }
                 work.commit();
               }
@@ -188,7 +211,8 @@ bool wait_for(const std::function<bool()>& condition, std::chrono::milliseconds 
   return true;
 }
 
-std::map<std::string, int64_t> row_counts(pqxx::connection& db, const std::vector<std::string>& tables) {
+std::map<std::string, int64_t> row_counts(pqxx::connection& db,
+                                          const std::vector<std::string>& tables) {
   pqxx::work work(db);
   std::map<std::string, int64_t> counts;
   for (const std::string& table : tables) {
@@ -204,23 +228,28 @@ TEST(Rebuild, ReadersNeverSeeErrorsOrPartialTablesWhileProjectionsAreSwappedIn) 
   submit_all(pipeline, workload(tenants, 0));
   ASSERT_TRUE(pipeline.wait_projected()) << pipeline.service_failures();
 
-  const std::vector<std::string> rebuilt{"credit_balances", "credit_ledger", "activities", "media_buys"};
+  const std::vector<std::string> rebuilt{"credit_balances", "credit_ledger", "activities",
+                                         "media_buys"};
   std::vector<std::string> tables;
   for (const std::string& name : rebuilt) {
-    for (const auto* table : projections::make_projection(name)->tables()) tables.push_back(table->name);
+    for (const auto* table : projections::make_projection(name)->tables())
+      tables.push_back(table->name);
   }
   std::map<std::string, Catalog> before;
   for (const std::string& table : tables) before[table] = catalog_of(pipeline.db(), table);
   // A tampered row the rebuild must repair.
   {
     pqxx::work work(pipeline.db());
-    work.exec_params("UPDATE credit_balances SET credits_consumed = credits_consumed + 1 WHERE tenant_id = $1", tenants[0]);
+    work.exec_params(
+        "UPDATE credit_balances SET credits_consumed = credits_consumed + 1 WHERE tenant_id = $1",
+        tenants[0]);
     work.commit();
   }
   ASSERT_FALSE(pipeline.verify().empty());
 
   ReaderLoop readers(pipeline.database_url(), row_counts(pipeline.db(), tables), tenants[1]);
-  ASSERT_TRUE(wait_for([&] { return readers.reads() >= 5; }, 60s)) << ::testing::PrintToString(readers.failures());
+  ASSERT_TRUE(wait_for([&] { return readers.reads() >= 5; }, 60s))
+      << ::testing::PrintToString(readers.failures());
 
   // Commands keep arriving while the rebuilds run.
   std::atomic<bool> stop_writing{false};
@@ -228,7 +257,8 @@ TEST(Rebuild, ReadersNeverSeeErrorsOrPartialTablesWhileProjectionsAreSwappedIn) 
   std::thread writer([&] {
     try {
       for (int round = 1; !stop_writing; ++round) {
-        for (const auto& [id, result] : pipeline.submit(workload({tenants[2], tenants[3]}, round), 60s)) {
+        for (const auto& [id, result] :
+             pipeline.submit(workload({tenants[2], tenants[3]}, round), 60s)) {
           if (result.status != ResultStatus::accepted) writer_failure = id + " " + result.reason;
         }
       }
@@ -244,7 +274,8 @@ TEST(Rebuild, ReadersNeverSeeErrorsOrPartialTablesWhileProjectionsAreSwappedIn) 
     // Not a terminal: progress comes as log lines.
     EXPECT_NE(output.find("rebuild build:"), std::string::npos) << output;
     EXPECT_NE(output.find("rebuild swap:"), std::string::npos) << output;
-    EXPECT_GT(readers.reads(), reads_before) << "the readers did not read during the rebuild of " << name;
+    EXPECT_GT(readers.reads(), reads_before)
+        << "the readers did not read during the rebuild of " << name;
   }
   stop_writing = true;
   writer.join();
@@ -257,25 +288,30 @@ TEST(Rebuild, ReadersNeverSeeErrorsOrPartialTablesWhileProjectionsAreSwappedIn) 
   EXPECT_EQ(pipeline.service_failures(), "");
   const std::vector<verify::Difference> differences = pipeline.verify();
   EXPECT_TRUE(differences.empty()) << verify::to_string(differences.front());
-  for (const std::string& table : tables) EXPECT_EQ(catalog_of(pipeline.db(), table), before[table]) << table;
+  for (const std::string& table : tables)
+    EXPECT_EQ(catalog_of(pipeline.db(), table), before[table]) << table;
   pqxx::work work(pipeline.db());
-  EXPECT_EQ(work.exec1("SELECT count(*) FROM pg_class WHERE relname LIKE '%\\_\\_shadow' OR relname LIKE "
-                       "'%\\_\\_retired'")[0]
-                .as<int64_t>(),
-            0);
+  EXPECT_EQ(
+      work.exec1("SELECT count(*) FROM pg_class WHERE relname LIKE '%\\_\\_shadow' OR relname LIKE "
+                 "'%\\_\\_retired'")[0]
+          .as<int64_t>(),
+      0);
   for (const std::string& name : rebuilt) {
-    EXPECT_EQ(work.exec_params1("SELECT version FROM projections WHERE name = $1", name)[0].as<int>(),
-              projections::make_projection(name)->version());
+    EXPECT_EQ(
+        work.exec_params1("SELECT version FROM projections WHERE name = $1", name)[0].as<int>(),
+        projections::make_projection(name)->version());
   }
 }
 
 // Whether a session waits, ungranted, for `mode` on `relation`.
-bool lock_awaited(const std::string& database_url, const std::string& relation, const std::string& mode) {
+bool lock_awaited(const std::string& database_url, const std::string& relation,
+                  const std::string& mode) {
   pqxx::connection connection(database_url);
   pqxx::work work(connection);
-  return work.exec_params1("SELECT count(*) FROM pg_locks WHERE relation = to_regclass($1) AND mode = $2 "
-                           "AND NOT granted",
-                           relation, mode)[0]
+  return work.exec_params1(
+                 "SELECT count(*) FROM pg_locks WHERE relation = to_regclass($1) AND mode = $2 "
+                 "AND NOT granted",
+                 relation, mode)[0]
              .as<int64_t>() > 0;
 }
 
@@ -300,7 +336,8 @@ TEST(Rebuild, ASwapNeverDeadlocksAReaderThatHoldsAnotherOfItsTables) {
   // The swap waits for the checkpoint rows until the shadow is held too.
   pqxx::connection checkpoints_connection(url);
   auto checkpoints = std::make_unique<pqxx::work>(checkpoints_connection);
-  checkpoints->exec("SELECT 1 FROM projection_checkpoints WHERE projection = 'media_buys' FOR UPDATE");
+  checkpoints->exec(
+      "SELECT 1 FROM projection_checkpoints WHERE projection = 'media_buys' FOR UPDATE");
 
   std::pair<int, std::string> rebuilt;
   std::thread rebuild([&] { rebuilt = run_ledgerflow(pipeline, {"rebuild", "media_buys"}); });
@@ -309,14 +346,17 @@ TEST(Rebuild, ASwapNeverDeadlocksAReaderThatHoldsAnotherOfItsTables) {
   ASSERT_TRUE(wait_for(
       [&] {
         pqxx::connection watcher(url);
-        return pqxx::work(watcher).exec1("SELECT to_regclass('media_buys__shadow') IS NOT NULL")[0].as<bool>();
+        return pqxx::work(watcher)
+            .exec1("SELECT to_regclass('media_buys__shadow') IS NOT NULL")[0]
+            .as<bool>();
       },
       120s));
   shadow->exec("SELECT count(*) FROM media_buys__shadow");
   checkpoints->commit();
   checkpoints.reset();
   // The swap holds media_buys and waits for its shadow.
-  ASSERT_TRUE(wait_for([&] { return lock_awaited(url, "media_buys__shadow", "AccessExclusiveLock"); }, 60s));
+  ASSERT_TRUE(wait_for(
+      [&] { return lock_awaited(url, "media_buys__shadow", "AccessExclusiveLock"); }, 60s));
 
   // The reader asks for media_buys while holding media_buy_packages.
   std::atomic<bool> read_done{false};
@@ -330,7 +370,8 @@ TEST(Rebuild, ASwapNeverDeadlocksAReaderThatHoldsAnotherOfItsTables) {
     }
     read_done = true;
   });
-  ASSERT_TRUE(wait_for([&] { return read_done || lock_awaited(url, "media_buys", "AccessShareLock"); }, 60s));
+  ASSERT_TRUE(wait_for(
+      [&] { return read_done || lock_awaited(url, "media_buys", "AccessShareLock"); }, 60s));
   // Let the swap go on to media_buy_packages, which the reader holds.
   shadow->commit();
   shadow.reset();
@@ -353,18 +394,22 @@ TEST(Rebuild, FromTheArchiveEqualsFromKafkaAndReadsTheArchive) {
   for (const char* name : {"credit_balances", "credit_reservations", "audit_log", "activities"}) {
     {
       pqxx::work work(pipeline.db());
-      work.exec("DELETE FROM \"" + std::string(name) + "\" WHERE ctid IN (SELECT ctid FROM \"" + name + "\" LIMIT 1)");
+      work.exec("DELETE FROM \"" + std::string(name) + "\" WHERE ctid IN (SELECT ctid FROM \"" +
+                name + "\" LIMIT 1)");
       work.commit();
     }
-    auto [kafka_code, kafka_output] = run_ledgerflow(pipeline, {"rebuild", name, "--from", "kafka"});
+    auto [kafka_code, kafka_output] =
+        run_ledgerflow(pipeline, {"rebuild", name, "--from", "kafka"});
     ASSERT_EQ(kafka_code, 0) << kafka_output;
     from_kafka[name] = contents(pipeline.db(), name);
     {
       pqxx::work work(pipeline.db());
-      work.exec("DELETE FROM \"" + std::string(name) + "\" WHERE ctid IN (SELECT ctid FROM \"" + name + "\" LIMIT 1)");
+      work.exec("DELETE FROM \"" + std::string(name) + "\" WHERE ctid IN (SELECT ctid FROM \"" +
+                name + "\" LIMIT 1)");
       work.commit();
     }
-    auto [archive_code, archive_output] = run_ledgerflow(pipeline, {"rebuild", name, "--from", "archive"});
+    auto [archive_code, archive_output] =
+        run_ledgerflow(pipeline, {"rebuild", name, "--from", "archive"});
     ASSERT_EQ(archive_code, 0) << archive_output;
     EXPECT_EQ(contents(pipeline.db(), name), from_kafka[name]) << name;
     EXPECT_FALSE(from_kafka[name].empty()) << name;
@@ -373,7 +418,8 @@ TEST(Rebuild, FromTheArchiveEqualsFromKafkaAndReadsTheArchive) {
 
   // Past --verify-rows-max the shadow is checked by its row counts.
   {
-    auto [code, output] = run_ledgerflow(pipeline, {"rebuild", "audit_log", "--from", "archive", "--verify-rows-max", "1"});
+    auto [code, output] = run_ledgerflow(
+        pipeline, {"rebuild", "audit_log", "--from", "archive", "--verify-rows-max", "1"});
     EXPECT_EQ(code, 0) << output;
     EXPECT_NE(output.find("verified by row counts"), std::string::npos) << output;
     EXPECT_EQ(contents(pipeline.db(), "audit_log"), from_kafka["audit_log"]);
@@ -382,7 +428,8 @@ TEST(Rebuild, FromTheArchiveEqualsFromKafkaAndReadsTheArchive) {
   // On a terminal (script(1) gives it a pseudo-terminal): a progress bar
   // redrawn in place, with records done/total, rate and ETA.
   {
-    std::vector<std::string> argv{ledgerflow_binary(), "rebuild", "credit_ledger", "--from", "archive"};
+    std::vector<std::string> argv{ledgerflow_binary(), "rebuild", "credit_ledger", "--from",
+                                  "archive"};
     std::string command = "exec";
     for (const std::string& arg : argv) command += " '" + arg + "'";
     auto [code, output] = run_command({"script", "-qefc", command, "/dev/null"}, 300s, std::nullopt,
@@ -395,17 +442,20 @@ TEST(Rebuild, FromTheArchiveEqualsFromKafkaAndReadsTheArchive) {
     EXPECT_NE(output.find("##############################] 100.0%"), std::string::npos) << output;
     EXPECT_NE(output.find("records"), std::string::npos) << output;
     EXPECT_NE(output.find("rec/s  ETA"), std::string::npos) << output;
-    EXPECT_EQ(output.find("rebuild build:"), std::string::npos) << "log lines instead of a bar: " << output;
+    EXPECT_EQ(output.find("rebuild build:"), std::string::npos)
+        << "log lines instead of a bar: " << output;
   }
 
   // The archive, not Kafka, is what --from archive reads: change the
   // archived top-ups of one tenant and its rebuilt ledger follows them.
   {
     pqxx::work work(pipeline.db());
-    const int64_t changed = work.exec_params(
-        "UPDATE event_log SET event = jsonb_set(event, '{payload,credits}', '1025') "
-        "WHERE tenant_id = $1 AND type = 'credits.topped_up'",
-        tenants[0]).affected_rows();
+    const int64_t changed =
+        work.exec_params(
+                "UPDATE event_log SET event = jsonb_set(event, '{payload,credits}', '1025') "
+                "WHERE tenant_id = $1 AND type = 'credits.topped_up'",
+                tenants[0])
+            .affected_rows();
     ASSERT_EQ(changed, 2);
     work.commit();
   }
@@ -413,8 +463,11 @@ TEST(Rebuild, FromTheArchiveEqualsFromKafkaAndReadsTheArchive) {
   ASSERT_EQ(code, 0) << output;
   pqxx::work work(pipeline.db());
   const auto topped = [&](const std::string& tenant) {
-    return work.exec_params1("SELECT sum(credits) FROM credit_ledger WHERE tenant_id = $1 AND type = 'topup'",
-                             tenant)[0].as<int64_t>();
+    return work
+        .exec_params1(
+            "SELECT sum(credits) FROM credit_ledger WHERE tenant_id = $1 AND type = 'topup'",
+            tenant)[0]
+        .as<int64_t>();
   };
   EXPECT_EQ(topped(tenants[0]), 2 * 1025);
   EXPECT_EQ(topped(tenants[1]), 2 * 25);
@@ -436,7 +489,8 @@ TEST(Rebuild, OneTenantInPlaceLeavesTheOthers) {
       work.commit();
     }
     for (const char* name : {"activities", "media_buys"}) {
-      auto [code, output] = run_ledgerflow(pipeline, {"rebuild", name, "--tenant", mine, "--from", source});
+      auto [code, output] =
+          run_ledgerflow(pipeline, {"rebuild", name, "--tenant", mine, "--from", source});
       ASSERT_EQ(code, 0) << output;
     }
     auto [mine_code, mine_output] = run_ledgerflow(pipeline, {"verify", "--tenant", mine});
@@ -478,8 +532,8 @@ TEST(Rebuild, AProjectorFindingAnotherVersionRebuildsFirst) {
   for (int i = 0; i < 2; ++i) {
     starting.emplace_back([&, i] {
       try {
-        started[static_cast<std::size_t>(i)] =
-            std::make_unique<projector::Projector>(pipeline.projector_options("new-binary-" + std::to_string(i)));
+        started[static_cast<std::size_t>(i)] = std::make_unique<projector::Projector>(
+            pipeline.projector_options("new-binary-" + std::to_string(i)));
       } catch (const std::exception& error) {
         failures[static_cast<std::size_t>(i)] = error.what();
       }
@@ -501,15 +555,20 @@ TEST(Rebuild, ParkedStreamsStopARebuildUntilFixedThenTheRebuildUnparksThem) {
   const std::string tenant = random_tenant();
   {
     pqxx::work work(pipeline.db());
-    work.exec("ALTER TABLE media_buys ADD CONSTRAINT rebuild_test_rejects CHECK (media_buy_id <> 'mb-bad')");
+    work.exec(
+        "ALTER TABLE media_buys ADD CONSTRAINT rebuild_test_rejects CHECK (media_buy_id <> "
+        "'mb-bad')");
     work.commit();
   }
   submit_all(pipeline, workload({tenant}, 0));
-  submit_all(pipeline, {{tenant, command_json("media_buy.create", tenant, "bad", buy_payload("mb-bad", false))}});
+  submit_all(
+      pipeline,
+      {{tenant, command_json("media_buy.create", tenant, "bad", buy_payload("mb-bad", false))}});
   ASSERT_TRUE(pipeline.wait_projected()) << pipeline.service_failures();
   const auto parked = [&] {
     pqxx::work work(pipeline.db());
-    return work.exec1("SELECT count(*) FROM parked_streams WHERE projection = 'media_buys'")[0].as<int64_t>();
+    return work.exec1("SELECT count(*) FROM parked_streams WHERE projection = 'media_buys'")[0]
+        .as<int64_t>();
   };
   ASSERT_EQ(parked(), 1);
   const std::vector<std::string> live_before = contents(pipeline.db(), "media_buys");
@@ -523,7 +582,9 @@ TEST(Rebuild, ParkedStreamsStopARebuildUntilFixedThenTheRebuildUnparksThem) {
   EXPECT_EQ(parked(), 1);
   {
     pqxx::work work(pipeline.db());
-    EXPECT_EQ(work.exec1("SELECT count(*) FROM pg_class WHERE relname LIKE '%\\_\\_shadow'")[0].as<int64_t>(), 0);
+    EXPECT_EQ(work.exec1("SELECT count(*) FROM pg_class WHERE relname LIKE '%\\_\\_shadow'")[0]
+                  .as<int64_t>(),
+              0);
     work.exec("ALTER TABLE media_buys DROP CONSTRAINT rebuild_test_rejects");
     work.commit();
   }
@@ -531,7 +592,8 @@ TEST(Rebuild, ParkedStreamsStopARebuildUntilFixedThenTheRebuildUnparksThem) {
   EXPECT_EQ(code, 0) << output;
   EXPECT_EQ(parked(), 0);
   // The live projector reloads the parked set: the stream moves again.
-  submit_all(pipeline, {{tenant, command_json("media_buy.approve", tenant, "go", buy_move("mb-bad"))}});
+  submit_all(pipeline,
+             {{tenant, command_json("media_buy.approve", tenant, "go", buy_move("mb-bad"))}});
   ASSERT_TRUE(pipeline.wait_projected()) << pipeline.service_failures();
   EXPECT_EQ(parked(), 0);
   const std::vector<verify::Difference> differences = pipeline.verify();
@@ -546,24 +608,30 @@ TEST(Rebuild, RefusalsAreClearAndChangeNothing) {
 
   auto [unknown_code, unknown_output] = run_ledgerflow(pipeline, {"rebuild", "no_such_projection"});
   EXPECT_EQ(unknown_code, 2) << unknown_output;
-  EXPECT_NE(unknown_output.find("unknown projection no_such_projection"), std::string::npos) << unknown_output;
+  EXPECT_NE(unknown_output.find("unknown projection no_such_projection"), std::string::npos)
+      << unknown_output;
 
-  auto [archive_code, archive_output] = run_ledgerflow(pipeline, {"rebuild", "event_log", "--from", "archive"});
+  auto [archive_code, archive_output] =
+      run_ledgerflow(pipeline, {"rebuild", "event_log", "--from", "archive"});
   EXPECT_EQ(archive_code, 1) << archive_output;
-  EXPECT_NE(archive_output.find("event_log is the archive itself"), std::string::npos) << archive_output;
+  EXPECT_NE(archive_output.find("event_log is the archive itself"), std::string::npos)
+      << archive_output;
 
-  auto [tenant_code, tenant_output] = run_ledgerflow(pipeline, {"rebuild", "credit_balances", "--tenant", "acme"});
+  auto [tenant_code, tenant_output] =
+      run_ledgerflow(pipeline, {"rebuild", "credit_balances", "--tenant", "acme"});
   EXPECT_EQ(tenant_code, 2) << tenant_output;
 
   // A second rebuild of the same projection waits for nobody: it refuses.
   pqxx::connection holder(pipeline.database_url());
   {
     pqxx::nontransaction work(holder);
-    work.exec("SELECT pg_advisory_lock(hashtext('ledgerflow.rebuild'), hashtext('credit_balances'))");
+    work.exec(
+        "SELECT pg_advisory_lock(hashtext('ledgerflow.rebuild'), hashtext('credit_balances'))");
   }
   auto [busy_code, busy_output] = run_ledgerflow(pipeline, {"rebuild", "credit_balances"});
   EXPECT_EQ(busy_code, 1) << busy_output;
-  EXPECT_NE(busy_output.find("another rebuild of credit_balances is running"), std::string::npos) << busy_output;
+  EXPECT_NE(busy_output.find("another rebuild of credit_balances is running"), std::string::npos)
+      << busy_output;
   EXPECT_TRUE(pipeline.verify().empty());
 }
 

@@ -14,7 +14,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-
 TEST(StaleEngine, ReadersAcceptExactlyOneDecisionPerSeqAndNothingIsSpentTwice) {
   PipelineOptions options;
   options.partitions = 2;
@@ -29,10 +28,12 @@ TEST(StaleEngine, ReadersAcceptExactlyOneDecisionPerSeqAndNothingIsSpentTwice) {
   first.partitions = std::vector<int32_t>{home};
   pipeline.start_engine(first);
   const int64_t now = system_now_ms();
-  const std::string allocate = "{\"credits_monthly\":1000,\"period_start\":\"" + format_rfc3339_ms(now - kMillisPerDay) +
-                               "\",\"period_end\":\"" + format_rfc3339_ms(now + 20 * kMillisPerDay) + "\"}";
-  ASSERT_EQ(pipeline.submit_one(tenant, command_json("credits.allocate", tenant, "a1", allocate)).status,
-            ResultStatus::accepted);
+  const std::string allocate = "{\"credits_monthly\":1000,\"period_start\":\"" +
+                               format_rfc3339_ms(now - kMillisPerDay) + "\",\"period_end\":\"" +
+                               format_rfc3339_ms(now + 20 * kMillisPerDay) + "\"}";
+  ASSERT_EQ(
+      pipeline.submit_one(tenant, command_json("credits.allocate", tenant, "a1", allocate)).status,
+      ResultStatus::accepted);
 
   engine_service::Options second = pipeline.engine_options("engine-second");
   second.partitions = std::vector<int32_t>{home};
@@ -45,7 +46,8 @@ TEST(StaleEngine, ReadersAcceptExactlyOneDecisionPerSeqAndNothingIsSpentTwice) {
         [&] {
           pipeline.client().poll_results(10);
           std::map<std::string, int> answers;
-          for (const CommandResult& result : pipeline.client().results()) ++answers[result.command_id];
+          for (const CommandResult& result : pipeline.client().results())
+            ++answers[result.command_id];
           for (const std::string& id : ids) {
             if (answers[id] < 2) return false;
           }
@@ -67,13 +69,15 @@ TEST(StaleEngine, ReadersAcceptExactlyOneDecisionPerSeqAndNothingIsSpentTwice) {
     std::vector<std::string> burst_ids;
     for (int i = 0; i < 150; ++i) {
       const std::string id = "r" + std::to_string(burst) + "-" + std::to_string(i);
-      pipeline.client().send(tenant, command_json("credits.reserve", tenant, id,
-                                                  "{\"reservation_id\":\"" + id + "\",\"credits\":50}"));
+      pipeline.client().send(tenant,
+                             command_json("credits.reserve", tenant, id,
+                                          "{\"reservation_id\":\"" + id + "\",\"credits\":50}"));
       burst_ids.push_back(id);
       if (i % 3 == 0) {
         const std::string use = "u" + std::to_string(burst) + "-" + std::to_string(i);
-        pipeline.client().send(tenant, command_json("credits.consume", tenant, use,
-                                                    "{\"reservation_id\":\"" + id + "\",\"credits\":40}"));
+        pipeline.client().send(tenant,
+                               command_json("credits.consume", tenant, use,
+                                            "{\"reservation_id\":\"" + id + "\",\"credits\":40}"));
         burst_ids.push_back(use);
       }
     }
@@ -85,20 +89,25 @@ TEST(StaleEngine, ReadersAcceptExactlyOneDecisionPerSeqAndNothingIsSpentTwice) {
   ASSERT_TRUE(pipeline.wait_projected()) << pipeline.service_failures();
 
   verify::Fold fold = pipeline.fold();
-  EXPECT_GT(fold.ignored(), 0) << "the two engines never raced: the test proved nothing (accepted " << fold.accepted()
-                               << ", undecodable " << fold.undecodable() << ")";
-  for (const verify::Difference& difference : pipeline.verify()) ADD_FAILURE() << verify::to_string(difference);
+  EXPECT_GT(fold.ignored(), 0) << "the two engines never raced: the test proved nothing (accepted "
+                               << fold.accepted() << ", undecodable " << fold.undecodable() << ")";
+  for (const verify::Difference& difference : pipeline.verify())
+    ADD_FAILURE() << verify::to_string(difference);
 
   pqxx::work work(pipeline.db());
   // Each command decided exactly once: one accepted commit record per command_id.
-  EXPECT_EQ(work.exec_params1("SELECT count(*) FROM (SELECT command_id FROM event_log WHERE tenant_id = $1 "
-                              "GROUP BY command_id HAVING count(DISTINCT seq) > 1) twice",
-                              tenant)[0].as<int64_t>(),
+  EXPECT_EQ(work.exec_params1(
+                    "SELECT count(*) FROM (SELECT command_id FROM event_log WHERE tenant_id = $1 "
+                    "GROUP BY command_id HAVING count(DISTINCT seq) > 1) twice",
+                    tenant)[0]
+                .as<int64_t>(),
             0);
-  EXPECT_EQ(work.exec_params1("SELECT count(DISTINCT command_id) FROM event_log WHERE tenant_id = $1 "
-                              "AND command_id NOT LIKE 'timer/%'",
-                              tenant)[0].as<int64_t>(),
-            static_cast<int64_t>(ids.size()) + 1);
+  EXPECT_EQ(
+      work.exec_params1("SELECT count(DISTINCT command_id) FROM event_log WHERE tenant_id = $1 "
+                        "AND command_id NOT LIKE 'timer/%'",
+                        tenant)[0]
+          .as<int64_t>(),
+      static_cast<int64_t>(ids.size()) + 1);
   // Seqs of the partition are 1..n without gaps or repeats.
   const pqxx::row seqs = work.exec_params1(
       "SELECT count(DISTINCT seq), min(seq), max(seq) FROM event_log WHERE partition = $1", home);
@@ -106,16 +115,22 @@ TEST(StaleEngine, ReadersAcceptExactlyOneDecisionPerSeqAndNothingIsSpentTwice) {
   EXPECT_EQ(seqs[1].as<int64_t>(), 1);
   // Money never breaks.
   const pqxx::row balance = work.exec_params1(
-      "SELECT credits_available, credits_reserved, effective_available FROM credit_balances WHERE tenant_id = $1",
+      "SELECT credits_available, credits_reserved, effective_available FROM credit_balances WHERE "
+      "tenant_id = $1",
       tenant);
   EXPECT_GE(balance[2].as<int64_t>(), 0);
   EXPECT_LE(balance[1].as<int64_t>(), balance[0].as<int64_t>());
-  EXPECT_EQ(work.exec_params1("SELECT sum(credits) FROM credit_ledger WHERE tenant_id = $1", tenant)[0].as<int64_t>(),
-            balance[2].as<int64_t>());
+  EXPECT_EQ(
+      work.exec_params1("SELECT sum(credits) FROM credit_ledger WHERE tenant_id = $1", tenant)[0]
+          .as<int64_t>(),
+      balance[2].as<int64_t>());
   const int64_t held_or_used =
-      work.exec_params1("SELECT coalesce(sum(CASE WHEN status = 'consumed' THEN credits_consumed ELSE credits END), 0) "
-                        "FROM credit_reservations WHERE tenant_id = $1 AND status IN ('open', 'consumed')",
-                        tenant)[0].as<int64_t>();
+      work.exec_params1(
+              "SELECT coalesce(sum(CASE WHEN status = 'consumed' THEN credits_consumed ELSE "
+              "credits END), 0) "
+              "FROM credit_reservations WHERE tenant_id = $1 AND status IN ('open', 'consumed')",
+              tenant)[0]
+          .as<int64_t>();
   EXPECT_LE(held_or_used, 1000);
   work.commit();
 }

@@ -38,7 +38,8 @@ std::map<std::string, int64_t> owned(pqxx::connection& connection, const std::st
   std::map<std::string, int64_t> counts;
   pqxx::work work(connection);
   for (const std::string& table : kTenantTables) {
-    counts[table] = work.exec_params1("SELECT count(*) FROM " + work.quote_name(table) + " WHERE tenant_id = $1",
+    counts[table] = work.exec_params1("SELECT count(*) FROM " + work.quote_name(table) +
+                                          " WHERE tenant_id = $1",
                                       tenant)[0]
                         .as<int64_t>();
   }
@@ -52,7 +53,8 @@ TEST(TenantIsolation, AReaderScopedToATenantSeesOnlyItsRows) {
   std::vector<std::pair<std::string, std::string>> commands;
   int n = 0;
   auto add = [&](const std::string& tenant, const std::string& type, const std::string& payload) {
-    commands.emplace_back(tenant, command_json(type, tenant, "c" + std::to_string(++n), payload, "user:ops"));
+    commands.emplace_back(
+        tenant, command_json(type, tenant, "c" + std::to_string(++n), payload, "user:ops"));
   };
   for (const std::string& tenant : {a, b}) {
     add(tenant, "credits.allocate", allocate_payload(1000, system_now_ms()));
@@ -78,7 +80,8 @@ TEST(TenantIsolation, AReaderScopedToATenantSeesOnlyItsRows) {
   for (const std::string& tenant : {a, b}) add(tenant, "activity.start", activity_move("act-1"));
   pipeline.submit(commands);
   commands.clear();
-  for (const std::string& tenant : {a, b}) add(tenant, "activity.start_run", start_run("act-1", "run-1", 100));
+  for (const std::string& tenant : {a, b})
+    add(tenant, "activity.start_run", start_run("act-1", "run-1", 100));
   pipeline.submit(commands);
   ASSERT_TRUE(pipeline.wait_projected()) << pipeline.service_failures();
 
@@ -101,15 +104,18 @@ TEST(TenantIsolation, AReaderScopedToATenantSeesOnlyItsRows) {
     pqxx::work work(pooled);
     work.exec("SET LOCAL ROLE ledgerflow_reader");
     work.exec_params("SELECT set_config('ledgerflow.tenant_id', $1, true)", a);
-    EXPECT_EQ(work.exec_params1("SELECT count(*) FROM credit_balances WHERE tenant_id = $1", b)[0].as<int64_t>(), 0);
+    EXPECT_EQ(work.exec_params1("SELECT count(*) FROM credit_balances WHERE tenant_id = $1", b)[0]
+                  .as<int64_t>(),
+              0);
   }
   // The reader cannot write.
   {
     pqxx::work work(pooled);
     work.exec("SET LOCAL ROLE ledgerflow_reader");
     work.exec_params("SELECT set_config('ledgerflow.tenant_id', $1, true)", a);
-    EXPECT_THROW(work.exec_params("UPDATE credit_balances SET credits_monthly = 0 WHERE tenant_id = $1", a),
-                 pqxx::insufficient_privilege);
+    EXPECT_THROW(
+        work.exec_params("UPDATE credit_balances SET credits_monthly = 0 WHERE tenant_id = $1", a),
+        pqxx::insufficient_privilege);
   }
   // The projector's role writes every tenant's rows and is not the reader.
   {
@@ -117,8 +123,10 @@ TEST(TenantIsolation, AReaderScopedToATenantSeesOnlyItsRows) {
     work.exec("SET LOCAL ROLE ledgerflow_projector");
     EXPECT_EQ(work.exec1("SELECT count(*) FROM audit_log")[0].as<int64_t>(),
               of_a.at("audit_log") + of_b.at("audit_log"));
-    EXPECT_EQ(work.exec1("SELECT pg_has_role('ledgerflow_projector', 'ledgerflow_reader', 'MEMBER')")[0].as<bool>(),
-              false);
+    EXPECT_EQ(
+        work.exec1("SELECT pg_has_role('ledgerflow_projector', 'ledgerflow_reader', 'MEMBER')")[0]
+            .as<bool>(),
+        false);
   }
 }
 
@@ -135,18 +143,22 @@ TEST(TenantIsolation, EveryKeyOfATenantTableIncludesTenantId) {
       "JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attname = 'tenant_id' "
       "WHERE c.contype IN ('p', 'u', 'f') AND c.connamespace = 'public'::regnamespace "
       "AND NOT (a.attnum = ANY (c.conkey))");
-  for (const auto& row : offenders) ADD_FAILURE() << row[0].c_str() << ": " << row[1].c_str() << " leaves tenant_id out";
+  for (const auto& row : offenders)
+    ADD_FAILURE() << row[0].c_str() << ": " << row[1].c_str() << " leaves tenant_id out";
   pqxx::result unique_indexes = work.exec(
       "SELECT i.indrelid::regclass::text, i.indexrelid::regclass::text FROM pg_index i "
       "JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attname = 'tenant_id' "
       "WHERE i.indisunique AND NOT (a.attnum = ANY (i.indkey::int2[]))");
-  for (const auto& row : unique_indexes) ADD_FAILURE() << row[0].c_str() << ": " << row[1].c_str() << " leaves tenant_id out";
+  for (const auto& row : unique_indexes)
+    ADD_FAILURE() << row[0].c_str() << ": " << row[1].c_str() << " leaves tenant_id out";
   // Every table with tenant rows for readers has row security on.
   pqxx::result without_rls = work.exec(
-      "SELECT c.relname FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'tenant_id' "
+      "SELECT c.relname FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = "
+      "'tenant_id' "
       "WHERE c.relkind = 'r' AND c.relnamespace = 'public'::regnamespace AND NOT c.relrowsecurity "
       "AND has_table_privilege('ledgerflow_reader', c.oid, 'SELECT')");
-  for (const auto& row : without_rls) ADD_FAILURE() << row[0].c_str() << " is readable without row security";
+  for (const auto& row : without_rls)
+    ADD_FAILURE() << row[0].c_str() << " is readable without row security";
   EXPECT_GE(work.exec1("SELECT count(*) FROM pg_class WHERE relrowsecurity")[0].as<int64_t>(), 10);
 }
 

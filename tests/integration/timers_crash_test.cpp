@@ -31,7 +31,9 @@ using namespace std::chrono_literals;
 constexpr int kPartitions = 4;
 constexpr int kTenants = 8;
 
-std::string q(const std::string& text) { return "\"" + text + "\""; }
+std::string q(const std::string& text) {
+  return "\"" + text + "\"";
+}
 
 int64_t count(pqxx::connection& db, const std::string& sql) {
   pqxx::work work(db);
@@ -69,15 +71,20 @@ TEST(TimersCrash, TimersFireExactlyOnceAcrossKillNineAndPartitionMoves) {
          "{\"credits_monthly\":1000,\"period_start\":" + q(format_rfc3339_ms(now - kMillisPerDay)) +
              ",\"period_end\":" + q(format_rfc3339_ms(now + 30 * kMillisPerDay)) + "}");
     send(tenant, "approval.request", "ap-" + t,
-         "{\"approval_id\":\"ap\",\"subject\":{\"kind\":\"creative\",\"id\":\"cr\"},\"type\":\"creative\","
+         "{\"approval_id\":\"ap\",\"subject\":{\"kind\":\"creative\",\"id\":\"cr\"},\"type\":"
+         "\"creative\","
          "\"risk_level\":\"medium\",\"title\":\"Banner\"}");
     send(tenant, "media_buy.create", "mb-" + t,
-         "{\"media_buy_id\":\"mb\",\"principal_id\":\"adv\",\"campaign_name\":\"c\",\"start_date\":\"2027-01-01\","
-         "\"end_date\":\"2027-01-31\",\"packages\":[{\"package_id\":\"p\",\"product_id\":\"x\",\"budget\":100}],"
+         "{\"media_buy_id\":\"mb\",\"principal_id\":\"adv\",\"campaign_name\":\"c\",\"start_date\":"
+         "\"2027-01-01\","
+         "\"end_date\":\"2027-01-31\",\"packages\":[{\"package_id\":\"p\",\"product_id\":\"x\","
+         "\"budget\":100}],"
          "\"requires_approval\":true}");
     send(tenant, "activity.create", "act-" + t,
-         "{\"activity_id\":\"act\",\"title\":\"t\",\"type\":\"research\",\"assignee_type\":\"agent\","
-         "\"assignee_agent_role\":\"researcher\",\"priority\":\"medium\",\"is_approval_gate\":false}");
+         "{\"activity_id\":\"act\",\"title\":\"t\",\"type\":\"research\",\"assignee_type\":"
+         "\"agent\","
+         "\"assignee_agent_role\":\"researcher\",\"priority\":\"medium\",\"is_approval_gate\":"
+         "false}");
     send(tenant, "activity.start", "start-" + t, "{\"activity_id\":\"act\"}");
     send(tenant, "activity.start_run", "run-" + t,
          "{\"activity_id\":\"act\",\"run_id\":\"run\",\"estimated_credits\":400,\"expires_at\":" +
@@ -87,15 +94,17 @@ TEST(TimersCrash, TimersFireExactlyOnceAcrossKillNineAndPartitionMoves) {
   std::map<std::string, CommandResult> results = client.await(ids, 120'000);
   ASSERT_EQ(results.size(), ids.size());
   for (const auto& [id, result] : results) {
-    ASSERT_EQ(result.status, ResultStatus::accepted) << id << ": " << result.reason << " " << result.message;
+    ASSERT_EQ(result.status, ResultStatus::accepted)
+        << id << ": " << result.reason << " " << result.message;
   }
 
   fleet.kill9("engine-1");
   fleet.start("engine", 2, {"--clock-offset-ms", std::to_string(73 * kMillisPerHour)});
   pqxx::connection db(infra.database_url());
   // The first firings are visible: kill engine-2 in the middle of its work.
-  ASSERT_TRUE(wait_until([&] { return count(db, "SELECT count(*) FROM approvals WHERE status = 'expired'") > 0; },
-                         120s))
+  ASSERT_TRUE(wait_until(
+      [&] { return count(db, "SELECT count(*) FROM approvals WHERE status = 'expired'") > 0; },
+      120s))
       << "engine-2 fired nothing (see " << logs.string() << ")";
   fleet.kill9("engine-2");
   fleet.start("engine", 3, {"--clock-offset-ms", std::to_string(74 * kMillisPerHour)});
@@ -117,29 +126,42 @@ TEST(TimersCrash, TimersFireExactlyOnceAcrossKillNineAndPartitionMoves) {
         pqxx::work work(db);
         kafka::Consumer probe(settings, "timers-crash-probe", "");
         std::vector<std::string> names;
-        for (const auto& projection : projections::all_projections()) names.emplace_back(projection->name());
+        for (const auto& projection : projections::all_projections())
+          names.emplace_back(projection->name());
         return verify::projection_lag(work, probe, "ledgerflow.events", names) == 0;
       },
       120s));
 
   // Each timer fired exactly once, whoever owned the partition.
-  EXPECT_EQ(count(db, "SELECT count(*) FROM approvals WHERE status = 'expired' AND escalated_at IS NOT NULL"),
+  EXPECT_EQ(
+      count(db,
+            "SELECT count(*) FROM approvals WHERE status = 'expired' AND escalated_at IS NOT NULL"),
+      2 * kTenants);
+  EXPECT_EQ(count(db, "SELECT count(*) FROM event_log WHERE type = 'approval.expired'"),
             2 * kTenants);
-  EXPECT_EQ(count(db, "SELECT count(*) FROM event_log WHERE type = 'approval.expired'"), 2 * kTenants);
-  EXPECT_EQ(count(db, "SELECT count(*) FROM event_log WHERE type = 'approval.escalated'"), 2 * kTenants);
-  EXPECT_EQ(count(db, "SELECT count(*) FROM event_log WHERE type = 'activity.run_finished'"), kTenants);
+  EXPECT_EQ(count(db, "SELECT count(*) FROM event_log WHERE type = 'approval.escalated'"),
+            2 * kTenants);
+  EXPECT_EQ(count(db, "SELECT count(*) FROM event_log WHERE type = 'activity.run_finished'"),
+            kTenants);
   EXPECT_EQ(count(db, "SELECT count(*) FROM activity_runs WHERE status = 'timed_out'"), kTenants);
-  EXPECT_EQ(count(db, "SELECT count(*) FROM credit_ledger WHERE type = 'released' AND reason = 'expired'"), kTenants);
-  EXPECT_EQ(count(db, "SELECT count(*) FROM credit_balances WHERE credits_reserved = 0 AND effective_available = 1000"),
+  EXPECT_EQ(
+      count(db,
+            "SELECT count(*) FROM credit_ledger WHERE type = 'released' AND reason = 'expired'"),
+      kTenants);
+  EXPECT_EQ(count(db,
+                  "SELECT count(*) FROM credit_balances WHERE credits_reserved = 0 AND "
+                  "effective_available = 1000"),
             kTenants);
   EXPECT_EQ(count(db, "SELECT count(*) FROM media_buys WHERE status = 'pending'"), kTenants);
   // Nothing fired twice: no (tenant, stream, type) of a timer event appears in two records.
-  EXPECT_EQ(count(db, "SELECT count(*) FROM (SELECT tenant_id, stream, type FROM event_log "
-                      "WHERE command_id LIKE 'timer/%' GROUP BY 1, 2, 3 HAVING count(*) > 1) twice"),
+  EXPECT_EQ(count(db,
+                  "SELECT count(*) FROM (SELECT tenant_id, stream, type FROM event_log "
+                  "WHERE command_id LIKE 'timer/%' GROUP BY 1, 2, 3 HAVING count(*) > 1) twice"),
             0);
   // And the read tables equal the fold of the log.
   verify::Fold fold(projections::all_projections());
-  verify::fold_topic(settings, "ledgerflow.events", fold, JsonLimits{.max_bytes = 1 << 20, .max_depth = 64});
+  verify::fold_topic(settings, "ledgerflow.events", fold,
+                     JsonLimits{.max_bytes = 1 << 20, .max_depth = 64});
   pqxx::work work(db);
   for (const verify::Difference& difference : verify::diff(work, fold, 20)) {
     ADD_FAILURE() << verify::to_string(difference);

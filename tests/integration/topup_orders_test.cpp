@@ -34,10 +34,12 @@ using Row = std::map<std::string, std::optional<std::string>>;
 Row order_row(pqxx::connection& db, const std::string& tenant, const std::string& order_id) {
   pqxx::work work(db);
   const pqxx::result rows = work.exec_params(
-      "SELECT razorpay_order_id, credits::text, amount_inr::text, amount_minor::text, currency, status, "
+      "SELECT razorpay_order_id, credits::text, amount_inr::text, amount_minor::text, currency, "
+      "status, "
       "failure_reason, (extract(epoch FROM paid_at) * 1000)::bigint::text AS paid_at, "
       "(extract(epoch FROM expires_at) * 1000)::bigint::text AS expires_at, "
-      "(extract(epoch FROM refunded_at) * 1000)::bigint::text AS refunded_at, credits_consumed::text, "
+      "(extract(epoch FROM refunded_at) * 1000)::bigint::text AS refunded_at, "
+      "credits_consumed::text, "
       "credits_expired::text, credits_taken_back::text, credits_held_over::text, "
       "(extract(epoch FROM created_at) * 1000)::bigint::text AS created_at, "
       "(extract(epoch FROM updated_at) * 1000)::bigint::text AS updated_at "
@@ -67,25 +69,30 @@ struct Balance {
 Balance balance(pqxx::connection& db, const std::string& tenant) {
   pqxx::work work(db);
   const pqxx::row row = work.exec_params1(
-      "SELECT credits_available, credits_reserved, credits_topup, credits_consumed, effective_available "
+      "SELECT credits_available, credits_reserved, credits_topup, credits_consumed, "
+      "effective_available "
       "FROM credit_balances WHERE tenant_id = $1",
       tenant);
-  return Balance{row[0].as<int64_t>(), row[1].as<int64_t>(), row[2].as<int64_t>(), row[3].as<int64_t>(),
-                 row[4].as<int64_t>()};
+  return Balance{row[0].as<int64_t>(), row[1].as<int64_t>(), row[2].as<int64_t>(),
+                 row[3].as<int64_t>(), row[4].as<int64_t>()};
 }
 
 int64_t ledger_sum(pqxx::connection& db, const std::string& tenant) {
   pqxx::work work(db);
-  return work.exec_params1("SELECT coalesce(sum(credits), 0) FROM credit_ledger WHERE tenant_id = $1", tenant)[0]
+  return work
+      .exec_params1("SELECT coalesce(sum(credits), 0) FROM credit_ledger WHERE tenant_id = $1",
+                    tenant)[0]
       .as<int64_t>();
 }
 
 // The tenant's ledger entries of `type`: "credits topup_order_id note".
-std::vector<std::string> ledger_entries(pqxx::connection& db, const std::string& tenant, const std::string& type) {
+std::vector<std::string> ledger_entries(pqxx::connection& db, const std::string& tenant,
+                                        const std::string& type) {
   pqxx::work work(db);
   std::vector<std::string> entries;
   for (const pqxx::row& row : work.exec_params(
-           "SELECT credits::text || ' ' || coalesce(topup_order_id, '-') || ' ' || coalesce(note, '-') "
+           "SELECT credits::text || ' ' || coalesce(topup_order_id, '-') || ' ' || coalesce(note, "
+           "'-') "
            "FROM credit_ledger WHERE tenant_id = $1 AND type = $2 ORDER BY created_at, event_id",
            tenant, type)) {
     entries.push_back(row[0].as<std::string>());
@@ -107,10 +114,13 @@ class Tenant {
   Tenant(Pipeline& pipeline, std::string id) : pipeline_(pipeline), id_(std::move(id)) {}
   const std::string& id() const { return id_; }
 
-  CommandResult send(const std::string& type, const std::string& payload, const std::string& actor = "system") {
-    return pipeline_.submit_one(id_, command_json(type, id_, "c" + std::to_string(++count_), payload, actor));
+  CommandResult send(const std::string& type, const std::string& payload,
+                     const std::string& actor = "system") {
+    return pipeline_.submit_one(
+        id_, command_json(type, id_, "c" + std::to_string(++count_), payload, actor));
   }
-  void accepted(const std::string& type, const std::string& payload, const std::string& actor = "system") {
+  void accepted(const std::string& type, const std::string& payload,
+                const std::string& actor = "system") {
     const CommandResult result = send(type, payload, actor);
     EXPECT_EQ(result.status, ResultStatus::accepted)
         << type << " " << payload << ": " << result.reason << ": " << result.message;
@@ -134,10 +144,12 @@ TEST(TopupOrders, CreatedPaidTwiceConsumedRefundedAndFailedAsTheSeedKeepsThem) {
   options.clock = clock.function();
   Pipeline pipeline(options);
   Tenant tenant(pipeline, random_tenant());
-  tenant.accepted("credits.allocate",
-                  R"({"credits_monthly":1000,"period_start":"2026-11-01","period_end":"2026-11-30"})");
+  tenant.accepted(
+      "credits.allocate",
+      R"({"credits_monthly":1000,"period_start":"2026-11-01","period_end":"2026-11-30"})");
   // The platform's backend creates the order when the user picks a bundle.
-  tenant.accepted("topup_order.create", R"({"topup_order_id":"order_NxA1","credits":500,"amount":"499.00"})",
+  tenant.accepted("topup_order.create",
+                  R"({"topup_order_id":"order_NxA1","credits":500,"amount":"499.00"})",
                   "user:u-17");
   ASSERT_TRUE(pipeline.wait_projected()) << pipeline.service_failures();
   Row row = order_row(pipeline.db(), tenant.id(), "order_NxA1");
@@ -152,8 +164,8 @@ TEST(TopupOrders, CreatedPaidTwiceConsumedRefundedAndFailedAsTheSeedKeepsThem) {
   EXPECT_EQ(balance(pipeline.db(), tenant.id()).available, 1000);
 
   // payment.captured: paid and credited in one commit record.
-  const CommandResult paid =
-      tenant.send("topup_order.pay", R"({"topup_order_id":"order_NxA1","paid_at":"2026-11-10T11:59:58Z"})");
+  const CommandResult paid = tenant.send(
+      "topup_order.pay", R"({"topup_order_id":"order_NxA1","paid_at":"2026-11-10T11:59:58Z"})");
   ASSERT_EQ(paid.status, ResultStatus::accepted) << paid.reason << ": " << paid.message;
   EXPECT_EQ(paid.event_ids.size(), 2u);
   ASSERT_TRUE(pipeline.wait_projected()) << pipeline.service_failures();
@@ -161,7 +173,8 @@ TEST(TopupOrders, CreatedPaidTwiceConsumedRefundedAndFailedAsTheSeedKeepsThem) {
   EXPECT_EQ(row["status"], "paid");
   EXPECT_EQ(row["paid_at"], ms("2026-11-10T11:59:58Z"));
   EXPECT_EQ(row["expires_at"], ms("2026-12-01T00:00:00Z"));  // the end of the billing month
-  EXPECT_EQ(ledger_entries(pipeline.db(), tenant.id(), "topup"), std::vector<std::string>{"500 order_NxA1 -"});
+  EXPECT_EQ(ledger_entries(pipeline.db(), tenant.id(), "topup"),
+            std::vector<std::string>{"500 order_NxA1 -"});
   Balance after_pay = balance(pipeline.db(), tenant.id());
   EXPECT_EQ(after_pay.available, 1500);
   EXPECT_EQ(after_pay.topup, 500);
@@ -181,8 +194,8 @@ TEST(TopupOrders, CreatedPaidTwiceConsumedRefundedAndFailedAsTheSeedKeepsThem) {
   tenant.accepted("credits.reserve", R"({"reservation_id":"r1","credits":300})", "agent:writer");
   tenant.accepted("credits.consume", R"({"reservation_id":"r1","credits":200})", "agent:writer");
   clock.advance(60'000);
-  tenant.accepted("topup_order.refund", R"({"topup_order_id":"order_NxA1","note":"customer asked"})",
-                  "support:desk");
+  tenant.accepted("topup_order.refund",
+                  R"({"topup_order_id":"order_NxA1","note":"customer asked"})", "support:desk");
   ASSERT_TRUE(pipeline.wait_projected()) << pipeline.service_failures();
   row = order_row(pipeline.db(), tenant.id(), "order_NxA1");
   EXPECT_EQ(row["status"], "refunded");
@@ -199,17 +212,21 @@ TEST(TopupOrders, CreatedPaidTwiceConsumedRefundedAndFailedAsTheSeedKeepsThem) {
   EXPECT_EQ(after_refund.topup, 0);
   EXPECT_EQ(after_refund.consumed, 200);  // consumed stays consumed
   EXPECT_EQ(ledger_sum(pipeline.db(), tenant.id()), after_refund.effective);
-  const CommandResult refunded_again = tenant.send("topup_order.refund", R"({"topup_order_id":"order_NxA1"})");
+  const CommandResult refunded_again =
+      tenant.send("topup_order.refund", R"({"topup_order_id":"order_NxA1"})");
   EXPECT_EQ(refunded_again.reason, "already_refunded");
 
   // A USD order whose payment fails: no amount_inr, the provider's reason kept.
   tenant.accepted("topup_order.create",
-                  R"({"topup_order_id":"order_NxB2","credits":100,"amount":4.99,"currency":"USD"})", "user:u-17");
+                  R"({"topup_order_id":"order_NxB2","credits":100,"amount":4.99,"currency":"USD"})",
+                  "user:u-17");
   const CommandResult forbidden =
       tenant.send("topup_order.fail", R"({"topup_order_id":"order_NxB2"})", "user:u-17");
   EXPECT_EQ(forbidden.reason, "forbidden");
-  tenant.accepted("topup_order.fail", R"({"topup_order_id":"order_NxB2","reason":"BAD_REQUEST_ERROR"})");
-  const CommandResult unknown = tenant.send("topup_order.pay", R"({"topup_order_id":"order_none"})");
+  tenant.accepted("topup_order.fail",
+                  R"({"topup_order_id":"order_NxB2","reason":"BAD_REQUEST_ERROR"})");
+  const CommandResult unknown =
+      tenant.send("topup_order.pay", R"({"topup_order_id":"order_none"})");
   EXPECT_EQ(unknown.reason, "unknown_topup_order");
   ASSERT_TRUE(pipeline.wait_projected()) << pipeline.service_failures();
   row = order_row(pipeline.db(), tenant.id(), "order_NxB2");
@@ -236,14 +253,17 @@ TEST(TopupOrders, CreatedPaidTwiceConsumedRefundedAndFailedAsTheSeedKeepsThem) {
   ASSERT_EQ(live.size(), 2u);
   {
     pqxx::work work(pipeline.db());
-    work.exec("UPDATE credit_topup_orders SET failure_reason = 'edited' WHERE topup_order_id = 'order_NxB2'");
+    work.exec(
+        "UPDATE credit_topup_orders SET failure_reason = 'edited' WHERE topup_order_id = "
+        "'order_NxB2'");
     work.commit();
   }
   auto [tampered_code, tampered_output] = run_ledgerflow(pipeline, {"verify"}, "warn");
   EXPECT_EQ(tampered_code, 1) << tampered_output;
-  EXPECT_NE(tampered_output.find("credit_topup_orders [tenant_id=" + tenant.id() +
-                                 ", topup_order_id=order_NxB2] .failure_reason: expected BAD_REQUEST_ERROR, "
-                                 "found edited"),
+  EXPECT_NE(tampered_output.find(
+                "credit_topup_orders [tenant_id=" + tenant.id() +
+                ", topup_order_id=order_NxB2] .failure_reason: expected BAD_REQUEST_ERROR, "
+                "found edited"),
             std::string::npos)
       << tampered_output;
   // Rebuilt from the log, from Kafka and from the archive: the same table.
@@ -253,13 +273,15 @@ TEST(TopupOrders, CreatedPaidTwiceConsumedRefundedAndFailedAsTheSeedKeepsThem) {
       work.exec("DELETE FROM credit_topup_orders WHERE topup_order_id = 'order_NxB2'");
       work.commit();
     }
-    auto [code, output] = run_ledgerflow(pipeline, {"rebuild", "credit_topup_orders", "--from", source}, "warn");
+    auto [code, output] =
+        run_ledgerflow(pipeline, {"rebuild", "credit_topup_orders", "--from", source}, "warn");
     ASSERT_EQ(code, 0) << source << ": " << output;
     EXPECT_EQ(contents(pipeline.db(), "credit_topup_orders"), live) << source;
   }
   // The ledger's topup_refunded entries rebuild too.
   const std::vector<std::string> ledger = contents(pipeline.db(), "credit_ledger");
-  auto [ledger_code, ledger_output] = run_ledgerflow(pipeline, {"rebuild", "credit_ledger"}, "warn");
+  auto [ledger_code, ledger_output] =
+      run_ledgerflow(pipeline, {"rebuild", "credit_ledger"}, "warn");
   EXPECT_EQ(ledger_code, 0) << ledger_output;
   EXPECT_EQ(contents(pipeline.db(), "credit_ledger"), ledger);
   expect_verified(pipeline);
@@ -273,7 +295,8 @@ TEST(TopupOrders, ARefundMeetingAHoldLeavesItWholeAndTheRestLapsesWhenItEnds) {
   Tenant tenant(pipeline, random_tenant());
   tenant.accepted("credits.allocate",
                   R"({"credits_monthly":0,"period_start":"2026-11-01","period_end":"2026-11-30"})");
-  tenant.accepted("topup_order.create", R"({"topup_order_id":"order_H1","credits":500,"amount_minor":49900})",
+  tenant.accepted("topup_order.create",
+                  R"({"topup_order_id":"order_H1","credits":500,"amount_minor":49900})",
                   "user:u-1");
   tenant.accepted("topup_order.pay", R"({"topup_order_id":"order_H1"})");
   tenant.accepted("credits.reserve", R"({"reservation_id":"r1","credits":400})", "agent:writer");
@@ -291,10 +314,12 @@ TEST(TopupOrders, ARefundMeetingAHoldLeavesItWholeAndTheRestLapsesWhenItEnds) {
   tenant.accepted("credits.consume", R"({"reservation_id":"r1","credits":250})", "agent:writer");
   // The engine checks its timers as its clock moves on (every 100 ms).
   clock.advance(1'000);
-  ASSERT_TRUE(wait_until([&] { return !ledger_entries(pipeline.db(), tenant.id(), "expired").empty(); }, 30s))
+  ASSERT_TRUE(wait_until(
+      [&] { return !ledger_entries(pipeline.db(), tenant.id(), "expired").empty(); }, 30s))
       << pipeline.service_failures();
   ASSERT_TRUE(pipeline.wait_projected()) << pipeline.service_failures();
-  EXPECT_EQ(ledger_entries(pipeline.db(), tenant.id(), "expired"), std::vector<std::string>{"-150 order_H1 -"});
+  EXPECT_EQ(ledger_entries(pipeline.db(), tenant.id(), "expired"),
+            std::vector<std::string>{"-150 order_H1 -"});
   const Balance after = balance(pipeline.db(), tenant.id());
   EXPECT_EQ(after.available, 0);
   EXPECT_EQ(after.effective, 0);

@@ -33,10 +33,10 @@ void submit_accepted(Pipeline& pipeline, const std::string& tenant, const std::s
                      const Commands& commands) {
   for (std::size_t i = 0; i < commands.size(); ++i) {
     const std::string id = prefix + std::to_string(i + 1);
-    const CommandResult result =
-        pipeline.submit_one(tenant, command_json(commands[i].first, tenant, id, commands[i].second));
-    ASSERT_EQ(result.status, ResultStatus::accepted) << id << " " << commands[i].first << ": " << result.reason
-                                                     << " " << result.message;
+    const CommandResult result = pipeline.submit_one(
+        tenant, command_json(commands[i].first, tenant, id, commands[i].second));
+    ASSERT_EQ(result.status, ResultStatus::accepted)
+        << id << " " << commands[i].first << ": " << result.reason << " " << result.message;
   }
 }
 
@@ -78,21 +78,25 @@ TEST(Upcast, LogHoldingBothVersionsProjectsToTheTablesOfTheAllV2Log) {
   scratch_options.projector = false;
   scratch_options.clock = clock.function();
   Pipeline scratch(scratch_options);
-  submit_accepted(scratch, tenant, "old-",
-                  {{"credits.allocate", matrix::allocate_payload(1000)},
-                   {"activity.create", matrix::activity_payload("act", false)},
-                   {"activity.start", matrix::activity_move("act")},
-                   {"activity.start_run", matrix::start_run("act", "run-1", 300)},
-                   {"activity.finish_run", matrix::finish_run("run-1", "completed", 180)},
-                   {"activity.start_run", matrix::start_run("act", "run-2", 100)},
-                   {"activity.finish_run", R"({"run_id":"run-2","status":"failed","credits_used":0})"}});
+  submit_accepted(
+      scratch, tenant, "old-",
+      {{"credits.allocate", matrix::allocate_payload(1000)},
+       {"activity.create", matrix::activity_payload("act", false)},
+       {"activity.start", matrix::activity_move("act")},
+       {"activity.start_run", matrix::start_run("act", "run-1", 300)},
+       {"activity.finish_run", matrix::finish_run("run-1", "completed", 180)},
+       {"activity.start_run", matrix::start_run("act", "run-2", 100)},
+       {"activity.finish_run", R"({"run_id":"run-2","status":"failed","credits_used":0})"}});
   scratch.stop_services();
-  const std::vector<KafkaRecord> commands = scratch.kafka().read_partition(scratch.topics().commands(), 0);
-  const std::vector<KafkaRecord> written_today = scratch.kafka().read_partition(scratch.topics().events(), 0);
+  const std::vector<KafkaRecord> commands =
+      scratch.kafka().read_partition(scratch.topics().commands(), 0);
+  const std::vector<KafkaRecord> written_today =
+      scratch.kafka().read_partition(scratch.topics().events(), 0);
   ASSERT_EQ(commands.size(), 7u);
   ASSERT_GE(written_today.size(), 7u);
   std::vector<KafkaRecord> written_then = written_today;
-  std::map<std::string, std::string> v1_events;  // event_id -> the envelope as the old binary wrote it
+  std::map<std::string, std::string>
+      v1_events;  // event_id -> the envelope as the old binary wrote it
   int downgraded = 0;
   for (KafkaRecord& record : written_then) {
     const OldRecord run_finished_v1 = as_written_before_run_finished_v2(record.value);
@@ -115,30 +119,36 @@ TEST(Upcast, LogHoldingBothVersionsProjectsToTheTablesOfTheAllV2Log) {
   Pipeline pipeline(options);
   const std::vector<kafka::DeliveryReport> command_offsets =
       pipeline.kafka().produce(pipeline.topics().commands(), as_outgoing(commands));
-  ASSERT_EQ(command_offsets.back().offset, commands.back().offset);  // the records' source offsets hold
+  ASSERT_EQ(command_offsets.back().offset,
+            commands.back().offset);  // the records' source offsets hold
   pipeline.kafka().produce(pipeline.topics().events(), as_outgoing(written_then));
   pipeline.start_engine(pipeline.engine_options());
-  submit_accepted(pipeline, tenant, "new-",
-                  {{"activity.start_run", matrix::start_run("act", "run-3", 200)},
-                   {"activity.finish_run",
-                    R"({"run_id":"run-3","status":"completed","credits_used":150,"input_tokens":900})"},
-                   {"credits.topup", R"({"topup_order_id":"order-1","credits":500})"}});
+  submit_accepted(
+      pipeline, tenant, "new-",
+      {{"activity.start_run", matrix::start_run("act", "run-3", 200)},
+       {"activity.finish_run",
+        R"({"run_id":"run-3","status":"completed","credits_used":150,"input_tokens":900})"},
+       {"credits.topup", R"({"topup_order_id":"order-1","credits":500})"}});
   // The engine folded the old records: their commands are known, their runs finished.
-  EXPECT_EQ(pipeline.submit_one(tenant, command_json("activity.finish_run", tenant, "old-5",
-                                                     matrix::finish_run("run-1", "completed", 180)))
+  EXPECT_EQ(pipeline
+                .submit_one(tenant, command_json("activity.finish_run", tenant, "old-5",
+                                                 matrix::finish_run("run-1", "completed", 180)))
                 .status,
             ResultStatus::duplicate);
-  const CommandResult late = pipeline.submit_one(
-      tenant, command_json("activity.finish_run", tenant, "new-late", matrix::finish_run("run-2", "completed", 1)));
+  const CommandResult late =
+      pipeline.submit_one(tenant, command_json("activity.finish_run", tenant, "new-late",
+                                               matrix::finish_run("run-2", "completed", 1)));
   EXPECT_EQ(late.reason, "invalid_transition");
   ASSERT_TRUE(pipeline.wait_projected(60s)) << pipeline.service_failures();
   EXPECT_EQ(pipeline.service_failures(), "");
   // The projector's tables are the fold of this mixed log (verify upcasts the same way).
-  for (const verify::Difference& difference : pipeline.verify()) ADD_FAILURE() << verify::to_string(difference);
+  for (const verify::Difference& difference : pipeline.verify())
+    ADD_FAILURE() << verify::to_string(difference);
 
   // The equivalent all-v2 log: the same records as today's binary writes
   // them, then the engine's records byte for byte.
-  const std::vector<KafkaRecord> mixed = pipeline.kafka().read_partition(pipeline.topics().events(), 0);
+  const std::vector<KafkaRecord> mixed =
+      pipeline.kafka().read_partition(pipeline.topics().events(), 0);
   ASSERT_GT(mixed.size(), written_then.size());
   std::vector<KafkaRecord> all_v2 = mixed;
   for (std::size_t i = 0; i < written_then.size(); ++i) {
@@ -165,45 +175,54 @@ TEST(Upcast, LogHoldingBothVersionsProjectsToTheTablesOfTheAllV2Log) {
   pqxx::work all_v2_work(all_v2_db);
   const TableRows mixed_tables = read_tables(mixed_work, archived);
   const TableRows all_v2_tables = read_tables(all_v2_work, archived);
-  for (const std::string& difference : table_differences(all_v2_tables, mixed_tables)) ADD_FAILURE() << difference;
+  for (const std::string& difference : table_differences(all_v2_tables, mixed_tables))
+    ADD_FAILURE() << difference;
   ASSERT_EQ(mixed_tables.at("activity_runs").size(), 3u);
   ASSERT_EQ(mixed_tables.at("event_log").size(), all_v2_tables.at("event_log").size());
   // The meters of the v1 run reached the table through the upcaster.
   EXPECT_EQ(mixed_work
-                .exec_params1("SELECT input_tokens || ' ' || output_tokens || ' ' || duration_ms FROM activity_runs "
+                .exec_params1("SELECT input_tokens || ' ' || output_tokens || ' ' || duration_ms "
+                              "FROM activity_runs "
                               "WHERE tenant_id = $1 AND run_id = 'run-1'",
                               tenant)[0]
                 .as<std::string>(),
             "1200 300 4200");
-  EXPECT_TRUE(mixed_work
-                  .exec_params1("SELECT input_tokens IS NULL AND duration_ms IS NULL FROM activity_runs "
-                                "WHERE tenant_id = $1 AND run_id = 'run-2'",
-                                tenant)[0]
-                  .as<bool>());
+  EXPECT_TRUE(
+      mixed_work
+          .exec_params1("SELECT input_tokens IS NULL AND duration_ms IS NULL FROM activity_runs "
+                        "WHERE tenant_id = $1 AND run_id = 'run-2'",
+                        tenant)[0]
+          .as<bool>());
 
   // event_log: the v1 events as the old binary wrote them, the all-v2 log's at v2.
-  EXPECT_EQ(mixed_work.exec_params1("SELECT count(*) FROM event_log WHERE tenant_id = $1 AND schema_version = 1 "
-                                    "AND type = 'activity.run_finished'",
-                                    tenant)[0]
+  EXPECT_EQ(mixed_work
+                .exec_params1(
+                    "SELECT count(*) FROM event_log WHERE tenant_id = $1 AND schema_version = 1 "
+                    "AND type = 'activity.run_finished'",
+                    tenant)[0]
                 .as<int64_t>(),
             2);
-  EXPECT_EQ(mixed_work.exec_params1("SELECT count(*) FROM event_log WHERE tenant_id = $1 AND schema_version = 1 "
-                                    "AND event->'payload' ? 'input_tokens' AND NOT event->'payload' ? 'usage'",
-                                    tenant)[0]
+  EXPECT_EQ(mixed_work
+                .exec_params1(
+                    "SELECT count(*) FROM event_log WHERE tenant_id = $1 AND schema_version = 1 "
+                    "AND event->'payload' ? 'input_tokens' AND NOT event->'payload' ? 'usage'",
+                    tenant)[0]
                 .as<int64_t>(),
             1);  // run-1's, with its meters at the top level as v1 had them
   for (const auto& [event_id, envelope] : v1_events) {
-    EXPECT_TRUE(mixed_work
-                    .exec_params1("SELECT schema_version = 1 AND (event->>'schema_version')::int = 1 AND "
-                                  "event = $2::jsonb AND NOT event->'payload' ? 'usage' "
-                                  "FROM event_log WHERE event_id = $1",
-                                  event_id, envelope)[0]
-                    .as<bool>())
+    EXPECT_TRUE(
+        mixed_work
+            .exec_params1("SELECT schema_version = 1 AND (event->>'schema_version')::int = 1 AND "
+                          "event = $2::jsonb AND NOT event->'payload' ? 'usage' "
+                          "FROM event_log WHERE event_id = $1",
+                          event_id, envelope)[0]
+            .as<bool>())
         << event_id << " " << envelope;
     // The all-current log holds the same event at its type's current version.
-    const pqxx::row current =
-        all_v2_work.exec_params1("SELECT type, schema_version FROM event_log WHERE event_id = $1", event_id);
-    EXPECT_EQ(current[1].as<int32_t>(), UpcasterRegistry::embedded().current_version(current[0].as<std::string>()))
+    const pqxx::row current = all_v2_work.exec_params1(
+        "SELECT type, schema_version FROM event_log WHERE event_id = $1", event_id);
+    EXPECT_EQ(current[1].as<int32_t>(),
+              UpcasterRegistry::embedded().current_version(current[0].as<std::string>()))
         << event_id;
   }
   mixed_work.commit();
@@ -227,7 +246,8 @@ TEST(Upcast, LogHoldingBothVersionsProjectsToTheTablesOfTheAllV2Log) {
       EXPECT_GT(outcome.events, 0) << projection;
     }
     pqxx::work rebuilt_work(pipeline.db());
-    for (const std::string& difference : table_differences(all_v2_tables, read_tables(rebuilt_work, archived))) {
+    for (const std::string& difference :
+         table_differences(all_v2_tables, read_tables(rebuilt_work, archived))) {
       ADD_FAILURE() << rebuild::to_string(source) << ": " << difference;
     }
   }

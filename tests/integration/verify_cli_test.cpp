@@ -39,13 +39,17 @@ TEST(VerifyCli, EqualTablesPassAndATamperedRowIsNamed) {
   const std::string other = random_tenant();
   std::vector<std::pair<std::string, std::string>> commands;
   for (const std::string& t : {tenant, other}) {
-    commands.emplace_back(t, command_json("credits.allocate", t, "a-" + t, allocate_payload(1000, system_now_ms())));
-    commands.emplace_back(t, command_json("media_buy.create", t, "b-" + t, buy_payload("mb-1", true)));
-    commands.emplace_back(t, command_json("activity.create", t, "c-" + t, activity_payload("act-1", false)));
+    commands.emplace_back(
+        t, command_json("credits.allocate", t, "a-" + t, allocate_payload(1000, system_now_ms())));
+    commands.emplace_back(t,
+                          command_json("media_buy.create", t, "b-" + t, buy_payload("mb-1", true)));
+    commands.emplace_back(
+        t, command_json("activity.create", t, "c-" + t, activity_payload("act-1", false)));
   }
   std::map<std::string, CommandResult> results = pipeline.submit(commands);
   ASSERT_EQ(results.size(), commands.size());
-  for (const auto& [id, result] : results) ASSERT_EQ(result.status, ResultStatus::accepted) << id << " " << result.reason;
+  for (const auto& [id, result] : results)
+    ASSERT_EQ(result.status, ResultStatus::accepted) << id << " " << result.reason;
   ASSERT_TRUE(pipeline.wait_projected()) << pipeline.service_failures();
 
   auto [clean_code, clean_output] = verify(pipeline);
@@ -54,17 +58,21 @@ TEST(VerifyCli, EqualTablesPassAndATamperedRowIsNamed) {
 
   {
     pqxx::work work(pipeline.db());
-    work.exec_params("UPDATE media_buys SET status = 'active' WHERE tenant_id = $1 AND media_buy_id = 'mb-1'",
+    work.exec_params(
+        "UPDATE media_buys SET status = 'active' WHERE tenant_id = $1 AND media_buy_id = 'mb-1'",
+        tenant);
+    work.exec_params("DELETE FROM activities WHERE tenant_id = $1 AND activity_id = 'act-1'",
                      tenant);
-    work.exec_params("DELETE FROM activities WHERE tenant_id = $1 AND activity_id = 'act-1'", tenant);
     work.commit();
   }
   auto [code, output] = verify(pipeline);
   EXPECT_EQ(code, 1) << output;
-  EXPECT_NE(output.find("media_buys [tenant_id=" + tenant + ", media_buy_id=mb-1] .status: expected pending, found active"),
+  EXPECT_NE(output.find("media_buys [tenant_id=" + tenant +
+                        ", media_buy_id=mb-1] .status: expected pending, found active"),
             std::string::npos)
       << output;
-  EXPECT_NE(output.find("activities [tenant_id=" + tenant + ", activity_id=act-1]: expected"), std::string::npos)
+  EXPECT_NE(output.find("activities [tenant_id=" + tenant + ", activity_id=act-1]: expected"),
+            std::string::npos)
       << output;
   EXPECT_NE(output.find("found (absent)"), std::string::npos) << output;
 
@@ -78,7 +86,10 @@ TEST(VerifyCli, EqualTablesPassAndATamperedRowIsNamed) {
 TEST(StatusCli, ShowsEveryProjectionOnEveryPartition) {
   Pipeline pipeline;
   const std::string tenant = random_tenant();
-  ASSERT_EQ(pipeline.submit_one(tenant, command_json("credits.allocate", tenant, "a", allocate_payload(500, system_now_ms()))).status,
+  ASSERT_EQ(pipeline
+                .submit_one(tenant, command_json("credits.allocate", tenant, "a",
+                                                 allocate_payload(500, system_now_ms())))
+                .status,
             ResultStatus::accepted);
   ASSERT_TRUE(pipeline.wait_projected()) << pipeline.service_failures();
   auto [code, output] = ledgerflow(pipeline, "status", {"--json"});

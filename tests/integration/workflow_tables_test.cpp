@@ -55,9 +55,11 @@ std::vector<std::unique_ptr<projections::Projection>> workflow_projections() {
 }
 
 // activity.created (v2).
-std::string activity_created(const std::string& id, const std::string& assignee_type, const std::string& assignee,
-                             const std::string& priority, const std::optional<std::string>& due_date) {
-  const std::string assignee_field = assignee_type == "agent" ? "assignee_agent_role" : "assignee_user_id";
+std::string activity_created(const std::string& id, const std::string& assignee_type,
+                             const std::string& assignee, const std::string& priority,
+                             const std::optional<std::string>& due_date) {
+  const std::string assignee_field =
+      assignee_type == "agent" ? "assignee_agent_role" : "assignee_user_id";
   return R"({"activity_id":")" + id + R"(","title":"Task )" + id +
          R"(","type":"write","assignee_type":")" + assignee_type + R"(",")" + assignee_field +
          R"(":")" + assignee + R"(","priority":")" + priority + R"(","is_approval_gate":false)" +
@@ -66,7 +68,8 @@ std::string activity_created(const std::string& id, const std::string& assignee_
 
 class WorkflowTables : public ::testing::Test {
  protected:
-  WorkflowTables() : connection_(lf::testing::fresh_database_url()), projections_(workflow_projections()) {}
+  WorkflowTables()
+      : connection_(lf::testing::fresh_database_url()), projections_(workflow_projections()) {}
 
   // Maps records [from, to) of `log` through every workflow projection into
   // one batch and writes it in one transaction, as the projector does.
@@ -95,13 +98,20 @@ std::string udt_name(const projections::Column& column, const std::string& found
   switch (column.type) {
     case SqlType::text:
       return found == "varchar" ? "varchar" : "text";
-    case SqlType::int64: return "int8";
-    case SqlType::boolean: return "bool";
-    case SqlType::timestamptz: return "timestamptz";
-    case SqlType::date: return "date";
-    case SqlType::jsonb: return "jsonb";
-    case SqlType::uuid: return "uuid";
-    case SqlType::int32: return "int4";
+    case SqlType::int64:
+      return "int8";
+    case SqlType::boolean:
+      return "bool";
+    case SqlType::timestamptz:
+      return "timestamptz";
+    case SqlType::date:
+      return "date";
+    case SqlType::jsonb:
+      return "jsonb";
+    case SqlType::uuid:
+      return "uuid";
+    case SqlType::int32:
+      return "int4";
     case SqlType::numeric:
       return "numeric";
     case SqlType::inet:
@@ -118,10 +128,10 @@ TEST_F(WorkflowTables, EveryTableMatchesItsTableSpecColumnsTypesAndKey) {
     for (const TableSpec* table : projection->tables()) {
       SCOPED_TRACE(table->name);
       std::map<std::string, std::string> found;
-      for (const pqxx::row& row : work.exec_params(
-               "SELECT column_name, udt_name FROM information_schema.columns "
-               "WHERE table_schema = current_schema() AND table_name = $1",
-               table->name)) {
+      for (const pqxx::row& row :
+           work.exec_params("SELECT column_name, udt_name FROM information_schema.columns "
+                            "WHERE table_schema = current_schema() AND table_name = $1",
+                            table->name)) {
         found.emplace(row[0].as<std::string>(), row[1].as<std::string>());
       }
       std::map<std::string, std::string> expected;
@@ -194,7 +204,8 @@ TEST_F(WorkflowTables, AWorkflowWrittenByTheBatchWriterReadsBack) {
       {{"activity.created", "activity/a-1",
         activity_created("a-1", "agent", "copywriter", "high", std::string("2026-11-20")), 2}});
   log.record({{"activity.started", "activity/a-1", R"({"activity_id":"a-1"})"}});
-  project(log, 0, log.size());  // inserts by COPY (the second record's patch merged into its insert)
+  project(log, 0,
+          log.size());  // inserts by COPY (the second record's patch merged into its insert)
 
   log.record(
       {{"approval.approved", "approval/mb-1:approval",
@@ -217,9 +228,10 @@ TEST_F(WorkflowTables, AWorkflowWrittenByTheBatchWriterReadsBack) {
         R"("cost_usd_micros":1}})",
         3}},
       "agent:copywriter");
-  log.record({{"command.rejected", std::string("audit/") + kTenant,
-               R"({"command_type":"media_buy.pause","reason":"invalid_transition","message":"mb-1 is approved",)"
-               R"("target_stream":"media_buy/mb-1"})"}});
+  log.record(
+      {{"command.rejected", std::string("audit/") + kTenant,
+        R"({"command_type":"media_buy.pause","reason":"invalid_transition","message":"mb-1 is approved",)"
+        R"("target_stream":"media_buy/mb-1"})"}});
   log.record(
       {{"audit.recorded", std::string("audit/") + kTenant,
         R"({"operation":"export","resource_type":"report","resource_id":"rep-1","success":true,)"
@@ -230,7 +242,8 @@ TEST_F(WorkflowTables, AWorkflowWrittenByTheBatchWriterReadsBack) {
   log.record({{"audit.recorded", std::string("audit/") + kTenant,
                R"({"operation":"get_products","success":true,"ip_address":"198.51.100.23"})", 2}},
              "user:ops");
-  project(log, 3, log.size());  // patches by UPDATE ... FROM unnest, new runs and audit rows by COPY
+  project(log, 3,
+          log.size());  // patches by UPDATE ... FROM unnest, new runs and audit rows by COPY
 
   pqxx::read_transaction work(connection_);
   // Budgets: exact amounts in the currency's major unit beside the minor
@@ -327,7 +340,8 @@ TEST_F(WorkflowTables, AWorkflowWrittenByTheBatchWriterReadsBack) {
 
   std::size_t events = 0;
   for (std::size_t i = 0; i < log.size(); ++i) events += log.at(i).events.size();
-  EXPECT_EQ(work.exec_params1("SELECT count(*) FROM audit_log WHERE tenant_id = $1", kTenant)[0].as<std::size_t>(),
+  EXPECT_EQ(work.exec_params1("SELECT count(*) FROM audit_log WHERE tenant_id = $1", kTenant)[0]
+                .as<std::size_t>(),
             events);
   const pqxx::row rejected = work.exec_params1(
       "SELECT operation, resource_type, resource_id, principal_id, success, error_message, "

@@ -30,7 +30,8 @@ std::vector<Case> all_cases() {
     for (BuyStatus from : buy_statuses()) {
       Case c;
       c.table = "media_buys";
-      c.id = "mb-" + command.substr(command.find('.') + 1) + "-from-" + std::string(to_string(from));
+      c.id =
+          "mb-" + command.substr(command.find('.') + 1) + "-from-" + std::string(to_string(from));
       c.path = buy_path(c.id, from);
       c.command = {command, buy_move(c.id)};
       c.from = std::string(to_string(from));
@@ -42,7 +43,8 @@ std::vector<Case> all_cases() {
   for (bool gate : {false, true}) {
     for (ActivityStatus from : activity_statuses()) {
       if (!reachable(from, gate)) continue;
-      const std::string suffix = std::string(gate ? "-gate-from-" : "-from-") + std::string(to_string(from));
+      const std::string suffix =
+          std::string(gate ? "-gate-from-" : "-from-") + std::string(to_string(from));
       for (const ActivityRule& rule : activity_rules(gate)) {
         Case c;
         c.table = "activities";
@@ -82,18 +84,20 @@ TEST(WorkflowTransitions, EveryTransitionEndToEnd) {
     for (const Case& c : cases) {
       if (round >= c.path.size()) continue;
       const Step& step = c.path[round];
-      batch.emplace_back(tenant, command_json(step.type, tenant, c.id + "/" + std::to_string(round), step.payload,
-                                              "user:alice"));
+      batch.emplace_back(tenant, command_json(step.type, tenant, c.id + "/" + std::to_string(round),
+                                              step.payload, "user:alice"));
     }
     std::map<std::string, CommandResult> results = pipeline.submit(batch);
     ASSERT_EQ(results.size(), batch.size()) << pipeline.service_failures();
     for (const auto& [id, result] : results) {
-      ASSERT_EQ(result.status, ResultStatus::accepted) << id << ": " << result.reason << " " << result.message;
+      ASSERT_EQ(result.status, ResultStatus::accepted)
+          << id << ": " << result.reason << " " << result.message;
     }
   }
   std::vector<std::pair<std::string, std::string>> tested;
   for (const Case& c : cases) {
-    tested.emplace_back(tenant, command_json(c.command.type, tenant, c.id + "/test", c.command.payload, "user:alice"));
+    tested.emplace_back(tenant, command_json(c.command.type, tenant, c.id + "/test",
+                                             c.command.payload, "user:alice"));
   }
   std::map<std::string, CommandResult> results = pipeline.submit(tested);
   ASSERT_EQ(results.size(), tested.size());
@@ -105,7 +109,8 @@ TEST(WorkflowTransitions, EveryTransitionEndToEnd) {
     const CommandResult& result = results.at(c.id + "/test");
     const std::string what = c.command.type + " from " + c.from + " (" + c.id + ")";
     const std::string status =
-        work.exec_params1("SELECT status FROM " + work.quote_name(c.table) + " WHERE tenant_id = $1 AND " +
+        work.exec_params1("SELECT status FROM " + work.quote_name(c.table) +
+                              " WHERE tenant_id = $1 AND " +
                               (c.table == "media_buys" ? "media_buy_id" : "activity_id") + " = $2",
                           tenant, c.id)[0]
             .as<std::string>();
@@ -128,7 +133,8 @@ TEST(WorkflowTransitions, EveryTransitionEndToEnd) {
             static_cast<int64_t>(cases.size()) - allowed);
   work.commit();
   std::vector<verify::Difference> differences = pipeline.verify();
-  for (const verify::Difference& difference : differences) ADD_FAILURE() << verify::to_string(difference);
+  for (const verify::Difference& difference : differences)
+    ADD_FAILURE() << verify::to_string(difference);
 }
 
 }  // namespace

@@ -9,17 +9,20 @@ namespace lf::testing {
 
 using namespace std::chrono_literals;
 
-Infrastructure::Infrastructure(const std::filesystem::path& logs, int partitions, const std::string& database_url)
-    : process_({ledgerflow_binary(), "dev", "--infra-only", "--partitions", std::to_string(partitions)},
-               database_url.empty() ? std::map<std::string, std::string>{}
-                                    : std::map<std::string, std::string>{{"DATABASE_URL", database_url}},
-               (logs / "infra.log").string()) {
+Infrastructure::Infrastructure(const std::filesystem::path& logs, int partitions,
+                               const std::string& database_url)
+    : process_(
+          {ledgerflow_binary(), "dev", "--infra-only", "--partitions", std::to_string(partitions)},
+          database_url.empty() ? std::map<std::string, std::string>{}
+                               : std::map<std::string, std::string>{{"DATABASE_URL", database_url}},
+          (logs / "infra.log").string()) {
   while (std::optional<std::string> line = process_.read_line(120s)) {
     if (line->rfind("KAFKA_BOOTSTRAP=", 0) == 0) bootstrap_ = line->substr(16);
     if (line->rfind("DATABASE_URL=", 0) == 0) database_url_ = line->substr(13);
     if (*line == "READY") return;
   }
-  ADD_FAILURE() << "ledgerflow dev --infra-only did not print READY (see " << process_.stderr_path() << ")";
+  ADD_FAILURE() << "ledgerflow dev --infra-only did not print READY (see " << process_.stderr_path()
+                << ")";
 }
 
 void Fleet::start(const std::string& kind, int index, const std::vector<std::string>& extra) {
@@ -56,7 +59,8 @@ void Fleet::restart(const std::string& name) {
 std::vector<std::string> Fleet::crashed() {
   std::vector<std::string> names;
   for (auto& [name, process] : processes_) {
-    if (!process->running()) names.push_back(name + " (exit " + std::to_string(*process->wait(0ms)) + ")");
+    if (!process->running())
+      names.push_back(name + " (exit " + std::to_string(*process->wait(0ms)) + ")");
   }
   return names;
 }

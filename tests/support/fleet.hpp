@@ -19,7 +19,8 @@ namespace lf::testing {
 class Infrastructure {
  public:
   // With `database_url`, that database (migrated) instead of a throwaway server.
-  Infrastructure(const std::filesystem::path& logs, int partitions, const std::string& database_url = "");
+  Infrastructure(const std::filesystem::path& logs, int partitions,
+                 const std::string& database_url = "");
   const std::string& bootstrap() const { return bootstrap_; }
   const std::string& database_url() const { return database_url_; }
   ChildProcess& process() { return process_; }
@@ -34,7 +35,8 @@ class Infrastructure {
 // each logging to <logs>/<name>.log.
 class Fleet {
  public:
-  Fleet(const Infrastructure& infra, std::filesystem::path logs) : infra_(infra), logs_(std::move(logs)) {}
+  Fleet(const Infrastructure& infra, std::filesystem::path logs)
+      : infra_(infra), logs_(std::move(logs)) {}
 
   // `extra` arguments follow the subcommand, e.g. {"--clock-offset-ms", "262800000"}.
   void start(const std::string& kind, int index, const std::vector<std::string>& extra = {});

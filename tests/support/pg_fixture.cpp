@@ -64,14 +64,15 @@ lf::pg::TempServer& shared_postgres() {
 std::string fresh_database_url() {
   static std::atomic<int> counter{0};
   lf::pg::TempServer& server = shared_postgres();
-  const std::string name = "lf_test_" + std::to_string(::getpid()) + "_" + std::to_string(++counter);
+  const std::string name =
+      "lf_test_" + std::to_string(::getpid()) + "_" + std::to_string(++counter);
   pqxx::connection connection(server.url_for("postgres"));
   pqxx::nontransaction work(connection);
   // FILE_COPY (PostgreSQL 15+) copies the template's files instead of
   // WAL-logging every block: several times faster with fsync off.
   const std::string strategy = connection.server_version() >= 150000 ? " STRATEGY FILE_COPY" : "";
-  work.exec("CREATE DATABASE " + work.quote_name(name) + " TEMPLATE " + work.quote_name(kTemplateDatabase) +
-            strategy);
+  work.exec("CREATE DATABASE " + work.quote_name(name) + " TEMPLATE " +
+            work.quote_name(kTemplateDatabase) + strategy);
   return server.url_for(name);
 }
 

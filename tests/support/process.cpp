@@ -17,12 +17,14 @@ extern char** environ;
 
 namespace lf::testing {
 
-ChildProcess::ChildProcess(std::vector<std::string> argv, std::map<std::string, std::string> environment,
-                           std::string stderr_path, std::optional<std::string> stdin_text)
+ChildProcess::ChildProcess(std::vector<std::string> argv,
+                           std::map<std::string, std::string> environment, std::string stderr_path,
+                           std::optional<std::string> stdin_text)
     : stderr_path_(std::move(stderr_path)) {
   int out[2];
   int in[2];
-  if (pipe2(out, O_CLOEXEC) != 0 || pipe2(in, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
+  if (pipe2(out, O_CLOEXEC) != 0 || pipe2(in, O_CLOEXEC) != 0)
+    throw std::runtime_error("pipe failed");
   const pid_t parent = getpid();
   pid_ = fork();
   if (pid_ < 0) throw std::runtime_error("fork failed");
@@ -74,7 +76,8 @@ std::optional<std::string> ChildProcess::read_line(std::chrono::milliseconds tim
       buffer_.erase(0, newline + 1);
       return line;
     }
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0 || stdout_fd_ < 0) return std::nullopt;
     pollfd descriptor{stdout_fd_, POLLIN, 0};
     if (poll(&descriptor, 1, static_cast<int>(left.count())) <= 0) continue;
@@ -96,7 +99,8 @@ std::string ChildProcess::read_all(std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   std::string all;
   while (true) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) break;
     std::optional<std::string> line = read_line(left);
     if (!line) break;
@@ -130,7 +134,8 @@ bool ChildProcess::running() {
   return !wait(std::chrono::milliseconds(0)).has_value();
 }
 
-std::pair<int, std::string> run_command(std::vector<std::string> argv, std::chrono::milliseconds timeout,
+std::pair<int, std::string> run_command(std::vector<std::string> argv,
+                                        std::chrono::milliseconds timeout,
                                         std::optional<std::string> stdin_text,
                                         std::map<std::string, std::string> environment) {
   ChildProcess child(std::move(argv), std::move(environment), "/dev/null", std::move(stdin_text));

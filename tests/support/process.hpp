@@ -17,7 +17,8 @@ namespace lf::testing {
 class ChildProcess {
  public:
   ChildProcess(std::vector<std::string> argv, std::map<std::string, std::string> environment = {},
-               std::string stderr_path = "/dev/null", std::optional<std::string> stdin_text = std::nullopt);
+               std::string stderr_path = "/dev/null",
+               std::optional<std::string> stdin_text = std::nullopt);
   ~ChildProcess();  // SIGTERM, then SIGKILL after 10 s
   ChildProcess(const ChildProcess&) = delete;
   ChildProcess& operator=(const ChildProcess&) = delete;
@@ -42,7 +43,8 @@ class ChildProcess {
 };
 
 // Runs a command to completion; returns (exit code, standard output).
-std::pair<int, std::string> run_command(std::vector<std::string> argv, std::chrono::milliseconds timeout,
+std::pair<int, std::string> run_command(std::vector<std::string> argv,
+                                        std::chrono::milliseconds timeout,
                                         std::optional<std::string> stdin_text = std::nullopt,
                                         std::map<std::string, std::string> environment = {});
 

@@ -37,8 +37,9 @@ struct EventSpec {
 };
 
 struct RecordLogOptions {
-  bool check_payloads = false;  // each payload checked against its event schema (at its version) first
-  uint64_t ulid_seed = 1;       // record and event ids, deterministic
+  bool check_payloads =
+      false;               // each payload checked against its event schema (at its version) first
+  uint64_t ulid_seed = 1;  // record and event ids, deterministic
 };
 
 // The time of a RecordLog's first record, and the limits its records are
@@ -52,12 +53,15 @@ inline const JsonLimits kRecordLimits{.max_bytes = 1 << 20, .max_depth = 64};
 class RecordLog {
  public:
   explicit RecordLog(std::string tenant_id, RecordLogOptions options = {})
-      : tenant_id_(std::move(tenant_id)), check_payloads_(options.check_payloads), ulids_(options.ulid_seed) {}
+      : tenant_id_(std::move(tenant_id)),
+        check_payloads_(options.check_payloads),
+        ulids_(options.ulid_seed) {}
 
   // A record of `events`, all with the given actor; occurred_at is the
   // record's time (see time_of). Encoded, then decoded with kRecordLimits
   // and every check of a record read from the topic.
-  const DecodedRecord& record(const std::vector<EventSpec>& events, const std::string& actor = "user:ana") {
+  const DecodedRecord& record(const std::vector<EventSpec>& events,
+                              const std::string& actor = "user:ana") {
     const int64_t occurred_at_ms = time_of(records_.size());
     CommitRecordHeader header;
     header.tenant_id = tenant_id_;
@@ -83,7 +87,8 @@ class RecordLog {
       outgoing.push_back(OutgoingEvent{std::move(event), spec.payload});
     }
     last_record_id_ = header.record_id;
-    Result<DecodedRecord> decoded = decode_commit_record(encode_commit_record(header, outgoing), kRecordLimits);
+    Result<DecodedRecord> decoded =
+        decode_commit_record(encode_commit_record(header, outgoing), kRecordLimits);
     EXPECT_TRUE(decoded.ok()) << (decoded.ok() ? "" : decoded.error().message);
     records_.push_back(std::move(decoded).value());
     return records_.back();
@@ -100,8 +105,8 @@ class RecordLog {
   static void check_payload(const EventSpec& spec) {
     Result<std::unique_ptr<rapidjson::Document>> payload = parse_json_trusted(spec.payload);
     ASSERT_TRUE(payload.ok()) << spec.payload;
-    const std::optional<std::string> invalid =
-        SchemaRegistry::embedded().validate_event_payload(spec.type, spec.schema_version, *payload.value());
+    const std::optional<std::string> invalid = SchemaRegistry::embedded().validate_event_payload(
+        spec.type, spec.schema_version, *payload.value());
     EXPECT_FALSE(invalid.has_value()) << spec.type << ": " << invalid.value_or("");
   }
 

@@ -84,9 +84,11 @@ inline std::string allocate_payload(int64_t monthly) {
 inline std::string allocate_payload(int64_t monthly, int64_t now_ms) {
   const std::string today = format_date_days(static_cast<int32_t>(now_ms / kMillisPerDay));
   const int32_t first = *parse_date_days(today.substr(0, 8) + "01");
-  const int32_t next_first = static_cast<int32_t>(add_months_ms(first * kMillisPerDay, 1) / kMillisPerDay);
-  return "{\"credits_monthly\":" + std::to_string(monthly) + ",\"period_start\":" +
-         quoted(format_date_days(first)) + ",\"period_end\":" + quoted(format_date_days(next_first - 1)) + "}";
+  const int32_t next_first =
+      static_cast<int32_t>(add_months_ms(first * kMillisPerDay, 1) / kMillisPerDay);
+  return "{\"credits_monthly\":" + std::to_string(monthly) +
+         ",\"period_start\":" + quoted(format_date_days(first)) +
+         ",\"period_end\":" + quoted(format_date_days(next_first - 1)) + "}";
 }
 
 inline std::string start_run(const std::string& activity, const std::string& run, int64_t estimated,

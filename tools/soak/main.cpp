@@ -275,14 +275,14 @@ struct Figures {
   int64_t commands = 0;  // distinct commands (re-sends not counted)
   int64_t sends = 0;     // messages produced
   int64_t delivery_failures = 0;
-  int64_t paused_ms = 0;  // producing held back by --max-in-flight
+  int64_t paused_ms = 0;                 // producing held back by --max-in-flight
   std::map<std::string, int64_t> kills;  // by kind
   int64_t restarts = 0;
   int64_t double_kills = 0;
   int64_t kills_right_after_restart = 0;
-  int64_t verify_rows = 0;    // rows of the fold of the log, compared with the tables
-  int64_t lag_max = 0;        // records one projection had yet to apply on one partition
-  int64_t lag_sum_max = 0;    // over every projection and partition
+  int64_t verify_rows = 0;              // rows of the fold of the log, compared with the tables
+  int64_t lag_max = 0;                  // records one projection had yet to apply on one partition
+  int64_t lag_sum_max = 0;              // over every projection and partition
   int64_t in_flight_max = 0;            // commands sent and not yet answered
   int64_t in_flight_partition_max = 0;  // the same, of one partition
   std::vector<Exit> exits;

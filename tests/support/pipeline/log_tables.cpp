@@ -25,11 +25,13 @@ TableRows read_tables(pqxx::work& work, const std::set<std::string>& left_out) {
       // Table and column names come from the projections' code; the columns
       // left out go in as a parameter.
       std::string skipped_array = "{";
-      for (std::size_t i = 0; i < skipped.size(); ++i) skipped_array += (i ? "," : "") + work.quote_name(skipped[i]);
+      for (std::size_t i = 0; i < skipped.size(); ++i)
+        skipped_array += (i ? "," : "") + work.quote_name(skipped[i]);
       skipped_array += "}";
-      const pqxx::result rows = work.exec_params("SELECT (to_jsonb(t) - $1::text[])::text FROM " +
-                                                     work.quote_name(table->name) + " t ORDER BY " + order_by,
-                                                 skipped_array);
+      const pqxx::result rows =
+          work.exec_params("SELECT (to_jsonb(t) - $1::text[])::text FROM " +
+                               work.quote_name(table->name) + " t ORDER BY " + order_by,
+                           skipped_array);
       std::vector<std::string>& out = tables[table->name];
       for (const pqxx::row& row : rows) out.push_back(row[0].as<std::string>());
     }
@@ -37,7 +39,8 @@ TableRows read_tables(pqxx::work& work, const std::set<std::string>& left_out) {
   return tables;
 }
 
-std::vector<std::string> table_differences(const TableRows& expected, const TableRows& found, std::size_t limit) {
+std::vector<std::string> table_differences(const TableRows& expected, const TableRows& found,
+                                           std::size_t limit) {
   std::vector<std::string> differences;
   auto note = [&](std::string line) {
     if (differences.size() < limit) differences.push_back(std::move(line));
@@ -49,12 +52,13 @@ std::vector<std::string> table_differences(const TableRows& expected, const Tabl
       continue;
     }
     if (rows.size() != other->second.size()) {
-      note(table + ": " + std::to_string(rows.size()) + " rows expected, " + std::to_string(other->second.size()) +
-           " found");
+      note(table + ": " + std::to_string(rows.size()) + " rows expected, " +
+           std::to_string(other->second.size()) + " found");
     }
     for (std::size_t i = 0; i < std::min(rows.size(), other->second.size()); ++i) {
       if (rows[i] != other->second[i]) {
-        note(table + ": row " + std::to_string(i) + " expected " + rows[i] + " found " + other->second[i]);
+        note(table + ": row " + std::to_string(i) + " expected " + rows[i] + " found " +
+             other->second[i]);
       }
     }
   }

@@ -15,7 +15,6 @@
 
 namespace lf::testing {
 
-
 Pipeline::Pipeline(PipelineOptions options)
     : options_(std::move(options)),
       kafka_(options_.brokers),
@@ -26,7 +25,9 @@ Pipeline::Pipeline(PipelineOptions options)
   if (options_.projector) start_projector(projector_options());
 }
 
-Pipeline::~Pipeline() { stop_services(); }
+Pipeline::~Pipeline() {
+  stop_services();
+}
 
 engine_service::Options Pipeline::engine_options(const std::string& client_id) const {
   engine_service::Options options;
@@ -53,7 +54,8 @@ projector::Options Pipeline::projector_options(const std::string& client_id) con
 
 void Pipeline::start_engine(engine_service::Options options) {
   const std::string client_id = options.client_id;
-  services_.push_back(std::make_unique<ServiceRunner>(std::make_unique<engine_service::EngineService>(std::move(options))));
+  services_.push_back(std::make_unique<ServiceRunner>(
+      std::make_unique<engine_service::EngineService>(std::move(options))));
   engines_[client_id] = services_.back().get();
 }
 
@@ -64,7 +66,8 @@ void Pipeline::stop_engine(const std::string& client_id) {
 }
 
 void Pipeline::start_projector(projector::Options options) {
-  services_.push_back(std::make_unique<ServiceRunner>(std::make_unique<projector::Projector>(std::move(options))));
+  services_.push_back(
+      std::make_unique<ServiceRunner>(std::make_unique<projector::Projector>(std::move(options))));
 }
 
 void Pipeline::stop_services() {
@@ -80,7 +83,8 @@ std::string Pipeline::service_failures() const {
 }
 
 std::map<std::string, CommandResult> Pipeline::submit(
-    const std::vector<std::pair<std::string, std::string>>& tenant_and_json, std::chrono::milliseconds timeout) {
+    const std::vector<std::pair<std::string, std::string>>& tenant_and_json,
+    std::chrono::milliseconds timeout) {
   std::vector<std::string> ids;
   for (const auto& [tenant, json] : tenant_and_json) {
     client_->send(tenant, json);
@@ -114,7 +118,8 @@ CommandResult Pipeline::submit_one(const std::string& tenant_id, const std::stri
 bool Pipeline::wait_projected(std::chrono::milliseconds timeout) {
   kafka::Consumer probe(kafka_.settings(), "test-probe", "");
   std::vector<std::string> names;
-  for (const auto& projection : projections::all_projections()) names.emplace_back(projection->name());
+  for (const auto& projection : projections::all_projections())
+    names.emplace_back(projection->name());
   return wait_until(
       [&] {
         pqxx::work work(db());
@@ -125,7 +130,8 @@ bool Pipeline::wait_projected(std::chrono::milliseconds timeout) {
 
 verify::Fold Pipeline::fold() {
   verify::Fold fold(projections::all_projections());
-  verify::fold_topic(kafka_.settings(), topics_.events(), fold, JsonLimits{.max_bytes = 1 << 20, .max_depth = 64});
+  verify::fold_topic(kafka_.settings(), topics_.events(), fold,
+                     JsonLimits{.max_bytes = 1 << 20, .max_depth = 64});
   return fold;
 }
 
@@ -140,9 +146,9 @@ pqxx::connection& Pipeline::db() {
   return *db_;
 }
 
-std::string command_json(const std::string& type, const std::string& tenant_id, const std::string& command_id,
-                         const std::string& payload_json, const std::string& actor,
-                         std::optional<int64_t> issued_at_ms) {
+std::string command_json(const std::string& type, const std::string& tenant_id,
+                         const std::string& command_id, const std::string& payload_json,
+                         const std::string& actor, std::optional<int64_t> issued_at_ms) {
   CommandEnvelope command;
   command.command_id = command_id;
   command.type = type;

@@ -17,9 +17,9 @@
 #include <pqxx/pqxx>
 
 #include "consumers/client/command_client.hpp"
+#include "consumers/engine/engine_service.hpp"
 #include "consumers/projector/projector.hpp"
 #include "consumers/verify/fold.hpp"
-#include "consumers/engine/engine_service.hpp"
 #include "tests/support/kafka_fixture.hpp"
 
 namespace lf::testing {
@@ -44,7 +44,8 @@ class ServiceRunner {
   template <typename Service>
   explicit ServiceRunner(std::unique_ptr<Service> service) {
     Service* raw = service.get();
-    holder_ = std::shared_ptr<void>(service.release(), [](void* p) { delete static_cast<Service*>(p); });
+    holder_ =
+        std::shared_ptr<void>(service.release(), [](void* p) { delete static_cast<Service*>(p); });
     thread_ = std::thread([this, raw] {
       try {
         raw->run(stop_);
@@ -100,8 +101,9 @@ class Pipeline {
   std::string service_failures() const;
 
   // Sends each command (JSON) keyed by its tenant and waits for its result.
-  std::map<std::string, CommandResult> submit(const std::vector<std::pair<std::string, std::string>>& tenant_and_json,
-                                              std::chrono::milliseconds timeout = std::chrono::seconds(30));
+  std::map<std::string, CommandResult> submit(
+      const std::vector<std::pair<std::string, std::string>>& tenant_and_json,
+      std::chrono::milliseconds timeout = std::chrono::seconds(30));
   CommandResult submit_one(const std::string& tenant_id, const std::string& json,
                            std::chrono::milliseconds timeout = std::chrono::seconds(30));
 
@@ -126,8 +128,9 @@ class Pipeline {
 };
 
 // A command's JSON from its parts (issued now unless given).
-std::string command_json(const std::string& type, const std::string& tenant_id, const std::string& command_id,
-                         const std::string& payload_json, const std::string& actor = "system",
+std::string command_json(const std::string& type, const std::string& tenant_id,
+                         const std::string& command_id, const std::string& payload_json,
+                         const std::string& actor = "system",
                          std::optional<int64_t> issued_at_ms = std::nullopt);
 // A random lower-case UUID (fresh tenants per test).
 std::string random_tenant();

@@ -14,9 +14,8 @@ constexpr const char* kNow = "2026-11-10T12:00:00Z";
 
 Harness allocated(int64_t monthly) {
   Harness harness(at(kNow));
-  EXPECT_TRUE(
-      harness.run("credits.allocate", allocate_payload(monthly, "2026-11-01", "2026-11-30"))
-          .accepted());
+  EXPECT_TRUE(harness.run("credits.allocate", allocate_payload(monthly, "2026-11-01", "2026-11-30"))
+                  .accepted());
   return harness;
 }
 
@@ -52,9 +51,8 @@ const TopupOrder& order_of(const Harness& harness, const std::string& id) {
 
 TEST(TopupOrders, CreateRecordsAPendingOrderAndMovesNoCredits) {
   Harness harness = allocated(1000);
-  const Decision decision =
-      harness.run("topup_order.create", order_payload("order_A1", 500, ",\"amount\":\"499.50\""),
-                  "user:u1");
+  const Decision decision = harness.run(
+      "topup_order.create", order_payload("order_A1", 500, ",\"amount\":\"499.50\""), "user:u1");
   ASSERT_TRUE(decision.accepted());
   ASSERT_EQ(types(decision), std::vector<std::string>{"topup_order.created"});
   EXPECT_EQ(decision.events()[0].schema_version, 1);
@@ -81,11 +79,11 @@ TEST(TopupOrders, CreateReadsExactAmountsInTheirCurrency) {
     std::string currency;
   };
   int n = 0;
-  for (const Case& test : {Case{",\"amount\":499", 49900, "INR"},
-                           Case{",\"amount\":499.5", 49950, "INR"},
-                           Case{",\"amount_minor\":0", 0, "INR"},
-                           Case{",\"amount\":\"1500\",\"currency\":\"JPY\"", 1500, "JPY"},
-                           Case{",\"amount\":\"12.345\",\"currency\":\"KWD\"", 12345, "KWD"}}) {
+  for (const Case& test :
+       {Case{",\"amount\":499", 49900, "INR"}, Case{",\"amount\":499.5", 49950, "INR"},
+        Case{",\"amount_minor\":0", 0, "INR"},
+        Case{",\"amount\":\"1500\",\"currency\":\"JPY\"", 1500, "JPY"},
+        Case{",\"amount\":\"12.345\",\"currency\":\"KWD\"", 12345, "KWD"}}) {
     const std::string id = "o" + std::to_string(++n);
     ASSERT_TRUE(harness.run("topup_order.create", order_payload(id, 10, test.price)).accepted())
         << test.price;
@@ -96,14 +94,14 @@ TEST(TopupOrders, CreateReadsExactAmountsInTheirCurrency) {
 
 TEST(TopupOrders, CreateRejectsAmountsThatAreNotExactOrNotGiven) {
   Harness harness = allocated(0);
-  expect_rejected(harness.run("topup_order.create", order_payload("o", 10, ",\"amount\":\"4.995\"")),
-                  "invalid_amount");  // paise have two decimals
+  expect_rejected(
+      harness.run("topup_order.create", order_payload("o", 10, ",\"amount\":\"4.995\"")),
+      "invalid_amount");  // paise have two decimals
   expect_rejected(harness.run("topup_order.create",
                               order_payload("o", 10, ",\"amount\":1.5,\"currency\":\"JPY\"")),
                   "invalid_amount");
-  expect_rejected(
-      harness.run("topup_order.create", order_payload("o", 10, ",\"amount\":\"-1\"")),
-      "invalid_amount");
+  expect_rejected(harness.run("topup_order.create", order_payload("o", 10, ",\"amount\":\"-1\"")),
+                  "invalid_amount");
   expect_rejected(harness.run("topup_order.create",
                               order_payload("o", 10, ",\"amount\":1,\"amount_minor\":100")),
                   "invalid_amount");
@@ -136,13 +134,11 @@ TEST(TopupOrders, CreateRejectsAKnownOrderOrACreditedTopup) {
 
 TEST(TopupOrders, PayGrantsTheCreditsInTheSameRecord) {
   Harness harness = allocated(1000);
-  ASSERT_TRUE(
-      harness.run("topup_order.create", order_payload("o1", 500, ",\"amount_minor\":49900"))
-          .accepted());
+  ASSERT_TRUE(harness.run("topup_order.create", order_payload("o1", 500, ",\"amount_minor\":49900"))
+                  .accepted());
   const Decision decision = harness.run("topup_order.pay", id_payload("o1"));
   ASSERT_TRUE(decision.accepted());
-  ASSERT_EQ(types(decision),
-            (std::vector<std::string>{"topup_order.paid", "credits.topped_up"}));
+  ASSERT_EQ(types(decision), (std::vector<std::string>{"topup_order.paid", "credits.topped_up"}));
   auto paid = payload_of(decision.events()[0]);
   auto topped_up = payload_of(decision.events()[1]);
   // paid_at: the webhook's issued_at; expiry: the end of the billing month.
@@ -162,11 +158,11 @@ TEST(TopupOrders, PayGrantsTheCreditsInTheSameRecord) {
 
 TEST(TopupOrders, PayKeepsTheOrdersExpiryAndTheWebhooksTime) {
   Harness harness = allocated(0);
-  ASSERT_TRUE(harness
-                  .run("topup_order.create",
-                       order_payload("o1", 50,
-                                     ",\"amount\":5,\"expires_at\":\"2026-11-20T00:00:00Z\""))
-                  .accepted());
+  ASSERT_TRUE(
+      harness
+          .run("topup_order.create",
+               order_payload("o1", 50, ",\"amount\":5,\"expires_at\":\"2026-11-20T00:00:00Z\""))
+          .accepted());
   ASSERT_TRUE(
       harness.run("topup_order.pay", id_payload("o1", ",\"paid_at\":\"2026-11-10T11:59:58Z\""))
           .accepted());
@@ -193,12 +189,12 @@ TEST(TopupOrders, TheWebhookDeliveredTwiceChangesNothing) {
 TEST(TopupOrders, PayRejectsUnknownOrdersOtherActorsAndPastExpiries) {
   Harness harness = allocated(0);
   expect_rejected(harness.run("topup_order.pay", id_payload("nope")), "unknown_topup_order");
-  ASSERT_TRUE(harness
-                  .run("topup_order.create",
-                       order_payload("o1", 50,
-                                     ",\"amount\":5,\"expires_at\":\"2026-11-10T13:00:00Z\""),
-                       "user:u1")
-                  .accepted());
+  ASSERT_TRUE(
+      harness
+          .run("topup_order.create",
+               order_payload("o1", 50, ",\"amount\":5,\"expires_at\":\"2026-11-10T13:00:00Z\""),
+               "user:u1")
+          .accepted());
   expect_rejected(harness.run("topup_order.pay", id_payload("o1"), "user:u1"), "forbidden");
   expect_rejected(harness.run("topup_order.pay", id_payload("o1"), "agent:planner"), "forbidden");
   expect_rejected(harness.run("topup_order.pay", id_payload("o1"), "admin:"), "forbidden");

@@ -228,10 +228,9 @@ class Sequence {
     const std::string actor = kSettlers[uniform(0, 4)];
     const int roll = static_cast<int>(uniform(1, 100));
     const std::string id =
-        "{\"topup_order_id\":" +
-        q(order_id(roll <= 35   ? std::nullopt
-                   : roll <= 80 ? std::optional(TopupOrderStatus::pending)
-                                : std::optional(TopupOrderStatus::paid)));
+        "{\"topup_order_id\":" + q(order_id(roll <= 35   ? std::nullopt
+                                            : roll <= 80 ? std::optional(TopupOrderStatus::pending)
+                                                         : std::optional(TopupOrderStatus::paid)));
     if (roll <= 35) {
       return run("topup_order.create",
                  id + ",\"credits\":" + std::to_string(amount()) + order_price() +

@@ -20,7 +20,8 @@ struct BuiltCommand {
 
 inline BuiltCommand build_command(const std::string& type, const std::string& tenant_id,
                                   const std::string& command_id, const std::string& payload_json,
-                                  const std::string& actor = "system", int64_t issued_at_ms = 1'700'000'000'000,
+                                  const std::string& actor = "system",
+                                  int64_t issued_at_ms = 1'700'000'000'000,
                                   std::optional<int64_t> expected_version = std::nullopt) {
   CommandEnvelope envelope;
   envelope.command_id = command_id;
@@ -31,7 +32,8 @@ inline BuiltCommand build_command(const std::string& type, const std::string& te
   envelope.expected_version = expected_version;
   BuiltCommand built;
   built.json = encode_command(envelope, payload_json);
-  Result<std::unique_ptr<rapidjson::Document>> document = parse_json_bounded(built.json, JsonLimits{});
+  Result<std::unique_ptr<rapidjson::Document>> document =
+      parse_json_bounded(built.json, JsonLimits{});
   EXPECT_TRUE(document.ok()) << built.json;
   built.document = std::move(document).value();
   Result<CommandEnvelope> decoded = decode_command(*built.document);

@@ -25,22 +25,29 @@ std::string reserve_payload(const std::string& id, int64_t credits) {
   return "{\"reservation_id\":\"" + id + "\",\"credits\":" + std::to_string(credits) + "}";
 }
 
-SourcePosition at(int64_t offset) { return SourcePosition{"ledgerflow.commands", 0, offset}; }
+SourcePosition at(int64_t offset) {
+  return SourcePosition{"ledgerflow.commands", 0, offset};
+}
 
 PartitionCore make_core(const std::string& writer, uint64_t seed = 1) {
   return PartitionCore(0, writer, PartitionOptions{}, UlidGenerator(seed));
 }
 
 DecodedRecord decode(const Decided& decided) {
-  Result<DecodedRecord> record = decode_commit_record(decided.json, JsonLimits{.max_bytes = 1 << 20, .max_depth = 64});
+  Result<DecodedRecord> record =
+      decode_commit_record(decided.json, JsonLimits{.max_bytes = 1 << 20, .max_depth = 64});
   EXPECT_TRUE(record.ok());
   return std::move(record).value();
 }
 
 TEST(Partition, RecordsAreChainedFromSeqOne) {
   PartitionCore core = make_core("engine-a");
-  auto first = core.decide(build_command("credits.allocate", kTenant, "c1", allocate_payload(1000)).envelope, at(0), kNow);
-  auto second = core.decide(build_command("credits.reserve", kTenant, "c2", reserve_payload("r1", 300)).envelope, at(1), kNow);
+  auto first =
+      core.decide(build_command("credits.allocate", kTenant, "c1", allocate_payload(1000)).envelope,
+                  at(0), kNow);
+  auto second = core.decide(
+      build_command("credits.reserve", kTenant, "c2", reserve_payload("r1", 300)).envelope, at(1),
+      kNow);
   ASSERT_EQ(first.records.size(), 1u);
   ASSERT_EQ(second.records.size(), 1u);
   EXPECT_EQ(first.records[0].header.seq, 1);
@@ -58,23 +65,30 @@ TEST(Partition, DecisionsFindTimeZonesInThePartitionsZoneDatabase) {
       R"({"credits_monthly":10,"period_start":"2026-11-01","period_end":"2026-11-30","timezone":"Asia/Kolkata"})";
   // The system's tzdata by default.
   PartitionCore system = make_core("engine-a");
-  auto accepted = system.decide(build_command("credits.allocate", kTenant, "c1", kolkata).envelope, at(0), kNow);
+  auto accepted = system.decide(build_command("credits.allocate", kTenant, "c1", kolkata).envelope,
+                                at(0), kNow);
   EXPECT_EQ(accepted.result.status, ResultStatus::accepted) << accepted.result.message;
   // A database without that zone: the decision cannot resolve it.
   const TimeZoneDb empty("/nonexistent-zoneinfo");
   PartitionOptions options;
   options.time_zones = &empty;
   PartitionCore without(0, "engine-b", options, UlidGenerator(2));
-  auto rejected = without.decide(build_command("credits.allocate", kTenant, "c1", kolkata).envelope, at(0), kNow);
+  auto rejected = without.decide(build_command("credits.allocate", kTenant, "c1", kolkata).envelope,
+                                 at(0), kNow);
   EXPECT_EQ(rejected.result.status, ResultStatus::rejected);
   EXPECT_EQ(rejected.result.reason, "invalid_timezone");
 }
 
 TEST(Partition, RepeatedCommandIdIsAnsweredAsDuplicateWithoutARecord) {
   PartitionCore core = make_core("engine-a");
-  core.decide(build_command("credits.allocate", kTenant, "c1", allocate_payload(1000)).envelope, at(0), kNow);
-  auto original = core.decide(build_command("credits.reserve", kTenant, "c2", reserve_payload("r1", 300)).envelope, at(1), kNow);
-  auto again = core.decide(build_command("credits.reserve", kTenant, "c2", reserve_payload("r1", 300)).envelope, at(2), kNow);
+  core.decide(build_command("credits.allocate", kTenant, "c1", allocate_payload(1000)).envelope,
+              at(0), kNow);
+  auto original = core.decide(
+      build_command("credits.reserve", kTenant, "c2", reserve_payload("r1", 300)).envelope, at(1),
+      kNow);
+  auto again = core.decide(
+      build_command("credits.reserve", kTenant, "c2", reserve_payload("r1", 300)).envelope, at(2),
+      kNow);
   EXPECT_TRUE(again.records.empty());
   EXPECT_EQ(again.result.status, ResultStatus::duplicate);
   EXPECT_EQ(again.result.reason, "duplicate_command");
@@ -87,14 +101,19 @@ TEST(Partition, RepeatedCommandIdIsAnsweredAsDuplicateWithoutARecord) {
 TEST(Partition, SameCommandIdOfAnotherTenantIsNotADuplicate) {
   PartitionCore core = make_core("engine-a");
   const std::string other = "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d";
-  core.decide(build_command("credits.allocate", kTenant, "same", allocate_payload(1000)).envelope, at(0), kNow);
-  auto outcome = core.decide(build_command("credits.allocate", other, "same", allocate_payload(500)).envelope, at(1), kNow);
+  core.decide(build_command("credits.allocate", kTenant, "same", allocate_payload(1000)).envelope,
+              at(0), kNow);
+  auto outcome =
+      core.decide(build_command("credits.allocate", other, "same", allocate_payload(500)).envelope,
+                  at(1), kNow);
   EXPECT_EQ(outcome.result.status, ResultStatus::accepted);
 }
 
 TEST(Partition, RejectionIsACommandRejectedEventInTheAuditStream) {
   PartitionCore core = make_core("engine-a");
-  auto outcome = core.decide(build_command("credits.reserve", kTenant, "c1", reserve_payload("r1", 300)).envelope, at(0), kNow);
+  auto outcome = core.decide(
+      build_command("credits.reserve", kTenant, "c1", reserve_payload("r1", 300)).envelope, at(0),
+      kNow);
   ASSERT_EQ(outcome.records.size(), 1u);
   DecodedRecord record = decode(outcome.records[0]);
   ASSERT_EQ(record.events.size(), 1u);
@@ -184,12 +203,17 @@ TEST(Partition, ARefusalWithoutAReadableTypeUsesThePlaceholderAndABoundedMessage
 
 TEST(Partition, ExpectedVersionMismatchIsAVersionConflict) {
   PartitionCore core = make_core("engine-a");
-  core.decide(build_command("credits.allocate", kTenant, "c1", allocate_payload(1000)).envelope, at(0), kNow);
-  auto stale = core.decide(build_command("credits.reserve", kTenant, "c2", reserve_payload("r1", 1), "system",
-                                         kNow, int64_t{0}).envelope, at(1), kNow);
+  core.decide(build_command("credits.allocate", kTenant, "c1", allocate_payload(1000)).envelope,
+              at(0), kNow);
+  auto stale = core.decide(build_command("credits.reserve", kTenant, "c2", reserve_payload("r1", 1),
+                                         "system", kNow, int64_t{0})
+                               .envelope,
+                           at(1), kNow);
   EXPECT_EQ(stale.result.reason, "version_conflict");
-  auto current = core.decide(build_command("credits.reserve", kTenant, "c3", reserve_payload("r1", 1), "system",
-                                           kNow, int64_t{1}).envelope, at(2), kNow);
+  auto current = core.decide(build_command("credits.reserve", kTenant, "c3",
+                                           reserve_payload("r1", 1), "system", kNow, int64_t{1})
+                                 .envelope,
+                             at(2), kNow);
   EXPECT_EQ(current.result.status, ResultStatus::accepted);
 }
 
@@ -201,21 +225,24 @@ TEST(Partition, AReaderReplayingTheRecordsReachesTheSameState) {
   int64_t offset = 0;
   std::vector<Decided> written;
   auto run = [&](const std::string& type, const std::string& id, const std::string& payload) {
-    auto outcome = writer.decide(build_command(type, kTenant, id, payload).envelope, at(offset++), kNow);
+    auto outcome =
+        writer.decide(build_command(type, kTenant, id, payload).envelope, at(offset++), kNow);
     for (Decided& record : outcome.records) written.push_back(std::move(record));
   };
   run("credits.allocate", "c1", allocate_payload(5000));
   run("credits.reserve", "c2", reserve_payload("r1", 700));
   run("credits.consume", "c3", "{\"reservation_id\":\"r1\",\"credits\":650}");
   run("credits.reserve", "c4", reserve_payload("r2", 90000));  // rejected
-  for (const Decided& record : written) EXPECT_EQ(reader.replay(decode(record)), RecordVerdict::accepted);
+  for (const Decided& record : written)
+    EXPECT_EQ(reader.replay(decode(record)), RecordVerdict::accepted);
   EXPECT_EQ(reader.chain().last_seq, writer.chain().last_seq);
   EXPECT_EQ(reader.chain().last_record_id, writer.chain().last_record_id);
   EXPECT_EQ(reader.tenant_state_json(kTenant), writer.tenant_state_json(kTenant));
   EXPECT_EQ(reader.next_command_offset(), writer.next_command_offset());
   // The reader's de-duplication window answers the writer's commands too.
-  auto again = reader.decide(build_command("credits.reserve", kTenant, "c2", reserve_payload("r1", 700)).envelope,
-                             at(offset), kNow);
+  auto again = reader.decide(
+      build_command("credits.reserve", kTenant, "c2", reserve_payload("r1", 700)).envelope,
+      at(offset), kNow);
   EXPECT_EQ(again.result.status, ResultStatus::duplicate);
 }
 
@@ -225,12 +252,20 @@ TEST(Partition, AReaderReplayingTheRecordsReachesTheSameState) {
 TEST(Partition, AStaleWritersChainedDecisionsAreNeverAccepted) {
   PartitionCore live = make_core("engine-live", 1);
   PartitionCore stale = make_core("engine-stale", 2);
-  auto base = live.decide(build_command("credits.allocate", kTenant, "c1", allocate_payload(100)).envelope, at(0), kNow);
+  auto base =
+      live.decide(build_command("credits.allocate", kTenant, "c1", allocate_payload(100)).envelope,
+                  at(0), kNow);
   stale.replay(decode(base.records[0]));
 
-  auto live_reserve = live.decide(build_command("credits.reserve", kTenant, "c2", reserve_payload("a", 80)).envelope, at(1), kNow);
-  auto stale_reserve = stale.decide(build_command("credits.reserve", kTenant, "c3", reserve_payload("b", 80)).envelope, at(2), kNow);
-  auto stale_next = stale.decide(build_command("credits.reserve", kTenant, "c4", reserve_payload("c", 20)).envelope, at(3), kNow);
+  auto live_reserve = live.decide(
+      build_command("credits.reserve", kTenant, "c2", reserve_payload("a", 80)).envelope, at(1),
+      kNow);
+  auto stale_reserve = stale.decide(
+      build_command("credits.reserve", kTenant, "c3", reserve_payload("b", 80)).envelope, at(2),
+      kNow);
+  auto stale_next = stale.decide(
+      build_command("credits.reserve", kTenant, "c4", reserve_payload("c", 20)).envelope, at(3),
+      kNow);
   ASSERT_EQ(stale_reserve.records[0].header.seq, 2);
   ASSERT_EQ(stale_next.records[0].header.seq, 3);
 
@@ -247,8 +282,11 @@ TEST(Partition, AStaleWritersChainedDecisionsAreNeverAccepted) {
 
 TEST(Partition, SnapshotImageRestoresAnEquivalentCore) {
   PartitionCore original = make_core("engine-a");
-  original.decide(build_command("credits.allocate", kTenant, "c1", allocate_payload(1000)).envelope, at(0), kNow);
-  original.decide(build_command("credits.reserve", kTenant, "c2", reserve_payload("r1", 400)).envelope, at(1), kNow);
+  original.decide(build_command("credits.allocate", kTenant, "c1", allocate_payload(1000)).envelope,
+                  at(0), kNow);
+  original.decide(
+      build_command("credits.reserve", kTenant, "c2", reserve_payload("r1", 400)).envelope, at(1),
+      kNow);
   PartitionImage image;
   image.seq = original.chain().last_seq;
   image.record_id = original.chain().last_record_id;
@@ -260,19 +298,27 @@ TEST(Partition, SnapshotImageRestoresAnEquivalentCore) {
   PartitionCore restored = make_core("engine-b", 7);
   ASSERT_TRUE(restored.restore(image).ok());
   EXPECT_EQ(restored.tenant_state_json(kTenant), original.tenant_state_json(kTenant));
-  auto a = original.decide(build_command("credits.reserve", kTenant, "c3", reserve_payload("r2", 700)).envelope, at(2), kNow);
-  auto b = restored.decide(build_command("credits.reserve", kTenant, "c3", reserve_payload("r2", 700)).envelope, at(2), kNow);
+  auto a = original.decide(
+      build_command("credits.reserve", kTenant, "c3", reserve_payload("r2", 700)).envelope, at(2),
+      kNow);
+  auto b = restored.decide(
+      build_command("credits.reserve", kTenant, "c3", reserve_payload("r2", 700)).envelope, at(2),
+      kNow);
   EXPECT_EQ(a.result.status, b.result.status);
   EXPECT_EQ(a.result.reason, b.result.reason);
   EXPECT_EQ(b.records[0].header.prev_record_id, image.record_id);
-  auto duplicate = restored.decide(build_command("credits.reserve", kTenant, "c2", reserve_payload("r1", 400)).envelope, at(3), kNow);
+  auto duplicate = restored.decide(
+      build_command("credits.reserve", kTenant, "c2", reserve_payload("r1", 400)).envelope, at(3),
+      kNow);
   EXPECT_EQ(duplicate.result.status, ResultStatus::duplicate);
 }
 
 TEST(Partition, ReservationDeadlineFiresOnceAsATimerRecord) {
   PartitionCore core = make_core("engine-a");
-  core.decide(build_command("credits.allocate", kTenant, "c1", allocate_payload(1000)).envelope, at(0), kNow);
-  core.decide(build_command("credits.reserve", kTenant, "c2", reserve_payload("r1", 400)).envelope, at(1), kNow);
+  core.decide(build_command("credits.allocate", kTenant, "c1", allocate_payload(1000)).envelope,
+              at(0), kNow);
+  core.decide(build_command("credits.reserve", kTenant, "c2", reserve_payload("r1", 400)).envelope,
+              at(1), kNow);
   EXPECT_TRUE(core.fire_timers(kNow + kMillisPerHour - 1, 10).empty());
   ASSERT_TRUE(core.next_timer_ms().has_value());
   EXPECT_EQ(*core.next_timer_ms(), kNow + kMillisPerHour);
@@ -290,10 +336,14 @@ TEST(Partition, ReservationDeadlineFiresOnceAsATimerRecord) {
 
 TEST(Partition, ACommandAfterADeadlineSeesTheTimerFirst) {
   PartitionCore core = make_core("engine-a");
-  core.decide(build_command("credits.allocate", kTenant, "c1", allocate_payload(1000)).envelope, at(0), kNow);
-  core.decide(build_command("credits.reserve", kTenant, "c2", reserve_payload("r1", 400)).envelope, at(1), kNow);
-  auto late = core.decide(build_command("credits.consume", kTenant, "c3", "{\"reservation_id\":\"r1\",\"credits\":100}").envelope,
-                          at(2), kNow + 2 * kMillisPerHour);
+  core.decide(build_command("credits.allocate", kTenant, "c1", allocate_payload(1000)).envelope,
+              at(0), kNow);
+  core.decide(build_command("credits.reserve", kTenant, "c2", reserve_payload("r1", 400)).envelope,
+              at(1), kNow);
+  auto late = core.decide(
+      build_command("credits.consume", kTenant, "c3", "{\"reservation_id\":\"r1\",\"credits\":100}")
+          .envelope,
+      at(2), kNow + 2 * kMillisPerHour);
   ASSERT_EQ(late.records.size(), 2u);
   EXPECT_FALSE(late.records[0].header.source.has_value());
   EXPECT_EQ(late.result.status, ResultStatus::rejected);

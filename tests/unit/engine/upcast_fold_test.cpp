@@ -113,7 +113,8 @@ TEST(UpcastFold, LogOfV1RunsFoldsToTheStateOfTheCurrentLog) {
 std::vector<std::string> credits_events(const std::vector<Decided>& records) {
   std::vector<std::string> events;
   for (const Decided& decided : records) {
-    Result<DecodedRecord> record = decode_commit_record(decided.json, lf::testing::kOldRecordLimits);
+    Result<DecodedRecord> record =
+        decode_commit_record(decided.json, lf::testing::kOldRecordLimits);
     EXPECT_TRUE(record.ok());
     if (!record.ok()) continue;
     for (const DecodedEvent& event : record->events) {

@@ -34,7 +34,8 @@ std::unique_ptr<rapidjson::Document> good_command() {
 }
 
 void set_string(rapidjson::Document& document, const char* field, std::string_view text) {
-  rapidjson::Value value(text.data(), static_cast<rapidjson::SizeType>(text.size()), document.GetAllocator());
+  rapidjson::Value value(text.data(), static_cast<rapidjson::SizeType>(text.size()),
+                         document.GetAllocator());
   document.RemoveMember(field);
   document.AddMember(rapidjson::StringRef(field), value, document.GetAllocator());
 }
@@ -98,7 +99,8 @@ TEST(Envelope, NamesEachMissingRequiredField) {
     expect_rejected(*document, field);
     const auto decoded = decode_command(*document);
     ASSERT_FALSE(decoded);
-    EXPECT_NE(decoded.error().message.find("missing"), std::string::npos) << decoded.error().message;
+    EXPECT_NE(decoded.error().message.find("missing"), std::string::npos)
+        << decoded.error().message;
   }
 }
 
@@ -145,9 +147,10 @@ TEST(Envelope, EnforcesCommandIdLengthAndCharacters) {
 }
 
 TEST(Envelope, RejectsBadCommandTypes) {
-  for (const std::string& type : std::vector<std::string>{"credits", "Credits.reserve", "credits.", ".credits", "credits..reserve",
-                                  "credits.re-serve", "1credits.reserve", "credits._reserve", "credits.reserve ",
-                                  "", "a." + std::string(63, 'b')}) {
+  for (const std::string& type : std::vector<std::string>{
+           "credits", "Credits.reserve", "credits.", ".credits", "credits..reserve",
+           "credits.re-serve", "1credits.reserve", "credits._reserve", "credits.reserve ", "",
+           "a." + std::string(63, 'b')}) {
     auto document = good_command();
     set_string(*document, "type", type);
     expect_rejected(*document, "type");
@@ -160,10 +163,11 @@ TEST(Envelope, RejectsBadCommandTypes) {
 }
 
 TEST(Envelope, RejectsBadTenantIds) {
-  for (const char* tenant : {"3f2504e0-4f89-11d3-9a0c-0305e82c330", "3f2504e0-4f89-11d3-9a0c-0305e82c33011",
-                             "3f2504e04f8911d39a0c0305e82c3301", "3f2504e0_4f89_11d3_9a0c_0305e82c3301",
-                             "g f2504e0-4f89-11d3-9a0c-0305e82c330", "3g2504e0-4f89-11d3-9a0c-0305e82c3301",
-                             "{3f2504e0-4f89-11d3-9a0c-0305e82c3301}", "tenant-1", ""}) {
+  for (const char* tenant :
+       {"3f2504e0-4f89-11d3-9a0c-0305e82c330", "3f2504e0-4f89-11d3-9a0c-0305e82c33011",
+        "3f2504e04f8911d39a0c0305e82c3301", "3f2504e0_4f89_11d3_9a0c_0305e82c3301",
+        "g f2504e0-4f89-11d3-9a0c-0305e82c330", "3g2504e0-4f89-11d3-9a0c-0305e82c3301",
+        "{3f2504e0-4f89-11d3-9a0c-0305e82c3301}", "tenant-1", ""}) {
     auto document = good_command();
     set_string(*document, "tenant_id", tenant);
     expect_rejected(*document, "tenant_id");
@@ -173,22 +177,24 @@ TEST(Envelope, RejectsBadTenantIds) {
 }
 
 TEST(Envelope, RejectsBadActors) {
-  for (const std::string& actor : std::vector<std::string>{"root", "user", "user:", "agent:", "admin:", "support:", "User:1", "system:",
-                                   "systems", " user:1", "user:a\nb", "robot:1", "user:" + std::string(129, 'x')}) {
+  for (const std::string& actor : std::vector<std::string>{
+           "root", "user", "user:", "agent:", "admin:", "support:", "User:1", "system:", "systems",
+           " user:1", "user:a\nb", "robot:1", "user:" + std::string(129, 'x')}) {
     auto document = good_command();
     set_string(*document, "actor", actor);
     expect_rejected(*document, "actor");
     EXPECT_FALSE(is_valid_actor(actor)) << actor;
   }
-  for (const std::string& actor : std::vector<std::string>{"system", "user:42", "agent:copywriter", "admin:alice", "support:bob",
-                                   "user:" + std::string(128, 'x'), "user:a:b"}) {
+  for (const std::string& actor :
+       std::vector<std::string>{"system", "user:42", "agent:copywriter", "admin:alice",
+                                "support:bob", "user:" + std::string(128, 'x'), "user:a:b"}) {
     EXPECT_TRUE(is_valid_actor(actor)) << actor;
   }
 }
 
 TEST(Envelope, RejectsBadIssuedAt) {
-  for (const char* issued_at : {"2024-02-30T00:00:00Z", "2024-02-29", "yesterday", "2024-02-29T10:00:00",
-                                "1969-12-31T23:59:59Z", ""}) {
+  for (const char* issued_at : {"2024-02-30T00:00:00Z", "2024-02-29", "yesterday",
+                                "2024-02-29T10:00:00", "1969-12-31T23:59:59Z", ""}) {
     auto document = good_command();
     set_string(*document, "issued_at", issued_at);
     expect_rejected(*document, "issued_at");
@@ -342,13 +348,28 @@ struct RecordFixture {
     header.source = SourcePosition{"ledgerflow.commands", 3, 123456789};
 
     OutgoingEvent reserved;
-    reserved.header = EventHeader{ids.next(1709200800001), "credits.reserved", 2, kTenant,
-                                  std::string("credits/") + kTenant, 17, "cmd-7", "corr-1", "agent:copywriter",
+    reserved.header = EventHeader{ids.next(1709200800001),
+                                  "credits.reserved",
+                                  2,
+                                  kTenant,
+                                  std::string("credits/") + kTenant,
+                                  17,
+                                  "cmd-7",
+                                  "corr-1",
+                                  "agent:copywriter",
                                   1709200800001};
     reserved.payload_json = R"({"reservation_id":"r-1","credits":300})";
     OutgoingEvent started;
-    started.header = EventHeader{ids.next(1709200800001), "activity.run_started", 2, kTenant, "activity/a-1",
-                                 1, "cmd-7", std::nullopt, "agent:copywriter", 1709200800002};
+    started.header = EventHeader{ids.next(1709200800001),
+                                 "activity.run_started",
+                                 2,
+                                 kTenant,
+                                 "activity/a-1",
+                                 1,
+                                 "cmd-7",
+                                 std::nullopt,
+                                 "agent:copywriter",
+                                 1709200800002};
     started.payload_json = R"({"run_id":"run-1","nested":{"list":[1,"two",null]}})";
     events = {reserved, started};
   }
@@ -410,7 +431,8 @@ TEST(Envelope, TimerRecordWithoutSourceRoundTrips) {
   ASSERT_TRUE(decoded) << decoded.error().message;
   EXPECT_EQ(decoded->header.source, std::nullopt);
   EXPECT_EQ(decoded->header.prev_record_id, "");
-  EXPECT_EQ(SchemaRegistry::embedded().validate_envelope("commit_record", *decoded->document), std::nullopt);
+  EXPECT_EQ(SchemaRegistry::embedded().validate_envelope("commit_record", *decoded->document),
+            std::nullopt);
 }
 
 TEST(Envelope, DecodedRecordPointersSurviveAMove) {
@@ -438,8 +460,8 @@ TEST(Envelope, EncodedCommitRecordMatchesTheEnvelopeSchemas) {
 
 // Replaces the value at `pointer` in the encoded fixture (or removes it when
 // `replacement` is empty) and expects decoding to fail naming `field`.
-void expect_record_rejected(const std::string& encoded, const char* pointer, const char* replacement,
-                            const std::string& field) {
+void expect_record_rejected(const std::string& encoded, const char* pointer,
+                            const char* replacement, const std::string& field) {
   auto document = parse(encoded);
   const rapidjson::Pointer target(pointer);
   if (std::string_view(replacement).empty()) {
@@ -459,11 +481,12 @@ void expect_record_rejected(const std::string& encoded, const char* pointer, con
 
 TEST(Envelope, CommitRecordDecodeNamesEachMissingField) {
   const std::string encoded = RecordFixture().encode();
-  for (const char* field : {"tenant_id", "command_id", "seq", "record_id", "prev_record_id", "writer", "events"}) {
+  for (const char* field :
+       {"tenant_id", "command_id", "seq", "record_id", "prev_record_id", "writer", "events"}) {
     expect_record_rejected(encoded, (std::string("/") + field).c_str(), "", field);
   }
-  for (const char* field : {"event_id", "type", "schema_version", "tenant_id", "stream", "stream_version",
-                            "command_id", "actor", "occurred_at", "payload"}) {
+  for (const char* field : {"event_id", "type", "schema_version", "tenant_id", "stream",
+                            "stream_version", "command_id", "actor", "occurred_at", "payload"}) {
     expect_record_rejected(encoded, (std::string("/events/1/") + field).c_str(), "",
                            std::string("events[1].") + field);
   }
@@ -486,10 +509,12 @@ TEST(Envelope, CommitRecordDecodeChecksValues) {
   expect_record_rejected(encoded, "/source/partition", "-1", "partition");
   expect_record_rejected(encoded, "/events/0/tenant_id", "\"00000000-0000-0000-0000-000000000000\"",
                          "events[0].tenant_id");
-  expect_record_rejected(encoded, "/events/0/event_id", "\"01arz3ndektsv4rrffq69g5fav\"", "events[0].event_id");
+  expect_record_rejected(encoded, "/events/0/event_id", "\"01arz3ndektsv4rrffq69g5fav\"",
+                         "events[0].event_id");
   expect_record_rejected(encoded, "/events/1/stream_version", "0", "events[1].stream_version");
   expect_record_rejected(encoded, "/events/1/schema_version", "0", "events[1].schema_version");
-  expect_record_rejected(encoded, "/events/1/occurred_at", "\"2024-02-30T00:00:00Z\"", "events[1].occurred_at");
+  expect_record_rejected(encoded, "/events/1/occurred_at", "\"2024-02-30T00:00:00Z\"",
+                         "events[1].occurred_at");
   expect_record_rejected(encoded, "/events/1/payload", "[]", "events[1].payload");
   expect_record_rejected(encoded, "/events/1/correlation_id", "null", "events[1].correlation_id");
 }
@@ -526,19 +551,35 @@ void expect_same_result(const CommandResult& decoded, const CommandResult& origi
 
 TEST(Envelope, ResultRoundTripsFieldByFieldAndMatchesTheSchema) {
   UlidGenerator ids(12);
-  CommandResult accepted{"cmd-1", kTenant, "credits.reserve", ResultStatus::accepted, "", "reserved 300 credits",
-                         {ids.next(1), ids.next(1)}, 42, "corr-1"};
-  CommandResult rejected{"cmd-2", kTenant, "credits.reserve", ResultStatus::rejected, "insufficient_credits",
-                         "effective available is 10, 300 requested", {ids.next(2)}, 43, std::nullopt};
-  CommandResult duplicate{"cmd-1", kTenant, "", ResultStatus::duplicate, "", "already applied", {},
-                          std::nullopt, std::nullopt};
+  CommandResult accepted{"cmd-1",
+                         kTenant,
+                         "credits.reserve",
+                         ResultStatus::accepted,
+                         "",
+                         "reserved 300 credits",
+                         {ids.next(1), ids.next(1)},
+                         42,
+                         "corr-1"};
+  CommandResult rejected{"cmd-2",
+                         kTenant,
+                         "credits.reserve",
+                         ResultStatus::rejected,
+                         "insufficient_credits",
+                         "effective available is 10, 300 requested",
+                         {ids.next(2)},
+                         43,
+                         std::nullopt};
+  CommandResult duplicate{"cmd-1",     kTenant,           "", ResultStatus::duplicate,
+                          "",          "already applied", {}, std::nullopt,
+                          std::nullopt};
   for (const CommandResult& original : {accepted, rejected, duplicate}) {
     SCOPED_TRACE(std::string(to_string(original.status)));
     const std::string text = encode_result(original);
     const auto decoded = decode_result(text);
     ASSERT_TRUE(decoded) << decoded.error().message;
     expect_same_result(*decoded, original);
-    EXPECT_EQ(SchemaRegistry::embedded().validate_envelope("result", *parse(text)), std::nullopt) << text;
+    EXPECT_EQ(SchemaRegistry::embedded().validate_envelope("result", *parse(text)), std::nullopt)
+        << text;
   }
   const std::string minimal = encode_result(duplicate);
   for (const char* omitted : {"\"type\"", "\"reason\"", "\"seq\"", "\"correlation_id\"", "null"}) {
@@ -547,16 +588,21 @@ TEST(Envelope, ResultRoundTripsFieldByFieldAndMatchesTheSchema) {
 }
 
 TEST(Envelope, ResultDecodeRejectsBadFields) {
-  const std::string good = R"({"command_id":"c","tenant_id":"t","status":"accepted","message":"m","event_ids":[]})";
+  const std::string good =
+      R"({"command_id":"c","tenant_id":"t","status":"accepted","message":"m","event_ids":[]})";
   ASSERT_TRUE(decode_result(good));
-  for (const auto& [text, field] : std::vector<std::pair<std::string, std::string>>{
-           {R"({"tenant_id":"t","status":"accepted","message":"m","event_ids":[]})", "command_id"},
-           {R"({"command_id":"c","tenant_id":"t","status":"ok","message":"m","event_ids":[]})", "status"},
-           {R"({"command_id":"c","tenant_id":"t","status":"accepted","event_ids":[]})", "message"},
-           {R"({"command_id":"c","tenant_id":"t","status":"accepted","message":"m"})", "event_ids"},
-           {R"({"command_id":"c","tenant_id":"t","status":"accepted","message":"m","event_ids":[1]})", "event_ids"},
-           {R"({"command_id":"c","tenant_id":"t","status":"accepted","message":"m","event_ids":[],"seq":0})", "seq"},
-       }) {
+  for (
+      const auto& [text, field] : std::vector<std::pair<std::string, std::string>>{
+          {R"({"tenant_id":"t","status":"accepted","message":"m","event_ids":[]})", "command_id"},
+          {R"({"command_id":"c","tenant_id":"t","status":"ok","message":"m","event_ids":[]})",
+           "status"},
+          {R"({"command_id":"c","tenant_id":"t","status":"accepted","event_ids":[]})", "message"},
+          {R"({"command_id":"c","tenant_id":"t","status":"accepted","message":"m"})", "event_ids"},
+          {R"({"command_id":"c","tenant_id":"t","status":"accepted","message":"m","event_ids":[1]})",
+           "event_ids"},
+          {R"({"command_id":"c","tenant_id":"t","status":"accepted","message":"m","event_ids":[],"seq":0})",
+           "seq"},
+      }) {
     const auto decoded = decode_result(text);
     ASSERT_FALSE(decoded) << text;
     EXPECT_EQ(decoded.error().code, "invalid_result");

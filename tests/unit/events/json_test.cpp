@@ -27,7 +27,8 @@ std::string nested_arrays(std::size_t depth) {
 }
 
 TEST(Json, ParsesAnObject) {
-  const auto parsed = parse_json_bounded(R"({"a":1,"b":[true,null,"x"],"c":{"d":-2.5}})", JsonLimits{});
+  const auto parsed =
+      parse_json_bounded(R"({"a":1,"b":[true,null,"x"],"c":{"d":-2.5}})", JsonLimits{});
   ASSERT_TRUE(parsed) << parsed.error().message;
   const rapidjson::Document& document = **parsed;
   ASSERT_TRUE(document.IsObject());
@@ -53,7 +54,9 @@ TEST(Json, AcceptsTextExactlyAtTheSizeLimit) {
   EXPECT_EQ(error_code("[1,2,345]", limits), "too_large");
 }
 
-TEST(Json, RejectsEmptyInput) { EXPECT_EQ(error_code(""), "empty"); }
+TEST(Json, RejectsEmptyInput) {
+  EXPECT_EQ(error_code(""), "empty");
+}
 
 TEST(Json, RejectsNestingDeeperThanLimitWithoutRecursion) {
   // 100,000 levels would overflow the stack of a recursive parser.
@@ -154,10 +157,12 @@ TEST(Json, ErrorMessageNamesTheByteOffset) {
   const auto parsed = parse_json_bounded(R"({"a":1,})", JsonLimits{});
   ASSERT_FALSE(parsed);
   EXPECT_EQ(parsed.error().code, "invalid_json");
-  EXPECT_NE(parsed.error().message.find("byte offset 7"), std::string::npos) << parsed.error().message;
+  EXPECT_NE(parsed.error().message.find("byte offset 7"), std::string::npos)
+      << parsed.error().message;
   const auto garbage = parse_json_bounded("[1] x", JsonLimits{});
   ASSERT_FALSE(garbage);
-  EXPECT_NE(garbage.error().message.find("byte offset 4"), std::string::npos) << garbage.error().message;
+  EXPECT_NE(garbage.error().message.find("byte offset 4"), std::string::npos)
+      << garbage.error().message;
 }
 
 TEST(Json, AcceptsScalarRoots) {
@@ -438,15 +443,15 @@ TEST(Json, PrintableExcerptEscapesAndCuts) {
 // found a key_mismatch rejection quoting a key with an overlong sequence:
 // its commit record could not be read back.)
 TEST(Json, PrintableExcerptCopiesOnlyWellFormedUtf8) {
-  EXPECT_EQ(printable_excerpt("\xE0\x80\x80"), "\\xE0\\x80\\x80");  // overlong U+0000
-  EXPECT_EQ(printable_excerpt("\xE0\xA0\x80"), "\xE0\xA0\x80");        // U+0800
-  EXPECT_EQ(printable_excerpt("\xED\xA0\x80"), "\\xED\\xA0\\x80");  // surrogate U+D800
-  EXPECT_EQ(printable_excerpt("\xED\x9F\xBF"), "\xED\x9F\xBF");        // U+D7FF
+  EXPECT_EQ(printable_excerpt("\xE0\x80\x80"), "\\xE0\\x80\\x80");           // overlong U+0000
+  EXPECT_EQ(printable_excerpt("\xE0\xA0\x80"), "\xE0\xA0\x80");              // U+0800
+  EXPECT_EQ(printable_excerpt("\xED\xA0\x80"), "\\xED\\xA0\\x80");           // surrogate U+D800
+  EXPECT_EQ(printable_excerpt("\xED\x9F\xBF"), "\xED\x9F\xBF");              // U+D7FF
   EXPECT_EQ(printable_excerpt("\xF0\x8F\xBF\xBF"), "\\xF0\\x8F\\xBF\\xBF");  // overlong
-  EXPECT_EQ(printable_excerpt("\xF0\x90\x80\x80"), "\xF0\x90\x80\x80");  // U+10000
-  EXPECT_EQ(printable_excerpt("\xF4\x8F\xBF\xBF"), "\xF4\x8F\xBF\xBF");  // U+10FFFF
+  EXPECT_EQ(printable_excerpt("\xF0\x90\x80\x80"), "\xF0\x90\x80\x80");      // U+10000
+  EXPECT_EQ(printable_excerpt("\xF4\x8F\xBF\xBF"), "\xF4\x8F\xBF\xBF");      // U+10FFFF
   EXPECT_EQ(printable_excerpt("\xF4\x90\x80\x80"), "\\xF4\\x90\\x80\\x80");  // above
-  EXPECT_EQ(printable_excerpt("\xE2\x82"), "\\xE2\\x82");  // cut short
+  EXPECT_EQ(printable_excerpt("\xE2\x82"), "\\xE2\\x82");                    // cut short
 
   // Any bytes: the excerpt, written as a JSON string, reads back with every
   // input check on.
@@ -455,7 +460,8 @@ TEST(Json, PrintableExcerptCopiesOnlyWellFormedUtf8) {
   std::uniform_int_distribution<int> high(0x80, 0xFF);
   for (int round = 0; round < 20'000; ++round) {
     std::string bytes;
-    for (int i = 0; i < 8; ++i) bytes.push_back(static_cast<char>(i % 2 ? high(random) : byte(random)));
+    for (int i = 0; i < 8; ++i)
+      bytes.push_back(static_cast<char>(i % 2 ? high(random) : byte(random)));
     const std::string excerpt = printable_excerpt(bytes, 64);
     rapidjson::Document document;
     document.SetString(excerpt.data(), static_cast<rapidjson::SizeType>(excerpt.size()),
@@ -539,10 +545,18 @@ TEST(Json, MutatedEnvelopesNeverCrashTheParserOrDecoders) {
     for (int m = 0; m < mutations && !bytes.empty(); ++m) {
       const std::size_t at = random() % bytes.size();
       switch (random() % 4) {
-        case 0: bytes[at] = static_cast<char>(random() & 0xff); break;              // flip a byte
-        case 1: bytes.erase(at, 1 + random() % 8); break;                            // delete
-        case 2: bytes.insert(at, 1, static_cast<char>(random() & 0xff)); break;      // insert
-        default: bytes.resize(at); break;                                            // truncate
+        case 0:
+          bytes[at] = static_cast<char>(random() & 0xff);
+          break;  // flip a byte
+        case 1:
+          bytes.erase(at, 1 + random() % 8);
+          break;  // delete
+        case 2:
+          bytes.insert(at, 1, static_cast<char>(random() & 0xff));
+          break;  // insert
+        default:
+          bytes.resize(at);
+          break;  // truncate
       }
     }
     ASSERT_NO_FATAL_FAILURE(exercise(bytes, limits)) << testing::PrintToString(bytes);

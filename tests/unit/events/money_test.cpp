@@ -16,7 +16,8 @@ int64_t scaled(std::string_view text, int32_t digits) {
   return value ? *value : -1;
 }
 
-std::string refusal(std::string_view text, int32_t digits, int64_t minimum = 0, int64_t maximum = kMax) {
+std::string refusal(std::string_view text, int32_t digits, int64_t minimum = 0,
+                    int64_t maximum = kMax) {
   Result<int64_t> value = parse_scaled_decimal(text, digits, minimum, maximum, "budget");
   if (value) return "accepted " + std::to_string(*value);
   EXPECT_EQ(value.error().code, "invalid_amount");
@@ -60,8 +61,8 @@ TEST(Money, MoreDecimalsThanTheCurrencyHasIsRefused) {
 }
 
 TEST(Money, TextThatIsNoDecimalNumberIsRefused) {
-  for (std::string_view text : {"", "abc", "1.", ".5", "1,5", "1.5.5", "+1", "1e", "1e+", "0x10", " 1", "1 ",
-                                "NaN", "Infinity", "1e401"}) {
+  for (std::string_view text : {"", "abc", "1.", ".5", "1,5", "1.5.5", "+1", "1e", "1e+", "0x10",
+                                " 1", "1 ", "NaN", "Infinity", "1e401"}) {
     EXPECT_NE(refusal(text, 2).find("budget"), std::string::npos) << text;
   }
   EXPECT_NE(refusal(std::string(65, '1'), 2).find("longer than"), std::string::npos);

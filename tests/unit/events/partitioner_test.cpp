@@ -35,11 +35,15 @@ TEST(Partitioner, PartitionMatchesLibrdkafkaMurmur2) {
     int32_t partitions_7;
   };
   for (const Case& c : {
-           Case{"21", 0, 3}, Case{"foobar", 6, 0}, Case{"a-little-bit-long-string", 8, 1},
+           Case{"21", 0, 3},
+           Case{"foobar", 6, 0},
+           Case{"a-little-bit-long-string", 8, 1},
            Case{"a-little-bit-longer-string", 11, 0},
-           Case{"lkjh234lh9fiuh90y23oiuhsafujhadof229phr9h19h89h8", 5, 3}, Case{"abc", 3, 4},
+           Case{"lkjh234lh9fiuh90y23oiuhsafujhadof229phr9h19h89h8", 5, 3},
+           Case{"abc", 3, 4},
            Case{"3f2504e0-4f89-11d3-9a0c-0305e82c3301", 11, 5},
-           Case{"00000000-0000-0000-0000-000000000000", 9, 3}, Case{"tenant-1", 7, 2},
+           Case{"00000000-0000-0000-0000-000000000000", 9, 3},
+           Case{"tenant-1", 7, 2},
        }) {
     EXPECT_EQ(partition_for_key(c.key, 12), c.partitions_12) << c.key;
     EXPECT_EQ(partition_for_key(c.key, 7), c.partitions_7) << c.key;

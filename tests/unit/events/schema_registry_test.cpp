@@ -56,7 +56,8 @@ TEST(SchemaRegistry, EverySchemaIsDraft04WithTitleAndDescription) {
     for (const resources::Resource& resource : resources::under(prefix)) {
       const auto document = parse(resource.content);
       ASSERT_TRUE(document->IsObject()) << resource.path;
-      EXPECT_EQ(json_string(*document, "$schema"), "http://json-schema.org/draft-04/schema#") << resource.path;
+      EXPECT_EQ(json_string(*document, "$schema"), "http://json-schema.org/draft-04/schema#")
+          << resource.path;
       EXPECT_TRUE(json_string(*document, "title")) << resource.path;
       EXPECT_TRUE(json_string(*document, "description")) << resource.path;
     }
@@ -89,7 +90,8 @@ TEST(SchemaRegistry, CommitRecordInlinesTheEventEnvelope) {
 
 TEST(SchemaRegistry, ValidatesTheCommandRejectedPayload) {
   const SchemaRegistry& registry = SchemaRegistry::embedded();
-  const auto good = parse(R"({"command_type":"credits.reserve","reason":"insufficient_credits","message":"short"})");
+  const auto good = parse(
+      R"({"command_type":"credits.reserve","reason":"insufficient_credits","message":"short"})");
   EXPECT_EQ(registry.validate_event_payload("command.rejected", 1, *good), std::nullopt);
 }
 
@@ -111,12 +113,15 @@ TEST(SchemaRegistry, ErrorNamesPointerKeywordAndSchemaLocation) {
   EXPECT_EQ(*wrong_type, "/reason: failed 'type' at schema #/properties/reason (expected string)");
 
   const auto pattern = registry.validate_event_payload(
-      "command.rejected", 1, *parse(R"({"command_type":"a.b","reason":"Not-Snake","message":"m"})"));
+      "command.rejected", 1,
+      *parse(R"({"command_type":"a.b","reason":"Not-Snake","message":"m"})"));
   ASSERT_TRUE(pattern);
-  EXPECT_EQ(pattern->rfind("/reason: failed 'pattern' at schema #/properties/reason", 0), 0u) << *pattern;
+  EXPECT_EQ(pattern->rfind("/reason: failed 'pattern' at schema #/properties/reason", 0), 0u)
+      << *pattern;
 
   const auto extra = registry.validate_event_payload(
-      "command.rejected", 1, *parse(R"({"command_type":"a.b","reason":"r","message":"m","extra":1})"));
+      "command.rejected", 1,
+      *parse(R"({"command_type":"a.b","reason":"r","message":"m","extra":1})"));
   ASSERT_TRUE(extra);
   EXPECT_NE(extra->find("failed 'additionalProperties' at schema #"), std::string::npos) << *extra;
   EXPECT_NE(extra->find("'extra'"), std::string::npos) << *extra;

@@ -331,14 +331,18 @@ const std::string kBalanceWithoutPeriod =
 
 // Each credits event type's own fields, as v1 wrote them (v2 keeps them).
 const std::vector<std::pair<std::string, std::string>> kCreditsFields = {
-    {"credits.topped_up", R"("topup_order_id":"o-1","credits":5,"expires_at":"2026-12-01T10:00:00.000Z",)"},
-    {"credits.reserved", R"("reservation_id":"r-1","credits":5,"expires_at":"2026-11-10T13:00:00.000Z",)"
-                         R"("activity_run_id":"run-1",)"},
+    {"credits.topped_up",
+     R"("topup_order_id":"o-1","credits":5,"expires_at":"2026-12-01T10:00:00.000Z",)"},
+    {"credits.reserved",
+     R"("reservation_id":"r-1","credits":5,"expires_at":"2026-11-10T13:00:00.000Z",)"
+     R"("activity_run_id":"run-1",)"},
     {"credits.released", R"("reservation_id":"r-1","credits":5,"reason":"consumed",)"},
-    {"credits.consumed", R"("reservation_id":"r-1","credits":5,"drawn":[{"lot":"monthly","credits":5}],)"},
+    {"credits.consumed",
+     R"("reservation_id":"r-1","credits":5,"drawn":[{"lot":"monthly","credits":5}],)"},
     {"credits.refunded", R"("credits":5,"note":"quality",)"},
     {"credits.adjusted", R"("credits":-5,"note":"fix","drawn":[{"lot":"monthly","credits":5}],)"},
-    {"credits.expired", R"("credits":5,"reason":"topup_expired","lot":"topup:o-1","topup_order_id":"o-1",)"},
+    {"credits.expired",
+     R"("credits":5,"reason":"topup_expired","lot":"topup:o-1","topup_order_id":"o-1",)"},
 };
 
 std::string upcast_credits(const std::string& type, const std::string& v1_json) {
@@ -349,14 +353,16 @@ std::string upcast_credits(const std::string& type, const std::string& v1_json) 
   EXPECT_EQ(UpcasterRegistry::embedded().upcast(type, version, *document, document->GetAllocator()),
             UpcastOutcome::upcast);
   EXPECT_EQ(version, 2);
-  EXPECT_EQ(schemas.validate_event_payload(type, 2, *document), std::nullopt) << json_to_string(*document);
+  EXPECT_EQ(schemas.validate_event_payload(type, 2, *document), std::nullopt)
+      << json_to_string(*document);
   return json_to_string(*document);
 }
 
 TEST(Upcast, EveryCreditsEventIsAtVersionTwoWithAStepFromOne) {
   const UpcasterRegistry& upcasters = UpcasterRegistry::embedded();
-  for (const char* type : {"credits.allocated", "credits.topped_up", "credits.reserved", "credits.released",
-                           "credits.consumed", "credits.refunded", "credits.adjusted", "credits.expired"}) {
+  for (const char* type :
+       {"credits.allocated", "credits.topped_up", "credits.reserved", "credits.released",
+        "credits.consumed", "credits.refunded", "credits.adjusted", "credits.expired"}) {
     EXPECT_EQ(upcasters.current_version(type), 2) << type;
     EXPECT_EQ(upcasters.missing_step(type, 1), std::nullopt) << type;
   }
@@ -368,7 +374,8 @@ TEST(Upcast, CreditsBalanceV1PeriodBecomesUtcDatesAndNextResetAt) {
     SCOPED_TRACE(type);
     // Every field kept in place; the balance's period as the UTC dates of
     // its first and last millisecond, and its end as next_reset_at.
-    EXPECT_EQ(upcast_credits(type, "{" + fields + kV1Balance + "}"), "{" + fields + kV2Balance + "}");
+    EXPECT_EQ(upcast_credits(type, "{" + fields + kV1Balance + "}"),
+              "{" + fields + kV2Balance + "}");
     // Before the first allocation there is no period: nothing changes.
     EXPECT_EQ(upcast_credits(type, "{" + fields + kBalanceWithoutPeriod + "}"),
               "{" + fields + kBalanceWithoutPeriod + "}");
@@ -380,10 +387,11 @@ TEST(Upcast, CreditsBalanceV1PeriodEndingAtMidnightEndsTheDayBefore) {
       R"({"credits":5,"note":"n","balance":{"credits_monthly":0,"credits_available":5,"credits_reserved":0,)"
       R"("credits_consumed":0,"credits_topup":0,"effective_available":5,)"
       R"("period_start":"2026-12-01T00:00:00.000Z","period_end":"2027-01-01T00:00:00.000Z"}})";
-  EXPECT_EQ(upcast_credits("credits.refunded", v1),
-            R"({"credits":5,"note":"n","balance":{"credits_monthly":0,"credits_available":5,"credits_reserved":0,)"
-            R"("credits_consumed":0,"credits_topup":0,"effective_available":5,)"
-            R"("period_start":"2026-12-01","period_end":"2026-12-31","next_reset_at":"2027-01-01T00:00:00.000Z"}})");
+  EXPECT_EQ(
+      upcast_credits("credits.refunded", v1),
+      R"({"credits":5,"note":"n","balance":{"credits_monthly":0,"credits_available":5,"credits_reserved":0,)"
+      R"("credits_consumed":0,"credits_topup":0,"effective_available":5,)"
+      R"("period_start":"2026-12-01","period_end":"2026-12-31","next_reset_at":"2027-01-01T00:00:00.000Z"}})");
 }
 
 // Readers take the first of a key written twice; upcasting reads an old
@@ -396,11 +404,12 @@ TEST(Upcast, AKeyWrittenTwiceIsReadAsItsFirstValue) {
       R"("credits_available":700,"credits_reserved":700,"credits_consumed":0,"credits_topup":0,)"
       R"("effective_available":0,"period_start":"2026-12-04T17:04:30.000Z",)"
       R"("period_end":"2026-12-04T18:04:45.000Z","period_end":"2026-12-04T19:05:00.000Z"}})";
-  EXPECT_EQ(upcast_credits("credits.expired", v1),
-            R"({"credits":4300,"reason":"period_end","lot":"monthly","balance":{"credits_monthly":5000,)"
-            R"("credits_available":700,"credits_reserved":700,"credits_consumed":0,"credits_topup":0,)"
-            R"("effective_available":0,"period_start":"2026-12-04","period_end":"2026-12-04",)"
-            R"("next_reset_at":"2026-12-04T18:04:45.000Z"}})");
+  EXPECT_EQ(
+      upcast_credits("credits.expired", v1),
+      R"({"credits":4300,"reason":"period_end","lot":"monthly","balance":{"credits_monthly":5000,)"
+      R"("credits_available":700,"credits_reserved":700,"credits_consumed":0,"credits_topup":0,)"
+      R"("effective_available":0,"period_start":"2026-12-04","period_end":"2026-12-04",)"
+      R"("next_reset_at":"2026-12-04T18:04:45.000Z"}})");
 
   auto created = parse(
       R"({"activity_id":"a","title":"t","type":"copy","assignee_type":"agent","assignee_agent_role":"writer",)"
@@ -409,8 +418,9 @@ TEST(Upcast, AKeyWrittenTwiceIsReadAsItsFirstValue) {
   ASSERT_EQ(UpcasterRegistry::embedded().upcast("activity.created", version, *created,
                                                 created->GetAllocator()),
             UpcastOutcome::upcast);
-  EXPECT_EQ(SchemaRegistry::embedded().validate_event_payload("activity.created", version, *created),
-            std::nullopt)
+  EXPECT_EQ(
+      SchemaRegistry::embedded().validate_event_payload("activity.created", version, *created),
+      std::nullopt)
       << json_to_string(*created);
   int priorities = 0, titles = 0;
   for (const auto& member : created->GetObject()) {
@@ -430,24 +440,26 @@ TEST(Upcast, CreditsAllocatedV1BecomesAUtcPeriodFieldByField) {
       R"("period_end":"2026-12-01T10:00:00.000Z","reason":"renewal","carried_over":0,)"
       R"("held_over":{"lot":"lapsing:2","credits":7},)" +
       kV1Balance + "}";
-  EXPECT_EQ(upcast_credits("credits.allocated", v1),
-            R"({"credits":1000,"credits_monthly":1000,"period_start":"2026-11-01","period_end":"2026-12-01",)"
-            R"("timezone":"UTC","period_starts_at":"2026-11-01T10:00:00.000Z",)"
-            R"("next_reset_at":"2026-12-01T10:00:00.000Z","series":"instants","reason":"renewal",)"
-            R"("carried_over":0,"held_over":{"lot":"lapsing:2","credits":7},)" +
-                kV2Balance + "}");
+  EXPECT_EQ(
+      upcast_credits("credits.allocated", v1),
+      R"({"credits":1000,"credits_monthly":1000,"period_start":"2026-11-01","period_end":"2026-12-01",)"
+      R"("timezone":"UTC","period_starts_at":"2026-11-01T10:00:00.000Z",)"
+      R"("next_reset_at":"2026-12-01T10:00:00.000Z","series":"instants","reason":"renewal",)"
+      R"("carried_over":0,"held_over":{"lot":"lapsing:2","credits":7},)" +
+          kV2Balance + "}");
   // UTC midnights: the last day is the one before the old exclusive end, and
   // the period renews by dates (for it, the periods v1's rule gives).
   const std::string midnight =
       R"({"credits":0,"credits_monthly":0,"period_start":"2026-12-01T00:00:00Z",)"
       R"("period_end":"2027-01-01T00:00:00Z","reason":"allocate","carried_over":40,)" +
       kBalanceWithoutPeriod + "}";
-  EXPECT_EQ(upcast_credits("credits.allocated", midnight),
-            R"({"credits":0,"credits_monthly":0,"period_start":"2026-12-01","period_end":"2026-12-31",)"
-            R"("timezone":"UTC","period_starts_at":"2026-12-01T00:00:00.000Z",)"
-            R"("next_reset_at":"2027-01-01T00:00:00.000Z","series":"calendar","reason":"allocate",)"
-            R"("carried_over":40,)" +
-                kBalanceWithoutPeriod + "}");
+  EXPECT_EQ(
+      upcast_credits("credits.allocated", midnight),
+      R"({"credits":0,"credits_monthly":0,"period_start":"2026-12-01","period_end":"2026-12-31",)"
+      R"("timezone":"UTC","period_starts_at":"2026-12-01T00:00:00.000Z",)"
+      R"("next_reset_at":"2027-01-01T00:00:00.000Z","series":"calendar","reason":"allocate",)"
+      R"("carried_over":40,)" +
+          kBalanceWithoutPeriod + "}");
 }
 
 TEST(Upcast, CreditsV1PeriodThatNamesNoInstantIsLeftAsWritten) {
@@ -459,9 +471,11 @@ TEST(Upcast, CreditsV1PeriodThatNamesNoInstantIsLeftAsWritten) {
       R"("period_start":"2026-02-30T00:00:00.000Z","period_end":"2026-03-01T00:00:00.000Z"}})";
   auto document = parse(v1);
   int32_t version = 1;
-  UpcasterRegistry::embedded().upcast("credits.refunded", version, *document, document->GetAllocator());
+  UpcasterRegistry::embedded().upcast("credits.refunded", version, *document,
+                                      document->GetAllocator());
   EXPECT_EQ(json_to_string(*document), v1);
-  EXPECT_NE(SchemaRegistry::embedded().validate_event_payload("credits.refunded", 2, *document), std::nullopt);
+  EXPECT_NE(SchemaRegistry::embedded().validate_event_payload("credits.refunded", 2, *document),
+            std::nullopt);
 }
 
 // ---- the chain, on a registry of made-up versions ------------------------------
@@ -640,9 +654,10 @@ TEST(Upcast, DecodingAnOldEventWithoutTheFieldsItsStepReadsKeepsItAsWritten) {
 
 TEST(Upcast, DecodingLeavesCurrentEventsInPlace) {
   Result<DecodedRecord> decoded = decode_commit_record(
-      record_with("credits.refunded", 2,
-                  R"({"credits":5,"note":"n","balance":{"credits_monthly":0,"credits_available":5,)"
-                  R"("credits_reserved":0,"credits_consumed":0,"credits_topup":0,"effective_available":5}})"),
+      record_with(
+          "credits.refunded", 2,
+          R"({"credits":5,"note":"n","balance":{"credits_monthly":0,"credits_available":5,)"
+          R"("credits_reserved":0,"credits_consumed":0,"credits_topup":0,"effective_available":5}})"),
       kLimits);
   ASSERT_TRUE(decoded.ok()) << decoded.error().message;
   const DecodedEvent& event = decoded->events.front();

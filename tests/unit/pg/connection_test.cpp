@@ -12,7 +12,8 @@ namespace {
 
 template <typename Exception, typename... Args>
 bool transient(Args&&... args) {
-  return is_transient_failure(std::make_exception_ptr(Exception(std::forward<Args>(args)...)), nullptr);
+  return is_transient_failure(std::make_exception_ptr(Exception(std::forward<Args>(args)...)),
+                              nullptr);
 }
 
 TEST(TransientFailure, LostConnectionsAndUnknownCommitsAreTransient) {
@@ -24,7 +25,8 @@ TEST(TransientFailure, LostConnectionsAndUnknownCommitsAreTransient) {
 }
 
 TEST(TransientFailure, ShutdownsStartupsAndConnectionStatesAreTransient) {
-  for (const char* state : {"57P01", "57P02", "57P03", "08006", "08001", "53300", "40001", "40P01"}) {
+  for (const char* state :
+       {"57P01", "57P02", "57P03", "08006", "08001", "53300", "40001", "40P01"}) {
     EXPECT_TRUE(transient<pqxx::sql_error>("terminating connection", "COMMIT", state)) << state;
   }
 }
@@ -46,7 +48,8 @@ TEST(DatabaseHealth, KeepsTheFirstReasonOfAnOutageUntilUp) {
   health.down("connection refused");
   health.down("another reason later");
   EXPECT_FALSE(health.is_up());
-  EXPECT_NE(health.problem().find("database unreachable for"), std::string::npos) << health.problem();
+  EXPECT_NE(health.problem().find("database unreachable for"), std::string::npos)
+      << health.problem();
   EXPECT_NE(health.problem().find("connection refused"), std::string::npos) << health.problem();
   EXPECT_EQ(health.problem().find("another reason"), std::string::npos) << health.problem();
   health.up();
@@ -57,8 +60,10 @@ TEST(DatabaseHealth, KeepsTheFirstReasonOfAnOutageUntilUp) {
 TEST(Reconnecting, WaitsForAnUnreachableDatabaseUntilStopped) {
   DatabaseHealth health;
   const std::string refused =
-      "postgresql://nobody@127.0.0.1:" + std::to_string(lf::testing::unused_loopback_port()) + "/none";
-  Reconnecting database(refused, "test", health, ReconnectOptions{.first_backoff_ms = 1, .max_backoff_ms = 20});
+      "postgresql://nobody@127.0.0.1:" + std::to_string(lf::testing::unused_loopback_port()) +
+      "/none";
+  Reconnecting database(refused, "test", health,
+                        ReconnectOptions{.first_backoff_ms = 1, .max_backoff_ms = 20});
   std::atomic<bool> stop{false};
   int ran = 0;
   std::thread stopper([&] {
@@ -66,7 +71,9 @@ TEST(Reconnecting, WaitsForAnUnreachableDatabaseUntilStopped) {
     while (health.is_up()) std::this_thread::yield();
     stop = true;
   });
-  EXPECT_THROW(database.run("a query", [&](pqxx::connection&) { ++ran; }, &stop), StopRequested);
+  EXPECT_THROW(database.run(
+                   "a query", [&](pqxx::connection&) { ++ran; }, &stop),
+               StopRequested);
   stopper.join();
   EXPECT_EQ(ran, 0);
   EXPECT_FALSE(health.is_up());

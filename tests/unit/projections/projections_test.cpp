@@ -13,7 +13,6 @@
 namespace lf::projections {
 namespace {
 
-
 constexpr const char* kTenant = "6f1c2a9e-3b4d-4e5f-8a7b-1c2d3e4f5a6b";
 const int64_t kNow = *parse_rfc3339_ms("2026-11-10T12:00:00Z");
 
@@ -24,7 +23,8 @@ class Records : public testing::PartitionRecords {
 };
 
 const char* kAllocate =
-    "{\"credits_monthly\":1000,\"period_start\":\"2026-11-01T00:00:00Z\",\"period_end\":\"2026-12-01T00:00:00Z\"}";
+    "{\"credits_monthly\":1000,\"period_start\":\"2026-11-01T00:00:00Z\",\"period_end\":\"2026-12-"
+    "01T00:00:00Z\"}";
 
 std::vector<const RowOp*> ops_of(const RowBatch& batch, const TableSpec& table) {
   std::vector<const RowOp*> ops;
@@ -94,8 +94,9 @@ TEST(Projections, BalancesOfAV1RecordHoldItsUpcastDates) {
   header.record_id = ids.next(kNow);
   header.writer = "old-engine";
   OutgoingEvent allocated;
-  allocated.header = EventHeader{ids.next(kNow), "credits.allocated", 1, kTenant,
-                                 std::string("credits/") + kTenant, 1, "c-old", std::nullopt, "system", kNow};
+  allocated.header = EventHeader{
+      ids.next(kNow), "credits.allocated", 1,        kTenant, std::string("credits/") + kTenant, 1,
+      "c-old",        std::nullopt,        "system", kNow};
   allocated.payload_json =
       R"({"credits":1000,"credits_monthly":1000,"period_start":"2026-11-01T06:00:00.000Z",)"
       R"("period_end":"2026-12-01T06:00:00.000Z","reason":"allocate","carried_over":0,)"
@@ -103,8 +104,8 @@ TEST(Projections, BalancesOfAV1RecordHoldItsUpcastDates) {
       R"("credits_topup":0,"effective_available":1000,"period_start":"2026-11-01T06:00:00.000Z",)"
       R"("period_end":"2026-12-01T06:00:00.000Z"}})";
   const std::vector<OutgoingEvent> events = {allocated};
-  Result<DecodedRecord> record = decode_commit_record(encode_commit_record(header, events),
-                                                      JsonLimits{.max_bytes = 1 << 20, .max_depth = 64});
+  Result<DecodedRecord> record = decode_commit_record(
+      encode_commit_record(header, events), JsonLimits{.max_bytes = 1 << 20, .max_depth = 64});
   ASSERT_TRUE(record.ok()) << record.error().message;
   RowBatch batch;
   CreditBalances{}.apply(RecordAt{0, 0, &*record}, batch);
@@ -137,7 +138,8 @@ TEST(Projections, BalancesKeepOnlyTheLastFiguresPerTenantInABatch) {
 TEST(Projections, ReservationRowFollowsItsStatus) {
   Records records;
   records.run("credits.allocate", kAllocate);
-  records.run("credits.reserve", "{\"reservation_id\":\"r1\",\"credits\":300,\"activity_run_id\":\"run-1\"}");
+  records.run("credits.reserve",
+              "{\"reservation_id\":\"r1\",\"credits\":300,\"activity_run_id\":\"run-1\"}");
   records.run("credits.reserve", "{\"reservation_id\":\"r2\",\"credits\":100}");
   records.run("credits.consume", "{\"reservation_id\":\"r1\",\"credits\":120}");
   records.timers(kNow + 2 * kMillisPerHour);
@@ -167,7 +169,8 @@ TEST(Projections, EventLogHasEveryEventWithItsPlaceInTheLog) {
 }
 
 TEST(RowBatch, MergesChangesToOneKeyInOrder) {
-  const TableSpec table{"t", {{"k", SqlType::text}, {"a", SqlType::int64}, {"b", SqlType::text}}, {0}};
+  const TableSpec table{
+      "t", {{"k", SqlType::text}, {"a", SqlType::int64}, {"b", SqlType::text}}, {0}};
   RowBatch batch;
   batch.patch(table, {std::string("x")}, {{"a", int64_t{1}}});
   batch.patch(table, {std::string("x")}, {{"b", std::string("late")}});

@@ -11,7 +11,6 @@
 namespace lf::projections {
 namespace {
 
-
 constexpr const char* kTenant = "6f1c2a9e-3b4d-4e5f-8a7b-1c2d3e4f5a6b";
 const int64_t kNow = *parse_rfc3339_ms("2026-11-10T12:00:00Z");
 
@@ -28,7 +27,8 @@ const RowOp* order_row(const RowBatch& batch, const std::string& order_id) {
   for (const auto& group : batch.tables()) {
     if (group.table != &table) continue;
     for (const RowOp& op : group.ops) {
-      if (std::get<std::string>(op.values[table.column_index("topup_order_id")]) == order_id) return &op;
+      if (std::get<std::string>(op.values[table.column_index("topup_order_id")]) == order_id)
+        return &op;
     }
   }
   return nullptr;
@@ -40,13 +40,17 @@ const Value& column(const RowOp& op, const char* name) {
 
 TEST(TopupOrdersProjection, AnOrdersLifeIsOneRowInTheSeedsShape) {
   Records records;
-  records.run("credits.allocate", R"({"credits_monthly":1000,"period_start":"2026-11-01","period_end":"2026-11-30"})");
-  records.run("topup_order.create", R"({"topup_order_id":"order_A","credits":500,"amount":"499.00"})");
-  records.run("topup_order.pay", R"({"topup_order_id":"order_A","paid_at":"2026-11-10T11:59:00Z"})");
+  records.run("credits.allocate",
+              R"({"credits_monthly":1000,"period_start":"2026-11-01","period_end":"2026-11-30"})");
+  records.run("topup_order.create",
+              R"({"topup_order_id":"order_A","credits":500,"amount":"499.00"})");
+  records.run("topup_order.pay",
+              R"({"topup_order_id":"order_A","paid_at":"2026-11-10T11:59:00Z"})");
   records.run("credits.reserve", R"({"reservation_id":"r1","credits":300})");
   records.run("credits.consume", R"({"reservation_id":"r1","credits":200})");
   records.run("topup_order.refund", R"({"topup_order_id":"order_A","note":"chargeback"})");
-  records.run("topup_order.create", R"({"topup_order_id":"order_B","credits":10,"amount":4.99,"currency":"USD"})");
+  records.run("topup_order.create",
+              R"({"topup_order_id":"order_B","credits":10,"amount":4.99,"currency":"USD"})");
   records.run("topup_order.fail", R"({"topup_order_id":"order_B","reason":"declined"})");
   const RowBatch batch = records.project(CreditTopupOrders{});
 
@@ -57,8 +61,10 @@ TEST(TopupOrdersProjection, AnOrdersLifeIsOneRowInTheSeedsShape) {
   EXPECT_EQ(std::get<std::string>(column(*a, "status")), "refunded");
   EXPECT_EQ(std::get<int64_t>(column(*a, "amount_inr")), 49900);
   EXPECT_EQ(std::get<int64_t>(column(*a, "amount_minor")), 49900);
-  EXPECT_EQ(std::get<Timestamp>(column(*a, "paid_at")).unix_ms, *parse_rfc3339_ms("2026-11-10T11:59:00Z"));
-  EXPECT_EQ(std::get<Timestamp>(column(*a, "expires_at")).unix_ms, *parse_rfc3339_ms("2026-12-01T00:00:00Z"));
+  EXPECT_EQ(std::get<Timestamp>(column(*a, "paid_at")).unix_ms,
+            *parse_rfc3339_ms("2026-11-10T11:59:00Z"));
+  EXPECT_EQ(std::get<Timestamp>(column(*a, "expires_at")).unix_ms,
+            *parse_rfc3339_ms("2026-12-01T00:00:00Z"));
   EXPECT_EQ(std::get<Timestamp>(column(*a, "refunded_at")).unix_ms, kNow);
   EXPECT_EQ(std::get<int64_t>(column(*a, "credits_consumed")), 200);
   EXPECT_EQ(std::get<int64_t>(column(*a, "credits_taken_back")), 300);
@@ -86,7 +92,8 @@ TEST(TopupOrdersProjection, AnOrdersLifeIsOneRowInTheSeedsShape) {
       entries.emplace_back(std::get<std::string>(op.values[ledger.column_index("type")]), credits);
       if (entries.back().first == "topup_refunded") {
         EXPECT_EQ(std::get<std::string>(op.values[ledger.column_index("note")]), "chargeback");
-        EXPECT_EQ(std::get<std::string>(op.values[ledger.column_index("topup_order_id")]), "order_A");
+        EXPECT_EQ(std::get<std::string>(op.values[ledger.column_index("topup_order_id")]),
+                  "order_A");
         EXPECT_EQ(std::get<int64_t>(op.values[ledger.column_index("balance_after")]), sum);
       }
     }
@@ -103,7 +110,8 @@ TEST(TopupOrdersProjection, AnOrdersLifeIsOneRowInTheSeedsShape) {
 
 TEST(TopupOrdersProjection, ParksTheUnknownEventsOfOrdersOnly) {
   const CreditTopupOrders projection;
-  EXPECT_EQ(projection.unknown_event_policy("topup_order.chargeback_opened"), UnknownEventPolicy::park);
+  EXPECT_EQ(projection.unknown_event_policy("topup_order.chargeback_opened"),
+            UnknownEventPolicy::park);
   EXPECT_EQ(projection.unknown_event_policy("credits.something_new"), UnknownEventPolicy::skip);
   ASSERT_NE(make_projection("credit_topup_orders"), nullptr);
 }

@@ -14,7 +14,6 @@
 namespace lf::projections {
 namespace {
 
-
 constexpr const char* kTenant = "6f1c2a9e-3b4d-4e5f-8a7b-1c2d3e4f5a6c";
 const int64_t kNow = *parse_rfc3339_ms("2026-11-10T12:00:00Z");
 

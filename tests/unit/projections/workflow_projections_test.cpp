@@ -43,7 +43,8 @@ class Log : public lf::testing::RecordLog {
 RowBatch project(const Projection& projection, const std::vector<const DecodedRecord*>& records) {
   RowBatch batch;
   int64_t offset = 0;
-  for (const DecodedRecord* record : records) projection.apply(RecordAt{0, offset++, record}, batch);
+  for (const DecodedRecord* record : records)
+    projection.apply(RecordAt{0, offset++, record}, batch);
   return batch;
 }
 
@@ -82,8 +83,12 @@ std::vector<const RowOp*> ops_of(const RowBatch& batch, const TableSpec& table) 
   return ops;
 }
 
-std::string ts(std::size_t record_index) { return "ts:" + format_rfc3339_ms(Log::time_of(record_index)); }
-std::string text(const std::string& value) { return "text:" + value; }
+std::string ts(std::size_t record_index) {
+  return "ts:" + format_rfc3339_ms(Log::time_of(record_index));
+}
+std::string text(const std::string& value) {
+  return "text:" + value;
+}
 const std::string kNull = "null";
 
 // ------------------------------------------------------------------ event payloads
@@ -1276,7 +1281,8 @@ TEST(WorkflowProjections, RegisteredAfterTheCreditsProjectionsAtTheSeedDialectsV
                        "credit_balances", "credit_ledger", "credit_reservations", "event_log",
                        "media_buys", "approvals", "activities", "activity_runs", "audit_log"}));
   // Version 2: the seed dialect's tables (005_billing_periods.sql, 006_seed_dialect.sql).
-  for (const char* name : {"credit_balances", "media_buys", "approvals", "activities", "activity_runs", "audit_log"}) {
+  for (const char* name :
+       {"credit_balances", "media_buys", "approvals", "activities", "activity_runs", "audit_log"}) {
     EXPECT_EQ(versions.at(name), 2) << name;
   }
   ASSERT_NE(make_projection("media_buys"), nullptr);
@@ -1292,12 +1298,16 @@ TEST(WorkflowProjections, FoldOfTheEnginesRecordsReachesTheEndState) {
   engine::PartitionCore core(0, "engine", engine::PartitionOptions{}, UlidGenerator(5));
   std::vector<DecodedRecord> records;
   int64_t offset = 0;
-  auto run = [&](const std::string& type, const std::string& payload, const std::string& actor = "user:ana",
+  auto run = [&](const std::string& type, const std::string& payload,
+                 const std::string& actor = "user:ana",
                  ResultStatus expected = ResultStatus::accepted) {
-    auto built = lf::testing::build_command(type, kTenant, "c" + std::to_string(offset), payload, actor, kNow);
-    auto outcome = core.decide(built.envelope, SourcePosition{"ledgerflow.commands", 0, offset}, kNow);
+    auto built = lf::testing::build_command(type, kTenant, "c" + std::to_string(offset), payload,
+                                            actor, kNow);
+    auto outcome =
+        core.decide(built.envelope, SourcePosition{"ledgerflow.commands", 0, offset}, kNow);
     ++offset;
-    EXPECT_EQ(outcome.result.status, expected) << type << ": " << outcome.result.reason << " " << outcome.result.message;
+    EXPECT_EQ(outcome.result.status, expected)
+        << type << ": " << outcome.result.reason << " " << outcome.result.message;
     for (engine::Decided& decided : outcome.records) {
       Result<DecodedRecord> record = decode_commit_record(decided.json, kRecordLimits);
       ASSERT_TRUE(record.ok());
@@ -1317,23 +1327,28 @@ TEST(WorkflowProjections, FoldOfTheEnginesRecordsReachesTheEndState) {
   run("activity.start", R"({"activity_id":"a-1"})");
   run("activity.start_run", R"({"activity_id":"a-1","run_id":"r-1","estimated_credits":50})");
   run("activity.finish_run", R"({"run_id":"r-1","status":"completed","credits_used":30})");
-  run("media_buy.pause", R"({"media_buy_id":"mb-1"})", "user:ana", ResultStatus::rejected);  // approved, not active
+  run("media_buy.pause", R"({"media_buy_id":"mb-1"})", "user:ana",
+      ResultStatus::rejected);  // approved, not active
 
   std::vector<const DecodedRecord*> pointers;
   for (const DecodedRecord& record : records) pointers.push_back(&record);
-  const Described buy = columns_of(*ops_of(project(MediaBuys{}, pointers), MediaBuys::buys_table()).at(0));
+  const Described buy =
+      columns_of(*ops_of(project(MediaBuys{}, pointers), MediaBuys::buys_table()).at(0));
   EXPECT_EQ(buy.at("status"), text("approved"));
   EXPECT_EQ(buy.at("currency"), text("USD"));
   EXPECT_EQ(buy.at("budget_total"), text("700.00"));  // the seed's budget is the amount
   EXPECT_EQ(buy.at("budget_total_minor"), "int:70000");
-  const Described approval = columns_of(*ops_of(project(Approvals{}, pointers), Approvals::table()).at(0));
+  const Described approval =
+      columns_of(*ops_of(project(Approvals{}, pointers), Approvals::table()).at(0));
   EXPECT_EQ(approval.at("status"), text("approved"));
   EXPECT_EQ(approval.at("subject_id"), text("mb-1"));
-  const Described activity = columns_of(*ops_of(project(Activities{}, pointers), Activities::table()).at(0));
+  const Described activity =
+      columns_of(*ops_of(project(Activities{}, pointers), Activities::table()).at(0));
   EXPECT_EQ(activity.at("status"), text("in_progress"));
   EXPECT_EQ(activity.at("priority"), text("urgent"));
   EXPECT_EQ(activity.at("started_on"), activity.at("updated_at"));
-  const Described run_row = columns_of(*ops_of(project(ActivityRuns{}, pointers), ActivityRuns::table()).at(0));
+  const Described run_row =
+      columns_of(*ops_of(project(ActivityRuns{}, pointers), ActivityRuns::table()).at(0));
   EXPECT_EQ(run_row.at("status"), text("completed"));
   EXPECT_EQ(run_row.at("credits_charged"), "int:30");
   EXPECT_EQ(run_row.at("credits_reserved"), "int:50");

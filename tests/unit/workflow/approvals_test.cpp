@@ -78,22 +78,25 @@ TEST(ApprovalRequest, TakesTheSeedsReviewTypes) {
 TEST(ApprovalRequest, ReadsCatalogueV1TypesAsTheSubjectsSeedType) {
   Harness h(kNow);
   auto request = [&](const std::string& id, const std::string& subject, const std::string& type) {
-    const DecodedRecord record = h.accept_record(
-        "approval.request", "{\"approval_id\":\"" + id + "\",\"subject\":" + subject + ",\"type\":\"" + type +
-                                "\",\"risk_level\":\"low\",\"title\":\"t\"}");
+    const DecodedRecord record =
+        h.accept_record("approval.request",
+                        "{\"approval_id\":\"" + id + "\",\"subject\":" + subject + ",\"type\":\"" +
+                            type + "\",\"risk_level\":\"low\",\"title\":\"t\"}");
     return std::string(json_string(*record.events.back().payload, "type").value_or(""));
   };
   EXPECT_EQ(request("v1-a", R"({"kind":"creative","id":"c"})", "creative_review"), "creative");
   EXPECT_EQ(request("v1-b", R"({"kind":"creative","id":"c"})", "brand_check"), "creative");
-  EXPECT_EQ(request("v1-c", R"({"kind":"creative","id":"c"})", "product"), "product");  // a seed type stays
+  EXPECT_EQ(request("v1-c", R"({"kind":"creative","id":"c"})", "product"),
+            "product");  // a seed type stays
   // A buy sent back for revision waits for a new approval.
   h.accept("media_buy.create", buy_payload("mb-1", true));
   h.accept("approval.request_revision", approval_decision("mb-1:approval"));
   EXPECT_EQ(request("v1-d", R"({"kind":"media_buy","id":"mb-1"})", "campaign_review"), "media_buy");
   h.accept("activity.create", activity_payload("work", false));
   h.accept("activity.start", activity_move("work"));
-  const DecodedRecord submitted = h.accept_record(
-      "activity.submit_for_approval", activity_move("work", ",\"approval_type\":\"activity_review\""));
+  const DecodedRecord submitted =
+      h.accept_record("activity.submit_for_approval",
+                      activity_move("work", ",\"approval_type\":\"activity_review\""));
   EXPECT_EQ(json_string(*submitted.events.back().payload, "type"), "content_review");
 }
 

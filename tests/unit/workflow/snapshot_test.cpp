@@ -161,13 +161,16 @@ TEST(Snapshots, TheReviewStepARequestWouldOpenMustHaveAFreeId) {
   // A version-1 snapshot holds no assignee: its gate reads as plain work (as
   // the activity.created upcaster reads an agent's gate), so it is no review
   // step to name.
-  EXPECT_EQ(legacy.decide("approval.request", approval_request("ext-0", "activity", "legacy",
-                                                               ",\"activity_id\":\"legacy:review:1\""))
-                .result.reason,
-            "invalid_transition");
+  EXPECT_EQ(
+      legacy
+          .decide("approval.request", approval_request("ext-0", "activity", "legacy",
+                                                       ",\"activity_id\":\"legacy:review:1\""))
+          .result.reason,
+      "invalid_transition");
   // Naming a review step created since works.
-  ASSERT_EQ(legacy.decide("activity.create", activity_payload("legacy:review:2", true)).result.status,
-            ResultStatus::accepted);
+  ASSERT_EQ(
+      legacy.decide("activity.create", activity_payload("legacy:review:2", true)).result.status,
+      ResultStatus::accepted);
   const CommandOutcome named = legacy.decide(
       "approval.request",
       approval_request("ext-1", "activity", "legacy", ",\"activity_id\":\"legacy:review:2\""));
