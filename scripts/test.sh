@@ -14,7 +14,15 @@ docker-compose -f compose.yaml config --quiet
 # Every C++ source is formatted as .clang-format says (clang-format 14).
 git ls-files -z '*.cpp' '*.hpp' | xargs -0 clang-format --dry-run -Werror
 scripts/build.sh -DLEDGERFLOW_WERROR=ON
-ctest --test-dir build --output-on-failure --timeout 1800 -j "$(nproc)" "$@"
+if ! ctest --test-dir build --output-on-failure --timeout 1800 -j "$(nproc)" "$@"; then
+  # A digest at the end, where a shortened log still shows it: every failed
+  # assertion and every crash report (tests/support/crash_report).
+  echo "---- digest of the failures (build/Testing/Temporary/LastTest.log) ----"
+  grep -a -E -A 40 "lf-crash:|ledgerflow: assertion failed|terminate called" \
+    build/Testing/Temporary/LastTest.log | grep -a -v "^--$" | head -150 || true
+  grep -a -E -A 3 ": Failure$" build/Testing/Temporary/LastTest.log | head -100 || true
+  exit 1
+fi
 
 # The unit tests under the sanitizers: the `sanitize` preset (build-sanitize/,
 # Debug, whole-state checks after every event) builds only them. Any report
