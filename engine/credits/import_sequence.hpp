@@ -57,6 +57,25 @@ struct ChunkFrame {
 };
 Result<ChunkFrame> read_chunk_frame(const rapidjson::Value* payload, std::string_view noun);
 
+// A chunk payload as `Chunk` (import_id, chunk, chunks, append, source,
+// rows): its frame, then each row read by `read_row(item, file)` (a Result
+// of the row), or the first error.
+template <typename Chunk, typename ReadRow>
+Result<Chunk> read_chunk_rows(const rapidjson::Value* payload, std::string_view noun,
+                              ReadRow read_row) {
+  Result<ChunkFrame> frame = read_chunk_frame(payload, noun);
+  if (!frame) return frame.error();
+  const ImportHeader& header = frame->header;
+  Chunk chunk{header.import_id, header.chunk, header.chunks, header.append, header.source, {}};
+  chunk.rows.reserve(frame->rows->Size());
+  for (const rapidjson::Value& item : frame->rows->GetArray()) {
+    auto row = read_row(item, chunk.source.file);
+    if (!row) return row.error();
+    chunk.rows.push_back(std::move(row).value());
+  }
+  return chunk;
+}
+
 // A stream's import progress in its snapshot: an array of {kind,
 // import_id, chunks_committed, chunks_total}, one per kind.
 void write_import_progress(JsonWriter& writer,
