@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 
+#include "engine/credits/import.hpp"
 #include "engine/credits/import_codec.hpp"
 #include "engine/credits/state.hpp"
 #include "engine/domain.hpp"
@@ -47,6 +48,18 @@ inline const ImportProgress& record_import_progress(State& state, const ImportHe
                                                     std::string_view kind) {
   return record_import_progress(ImportLedger{state.imports.by_kind, state.imports.events}, header,
                                 kind);
+}
+
+// The decision on an import chunk: its refusal, or the kind's one event
+// (kImportEventSchemaVersion) on `stream`, the payload from `encode()`
+// (called only when accepted).
+template <typename Encode>
+Decision chunk_decision(std::optional<Rejection> refused, std::string_view event_type,
+                        const std::string& stream, Encode encode) {
+  if (refused) return Decision::reject(std::move(refused->reason), std::move(refused->message));
+  std::vector<NewEvent> events;
+  events.push_back(NewEvent{std::string(event_type), kImportEventSchemaVersion, stream, encode()});
+  return Decision::accept(std::move(events));
 }
 
 // A chunk payload's header and its "rows" array (1 to kImportChunkRowsMax

@@ -289,13 +289,9 @@ Decision decide_approvals_chunk(const State& state, const KindImports& imports,
   State scratch_state = state;
   KindImports scratch = imports;
   ApprovalsChunk decided = chunk;
-  if (std::optional<Rejection> refused =
-          decide_on(scratch_state, scratch, decided, now_ms, Subjects::known))
-    return Decision::reject(std::move(refused->reason), std::move(refused->message));
-  std::vector<NewEvent> events;
-  events.push_back(
-      NewEvent{std::string(kApprovalsImportedEvent), 1, stream, encode_imported(decided)});
-  return Decision::accept(std::move(events));
+  return credits::chunk_decision(
+      decide_on(scratch_state, scratch, decided, now_ms, Subjects::known), kApprovalsImportedEvent,
+      stream, [&] { return encode_imported(decided); });
 }
 
 void evolve_approvals_imported(State& state, KindImports& imports,

@@ -101,12 +101,9 @@ Decision decide_audit_logs_chunk(const StreamImports& imports, int64_t audit_str
                                  const AuditLogsChunk& chunk, const std::string& stream,
                                  int64_t now_ms) {
   StreamImports scratch = imports;
-  if (std::optional<Rejection> refused = decide_on(scratch, audit_stream_version, chunk, now_ms))
-    return Decision::reject(std::move(refused->reason), std::move(refused->message));
-  std::vector<NewEvent> events;
-  events.push_back(
-      NewEvent{std::string(kAuditLogsImportedEvent), 1, stream, encode_imported(chunk)});
-  return Decision::accept(std::move(events));
+  return credits::chunk_decision(decide_on(scratch, audit_stream_version, chunk, now_ms),
+                                 kAuditLogsImportedEvent, stream,
+                                 [&] { return encode_imported(chunk); });
 }
 
 void evolve_audit_logs_imported(StreamImports& imports, const rapidjson::Value& payload) {

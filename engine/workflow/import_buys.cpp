@@ -174,12 +174,9 @@ Decision decide_media_buys_chunk(const State& state, const KindImports& imports,
   State scratch_state = state;
   KindImports scratch = imports;
   MediaBuysChunk decided = chunk;
-  if (std::optional<Rejection> refused = decide_on(scratch_state, scratch, decided, now_ms))
-    return Decision::reject(std::move(refused->reason), std::move(refused->message));
-  std::vector<NewEvent> events;
-  events.push_back(
-      NewEvent{std::string(kMediaBuysImportedEvent), 1, stream, encode_imported(decided)});
-  return Decision::accept(std::move(events));
+  return credits::chunk_decision(decide_on(scratch_state, scratch, decided, now_ms),
+                                 kMediaBuysImportedEvent, stream,
+                                 [&] { return encode_imported(decided); });
 }
 
 void evolve_media_buys_imported(State& state, KindImports& imports,
