@@ -191,9 +191,9 @@ Decision decide_llm_calls_chunk(const State& state, const credits::State& credit
       decide_on(scratch, credits, usage_stream_version, chunk, now_ms, decided);
   return engine::credits::chunk_decision(std::move(refused), kLlmCallsImportedEvent, stream, [&] {
     LF_ASSERT(scratch.period.has_value());
-    return encode_imported(
-        chunk, decided,
-        SpendFigures{*scratch.period, scratch.month_spend_usd_micros, scratch.spend_cap_usd_micros});
+    return encode_imported(chunk, decided,
+                           SpendFigures{*scratch.period, scratch.month_spend_usd_micros,
+                                        scratch.spend_cap_usd_micros});
   });
 }
 

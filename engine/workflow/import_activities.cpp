@@ -260,9 +260,9 @@ Decision decide_activities_chunk(const State& state, const StreamImports& import
                                  const std::string& stream, int64_t now_ms) {
   StreamImports scratch = imports;
   std::set<std::string> ids;
-  return credits::chunk_decision(
-      decide_on(Added{state, ids}, scratch, live_events, chunk, now_ms), kActivitiesImportedEvent,
-      stream, [&] { return encode_imported(chunk); });
+  return credits::chunk_decision(decide_on(Added{state, ids}, scratch, live_events, chunk, now_ms),
+                                 kActivitiesImportedEvent, stream,
+                                 [&] { return encode_imported(chunk); });
 }
 
 void evolve_activities_imported(State& state, StreamImports& imports,
