@@ -18,10 +18,6 @@ namespace lf::importer {
 
 namespace {
 
-RowError row_error(const std::optional<std::string>& tenant_id, std::string message) {
-  return RowError{tenant_id, std::move(message)};
-}
-
 // Text columns as the commands' schemas bound them (characters): those of
 // the activity.create payload, then the row's own.
 constexpr TextColumn kActivityTexts[] = {{"id", "activity_id", 128, true},

@@ -20,10 +20,6 @@ namespace lf::importer {
 
 namespace {
 
-RowError row_error(const std::optional<std::string>& tenant_id, std::string message) {
-  return RowError{tenant_id, std::move(message)};
-}
-
 constexpr TextColumn kTexts[] = {{"id", "run_id", 128, true},
                                  {"activity_id", "activity_id", 128, true},
                                  {"model_id", "model_id", 100, false},

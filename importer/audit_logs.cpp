@@ -17,10 +17,6 @@ namespace lf::importer {
 
 namespace {
 
-RowError row_error(const std::optional<std::string>& tenant_id, std::string message) {
-  return RowError{tenant_id, std::move(message)};
-}
-
 // Columns copied as text when not NULL (audit.record bounds them).
 constexpr std::string_view kTextColumns[] = {
     "operation",    "event_type", "action",         "resource_type", "resource_id",

@@ -14,14 +14,6 @@
 
 namespace lf::importer {
 
-namespace {
-
-RowError row_error(const std::optional<std::string>& tenant_id, std::string message) {
-  return RowError{tenant_id, std::move(message)};
-}
-
-}  // namespace
-
 const std::vector<std::string_view> kLedgerRequiredColumns{"tenant_id", "type", "credits",
                                                            "balance_after", "created_at"};
 const std::vector<std::string_view> kLedgerOptionalColumns{

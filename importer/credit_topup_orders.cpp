@@ -22,10 +22,6 @@ constexpr std::string_view kSeedCurrency = "INR";
 constexpr int64_t kAmountMax = 1'000'000'000'000'000;   // 10^15, as the schema
 constexpr int64_t kCreditsMax = 1'000'000'000'000'000;  // 10^15, as the schema
 
-RowError row_error(const std::optional<std::string>& tenant_id, std::string message) {
-  return RowError{tenant_id, std::move(message)};
-}
-
 }  // namespace
 
 const std::vector<std::string_view> kOrdersRequiredColumns{

@@ -48,6 +48,10 @@ struct RowError {
   std::string message;  // "column credits: ..." (the caller adds file and line)
 };
 
+inline RowError row_error(const std::optional<std::string>& tenant_id, std::string message) {
+  return RowError{tenant_id, std::move(message)};
+}
+
 // A tenant's commands of one kind, in order, and how to check them.
 struct PrecheckInput {
   std::string tenant_id;

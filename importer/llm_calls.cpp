@@ -17,14 +17,6 @@
 
 namespace lf::importer {
 
-namespace {
-
-RowError row_error(const std::optional<std::string>& tenant_id, std::string message) {
-  return RowError{tenant_id, std::move(message)};
-}
-
-}  // namespace
-
 // id and created_on are the Leadmetrics base record's columns.
 const std::vector<std::string_view> kLlmCallsRequiredColumns{
     "tenant_id",     "id",       "adapter_type", "model_id", "input_tokens",

@@ -227,14 +227,9 @@ Decision decide_ledger_chunk(const State& state, int64_t credits_stream_version,
                              const LedgerChunk& chunk, const std::string& stream, int64_t now_ms) {
   State scratch = state;
   ImportedChunk imported = imported_of(chunk);
-  if (std::optional<Rejection> refused =
-          decide_on(scratch, credits_stream_version, imported, now_ms)) {
-    return Decision::reject(std::move(refused->reason), std::move(refused->message));
-  }
-  std::vector<NewEvent> events;
-  events.push_back(NewEvent{std::string(kLedgerImportedEvent), kImportEventSchemaVersion, stream,
-                            encode_ledger_imported(imported, balance_of(scratch.book))});
-  return Decision::accept(std::move(events));
+  return chunk_decision(decide_on(scratch, credits_stream_version, imported, now_ms),
+                        kLedgerImportedEvent, stream,
+                        [&] { return encode_ledger_imported(imported, balance_of(scratch.book)); });
 }
 
 void evolve_ledger_imported(State& state, const rapidjson::Value& payload) {

@@ -248,12 +248,8 @@ Result<OrdersChunk> parse_orders_chunk(const rapidjson::Value* payload) {
 Decision decide_orders_chunk(const State& state, int64_t credits_stream_version,
                              const OrdersChunk& chunk, const std::string& stream) {
   State scratch = state;
-  if (std::optional<Rejection> refused = decide_on(scratch, credits_stream_version, chunk, false))
-    return Decision::reject(std::move(refused->reason), std::move(refused->message));
-  std::vector<NewEvent> events;
-  events.push_back(NewEvent{std::string(kOrdersImportedEvent), kImportEventSchemaVersion, stream,
-                            encode_imported(chunk)});
-  return Decision::accept(std::move(events));
+  return chunk_decision(decide_on(scratch, credits_stream_version, chunk, false),
+                        kOrdersImportedEvent, stream, [&] { return encode_imported(chunk); });
 }
 
 void evolve_orders_imported(State& state, const rapidjson::Value& payload) {

@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 
+#include "engine/credits/import.hpp"
 #include "engine/credits/import_codec.hpp"
 #include "engine/credits/state.hpp"
 #include "engine/domain.hpp"
@@ -49,6 +50,18 @@ inline const ImportProgress& record_import_progress(State& state, const ImportHe
                                 kind);
 }
 
+// The decision on an import chunk: its refusal, or the kind's one event
+// (kImportEventSchemaVersion) on `stream`, the payload from `encode()`
+// (called only when accepted).
+template <typename Encode>
+Decision chunk_decision(std::optional<Rejection> refused, std::string_view event_type,
+                        const std::string& stream, Encode encode) {
+  if (refused) return Decision::reject(std::move(refused->reason), std::move(refused->message));
+  std::vector<NewEvent> events;
+  events.push_back(NewEvent{std::string(event_type), kImportEventSchemaVersion, stream, encode()});
+  return Decision::accept(std::move(events));
+}
+
 // A chunk payload's header and its "rows" array (1 to kImportChunkRowsMax
 // items, `noun` naming them in the error), or invalid_payload.
 struct ChunkFrame {
@@ -56,6 +69,25 @@ struct ChunkFrame {
   const rapidjson::Value* rows = nullptr;
 };
 Result<ChunkFrame> read_chunk_frame(const rapidjson::Value* payload, std::string_view noun);
+
+// A chunk payload as `Chunk` (import_id, chunk, chunks, append, source,
+// rows): its frame, then each row read by `read_row(item, file)` (a Result
+// of the row), or the first error.
+template <typename Chunk, typename ReadRow>
+Result<Chunk> read_chunk_rows(const rapidjson::Value* payload, std::string_view noun,
+                              ReadRow read_row) {
+  Result<ChunkFrame> frame = read_chunk_frame(payload, noun);
+  if (!frame) return frame.error();
+  const ImportHeader& header = frame->header;
+  Chunk chunk{header.import_id, header.chunk, header.chunks, header.append, header.source, {}};
+  chunk.rows.reserve(frame->rows->Size());
+  for (const rapidjson::Value& item : frame->rows->GetArray()) {
+    auto row = read_row(item, chunk.source.file);
+    if (!row) return row.error();
+    chunk.rows.push_back(std::move(row).value());
+  }
+  return chunk;
+}
 
 // A stream's import progress in its snapshot: an array of {kind,
 // import_id, chunks_committed, chunks_total}, one per kind.

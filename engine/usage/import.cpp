@@ -187,16 +187,14 @@ Decision decide_llm_calls_chunk(const State& state, const credits::State& credit
                                 const std::string& stream, int64_t now_ms) {
   State scratch = state;
   std::vector<DecidedCall> decided;
-  if (std::optional<Rejection> refused =
-          decide_on(scratch, credits, usage_stream_version, chunk, now_ms, decided))
-    return Decision::reject(std::move(refused->reason), std::move(refused->message));
-  LF_ASSERT(scratch.period.has_value());
-  const SpendFigures spend{*scratch.period, scratch.month_spend_usd_micros,
-                           scratch.spend_cap_usd_micros};
-  std::vector<NewEvent> events;
-  events.push_back(NewEvent{std::string(kLlmCallsImportedEvent), 1, stream,
-                            encode_imported(chunk, decided, spend)});
-  return Decision::accept(std::move(events));
+  std::optional<Rejection> refused =
+      decide_on(scratch, credits, usage_stream_version, chunk, now_ms, decided);
+  return engine::credits::chunk_decision(std::move(refused), kLlmCallsImportedEvent, stream, [&] {
+    LF_ASSERT(scratch.period.has_value());
+    return encode_imported(chunk, decided,
+                           SpendFigures{*scratch.period, scratch.month_spend_usd_micros,
+                                        scratch.spend_cap_usd_micros});
+  });
 }
 
 void evolve_llm_calls_imported(State& state, const rapidjson::Value& payload) {

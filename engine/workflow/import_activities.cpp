@@ -260,13 +260,9 @@ Decision decide_activities_chunk(const State& state, const StreamImports& import
                                  const std::string& stream, int64_t now_ms) {
   StreamImports scratch = imports;
   std::set<std::string> ids;
-  if (std::optional<Rejection> refused =
-          decide_on(Added{state, ids}, scratch, live_events, chunk, now_ms))
-    return Decision::reject(std::move(refused->reason), std::move(refused->message));
-  std::vector<NewEvent> events;
-  events.push_back(
-      NewEvent{std::string(kActivitiesImportedEvent), 1, stream, encode_imported(chunk)});
-  return Decision::accept(std::move(events));
+  return credits::chunk_decision(decide_on(Added{state, ids}, scratch, live_events, chunk, now_ms),
+                                 kActivitiesImportedEvent, stream,
+                                 [&] { return encode_imported(chunk); });
 }
 
 void evolve_activities_imported(State& state, StreamImports& imports,
@@ -541,13 +537,9 @@ Decision decide_activity_runs_chunk(const State& state, const credits::State& cr
   StreamImports scratch = imports;
   ActivityRunsChunk decided = chunk;
   std::set<std::string> ids;
-  if (std::optional<Rejection> refused =
-          decide_runs_on(state, &credits, ids, scratch, live_events, decided, now_ms))
-    return Decision::reject(std::move(refused->reason), std::move(refused->message));
-  std::vector<NewEvent> events;
-  events.push_back(
-      NewEvent{std::string(kActivityRunsImportedEvent), 1, stream, encode_runs_imported(decided)});
-  return Decision::accept(std::move(events));
+  return engine::credits::chunk_decision(
+      decide_runs_on(state, &credits, ids, scratch, live_events, decided, now_ms),
+      kActivityRunsImportedEvent, stream, [&] { return encode_runs_imported(decided); });
 }
 
 void evolve_activity_runs_imported(State& state, StreamImports& imports,

@@ -280,19 +280,7 @@ std::string approvals_import_stream(std::string_view tenant_id) {
 }
 
 Result<ApprovalsChunk> parse_approvals_chunk(const rapidjson::Value* payload) {
-  Result<credits::ChunkFrame> frame = credits::read_chunk_frame(payload, "approvals");
-  if (!frame) return frame.error();
-  const credits::ImportHeader& header = frame->header;
-  const rapidjson::Value* rows = frame->rows;
-  ApprovalsChunk chunk{header.import_id, header.chunk,  header.chunks,
-                       header.append,    header.source, {}};
-  chunk.rows.reserve(rows->Size());
-  for (const rapidjson::Value& item : rows->GetArray()) {
-    Result<ImportedApproval> row = parse_row(item, chunk.source.file);
-    if (!row) return row.error();
-    chunk.rows.push_back(std::move(row).value());
-  }
-  return chunk;
+  return credits::read_chunk_rows<ApprovalsChunk>(payload, "approvals", &parse_row);
 }
 
 Decision decide_approvals_chunk(const State& state, const KindImports& imports,
@@ -301,13 +289,9 @@ Decision decide_approvals_chunk(const State& state, const KindImports& imports,
   State scratch_state = state;
   KindImports scratch = imports;
   ApprovalsChunk decided = chunk;
-  if (std::optional<Rejection> refused =
-          decide_on(scratch_state, scratch, decided, now_ms, Subjects::known))
-    return Decision::reject(std::move(refused->reason), std::move(refused->message));
-  std::vector<NewEvent> events;
-  events.push_back(
-      NewEvent{std::string(kApprovalsImportedEvent), 1, stream, encode_imported(decided)});
-  return Decision::accept(std::move(events));
+  return credits::chunk_decision(
+      decide_on(scratch_state, scratch, decided, now_ms, Subjects::known), kApprovalsImportedEvent,
+      stream, [&] { return encode_imported(decided); });
 }
 
 void evolve_approvals_imported(State& state, KindImports& imports,

@@ -68,46 +68,42 @@ std::string encode_imported(const AuditLogsChunk& chunk) {
 
 }  // namespace
 
-Result<AuditLogsChunk> parse_audit_logs_chunk(const rapidjson::Value* payload) {
-  Result<credits::ChunkFrame> frame = credits::read_chunk_frame(payload, "audit rows");
-  if (!frame) return frame.error();
-  const credits::ImportHeader& header = frame->header;
-  const rapidjson::Value* rows = frame->rows;
-  AuditLogsChunk chunk{header.import_id, header.chunk,  header.chunks,
-                       header.append,    header.source, {}};
-  chunk.rows.reserve(rows->Size());
-  for (const rapidjson::Value& item : rows->GetArray()) {
-    const std::optional<int64_t> line = item.IsObject() ? json_int64(item, "line") : std::nullopt;
-    const rapidjson::Value* record = item.IsObject() ? json_member(item, "record") : nullptr;
-    if (!line || *line < 1 || *line > credits::kLineMax || record == nullptr)
-      return make_error(why::kInvalidRow, "every row is an object with its line and record");
-    Result<Command> parsed = parse_command("audit.record", record);
-    if (!parsed) {
-      return make_error(why::kInvalidRow, "line " + std::to_string(*line) + ": " +
-                                              parsed.error().code + ": " + parsed.error().message);
-    }
-    AuditRecorded row = std::get<RecordAudit>(std::move(parsed).value()).row;
-    if (!row.occurred_at_ms) {
-      return make_error(why::kInvalidRow,
-                        "line " + std::to_string(*line) +
-                            ": an imported audit row needs its time (occurred_at, timestamp or "
-                            "created_at)");
-    }
-    chunk.rows.push_back(ImportedAuditRow{*line, std::move(row)});
+namespace {
+
+// One row: {line, record} with the record an audit.record payload that has its time.
+Result<ImportedAuditRow> parse_row(const rapidjson::Value& item, const std::string&) {
+  const std::optional<int64_t> line = item.IsObject() ? json_int64(item, "line") : std::nullopt;
+  const rapidjson::Value* record = item.IsObject() ? json_member(item, "record") : nullptr;
+  if (!line || *line < 1 || *line > credits::kLineMax || record == nullptr)
+    return make_error(why::kInvalidRow, "every row is an object with its line and record");
+  Result<Command> parsed = parse_command("audit.record", record);
+  if (!parsed) {
+    return make_error(why::kInvalidRow, "line " + std::to_string(*line) + ": " +
+                                            parsed.error().code + ": " + parsed.error().message);
   }
-  return chunk;
+  AuditRecorded row = std::get<RecordAudit>(std::move(parsed).value()).row;
+  if (!row.occurred_at_ms) {
+    return make_error(why::kInvalidRow,
+                      "line " + std::to_string(*line) +
+                          ": an imported audit row needs its time (occurred_at, timestamp or "
+                          "created_at)");
+  }
+  return ImportedAuditRow{*line, std::move(row)};
+}
+
+}  // namespace
+
+Result<AuditLogsChunk> parse_audit_logs_chunk(const rapidjson::Value* payload) {
+  return credits::read_chunk_rows<AuditLogsChunk>(payload, "audit rows", &parse_row);
 }
 
 Decision decide_audit_logs_chunk(const StreamImports& imports, int64_t audit_stream_version,
                                  const AuditLogsChunk& chunk, const std::string& stream,
                                  int64_t now_ms) {
   StreamImports scratch = imports;
-  if (std::optional<Rejection> refused = decide_on(scratch, audit_stream_version, chunk, now_ms))
-    return Decision::reject(std::move(refused->reason), std::move(refused->message));
-  std::vector<NewEvent> events;
-  events.push_back(
-      NewEvent{std::string(kAuditLogsImportedEvent), 1, stream, encode_imported(chunk)});
-  return Decision::accept(std::move(events));
+  return credits::chunk_decision(decide_on(scratch, audit_stream_version, chunk, now_ms),
+                                 kAuditLogsImportedEvent, stream,
+                                 [&] { return encode_imported(chunk); });
 }
 
 void evolve_audit_logs_imported(StreamImports& imports, const rapidjson::Value& payload) {

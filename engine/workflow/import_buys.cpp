@@ -165,19 +165,7 @@ std::string media_buys_import_stream(std::string_view tenant_id) {
 }
 
 Result<MediaBuysChunk> parse_media_buys_chunk(const rapidjson::Value* payload) {
-  Result<credits::ChunkFrame> frame = credits::read_chunk_frame(payload, "media buys");
-  if (!frame) return frame.error();
-  const credits::ImportHeader& header = frame->header;
-  const rapidjson::Value* rows = frame->rows;
-  MediaBuysChunk chunk{header.import_id, header.chunk,  header.chunks,
-                       header.append,    header.source, {}};
-  chunk.rows.reserve(rows->Size());
-  for (const rapidjson::Value& item : rows->GetArray()) {
-    Result<ImportedBuy> row = parse_row(item, chunk.source.file);
-    if (!row) return row.error();
-    chunk.rows.push_back(std::move(row).value());
-  }
-  return chunk;
+  return credits::read_chunk_rows<MediaBuysChunk>(payload, "media buys", &parse_row);
 }
 
 Decision decide_media_buys_chunk(const State& state, const KindImports& imports,
@@ -186,12 +174,9 @@ Decision decide_media_buys_chunk(const State& state, const KindImports& imports,
   State scratch_state = state;
   KindImports scratch = imports;
   MediaBuysChunk decided = chunk;
-  if (std::optional<Rejection> refused = decide_on(scratch_state, scratch, decided, now_ms))
-    return Decision::reject(std::move(refused->reason), std::move(refused->message));
-  std::vector<NewEvent> events;
-  events.push_back(
-      NewEvent{std::string(kMediaBuysImportedEvent), 1, stream, encode_imported(decided)});
-  return Decision::accept(std::move(events));
+  return credits::chunk_decision(decide_on(scratch_state, scratch, decided, now_ms),
+                                 kMediaBuysImportedEvent, stream,
+                                 [&] { return encode_imported(decided); });
 }
 
 void evolve_media_buys_imported(State& state, KindImports& imports,
