@@ -6,6 +6,7 @@
 
 #include "consumers/pg/copy.hpp"
 #include "events/assert.hpp"
+#include "projections/feed.hpp"
 
 namespace lf::pg {
 
@@ -89,12 +90,7 @@ std::string text_array_literal(const std::vector<std::string>& texts) {
 }  // namespace
 
 std::string parked_key(std::string_view tenant_id, std::string_view stream) {
-  std::string key;
-  key.reserve(tenant_id.size() + 1 + stream.size());
-  key.append(tenant_id);
-  key.push_back('\n');
-  key.append(stream);
-  return key;
+  return projections::stream_key(tenant_id, stream);
 }
 
 std::vector<ParkedStream> load_parked_streams(pqxx::transaction_base& work,

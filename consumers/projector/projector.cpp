@@ -417,7 +417,7 @@ void Projector::write_batch(std::vector<kafka::MessagePtr>& messages) {
       dead_letter(*message, record.error());
       dead_lettered = true;
     }
-    const bool unknown = record && has_unknown_event(*record);
+    const bool all_known = record && projections::all_events_known(*record);
     bool counted = false;
     for (std::size_t i = 0; i < checkpoints.size(); ++i) {
       pg::Checkpoint& checkpoint = checkpoints[i];
@@ -443,13 +443,10 @@ void Projector::write_batch(std::vector<kafka::MessagePtr>& messages) {
       checkpoint.last_seq = chain.last_seq;
       checkpoint.last_record_id = chain.last_record_id;
       const projections::RecordAt at{message->partition, message->offset, &*record, nullptr};
-      if (!unknown && state.parked[i].empty()) {
-        projections_[i]->apply(at, batch_);  // the hot path: nothing to hold back
-      } else {
-        const int64_t skipped_before = checkpoint.unknown_skipped_count;
-        map_with_parking(i, at, value, state.parked[i], checkpoint, nullptr, batch_, parking);
-        unknown_skipped += checkpoint.unknown_skipped_count - skipped_before;
-      }
+      const int64_t skipped_before = checkpoint.unknown_skipped_count;
+      map_with_parking(i, at, value, state.parked[i], checkpoint, nullptr, batch_, parking,
+                       all_known);
+      unknown_skipped += checkpoint.unknown_skipped_count - skipped_before;
       if (!counted) {
         ++accepted;
         counted = true;
@@ -585,47 +582,24 @@ void Projector::recover_positions(const std::vector<int32_t>& partitions) {
   }
 }
 
-bool Projector::has_unknown_event(const DecodedRecord& record) const {
-  const KnownEvents& known = KnownEvents::embedded();
-  for (const DecodedEvent& event : record.events) {
-    if (!known.knows(event.header.type, event.header.schema_version)) return true;
-  }
-  return false;
-}
-
-projections::UnknownEventPolicy Projector::unknown_policy(std::size_t projection,
-                                                          std::string_view type) const {
-  if (unknown_overrides_[projection]) return *unknown_overrides_[projection];
-  return projections_[projection]->unknown_event_policy(type);
-}
-
 void Projector::map_with_parking(std::size_t projection, const projections::RecordAt& at,
                                  std::string_view value, ParkedSet& parked,
                                  pg::Checkpoint& checkpoint, const std::string* only_key,
-                                 projections::RowBatch& batch, Parking& parking) const {
-  using projections::UnknownEventPolicy;
-  const DecodedRecord& record = *at.record;
-  const KnownEvents& known = KnownEvents::embedded();
-  std::vector<int32_t> applied;
-  // This record's parked events, one entry per stream in order of appearance.
-  std::vector<std::pair<std::string, pg::ParkedRecord>> held;
-  for (std::size_t index = 0; index < record.events.size(); ++index) {
-    const EventHeader& header = record.events[index].header;
-    const std::string key = pg::parked_key(header.tenant_id, header.stream);
-    if (only_key != nullptr && key != *only_key) continue;
-    const UnknownEventPolicy policy = known.knows(header.type, header.schema_version)
-                                          ? UnknownEventPolicy::apply
-                                          : unknown_policy(projection, header.type);
-    // Skipped before the parked check, so the count does not depend on
-    // whether the stream is parked.
-    if (policy == UnknownEventPolicy::skip) {
-      ++checkpoint.unknown_skipped_count;
-      continue;
+                                 projections::RowBatch& batch, Parking& parking,
+                                 std::optional<bool> all_known) const {
+  // The projection's parked streams; a park the policy asks for is recorded
+  // for PostgreSQL with the event that parked it.
+  class Held final : public projections::HeldStreams {
+   public:
+    Held(ParkedSet& parked, std::vector<pg::ParkedStream>& streams, const std::string& projection)
+        : parked_(parked), streams_(streams), projection_(projection) {}
+    bool none() const override { return parked_.empty(); }
+    bool holds(const EventHeader& event) const override {
+      return !parked_.empty() && parked_.count(pg::parked_key(event.tenant_id, event.stream)) != 0;
     }
-    bool hold = parked.count(key) != 0;
-    if (!hold && policy == UnknownEventPolicy::park) {
+    void park(const EventHeader& header, const projections::RecordAt& at) override {
       pg::ParkedStream stream;
-      stream.projection = projection_names_[projection];
+      stream.projection = projection_;
       stream.tenant_id = header.tenant_id;
       stream.stream = header.stream;
       stream.partition = at.partition;
@@ -635,17 +609,33 @@ void Projector::map_with_parking(std::size_t projection, const projections::Reco
       stream.reason =
           fmt::format("event type {} v{} is unknown to this binary (unknown-event policy: park)",
                       header.type, header.schema_version);
-      parking.streams.push_back(std::move(stream));
-      parked.insert(key);
-      hold = true;
+      streams_.push_back(std::move(stream));
+      parked_.insert(pg::parked_key(header.tenant_id, header.stream));
     }
-    if (!hold) {
-      applied.push_back(static_cast<int32_t>(index));
-      continue;
-    }
-    auto entry =
-        std::find_if(held.begin(), held.end(), [&](const auto& item) { return item.first == key; });
-    if (entry == held.end()) {
+
+   private:
+    ParkedSet& parked_;
+    std::vector<pg::ParkedStream>& streams_;
+    const std::string& projection_;
+  };
+  Held held(parked, parking.streams, projection_names_[projection]);
+  projections::FeedOptions options;
+  options.all_known = all_known;
+  options.unknown_policy = unknown_overrides_[projection];
+  options.only_stream = only_key;
+  const projections::Fed fed =
+      projections::feed_accepted(*projections_[projection], at, held, batch, options);
+  checkpoint.unknown_skipped_count += fed.skipped;
+  if (fed.held.empty()) return;
+  // The held events, one parked record per stream in order of appearance.
+  const DecodedRecord& record = *at.record;
+  std::vector<std::pair<std::string, pg::ParkedRecord>> records;
+  for (const int32_t index : fed.held) {
+    const EventHeader& header = record.events[static_cast<std::size_t>(index)].header;
+    const std::string key = pg::parked_key(header.tenant_id, header.stream);
+    auto entry = std::find_if(records.begin(), records.end(),
+                              [&](const auto& item) { return item.first == key; });
+    if (entry == records.end()) {
       pg::ParkedRecord parked_record;
       parked_record.projection = projection_names_[projection];
       parked_record.tenant_id = header.tenant_id;
@@ -655,20 +645,14 @@ void Projector::map_with_parking(std::size_t projection, const projections::Reco
       parked_record.seq = record.header.seq;
       parked_record.record_id = record.header.record_id;
       parked_record.record = std::string(value);
-      held.emplace_back(key, std::move(parked_record));
-      entry = std::prev(held.end());
+      records.emplace_back(key, std::move(parked_record));
+      entry = std::prev(records.end());
     }
-    entry->second.event_indexes.push_back(static_cast<int32_t>(index));
+    entry->second.event_indexes.push_back(index);
     entry->second.event_ids.push_back(header.event_id);
     entry->second.types.push_back(header.type);
   }
-  for (auto& [key, parked_record] : held) parking.records.push_back(std::move(parked_record));
-  if (applied.size() == record.events.size()) {
-    projections_[projection]->apply(at, batch);
-  } else if (!applied.empty()) {
-    const projections::RecordSubset subset(record, std::move(applied));
-    projections_[projection]->apply(subset.at(at.partition, at.offset), batch);
-  }
+  for (auto& [key, parked_record] : records) parking.records.push_back(std::move(parked_record));
 }
 
 void Projector::isolate(const WriteJob& job) {
@@ -682,7 +666,7 @@ void Projector::isolate(const WriteJob& job) {
     Result<DecodedRecord> record =
         decode_commit_record(kafka::message_value(*message), options_.record_limits);
     if (record) {
-      entry.has_unknown = has_unknown_event(*record);
+      entry.all_known = projections::all_events_known(*record);
       entry.record = std::move(record).value();
     }
     decoded.push_back(std::move(entry));
@@ -812,12 +796,8 @@ std::optional<Projector::DataFailure> Projector::try_apply(
     const Redecoded& entry = *records[k];
     const projections::RecordAt at{entry.message->partition, entry.message->offset, &*entry.record,
                                    nullptr};
-    if (!entry.has_unknown && attempt_parked.empty() && only_key == nullptr) {
-      projections_[projection]->apply(at, batch);
-    } else {
-      map_with_parking(projection, at, kafka::message_value(*entry.message), attempt_parked,
-                       scratch, only_key, batch, attempt_parking);
-    }
+    map_with_parking(projection, at, kafka::message_value(*entry.message), attempt_parked, scratch,
+                     only_key, batch, attempt_parking, entry.all_known);
   }
   try {
     pqxx::subtransaction savepoint(work, "lf_isolate");

@@ -29,6 +29,7 @@
 #include "consumers/pg/parking.hpp"
 #include "consumers/pg/positions.hpp"
 #include "events/json.hpp"
+#include "projections/feed.hpp"
 #include "projections/projection.hpp"
 
 namespace lf::projector {
@@ -132,7 +133,7 @@ class Projector final : public kafka::RebalanceListener {
   struct Redecoded {
     const rd_kafka_message_t* message = nullptr;
     std::optional<DecodedRecord> record;  // none: it was dead-lettered
-    bool has_unknown = false;
+    bool all_known = true;                // projections::all_events_known
   };
 
   static int64_t start_offset(const PartitionState& state);
@@ -145,18 +146,16 @@ class Projector final : public kafka::RebalanceListener {
   int projection_version(const std::string& name) const;
   std::map<int32_t, PartitionState> load_positions(const std::vector<int32_t>& partitions);
   void write_batch(std::vector<kafka::MessagePtr>& messages);
-  bool has_unknown_event(const DecodedRecord& record) const;
-  projections::UnknownEventPolicy unknown_policy(std::size_t projection,
-                                                 std::string_view type) const;
-  // Maps an accepted record for one projection when some of its events may
-  // not be applied: events of parked streams and unknown events parked by
-  // policy go to `parking` (parking their stream in `parked`), unknown
-  // events skipped by policy are counted in `checkpoint`. With `only_key`,
-  // only that stream's events are considered.
+  // Maps an accepted record for one projection through the feed
+  // (projections/feed.hpp): events of parked streams and unknown events
+  // parked by policy go to `parking` (parking their stream in `parked`),
+  // unknown events skipped by policy are counted in `checkpoint`. With
+  // `only_key`, only that stream's events are considered. `all_known`:
+  // projections::all_events_known(record), when already asked.
   void map_with_parking(std::size_t projection, const projections::RecordAt& at,
                         std::string_view value, ParkedSet& parked, pg::Checkpoint& checkpoint,
-                        const std::string* only_key, projections::RowBatch& batch,
-                        Parking& parking) const;
+                        const std::string* only_key, projections::RowBatch& batch, Parking& parking,
+                        std::optional<bool> all_known = std::nullopt) const;
   // A batch PostgreSQL refused for its data: re-applies it projection by
   // projection in savepoints, narrowing down to the streams whose events
   // fail, parks those and commits the rest (positions first, as always).

@@ -24,7 +24,7 @@
 #include "consumers/verify/fold.hpp"
 #include "events/chain.hpp"
 #include "events/envelope.hpp"
-#include "events/known_events.hpp"
+#include "projections/feed.hpp"
 #include "projections/projection.hpp"
 
 namespace lf::rebuild {
@@ -189,50 +189,30 @@ class Builder {
 
   void map(int32_t partition, int64_t offset, const DecodedRecord& record) {
     if (tenant_ && record.header.tenant_id != *tenant_) return;
-    // Events this binary does not know follow the projection's policy, as in
-    // the projector; a rebuild cannot park, so a stream that would be
-    // parked stops it before anything is swapped in.
-    const auto known = [](const DecodedEvent& event) {
-      return KnownEvents::embedded().knows(event.header.type, event.header.schema_version);
-    };
-    if (std::all_of(record.events.begin(), record.events.end(),
-                    known)) {  // the common case: no allocation
-      projection_->apply(projections::RecordAt{partition, offset, &record}, batch_);
-      count(record);
-      return;
-    }
-    std::vector<int32_t> applied;
-    bool all = true;
-    for (std::size_t index = 0; index < record.events.size(); ++index) {
-      const EventHeader& header = record.events[index].header;
-      if (KnownEvents::embedded().knows(header.type, header.schema_version)) {
-        applied.push_back(static_cast<int32_t>(index));
-        continue;
-      }
-      switch (projection_->unknown_event_policy(header.type)) {
-        case projections::UnknownEventPolicy::apply:
-          applied.push_back(static_cast<int32_t>(index));
-          continue;
-        case projections::UnknownEventPolicy::skip:
-          all = false;
-          continue;
-        case projections::UnknownEventPolicy::park:
-          throw RebuildError(
-              "partition " + std::to_string(partition) + " offset " + std::to_string(offset) +
-              ": stream " + header.stream + " of tenant " + header.tenant_id + " holds " +
-              header.type + " v" + std::to_string(header.schema_version) +
-              ", which this binary does not know and " + std::string(projection_->name()) +
-              " parks; rebuild with a binary that knows it");
-      }
-    }
-    if (all) {
-      projection_->apply(projections::RecordAt{partition, offset, &record}, batch_);
-    } else if (!applied.empty()) {
-      const projections::RecordSubset subset(record, std::move(applied));
-      projection_->apply(subset.at(partition, offset), batch_);
-    }
+    projections::feed_accepted(*projection_, projections::RecordAt{partition, offset, &record},
+                               refuse_parks_, batch_);
     count(record);
   }
+
+  // Events this binary does not know follow the projection's policy, as in
+  // the projector; a rebuild cannot park, so a stream that would be parked
+  // stops it before anything is swapped in.
+  class RefuseParks final : public projections::HeldStreams {
+   public:
+    explicit RefuseParks(std::string_view projection) : projection_(projection) {}
+    bool none() const override { return true; }
+    bool holds(const EventHeader&) const override { return false; }
+    void park(const EventHeader& header, const projections::RecordAt& at) override {
+      throw RebuildError(
+          "partition " + std::to_string(at.partition) + " offset " + std::to_string(at.offset) +
+          ": stream " + header.stream + " of tenant " + header.tenant_id + " holds " + header.type +
+          " v" + std::to_string(header.schema_version) + ", which this binary does not know and " +
+          projection_ + " parks; rebuild with a binary that knows it");
+    }
+
+   private:
+    std::string projection_;
+  };
 
   void count(const DecodedRecord& record) {
     ++records_;
@@ -241,6 +221,7 @@ class Builder {
   }
 
   std::unique_ptr<projections::Projection> projection_;
+  RefuseParks refuse_parks_{projection_->name()};
   std::optional<std::string> tenant_;
   JsonLimits limits_;
   std::size_t verify_rows_max_;

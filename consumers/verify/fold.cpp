@@ -174,7 +174,7 @@ std::optional<std::string> canonical(const projections::Value& value, SqlType ty
 }
 
 Fold::Fold(std::vector<std::unique_ptr<projections::Projection>> projections)
-    : projections_(std::move(projections)) {
+    : projections_(std::move(projections)), held_(projections_.size()) {
   for (const auto& projection : projections_) {
     for (const TableSpec* table : projection->tables()) tables_[table->name];
   }
@@ -195,7 +195,10 @@ std::optional<RecordVerdict> Fold::offer(int32_t partition, int64_t offset, std:
   ++accepted_;
   projections::RowBatch batch;
   const projections::RecordAt at{partition, offset, &*record};
-  for (const auto& projection : projections_) projection->apply(at, batch);
+  projections::FeedOptions options;
+  options.all_known = projections::all_events_known(*record);
+  for (std::size_t i = 0; i < projections_.size(); ++i)
+    projections::feed_accepted(*projections_[i], at, held_[i], batch, options);
   apply(batch);
   return verdict;
 }

@@ -1,5 +1,6 @@
 // `ledgerflow verify`'s core: fold the committed log in memory through the
-// projections (chain rule applied per partition) and diff the result against
+// projections (chain rule applied per partition, then the one feed of
+// projections/feed.hpp, unknown-event policy and all) and diff the result against
 // the read tables in PostgreSQL. Read tables must equal the fold of the log
 // (DESIGN.md guarantee 4).
 #pragma once
@@ -16,6 +17,7 @@
 #include "consumers/kafka/kafka.hpp"
 #include "events/chain.hpp"
 #include "events/json.hpp"
+#include "projections/feed.hpp"
 #include "projections/projection.hpp"
 
 namespace lf::verify {
@@ -66,6 +68,9 @@ class Fold {
 
   std::vector<std::unique_ptr<projections::Projection>> projections_;
   std::map<int32_t, ChainPosition> chains_;
+  // Per projection: the streams its unknown-event policy parked, held from
+  // then on as the projector holds them.
+  std::vector<projections::HeldStreamSet> held_;
   std::map<std::string, Table> tables_;
   int64_t accepted_ = 0;
   int64_t ignored_ = 0;
