@@ -11,6 +11,7 @@
 #include "cli/subcommands.hpp"
 #include "consumers/pg/parking.hpp"
 #include "consumers/verify/fold.hpp"
+#include "consumers/verify/status.hpp"
 #include "events/json.hpp"
 #include "projections/projection.hpp"
 

@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include "consumers/verify/fold.hpp"
+#include "consumers/verify/status.hpp"
 
 namespace lf::metrics {
 

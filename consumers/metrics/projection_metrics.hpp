@@ -14,6 +14,7 @@
 #include "consumers/kafka/kafka.hpp"
 #include "consumers/metrics/exposition.hpp"
 #include "consumers/projector/projector.hpp"
+#include "consumers/verify/status.hpp"
 
 namespace lf::metrics {
 

@@ -59,8 +59,9 @@ std::string canonical_json(std::string_view text) {
 // A numeric's text without the zeros its scale adds: "5000.50" and
 // "5000.5" (numeric keeps the scale it was given; numeric(10,6) pads to 6)
 // are the same number.
-std::string canonical_numeric(std::string text) {
-  if (text.find('.') == std::string::npos) return text;
+std::string canonical_numeric(const std::string& given) {
+  if (given.find('.') == std::string::npos) return given;
+  std::string text = given;
   while (text.back() == '0') text.pop_back();
   if (text.back() == '.') text.pop_back();
   if (text == "-0") text = "0";
@@ -93,7 +94,7 @@ std::string canonical_text(SqlType type, std::string text) {
     case SqlType::jsonb:
       return canonical_json(text);
     case SqlType::numeric:
-      return canonical_numeric(std::move(text));
+      return canonical_numeric(text);
     case SqlType::inet:
       return canonical_inet(text);
     default:
@@ -330,63 +331,6 @@ std::vector<Difference> diff(pqxx::work& work, const Fold& fold, std::size_t lim
 std::vector<Difference> diff_tenants(pqxx::work& work, const Fold& fold, std::size_t limit,
                                      const std::set<std::string>& tenant_ids) {
   return diff_rows(work, fold, limit, &tenant_ids, "");
-}
-
-std::vector<PartitionStatus> projection_status(pqxx::work& work, kafka::Consumer& probe,
-                                               const std::string& topic,
-                                               const std::vector<std::string>& projections) {
-  // Every stored position in one round trip.
-  std::map<std::pair<std::string, int32_t>, PartitionStatus> stored;
-  for (const auto& row : work.exec("SELECT projection, partition, next_offset, last_seq, "
-                                   "ignored_count, deadlettered_count, "
-                                   "unknown_skipped_count FROM projection_checkpoints")) {
-    PartitionStatus status;
-    status.next_offset = row[2].as<int64_t>();
-    status.last_seq = row[3].as<int64_t>();
-    status.ignored = row[4].as<int64_t>();
-    status.deadlettered = row[5].as<int64_t>();
-    status.unknown_skipped = row[6].as<int64_t>();
-    stored.emplace(std::make_pair(row[0].as<std::string>(), row[1].as<int32_t>()), status);
-  }
-  // Parked streams and events per projection and partition, in one query.
-  std::map<std::pair<std::string, int32_t>, std::pair<int64_t, int64_t>> parked;
-  for (const auto& row :
-       work.exec("SELECT s.projection, s.partition, count(*), "
-                 "coalesce(sum((SELECT coalesce(sum(cardinality(e.event_indexes)), 0) FROM "
-                 "parked_events e "
-                 "  WHERE e.projection = s.projection AND e.tenant_id = s.tenant_id AND e.stream = "
-                 "s.stream)), 0) "
-                 "FROM parked_streams s GROUP BY s.projection, s.partition")) {
-    parked[{row[0].as<std::string>(), row[1].as<int32_t>()}] = {row[2].as<int64_t>(),
-                                                                row[3].as<int64_t>()};
-  }
-  std::vector<PartitionStatus> rows;
-  const int32_t partitions = probe.partition_count(topic);
-  for (int32_t partition = 0; partition < partitions; ++partition) {
-    const int64_t high = probe.watermarks(topic, partition).high;
-    for (const std::string& projection : projections) {
-      auto found = stored.find({projection, partition});
-      PartitionStatus status = found == stored.end() ? PartitionStatus{} : found->second;
-      status.projection = projection;
-      status.partition = partition;
-      status.log_end = high;
-      status.lag = std::max<int64_t>(0, high - status.next_offset);
-      if (auto held = parked.find({projection, partition}); held != parked.end()) {
-        status.parked_streams = held->second.first;
-        status.parked_events = held->second.second;
-      }
-      rows.push_back(std::move(status));
-    }
-  }
-  return rows;
-}
-
-int64_t projection_lag(pqxx::work& work, kafka::Consumer& probe, const std::string& topic,
-                       const std::vector<std::string>& projections) {
-  int64_t lag = 0;
-  for (const PartitionStatus& status : projection_status(work, probe, topic, projections))
-    lag += status.lag;
-  return lag;
 }
 
 }  // namespace lf::verify

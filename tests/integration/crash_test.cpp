@@ -14,6 +14,7 @@
 #include "bench/workload.hpp"
 #include "consumers/client/command_client.hpp"
 #include "consumers/verify/fold.hpp"
+#include "consumers/verify/status.hpp"
 #include "events/partitioner.hpp"
 #include "events/time.hpp"
 #include "projections/projection.hpp"

@@ -16,6 +16,7 @@
 #include "consumers/pg/parking.hpp"
 #include "consumers/projector/projector.hpp"
 #include "consumers/verify/fold.hpp"
+#include "consumers/verify/status.hpp"
 #include "events/json.hpp"
 #include "tests/support/kafka_fixture.hpp"
 #include "tests/support/pg_fixture.hpp"

@@ -26,6 +26,7 @@
 #include "consumers/pg/migrations.hpp"
 #include "consumers/pg/temp_server.hpp"
 #include "consumers/verify/fold.hpp"
+#include "consumers/verify/status.hpp"
 #include "events/time.hpp"
 #include "projections/projection.hpp"
 #include "tests/support/fleet.hpp"

@@ -17,6 +17,7 @@
 
 #include "consumers/client/command_client.hpp"
 #include "consumers/verify/fold.hpp"
+#include "consumers/verify/status.hpp"
 #include "events/time.hpp"
 #include "projections/projection.hpp"
 #include "tests/support/fleet.hpp"

@@ -26,6 +26,7 @@
 
 #include "consumers/kafka/kafka.hpp"
 #include "consumers/verify/fold.hpp"
+#include "consumers/verify/status.hpp"
 #include "events/assert.hpp"
 #include "events/chain.hpp"
 #include "events/partitioner.hpp"

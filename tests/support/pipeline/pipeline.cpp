@@ -7,6 +7,7 @@
 
 #include "events/time.hpp"
 
+#include "consumers/verify/status.hpp"
 #include "events/json.hpp"
 #include "projections/projection.hpp"
 #include "tests/support/pg_fixture.hpp"
