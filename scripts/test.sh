@@ -14,14 +14,45 @@ docker-compose -f compose.yaml config --quiet
 # Every C++ source is formatted as .clang-format says (clang-format 14).
 git ls-files -z '*.cpp' '*.hpp' | xargs -0 clang-format --dry-run -Werror
 scripts/build.sh -DLEDGERFLOW_WERROR=ON
-if ! ctest --test-dir build --output-on-failure --timeout 1800 -j "$(nproc)" "$@"; then
+# librdkafka 2.0.2 (Debian 12's) can abort a process while it destroys a
+# client handle: rd_kafka_broker_destroy_final's thread assertion
+# (confluentinc/librdkafka#3608, open upstream). A test whose only failure
+# is that abort is run once more, and says so; any other failure fails the
+# run. docs/reliability.md, "A librdkafka teardown race".
+library_abort="rd_kafka_broker_destroy_final: Assertion"
+only_library_aborts() {
+  local log=build/Testing/Temporary/LastTest.log
+  local failed=build/Testing/Temporary/LastTestsFailed.log
+  [[ -s "$failed" ]] || return 1
+  local name
+  while IFS=: read -r _ name; do
+    awk -v name="$name" -v mark="$library_abort" '
+      $0 ~ ("^[0-9]+/[0-9]+ Testing: " name "$") { inside = 1; next }
+      inside && /^[0-9]+\/[0-9]+ Testing: / { inside = 0 }
+      inside && index($0, mark) { found = 1 }
+      END { exit found ? 0 : 1 }' "$log" || return 1
+  done < "$failed"
+}
+digest() {
   # A digest at the end, where a shortened log still shows it: every failed
   # assertion and every crash report (tests/support/crash_report).
   echo "---- digest of the failures (build/Testing/Temporary/LastTest.log) ----"
   grep -a -E -A 40 "lf-crash:|ledgerflow: assertion failed|terminate called" \
     build/Testing/Temporary/LastTest.log | grep -a -v "^--$" | head -150 || true
   grep -a -E -A 3 ": Failure$" build/Testing/Temporary/LastTest.log | head -100 || true
-  exit 1
+}
+if ! ctest --test-dir build --output-on-failure --timeout 1800 -j "$(nproc)" "$@"; then
+  if only_library_aborts; then
+    echo "---- librdkafka's teardown abort ($library_abort) ended these tests; running them once more:"
+    cat build/Testing/Temporary/LastTestsFailed.log
+    if ! ctest --test-dir build --output-on-failure --timeout 1800 --rerun-failed; then
+      digest
+      exit 1
+    fi
+  else
+    digest
+    exit 1
+  fi
 fi
 
 # The unit tests under the sanitizers: the `sanitize` preset (build-sanitize/,
