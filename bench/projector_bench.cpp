@@ -21,6 +21,7 @@
 #include "engine/partition.hpp"
 #include "events/partitioner.hpp"
 #include "events/time.hpp"
+#include "projections/registry.hpp"
 
 namespace {
 

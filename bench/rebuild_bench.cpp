@@ -32,6 +32,7 @@
 #include "events/partitioner.hpp"
 #include "events/time.hpp"
 #include "projections/projection.hpp"
+#include "projections/registry.hpp"
 
 namespace {
 

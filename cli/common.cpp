@@ -1,5 +1,6 @@
 // Shared CLI plumbing.
 #include "cli/common.hpp"
+#include "projections/registry.hpp"
 
 #include <csignal>
 

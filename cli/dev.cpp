@@ -20,6 +20,7 @@
 #include "consumers/pg/temp_server.hpp"
 #include "consumers/projector/projector.hpp"
 #include "projections/projection.hpp"
+#include "projections/registry.hpp"
 
 namespace lf::cli {
 

@@ -13,6 +13,7 @@
 #include "cli/subcommands.hpp"
 #include "consumers/rebuild/rebuild.hpp"
 #include "projections/projection.hpp"
+#include "projections/registry.hpp"
 
 namespace lf::cli {
 

@@ -12,6 +12,7 @@
 #include "consumers/projector/replay_parked.hpp"
 #include "events/envelope.hpp"
 #include "projections/projection.hpp"
+#include "projections/registry.hpp"
 
 namespace lf::cli {
 

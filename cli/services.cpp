@@ -9,6 +9,7 @@
 #include "consumers/projector/projector.hpp"
 #include "events/time.hpp"
 #include "projections/projection.hpp"
+#include "projections/registry.hpp"
 
 namespace lf::cli {
 

@@ -14,6 +14,7 @@
 #include "consumers/verify/status.hpp"
 #include "events/json.hpp"
 #include "projections/projection.hpp"
+#include "projections/registry.hpp"
 
 namespace lf::cli {
 

@@ -10,6 +10,7 @@
 #include "cli/subcommands.hpp"
 #include "consumers/verify/fold.hpp"
 #include "events/envelope.hpp"
+#include "projections/registry.hpp"
 
 namespace lf::cli {
 

@@ -23,6 +23,7 @@
 #include "fuzz/batch_check.hpp"
 #include "fuzz/check.hpp"
 #include "projections/projection.hpp"
+#include "projections/registry.hpp"
 
 namespace {
 

@@ -77,11 +77,6 @@ class Projection {
 UnknownEventPolicy park_prefixed(std::string_view type,
                                  std::initializer_list<std::string_view> prefixes);
 
-// Every projection ledgerflow ships, in a fixed order.
-std::vector<std::unique_ptr<Projection>> all_projections();
-// The projection named `name`, or null.
-std::unique_ptr<Projection> make_projection(std::string_view name);
-
 // Helpers shared by the mappings.
 Value text_or_null(const rapidjson::Value& object, std::string_view field);
 Value int_or_null(const rapidjson::Value& object, std::string_view field);

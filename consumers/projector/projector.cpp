@@ -19,6 +19,7 @@
 #include "events/dead_letter.hpp"
 #include "events/envelope.hpp"
 #include "events/known_events.hpp"
+#include "projections/registry.hpp"
 
 namespace lf::projector {
 

@@ -27,6 +27,7 @@
 #include "events/envelope.hpp"
 #include "projections/feed.hpp"
 #include "projections/projection.hpp"
+#include "projections/registry.hpp"
 
 namespace lf::rebuild {
 

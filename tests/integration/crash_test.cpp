@@ -18,6 +18,7 @@
 #include "events/partitioner.hpp"
 #include "events/time.hpp"
 #include "projections/projection.hpp"
+#include "projections/registry.hpp"
 #include "tests/support/fleet.hpp"
 #include "tests/support/pipeline/pipeline.hpp"
 #include "tests/support/process.hpp"

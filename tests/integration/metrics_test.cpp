@@ -27,6 +27,7 @@
 #include "events/partitioner.hpp"
 #include "events/time.hpp"
 #include "projections/projection.hpp"
+#include "projections/registry.hpp"
 #include "tests/support/fleet.hpp"
 #include "tests/support/kafka_fixture.hpp"
 #include "tests/support/pg_fixture.hpp"

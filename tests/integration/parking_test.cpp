@@ -18,6 +18,7 @@
 #include "consumers/verify/fold.hpp"
 #include "consumers/verify/status.hpp"
 #include "events/json.hpp"
+#include "projections/registry.hpp"
 #include "tests/support/kafka_fixture.hpp"
 #include "tests/support/pg_fixture.hpp"
 #include "tests/support/process.hpp"

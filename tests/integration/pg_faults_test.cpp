@@ -29,6 +29,7 @@
 #include "consumers/verify/status.hpp"
 #include "events/time.hpp"
 #include "projections/projection.hpp"
+#include "projections/registry.hpp"
 #include "tests/support/fleet.hpp"
 #include "tests/support/pipeline/pipeline.hpp"
 #include "tests/support/ports.hpp"

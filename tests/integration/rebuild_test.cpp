@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "projections/projection.hpp"
+#include "projections/registry.hpp"
 #include "tests/support/pipeline/pipeline.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/workflow_matrix.hpp"

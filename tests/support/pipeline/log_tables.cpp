@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "projections/projection.hpp"
+#include "projections/registry.hpp"
 #include "tests/support/pipeline/pipeline.hpp"
 
 namespace lf::testing {

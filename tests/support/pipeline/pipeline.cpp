@@ -10,6 +10,7 @@
 #include "consumers/verify/status.hpp"
 #include "events/json.hpp"
 #include "projections/projection.hpp"
+#include "projections/registry.hpp"
 #include "tests/support/pg_fixture.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/wait.hpp"

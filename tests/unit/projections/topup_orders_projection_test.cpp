@@ -6,6 +6,7 @@
 #include "events/time.hpp"
 #include "projections/credit_ledger/projection.hpp"
 #include "projections/credit_topup_orders/projection.hpp"
+#include "projections/registry.hpp"
 #include "tests/unit/projections/partition_records.hpp"
 
 namespace lf::projections {

@@ -21,6 +21,7 @@
 #include "projections/approvals/projection.hpp"
 #include "projections/audit_log/projection.hpp"
 #include "projections/media_buys/projection.hpp"
+#include "projections/registry.hpp"
 #include "tests/support/records.hpp"
 #include "tests/unit/engine/command_builder.hpp"
 

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "projections/llm_calls/projection.hpp"
+#include "projections/registry.hpp"
 #include "projections/tenant_spend/projection.hpp"
 #include "projections/usage_records/projection.hpp"
 #include "tests/unit/usage/harness.hpp"
