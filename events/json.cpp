@@ -1,4 +1,5 @@
-// Bounded JSON parsing and small helpers over rapidjson. Untrusted text never
+// Bounded JSON parsing over rapidjson (the number literals are read in
+// json_number.cpp, the member readers and writer are in json_access.cpp). Untrusted text never
 // reaches rapidjson unbounded: the size is checked first, the parser is
 // iterative (its stack lives on the heap, not in recursion), UTF-8 is
 // validated, and a wrapper handler stops the parse once nesting exceeds the
@@ -22,158 +23,18 @@
 #include <rapidjson/memorystream.h>
 #include <rapidjson/reader.h>
 
+#include "events/json_number.hpp"
 #include "events/time.hpp"
 
 namespace lf {
 namespace {
 
+using json_number::NumberReading;
+using json_number::read_number;
+using json_number::short_integer;
+
 // Literals and keys quoted in error messages, at most.
 constexpr std::size_t kExcerptBytesMax = 64;
-// An exponent beyond this is held at it: far past any double (and the text
-// is at most a few MiB long, so no significand moves it back into range).
-constexpr int64_t kExponentSaturation = int64_t{1} << 40;
-
-// A decimal number as sign, significant digits (no leading or trailing
-// zeros) and exponent: value = 0.d1d2d3... x 10^exponent. Zero has no digits
-// and no sign, so 0, -0.0 and 0e7 are equal.
-struct DecimalValue {
-  bool negative = false;
-  std::string digits;
-  int64_t exponent = 0;
-  bool operator==(const DecimalValue&) const = default;
-};
-
-// `literal` is a JSON number (the reader checked its grammar) or what
-// std::to_chars writes for a double (the same grammar, "e+20" included).
-DecimalValue decimal_value(std::string_view literal) {
-  DecimalValue value;
-  std::size_t at = 0;
-  if (at < literal.size() && literal[at] == '-') {
-    value.negative = true;
-    ++at;
-  }
-  int64_t point = 0;  // digits before the decimal point
-  for (; at < literal.size() && literal[at] >= '0' && literal[at] <= '9'; ++at, ++point) {
-    value.digits.push_back(literal[at]);
-  }
-  if (at < literal.size() && literal[at] == '.') {
-    for (++at; at < literal.size() && literal[at] >= '0' && literal[at] <= '9'; ++at) {
-      value.digits.push_back(literal[at]);
-    }
-  }
-  int64_t exponent = 0;
-  if (at < literal.size() && (literal[at] == 'e' || literal[at] == 'E')) {
-    ++at;
-    bool exponent_negative = false;
-    if (at < literal.size() && (literal[at] == '+' || literal[at] == '-'))
-      exponent_negative = literal[at++] == '-';
-    for (; at < literal.size() && literal[at] >= '0' && literal[at] <= '9'; ++at) {
-      if (exponent < kExponentSaturation) exponent = exponent * 10 + (literal[at] - '0');
-    }
-    if (exponent_negative) exponent = -exponent;
-  }
-  LF_ASSERT(at == literal.size());
-  const std::size_t first = value.digits.find_first_not_of('0');
-  if (first == std::string::npos) return DecimalValue{};
-  value.digits.erase(0, first);
-  value.digits.erase(value.digits.find_last_not_of('0') + 1);
-  value.exponent = point - static_cast<int64_t>(first) + exponent;
-  return value;
-}
-
-// How a JSON number literal is held. Every reading (with or without the
-// input checks) goes through here: rapidjson 1.1.0's own is not correctly
-// rounded by default, and its kParseFullPrecisionFlag has undefined
-// behaviour and wrong results for some literals (fixed upstream later).
-struct NumberReading {
-  enum class Kind { int32, uint32, int64, uint64, real, out_of_range, inexact } kind = Kind::real;
-  int64_t signed_value = 0;
-  uint64_t unsigned_value = 0;
-  // real, inexact, and integer literals out of the 64-bit range: the
-  // nearest double, unless no double holds the literal's magnitude
-  // (beyond_double; underflow: the magnitude is below the smallest double).
-  double real_value = 0;
-  bool beyond_double = false;
-  bool underflow = false;
-  std::string nearest;  // inexact: the shortest form of the double it would be
-  bool integer_literal = false;
-};
-
-// An integer literal of at most 18 digits (it fits int64): its value.
-// The common case (credits, seqs, versions), read without from_chars.
-std::optional<int64_t> short_integer(std::string_view literal) {
-  std::size_t at = literal.front() == '-' ? 1 : 0;
-  const std::size_t digits = literal.size() - at;
-  if (digits == 0 || digits > 18) return std::nullopt;
-  int64_t value = 0;
-  for (; at < literal.size(); ++at) {
-    const char c = literal[at];
-    if (c < '0' || c > '9') return std::nullopt;
-    value = value * 10 + (c - '0');
-  }
-  return literal.front() == '-' ? -value : value;
-}
-
-// `exact`: classify the literal against the double that holds it
-// (exact_numbers); otherwise a double that holds it at all is `real`.
-NumberReading read_number(std::string_view literal, bool exact) {
-  LF_ASSERT(!literal.empty());
-  const char* const begin = literal.data();
-  const char* const end = literal.data() + literal.size();
-  NumberReading reading;
-  reading.integer_literal = literal.find_first_of(".eE") == std::string_view::npos;
-  // Integers that fit stay integers, in the representation rapidjson picks.
-  if (reading.integer_literal && literal.front() == '-') {
-    int64_t number = 0;
-    const auto [stop, error] = std::from_chars(begin, end, number);
-    if (error == std::errc() && stop == end) {
-      reading.kind = number >= std::numeric_limits<int32_t>::min() ? NumberReading::Kind::int32
-                                                                   : NumberReading::Kind::int64;
-      reading.signed_value = number;
-      return reading;
-    }
-  } else if (reading.integer_literal) {
-    uint64_t number = 0;
-    const auto [stop, error] = std::from_chars(begin, end, number);
-    if (error == std::errc() && stop == end) {
-      reading.kind = number <= std::numeric_limits<uint32_t>::max() ? NumberReading::Kind::uint32
-                                                                    : NumberReading::Kind::uint64;
-      reading.unsigned_value = number;
-      return reading;
-    }
-  }
-  // Correctly rounded (rapidjson's default reading is not).
-  double number = 0;
-  const auto [stop, error] = std::from_chars(begin, end, number);
-  if (error == std::errc::result_out_of_range) {
-    reading.kind = NumberReading::Kind::out_of_range;
-    reading.beyond_double = true;
-    reading.underflow = decimal_value(literal).exponent <= 0;  // 0.d1d2... x 10^exponent < 1
-    return reading;
-  }
-  LF_ASSERT(error == std::errc() && stop == end);
-  if (!exact) {
-    reading.kind = NumberReading::Kind::real;
-    reading.real_value = number;
-    return reading;
-  }
-  std::array<char, 64> shortest{};
-  const auto [written, write_error] =
-      std::to_chars(shortest.data(), shortest.data() + shortest.size(), number);
-  LF_ASSERT(write_error == std::errc());
-  const std::string_view nearest(shortest.data(),
-                                 static_cast<std::size_t>(written - shortest.data()));
-  if (decimal_value(literal) != decimal_value(nearest)) {
-    reading.kind =
-        reading.integer_literal ? NumberReading::Kind::out_of_range : NumberReading::Kind::inexact;
-    reading.nearest = std::string(nearest);
-    reading.real_value = number;
-    return reading;
-  }
-  reading.kind = NumberReading::Kind::real;
-  reading.real_value = number;
-  return reading;
-}
 
 // The keys of one open object, to refuse a duplicate (unique_keys). The
 // first few are compared one by one; past kKeysLinearMax they move into an
@@ -580,72 +441,6 @@ Result<std::unique_ptr<rapidjson::Document>> parse_json_trusted(std::string_view
                                           rapidjson::GetParseError_En(parse_result.Code()));
   }
   return document;
-}
-
-const rapidjson::Value* json_member(const rapidjson::Value& object, std::string_view name) {
-  if (!object.IsObject()) return nullptr;
-  const rapidjson::Value key(
-      rapidjson::StringRef(name.data(), static_cast<rapidjson::SizeType>(name.size())));
-  const auto member = object.FindMember(key);
-  return member == object.MemberEnd() ? nullptr : &member->value;
-}
-
-std::optional<std::string_view> json_string(const rapidjson::Value& object, std::string_view name) {
-  const rapidjson::Value* value = json_member(object, name);
-  if (value == nullptr || !value->IsString()) return std::nullopt;
-  return json_view(*value);
-}
-
-std::optional<int64_t> json_int64(const rapidjson::Value& object, std::string_view name) {
-  const rapidjson::Value* value = json_member(object, name);
-  // IsInt64 is false for doubles (even 1.0) and for integers above INT64_MAX.
-  if (value == nullptr || !value->IsInt64()) return std::nullopt;
-  return value->GetInt64();
-}
-
-std::optional<bool> json_bool(const rapidjson::Value& object, std::string_view name) {
-  const rapidjson::Value* value = json_member(object, name);
-  if (value == nullptr || !value->IsBool()) return std::nullopt;
-  return value->GetBool();
-}
-
-bool ExactWriter::Double(double number) {
-  if (!std::isfinite(number)) return false;
-  std::array<char, 40> text{};
-  // Room for ".0" after the longest form (24 characters).
-  const auto [end, error] = std::to_chars(text.data(), text.data() + text.size() - 2, number);
-  LF_ASSERT(error == std::errc());
-  char* last = end;
-  if (std::find_if(text.data(), last, [](char c) { return c == '.' || c == 'e'; }) == last) {
-    *last++ = '.';
-    *last++ = '0';
-  }
-  return RawValue(text.data(), static_cast<std::size_t>(last - text.data()),
-                  rapidjson::kNumberType);
-}
-
-std::string json_to_string(const rapidjson::Value& value) {
-  rapidjson::StringBuffer buffer;
-  ExactWriter writer(buffer);
-  value.Accept(writer);
-  return std::string(buffer.GetString(), buffer.GetSize());
-}
-
-void JsonWriter::timestamp_field(std::string_view name, int64_t unix_ms) {
-  key(name);
-  string(format_rfc3339_ms(unix_ms));
-}
-
-void JsonWriter::timestamp_field(std::string_view name, const std::optional<int64_t>& unix_ms) {
-  if (unix_ms) timestamp_field(name, *unix_ms);
-}
-
-void JsonWriter::field(std::string_view name, const std::optional<std::string>& text) {
-  if (text) field(name, *text);
-}
-
-void JsonWriter::field(std::string_view name, const std::optional<int64_t>& number) {
-  if (number) field(name, *number);
 }
 
 }  // namespace lf

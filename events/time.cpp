@@ -1,10 +1,10 @@
 // RFC 3339 timestamps and YYYY-MM-DD dates <-> integer milliseconds/days since
-// the Unix epoch, with Howard Hinnant's integer civil-date algorithms
-// (http://howardhinnant.github.io/date_algorithms.html): no timegm, no locale,
-// no time zone database.
+// the Unix epoch, through the integer civil-date algorithms (events/civil.hpp):
+// no timegm, no locale, no time zone database.
 #include "events/time.hpp"
 
 #include "events/assert.hpp"
+#include "events/civil.hpp"
 
 #include <chrono>
 
@@ -21,58 +21,11 @@ constexpr int32_t kYearMax = 9999;
 // is not a timestamp any producer writes, so it is rejected rather than read.
 constexpr std::size_t kFractionDigitsMax = 9;
 
-struct CivilDate {
-  int32_t year = 1970;
-  uint32_t month = 1;  // 1..12
-  uint32_t day = 1;    // 1..31
-};
-
-// Days since 1970-01-01 of a proleptic Gregorian date (any year).
-constexpr int64_t days_from_civil(int64_t year, uint32_t month, uint32_t day) {
-  year -= month <= 2 ? 1 : 0;
-  const int64_t era = (year >= 0 ? year : year - 399) / 400;
-  const auto year_of_era = static_cast<uint32_t>(year - era * 400);  // [0, 399]
-  const uint32_t day_of_year =
-      (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1;  // [0, 365]
-  const uint32_t day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-  return era * 146097 + static_cast<int64_t>(day_of_era) - 719468;
-}
-
-constexpr CivilDate civil_from_days(int64_t days) {
-  days += 719468;
-  const int64_t era = (days >= 0 ? days : days - 146096) / 146097;
-  const auto day_of_era = static_cast<uint32_t>(days - era * 146097);  // [0, 146096]
-  const uint32_t year_of_era =
-      (day_of_era - day_of_era / 1460 + day_of_era / 36524 - day_of_era / 146096) /
-      365;  // [0, 399]
-  const uint32_t day_of_year =
-      day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-  const uint32_t mp = (5 * day_of_year + 2) / 153;  // [0, 11], March-based month
-  CivilDate date;
-  date.day = day_of_year - (153 * mp + 2) / 5 + 1;
-  date.month = mp < 10 ? mp + 3 : mp - 9;
-  date.year = static_cast<int32_t>(static_cast<int64_t>(year_of_era) + era * 400 +
-                                   (date.month <= 2 ? 1 : 0));
-  return date;
-}
-
-static_assert(days_from_civil(1970, 1, 1) == 0);
-static_assert(days_from_civil(2000, 3, 1) == 11017);
-static_assert(civil_from_days(11017).year == 2000 && civil_from_days(11017).month == 3);
-
-constexpr bool is_leap_year(int64_t year) {
-  return year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
-}
-
-constexpr uint32_t days_in_month(int64_t year, uint32_t month) {
-  constexpr std::array<uint32_t, 12> kDays = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  return month == 2 && is_leap_year(year) ? 29 : kDays[month - 1];
-}
-
-constexpr int64_t floor_div(int64_t value, int64_t divisor) {
-  const int64_t quotient = value / divisor;
-  return (value % divisor != 0 && (value < 0) != (divisor < 0)) ? quotient - 1 : quotient;
-}
+using civil::civil_from_days;
+using civil::days_from_civil;
+using civil::days_in_month;
+using civil::floor_div;
+using CivilDate = civil::Date;
 
 // Reads exactly `count` ASCII digits at `text[at]`.
 std::optional<uint32_t> read_digits(std::string_view text, std::size_t at, std::size_t count) {

@@ -97,7 +97,7 @@ class TimeZone {
   // even with rule times of -167 h or +167 h.
   static constexpr int64_t kRuleYearsAround = 2;
   using RuleChanges = std::array<RuleChange, 2 * (2 * kRuleYearsAround + 1)>;
-  struct Reader;  // the TZif and TZ string parsers (timezone.cpp)
+  struct Reader;  // the TZif and TZ string parsers (tzif.cpp)
 
   int32_t offset_at(int64_t unix_s) const;
   int32_t rule_offset_at(int64_t unix_s) const;
