@@ -13,6 +13,11 @@
 
 namespace lf::engine {
 
+// How far a time a producer gives (a call's created_on, a record's
+// occurred_at, an imported row's times) may lead the engine's clock: clock
+// skew between machines, not a time in the future.
+inline constexpr int64_t kClockSkewMaxMs = 5 * 60 * 1000;
+
 // Everything a decision may depend on besides state and command.
 struct Context {
   int64_t now_ms = 0;  // the engine's clock when it decides (injected in tests)

@@ -16,7 +16,7 @@ namespace {
 // How far a call's created_on may lie from the engine's clock, as an audit
 // row's occurred_at: a little ahead (clock skew), a week behind (late
 // delivery, a backlog replayed).
-constexpr int64_t kCreatedOnAheadMaxMs = 5 * 60 * kMillisPerSecond;
+constexpr int64_t kCreatedOnAheadMaxMs = kClockSkewMaxMs;
 constexpr int64_t kCreatedOnBehindMaxMs = 7 * kMillisPerDay;
 
 struct DecisionInput {

@@ -21,7 +21,7 @@ namespace {
 namespace why = credits::import_reason;
 
 // As a live call's created_on may lead the engine's clock (clock skew).
-constexpr int64_t kCreatedOnAheadMaxMs = 5 * 60 * kMillisPerSecond;
+constexpr int64_t kCreatedOnAheadMaxMs = kClockSkewMaxMs;
 
 // The UTC calendar month holding `unix_ms`: the spend period a call outside
 // the period in force counted into on the platform.

@@ -24,7 +24,7 @@ namespace {
 namespace why = credits::import_reason;
 
 // As a live command's times may lead the engine's clock (clock skew).
-constexpr int64_t kAheadMaxMs = 5 * 60 * kMillisPerSecond;
+constexpr int64_t kAheadMaxMs = kClockSkewMaxMs;
 
 // Whether the tenant's subjects are known: the engine's decision checks
 // them; the CLI's pre-check on a fresh tenant cannot.

@@ -20,7 +20,7 @@ namespace {
 namespace why = credits::import_reason;
 
 // As a live record's occurred_at may lead the engine's clock (clock skew).
-constexpr int64_t kOccurredAtAheadMaxMs = 5 * 60 * kMillisPerSecond;
+constexpr int64_t kOccurredAtAheadMaxMs = kClockSkewMaxMs;
 
 credits::ImportHeader header_of(const AuditLogsChunk& chunk) {
   return credits::ImportHeader{chunk.import_id, chunk.chunk, chunk.chunks, chunk.append,
