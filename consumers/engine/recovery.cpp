@@ -6,7 +6,7 @@
 
 #include "consumers/engine/engine_service.hpp"
 #include "consumers/engine/logger.hpp"
-#include "consumers/pg/positions.hpp"
+#include "consumers/pg/snapshots.hpp"
 
 namespace lf::engine_service {
 

@@ -17,7 +17,7 @@
 #include <pqxx/pqxx>
 
 #include "consumers/pg/connection.hpp"
-#include "consumers/pg/positions.hpp"
+#include "consumers/pg/snapshots.hpp"
 
 namespace lf::engine_service {
 

@@ -2,6 +2,7 @@
 // (upserts) or per (table, column set) (patches). Values travel only as COPY
 // data or array parameters; SQL text is built from TableSpec names alone.
 #include "consumers/pg/batch_writer.hpp"
+#include "consumers/pg/internal.hpp"
 
 #include <algorithm>
 #include <cstdint>
@@ -27,17 +28,6 @@ namespace {
 constexpr std::size_t kCopyChunkBytes = 256 * 1024;
 // PostgreSQL keeps prepared-statement names in NAMEDATALEN (64) bytes.
 constexpr std::size_t kStatementNameBytesMax = 63;
-
-// Never destroyed: a TempServer may stop from a static destructor, after
-// function-local statics constructed later than it are gone.
-std::shared_ptr<spdlog::logger> logger() {
-  static const std::shared_ptr<spdlog::logger>* const instance = [] {
-    std::shared_ptr<spdlog::logger> existing = spdlog::get("pg");
-    return new std::shared_ptr<spdlog::logger>(existing ? existing
-                                                        : spdlog::default_logger()->clone("pg"));
-  }();
-  return *instance;
-}
 
 // libpqxx 6.4 declares stream_to::write_raw_line private (7.x makes it
 // public), yet it is the only way to hand already-encoded COPY text to a

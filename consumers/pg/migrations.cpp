@@ -1,6 +1,7 @@
 // Applying the embedded SQL migrations in file-name order, each once, each in
 // its own transaction with its schema_migrations row, under an advisory lock.
 #include "consumers/pg/migrations.hpp"
+#include "consumers/pg/internal.hpp"
 
 #include <algorithm>
 #include <cstdint>
@@ -20,17 +21,6 @@ namespace {
 // `ledgerflow migrate` runs queue on it.
 constexpr int64_t kMigrationLockKey = 0x6c65646765726d31;  // "ledgerm1"
 constexpr const char* kMigrationsPrefix = "migrations/";
-
-// Never destroyed: a TempServer may stop from a static destructor, after
-// function-local statics constructed later than it are gone.
-std::shared_ptr<spdlog::logger> logger() {
-  static const std::shared_ptr<spdlog::logger>* const instance = [] {
-    std::shared_ptr<spdlog::logger> existing = spdlog::get("pg");
-    return new std::shared_ptr<spdlog::logger>(existing ? existing
-                                                        : spdlog::default_logger()->clone("pg"));
-  }();
-  return *instance;
-}
 
 // 64-bit FNV-1a of the file content, as 16 hex digits.
 std::string checksum(std::string_view content) {

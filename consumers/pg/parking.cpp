@@ -1,6 +1,7 @@
 // Parked streams and their parked records in PostgreSQL. Values travel as
 // parameters (array literals for the multi-row insert), never in SQL text.
 #include "consumers/pg/parking.hpp"
+#include "consumers/pg/internal.hpp"
 
 #include <utility>
 
@@ -11,11 +12,6 @@
 namespace lf::pg {
 
 namespace {
-
-std::string prepared(pqxx::transaction_base& work, const char* name, const char* sql) {
-  work.conn().prepare(name, sql);
-  return name;
-}
 
 constexpr const char* kInsertParkedStreams =
     "INSERT INTO parked_streams (projection, tenant_id, stream, partition, first_offset, "

@@ -23,6 +23,7 @@
 #include "consumers/pg/copy.hpp"
 #include "consumers/pg/migrations.hpp"
 #include "consumers/pg/positions.hpp"
+#include "consumers/pg/snapshots.hpp"
 #include "consumers/pg/temp_server.hpp"
 #include "projections/row_batch.hpp"
 #include "tests/support/pg_fixture.hpp"
