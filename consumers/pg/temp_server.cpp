@@ -1,15 +1,14 @@
 // A throwaway PostgreSQL: initdb into a fresh temporary directory, pg_ctl
 // start on a free loopback port, a database, and pg_ctl stop + removal at the
-// end. Programs run from argument vectors (posix_spawn), never a shell line
-// of ours, with their output captured for the error message.
+// end; a watchdog process does the stop and removal if we die first.
+// Programs run from argument vectors (consumers/os/process.hpp), never a
+// shell line of ours, with their output captured for the error message.
 #include "consumers/pg/temp_server.hpp"
+#include "consumers/pg/internal.hpp"
 
-#include <arpa/inet.h>
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <pwd.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -26,13 +25,14 @@
 #include <memory>
 #include <stdexcept>
 #include <system_error>
-#include <thread>
 #include <vector>
 
 #include <spdlog/spdlog.h>
 #include <pqxx/pqxx>
 
-extern char** environ;
+#include "consumers/os/ports.hpp"
+#include "consumers/os/process.hpp"
+#include "consumers/os/system_call.hpp"
 
 namespace lf::pg {
 
@@ -45,51 +45,6 @@ constexpr int kPgCtlTimeoutSeconds = 60;  // pg_ctl -t for start and stop
 constexpr std::size_t kOutputBytesMax = 16 * 1024;  // captured output kept for an error message
 constexpr auto kKillWaitMax = std::chrono::seconds(10);
 constexpr const char* kServerUser = "postgres";  // the system user the server runs as under root
-
-// Never destroyed: a TempServer may stop from a static destructor, after
-// function-local statics constructed later than it are gone.
-std::shared_ptr<spdlog::logger> logger() {
-  static const std::shared_ptr<spdlog::logger>* const instance = [] {
-    std::shared_ptr<spdlog::logger> existing = spdlog::get("pg");
-    return new std::shared_ptr<spdlog::logger>(existing ? existing
-                                                        : spdlog::default_logger()->clone("pg"));
-  }();
-  return *instance;
-}
-
-class FileDescriptor {
- public:
-  explicit FileDescriptor(int fd = -1) : fd_(fd) {}
-  ~FileDescriptor() { reset(); }
-  FileDescriptor(const FileDescriptor&) = delete;
-  FileDescriptor& operator=(const FileDescriptor&) = delete;
-  int get() const { return fd_; }
-  void reset() {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
-  }
-  int release() {
-    const int fd = fd_;
-    fd_ = -1;
-    return fd;
-  }
-
- private:
-  int fd_;
-};
-
-std::runtime_error system_failure(const std::string& what, int error_number) {
-  return std::runtime_error(what + ": " + std::strerror(error_number));
-}
-
-std::string joined(const std::vector<std::string>& argv) {
-  std::string text;
-  for (const std::string& arg : argv) {
-    if (!text.empty()) text.push_back(' ');
-    text += arg;
-  }
-  return text;
-}
 
 // For the postmaster options pg_ctl hands to /bin/sh.
 std::string shell_quoted(const std::string& text) {
@@ -105,105 +60,32 @@ std::string shell_quoted(const std::string& text) {
   return quoted;
 }
 
-std::vector<char*> c_argv(std::vector<std::string>& argv) {
-  std::vector<char*> pointers;
-  pointers.reserve(argv.size() + 1);
-  for (std::string& arg : argv) pointers.push_back(arg.data());
-  pointers.push_back(nullptr);
-  return pointers;
+// Runs `argv` to completion in `directory`, standard output and error
+// captured for an error message, no descriptor of ours inherited (the server
+// outlives the command and must not hold ours), default signal handling.
+os::CommandOutput run_command(std::vector<std::string> argv, const fs::path& directory) {
+  os::SpawnOptions options;
+  options.directory = directory;
+  options.clean_slate = true;
+  return os::run_to_completion(std::move(argv), options, kOutputBytesMax);
 }
 
-struct CommandOutput {
-  int exit_code = 0;   // 128 + signal when killed
-  std::string output;  // standard output and error, the last kOutputBytesMax bytes
-};
-
-class SpawnSetup {
- public:
-  SpawnSetup() {
-    posix_spawn_file_actions_init(&actions_);
-    posix_spawnattr_init(&attributes_);
-  }
-  ~SpawnSetup() {
-    posix_spawn_file_actions_destroy(&actions_);
-    posix_spawnattr_destroy(&attributes_);
-  }
-  SpawnSetup(const SpawnSetup&) = delete;
-  SpawnSetup& operator=(const SpawnSetup&) = delete;
-  posix_spawn_file_actions_t* actions() { return &actions_; }
-  posix_spawnattr_t* attributes() { return &attributes_; }
-
- private:
-  posix_spawn_file_actions_t actions_;
-  posix_spawnattr_t attributes_;
-};
-
-// Runs `argv` to completion in `directory`, stdin from /dev/null, stdout and
-// stderr captured, no other descriptor inherited (the server outlives the
-// command and must not hold ours), default signal handling.
-CommandOutput run_command(std::vector<std::string> argv, const fs::path& directory) {
-  int pipe_fds[2];
-  if (::pipe2(pipe_fds, O_CLOEXEC) != 0) throw system_failure("pipe", errno);
-  FileDescriptor read_end(pipe_fds[0]);
-  FileDescriptor write_end(pipe_fds[1]);
-
-  SpawnSetup setup;
-  posix_spawn_file_actions_addopen(setup.actions(), 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_adddup2(setup.actions(), write_end.get(), 1);
-  posix_spawn_file_actions_adddup2(setup.actions(), write_end.get(), 2);
-  posix_spawn_file_actions_addchdir_np(setup.actions(), directory.c_str());
-  posix_spawn_file_actions_addclosefrom_np(setup.actions(), 3);
-  sigset_t signals;
-  sigemptyset(&signals);
-  posix_spawnattr_setsigmask(setup.attributes(), &signals);
-  for (const int signal_number : {SIGPIPE, SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGCHLD}) {
-    sigaddset(&signals, signal_number);
-  }
-  posix_spawnattr_setsigdefault(setup.attributes(), &signals);
-  posix_spawnattr_setflags(setup.attributes(), POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-
-  std::vector<char*> args = c_argv(argv);
-  pid_t pid = -1;
-  const int spawned =
-      ::posix_spawn(&pid, args[0], setup.actions(), setup.attributes(), args.data(), environ);
-  write_end.reset();
-  if (spawned != 0) throw system_failure("cannot run " + joined(argv), spawned);
-
-  CommandOutput result;
-  char buffer[4096];
-  for (;;) {
-    const ssize_t n = ::read(read_end.get(), buffer, sizeof(buffer));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    result.output.append(buffer, static_cast<std::size_t>(n));
-    if (result.output.size() > 2 * kOutputBytesMax)
-      result.output.erase(0, result.output.size() - kOutputBytesMax);
-  }
-  if (result.output.size() > kOutputBytesMax)
-    result.output.erase(0, result.output.size() - kOutputBytesMax);
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0) {
-    if (errno != EINTR) throw system_failure("waitpid for " + argv[0], errno);
-  }
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  return result;
+// pg_ctl start of the server in `data` (as `run_as` when set), waiting until
+// it accepts connections.
+std::vector<std::string> pg_ctl_start(const std::string& run_as, const std::string& bin_dir,
+                                      const fs::path& data, const fs::path& log,
+                                      const std::string& server_options) {
+  return os::as_user(run_as,
+                     {bin_dir + "/pg_ctl", "-w", "-t", std::to_string(kPgCtlTimeoutSeconds), "-D",
+                      data.string(), "-l", log.string(), "-o", server_options, "start"});
 }
 
-std::string find_runuser() {
-  for (const char* candidate :
-       {"/usr/sbin/runuser", "/sbin/runuser", "/usr/bin/runuser", "/bin/runuser"}) {
-    if (::access(candidate, X_OK) == 0) return candidate;
-  }
-  throw std::runtime_error(
-      "running as root, but runuser (util-linux) is not installed: initdb refuses root");
-}
-
-// `argv`, run as `run_as` when that is set (we are root).
-std::vector<std::string> as_user(const std::string& run_as, std::vector<std::string> argv) {
-  if (run_as.empty()) return argv;
-  std::vector<std::string> wrapped{find_runuser(), "-u", run_as, "--"};
-  wrapped.insert(wrapped.end(), argv.begin(), argv.end());
-  return wrapped;
+// pg_ctl stop of the server in `data` (as `run_as` when set) in `mode`
+// (smart, fast or immediate), waiting for it.
+std::vector<std::string> pg_ctl_stop(const std::string& run_as, const std::string& bin_dir,
+                                     const fs::path& data, const std::string& mode) {
+  return os::as_user(run_as, {bin_dir + "/pg_ctl", "-D", data.string(), "-m", mode, "-w", "-t",
+                              std::to_string(kPgCtlTimeoutSeconds), "stop"});
 }
 
 // Whether every ancestor of `path` lets other users through (the server user
@@ -226,7 +108,7 @@ fs::path make_directory(const std::string& run_as) {
     if (run_as.empty() || traversable_by_others(tmpdir)) base = tmpdir;
   }
   std::string pattern = (base / "ledgerflow-pg-XXXXXX").string();
-  if (::mkdtemp(pattern.data()) == nullptr) throw system_failure("mkdtemp " + pattern, errno);
+  if (::mkdtemp(pattern.data()) == nullptr) throw os::system_failure("mkdtemp " + pattern, errno);
   const fs::path directory = pattern;
   if (!run_as.empty()) {
     struct passwd entry {};
@@ -241,27 +123,10 @@ fs::path make_directory(const std::string& run_as) {
     if (::chown(directory.c_str(), entry.pw_uid, entry.pw_gid) != 0) {
       const int error_number = errno;
       fs::remove_all(directory);
-      throw system_failure("chown " + directory.string(), error_number);
+      throw os::system_failure("chown " + directory.string(), error_number);
     }
   }
   return directory;
-}
-
-int free_loopback_port() {
-  FileDescriptor socket_fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (socket_fd.get() < 0) throw system_failure("socket", errno);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  address.sin_port = 0;
-  if (::bind(socket_fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0) {
-    throw system_failure("bind 127.0.0.1:0", errno);
-  }
-  socklen_t length = sizeof(address);
-  if (::getsockname(socket_fd.get(), reinterpret_cast<sockaddr*>(&address), &length) != 0) {
-    throw system_failure("getsockname", errno);
-  }
-  return ntohs(address.sin_port);
 }
 
 // The bytes of `path` from `offset` on ("" if unreadable), at most the last
@@ -346,20 +211,20 @@ struct Watchdog {
 Watchdog start_watchdog(std::vector<std::string> stop_argv, const fs::path& remove_directory) {
   // Everything the child needs is built before fork.
   std::vector<std::string> remove_argv_strings{"/bin/rm", "-rf", "--", remove_directory.string()};
-  std::vector<char*> stop_args = c_argv(stop_argv);
-  std::vector<char*> remove_args = c_argv(remove_argv_strings);
+  std::vector<char*> stop_args = os::c_argv(stop_argv);
+  std::vector<char*> remove_args = os::c_argv(remove_argv_strings);
   char* const* remove = remove_directory.empty() ? nullptr : remove_args.data();
   // A socket pair rather than a pipe: send(MSG_NOSIGNAL) to a watchdog that
   // is already gone fails with EPIPE instead of killing us with SIGPIPE.
   int socket_fds[2];
   if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, socket_fds) != 0)
-    throw system_failure("socketpair", errno);
+    throw os::system_failure("socketpair", errno);
   const pid_t pid = ::fork();
   if (pid < 0) {
     const int error_number = errno;
     ::close(socket_fds[0]);
     ::close(socket_fds[1]);
-    throw system_failure("fork", error_number);
+    throw os::system_failure("fork", error_number);
   }
   if (pid == 0) watchdog_main(socket_fds[0], stop_args.data(), remove);
   ::close(socket_fds[0]);
@@ -438,9 +303,9 @@ TempServer::TempServer(const TempServerOptions& options) : options_(options), us
   const fs::path data = directory_ / "data";
   const fs::path log = directory_ / "server.log";
   try {
-    const CommandOutput initdb =
-        run_command(as_user(run_as_, {bin_dir_ + "/initdb", "-D", data.string(), "-A", "trust",
-                                      "-U", user_, "--no-sync", "-E", "UTF8", "--locale=C"}),
+    const os::CommandOutput initdb =
+        run_command(os::as_user(run_as_, {bin_dir_ + "/initdb", "-D", data.string(), "-A", "trust",
+                                          "-U", user_, "--no-sync", "-E", "UTF8", "--locale=C"}),
                     directory_);
     if (initdb.exit_code != 0) {
       throw std::runtime_error("initdb failed (exit " + std::to_string(initdb.exit_code) + "):\n" +
@@ -452,15 +317,12 @@ TempServer::TempServer(const TempServerOptions& options) : options_(options), us
     if (!options_.durable)
       settings += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off";
     for (int attempt = 1;; ++attempt) {
-      const int port = free_loopback_port();
+      const int port = os::free_loopback_port();
       const std::uintmax_t log_offset = size_of(log);
       const std::string server_options =
           "-p " + std::to_string(port) + " -k " + shell_quoted(directory_.string()) + settings;
-      const CommandOutput start =
-          run_command(as_user(run_as_, {bin_dir_ + "/pg_ctl", "-w", "-t",
-                                        std::to_string(kPgCtlTimeoutSeconds), "-D", data.string(),
-                                        "-l", log.string(), "-o", server_options, "start"}),
-                      directory_);
+      const os::CommandOutput start =
+          run_command(pg_ctl_start(run_as_, bin_dir_, data, log, server_options), directory_);
       if (start.exit_code == 0) {
         port_ = port;
         server_options_ = server_options;
@@ -478,10 +340,8 @@ TempServer::TempServer(const TempServerOptions& options) : options_(options), us
 
     // Armed once the server runs: a kill -9 of this process must not leave
     // it running forever.
-    const Watchdog watchdog =
-        start_watchdog(as_user(run_as_, {bin_dir_ + "/pg_ctl", "-D", data.string(), "-m", "fast",
-                                         "-w", "-t", std::to_string(kPgCtlTimeoutSeconds), "stop"}),
-                       options_.keep ? fs::path() : directory_);
+    const Watchdog watchdog = start_watchdog(pg_ctl_stop(run_as_, bin_dir_, data, "fast"),
+                                             options_.keep ? fs::path() : directory_);
     watchdog_pid_ = watchdog.pid;
     watchdog_fd_ = watchdog.fd;
 
@@ -529,24 +389,16 @@ void TempServer::stop() {
   const fs::path data = directory_ / "data";
   std::error_code exists_error;
   if (fs::exists(data / "postmaster.pid", exists_error)) {
-    const CommandOutput stopped =
-        run_command(as_user(run_as_, {bin_dir_ + "/pg_ctl", "-D", data.string(), "-m", "fast", "-w",
-                                      "-t", std::to_string(kPgCtlTimeoutSeconds), "stop"}),
-                    directory_);
+    const os::CommandOutput stopped =
+        run_command(pg_ctl_stop(run_as_, bin_dir_, data, "fast"), directory_);
     if (stopped.exit_code != 0) {
       // Fast shutdown did not finish: immediate shutdown, then wait for it.
       const pid_t pid = postmaster_pid(data);
       logger()->warn("pg_ctl stop failed (exit {}): {}; sending SIGQUIT to {}", stopped.exit_code,
                      stopped.output, pid);
-      if (pid > 0 && ::kill(pid, SIGQUIT) == 0) {
-        const auto deadline = std::chrono::steady_clock::now() + kKillWaitMax;
-        while (::kill(pid, 0) == 0 && std::chrono::steady_clock::now() < deadline) {
-          std::this_thread::sleep_for(std::chrono::milliseconds(50));
-        }
-        if (::kill(pid, 0) == 0) {
-          throw std::runtime_error("PostgreSQL (pid " + std::to_string(pid) + ") in " +
-                                   directory_.string() + " did not stop");
-        }
+      if (pid > 0 && ::kill(pid, SIGQUIT) == 0 && !os::wait_until_gone(pid, kKillWaitMax)) {
+        throw std::runtime_error("PostgreSQL (pid " + std::to_string(pid) + ") in " +
+                                 directory_.string() + " did not stop");
       }
     }
   }
@@ -576,10 +428,8 @@ void TempServer::stop() {
 
 void TempServer::shut_down(const std::string& mode) {
   const fs::path data = directory_ / "data";
-  const CommandOutput stopped =
-      run_command(as_user(run_as_, {bin_dir_ + "/pg_ctl", "-D", data.string(), "-m", mode, "-w",
-                                    "-t", std::to_string(kPgCtlTimeoutSeconds), "stop"}),
-                  directory_);
+  const os::CommandOutput stopped =
+      run_command(pg_ctl_stop(run_as_, bin_dir_, data, mode), directory_);
   if (stopped.exit_code != 0) {
     throw std::runtime_error("pg_ctl stop -m " + mode + " failed (exit " +
                              std::to_string(stopped.exit_code) + "):\n" + stopped.output);
@@ -589,11 +439,9 @@ void TempServer::shut_down(const std::string& mode) {
 
 void TempServer::start_again() {
   const fs::path data = directory_ / "data";
-  const CommandOutput started = run_command(
-      as_user(run_as_, {bin_dir_ + "/pg_ctl", "-w", "-t", std::to_string(kPgCtlTimeoutSeconds),
-                        "-D", data.string(), "-l", (directory_ / "server.log").string(), "-o",
-                        server_options_, "start"}),
-      directory_);
+  const os::CommandOutput started =
+      run_command(pg_ctl_start(run_as_, bin_dir_, data, directory_ / "server.log", server_options_),
+                  directory_);
   if (started.exit_code != 0) {
     throw std::runtime_error("pg_ctl start failed (exit " + std::to_string(started.exit_code) +
                              "):\n" + started.output);

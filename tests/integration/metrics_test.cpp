@@ -4,11 +4,6 @@
 // 0 once it has caught up, the engine's result counters equal the results
 // the commands got, every scrape is valid exposition text; an unreachable
 // database or broker answers 503 with a reason, in bounded time.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <chrono>
 #include <filesystem>
 #include <map>
@@ -23,6 +18,7 @@
 #include "consumers/metrics/exposition.hpp"
 #include "consumers/metrics/http_server.hpp"
 #include "consumers/metrics/projection_metrics.hpp"
+#include "consumers/os/ports.hpp"
 #include "events/json.hpp"
 #include "events/partitioner.hpp"
 #include "events/time.hpp"
@@ -209,20 +205,6 @@ Scrape scrape(int port, const std::string& path = "/metrics") {
   return result;
 }
 
-// A port nothing listens on now (the kernel's choice of a free one).
-int free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  EXPECT_GE(fd, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  EXPECT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
-  socklen_t length = sizeof(address);
-  EXPECT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length), 0);
-  ::close(fd);
-  return ntohs(address.sin_port);
-}
-
 // ---- the figures compared ------------------------------------------------------
 
 struct Position {
@@ -311,8 +293,8 @@ TEST(MetricsEndpoint, ProjectorLagMatchesStatusAndEngineCountsTheResults) {
   Infrastructure infra(logs, kPartitions);
   ASSERT_FALSE(infra.bootstrap().empty());
   Fleet fleet(infra, logs);
-  const int engine_port = free_port();
-  const int projector_port = free_port();
+  const int engine_port = os::free_loopback_port();
+  const int projector_port = os::free_loopback_port();
   fleet.start("engine", 1,
               {"--metrics-port", std::to_string(engine_port), "--metrics-address", "127.0.0.1"});
   // The first projector owns partition 0 only: the other partitions' lag
@@ -444,7 +426,7 @@ TEST(MetricsEndpoint, ProjectorLagMatchesStatusAndEngineCountsTheResults) {
 }
 
 TEST(MetricsEndpoint, DevServesTheEngineAndTheProjectorOnOnePort) {
-  const int port = free_port();
+  const int port = os::free_loopback_port();
   ChildProcess dev({ledgerflow_binary(), "dev", "--partitions", "2", "--metrics-port",
                     std::to_string(port), "--metrics-address", "127.0.0.1"},
                    {{"LEDGERFLOW_LOG_LEVEL", "warn"}});
@@ -501,7 +483,7 @@ TEST(MetricsEndpoint, UnreachableDatabaseOrBrokerAnswers503WithAReason) {
   no_database.kafka = kafka.settings();
   no_database.events_topic = topics.events();
   no_database.database_url =
-      "postgresql://postgres@127.0.0.1:" + std::to_string(free_port()) + "/nothing";
+      "postgresql://postgres@127.0.0.1:" + std::to_string(os::free_loopback_port()) + "/nothing";
   no_database.projections = all_projection_names();
   {
     PositionsEndpoint endpoint(no_database);
@@ -516,7 +498,7 @@ TEST(MetricsEndpoint, UnreachableDatabaseOrBrokerAnswers503WithAReason) {
 
   metrics::ProjectionScrapeOptions no_broker = no_database;
   no_broker.database_url = fresh_database_url();
-  no_broker.kafka.bootstrap = "127.0.0.1:" + std::to_string(free_port());
+  no_broker.kafka.bootstrap = "127.0.0.1:" + std::to_string(os::free_loopback_port());
   {
     PositionsEndpoint endpoint(no_broker);
     const auto start = std::chrono::steady_clock::now();

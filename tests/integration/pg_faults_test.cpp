@@ -23,6 +23,7 @@
 
 #include "bench/workload.hpp"
 #include "consumers/client/command_client.hpp"
+#include "consumers/os/ports.hpp"
 #include "consumers/pg/migrations.hpp"
 #include "consumers/pg/temp_server.hpp"
 #include "consumers/verify/fold.hpp"
@@ -32,7 +33,6 @@
 #include "projections/registry.hpp"
 #include "tests/support/fleet.hpp"
 #include "tests/support/pipeline/pipeline.hpp"
-#include "tests/support/ports.hpp"
 #include "tests/support/wait.hpp"
 
 namespace lf::testing {
@@ -92,7 +92,7 @@ class PgFaults : public ::testing::Test {
     settings_.bootstrap = infra_->bootstrap();
     fleet_.emplace(*infra_, logs_);
     for (const std::string& name : members_) {
-      ports_[name] = unused_loopback_port();
+      ports_[name] = os::free_loopback_port();
       std::vector<std::string> extra{"--metrics-port", std::to_string(ports_[name]),
                                      "--metrics-address", "127.0.0.1"};
       // Frequent snapshots, so terminations and restarts land on them too.

@@ -5,7 +5,7 @@
 
 #include <gtest/gtest.h>
 
-#include "tests/support/ports.hpp"
+#include "consumers/os/ports.hpp"
 
 namespace lf::pg {
 namespace {
@@ -60,8 +60,7 @@ TEST(DatabaseHealth, KeepsTheFirstReasonOfAnOutageUntilUp) {
 TEST(Reconnecting, WaitsForAnUnreachableDatabaseUntilStopped) {
   DatabaseHealth health;
   const std::string refused =
-      "postgresql://nobody@127.0.0.1:" + std::to_string(lf::testing::unused_loopback_port()) +
-      "/none";
+      "postgresql://nobody@127.0.0.1:" + std::to_string(lf::os::free_loopback_port()) + "/none";
   Reconnecting database(refused, "test", health,
                         ReconnectOptions{.first_backoff_ms = 1, .max_backoff_ms = 20});
   std::atomic<bool> stop{false};
