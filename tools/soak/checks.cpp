@@ -165,10 +165,10 @@ void Soak::run_verify_cli(bool log_whole) {
         "(below)";
     return;
   }
-  testing::ChildProcess verify(
-      {binary_, "verify", "--limit", std::to_string(kVerifyDifferencesMax)},
-      {{"KAFKA_BOOTSTRAP", infra_->bootstrap()}, {"DATABASE_URL", infra_->database_url()}},
-      (run_dir_ / "verify.log").string());
+  os::ChildProcess verify({binary_, "verify", "--limit", std::to_string(kVerifyDifferencesMax)},
+                          service_options({{"KAFKA_BOOTSTRAP", infra_->bootstrap()},
+                                           {"DATABASE_URL", infra_->database_url()}},
+                                          (run_dir_ / "verify.log").string()));
   const std::string output = verify.read_all(std::chrono::minutes(20));
   const std::optional<int> code = verify.wait(std::chrono::minutes(1));
   std::istringstream lines(output);

@@ -30,10 +30,21 @@ std::string log_tail(const std::filesystem::path& path) {
 
 }  // namespace
 
+os::SpawnOptions service_options(std::map<std::string, std::string> environment,
+                                 const std::string& log) {
+  os::SpawnOptions options;
+  options.environment = std::move(environment);
+  options.stdin_text = "";  // a pipe, closed at once
+  options.stderr_path = log;
+  options.dies_with_parent = true;
+  return options;
+}
+
 Infrastructure::Infrastructure(const std::string& binary, const std::filesystem::path& logs,
                                int partitions, std::chrono::seconds ready_timeout)
-    : process_({binary, "dev", "--infra-only", "--partitions", std::to_string(partitions)}, {},
-               (logs / "infra.log").string()) {
+    : log_((logs / "infra.log").string()),
+      process_({binary, "dev", "--infra-only", "--partitions", std::to_string(partitions)},
+               service_options({}, log_)) {
   const auto deadline = std::chrono::steady_clock::now() + ready_timeout;
   while (std::chrono::steady_clock::now() < deadline) {
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -44,8 +55,7 @@ Infrastructure::Infrastructure(const std::string& binary, const std::filesystem:
     if (line->rfind("DATABASE_URL=", 0) == 0) database_url_ = line->substr(13);
     if (*line == "READY" && !bootstrap_.empty() && !database_url_.empty()) return;
   }
-  throw std::runtime_error("ledgerflow dev --infra-only did not print READY (see " +
-                           process_.stderr_path() + ")");
+  throw std::runtime_error("ledgerflow dev --infra-only did not print READY (see " + log_ + ")");
 }
 
 std::optional<int> Infrastructure::stop(std::chrono::milliseconds timeout) {
@@ -65,9 +75,9 @@ void Fleet::start(const std::string& kind, int index) {
 
 void Fleet::launch(const std::string& name) {
   const std::string subcommand = kind_of(name) == "engine" ? "engine" : "project";
-  processes_[name] = std::make_unique<testing::ChildProcess>(
-      std::vector<std::string>{binary_, subcommand, "--client-id", name}, environment_,
-      (logs_ / (name + ".log")).string());
+  processes_[name] = std::make_unique<os::ChildProcess>(
+      std::vector<std::string>{binary_, subcommand, "--client-id", name},
+      service_options(environment_, (logs_ / (name + ".log")).string()));
   ++starts_;
   spdlog::debug("started {} (pid {})", name, processes_[name]->pid());
 }
@@ -80,7 +90,7 @@ void Fleet::mark_log(const std::string& name, const std::string& line) {
 }
 
 void Fleet::kill_and_restart(const std::string& name) {
-  testing::ChildProcess& process = *processes_.at(name);
+  os::ChildProcess& process = *processes_.at(name);
   const pid_t pid = process.pid();
   process.signal(SIGKILL);
   if (!process.wait(std::chrono::seconds(10)))
@@ -93,7 +103,7 @@ void Fleet::kill_and_restart(const std::string& name) {
 std::vector<Exit> Fleet::reap() {
   std::vector<Exit> exits;
   for (const std::string& name : names_) {
-    testing::ChildProcess& process = *processes_.at(name);
+    os::ChildProcess& process = *processes_.at(name);
     if (process.running()) continue;
     Exit exit;
     exit.name = name;

@@ -12,9 +12,14 @@
 #include <string>
 #include <vector>
 
-#include "tests/support/process.hpp"
+#include "consumers/os/process.hpp"
 
 namespace lf::soak {
+
+// How the soak starts a ledgerflow process: `environment` on top of ours,
+// standard error appended to `log`, SIGTERM when the soak dies first.
+os::SpawnOptions service_options(std::map<std::string, std::string> environment,
+                                 const std::string& log);
 
 // `ledgerflow dev --infra-only`; the constructor returns once it printed
 // READY, and throws if it does not within `ready_timeout`.
@@ -29,7 +34,8 @@ class Infrastructure {
   std::optional<int> stop(std::chrono::milliseconds timeout);
 
  private:
-  testing::ChildProcess process_;
+  std::string log_;
+  os::ChildProcess process_;
   std::string bootstrap_;
   std::string database_url_;
 };
@@ -73,7 +79,7 @@ class Fleet {
   std::filesystem::path logs_;
   std::map<std::string, std::string> environment_;
   std::vector<std::string> names_;
-  std::map<std::string, std::unique_ptr<testing::ChildProcess>> processes_;
+  std::map<std::string, std::unique_ptr<os::ChildProcess>> processes_;
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
   int64_t starts_ = 0;
   int64_t kills_ = 0;
