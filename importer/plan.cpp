@@ -43,72 +43,80 @@ Result<CsvHeader> read_header(CsvReader& reader, const std::string& file_name,
   return header;
 }
 
-}  // namespace
-
-Result<bool> RowLoader::add(const std::string& file_name, std::istream& in) {
+// A CSV file read as the importer reads every file: its header (lacking none
+// of `required`), then each record, which must have as many fields as the
+// header, handed with the columns of `required` and `optional` to
+// `take(columns, record)`; an error it returns stops the reading. Errors
+// name file:line.
+template <typename Take>
+std::optional<Error> read_records(std::istream& in, const std::string& file_name,
+                                  const std::vector<std::string_view>& required,
+                                  const std::vector<std::string_view>& optional, Take take) {
   CsvReader reader(in);
-  Result<CsvHeader> header = read_header(reader, file_name, kind_.required_columns);
+  Result<CsvHeader> header = read_header(reader, file_name, required);
   if (!header) return header.error();
-  std::vector<std::string_view> names = kind_.required_columns;
-  names.insert(names.end(), kind_.optional_columns.begin(), kind_.optional_columns.end());
+  std::vector<std::string_view> names = required;
+  names.insert(names.end(), optional.begin(), optional.end());
   const Columns columns(*header, names);
-  const std::size_t file = loaded_.files.size();
-  loaded_.files.push_back(file_name);
   CsvRecord record;
   while (true) {
     Result<bool> read = reader.next(record);
     if (!read) return located(file_name, read.error());
-    if (!*read) break;
+    if (!*read) return std::nullopt;
     if (record.fields.size() != header->size()) {
       return make_error("invalid_csv", file_name + ":" + std::to_string(record.line) + ": " +
                                            std::to_string(record.fields.size()) +
                                            " field(s), the header has " +
                                            std::to_string(header->size()));
     }
-    ++loaded_.rows;
-    std::variant<ConvertedRow, RowError> converted =
-        child_spec_ != nullptr ? child_spec_->convert_parent(columns, record, *children_)
-                               : kind_.convert(columns, record);
-    if (RowError* error = std::get_if<RowError>(&converted)) {
-      loaded_.refused.push_back(
-          RefusedRow{file_name, record.line, error->tenant_id, error->message});
-      continue;
-    }
-    ConvertedRow& row = std::get<ConvertedRow>(converted);
-    auto [slot, inserted] = loaded_.by_tenant.try_emplace(row.tenant_id);
-    if (inserted) loaded_.tenant_order.push_back(row.tenant_id);
-    slot->second.push_back(SourceRow{file, record.line, std::move(row.fields_json)});
+    if (std::optional<Error> stop = take(columns, record)) return stop;
   }
+}
+
+}  // namespace
+
+Result<bool> RowLoader::add(const std::string& file_name, std::istream& in) {
+  const std::size_t file = loaded_.files.size();
+  loaded_.files.push_back(file_name);
+  std::optional<Error> error = read_records(
+      in, file_name, kind_.required_columns, kind_.optional_columns,
+      [&](const Columns& columns, const CsvRecord& record) -> std::optional<Error> {
+        ++loaded_.rows;
+        std::variant<ConvertedRow, RowError> converted =
+            child_spec_ != nullptr ? child_spec_->convert_parent(columns, record, *children_)
+                                   : kind_.convert(columns, record);
+        if (RowError* refused = std::get_if<RowError>(&converted)) {
+          loaded_.refused.push_back(
+              RefusedRow{file_name, record.line, refused->tenant_id, refused->message});
+          return std::nullopt;
+        }
+        ConvertedRow& row = std::get<ConvertedRow>(converted);
+        auto [slot, inserted] = loaded_.by_tenant.try_emplace(row.tenant_id);
+        if (inserted) loaded_.tenant_order.push_back(row.tenant_id);
+        slot->second.push_back(SourceRow{file, record.line, std::move(row.fields_json)});
+        return std::nullopt;
+      });
+  if (error) return *error;
   return true;
 }
 
 Result<ChildRows> load_children(const ChildSpec& spec, const std::string& file_name,
                                 std::istream& in) {
-  CsvReader reader(in);
-  Result<CsvHeader> header = read_header(reader, file_name, spec.required_columns);
-  if (!header) return header.error();
-  std::vector<std::string_view> names = spec.required_columns;
-  names.insert(names.end(), spec.optional_columns.begin(), spec.optional_columns.end());
-  const Columns columns(*header, names);
   ChildRows children;
   children.file = file_name;
-  CsvRecord record;
-  while (true) {
-    Result<bool> read = reader.next(record);
-    if (!read) return located(file_name, read.error());
-    if (!*read) break;
-    const std::string where = file_name + ":" + std::to_string(record.line) + ": ";
-    if (record.fields.size() != header->size()) {
-      return make_error("invalid_csv", where + std::to_string(record.fields.size()) +
-                                           " field(s), the header has " +
-                                           std::to_string(header->size()));
-    }
-    auto converted = spec.convert(columns, record);
-    if (RowError* error = std::get_if<RowError>(&converted))
-      return make_error("invalid_row", where + error->message);
-    auto& [parent, child] = std::get<std::pair<std::string, ChildRow>>(converted);
-    children.by_parent[parent].push_back(std::move(child));
-  }
+  std::optional<Error> error = read_records(
+      in, file_name, spec.required_columns, spec.optional_columns,
+      [&](const Columns& columns, const CsvRecord& record) -> std::optional<Error> {
+        auto converted = spec.convert(columns, record);
+        if (RowError* refused = std::get_if<RowError>(&converted)) {
+          return make_error("invalid_row", file_name + ":" + std::to_string(record.line) + ": " +
+                                               refused->message);
+        }
+        auto& [parent, child] = std::get<std::pair<std::string, ChildRow>>(converted);
+        children.by_parent[parent].push_back(std::move(child));
+        return std::nullopt;
+      });
+  if (error) return *error;
   return children;
 }
 
@@ -126,32 +134,20 @@ std::vector<RefusedRow> untaken_children(const ChildRows& children) {
 
 Result<std::map<std::string, std::string>> load_balances(const std::string& file_name,
                                                          std::istream& in) {
-  CsvReader reader(in);
-  Result<CsvHeader> header = read_header(reader, file_name, kBalanceRequiredColumns);
-  if (!header) return header.error();
-  std::vector<std::string_view> names = kBalanceRequiredColumns;
-  names.insert(names.end(), kBalanceOptionalColumns.begin(), kBalanceOptionalColumns.end());
-  const Columns columns(*header, names);
   std::map<std::string, std::string> balances;
-  CsvRecord record;
-  while (true) {
-    Result<bool> read = reader.next(record);
-    if (!read) return located(file_name, read.error());
-    if (!*read) break;
-    const std::string where = file_name + ":" + std::to_string(record.line) + ": ";
-    if (record.fields.size() != header->size()) {
-      return make_error("invalid_csv", where + std::to_string(record.fields.size()) +
-                                           " field(s), the header has " +
-                                           std::to_string(header->size()));
-    }
-    auto converted = convert_expected_balance(columns, record);
-    if (RowError* error = std::get_if<RowError>(&converted))
-      return make_error("invalid_row", where + error->message);
-    auto& [tenant_id, json] = std::get<std::pair<std::string, std::string>>(converted);
-    if (!balances.emplace(tenant_id, std::move(json)).second) {
-      return make_error("invalid_row", where + "a second row for tenant " + tenant_id);
-    }
-  }
+  std::optional<Error> error = read_records(
+      in, file_name, kBalanceRequiredColumns, kBalanceOptionalColumns,
+      [&](const Columns& columns, const CsvRecord& record) -> std::optional<Error> {
+        const std::string where = file_name + ":" + std::to_string(record.line) + ": ";
+        auto converted = convert_expected_balance(columns, record);
+        if (RowError* refused = std::get_if<RowError>(&converted))
+          return make_error("invalid_row", where + refused->message);
+        auto& [tenant_id, json] = std::get<std::pair<std::string, std::string>>(converted);
+        if (!balances.emplace(tenant_id, std::move(json)).second)
+          return make_error("invalid_row", where + "a second row for tenant " + tenant_id);
+        return std::nullopt;
+      });
+  if (error) return *error;
   return balances;
 }
 
