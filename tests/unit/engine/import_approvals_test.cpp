@@ -34,12 +34,7 @@ class Tenant : public testing::TenantDriver {
 std::string chunk(const std::string& file, const std::vector<std::string>& rows, int64_t number = 0,
                   int64_t chunks = 1, bool append = false,
                   const std::string& import_id = kImportA) {
-  std::string text = R"({"import_id":")" + import_id + R"(","chunk":)" + std::to_string(number) +
-                     R"(,"chunks":)" + std::to_string(chunks) + R"(,"append":)" +
-                     (append ? "true" : "false") + R"(,"source":{"file":")" + file +
-                     R"(","first_line":2,"last_line":9},"rows":[)";
-  for (std::size_t i = 0; i < rows.size(); ++i) text += (i > 0 ? "," : "") + rows[i];
-  return text + "]}";
+  return testing::import_chunk(import_id, file, rows, number, chunks, append);
 }
 
 // An approval row as the importer writes it; `extra` adds the outcome.
@@ -177,12 +172,7 @@ TEST(ImportApprovals, ReRunsLiveEventsTimersAndTheSnapshot) {
   const std::string second =
       chunk("approvals.csv", {approval(3, "ap-2", "creative", "c-2", "rejected", kDecided)}, 1, 2);
   ASSERT_TRUE(tenant.import_approvals(first).accepted());
-  JsonWriter writer;
-  write_tenant_state(writer, tenant.state());
-  Result<std::unique_ptr<rapidjson::Document>> parsed =
-      parse_json_bounded(writer.view(), JsonLimits{.max_bytes = 1 << 20, .max_depth = 64});
-  ASSERT_TRUE(parsed.ok());
-  Result<TenantState> restored = read_tenant_state(**parsed);
+  Result<TenantState> restored = testing::snapshot_round_trip(tenant.state());
   ASSERT_TRUE(restored.ok()) << restored.error().message;
   EXPECT_EQ(restored->workflow_imports, tenant.state().workflow_imports);
   EXPECT_EQ(restored->workflow_imports.approvals.events, 1);

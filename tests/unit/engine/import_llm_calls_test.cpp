@@ -12,6 +12,7 @@
 #include "events/json.hpp"
 #include "events/schema_registry.hpp"
 #include "events/time.hpp"
+#include "tests/support/json.hpp"
 #include "tests/unit/engine/tenant_driver.hpp"
 
 namespace lf::engine {
@@ -95,8 +96,7 @@ TEST(ImportLlmCalls, CallsOfThePeriodInForceCountIntoItsSpendOlderOnesAreHistory
   EXPECT_EQ(state.period->start_ms, at("2026-04-01T00:00:00Z"));
   EXPECT_EQ(state.month_spend_usd_micros, 520'000);
   EXPECT_TRUE(state.llm_call_ids.contains("c-1"));
-  std::unique_ptr<rapidjson::Document> payload =
-      std::move(parse_json_bounded(tenant.payloads().back(), JsonLimits{}).value());
+  std::unique_ptr<rapidjson::Document> payload = testing::parse_json(tenant.payloads().back());
   const rapidjson::Value& calls = (*payload)["calls"];
   ASSERT_EQ(calls.Size(), 4u);
   EXPECT_EQ(json_string(calls[0], "created_on"), "2026-03-03T10:00:00.000Z");
@@ -174,12 +174,7 @@ TEST(ImportLlmCalls, AnUnfinishedImportRoundTripsThroughASnapshot) {
   Tenant tenant(kNow);
   const std::vector<ImportedLlmCall> rows = history();
   ASSERT_TRUE(tenant.import_calls(chunk_of({rows[0], rows[1]}, kImportA, false, 0, 2)).accepted());
-  JsonWriter writer;
-  write_tenant_state(writer, tenant.state());
-  Result<std::unique_ptr<rapidjson::Document>> parsed =
-      parse_json_bounded(writer.view(), JsonLimits{.max_bytes = 1 << 20, .max_depth = 64});
-  ASSERT_TRUE(parsed.ok());
-  Result<TenantState> restored = read_tenant_state(**parsed);
+  Result<TenantState> restored = testing::snapshot_round_trip(tenant.state());
   ASSERT_TRUE(restored.ok()) << restored.error().message;
   EXPECT_EQ(restored->usage, tenant.state().usage);
   ASSERT_EQ(restored->usage.imports.count("llm_calls"), 1u);

@@ -14,6 +14,7 @@
 #include "events/json.hpp"
 #include "events/schema_registry.hpp"
 #include "events/time.hpp"
+#include "tests/support/json.hpp"
 #include "tests/unit/engine/tenant_driver.hpp"
 
 namespace lf::engine {
@@ -136,8 +137,7 @@ TEST(ImportOrders, OrdersAreRecordedWithoutGrantingCreditsAgain) {
   EXPECT_EQ(orders.at("order_2").status, TopupOrderStatus::pending);
   EXPECT_EQ(orders.at("order_3").status, TopupOrderStatus::failed);
   // The event keeps the original times.
-  std::unique_ptr<rapidjson::Document> payload =
-      std::move(parse_json_bounded(tenant.payloads().back(), JsonLimits{}).value());
+  std::unique_ptr<rapidjson::Document> payload = testing::parse_json(tenant.payloads().back());
   const rapidjson::Value& rows = (*payload)["orders"];
   ASSERT_EQ(rows.Size(), 3u);
   EXPECT_EQ(json_string(rows[0], "created_at"), "2026-04-02T09:55:00.000Z");
@@ -165,7 +165,7 @@ TEST(ImportOrders, LiveWebhooksAfterTheImportAreAnsweredAsOnThePlatform) {
       tenant.run("topup_order.refund", R"({"topup_order_id":"order_1","note":"chargeback"})");
   ASSERT_TRUE(refunded.accepted()) << refunded.rejection().message;
   std::unique_ptr<rapidjson::Document> payload =
-      std::move(parse_json_bounded(refunded.events()[0].payload_json, JsonLimits{}).value());
+      testing::parse_json(refunded.events()[0].payload_json);
   EXPECT_EQ(json_int64(*payload, "credits_taken_back"), 400);
   EXPECT_EQ(json_int64(*payload, "credits_consumed"), 600);
   EXPECT_EQ(credits_ns::effective_available(tenant.credits().book), effective_before + 300 - 400);
