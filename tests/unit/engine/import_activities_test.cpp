@@ -23,6 +23,7 @@ constexpr const char* kTenant = "9c1c2a9e-3b4d-4e5f-8a7b-1c2d3e4f5a70";
 const std::string kImportA(64, 'a');
 
 using testing::at;
+using testing::expect_refused;
 
 const int64_t kNow = at("2026-04-20T12:00:00Z");
 
@@ -57,14 +58,6 @@ std::string row(int64_t line, const std::string& id, const std::string& status,
          R"(","title":"Write )" + id + R"(","type":"write",)" + assignee +
          R"(,"priority":"medium")" + activity_extra + R"(},"status":")" + status +
          R"(","created_on":"2025-06-01T09:00:00Z")" + extra + "}";
-}
-
-void expect_refused(const Decision& decision, const std::string& reason,
-                    const std::string& message_part) {
-  ASSERT_FALSE(decision.accepted()) << "accepted, expected " << reason;
-  EXPECT_EQ(decision.rejection().reason, reason) << decision.rejection().message;
-  EXPECT_NE(decision.rejection().message.find(message_part), std::string::npos)
-      << decision.rejection().message;
 }
 
 TEST(ImportActivities, ActivitiesEnterTheStateAsThePlatformLeftThemAndGoOnLive) {

@@ -22,6 +22,7 @@ constexpr const char* kTenant = "9c1c2a9e-3b4d-4e5f-8a7b-1c2d3e4f5a6e";
 const std::string kImportA(64, 'a');
 
 using testing::at;
+using testing::expect_refused;
 
 // The tenant as the engine holds it, driven command by command.
 class Tenant : public testing::TenantDriver {
@@ -56,14 +57,6 @@ const std::string kBuyRow =
     R"({"line":2,"package_lines":[2],"status":"pending","created_at":"2026-04-18T08:00:00Z","media_buy":{"media_buy_id":"b-1","principal_id":"p","campaign_name":"c","start_date":"2026-05-01","end_date":"2026-05-31","packages":[{"package_id":"k","product_id":"p","budget":"10"}],"requires_approval":false}})";
 
 const int64_t kNow = at("2026-04-20T12:00:00Z");
-
-void expect_refused(const Decision& decision, const std::string& reason,
-                    const std::string& message_part) {
-  ASSERT_FALSE(decision.accepted()) << "accepted, expected " << reason;
-  EXPECT_EQ(decision.rejection().reason, reason) << decision.rejection().message;
-  EXPECT_NE(decision.rejection().message.find(message_part), std::string::npos)
-      << decision.rejection().message;
-}
 
 const char* kCreateWork =
     R"({"activity_id":"a-1","title":"Write","type":"write","assignee_type":"agent","assignee_agent_role":"writer","priority":"normal","is_approval_gate":false})";

@@ -23,6 +23,7 @@ constexpr const char* kTenant = "9c1c2a9e-3b4d-4e5f-8a7b-1c2d3e4f5a6e";
 const std::string kImportA(64, 'a');
 
 using testing::at;
+using testing::expect_refused;
 
 // The tenant as the engine holds it, driven command by command.
 class Tenant : public testing::TenantDriver {
@@ -57,14 +58,6 @@ std::string buy(
 }
 
 const int64_t kNow = at("2026-04-20T12:00:00Z");
-
-void expect_refused(const Decision& decision, const std::string& reason,
-                    const std::string& message_part) {
-  ASSERT_FALSE(decision.accepted()) << "accepted, expected " << reason;
-  EXPECT_EQ(decision.rejection().reason, reason) << decision.rejection().message;
-  EXPECT_NE(decision.rejection().message.find(message_part), std::string::npos)
-      << decision.rejection().message;
-}
 
 workflow::BuyStatus status_of(const Tenant& tenant, const std::string& id) {
   return tenant.state().workflow.media_buys.at(id).status;

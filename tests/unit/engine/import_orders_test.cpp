@@ -33,6 +33,7 @@ const std::string kImportA(64, 'a');
 const std::string kImportB(64, 'b');
 
 using testing::at;
+using testing::expect_refused;
 
 // The tenant as the engine holds it, driven command by command.
 class Tenant : public testing::TenantDriver {
@@ -103,14 +104,6 @@ OrdersChunk orders_of(std::vector<OrderRow> rows, const std::string& import_id =
 }
 
 const int64_t kNow = at("2026-04-20T12:00:00Z");
-
-void expect_refused(const Decision& decision, const std::string& reason,
-                    const std::string& message_part) {
-  ASSERT_FALSE(decision.accepted()) << "accepted, expected " << reason;
-  EXPECT_EQ(decision.rejection().reason, reason) << decision.rejection().message;
-  EXPECT_NE(decision.rejection().message.find(message_part), std::string::npos)
-      << decision.rejection().message;
-}
 
 Tenant with_ledger() {
   Tenant tenant(kNow);

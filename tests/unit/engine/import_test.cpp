@@ -29,6 +29,7 @@ const std::string kImportA(64, 'a');
 const std::string kImportB(64, 'b');
 
 using testing::at;
+using testing::expect_refused;
 
 // The tenant as the engine holds it, driven command by command.
 class Tenant : public testing::TenantDriver {
@@ -82,14 +83,6 @@ credits::ExpectedBalance expected_for_history() {
 }
 
 const int64_t kNow = at("2026-04-20T12:00:00Z");
-
-void expect_refused(const Decision& decision, const std::string& reason,
-                    const std::string& message_part) {
-  ASSERT_FALSE(decision.accepted()) << "accepted, expected " << reason;
-  EXPECT_EQ(decision.rejection().reason, reason) << decision.rejection().message;
-  EXPECT_NE(decision.rejection().message.find(message_part), std::string::npos)
-      << decision.rejection().message;
-}
 
 TEST(Import, AGoodLedgerBecomesOneEventAndTheStateItDescribes) {
   Tenant tenant(kNow);

@@ -48,6 +48,15 @@ inline Result<engine::TenantState> snapshot_round_trip(const engine::TenantState
   return engine::read_tenant_state(*parsed);
 }
 
+// `decision` refused for `reason`, its message naming `message_part`.
+inline void expect_refused(const engine::Decision& decision, const std::string& reason,
+                           const std::string& message_part) {
+  ASSERT_FALSE(decision.accepted()) << "accepted, expected " << reason;
+  EXPECT_EQ(decision.rejection().reason, reason) << decision.rejection().message;
+  EXPECT_NE(decision.rejection().message.find(message_part), std::string::npos)
+      << decision.rejection().message;
+}
+
 class TenantDriver {
  public:
   TenantDriver(std::string tenant, int64_t now_ms) : tenant_(std::move(tenant)), now_ms_(now_ms) {}
