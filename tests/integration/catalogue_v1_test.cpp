@@ -23,6 +23,7 @@
 #include "events/json.hpp"
 #include "events/time.hpp"
 #include "projections/projection.hpp"
+#include "tests/support/commands.hpp"
 #include "tests/support/pipeline/log_tables.hpp"
 #include "tests/support/pipeline/pipeline.hpp"
 
