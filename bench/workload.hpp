@@ -13,8 +13,9 @@
 #include <utility>
 #include <vector>
 
-#include "events/envelope.hpp"
-#include "events/time.hpp"
+#include "tests/support/commands.hpp"
+#include "tests/support/payloads.hpp"
+#include "tests/support/workflow_matrix.hpp"
 
 namespace lf::workload {
 
@@ -32,10 +33,7 @@ class CreditsWorkload {
   void set_runs_share(int percent) { runs_share_ = percent; }
 
   Command allocate(const std::string& tenant, int64_t monthly = 50'000) {
-    return make(tenant, "credits.allocate", "system",
-                "{\"credits_monthly\":" + std::to_string(monthly) + ",\"period_start\":\"" +
-                    format_rfc3339_ms(now_ms_ - kMillisPerDay) + "\",\"period_end\":\"" +
-                    format_rfc3339_ms(now_ms_ + 20 * kMillisPerDay) + "\"}");
+    return make(tenant, "credits.allocate", "system", testing::allocate_around(monthly, now_ms_));
   }
 
   std::vector<Command> allocations() {
@@ -52,34 +50,32 @@ class CreditsWorkload {
     if (roll < 40 || open.empty()) {
       const std::string id = "res-" + std::to_string(++counter_);
       open.push_back(id);
-      return make(tenant, "credits.reserve", "agent:runner",
-                  "{\"reservation_id\":\"" + id +
-                      "\",\"credits\":" + std::to_string(100 + random_() % 4000) +
-                      ",\"activity_run_id\":\"run-" + std::to_string(counter_) + "\"}");
+      const int64_t credits = static_cast<int64_t>(100 + random_() % 4000);
+      return make(
+          tenant, "credits.reserve", "agent:runner",
+          testing::reserve_payload(
+              id, credits, ",\"activity_run_id\":\"run-" + std::to_string(counter_) + "\""));
     }
     if (roll < 70) {
       const std::string id = take(open);
       return make(tenant, "credits.consume", "agent:runner",
-                  "{\"reservation_id\":\"" + id +
-                      "\",\"credits\":" + std::to_string(random_() % 150) + "}");
+                  testing::consume_payload(id, static_cast<int64_t>(random_() % 150)));
     }
     if (roll < 82) {
-      return make(tenant, "credits.release", "agent:runner",
-                  "{\"reservation_id\":\"" + take(open) + "\"}");
+      return make(tenant, "credits.release", "agent:runner", testing::release_payload(take(open)));
     }
     if (roll < 92) {
-      return make(tenant, "credits.topup", "user:billing",
-                  "{\"topup_order_id\":\"order-" + std::to_string(++counter_) +
-                      "\",\"credits\":" + std::to_string(1000 + random_() % 20000) + "}");
+      const std::string order = "order-" + std::to_string(++counter_);
+      const int64_t credits = static_cast<int64_t>(1000 + random_() % 20000);
+      return make(tenant, "credits.topup", "user:billing", testing::topup_payload(order, credits));
     }
     if (roll < 96) {
       return make(tenant, "credits.refund", "support:desk",
-                  "{\"credits\":" + std::to_string(1 + random_() % 50) + ",\"note\":\"refund\"}");
+                  testing::amount_payload(static_cast<int64_t>(1 + random_() % 50), "refund"));
     }
     const int64_t amount = static_cast<int64_t>(random_() % 2000) - 1000;
-    return make(
-        tenant, "credits.adjust", "admin:ops",
-        "{\"credits\":" + std::to_string(amount == 0 ? 1 : amount) + ",\"note\":\"adjust\"}");
+    return make(tenant, "credits.adjust", "admin:ops",
+                testing::amount_payload(amount == 0 ? 1 : amount, "adjust"));
   }
 
   // The command_id of a command this workload made.
@@ -114,8 +110,7 @@ class CreditsWorkload {
       const int64_t estimated = 100 + static_cast<int64_t>(random_() % 3000);
       track.open.emplace_back(run, estimated);
       return make(tenant, "activity.start_run", "agent:copywriter",
-                  "{\"activity_id\":\"agent-work\",\"run_id\":\"" + run +
-                      "\",\"estimated_credits\":" + std::to_string(estimated) + "}");
+                  testing::workflow_matrix::start_run("agent-work", run, estimated));
     }
     const std::size_t index = random_() % track.open.size();
     const auto [run, estimated] = track.open[index];
@@ -149,13 +144,8 @@ class CreditsWorkload {
   }
   Command make(const std::string& tenant, const std::string& type, const std::string& actor,
                const std::string& payload) {
-    CommandEnvelope command;
-    command.command_id = "cmd-" + std::to_string(++counter_);
-    command.type = type;
-    command.tenant_id = tenant;
-    command.actor = actor;
-    command.issued_at_ms = now_ms_;
-    return {tenant, encode_command(command, payload)};
+    return {tenant, testing::command_json(type, tenant, "cmd-" + std::to_string(++counter_),
+                                          payload, actor, now_ms_)};
   }
 
   std::mt19937_64 random_;

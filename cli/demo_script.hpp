@@ -46,12 +46,7 @@ class Script {
   void add(const std::string& label, const std::string& tenant, const std::string& type,
            const std::string& actor, const std::string& payload_json, std::string command_id = "") {
     if (command_id.empty()) command_id = id_prefix_ + std::to_string(++counter_);
-    CommandEnvelope command;
-    command.command_id = command_id;
-    command.type = type;
-    command.tenant_id = tenant;
-    command.actor = actor;
-    command.issued_at_ms = now_ms_;
+    CommandEnvelope command = command_envelope(command_id, type, tenant, actor, now_ms_);
     command.correlation_id = "demo";
     commands_.push_back(
         DemoCommand{label, tenant, command_id, encode_command(command, payload_json)});

@@ -34,6 +34,7 @@
 #include <algorithm>
 #include <limits>
 #include <memory>
+#include <utility>
 
 #include "events/envelope_fields.hpp"
 #include "events/time.hpp"
@@ -174,6 +175,17 @@ CommandIdentity identity_of(const CommandEnvelope& command) {
   LF_ASSERT(is_uuid(command.tenant_id) && !command.command_id.empty());
   return CommandIdentity{command.command_id, command.tenant_id, command.type, command.actor,
                          command.correlation_id};
+}
+
+CommandEnvelope command_envelope(std::string command_id, std::string type, std::string tenant_id,
+                                 std::string actor, int64_t issued_at_ms) {
+  CommandEnvelope command;
+  command.command_id = std::move(command_id);
+  command.type = std::move(type);
+  command.tenant_id = std::move(tenant_id);
+  command.actor = std::move(actor);
+  command.issued_at_ms = issued_at_ms;
+  return command;
 }
 
 std::string encode_command(const CommandEnvelope& command, std::string_view payload_json) {

@@ -41,6 +41,12 @@ struct CommandEnvelope {
 // payload's contents). Error code: "invalid_envelope", message names the field.
 Result<CommandEnvelope> decode_command(const rapidjson::Value& document);
 
+// A command envelope as a producer fills it in before encoding it: the
+// fields every command has, correlation_id and expected_version unset (set
+// them on the result where wanted), no payload (encode_command writes it).
+CommandEnvelope command_envelope(std::string command_id, std::string type, std::string tenant_id,
+                                 std::string actor, int64_t issued_at_ms);
+
 // A command as JSON text, with `payload_json` (an object) as its payload.
 std::string encode_command(const CommandEnvelope& command, std::string_view payload_json);
 

@@ -12,18 +12,16 @@
 
 #include "events/time.hpp"
 #include "schemas/resources.hpp"
+#include "tests/support/commands.hpp"
 #include "tests/support/pg_fixture.hpp"
 #include "tests/support/pipeline/pipeline.hpp"
+#include "tests/support/time.hpp"
 #include "tests/support/wait.hpp"
 
 namespace lf::testing {
 namespace {
 
 using namespace std::chrono_literals;
-
-int64_t at(const char* rfc3339) {
-  return *parse_rfc3339_ms(rfc3339);
-}
 
 // A tenant's period as credit_balances holds it.
 struct PeriodRow {

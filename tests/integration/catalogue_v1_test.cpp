@@ -24,6 +24,7 @@
 #include "events/time.hpp"
 #include "projections/projection.hpp"
 #include "projections/registry.hpp"
+#include "tests/support/commands.hpp"
 #include "tests/support/pipeline/log_tables.hpp"
 #include "tests/support/pipeline/pipeline.hpp"
 

@@ -7,6 +7,7 @@
 #include "events/dead_letter.hpp"
 #include "events/partitioner.hpp"
 #include "events/time.hpp"
+#include "tests/support/commands.hpp"
 #include "tests/support/pipeline/pipeline.hpp"
 #include "tests/support/wait.hpp"
 

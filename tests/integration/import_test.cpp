@@ -17,6 +17,7 @@
 #include "consumers/import/engine_state.hpp"
 #include "events/json.hpp"
 #include "events/time.hpp"
+#include "tests/support/commands.hpp"
 #include "tests/support/pipeline/pipeline.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/wait.hpp"

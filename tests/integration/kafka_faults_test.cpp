@@ -33,6 +33,8 @@
 #include "consumers/projector/projector.hpp"
 #include "events/partitioner.hpp"
 #include "events/time.hpp"
+#include "tests/support/commands.hpp"
+#include "tests/support/payloads.hpp"
 #include "tests/support/pipeline/pipeline.hpp"
 #include "tests/support/wait.hpp"
 
@@ -250,21 +252,17 @@ class Load {
       payload = "{\"reservation_id\":\"" + command.reservation + "\",\"credits\":\"many\"}";
     } else if (command.type == "credits.allocate") {
       actor = "system";
-      payload = "{\"credits_monthly\":" + std::to_string(command.credits) + ",\"period_start\":\"" +
-                format_rfc3339_ms(now_ms - kMillisPerDay) + "\",\"period_end\":\"" +
-                format_rfc3339_ms(now_ms + 20 * kMillisPerDay) + "\"}";
+      payload = allocate_around(command.credits, now_ms);
     } else if (command.type == "credits.reserve" || command.type == "credits.consume") {
-      payload = "{\"reservation_id\":\"" + command.reservation +
-                "\",\"credits\":" + std::to_string(command.credits) + "}";
+      payload = reserve_payload(command.reservation, command.credits);
     } else if (command.type == "credits.release") {
-      payload = "{\"reservation_id\":\"" + command.reservation + "\"}";
+      payload = release_payload(command.reservation);
     } else if (command.type == "credits.topup") {
       actor = "user:billing";
-      payload = "{\"topup_order_id\":\"order-" + command.id +
-                "\",\"credits\":" + std::to_string(command.credits) + "}";
+      payload = topup_payload("order-" + command.id, command.credits);
     } else {
       actor = command.type == "credits.adjust" ? "admin:ops" : "support:desk";
-      payload = "{\"credits\":" + std::to_string(command.credits) + ",\"note\":\"fault test\"}";
+      payload = amount_payload(command.credits, "fault test");
     }
     return command_json(command.type, command.tenant, command.id, payload, actor, now_ms);
   }

@@ -8,6 +8,8 @@
 #include <gtest/gtest.h>
 
 #include "events/time.hpp"
+#include "tests/support/commands.hpp"
+#include "tests/support/payloads.hpp"
 #include "tests/support/pipeline/pipeline.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/wait.hpp"
@@ -72,13 +74,6 @@ bool wait_for_results(const std::string& bootstrap, const std::vector<std::strin
       30s);
 }
 
-// A credits.allocate payload whose period contains `now_ms`.
-std::string allocation(int64_t credits_monthly, int64_t now_ms) {
-  return "{\"credits_monthly\":" + std::to_string(credits_monthly) + ",\"period_start\":\"" +
-         format_rfc3339_ms(now_ms - kMillisPerDay) + "\",\"period_end\":\"" +
-         format_rfc3339_ms(now_ms + 20 * kMillisPerDay) + "\"}";
-}
-
 TEST(Kcat, CommandsProducedByKcatShowUpAsBalancesInPostgres) {
   const std::string log =
       (std::filesystem::temp_directory_path() / "ledgerflow-kcat-dev.log").string();
@@ -92,14 +87,14 @@ TEST(Kcat, CommandsProducedByKcatShowUpAsBalancesInPostgres) {
   const std::string globex = random_tenant();
   const int64_t now = system_now_ms();
   const std::vector<std::pair<std::string, std::string>> commands = {
-      {acme, command_json("credits.allocate", acme, "k1", allocation(5000, now))},
+      {acme, command_json("credits.allocate", acme, "k1", allocate_around(5000, now))},
       {acme, command_json("credits.topup", acme, "k2",
                           "{\"topup_order_id\":\"o-1\",\"credits\":1000}", "user:ops")},
       {acme, command_json("credits.reserve", acme, "k3",
                           "{\"reservation_id\":\"r-1\",\"credits\":700}", "agent:x")},
       {acme, command_json("credits.consume", acme, "k4",
                           "{\"reservation_id\":\"r-1\",\"credits\":500}", "agent:x")},
-      {globex, command_json("credits.allocate", globex, "k5", allocation(300, now))},
+      {globex, command_json("credits.allocate", globex, "k5", allocate_around(300, now))},
       {globex, command_json("credits.reserve", globex, "k6",
                             "{\"reservation_id\":\"g-1\",\"credits\":400}")},
       {globex, command_json("credits.reserve", globex, "k7",
@@ -175,7 +170,7 @@ TEST(Kcat, WorkflowProducedByKcatShowsUpInPostgres) {
       R"({"activity_id":"act-1","title":"Draft ad copy","type":"copywriting","assignee_type":"agent",)"
       R"("assignee_agent_role":"copywriter","priority":"normal"})";
   const std::vector<std::pair<std::string, std::string>> day = {
-      command("credits.allocate", "w1", allocation(5000, system_now_ms()), "system"),
+      command("credits.allocate", "w1", allocate_around(5000, system_now_ms()), "system"),
       command("media_buy.create", "w2", buy, "agent:media-buyer"),
       command("approval.approve", "w3",
               R"({"approval_id":"mb-1:approval","reviewed_by":"user:rita"})", "user:rita"),

@@ -24,8 +24,10 @@
 #include "events/time.hpp"
 #include "projections/projection.hpp"
 #include "projections/registry.hpp"
+#include "tests/support/commands.hpp"
 #include "tests/support/fleet.hpp"
 #include "tests/support/kafka_fixture.hpp"
+#include "tests/support/payloads.hpp"
 #include "tests/support/pg_fixture.hpp"
 #include "tests/support/pipeline/pipeline.hpp"
 #include "tests/support/process.hpp"
@@ -269,17 +271,6 @@ Positions status_positions(const Infrastructure& infra) {
   return positions;
 }
 
-std::string allocate_now(int64_t monthly) {
-  const int64_t now = system_now_ms();
-  return "{\"credits_monthly\":" + std::to_string(monthly) + ",\"period_start\":\"" +
-         format_rfc3339_ms(now - 86'400'000) + "\",\"period_end\":\"" +
-         format_rfc3339_ms(now + 30LL * 86'400'000) + "\"}";
-}
-
-std::string reserve(const std::string& id, int64_t credits) {
-  return "{\"reservation_id\":\"" + id + "\",\"credits\":" + std::to_string(credits) + "}";
-}
-
 // ---- the services as separate processes ----------------------------------------
 
 constexpr int kPartitions = 4;
@@ -328,9 +319,10 @@ TEST(MetricsEndpoint, ProjectorLagMatchesStatusAndEngineCountsTheResults) {
   std::vector<std::string> ids;
   for (const std::string& tenant : tenants) {
     for (const std::string& json :
-         {command_json("credits.allocate", tenant, "allocate-" + tenant, allocate_now(1000)),
-          command_json("credits.reserve", tenant, "fits-" + tenant, reserve("r1", 600)),
-          command_json("credits.reserve", tenant, "short-" + tenant, reserve("r2", 600))}) {
+         {command_json("credits.allocate", tenant, "allocate-" + tenant,
+                       allocate_around(1000, system_now_ms(), 30)),
+          command_json("credits.reserve", tenant, "fits-" + tenant, reserve_payload("r1", 600)),
+          command_json("credits.reserve", tenant, "short-" + tenant, reserve_payload("r2", 600))}) {
       client.send(tenant, json);
       ids.push_back(command_id_of(json));
     }

@@ -6,6 +6,8 @@
 #include "events/dead_letter.hpp"
 #include "events/partitioner.hpp"
 #include "events/time.hpp"
+#include "tests/support/commands.hpp"
+#include "tests/support/payloads.hpp"
 #include "tests/support/pipeline/pipeline.hpp"
 #include "tests/support/wait.hpp"
 
@@ -13,21 +15,6 @@ namespace lf::testing {
 namespace {
 
 using namespace std::chrono_literals;
-
-std::string allocate(int64_t monthly, int64_t now_ms) {
-  return "{\"credits_monthly\":" + std::to_string(monthly) + ",\"period_start\":\"" +
-         format_rfc3339_ms(now_ms - kMillisPerDay) + "\",\"period_end\":\"" +
-         format_rfc3339_ms(now_ms + 20 * kMillisPerDay) + "\"}";
-}
-std::string reserve(const std::string& id, int64_t credits) {
-  return "{\"reservation_id\":\"" + id + "\",\"credits\":" + std::to_string(credits) + "}";
-}
-std::string consume(const std::string& id, int64_t credits) {
-  return "{\"reservation_id\":\"" + id + "\",\"credits\":" + std::to_string(credits) + "}";
-}
-std::string topup(const std::string& order, int64_t credits) {
-  return "{\"topup_order_id\":\"" + order + "\",\"credits\":" + std::to_string(credits) + "}";
-}
 
 struct Balance {
   int64_t available = 0, reserved = 0, topup = 0, consumed = 0, effective = 0;
@@ -46,19 +33,6 @@ Balance balance_of(pqxx::connection& db, const std::string& tenant) {
                  rows[0][3].as<int64_t>(), rows[0][4].as<int64_t>()};
 }
 
-int64_t ledger_sum(pqxx::connection& db, const std::string& tenant) {
-  pqxx::work work(db);
-  return work
-      .exec_params1("SELECT coalesce(sum(credits), 0) FROM credit_ledger WHERE tenant_id = $1",
-                    tenant)[0]
-      .as<int64_t>();
-}
-
-int64_t count_of(pqxx::connection& db, const std::string& sql, const std::string& tenant) {
-  pqxx::work work(db);
-  return work.exec_params1(sql, tenant)[0].as<int64_t>();
-}
-
 void expect_read_tables_equal_the_log(Pipeline& pipeline) {
   ASSERT_TRUE(pipeline.wait_projected()) << pipeline.service_failures();
   std::vector<verify::Difference> differences = pipeline.verify();
@@ -71,19 +45,22 @@ TEST(Pipeline, CommandsBecomeBalancesAndLedgerRows) {
   const std::string tenant = random_tenant();
   const int64_t now = system_now_ms();
   auto results = pipeline.submit({
-      {tenant, command_json("credits.allocate", tenant, "a1", allocate(10'000, now))},
+      {tenant, command_json("credits.allocate", tenant, "a1", allocate_around(10'000, now))},
   });
   ASSERT_EQ(results.at("a1").status, ResultStatus::accepted) << results.at("a1").message;
   const std::vector<std::pair<std::string, std::string>> day = {
-      {"t1", command_json("credits.topup", tenant, "t1", topup("order-1", 2'000), "user:billing")},
-      {"r1",
-       command_json("credits.reserve", tenant, "r1", reserve("run-1", 1'500), "agent:writer")},
-      {"c1",
-       command_json("credits.consume", tenant, "c1", consume("run-1", 1'200), "agent:writer")},
-      {"r2", command_json("credits.reserve", tenant, "r2", reserve("run-2", 300), "agent:writer")},
+      {"t1", command_json("credits.topup", tenant, "t1", topup_payload("order-1", 2'000),
+                          "user:billing")},
+      {"r1", command_json("credits.reserve", tenant, "r1", reserve_payload("run-1", 1'500),
+                          "agent:writer")},
+      {"c1", command_json("credits.consume", tenant, "c1", consume_payload("run-1", 1'200),
+                          "agent:writer")},
+      {"r2", command_json("credits.reserve", tenant, "r2", reserve_payload("run-2", 300),
+                          "agent:writer")},
       {"x2", command_json("credits.release", tenant, "x2", "{\"reservation_id\":\"run-2\"}",
                           "agent:writer")},
-      {"r3", command_json("credits.reserve", tenant, "r3", reserve("run-3", 400), "agent:writer")},
+      {"r3", command_json("credits.reserve", tenant, "r3", reserve_payload("run-3", 400),
+                          "agent:writer")},
       {"f1", command_json("credits.refund", tenant, "f1", "{\"credits\":100,\"note\":\"quality\"}",
                           "support:ann")},
       {"j1", command_json("credits.adjust", tenant, "j1", "{\"credits\":50,\"note\":\"goodwill\"}",
@@ -114,10 +91,10 @@ TEST(Pipeline, CommandsBecomeBalancesAndLedgerRows) {
 TEST(Pipeline, TheSameCommandIdTwiceIsAppliedOnce) {
   Pipeline pipeline;
   const std::string tenant = random_tenant();
-  pipeline.submit(
-      {{tenant, command_json("credits.allocate", tenant, "a1", allocate(1'000, system_now_ms()))}});
+  pipeline.submit({{tenant, command_json("credits.allocate", tenant, "a1",
+                                         allocate_around(1'000, system_now_ms()))}});
   const std::string reservation =
-      command_json("credits.reserve", tenant, "same-id", reserve("run-1", 600));
+      command_json("credits.reserve", tenant, "same-id", reserve_payload("run-1", 600));
   CommandResult first = pipeline.submit_one(tenant, reservation);
   CommandResult second = pipeline.submit_one(tenant, reservation);
   EXPECT_EQ(first.status, ResultStatus::accepted);
@@ -136,12 +113,12 @@ TEST(Pipeline, TheSameCommandIdTwiceIsAppliedOnce) {
 TEST(Pipeline, TheSameTopUpOrderTwiceIsRejected) {
   Pipeline pipeline;
   const std::string tenant = random_tenant();
-  pipeline.submit(
-      {{tenant, command_json("credits.allocate", tenant, "a1", allocate(1'000, system_now_ms()))}});
+  pipeline.submit({{tenant, command_json("credits.allocate", tenant, "a1",
+                                         allocate_around(1'000, system_now_ms()))}});
   CommandResult first = pipeline.submit_one(
-      tenant, command_json("credits.topup", tenant, "t1", topup("order-9", 500)));
+      tenant, command_json("credits.topup", tenant, "t1", topup_payload("order-9", 500)));
   CommandResult second = pipeline.submit_one(
-      tenant, command_json("credits.topup", tenant, "t2", topup("order-9", 500)));
+      tenant, command_json("credits.topup", tenant, "t2", topup_payload("order-9", 500)));
   EXPECT_EQ(first.status, ResultStatus::accepted);
   EXPECT_EQ(second.status, ResultStatus::rejected);
   EXPECT_EQ(second.reason, "duplicate_topup_order");
@@ -169,11 +146,11 @@ TEST(Pipeline, DuplicatedKafkaMessagesAreAppliedOnce) {
 
   const std::string tenant = random_tenant();
   const int32_t home = partition_for_key(tenant, options.partitions);
-  pipeline.submit(
-      {{tenant, command_json("credits.allocate", tenant, "a1", allocate(5'000, system_now_ms()))}});
+  pipeline.submit({{tenant, command_json("credits.allocate", tenant, "a1",
+                                         allocate_around(5'000, system_now_ms()))}});
 
   CommandResult reserved = pipeline.submit_one(
-      tenant, command_json("credits.reserve", tenant, "r1", reserve("run-1", 700)));
+      tenant, command_json("credits.reserve", tenant, "r1", reserve_payload("run-1", 700)));
   EXPECT_EQ(reserved.status, ResultStatus::accepted);
 
   // Commit records written twice by the engine's producer. The delayed
@@ -186,7 +163,8 @@ TEST(Pipeline, DuplicatedKafkaMessagesAreAppliedOnce) {
     const std::string id = "hold-" + std::to_string(attempt);
     EXPECT_EQ(
         pipeline
-            .submit_one(tenant, command_json("credits.reserve", tenant, id, reserve(id, 100)), 60s)
+            .submit_one(tenant,
+                        command_json("credits.reserve", tenant, id, reserve_payload(id, 100)), 60s)
             .status,
         ResultStatus::accepted);
     ++holds;
@@ -198,7 +176,8 @@ TEST(Pipeline, DuplicatedKafkaMessagesAreAppliedOnce) {
   client::CommandClient retrying(pipeline.kafka().settings(), pipeline.topics(),
                                  "retrying-producer");
   inject_duplicate_produce(pipeline.kafka().cluster(), pipeline.topics().commands(), home, 1);
-  retrying.send(tenant, command_json("credits.consume", tenant, "c1", consume("run-1", 650)));
+  retrying.send(tenant,
+                command_json("credits.consume", tenant, "c1", consume_payload("run-1", 650)));
   retrying.flush(60'000);
   ASSERT_TRUE(wait_until(
       [&] {
@@ -262,7 +241,8 @@ std::vector<BadInput> bad_inputs(const std::string& tenant) {
        "schema_violation"},
       {"10 MB value", std::string(10 << 20, 'x'), "too_large"},
       {"nesting depth 100,000", std::string(100'000, '[') + std::string(100'000, ']'), "too_deep"},
-      {"invalid UTF-8", command_json("credits.reserve", tenant, "bad\xC3\x28utf8", reserve("r", 1)),
+      {"invalid UTF-8",
+       command_json("credits.reserve", tenant, "bad\xC3\x28utf8", reserve_payload("r", 1)),
        "invalid_utf8"},
   };
   return inputs;
@@ -274,8 +254,8 @@ TEST(Pipeline, BadInputIsDeadLetteredUnchangedAndTheNextCommandIsApplied) {
   Pipeline pipeline(options);
   const std::string tenant = random_tenant();
   const int32_t home = partition_for_key(tenant, options.partitions);
-  pipeline.submit(
-      {{tenant, command_json("credits.allocate", tenant, "a1", allocate(5'000, system_now_ms()))}});
+  pipeline.submit({{tenant, command_json("credits.allocate", tenant, "a1",
+                                         allocate_around(5'000, system_now_ms()))}});
 
   kafka::Settings big = pipeline.kafka().settings();
   big.properties["message.max.bytes"] = std::to_string(16 << 20);
@@ -315,8 +295,8 @@ TEST(Pipeline, BadInputIsDeadLetteredUnchangedAndTheNextCommandIsApplied) {
     EXPECT_FALSE(letter->header(std::string(kDlqMessageHeader)).empty());
 
     const std::string id = "good-" + std::to_string(++good);
-    CommandResult next =
-        pipeline.submit_one(tenant, command_json("credits.reserve", tenant, id, reserve(id, 10)));
+    CommandResult next = pipeline.submit_one(
+        tenant, command_json("credits.reserve", tenant, id, reserve_payload(id, 10)));
     EXPECT_EQ(next.status, ResultStatus::accepted) << "the command after it: " << next.message;
   }
   // Identifiable commands also get a rejected result that says why.
@@ -334,10 +314,11 @@ TEST(Pipeline, ACommandInTheWrongPartitionIsReroutedToItsTenants) {
   const std::string tenant = random_tenant();
   const int32_t home = partition_for_key(tenant, options.partitions);
   const int32_t wrong = (home + 1) % options.partitions;
-  pipeline.submit(
-      {{tenant, command_json("credits.allocate", tenant, "a1", allocate(900, system_now_ms()))}});
+  pipeline.submit({{tenant, command_json("credits.allocate", tenant, "a1",
+                                         allocate_around(900, system_now_ms()))}});
   pipeline.client().send(
-      tenant, command_json("credits.reserve", tenant, "misrouted", reserve("r", 100)), wrong);
+      tenant, command_json("credits.reserve", tenant, "misrouted", reserve_payload("r", 100)),
+      wrong);
   pipeline.client().flush();
   std::map<std::string, CommandResult> results = pipeline.client().await({"misrouted"}, 30'000);
   ASSERT_EQ(results.size(), 1u);
@@ -361,13 +342,13 @@ TEST(Pipeline, AReservationExpiresByItselfWhenItsDeadlinePasses) {
   options.clock = clock.function();
   Pipeline pipeline(options);
   const std::string tenant = random_tenant();
-  pipeline.submit(
-      {{tenant, command_json("credits.allocate", tenant, "a1", allocate(1'000, clock.now()))}});
-  EXPECT_EQ(
-      pipeline
-          .submit_one(tenant, command_json("credits.reserve", tenant, "r1", reserve("run-1", 250)))
-          .status,
-      ResultStatus::accepted);
+  pipeline.submit({{tenant, command_json("credits.allocate", tenant, "a1",
+                                         allocate_around(1'000, clock.now()))}});
+  EXPECT_EQ(pipeline
+                .submit_one(tenant, command_json("credits.reserve", tenant, "r1",
+                                                 reserve_payload("run-1", 250)))
+                .status,
+            ResultStatus::accepted);
   clock.advance(kMillisPerHour + 1);
   ASSERT_TRUE(wait_until(
       [&] {

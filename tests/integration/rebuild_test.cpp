@@ -18,6 +18,9 @@
 
 #include "projections/projection.hpp"
 #include "projections/registry.hpp"
+#include "tests/support/commands.hpp"
+#include "tests/support/payloads.hpp"
+#include "tests/support/pg_fixture.hpp"
 #include "tests/support/pipeline/pipeline.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/workflow_matrix.hpp"
@@ -27,10 +30,6 @@ namespace {
 
 using namespace std::chrono_literals;
 using namespace workflow_matrix;
-
-std::string reserve(const std::string& id, int64_t credits) {
-  return "{\"reservation_id\":\"" + id + "\",\"credits\":" + std::to_string(credits) + "}";
-}
 
 // Each tenant: an allocation, reservations consumed and released, a top-up,
 // a media buy with packages and two activities.
@@ -43,12 +42,12 @@ std::vector<std::pair<std::string, std::string>> workload(const std::vector<std:
     if (round == 0)
       commands.emplace_back(t, command_json("credits.allocate", t, "alloc-" + t,
                                             allocate_payload(1'000'000, system_now_ms())));
-    commands.emplace_back(
-        t, command_json("credits.reserve", t, "res-a" + r, reserve("a" + r, 700), "agent:w"));
-    commands.emplace_back(
-        t, command_json("credits.consume", t, "con-a" + r, reserve("a" + r, 650), "agent:w"));
-    commands.emplace_back(
-        t, command_json("credits.reserve", t, "res-b" + r, reserve("b" + r, 300), "agent:w"));
+    commands.emplace_back(t, command_json("credits.reserve", t, "res-a" + r,
+                                          reserve_payload("a" + r, 700), "agent:w"));
+    commands.emplace_back(t, command_json("credits.consume", t, "con-a" + r,
+                                          consume_payload("a" + r, 650), "agent:w"));
+    commands.emplace_back(t, command_json("credits.reserve", t, "res-b" + r,
+                                          reserve_payload("b" + r, 300), "agent:w"));
     commands.emplace_back(
         t, command_json("credits.release", t, "rel-b" + r, "{\"reservation_id\":\"b" + r + "\"}"));
     commands.emplace_back(t,
@@ -70,16 +69,6 @@ void submit_all(Pipeline& pipeline,
   ASSERT_EQ(results.size(), commands.size());
   for (const auto& [id, result] : results)
     ASSERT_EQ(result.status, ResultStatus::accepted) << id << " " << result.reason;
-}
-
-// Everything in a table, sorted, as text: to compare two rebuilds.
-std::vector<std::string> contents(pqxx::connection& db, const std::string& table) {
-  pqxx::work work(db);
-  std::vector<std::string> rows;
-  for (const pqxx::row& row : work.exec("SELECT t::text FROM \"" + table + "\" AS t ORDER BY 1")) {
-    rows.push_back(row[0].as<std::string>());
-  }
-  return rows;
 }
 
 // What a swap must carry over, read from the catalog.
@@ -402,7 +391,7 @@ TEST(Rebuild, FromTheArchiveEqualsFromKafkaAndReadsTheArchive) {
     auto [kafka_code, kafka_output] =
         run_ledgerflow(pipeline, {"rebuild", name, "--from", "kafka"});
     ASSERT_EQ(kafka_code, 0) << kafka_output;
-    from_kafka[name] = contents(pipeline.db(), name);
+    from_kafka[name] = table_contents(pipeline.db(), name);
     {
       pqxx::work work(pipeline.db());
       work.exec("DELETE FROM \"" + std::string(name) + "\" WHERE ctid IN (SELECT ctid FROM \"" +
@@ -412,7 +401,7 @@ TEST(Rebuild, FromTheArchiveEqualsFromKafkaAndReadsTheArchive) {
     auto [archive_code, archive_output] =
         run_ledgerflow(pipeline, {"rebuild", name, "--from", "archive"});
     ASSERT_EQ(archive_code, 0) << archive_output;
-    EXPECT_EQ(contents(pipeline.db(), name), from_kafka[name]) << name;
+    EXPECT_EQ(table_contents(pipeline.db(), name), from_kafka[name]) << name;
     EXPECT_FALSE(from_kafka[name].empty()) << name;
   }
   EXPECT_TRUE(pipeline.verify().empty());
@@ -423,7 +412,7 @@ TEST(Rebuild, FromTheArchiveEqualsFromKafkaAndReadsTheArchive) {
         pipeline, {"rebuild", "audit_log", "--from", "archive", "--verify-rows-max", "1"});
     EXPECT_EQ(code, 0) << output;
     EXPECT_NE(output.find("verified by row counts"), std::string::npos) << output;
-    EXPECT_EQ(contents(pipeline.db(), "audit_log"), from_kafka["audit_log"]);
+    EXPECT_EQ(table_contents(pipeline.db(), "audit_log"), from_kafka["audit_log"]);
   }
 
   // On a terminal (script(1) gives it a pseudo-terminal): a progress bar
@@ -572,14 +561,14 @@ TEST(Rebuild, ParkedStreamsStopARebuildUntilFixedThenTheRebuildUnparksThem) {
         .as<int64_t>();
   };
   ASSERT_EQ(parked(), 1);
-  const std::vector<std::string> live_before = contents(pipeline.db(), "media_buys");
+  const std::vector<std::string> live_before = table_contents(pipeline.db(), "media_buys");
 
   // The shadow has the same constraint: the rebuild stops, the live tables
   // and the parked stream stay as they were, no shadow is left behind.
   auto [failed_code, failed_output] = run_ledgerflow(pipeline, {"rebuild", "media_buys"});
   EXPECT_EQ(failed_code, 1) << failed_output;
   EXPECT_NE(failed_output.find("rebuild_test_rejects"), std::string::npos) << failed_output;
-  EXPECT_EQ(contents(pipeline.db(), "media_buys"), live_before);
+  EXPECT_EQ(table_contents(pipeline.db(), "media_buys"), live_before);
   EXPECT_EQ(parked(), 1);
   {
     pqxx::work work(pipeline.db());

@@ -6,6 +6,8 @@
 
 #include "events/partitioner.hpp"
 #include "events/time.hpp"
+#include "tests/support/commands.hpp"
+#include "tests/support/payloads.hpp"
 #include "tests/support/pipeline/pipeline.hpp"
 #include "tests/support/wait.hpp"
 
@@ -70,14 +72,12 @@ TEST(StaleEngine, ReadersAcceptExactlyOneDecisionPerSeqAndNothingIsSpentTwice) {
     for (int i = 0; i < 150; ++i) {
       const std::string id = "r" + std::to_string(burst) + "-" + std::to_string(i);
       pipeline.client().send(tenant,
-                             command_json("credits.reserve", tenant, id,
-                                          "{\"reservation_id\":\"" + id + "\",\"credits\":50}"));
+                             command_json("credits.reserve", tenant, id, reserve_payload(id, 50)));
       burst_ids.push_back(id);
       if (i % 3 == 0) {
         const std::string use = "u" + std::to_string(burst) + "-" + std::to_string(i);
-        pipeline.client().send(tenant,
-                               command_json("credits.consume", tenant, use,
-                                            "{\"reservation_id\":\"" + id + "\",\"credits\":40}"));
+        pipeline.client().send(
+            tenant, command_json("credits.consume", tenant, use, consume_payload(id, 40)));
         burst_ids.push_back(use);
       }
     }

@@ -6,6 +6,7 @@
 // every key and foreign key of a tenant table includes tenant_id.
 #include <gtest/gtest.h>
 
+#include "tests/support/commands.hpp"
 #include "tests/support/pipeline/pipeline.hpp"
 #include "tests/support/workflow_matrix.hpp"
 

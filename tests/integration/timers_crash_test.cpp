@@ -21,7 +21,9 @@
 #include "events/time.hpp"
 #include "projections/projection.hpp"
 #include "projections/registry.hpp"
+#include "tests/support/commands.hpp"
 #include "tests/support/fleet.hpp"
+#include "tests/support/payloads.hpp"
 #include "tests/support/pipeline/pipeline.hpp"
 #include "tests/support/wait.hpp"
 
@@ -32,10 +34,6 @@ using namespace std::chrono_literals;
 
 constexpr int kPartitions = 4;
 constexpr int kTenants = 8;
-
-std::string q(const std::string& text) {
-  return "\"" + text + "\"";
-}
 
 int64_t count(pqxx::connection& db, const std::string& sql) {
   pqxx::work work(db);
@@ -70,8 +68,9 @@ TEST(TimersCrash, TimersFireExactlyOnceAcrossKillNineAndPartitionMoves) {
     tenants.push_back(tenant);
     const std::string t = std::to_string(i);
     send(tenant, "credits.allocate", "alloc-" + t,
-         "{\"credits_monthly\":1000,\"period_start\":" + q(format_rfc3339_ms(now - kMillisPerDay)) +
-             ",\"period_end\":" + q(format_rfc3339_ms(now + 30 * kMillisPerDay)) + "}");
+         "{\"credits_monthly\":1000,\"period_start\":" +
+             quoted(format_rfc3339_ms(now - kMillisPerDay)) +
+             ",\"period_end\":" + quoted(format_rfc3339_ms(now + 30 * kMillisPerDay)) + "}");
     send(tenant, "approval.request", "ap-" + t,
          "{\"approval_id\":\"ap\",\"subject\":{\"kind\":\"creative\",\"id\":\"cr\"},\"type\":"
          "\"creative\","
@@ -90,7 +89,7 @@ TEST(TimersCrash, TimersFireExactlyOnceAcrossKillNineAndPartitionMoves) {
     send(tenant, "activity.start", "start-" + t, "{\"activity_id\":\"act\"}");
     send(tenant, "activity.start_run", "run-" + t,
          "{\"activity_id\":\"act\",\"run_id\":\"run\",\"estimated_credits\":400,\"expires_at\":" +
-             q(format_rfc3339_ms(now + 2 * kMillisPerHour)) + "}");
+             quoted(format_rfc3339_ms(now + 2 * kMillisPerHour)) + "}");
   }
   client.flush();
   std::map<std::string, CommandResult> results = client.await(ids, 120'000);

@@ -14,18 +14,17 @@
 #include <gtest/gtest.h>
 
 #include "events/time.hpp"
+#include "tests/support/commands.hpp"
+#include "tests/support/pg_fixture.hpp"
 #include "tests/support/pipeline/pipeline.hpp"
 #include "tests/support/process.hpp"
+#include "tests/support/time.hpp"
 #include "tests/support/wait.hpp"
 
 namespace lf::testing {
 namespace {
 
 using namespace std::chrono_literals;
-
-int64_t at(const char* rfc3339) {
-  return *parse_rfc3339_ms(rfc3339);
-}
 
 // One credit_topup_orders row, every column as PostgreSQL prints it
 // (timestamps as Unix milliseconds); nullopt for NULL.
@@ -77,14 +76,6 @@ Balance balance(pqxx::connection& db, const std::string& tenant) {
                  row[3].as<int64_t>(), row[4].as<int64_t>()};
 }
 
-int64_t ledger_sum(pqxx::connection& db, const std::string& tenant) {
-  pqxx::work work(db);
-  return work
-      .exec_params1("SELECT coalesce(sum(credits), 0) FROM credit_ledger WHERE tenant_id = $1",
-                    tenant)[0]
-      .as<int64_t>();
-}
-
 // The tenant's ledger entries of `type`: "credits topup_order_id note".
 std::vector<std::string> ledger_entries(pqxx::connection& db, const std::string& tenant,
                                         const std::string& type) {
@@ -98,15 +89,6 @@ std::vector<std::string> ledger_entries(pqxx::connection& db, const std::string&
     entries.push_back(row[0].as<std::string>());
   }
   return entries;
-}
-
-std::vector<std::string> contents(pqxx::connection& db, const std::string& table) {
-  pqxx::work work(db);
-  std::vector<std::string> rows;
-  for (const pqxx::row& row : work.exec("SELECT t::text FROM \"" + table + "\" AS t ORDER BY 1")) {
-    rows.push_back(row[0].as<std::string>());
-  }
-  return rows;
 }
 
 class Tenant {
@@ -180,15 +162,16 @@ TEST(TopupOrders, CreatedPaidTwiceConsumedRefundedAndFailedAsTheSeedKeepsThem) {
   EXPECT_EQ(after_pay.topup, 500);
 
   // The webhook delivered again, as a new command: nothing changes.
-  const std::vector<std::string> orders_before = contents(pipeline.db(), "credit_topup_orders");
-  const std::vector<std::string> ledger_before = contents(pipeline.db(), "credit_ledger");
+  const std::vector<std::string> orders_before =
+      table_contents(pipeline.db(), "credit_topup_orders");
+  const std::vector<std::string> ledger_before = table_contents(pipeline.db(), "credit_ledger");
   const CommandResult again = tenant.send("topup_order.pay", R"({"topup_order_id":"order_NxA1"})");
   EXPECT_EQ(again.status, ResultStatus::rejected);
   EXPECT_EQ(again.reason, "already_paid");
   EXPECT_NE(again.message.find("2026-11-10T11:59:58.000Z"), std::string::npos) << again.message;
   ASSERT_TRUE(pipeline.wait_projected()) << pipeline.service_failures();
-  EXPECT_EQ(contents(pipeline.db(), "credit_topup_orders"), orders_before);
-  EXPECT_EQ(contents(pipeline.db(), "credit_ledger"), ledger_before);
+  EXPECT_EQ(table_contents(pipeline.db(), "credit_topup_orders"), orders_before);
+  EXPECT_EQ(table_contents(pipeline.db(), "credit_ledger"), ledger_before);
 
   // Work consumes 200, drawn from the top-up first.
   tenant.accepted("credits.reserve", R"({"reservation_id":"r1","credits":300})", "agent:writer");
@@ -249,7 +232,7 @@ TEST(TopupOrders, CreatedPaidTwiceConsumedRefundedAndFailedAsTheSeedKeepsThem) {
   expect_verified(pipeline);
   // verify reads the new table: a changed row is named. (Its CHECKs refuse
   // a refund whose figures do not add up to the order's credits.)
-  const std::vector<std::string> live = contents(pipeline.db(), "credit_topup_orders");
+  const std::vector<std::string> live = table_contents(pipeline.db(), "credit_topup_orders");
   ASSERT_EQ(live.size(), 2u);
   {
     pqxx::work work(pipeline.db());
@@ -276,14 +259,14 @@ TEST(TopupOrders, CreatedPaidTwiceConsumedRefundedAndFailedAsTheSeedKeepsThem) {
     auto [code, output] =
         run_ledgerflow(pipeline, {"rebuild", "credit_topup_orders", "--from", source}, "warn");
     ASSERT_EQ(code, 0) << source << ": " << output;
-    EXPECT_EQ(contents(pipeline.db(), "credit_topup_orders"), live) << source;
+    EXPECT_EQ(table_contents(pipeline.db(), "credit_topup_orders"), live) << source;
   }
   // The ledger's topup_refunded entries rebuild too.
-  const std::vector<std::string> ledger = contents(pipeline.db(), "credit_ledger");
+  const std::vector<std::string> ledger = table_contents(pipeline.db(), "credit_ledger");
   auto [ledger_code, ledger_output] =
       run_ledgerflow(pipeline, {"rebuild", "credit_ledger"}, "warn");
   EXPECT_EQ(ledger_code, 0) << ledger_output;
-  EXPECT_EQ(contents(pipeline.db(), "credit_ledger"), ledger);
+  EXPECT_EQ(table_contents(pipeline.db(), "credit_ledger"), ledger);
   expect_verified(pipeline);
 }
 

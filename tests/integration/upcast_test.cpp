@@ -16,6 +16,7 @@
 #include "events/envelope.hpp"
 #include "events/json.hpp"
 #include "events/upcast.hpp"
+#include "tests/support/commands.hpp"
 #include "tests/support/old_records.hpp"
 #include "tests/support/pipeline/log_tables.hpp"
 #include "tests/support/pipeline/pipeline.hpp"

@@ -12,8 +12,10 @@
 #include <gtest/gtest.h>
 
 #include "events/time.hpp"
+#include "tests/support/commands.hpp"
 #include "tests/support/pipeline/pipeline.hpp"
 #include "tests/support/process.hpp"
+#include "tests/support/time.hpp"
 #include "tests/support/wait.hpp"
 #include "tests/support/workflow_matrix.hpp"
 
@@ -22,10 +24,6 @@ namespace {
 
 using namespace std::chrono_literals;
 using namespace workflow_matrix;
-
-int64_t at(const char* rfc3339) {
-  return *parse_rfc3339_ms(rfc3339);
-}
 
 std::vector<std::string> rows_of(pqxx::connection& db, const std::string& sql) {
   pqxx::work work(db);

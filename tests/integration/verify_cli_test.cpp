@@ -9,6 +9,7 @@
 #include "events/json.hpp"
 #include "projections/projection.hpp"
 #include "projections/registry.hpp"
+#include "tests/support/commands.hpp"
 #include "tests/support/pipeline/pipeline.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/workflow_matrix.hpp"

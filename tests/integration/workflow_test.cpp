@@ -6,26 +6,20 @@
 #include <gtest/gtest.h>
 
 #include "events/time.hpp"
+#include "tests/support/commands.hpp"
+#include "tests/support/payloads.hpp"
 #include "tests/support/pipeline/pipeline.hpp"
 #include "tests/support/wait.hpp"
+#include "tests/support/workflow_matrix.hpp"
 
 namespace lf::testing {
 namespace {
 
 using namespace std::chrono_literals;
-
-std::string q(const std::string& text) {
-  return "\"" + text + "\"";
-}
-
-std::string allocate(int64_t monthly, int64_t now_ms) {
-  return "{\"credits_monthly\":" + std::to_string(monthly) + ",\"period_start\":\"" +
-         format_rfc3339_ms(now_ms - kMillisPerDay) + "\",\"period_end\":\"" +
-         format_rfc3339_ms(now_ms + 20 * kMillisPerDay) + "\"}";
-}
+using workflow_matrix::approval_decision;
 
 std::string buy(const std::string& id, bool requires_approval) {
-  return "{\"media_buy_id\":" + q(id) +
+  return "{\"media_buy_id\":" + quoted(id) +
          ",\"principal_id\":\"adv-acme\",\"campaign_name\":\"Spring "
          "launch\",\"buyer_ref\":\"PO-77\","
          "\"start_date\":\"2027-03-01\",\"end_date\":\"2027-03-31\",\"packages\":["
@@ -37,24 +31,19 @@ std::string buy(const std::string& id, bool requires_approval) {
          std::string(requires_approval ? "true" : "false") + "}";
 }
 
-std::string decision(const std::string& approval, const std::string& notes) {
-  return "{\"approval_id\":" + q(approval) +
-         ",\"reviewed_by\":\"user:rita\",\"notes\":" + q(notes) + "}";
-}
-
 // An agent's work, or (gate) a human review step (Kim's).
 std::string activity(const std::string& id, bool gate) {
   const std::string assignee =
       gate ? "\"assignee_type\":\"human\",\"assignee_user_id\":\"user:kim\","
            : "\"assignee_type\":\"agent\",\"assignee_agent_role\":\"copywriter\",";
-  return "{\"activity_id\":" + q(id) + ",\"title\":\"Draft ad copy\",\"type\":\"copywriting\"," +
-         assignee +
+  return "{\"activity_id\":" + quoted(id) +
+         ",\"title\":\"Draft ad copy\",\"type\":\"copywriting\"," + assignee +
          "\"priority\":\"high\",\"is_approval_gate\":" + std::string(gate ? "true" : "false") +
          ",\"due_date\":\"2027-02-15\"}";
 }
 
 std::string on(const std::string& field, const std::string& id) {
-  return "{" + q(field) + ":" + q(id) + "}";
+  return "{" + quoted(field) + ":" + quoted(id) + "}";
 }
 
 std::string scalar(pqxx::connection& db, const std::string& sql, const std::string& tenant) {
@@ -62,11 +51,6 @@ std::string scalar(pqxx::connection& db, const std::string& sql, const std::stri
   pqxx::result rows = work.exec_params(sql, tenant);
   if (rows.empty() || rows[0][0].is_null()) return "<null>";
   return rows[0][0].c_str();
-}
-
-int64_t count_of(pqxx::connection& db, const std::string& sql, const std::string& tenant) {
-  pqxx::work work(db);
-  return work.exec_params1(sql, tenant)[0].as<int64_t>();
 }
 
 void accepted(Pipeline& pipeline, const std::string& tenant, const std::string& type,
@@ -90,7 +74,8 @@ TEST(Workflow, MediaBuyApprovedThroughItsApprovalAndActivated) {
   CommandResult early =
       submit(pipeline, tenant, "media_buy.approve", "b2", on("media_buy_id", "mb-1"));
   EXPECT_EQ(early.reason, "approval_required");
-  accepted(pipeline, tenant, "approval.approve", "b3", decision("mb-1:approval", "brand safe"));
+  accepted(pipeline, tenant, "approval.approve", "b3",
+           approval_decision("mb-1:approval", "brand safe"));
   accepted(pipeline, tenant, "media_buy.activate", "b4", on("media_buy_id", "mb-1"));
   ASSERT_TRUE(pipeline.wait_projected()) << pipeline.service_failures();
   pqxx::connection& db = pipeline.db();
@@ -143,7 +128,7 @@ TEST(Workflow, RejectedApprovalFailsTheBuy) {
   const std::string tenant = random_tenant();
   accepted(pipeline, tenant, "media_buy.create", "b1", buy("mb-1", true));
   accepted(pipeline, tenant, "approval.reject", "b2",
-           decision("mb-1:approval", "budget exceeds plan"));
+           approval_decision("mb-1:approval", "budget exceeds plan"));
   EXPECT_EQ(submit(pipeline, tenant, "media_buy.activate", "b3", on("media_buy_id", "mb-1")).reason,
             "invalid_transition");
   ASSERT_TRUE(pipeline.wait_projected()) << pipeline.service_failures();
@@ -156,7 +141,7 @@ TEST(Workflow, RejectedApprovalFailsTheBuy) {
 TEST(Workflow, AgentActivityWithACreditConsumingRunAndAHumanReview) {
   Pipeline pipeline;
   const std::string tenant = random_tenant();
-  accepted(pipeline, tenant, "credits.allocate", "w1", allocate(1'000, system_now_ms()));
+  accepted(pipeline, tenant, "credits.allocate", "w1", allocate_around(1'000, system_now_ms()));
   accepted(pipeline, tenant, "activity.create", "w2", activity("act-1", true));
   accepted(pipeline, tenant, "activity.start", "w3", on("activity_id", "act-1"),
            "agent:copywriter");
@@ -175,7 +160,8 @@ TEST(Workflow, AgentActivityWithACreditConsumingRunAndAHumanReview) {
       "agent:copywriter");
   accepted(pipeline, tenant, "activity.submit_for_approval", "w6", on("activity_id", "act-1"),
            "agent:copywriter");
-  accepted(pipeline, tenant, "approval.approve", "w7", decision("act-1:approval:1", "ship it"));
+  accepted(pipeline, tenant, "approval.approve", "w7",
+           approval_decision("act-1:approval:1", "ship it"));
   accepted(pipeline, tenant, "activity.complete", "w8", on("activity_id", "act-1"),
            "agent:copywriter");
   ASSERT_TRUE(pipeline.wait_projected()) << pipeline.service_failures();
@@ -215,7 +201,7 @@ TEST(Workflow, AgentActivityWithACreditConsumingRunAndAHumanReview) {
 TEST(Workflow, ARunThatCannotReserveLeavesNothing) {
   Pipeline pipeline;
   const std::string tenant = random_tenant();
-  accepted(pipeline, tenant, "credits.allocate", "w1", allocate(100, system_now_ms()));
+  accepted(pipeline, tenant, "credits.allocate", "w1", allocate_around(100, system_now_ms()));
   accepted(pipeline, tenant, "activity.create", "w2", activity("act-1", false));
   accepted(pipeline, tenant, "activity.start", "w3", on("activity_id", "act-1"));
   CommandResult refused =
@@ -243,12 +229,13 @@ TEST(Workflow, QueuesShowOpenWorkByPriorityThenDueDate) {
   auto create = [&](const std::string& id, const std::string& priority, const std::string& due,
                     const std::string& who) {
     const std::string assignee =
-        who.starts_with("user:") ? "\"assignee_type\":\"human\",\"assignee_user_id\":" + q(who)
-                                 : "\"assignee_type\":\"agent\",\"assignee_agent_role\":" + q(who);
+        who.starts_with("user:")
+            ? "\"assignee_type\":\"human\",\"assignee_user_id\":" + quoted(who)
+            : "\"assignee_type\":\"agent\",\"assignee_agent_role\":" + quoted(who);
     accepted(pipeline, tenant, "activity.create", "c-" + id,
-             "{\"activity_id\":" + q(id) + ",\"title\":\"t\",\"type\":\"task\"," + assignee +
-                 ",\"priority\":" + q(priority) + ",\"is_approval_gate\":false" +
-                 (due.empty() ? "" : ",\"due_date\":" + q(due)) + "}");
+             "{\"activity_id\":" + quoted(id) + ",\"title\":\"t\",\"type\":\"task\"," + assignee +
+                 ",\"priority\":" + quoted(priority) + ",\"is_approval_gate\":false" +
+                 (due.empty() ? "" : ",\"due_date\":" + quoted(due)) + "}");
   };
   create("low", "low", "2027-01-01", "analyst");
   create("urgent-late", "urgent", "2027-02-01", "analyst");
@@ -297,7 +284,8 @@ TEST(Workflow, AnApprovalExpiresAndEscalatesOnItsOwn) {
       30s))
       << pipeline.service_failures();
   EXPECT_EQ(
-      submit(pipeline, tenant, "approval.approve", "e2", decision("mb-1:approval", "late")).reason,
+      submit(pipeline, tenant, "approval.approve", "e2", approval_decision("mb-1:approval", "late"))
+          .reason,
       "expired");
   ASSERT_TRUE(pipeline.wait_projected());
   pqxx::connection& db = pipeline.db();
@@ -324,7 +312,7 @@ TEST(Workflow, TimersFireOnceWhileThePartitionChangesHands) {
   first.clock = clock.function();
   pipeline.start_engine(first);
   const std::string tenant = random_tenant();
-  accepted(pipeline, tenant, "credits.allocate", "t0", allocate(1'000, clock.now()));
+  accepted(pipeline, tenant, "credits.allocate", "t0", allocate_around(1'000, clock.now()));
   accepted(pipeline, tenant, "approval.request", "t1",
            "{\"approval_id\":\"ap-1\",\"subject\":{\"kind\":\"creative\",\"id\":\"cr-9\"},\"type\":"
            "\"creative\","
@@ -396,7 +384,7 @@ TEST(Workflow, TheSeedsAuditRowsLandInTheAuditLog) {
   Pipeline pipeline;
   const std::string tenant = random_tenant();
   const int64_t now = system_now_ms();
-  const std::string minute_ago = q(format_rfc3339_ms(now - 60'000));
+  const std::string minute_ago = quoted(format_rfc3339_ms(now - 60'000));
   // Prebid: operation, principal, adapter, success, details; no resource.
   accepted(pipeline, tenant, "audit.record", "prebid",
            "{\"operation\":\"media_buy.created\",\"principal_name\":\"Acme buying "
@@ -426,13 +414,14 @@ TEST(Workflow, TheSeedsAuditRowsLandInTheAuditLog) {
            "{\"event_type\":\"agent.created\",\"action\":\"create\",\"user_id\":\"u-1\",\"resource_"
            "type\":\"agent\","
            "\"resource_id\":\"ag-5\",\"success\":true,\"ip_address\":\"10.0.0.7\"}");
-  const CommandResult stale = submit(pipeline, tenant, "audit.record", "stale",
-                                     "{\"operation\":\"login\",\"occurred_at\":" +
-                                         q(format_rfc3339_ms(now - 8 * 24 * kMillisPerHour)) + "}");
+  const CommandResult stale =
+      submit(pipeline, tenant, "audit.record", "stale",
+             "{\"operation\":\"login\",\"occurred_at\":" +
+                 quoted(format_rfc3339_ms(now - 8 * 24 * kMillisPerHour)) + "}");
   EXPECT_EQ(stale.reason, "invalid_occurred_at") << stale.message;
-  const CommandResult ahead = submit(
-      pipeline, tenant, "audit.record", "ahead",
-      "{\"operation\":\"login\",\"occurred_at\":" + q(format_rfc3339_ms(now + 10 * 60'000)) + "}");
+  const CommandResult ahead = submit(pipeline, tenant, "audit.record", "ahead",
+                                     "{\"operation\":\"login\",\"occurred_at\":" +
+                                         quoted(format_rfc3339_ms(now + 10 * 60'000)) + "}");
   EXPECT_EQ(ahead.reason, "invalid_occurred_at") << ahead.message;
   EXPECT_EQ(submit(pipeline, tenant, "audit.record", "bad-ip",
                    "{\"operation\":\"login\",\"ip_address\":\"1.2.3\"}")

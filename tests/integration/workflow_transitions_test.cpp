@@ -7,6 +7,7 @@
 // same ones the pure-core tests check.
 #include <gtest/gtest.h>
 
+#include "tests/support/commands.hpp"
 #include "tests/support/pipeline/pipeline.hpp"
 #include "tests/support/workflow_matrix.hpp"
 

@@ -76,4 +76,13 @@ std::string fresh_database_url() {
   return server.url_for(name);
 }
 
+std::vector<std::string> table_contents(pqxx::connection& db, const std::string& table) {
+  pqxx::work work(db);
+  std::vector<std::string> rows;
+  for (const pqxx::row& row : work.exec("SELECT t::text FROM \"" + table + "\" AS t ORDER BY 1")) {
+    rows.push_back(row[0].as<std::string>());
+  }
+  return rows;
+}
+
 }  // namespace lf::testing

@@ -5,6 +5,9 @@
 #pragma once
 
 #include <string>
+#include <vector>
+
+#include <pqxx/pqxx>
 
 #include "consumers/pg/temp_server.hpp"
 
@@ -19,5 +22,8 @@ lf::pg::TempServer& shared_postgres();
 // The URL of a new database, a copy of the migrated template, that no other
 // test uses.
 std::string fresh_database_url();
+
+// Every row of `table` as text, sorted: to compare a table before and after.
+std::vector<std::string> table_contents(pqxx::connection& db, const std::string& table);
 
 }  // namespace lf::testing

@@ -1,9 +1,9 @@
 // The workflow's transition tables as test data (docs/domains/workflow.md):
-// payload builders in the seed dialect, the commands that bring a media buy
-// or an activity to each status, and for every command the statuses it may
-// leave and where it leads. The pure-core tests and the end-to-end tests
-// check the same tables. Work is an agent's activity; a gate (is_approval_gate)
-// is a human review step (Kim's).
+// the workflow's payload builders in the seed dialect, the commands that
+// bring a media buy or an activity to each status, and for every command the
+// statuses it may leave and where it leads. The pure-core tests and the
+// end-to-end tests check the same tables. Work is an agent's activity; a gate
+// (is_approval_gate) is a human review step (Kim's).
 #pragma once
 
 #include <map>
@@ -12,18 +12,18 @@
 #include <vector>
 
 #include "engine/workflow/state.hpp"
-#include "events/time.hpp"
+#include "tests/support/payloads.hpp"
 
 namespace lf::testing::workflow_matrix {
 
 using engine::workflow::ActivityStatus;
 using engine::workflow::BuyStatus;
+// The credits payloads the tables use (tests/support/payloads.hpp).
+using testing::allocate_payload;
+using testing::quoted;
 
 // ---- payload builders --------------------------------------------------------
-
-inline std::string quoted(const std::string& text) {
-  return "\"" + text + "\"";
-}
+// (The credits commands' are in tests/support/payloads.hpp.)
 
 inline std::string buy_payload(const std::string& id, bool requires_approval,
                                const std::string& start = "2026-12-01",
@@ -70,25 +70,6 @@ inline std::string activity_payload(const std::string& id, bool gate,
 
 inline std::string activity_move(const std::string& id, const std::string& extra = "") {
   return "{\"activity_id\":" + quoted(id) + extra + "}";
-}
-
-// November 2026 in catalogue v1's form (RFC 3339, end exclusive), for tests
-// whose engine clock is fixed inside it.
-inline std::string allocate_payload(int64_t monthly) {
-  return "{\"credits_monthly\":" + std::to_string(monthly) +
-         ",\"period_start\":\"2026-11-01T00:00:00Z\",\"period_end\":\"2026-12-01T00:00:00Z\"}";
-}
-
-// The UTC calendar month holding `now_ms` as the seed writes a billing period
-// (dates, end inclusive), for tests on the system clock.
-inline std::string allocate_payload(int64_t monthly, int64_t now_ms) {
-  const std::string today = format_date_days(static_cast<int32_t>(now_ms / kMillisPerDay));
-  const int32_t first = *parse_date_days(today.substr(0, 8) + "01");
-  const int32_t next_first =
-      static_cast<int32_t>(add_months_ms(first * kMillisPerDay, 1) / kMillisPerDay);
-  return "{\"credits_monthly\":" + std::to_string(monthly) +
-         ",\"period_start\":" + quoted(format_date_days(first)) +
-         ",\"period_end\":" + quoted(format_date_days(next_first - 1)) + "}";
 }
 
 inline std::string start_run(const std::string& activity, const std::string& run, int64_t estimated,

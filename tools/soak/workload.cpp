@@ -96,12 +96,8 @@ Planned Workload::next(int64_t now_ms) {
 }
 
 Planned Workload::plan(uint32_t tenant, Step step, int64_t now_ms) {
-  CommandEnvelope envelope;
-  envelope.command_id = command_id(next_index_);
-  envelope.type = step.type;
-  envelope.tenant_id = tenant_ids_[tenant];
-  envelope.actor = step.actor;
-  envelope.issued_at_ms = now_ms;
+  const CommandEnvelope envelope =
+      command_envelope(command_id(next_index_), step.type, tenant_ids_[tenant], step.actor, now_ms);
   Planned planned;
   planned.index = next_index_++;
   planned.tenant = tenant;

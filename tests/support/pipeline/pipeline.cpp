@@ -5,8 +5,6 @@
 
 #include <gtest/gtest.h>
 
-#include "events/time.hpp"
-
 #include "consumers/verify/status.hpp"
 #include "events/json.hpp"
 #include "projections/projection.hpp"
@@ -148,16 +146,17 @@ pqxx::connection& Pipeline::db() {
   return *db_;
 }
 
-std::string command_json(const std::string& type, const std::string& tenant_id,
-                         const std::string& command_id, const std::string& payload_json,
-                         const std::string& actor, std::optional<int64_t> issued_at_ms) {
-  CommandEnvelope command;
-  command.command_id = command_id;
-  command.type = type;
-  command.tenant_id = tenant_id;
-  command.actor = actor;
-  command.issued_at_ms = issued_at_ms.value_or(lf::system_now_ms());
-  return encode_command(command, payload_json);
+int64_t ledger_sum(pqxx::connection& db, const std::string& tenant) {
+  pqxx::work work(db);
+  return work
+      .exec_params1("SELECT coalesce(sum(credits), 0) FROM credit_ledger WHERE tenant_id = $1",
+                    tenant)[0]
+      .as<int64_t>();
+}
+
+int64_t count_of(pqxx::connection& db, const std::string& sql, const std::string& tenant) {
+  pqxx::work work(db);
+  return work.exec_params1(sql, tenant)[0].as<int64_t>();
 }
 
 std::string random_tenant() {

@@ -127,11 +127,11 @@ class Pipeline {
   std::unique_ptr<client::CommandClient> client_;
 };
 
-// A command's JSON from its parts (issued now unless given).
-std::string command_json(const std::string& type, const std::string& tenant_id,
-                         const std::string& command_id, const std::string& payload_json,
-                         const std::string& actor = "system",
-                         std::optional<int64_t> issued_at_ms = std::nullopt);
+// The sum of the tenant's credit_ledger credits.
+int64_t ledger_sum(pqxx::connection& db, const std::string& tenant);
+// The integer `sql` (with $1 the tenant) reads.
+int64_t count_of(pqxx::connection& db, const std::string& sql, const std::string& tenant);
+
 // A random lower-case UUID (fresh tenants per test).
 std::string random_tenant();
 // The (tenant, command id) of a command JSON.

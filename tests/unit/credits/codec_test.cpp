@@ -11,7 +11,7 @@ namespace {
 
 std::optional<std::string> command_problem(const std::string& type,
                                            const std::string& payload_json) {
-  return SchemaRegistry::embedded().validate_command_payload(type, *parse(payload_json));
+  return SchemaRegistry::embedded().validate_command_payload(type, *parse_json(payload_json));
 }
 
 TEST(Credits, EveryCommandAndEventHasASchema) {
@@ -64,7 +64,7 @@ TEST(Credits, CommandSchemasHoldTheLimits) {
 
 TEST(Credits, EffectiveDeltaSignsEachEventType) {
   auto delta = [](const char* type, const char* payload) {
-    return effective_delta(type, *parse(payload));
+    return effective_delta(type, *parse_json(payload));
   };
   EXPECT_EQ(delta("credits.allocated", "{\"credits\":10}"), 10);
   EXPECT_EQ(delta("credits.topped_up", "{\"credits\":10}"), 10);
@@ -107,7 +107,7 @@ TEST(Credits, TypedEventsSurviveEncodeAndDecode) {
   for (const Balance& balance : {with_period, without_period}) {
     for (const Event& event : events) {
       const std::string json = encode_event_payload(event, balance);
-      auto payload = parse(json);
+      auto payload = parse_json(json);
       EXPECT_EQ(SchemaRegistry::embedded().validate_event_payload(event_type(event),
                                                                   kEventSchemaVersion, *payload),
                 std::nullopt)
@@ -173,7 +173,7 @@ TEST(Credits, SnapshotRoundTripsTheState) {
   ASSERT_FALSE(harness.state().book.lapsing_lots.empty());
   JsonWriter writer;
   write_state(writer, harness.state());
-  auto document = parse(writer.view());
+  auto document = parse_json(writer.view());
   Result<State> read = read_state(*document);
   ASSERT_TRUE(read.ok()) << read.error().message;
   EXPECT_EQ(*read, harness.state());
@@ -190,7 +190,7 @@ TEST(Credits, SnapshotReadRefusesBrokenStates) {
     const std::size_t at_offset = text.find(from);
     EXPECT_NE(at_offset, std::string::npos) << from;
     if (at_offset != std::string::npos) text.replace(at_offset, from.size(), to);
-    auto document = parse(text);
+    auto document = parse_json(text);
     Result<State> read = read_state(*document);
     EXPECT_FALSE(read.ok()) << text;
     if (!read.ok()) {
@@ -205,7 +205,7 @@ TEST(Credits, SnapshotReadRefusesBrokenStates) {
   broken("\"recently_closed\":[\"r2\"]", "\"recently_closed\":[\"r1\"]");
   broken("\"monthly_remaining_credits\":", "\"monthly_remaining_credits\":\"x\",\"m\":");
   broken("\"topup_orders_seen\":[", "\"topup_orders_seen\":[1,");
-  auto not_object = parse("[]");
+  auto not_object = parse_json("[]");
   EXPECT_FALSE(read_state(*not_object).ok());
 }
 
@@ -229,7 +229,7 @@ std::string v1_snapshot(const char* start, const char* end) {
 State folded_from_v1_allocated(const char* start, const char* end) {
   const std::string period = R"("period_start":")" + format_rfc3339_ms(at(start)) +
                              R"(","period_end":")" + format_rfc3339_ms(at(end)) + R"(")";
-  auto document = parse(
+  auto document = parse_json(
       R"({"credits":1000,"credits_monthly":1000,)" + period +
       R"(,"reason":"allocate","carried_over":0,"balance":{"credits_monthly":1000,)"
       R"("credits_available":1000,"credits_reserved":0,"credits_consumed":0,"credits_topup":0,)"
@@ -265,7 +265,7 @@ TEST(Credits, SnapshotOfThePreviousVersionLoadsAsItsUpcastLog) {
                 PeriodSeries::calendar},
        }) {
     SCOPED_TRACE(test.start);
-    Result<State> read = read_state(*parse(v1_snapshot(test.start, test.end)));
+    Result<State> read = read_state(*parse_json(v1_snapshot(test.start, test.end)));
     ASSERT_TRUE(read.ok()) << read.error().message;
     ASSERT_TRUE(read->book.period.has_value());
     const PeriodSpan& span = read->book.period->span;
@@ -281,7 +281,7 @@ TEST(Credits, SnapshotOfThePreviousVersionLoadsAsItsUpcastLog) {
     JsonWriter writer;
     write_state(writer, *read);
     EXPECT_NE(writer.view().find("\"version\":2"), std::string::npos);
-    Result<State> again = read_state(*parse(writer.view()));
+    Result<State> again = read_state(*parse_json(writer.view()));
     ASSERT_TRUE(again.ok());
     EXPECT_EQ(*again, *read);
   }
@@ -289,13 +289,13 @@ TEST(Credits, SnapshotOfThePreviousVersionLoadsAsItsUpcastLog) {
 
 TEST(Credits, SnapshotOfThePreviousVersionRenewsAsV1Did) {
   Result<State> read =
-      read_state(*parse(v1_snapshot("2026-11-01T10:00:00Z", "2026-12-01T10:00:00Z")));
+      read_state(*parse_json(v1_snapshot("2026-11-01T10:00:00Z", "2026-12-01T10:00:00Z")));
   ASSERT_TRUE(read.ok()) << read.error().message;
   EXPECT_EQ(next_due_ms(*read), at("2026-12-01T10:00:00Z"));
   const std::vector<NewEvent> fired =
       due(*read, kTenant, Context{at("2026-12-01T10:00:00Z"), nullptr});
   ASSERT_EQ(fired.size(), 2u);  // the month's 1,000 lapse, the renewal
-  auto renewal = parse(fired[1].payload_json);
+  auto renewal = parse_json(fired[1].payload_json);
   EXPECT_EQ(json_string(*renewal, "period_starts_at"), "2026-12-01T10:00:00.000Z");
   EXPECT_EQ(json_string(*renewal, "next_reset_at"), "2027-01-01T10:00:00.000Z");
   EXPECT_EQ(json_string(*renewal, "period_start"), "2026-12-01");
@@ -303,7 +303,7 @@ TEST(Credits, SnapshotOfThePreviousVersionRenewsAsV1Did) {
   EXPECT_EQ(json_string(*renewal, "series"), "instants");
   // A broken one is still refused.
   Result<State> broken =
-      read_state(*parse(v1_snapshot("2026-12-01T10:00:00Z", "2026-11-01T10:00:00Z")));
+      read_state(*parse_json(v1_snapshot("2026-12-01T10:00:00Z", "2026-11-01T10:00:00Z")));
   ASSERT_FALSE(broken.ok());
   EXPECT_EQ(broken.error().code, "invalid_snapshot");
 }

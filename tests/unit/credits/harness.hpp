@@ -17,16 +17,15 @@
 #include "events/schema_registry.hpp"
 #include "events/time.hpp"
 #include "events/upcast.hpp"
+#include "tests/support/json.hpp"
+#include "tests/support/payloads.hpp"
+#include "tests/support/time.hpp"
 
 namespace lf::engine::credits::testing {
 
 inline constexpr const char* kTenant = "6f1c2a9e-3b4d-4e5f-8a7b-1c2d3e4f5a6b";
 
-inline int64_t at(const char* rfc3339) {
-  const std::optional<int64_t> unix_ms = parse_rfc3339_ms(rfc3339);
-  EXPECT_TRUE(unix_ms.has_value()) << rfc3339;
-  return unix_ms.value_or(0);
-}
+using lf::testing::at;
 
 // "YYYY-MM-DD" as days since 1970-01-01.
 inline int32_t day(const char* date) {
@@ -35,12 +34,7 @@ inline int32_t day(const char* date) {
   return days.value_or(0);
 }
 
-inline std::unique_ptr<rapidjson::Document> parse(std::string_view json) {
-  Result<std::unique_ptr<rapidjson::Document>> document = parse_json_bounded(json, JsonLimits{});
-  EXPECT_TRUE(document.ok()) << json;
-  if (!document.ok()) return std::make_unique<rapidjson::Document>(rapidjson::kObjectType);
-  return std::move(document).value();
-}
+using lf::testing::parse_json;
 
 // An event as the harness applied it.
 struct Applied {
@@ -58,7 +52,7 @@ class Harness {
   // unless `schema_valid` is false) and applies the events if accepted.
   Decision run(const std::string& type, const std::string& payload_json,
                const std::string& actor = "system", bool schema_valid = true) {
-    std::unique_ptr<rapidjson::Document> payload = parse(payload_json);
+    std::unique_ptr<rapidjson::Document> payload = parse_json(payload_json);
     const std::optional<std::string> problem =
         SchemaRegistry::embedded().validate_command_payload(type, *payload);
     EXPECT_EQ(problem.has_value(), !schema_valid)
@@ -110,7 +104,7 @@ class Harness {
   void apply_one(const NewEvent& event, const std::string& actor, const std::string& command_id) {
     ASSERT_EQ(event.stream, stream_name(kTenant));
     ASSERT_EQ(event.schema_version, UpcasterRegistry::embedded().current_version(event.type));
-    std::unique_ptr<rapidjson::Document> payload = parse(event.payload_json);
+    std::unique_ptr<rapidjson::Document> payload = parse_json(event.payload_json);
     const std::optional<std::string> problem = SchemaRegistry::embedded().validate_event_payload(
         event.type, event.schema_version, *payload);
     ASSERT_FALSE(problem.has_value())
@@ -164,37 +158,18 @@ inline int64_t integer(const rapidjson::Value& payload, const char* name) {
   return json_int64(payload, name).value_or(-1);
 }
 
-inline std::string q(const std::string& text) {
-  return "\"" + text + "\"";
-}
-inline std::string allocate_payload(int64_t monthly, const std::string& start,
-                                    const std::string& end, const std::string& timezone = "") {
-  return "{\"credits_monthly\":" + std::to_string(monthly) + ",\"period_start\":" + q(start) +
-         ",\"period_end\":" + q(end) + (timezone.empty() ? "" : ",\"timezone\":" + q(timezone)) +
-         "}";
-}
-inline std::string reserve_payload(const std::string& id, int64_t credits,
-                                   const std::string& extra = "") {
-  return "{\"reservation_id\":" + q(id) + ",\"credits\":" + std::to_string(credits) + extra + "}";
-}
-inline std::string consume_payload(const std::string& id, int64_t credits) {
-  return "{\"reservation_id\":" + q(id) + ",\"credits\":" + std::to_string(credits) + "}";
-}
-inline std::string release_payload(const std::string& id) {
-  return "{\"reservation_id\":" + q(id) + "}";
-}
-inline std::string topup_payload(const std::string& order, int64_t credits,
-                                 const std::string& extra = "") {
-  return "{\"topup_order_id\":" + q(order) + ",\"credits\":" + std::to_string(credits) + extra +
-         "}";
-}
-inline std::string amount_payload(int64_t credits, const std::string& note = "n") {
-  return "{\"credits\":" + std::to_string(credits) + ",\"note\":" + q(note) + "}";
-}
+// The credits payloads (tests/support/payloads.hpp).
+using lf::testing::allocate_payload;
+using lf::testing::amount_payload;
+using lf::testing::consume_payload;
+using lf::testing::quoted;
+using lf::testing::release_payload;
+using lf::testing::reserve_payload;
+using lf::testing::topup_payload;
 
 // The payload of an emitted event, parsed.
 inline std::unique_ptr<rapidjson::Document> payload_of(const NewEvent& event) {
-  return parse(event.payload_json);
+  return parse_json(event.payload_json);
 }
 
 }  // namespace lf::engine::credits::testing

@@ -19,11 +19,8 @@ Harness allocated(int64_t monthly) {
   return harness;
 }
 
-std::string order_payload(const std::string& id, int64_t credits, const std::string& price) {
-  return "{\"topup_order_id\":" + q(id) + ",\"credits\":" + std::to_string(credits) + price + "}";
-}
 std::string id_payload(const std::string& id, const std::string& extra = "") {
-  return "{\"topup_order_id\":" + q(id) + extra + "}";
+  return "{\"topup_order_id\":" + quoted(id) + extra + "}";
 }
 
 void expect_books_balance(const Harness& harness) {
@@ -38,7 +35,7 @@ void paid_order(Harness& harness, const std::string& id, int64_t credits,
                 const std::string& extra = "") {
   ASSERT_TRUE(harness
                   .run("topup_order.create",
-                       order_payload(id, credits, ",\"amount_minor\":49900" + extra), "user:u1")
+                       topup_payload(id, credits, ",\"amount_minor\":49900" + extra), "user:u1")
                   .accepted());
   ASSERT_TRUE(harness.run("topup_order.pay", id_payload(id)).accepted());
 }
@@ -52,7 +49,7 @@ const TopupOrder& order_of(const Harness& harness, const std::string& id) {
 TEST(TopupOrders, CreateRecordsAPendingOrderAndMovesNoCredits) {
   Harness harness = allocated(1000);
   const Decision decision = harness.run(
-      "topup_order.create", order_payload("order_A1", 500, ",\"amount\":\"499.50\""), "user:u1");
+      "topup_order.create", topup_payload("order_A1", 500, ",\"amount\":\"499.50\""), "user:u1");
   ASSERT_TRUE(decision.accepted());
   ASSERT_EQ(types(decision), std::vector<std::string>{"topup_order.created"});
   EXPECT_EQ(decision.events()[0].schema_version, 1);
@@ -85,7 +82,7 @@ TEST(TopupOrders, CreateReadsExactAmountsInTheirCurrency) {
         Case{",\"amount\":\"1500\",\"currency\":\"JPY\"", 1500, "JPY"},
         Case{",\"amount\":\"12.345\",\"currency\":\"KWD\"", 12345, "KWD"}}) {
     const std::string id = "o" + std::to_string(++n);
-    ASSERT_TRUE(harness.run("topup_order.create", order_payload(id, 10, test.price)).accepted())
+    ASSERT_TRUE(harness.run("topup_order.create", topup_payload(id, 10, test.price)).accepted())
         << test.price;
     EXPECT_EQ(order_of(harness, id).amount_minor, test.minor) << test.price;
     EXPECT_EQ(order_of(harness, id).currency, test.currency) << test.price;
@@ -95,23 +92,23 @@ TEST(TopupOrders, CreateReadsExactAmountsInTheirCurrency) {
 TEST(TopupOrders, CreateRejectsAmountsThatAreNotExactOrNotGiven) {
   Harness harness = allocated(0);
   expect_rejected(
-      harness.run("topup_order.create", order_payload("o", 10, ",\"amount\":\"4.995\"")),
+      harness.run("topup_order.create", topup_payload("o", 10, ",\"amount\":\"4.995\"")),
       "invalid_amount");  // paise have two decimals
   expect_rejected(harness.run("topup_order.create",
-                              order_payload("o", 10, ",\"amount\":1.5,\"currency\":\"JPY\"")),
+                              topup_payload("o", 10, ",\"amount\":1.5,\"currency\":\"JPY\"")),
                   "invalid_amount");
-  expect_rejected(harness.run("topup_order.create", order_payload("o", 10, ",\"amount\":\"-1\"")),
+  expect_rejected(harness.run("topup_order.create", topup_payload("o", 10, ",\"amount\":\"-1\"")),
                   "invalid_amount");
   expect_rejected(harness.run("topup_order.create",
-                              order_payload("o", 10, ",\"amount\":1,\"amount_minor\":100")),
+                              topup_payload("o", 10, ",\"amount\":1,\"amount_minor\":100")),
                   "invalid_amount");
-  expect_rejected(harness.run("topup_order.create", order_payload("o", 10, "")), "invalid_amount");
+  expect_rejected(harness.run("topup_order.create", topup_payload("o", 10, "")), "invalid_amount");
   expect_rejected(harness.run("topup_order.create",
-                              order_payload("o", 10, ",\"amount\":1,\"currency\":\"XYZ\"")),
+                              topup_payload("o", 10, ",\"amount\":1,\"currency\":\"XYZ\"")),
                   "invalid_currency");
   expect_rejected(
       harness.run("topup_order.create",
-                  order_payload("o", 10, ",\"amount\":1,\"expires_at\":\"2026-11-10T11:00:00Z\"")),
+                  topup_payload("o", 10, ",\"amount\":1,\"expires_at\":\"2026-11-10T11:00:00Z\"")),
       "invalid_expiry");
   EXPECT_TRUE(harness.state().topup_orders.empty());
 }
@@ -119,11 +116,11 @@ TEST(TopupOrders, CreateRejectsAmountsThatAreNotExactOrNotGiven) {
 TEST(TopupOrders, CreateRejectsAKnownOrderOrACreditedTopup) {
   Harness harness = allocated(0);
   ASSERT_TRUE(harness.run("credits.topup", topup_payload("t1", 100)).accepted());
-  expect_rejected(harness.run("topup_order.create", order_payload("t1", 10, ",\"amount\":1")),
+  expect_rejected(harness.run("topup_order.create", topup_payload("t1", 10, ",\"amount\":1")),
                   "duplicate_topup_order");
   ASSERT_TRUE(
-      harness.run("topup_order.create", order_payload("o1", 10, ",\"amount\":1")).accepted());
-  expect_rejected(harness.run("topup_order.create", order_payload("o1", 10, ",\"amount\":1")),
+      harness.run("topup_order.create", topup_payload("o1", 10, ",\"amount\":1")).accepted());
+  expect_rejected(harness.run("topup_order.create", topup_payload("o1", 10, ",\"amount\":1")),
                   "duplicate_topup_order");
   // An order's credits come only with its payment: credits.topup may not grant them.
   expect_rejected(harness.run("credits.topup", topup_payload("o1", 10)), "duplicate_topup_order");
@@ -134,7 +131,7 @@ TEST(TopupOrders, CreateRejectsAKnownOrderOrACreditedTopup) {
 
 TEST(TopupOrders, PayGrantsTheCreditsInTheSameRecord) {
   Harness harness = allocated(1000);
-  ASSERT_TRUE(harness.run("topup_order.create", order_payload("o1", 500, ",\"amount_minor\":49900"))
+  ASSERT_TRUE(harness.run("topup_order.create", topup_payload("o1", 500, ",\"amount_minor\":49900"))
                   .accepted());
   const Decision decision = harness.run("topup_order.pay", id_payload("o1"));
   ASSERT_TRUE(decision.accepted());
@@ -161,7 +158,7 @@ TEST(TopupOrders, PayKeepsTheOrdersExpiryAndTheWebhooksTime) {
   ASSERT_TRUE(
       harness
           .run("topup_order.create",
-               order_payload("o1", 50, ",\"amount\":5,\"expires_at\":\"2026-11-20T00:00:00Z\""))
+               topup_payload("o1", 50, ",\"amount\":5,\"expires_at\":\"2026-11-20T00:00:00Z\""))
           .accepted());
   ASSERT_TRUE(
       harness.run("topup_order.pay", id_payload("o1", ",\"paid_at\":\"2026-11-10T11:59:58Z\""))
@@ -192,7 +189,7 @@ TEST(TopupOrders, PayRejectsUnknownOrdersOtherActorsAndPastExpiries) {
   ASSERT_TRUE(
       harness
           .run("topup_order.create",
-               order_payload("o1", 50, ",\"amount\":5,\"expires_at\":\"2026-11-10T13:00:00Z\""),
+               topup_payload("o1", 50, ",\"amount\":5,\"expires_at\":\"2026-11-10T13:00:00Z\""),
                "user:u1")
           .accepted());
   expect_rejected(harness.run("topup_order.pay", id_payload("o1"), "user:u1"), "forbidden");
@@ -208,7 +205,7 @@ TEST(TopupOrders, AdminsAndSupportSettleOrdersToo) {
   Harness harness = allocated(0);
   for (const char* id : {"o1", "o2", "o3"}) {
     ASSERT_TRUE(
-        harness.run("topup_order.create", order_payload(id, 10, ",\"amount\":1")).accepted());
+        harness.run("topup_order.create", topup_payload(id, 10, ",\"amount\":1")).accepted());
   }
   EXPECT_TRUE(harness.run("topup_order.pay", id_payload("o1"), "admin:ops").accepted());
   EXPECT_TRUE(harness.run("topup_order.fail", id_payload("o2"), "support:desk").accepted());
@@ -222,7 +219,7 @@ TEST(TopupOrders, AdminsAndSupportSettleOrdersToo) {
 TEST(TopupOrders, FailOnlyFromPending) {
   Harness harness = allocated(0);
   ASSERT_TRUE(
-      harness.run("topup_order.create", order_payload("o1", 10, ",\"amount\":1")).accepted());
+      harness.run("topup_order.create", topup_payload("o1", 10, ",\"amount\":1")).accepted());
   const Decision failed = harness.run(
       "topup_order.fail", id_payload("o1", ",\"reason\":\"BAD_REQUEST_ERROR: card declined\""));
   ASSERT_TRUE(failed.accepted());
@@ -240,7 +237,7 @@ TEST(TopupOrders, FailOnlyFromPending) {
 TEST(TopupOrders, AFailedOrderIsStillPaidWhenItsPaymentIsCaptured) {
   Harness harness = allocated(0);
   ASSERT_TRUE(
-      harness.run("topup_order.create", order_payload("o1", 70, ",\"amount\":1")).accepted());
+      harness.run("topup_order.create", topup_payload("o1", 70, ",\"amount\":1")).accepted());
   ASSERT_TRUE(harness.run("topup_order.fail", id_payload("o1")).accepted());
   ASSERT_TRUE(harness.run("topup_order.pay", id_payload("o1")).accepted());
   EXPECT_EQ(order_of(harness, "o1").status, TopupOrderStatus::paid);
@@ -253,7 +250,7 @@ TEST(TopupOrders, AFailedOrderIsStillPaidWhenItsPaymentIsCaptured) {
 TEST(TopupOrders, RefundOnlyFromPaidAndOnce) {
   Harness harness = allocated(0);
   ASSERT_TRUE(
-      harness.run("topup_order.create", order_payload("o1", 10, ",\"amount\":1")).accepted());
+      harness.run("topup_order.create", topup_payload("o1", 10, ",\"amount\":1")).accepted());
   expect_rejected(harness.run("topup_order.refund", id_payload("o1")), "invalid_transition");
   expect_rejected(harness.run("topup_order.refund", id_payload("nope")), "unknown_topup_order");
   ASSERT_TRUE(harness.run("topup_order.pay", id_payload("o1")).accepted());
@@ -409,10 +406,11 @@ TEST(TopupOrders, ARefundedOrdersExpiryNeverFires) {
 // ---- the ledger and the log ---------------------------------------------------------
 
 TEST(TopupOrders, TheLedgerTakesBackWhatTheRefundTakesBack) {
-  auto taken = parse(
+  auto taken = parse_json(
       R"({"topup_order_id":"o1","lot":"topup:o1","credits":300,"refunded_at":"2026-11-10T12:00:00.000Z","balance":{"credits_monthly":0,"credits_available":0,"credits_reserved":0,"credits_consumed":0,"credits_topup":0,"effective_available":0}})");
   EXPECT_EQ(effective_delta("credits.topup_refunded", *taken), -300);
-  auto order = parse(R"({"topup_order_id":"o1","credits":300,"amount_minor":1,"currency":"INR"})");
+  auto order =
+      parse_json(R"({"topup_order_id":"o1","credits":300,"amount_minor":1,"currency":"INR"})");
   EXPECT_EQ(effective_delta("topup_order.created", *order), 0);
   for (const char* type : {"credits.topup_refunded", "topup_order.created", "topup_order.paid",
                            "topup_order.failed", "topup_order.refunded"}) {
@@ -435,7 +433,7 @@ TEST(TopupOrders, AFreshFoldOfTheLogIsTheSameState) {
   ASSERT_TRUE(harness.run("credits.reserve", reserve_payload("r1", 550)).accepted());
   ASSERT_TRUE(harness.run("topup_order.refund", id_payload("o1")).accepted());
   ASSERT_TRUE(
-      harness.run("topup_order.create", order_payload("o2", 10, ",\"amount\":1")).accepted());
+      harness.run("topup_order.create", topup_payload("o2", 10, ",\"amount\":1")).accepted());
   ASSERT_TRUE(harness.run("topup_order.fail", id_payload("o2")).accepted());
   State replayed;
   for (const Applied& applied : harness.applied()) {
@@ -458,10 +456,10 @@ TEST(TopupOrders, SnapshotRoundTripsOrdersInEveryStatus) {
   ASSERT_TRUE(harness.run("topup_order.refund", id_payload("refunded")).accepted());
   ASSERT_TRUE(harness
                   .run("topup_order.create",
-                       order_payload("pending", 5, ",\"amount\":\"1.50\",\"currency\":\"USD\""))
+                       topup_payload("pending", 5, ",\"amount\":\"1.50\",\"currency\":\"USD\""))
                   .accepted());
   ASSERT_TRUE(
-      harness.run("topup_order.create", order_payload("failed", 5, ",\"amount\":1")).accepted());
+      harness.run("topup_order.create", topup_payload("failed", 5, ",\"amount\":1")).accepted());
   ASSERT_TRUE(harness.run("topup_order.fail", id_payload("failed")).accepted());
   harness.set_now(at("2026-11-12T00:00:00Z"));
   ASSERT_FALSE(harness.tick().empty());  // "paid"'s lot expires: lot_expired_credits
@@ -469,7 +467,7 @@ TEST(TopupOrders, SnapshotRoundTripsOrdersInEveryStatus) {
   ASSERT_EQ(harness.state().topup_orders.size(), 4u);
   JsonWriter writer;
   write_state(writer, harness.state());
-  Result<State> read = read_state(*parse(writer.view()));
+  Result<State> read = read_state(*parse_json(writer.view()));
   ASSERT_TRUE(read.ok()) << read.error().message;
   EXPECT_EQ(*read, harness.state());
   EXPECT_NE(writer.view().find("\"version\":2"), std::string::npos);
@@ -491,7 +489,7 @@ TEST(TopupOrders, SnapshotWithoutOrdersLoadsAndBrokenOrdersAreRefused) {
     const std::size_t member = text.find(",\"topup_orders\":[]");
     ASSERT_NE(member, std::string::npos) << text;
     text.erase(member, std::string(",\"topup_orders\":[]").size());
-    Result<State> read = read_state(*parse(text));
+    Result<State> read = read_state(*parse_json(text));
     ASSERT_TRUE(read.ok()) << read.error().message;
     EXPECT_EQ(*read, plain.state());
   }
@@ -500,7 +498,7 @@ TEST(TopupOrders, SnapshotWithoutOrdersLoadsAndBrokenOrdersAreRefused) {
     const std::size_t offset = text.find(from);
     ASSERT_NE(offset, std::string::npos) << from << " in " << text;
     text.replace(offset, from.size(), to);
-    Result<State> read = read_state(*parse(text));
+    Result<State> read = read_state(*parse_json(text));
     EXPECT_FALSE(read.ok()) << text;
     if (!read.ok()) {
       EXPECT_EQ(read.error().code, "invalid_snapshot");

@@ -107,7 +107,7 @@ class Sequence {
     ADD_FAILURE() << "timers kept falling due";
   }
 
-  std::string timestamp(int64_t unix_ms) { return q(format_rfc3339_ms(unix_ms)); }
+  std::string timestamp(int64_t unix_ms) { return quoted(format_rfc3339_ms(unix_ms)); }
 
   int64_t amount() {
     const int roll = static_cast<int>(uniform(1, 100));
@@ -227,10 +227,10 @@ class Sequence {
     static const char* kSettlers[] = {"system", "system", "admin:ops", "support:desk", "user:u1"};
     const std::string actor = kSettlers[uniform(0, 4)];
     const int roll = static_cast<int>(uniform(1, 100));
-    const std::string id =
-        "{\"topup_order_id\":" + q(order_id(roll <= 35   ? std::nullopt
-                                            : roll <= 80 ? std::optional(TopupOrderStatus::pending)
-                                                         : std::optional(TopupOrderStatus::paid)));
+    const std::string id = "{\"topup_order_id\":" +
+                           quoted(order_id(roll <= 35   ? std::nullopt
+                                           : roll <= 80 ? std::optional(TopupOrderStatus::pending)
+                                                        : std::optional(TopupOrderStatus::paid)));
     if (roll <= 35) {
       return run("topup_order.create",
                  id + ",\"credits\":" + std::to_string(amount()) + order_price() +
@@ -359,7 +359,7 @@ class Sequence {
                 !due(state, kTenant, Context{harness_.now()}).empty());
     JsonWriter writer;
     write_state(writer, state);
-    Result<State> read = read_state(*parse(writer.view()));
+    Result<State> read = read_state(*parse_json(writer.view()));
     ASSERT_TRUE(read.ok()) << read.error().message;
     EXPECT_EQ(*read, state);
   }

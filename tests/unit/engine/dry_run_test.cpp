@@ -8,7 +8,7 @@
 #include "engine/partition.hpp"
 #include "events/json.hpp"
 #include "events/time.hpp"
-#include "tests/unit/engine/command_builder.hpp"
+#include "tests/support/built_command.hpp"
 
 namespace lf::engine {
 namespace {

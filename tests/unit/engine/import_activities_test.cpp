@@ -13,6 +13,7 @@
 #include "events/json.hpp"
 #include "events/schema_registry.hpp"
 #include "events/time.hpp"
+#include "tests/support/json.hpp"
 #include "tests/unit/engine/tenant_driver.hpp"
 
 namespace lf::engine {
@@ -22,6 +23,7 @@ constexpr const char* kTenant = "9c1c2a9e-3b4d-4e5f-8a7b-1c2d3e4f5a70";
 const std::string kImportA(64, 'a');
 
 using testing::at;
+using testing::expect_refused;
 
 const int64_t kNow = at("2026-04-20T12:00:00Z");
 
@@ -42,12 +44,7 @@ class Tenant : public testing::TenantDriver {
 // A chunk of `rows` (each {"line":..,"activity":{..},"status":..,...}).
 std::string chunk(const std::vector<std::string>& rows, int64_t number = 0, int64_t chunks = 1,
                   bool append = false) {
-  std::string text = R"({"import_id":")" + kImportA + R"(","chunk":)" + std::to_string(number) +
-                     R"(,"chunks":)" + std::to_string(chunks) + R"(,"append":)" +
-                     (append ? "true" : "false") +
-                     R"(,"source":{"file":"activities.csv","first_line":2,"last_line":9},"rows":[)";
-  for (std::size_t i = 0; i < rows.size(); ++i) text += (i > 0 ? "," : "") + rows[i];
-  return text + "]}";
+  return testing::import_chunk(kImportA, "activities.csv", rows, number, chunks, append);
 }
 
 // One row: `id` of `status`, assigned to an agent (a human with `user`).
@@ -61,14 +58,6 @@ std::string row(int64_t line, const std::string& id, const std::string& status,
          R"(","title":"Write )" + id + R"(","type":"write",)" + assignee +
          R"(,"priority":"medium")" + activity_extra + R"(},"status":")" + status +
          R"(","created_on":"2025-06-01T09:00:00Z")" + extra + "}";
-}
-
-void expect_refused(const Decision& decision, const std::string& reason,
-                    const std::string& message_part) {
-  ASSERT_FALSE(decision.accepted()) << "accepted, expected " << reason;
-  EXPECT_EQ(decision.rejection().reason, reason) << decision.rejection().message;
-  EXPECT_NE(decision.rejection().message.find(message_part), std::string::npos)
-      << decision.rejection().message;
 }
 
 TEST(ImportActivities, ActivitiesEnterTheStateAsThePlatformLeftThemAndGoOnLive) {
@@ -92,8 +81,7 @@ TEST(ImportActivities, ActivitiesEnterTheStateAsThePlatformLeftThemAndGoOnLive) 
   EXPECT_TRUE(activities.at("a-review").is_approval_gate);
   EXPECT_EQ(activities.at("a-review").assignee_type, workflow::AssigneeType::human);
   // The event keeps the original times; updated_on is the latest of them.
-  std::unique_ptr<rapidjson::Document> payload =
-      std::move(parse_json_bounded(tenant.payloads().back(), JsonLimits{}).value());
+  std::unique_ptr<rapidjson::Document> payload = testing::parse_json(tenant.payloads().back());
   const rapidjson::Value& rows = (*payload)["rows"];
   EXPECT_EQ(json_string(rows[2], "created_on"), "2025-06-01T09:00:00.000Z");
   EXPECT_EQ(json_string(rows[2], "updated_on"), "2025-06-03T09:00:00.000Z");
@@ -160,12 +148,7 @@ TEST(ImportActivities, ReRunsChunksLiveEventsAndTheSnapshot) {
       chunk({row(3, "a-2", "created", "", R"(,"parent_activity_id":"a-1")")}, 1, 2);
   expect_refused(tenant.import(second), "chunk_out_of_order", "a new import starts");
   ASSERT_TRUE(tenant.import(first).accepted());
-  JsonWriter writer;
-  write_tenant_state(writer, tenant.state());
-  Result<std::unique_ptr<rapidjson::Document>> parsed =
-      parse_json_bounded(writer.view(), JsonLimits{.max_bytes = 1 << 20, .max_depth = 64});
-  ASSERT_TRUE(parsed.ok());
-  Result<TenantState> restored = read_tenant_state(**parsed);
+  Result<TenantState> restored = testing::snapshot_round_trip(tenant.state());
   ASSERT_TRUE(restored.ok()) << restored.error().message;
   EXPECT_EQ(restored->activity_imports, tenant.state().activity_imports);
   EXPECT_EQ(restored->activity_imports.by_kind.at("activities").chunks_committed, 1);
@@ -246,8 +229,7 @@ TEST(ImportActivityRuns, FinishedRunsAreHistoryARunningOneTakesOverItsImportedHo
   ASSERT_TRUE(decision.accepted()) << decision.rejection().message;
   EXPECT_EQ(decision.events()[0].type, "activity_runs.imported");
   EXPECT_EQ(decision.events()[0].stream, workflow::activity_imports_stream(kTenant));
-  std::unique_ptr<rapidjson::Document> payload =
-      std::move(parse_json_bounded(tenant.payloads().back(), JsonLimits{}).value());
+  std::unique_ptr<rapidjson::Document> payload = testing::parse_json(tenant.payloads().back());
   const rapidjson::Value& rows = (*payload)["rows"];
   EXPECT_EQ(json_int64(rows[0]["usage"], "cost_usd_micros"), 42'318);
   EXPECT_FALSE(rows[0].HasMember("reservation_id"));  // history: its hold closed with the ledger
@@ -311,12 +293,7 @@ TEST(ImportActivityRuns, TheImportedRunsSurviveASnapshot) {
           .run("import.activity_runs", runs({run_row(2, "run-done", "w-1", "completed", kEnded),
                                              run_row(3, "run-open", "w-1", "running")}))
           .accepted());
-  JsonWriter writer;
-  write_tenant_state(writer, tenant.state());
-  Result<std::unique_ptr<rapidjson::Document>> parsed =
-      parse_json_bounded(writer.view(), JsonLimits{.max_bytes = 1 << 20, .max_depth = 64});
-  ASSERT_TRUE(parsed.ok());
-  Result<TenantState> restored = read_tenant_state(**parsed);
+  Result<TenantState> restored = testing::snapshot_round_trip(tenant.state());
   ASSERT_TRUE(restored.ok()) << restored.error().message;
   EXPECT_EQ(restored->workflow, tenant.state().workflow);
   EXPECT_EQ(restored->activity_imports, tenant.state().activity_imports);

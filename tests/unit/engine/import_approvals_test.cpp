@@ -22,6 +22,7 @@ constexpr const char* kTenant = "9c1c2a9e-3b4d-4e5f-8a7b-1c2d3e4f5a6e";
 const std::string kImportA(64, 'a');
 
 using testing::at;
+using testing::expect_refused;
 
 // The tenant as the engine holds it, driven command by command.
 class Tenant : public testing::TenantDriver {
@@ -34,12 +35,7 @@ class Tenant : public testing::TenantDriver {
 std::string chunk(const std::string& file, const std::vector<std::string>& rows, int64_t number = 0,
                   int64_t chunks = 1, bool append = false,
                   const std::string& import_id = kImportA) {
-  std::string text = R"({"import_id":")" + import_id + R"(","chunk":)" + std::to_string(number) +
-                     R"(,"chunks":)" + std::to_string(chunks) + R"(,"append":)" +
-                     (append ? "true" : "false") + R"(,"source":{"file":")" + file +
-                     R"(","first_line":2,"last_line":9},"rows":[)";
-  for (std::size_t i = 0; i < rows.size(); ++i) text += (i > 0 ? "," : "") + rows[i];
-  return text + "]}";
+  return testing::import_chunk(import_id, file, rows, number, chunks, append);
 }
 
 // An approval row as the importer writes it; `extra` adds the outcome.
@@ -61,14 +57,6 @@ const std::string kBuyRow =
     R"({"line":2,"package_lines":[2],"status":"pending","created_at":"2026-04-18T08:00:00Z","media_buy":{"media_buy_id":"b-1","principal_id":"p","campaign_name":"c","start_date":"2026-05-01","end_date":"2026-05-31","packages":[{"package_id":"k","product_id":"p","budget":"10"}],"requires_approval":false}})";
 
 const int64_t kNow = at("2026-04-20T12:00:00Z");
-
-void expect_refused(const Decision& decision, const std::string& reason,
-                    const std::string& message_part) {
-  ASSERT_FALSE(decision.accepted()) << "accepted, expected " << reason;
-  EXPECT_EQ(decision.rejection().reason, reason) << decision.rejection().message;
-  EXPECT_NE(decision.rejection().message.find(message_part), std::string::npos)
-      << decision.rejection().message;
-}
 
 const char* kCreateWork =
     R"({"activity_id":"a-1","title":"Write","type":"write","assignee_type":"agent","assignee_agent_role":"writer","priority":"normal","is_approval_gate":false})";
@@ -177,12 +165,7 @@ TEST(ImportApprovals, ReRunsLiveEventsTimersAndTheSnapshot) {
   const std::string second =
       chunk("approvals.csv", {approval(3, "ap-2", "creative", "c-2", "rejected", kDecided)}, 1, 2);
   ASSERT_TRUE(tenant.import_approvals(first).accepted());
-  JsonWriter writer;
-  write_tenant_state(writer, tenant.state());
-  Result<std::unique_ptr<rapidjson::Document>> parsed =
-      parse_json_bounded(writer.view(), JsonLimits{.max_bytes = 1 << 20, .max_depth = 64});
-  ASSERT_TRUE(parsed.ok());
-  Result<TenantState> restored = read_tenant_state(**parsed);
+  Result<TenantState> restored = testing::snapshot_round_trip(tenant.state());
   ASSERT_TRUE(restored.ok()) << restored.error().message;
   EXPECT_EQ(restored->workflow_imports, tenant.state().workflow_imports);
   EXPECT_EQ(restored->workflow_imports.approvals.events, 1);

@@ -11,6 +11,7 @@
 #include "events/json.hpp"
 #include "events/schema_registry.hpp"
 #include "events/time.hpp"
+#include "tests/support/json.hpp"
 #include "tests/unit/engine/tenant_driver.hpp"
 
 namespace lf::engine {
@@ -20,6 +21,7 @@ constexpr const char* kTenant = "9c1c2a9e-3b4d-4e5f-8a7b-1c2d3e4f5a6e";
 const std::string kImportA(64, 'a');
 
 using testing::at;
+using testing::expect_refused;
 
 // The tenant as the engine holds it, driven command by command.
 class Tenant : public testing::TenantDriver {
@@ -31,12 +33,7 @@ class Tenant : public testing::TenantDriver {
 // A chunk of `rows` (each {"line":..,"record":{..}}).
 std::string chunk(const std::vector<std::string>& rows, int64_t number = 0, int64_t chunks = 1,
                   bool append = false) {
-  std::string text = R"({"import_id":")" + kImportA + R"(","chunk":)" + std::to_string(number) +
-                     R"(,"chunks":)" + std::to_string(chunks) + R"(,"append":)" +
-                     (append ? "true" : "false") +
-                     R"(,"source":{"file":"audit.csv","first_line":2,"last_line":9},"rows":[)";
-  for (std::size_t i = 0; i < rows.size(); ++i) text += (i > 0 ? "," : "") + rows[i];
-  return text + "]}";
+  return testing::import_chunk(kImportA, "audit.csv", rows, number, chunks, append);
 }
 
 // The four shapes: Prebid (operation, principal, adapter), the ad platform
@@ -51,14 +48,6 @@ const std::vector<std::string> kShapes{
 
 const int64_t kNow = at("2026-04-20T12:00:00Z");
 
-void expect_refused(const Decision& decision, const std::string& reason,
-                    const std::string& message_part) {
-  ASSERT_FALSE(decision.accepted()) << "accepted, expected " << reason;
-  EXPECT_EQ(decision.rejection().reason, reason) << decision.rejection().message;
-  EXPECT_NE(decision.rejection().message.find(message_part), std::string::npos)
-      << decision.rejection().message;
-}
-
 TEST(ImportAuditLogs, TheSeedsFourShapesLandAtTheirOwnTimesWithoutTheLiveBound) {
   Tenant tenant(kNow);
   const Decision decision = tenant.import_audit(chunk(kShapes));
@@ -66,8 +55,7 @@ TEST(ImportAuditLogs, TheSeedsFourShapesLandAtTheirOwnTimesWithoutTheLiveBound) 
   ASSERT_EQ(decision.events().size(), 1u);
   EXPECT_EQ(decision.events()[0].type, "audit.logs_imported");
   EXPECT_EQ(decision.events()[0].stream, audit_stream(kTenant));
-  std::unique_ptr<rapidjson::Document> payload =
-      std::move(parse_json_bounded(tenant.payloads().back(), JsonLimits{}).value());
+  std::unique_ptr<rapidjson::Document> payload = testing::parse_json(tenant.payloads().back());
   const rapidjson::Value& rows = (*payload)["rows"];
   ASSERT_EQ(rows.Size(), 4u);
   EXPECT_EQ(json_string(rows[0]["record"], "occurred_at"), "2025-01-02T03:04:05.678Z");
@@ -104,12 +92,7 @@ TEST(ImportAuditLogs, ReRunsChunksLiveEventsAndTheSnapshot) {
   const std::string second = chunk({kShapes[2], kShapes[3]}, 1, 2);
   expect_refused(tenant.import_audit(second), "chunk_out_of_order", "a new import starts");
   ASSERT_TRUE(tenant.import_audit(first).accepted());
-  JsonWriter writer;
-  write_tenant_state(writer, tenant.state());
-  Result<std::unique_ptr<rapidjson::Document>> parsed =
-      parse_json_bounded(writer.view(), JsonLimits{.max_bytes = 1 << 20, .max_depth = 64});
-  ASSERT_TRUE(parsed.ok());
-  Result<TenantState> restored = read_tenant_state(**parsed);
+  Result<TenantState> restored = testing::snapshot_round_trip(tenant.state());
   ASSERT_TRUE(restored.ok()) << restored.error().message;
   EXPECT_EQ(restored->audit_imports, tenant.state().audit_imports);
   EXPECT_EQ(restored->audit_imports.events, 1);

@@ -13,6 +13,7 @@
 #include "events/json.hpp"
 #include "events/schema_registry.hpp"
 #include "events/time.hpp"
+#include "tests/support/json.hpp"
 #include "tests/unit/engine/tenant_driver.hpp"
 
 namespace lf::engine {
@@ -22,6 +23,7 @@ constexpr const char* kTenant = "9c1c2a9e-3b4d-4e5f-8a7b-1c2d3e4f5a6e";
 const std::string kImportA(64, 'a');
 
 using testing::at;
+using testing::expect_refused;
 
 // The tenant as the engine holds it, driven command by command.
 class Tenant : public testing::TenantDriver {
@@ -33,12 +35,7 @@ class Tenant : public testing::TenantDriver {
 // A chunk of `rows` (each {"line":..,"status":..,"created_at":..,"media_buy":{..}}).
 std::string chunk(const std::vector<std::string>& rows, int64_t number = 0, int64_t chunks = 1,
                   bool append = false, const std::string& import_id = kImportA) {
-  std::string text = R"({"import_id":")" + import_id + R"(","chunk":)" + std::to_string(number) +
-                     R"(,"chunks":)" + std::to_string(chunks) + R"(,"append":)" +
-                     (append ? "true" : "false") +
-                     R"(,"source":{"file":"buys.csv","first_line":2,"last_line":9},"rows":[)";
-  for (std::size_t i = 0; i < rows.size(); ++i) text += (i > 0 ? "," : "") + rows[i];
-  return text + "]}";
+  return testing::import_chunk(import_id, "buys.csv", rows, number, chunks, append);
 }
 
 // A buy row as the importer writes it: the seed's budget as PostgreSQL
@@ -62,14 +59,6 @@ std::string buy(
 
 const int64_t kNow = at("2026-04-20T12:00:00Z");
 
-void expect_refused(const Decision& decision, const std::string& reason,
-                    const std::string& message_part) {
-  ASSERT_FALSE(decision.accepted()) << "accepted, expected " << reason;
-  EXPECT_EQ(decision.rejection().reason, reason) << decision.rejection().message;
-  EXPECT_NE(decision.rejection().message.find(message_part), std::string::npos)
-      << decision.rejection().message;
-}
-
 workflow::BuyStatus status_of(const Tenant& tenant, const std::string& id) {
   return tenant.state().workflow.media_buys.at(id).status;
 }
@@ -84,8 +73,7 @@ TEST(ImportMediaBuys, BuysLandInTheirStatusAtTheirTimesAndNonFinalOnesGoOnLive) 
   ASSERT_EQ(decision.events().size(), 1u);
   EXPECT_EQ(decision.events()[0].type, "media_buy.imported");
   EXPECT_EQ(decision.events()[0].stream, workflow::media_buys_import_stream(kTenant));
-  std::unique_ptr<rapidjson::Document> payload =
-      std::move(parse_json_bounded(tenant.payloads().back(), JsonLimits{}).value());
+  std::unique_ptr<rapidjson::Document> payload = testing::parse_json(tenant.payloads().back());
   const rapidjson::Value& buys = (*payload)["buys"];
   ASSERT_EQ(buys.Size(), 6u);
   EXPECT_EQ(json_string(buys[0], "created_at"), "2025-06-01T09:30:00.250Z");
@@ -169,12 +157,7 @@ TEST(ImportMediaBuys, ReRunsChunksLiveEventsAndTheSnapshot) {
   ASSERT_TRUE(tenant.import_buys(first).accepted());
   // A live move between the chunks is a live event of an imported buy.
   ASSERT_TRUE(tenant.run("media_buy.pause", R"({"media_buy_id":"b-1"})").accepted());
-  JsonWriter writer;
-  write_tenant_state(writer, tenant.state());
-  Result<std::unique_ptr<rapidjson::Document>> parsed =
-      parse_json_bounded(writer.view(), JsonLimits{.max_bytes = 1 << 20, .max_depth = 64});
-  ASSERT_TRUE(parsed.ok());
-  Result<TenantState> restored = read_tenant_state(**parsed);
+  Result<TenantState> restored = testing::snapshot_round_trip(tenant.state());
   ASSERT_TRUE(restored.ok()) << restored.error().message;
   EXPECT_EQ(restored->workflow_imports, tenant.state().workflow_imports);
   EXPECT_EQ(restored->workflow_imports.media_buys.events, 1);

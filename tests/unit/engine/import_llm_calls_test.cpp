@@ -12,6 +12,7 @@
 #include "events/json.hpp"
 #include "events/schema_registry.hpp"
 #include "events/time.hpp"
+#include "tests/support/json.hpp"
 #include "tests/unit/engine/tenant_driver.hpp"
 
 namespace lf::engine {
@@ -25,6 +26,7 @@ constexpr const char* kTenant = "8b1c2a9e-3b4d-4e5f-8a7b-1c2d3e4f5a6d";
 const std::string kImportA(64, 'a');
 
 using testing::at;
+using testing::expect_refused;
 
 // The tenant as the engine holds it, driven command by command.
 class Tenant : public testing::TenantDriver {
@@ -67,14 +69,6 @@ LlmCallsChunk chunk_of(std::vector<ImportedLlmCall> rows, const std::string& imp
 
 const int64_t kNow = at("2026-04-20T12:00:00Z");
 
-void expect_refused(const Decision& decision, const std::string& reason,
-                    const std::string& message_part) {
-  ASSERT_FALSE(decision.accepted()) << "accepted, expected " << reason;
-  EXPECT_EQ(decision.rejection().reason, reason) << decision.rejection().message;
-  EXPECT_NE(decision.rejection().message.find(message_part), std::string::npos)
-      << decision.rejection().message;
-}
-
 // Two calls of March (history), two of April (the month in force).
 std::vector<ImportedLlmCall> history() {
   return {call(2, "c-1", "2026-03-03T10:00:00Z", 31'250), call(3, "c-2", "2026-03-31T23:59:59Z", 1),
@@ -95,8 +89,7 @@ TEST(ImportLlmCalls, CallsOfThePeriodInForceCountIntoItsSpendOlderOnesAreHistory
   EXPECT_EQ(state.period->start_ms, at("2026-04-01T00:00:00Z"));
   EXPECT_EQ(state.month_spend_usd_micros, 520'000);
   EXPECT_TRUE(state.llm_call_ids.contains("c-1"));
-  std::unique_ptr<rapidjson::Document> payload =
-      std::move(parse_json_bounded(tenant.payloads().back(), JsonLimits{}).value());
+  std::unique_ptr<rapidjson::Document> payload = testing::parse_json(tenant.payloads().back());
   const rapidjson::Value& calls = (*payload)["calls"];
   ASSERT_EQ(calls.Size(), 4u);
   EXPECT_EQ(json_string(calls[0], "created_on"), "2026-03-03T10:00:00.000Z");
@@ -174,12 +167,7 @@ TEST(ImportLlmCalls, AnUnfinishedImportRoundTripsThroughASnapshot) {
   Tenant tenant(kNow);
   const std::vector<ImportedLlmCall> rows = history();
   ASSERT_TRUE(tenant.import_calls(chunk_of({rows[0], rows[1]}, kImportA, false, 0, 2)).accepted());
-  JsonWriter writer;
-  write_tenant_state(writer, tenant.state());
-  Result<std::unique_ptr<rapidjson::Document>> parsed =
-      parse_json_bounded(writer.view(), JsonLimits{.max_bytes = 1 << 20, .max_depth = 64});
-  ASSERT_TRUE(parsed.ok());
-  Result<TenantState> restored = read_tenant_state(**parsed);
+  Result<TenantState> restored = testing::snapshot_round_trip(tenant.state());
   ASSERT_TRUE(restored.ok()) << restored.error().message;
   EXPECT_EQ(restored->usage, tenant.state().usage);
   ASSERT_EQ(restored->usage.imports.count("llm_calls"), 1u);

@@ -14,6 +14,7 @@
 #include "events/json.hpp"
 #include "events/schema_registry.hpp"
 #include "events/time.hpp"
+#include "tests/support/json.hpp"
 #include "tests/unit/engine/tenant_driver.hpp"
 
 namespace lf::engine {
@@ -32,6 +33,7 @@ const std::string kImportA(64, 'a');
 const std::string kImportB(64, 'b');
 
 using testing::at;
+using testing::expect_refused;
 
 // The tenant as the engine holds it, driven command by command.
 class Tenant : public testing::TenantDriver {
@@ -103,14 +105,6 @@ OrdersChunk orders_of(std::vector<OrderRow> rows, const std::string& import_id =
 
 const int64_t kNow = at("2026-04-20T12:00:00Z");
 
-void expect_refused(const Decision& decision, const std::string& reason,
-                    const std::string& message_part) {
-  ASSERT_FALSE(decision.accepted()) << "accepted, expected " << reason;
-  EXPECT_EQ(decision.rejection().reason, reason) << decision.rejection().message;
-  EXPECT_NE(decision.rejection().message.find(message_part), std::string::npos)
-      << decision.rejection().message;
-}
-
 Tenant with_ledger() {
   Tenant tenant(kNow);
   const Decision imported = tenant.import(ledger());
@@ -136,8 +130,7 @@ TEST(ImportOrders, OrdersAreRecordedWithoutGrantingCreditsAgain) {
   EXPECT_EQ(orders.at("order_2").status, TopupOrderStatus::pending);
   EXPECT_EQ(orders.at("order_3").status, TopupOrderStatus::failed);
   // The event keeps the original times.
-  std::unique_ptr<rapidjson::Document> payload =
-      std::move(parse_json_bounded(tenant.payloads().back(), JsonLimits{}).value());
+  std::unique_ptr<rapidjson::Document> payload = testing::parse_json(tenant.payloads().back());
   const rapidjson::Value& rows = (*payload)["orders"];
   ASSERT_EQ(rows.Size(), 3u);
   EXPECT_EQ(json_string(rows[0], "created_at"), "2026-04-02T09:55:00.000Z");
@@ -165,7 +158,7 @@ TEST(ImportOrders, LiveWebhooksAfterTheImportAreAnsweredAsOnThePlatform) {
       tenant.run("topup_order.refund", R"({"topup_order_id":"order_1","note":"chargeback"})");
   ASSERT_TRUE(refunded.accepted()) << refunded.rejection().message;
   std::unique_ptr<rapidjson::Document> payload =
-      std::move(parse_json_bounded(refunded.events()[0].payload_json, JsonLimits{}).value());
+      testing::parse_json(refunded.events()[0].payload_json);
   EXPECT_EQ(json_int64(*payload, "credits_taken_back"), 400);
   EXPECT_EQ(json_int64(*payload, "credits_consumed"), 600);
   EXPECT_EQ(credits_ns::effective_available(tenant.credits().book), effective_before + 300 - 400);

@@ -13,6 +13,7 @@
 #include "events/json.hpp"
 #include "events/schema_registry.hpp"
 #include "events/time.hpp"
+#include "tests/support/json.hpp"
 #include "tests/unit/engine/tenant_driver.hpp"
 
 namespace lf::engine {
@@ -28,6 +29,7 @@ const std::string kImportA(64, 'a');
 const std::string kImportB(64, 'b');
 
 using testing::at;
+using testing::expect_refused;
 
 // The tenant as the engine holds it, driven command by command.
 class Tenant : public testing::TenantDriver {
@@ -82,14 +84,6 @@ credits::ExpectedBalance expected_for_history() {
 
 const int64_t kNow = at("2026-04-20T12:00:00Z");
 
-void expect_refused(const Decision& decision, const std::string& reason,
-                    const std::string& message_part) {
-  ASSERT_FALSE(decision.accepted()) << "accepted, expected " << reason;
-  EXPECT_EQ(decision.rejection().reason, reason) << decision.rejection().message;
-  EXPECT_NE(decision.rejection().message.find(message_part), std::string::npos)
-      << decision.rejection().message;
-}
-
 TEST(Import, AGoodLedgerBecomesOneEventAndTheStateItDescribes) {
   Tenant tenant(kNow);
   LedgerChunk chunk = chunk_of(history());
@@ -112,8 +106,7 @@ TEST(Import, AGoodLedgerBecomesOneEventAndTheStateItDescribes) {
   EXPECT_EQ(reservations.begin()->first, "import:run-2");
   EXPECT_EQ(reservations.begin()->second.expires_at_ms, kNow + credits::kImportedReservationTtlMs);
   // The event keeps the rows' original times and ids; its credits are the sum.
-  std::unique_ptr<rapidjson::Document> payload =
-      std::move(parse_json_bounded(tenant.payloads()[0], JsonLimits{}).value());
+  std::unique_ptr<rapidjson::Document> payload = testing::parse_json(tenant.payloads()[0]);
   const rapidjson::Value& entries = (*payload)["entries"];
   ASSERT_EQ(entries.Size(), 6u);
   EXPECT_EQ(json_string(entries[0], "created_at"), "2026-04-01T00:00:00.000Z");
@@ -286,8 +279,7 @@ TEST(Import, LiveEventsRefuseAnImportUnlessAppendedWhichContinuesFromTheBalance)
   chunk.rows[0].balance_after = 100;
   ASSERT_TRUE(tenant.import(chunk).accepted());
   EXPECT_EQ(credits_ns::effective_available(tenant.credits().book), 600);
-  std::unique_ptr<rapidjson::Document> payload =
-      std::move(parse_json_bounded(tenant.payloads().back(), JsonLimits{}).value());
+  std::unique_ptr<rapidjson::Document> payload = testing::parse_json(tenant.payloads().back());
   EXPECT_EQ(json_int64((*payload)["entries"][0], "balance_after"), 600);
   EXPECT_EQ(json_int64((*payload)["entries"][0], "source_balance_after"), 100);
 }
@@ -331,8 +323,7 @@ TEST(Import, TheStateSurvivesASnapshot) {
   ASSERT_TRUE(tenant.import(chunk_of({rows[0], rows[1], rows[2], rows[3]}, 0, 2)).accepted());
   JsonWriter writer;
   write_tenant_state(writer, tenant.state());
-  std::unique_ptr<rapidjson::Document> document =
-      std::move(parse_json_bounded(writer.str(), JsonLimits{}).value());
+  std::unique_ptr<rapidjson::Document> document = testing::parse_json(writer.str());
   Result<TenantState> read = read_tenant_state(*document);
   ASSERT_TRUE(read.ok()) << read.error().message;
   EXPECT_EQ(read->credits, tenant.credits());

@@ -6,24 +6,18 @@
 
 #include "events/schema_registry.hpp"
 #include "events/time.hpp"
-#include "tests/unit/engine/command_builder.hpp"
+#include "tests/support/built_command.hpp"
+#include "tests/support/payloads.hpp"
 
 namespace lf::engine {
 namespace {
 
+using lf::testing::allocate_payload;
 using lf::testing::build_command;
+using lf::testing::reserve_payload;
 
 constexpr const char* kTenant = "6f1c2a9e-3b4d-4e5f-8a7b-1c2d3e4f5a6b";
 const int64_t kNow = *parse_rfc3339_ms("2026-11-10T12:00:00Z");
-
-std::string allocate_payload(int64_t monthly) {
-  return "{\"credits_monthly\":" + std::to_string(monthly) +
-         ",\"period_start\":\"2026-11-01T00:00:00Z\",\"period_end\":\"2026-12-01T00:00:00Z\"}";
-}
-
-std::string reserve_payload(const std::string& id, int64_t credits) {
-  return "{\"reservation_id\":\"" + id + "\",\"credits\":" + std::to_string(credits) + "}";
-}
 
 SourcePosition at(int64_t offset) {
   return SourcePosition{"ledgerflow.commands", 0, offset};

@@ -20,13 +20,41 @@
 #include "events/json.hpp"
 #include "events/schema_registry.hpp"
 #include "events/time.hpp"
-#include "tests/unit/engine/command_builder.hpp"
+#include "tests/support/built_command.hpp"
+#include "tests/support/json.hpp"
+#include "tests/support/time.hpp"
 
 namespace lf::testing {
 
-// An RFC 3339 time as epoch milliseconds.
-inline int64_t at(const char* text) {
-  return *parse_rfc3339_ms(text);
+// A workflow import's chunk (import.media_buys, approvals, activities,
+// audit_logs): `rows` (JSON objects) from lines 2 to 9 of `file`.
+inline std::string import_chunk(const std::string& import_id, const std::string& file,
+                                const std::vector<std::string>& rows, int64_t number,
+                                int64_t chunks, bool append) {
+  std::string text = R"({"import_id":")" + import_id + R"(","chunk":)" + std::to_string(number) +
+                     R"(,"chunks":)" + std::to_string(chunks) + R"(,"append":)" +
+                     (append ? "true" : "false") + R"(,"source":{"file":")" + file +
+                     R"(","first_line":2,"last_line":9},"rows":[)";
+  for (std::size_t i = 0; i < rows.size(); ++i) text += (i > 0 ? "," : "") + rows[i];
+  return text + "]}";
+}
+
+// `state` written as the engine snapshots a tenant and read back.
+inline Result<engine::TenantState> snapshot_round_trip(const engine::TenantState& state) {
+  JsonWriter writer;
+  engine::write_tenant_state(writer, state);
+  const std::unique_ptr<rapidjson::Document> parsed =
+      parse_json(writer.view(), JsonLimits{.max_bytes = 1 << 20, .max_depth = 64});
+  return engine::read_tenant_state(*parsed);
+}
+
+// `decision` refused for `reason`, its message naming `message_part`.
+inline void expect_refused(const engine::Decision& decision, const std::string& reason,
+                           const std::string& message_part) {
+  ASSERT_FALSE(decision.accepted()) << "accepted, expected " << reason;
+  EXPECT_EQ(decision.rejection().reason, reason) << decision.rejection().message;
+  EXPECT_NE(decision.rejection().message.find(message_part), std::string::npos)
+      << decision.rejection().message;
 }
 
 class TenantDriver {
@@ -59,8 +87,7 @@ class TenantDriver {
  private:
   void apply(const std::vector<engine::NewEvent>& events) {
     for (const engine::NewEvent& event : events) {
-      std::unique_ptr<rapidjson::Document> payload =
-          std::move(parse_json_bounded(event.payload_json, JsonLimits{}).value());
+      std::unique_ptr<rapidjson::Document> payload = parse_json(event.payload_json);
       const std::optional<std::string> problem = SchemaRegistry::embedded().validate_event_payload(
           event.type, event.schema_version, *payload);
       ASSERT_FALSE(problem.has_value()) << event.type << ": " << *problem << "\n"

@@ -11,9 +11,9 @@
 #include "engine/credits/state.hpp"
 #include "engine/partition.hpp"
 #include "events/time.hpp"
+#include "tests/support/built_command.hpp"
 #include "tests/support/old_records.hpp"
 #include "tests/support/workflow_matrix.hpp"
-#include "tests/unit/engine/command_builder.hpp"
 
 namespace lf::engine {
 namespace {

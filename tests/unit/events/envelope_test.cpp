@@ -11,26 +11,23 @@
 #include "events/schema_registry.hpp"
 #include "events/time.hpp"
 #include "events/ulid.hpp"
+#include "tests/support/json.hpp"
 
 namespace lf {
 namespace {
 
-constexpr const char* kTenant = "3f2504e0-4f89-11d3-9a0c-0305e82c3301";
+using testing::parse_json;
 
-std::unique_ptr<rapidjson::Document> parse(std::string_view text) {
-  auto parsed = parse_json_bounded(text, JsonLimits{});
-  EXPECT_TRUE(parsed) << text;
-  if (!parsed) return std::make_unique<rapidjson::Document>();
-  return std::move(parsed.value());
-}
+constexpr const char* kTenant = "3f2504e0-4f89-11d3-9a0c-0305e82c3301";
 
 // A valid command envelope, as a document the tests can change.
 std::unique_ptr<rapidjson::Document> good_command() {
-  return parse(R"({"command_id":"cmd-1","type":"credits.reserve",)"
-               R"("tenant_id":"3F2504E0-4F89-11D3-9A0C-0305E82C3301","actor":"agent:copywriter",)"
-               R"("issued_at":"2024-02-29T10:00:00.123+01:00","correlation_id":"corr-9",)"
-               R"("expected_version":4,"payload":{"reservation_id":"r-1","credits":300},)"
-               R"("unknown_field":{"ignored":true}})");
+  return parse_json(
+      R"({"command_id":"cmd-1","type":"credits.reserve",)"
+      R"("tenant_id":"3F2504E0-4F89-11D3-9A0C-0305E82C3301","actor":"agent:copywriter",)"
+      R"("issued_at":"2024-02-29T10:00:00.123+01:00","correlation_id":"corr-9",)"
+      R"("expected_version":4,"payload":{"reservation_id":"r-1","credits":300},)"
+      R"("unknown_field":{"ignored":true}})");
 }
 
 void set_string(rapidjson::Document& document, const char* field, std::string_view text) {
@@ -86,7 +83,7 @@ TEST(Envelope, OptionalCommandFieldsMayBeAbsent) {
 
 TEST(Envelope, RejectsACommandThatIsNotAnObject) {
   for (const char* text : {"[]", "\"x\"", "1", "null"}) {
-    const auto decoded = decode_command(*parse(text));
+    const auto decoded = decode_command(*parse_json(text));
     ASSERT_FALSE(decoded) << text;
     EXPECT_EQ(decoded.error().code, "invalid_envelope");
   }
@@ -215,9 +212,9 @@ std::unique_ptr<rapidjson::Document> parse_without_checks(std::string_view text)
 
 TEST(Envelope, ABadEnvelopeWithReadableTenantAndCommandIdIsIdentified) {
   const auto document =
-      parse(R"({"command_id":"c-7","tenant_id":"3F2504E0-4F89-11D3-9A0C-0305E82C3301",)"
-            R"("type":"credits.reserve","actor":"root","issued_at":"yesterday",)"
-            R"("correlation_id":"corr-1","payload":[]})");
+      parse_json(R"({"command_id":"c-7","tenant_id":"3F2504E0-4F89-11D3-9A0C-0305E82C3301",)"
+                 R"("type":"credits.reserve","actor":"root","issued_at":"yesterday",)"
+                 R"("correlation_id":"corr-1","payload":[]})");
   ASSERT_FALSE(decode_command(*document));
   const auto identity = identify_command(*document);
   ASSERT_TRUE(identity);
@@ -230,31 +227,35 @@ TEST(Envelope, ABadEnvelopeWithReadableTenantAndCommandIdIsIdentified) {
 
 TEST(Envelope, AnUnreadableTypeIsThePlaceholderAndABadTypeIsKept) {
   const std::string base = std::string(R"({"command_id":"c","tenant_id":")") + kTenant + "\"";
-  EXPECT_EQ(identify_command(*parse(base + "}"))->type, kUnreadableCommandType);
-  EXPECT_EQ(identify_command(*parse(base + R"(,"type":7})"))->type, kUnreadableCommandType);
-  EXPECT_EQ(identify_command(*parse(base + R"(,"type":""})"))->type, kUnreadableCommandType);
-  EXPECT_EQ(identify_command(*parse(base + R"(,"type":"a\nb"})"))->type, kUnreadableCommandType);
-  EXPECT_EQ(identify_command(*parse(base + R"(,"type":")" + std::string(129, 'x') + "\"}"))->type,
+  EXPECT_EQ(identify_command(*parse_json(base + "}"))->type, kUnreadableCommandType);
+  EXPECT_EQ(identify_command(*parse_json(base + R"(,"type":7})"))->type, kUnreadableCommandType);
+  EXPECT_EQ(identify_command(*parse_json(base + R"(,"type":""})"))->type, kUnreadableCommandType);
+  EXPECT_EQ(identify_command(*parse_json(base + R"(,"type":"a\nb"})"))->type,
             kUnreadableCommandType);
-  EXPECT_EQ(identify_command(*parse(base + R"(,"type":"Credits.Steal"})"))->type, "Credits.Steal");
-  EXPECT_EQ(identify_command(*parse(base + R"(,"actor":"user:ann","correlation_id":5})"))->actor,
-            "user:ann");
-  EXPECT_FALSE(identify_command(*parse(base + R"(,"correlation_id":5})"))->correlation_id);
+  EXPECT_EQ(
+      identify_command(*parse_json(base + R"(,"type":")" + std::string(129, 'x') + "\"}"))->type,
+      kUnreadableCommandType);
+  EXPECT_EQ(identify_command(*parse_json(base + R"(,"type":"Credits.Steal"})"))->type,
+            "Credits.Steal");
+  EXPECT_EQ(
+      identify_command(*parse_json(base + R"(,"actor":"user:ann","correlation_id":5})"))->actor,
+      "user:ann");
+  EXPECT_FALSE(identify_command(*parse_json(base + R"(,"correlation_id":5})"))->correlation_id);
 }
 
 TEST(Envelope, NoIdentityWithoutAValidTenantIdAndCommandId) {
   const std::string tenant = std::string(R"("tenant_id":")") + kTenant + "\"";
-  EXPECT_FALSE(identify_command(*parse("[]")));
-  EXPECT_FALSE(identify_command(*parse("{" + tenant + "}")));
-  EXPECT_FALSE(identify_command(*parse("{" + tenant + R"(,"command_id":7})")));
-  EXPECT_FALSE(identify_command(*parse("{" + tenant + R"(,"command_id":""})")));
-  EXPECT_FALSE(identify_command(*parse("{" + tenant + R"(,"command_id":"a\tb"})")));
+  EXPECT_FALSE(identify_command(*parse_json("[]")));
+  EXPECT_FALSE(identify_command(*parse_json("{" + tenant + "}")));
+  EXPECT_FALSE(identify_command(*parse_json("{" + tenant + R"(,"command_id":7})")));
+  EXPECT_FALSE(identify_command(*parse_json("{" + tenant + R"(,"command_id":""})")));
+  EXPECT_FALSE(identify_command(*parse_json("{" + tenant + R"(,"command_id":"a\tb"})")));
   EXPECT_FALSE(identify_command(
-      *parse("{" + tenant + R"(,"command_id":")" + std::string(129, 'c') + "\"}")));
+      *parse_json("{" + tenant + R"(,"command_id":")" + std::string(129, 'c') + "\"}")));
   EXPECT_TRUE(identify_command(
-      *parse("{" + tenant + R"(,"command_id":")" + std::string(128, 'c') + "\"}")));
-  EXPECT_FALSE(identify_command(*parse(R"({"command_id":"c","tenant_id":"acme"})")));
-  EXPECT_FALSE(identify_command(*parse(R"({"command_id":"c","tenant_id":7})")));
+      *parse_json("{" + tenant + R"(,"command_id":")" + std::string(128, 'c') + "\"}")));
+  EXPECT_FALSE(identify_command(*parse_json(R"({"command_id":"c","tenant_id":"acme"})")));
+  EXPECT_FALSE(identify_command(*parse_json(R"({"command_id":"c","tenant_id":7})")));
 }
 
 TEST(Envelope, ATenantIdOrCommandIdSentTwiceIdentifiesNobody) {
@@ -310,7 +311,7 @@ TEST(Envelope, EncodedCommandDecodesToTheSameFields) {
   command.correlation_id = "corr";
   command.expected_version = 0;
   const std::string text = encode_command(command, R"({"topup_order_id":"o-1","credits":50})");
-  const auto document = parse(text);
+  const auto document = parse_json(text);
   const auto decoded = decode_command(*document);
   ASSERT_TRUE(decoded) << decoded.error().message;
   EXPECT_EQ(decoded->command_id, command.command_id);
@@ -328,7 +329,7 @@ TEST(Envelope, EncodedCommandDecodesToTheSameFields) {
   const std::string minimal = encode_command(command, "{}");
   EXPECT_EQ(minimal.find("correlation_id"), std::string::npos);
   EXPECT_EQ(minimal.find("expected_version"), std::string::npos);
-  EXPECT_TRUE(decode_command(*parse(minimal)));
+  EXPECT_TRUE(decode_command(*parse_json(minimal)));
 }
 
 // ---- commit records ----------------------------------------------------------
@@ -462,12 +463,12 @@ TEST(Envelope, EncodedCommitRecordMatchesTheEnvelopeSchemas) {
 // `replacement` is empty) and expects decoding to fail naming `field`.
 void expect_record_rejected(const std::string& encoded, const char* pointer,
                             const char* replacement, const std::string& field) {
-  auto document = parse(encoded);
+  auto document = parse_json(encoded);
   const rapidjson::Pointer target(pointer);
   if (std::string_view(replacement).empty()) {
     ASSERT_TRUE(target.Erase(*document)) << pointer;
   } else {
-    const auto parsed = parse(replacement);
+    const auto parsed = parse_json(replacement);
     // A deep copy: the replacement's strings live in the other document.
     rapidjson::Value value(*parsed, document->GetAllocator());
     target.Set(*document, value, document->GetAllocator());
@@ -578,7 +579,8 @@ TEST(Envelope, ResultRoundTripsFieldByFieldAndMatchesTheSchema) {
     const auto decoded = decode_result(text);
     ASSERT_TRUE(decoded) << decoded.error().message;
     expect_same_result(*decoded, original);
-    EXPECT_EQ(SchemaRegistry::embedded().validate_envelope("result", *parse(text)), std::nullopt)
+    EXPECT_EQ(SchemaRegistry::embedded().validate_envelope("result", *parse_json(text)),
+              std::nullopt)
         << text;
   }
   const std::string minimal = encode_result(duplicate);

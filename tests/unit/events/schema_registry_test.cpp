@@ -10,16 +10,12 @@
 
 #include "events/json.hpp"
 #include "schemas/resources.hpp"
+#include "tests/support/json.hpp"
 
 namespace lf {
 namespace {
 
-std::unique_ptr<rapidjson::Document> parse(std::string_view text) {
-  auto parsed = parse_json_bounded(text, JsonLimits{});
-  EXPECT_TRUE(parsed) << text;
-  if (!parsed) return std::make_unique<rapidjson::Document>();
-  return std::move(parsed.value());
-}
+using testing::parse_json;
 
 std::string file_name(std::string_view path, std::string_view prefix) {
   std::string_view name = path.substr(prefix.size());
@@ -54,7 +50,7 @@ TEST(SchemaRegistry, CompilesEveryEmbeddedSchemaAndKnowsItsType) {
 TEST(SchemaRegistry, EverySchemaIsDraft04WithTitleAndDescription) {
   for (const std::string_view prefix : {"commands/", "events/", "envelopes/"}) {
     for (const resources::Resource& resource : resources::under(prefix)) {
-      const auto document = parse(resource.content);
+      const auto document = parse_json(resource.content);
       ASSERT_TRUE(document->IsObject()) << resource.path;
       EXPECT_EQ(json_string(*document, "$schema"), "http://json-schema.org/draft-04/schema#")
           << resource.path;
@@ -66,7 +62,7 @@ TEST(SchemaRegistry, EverySchemaIsDraft04WithTitleAndDescription) {
 
 TEST(SchemaRegistry, KnowsEveryEnvelopeKind) {
   const SchemaRegistry& registry = SchemaRegistry::embedded();
-  const auto empty = parse("{}");
+  const auto empty = parse_json("{}");
   for (const char* kind : {"command", "event", "commit_record", "result"}) {
     const auto error = registry.validate_envelope(kind, *empty);
     ASSERT_TRUE(error) << kind;  // every envelope has required fields
@@ -80,9 +76,9 @@ TEST(SchemaRegistry, KnowsEveryEnvelopeKind) {
 TEST(SchemaRegistry, CommitRecordInlinesTheEventEnvelope) {
   // commit_record.json carries a copy of event.json in #/definitions/event so
   // rapidjson needs no cross-file $ref: the two must not drift apart.
-  auto event = parse(*resources::find("envelopes/event.json"));
+  auto event = parse_json(*resources::find("envelopes/event.json"));
   event->RemoveMember("$schema");
-  const auto record = parse(*resources::find("envelopes/commit_record.json"));
+  const auto record = parse_json(*resources::find("envelopes/commit_record.json"));
   const rapidjson::Value* inlined = json_member(*json_member(*record, "definitions"), "event");
   ASSERT_NE(inlined, nullptr);
   EXPECT_TRUE(*inlined == *event) << json_to_string(*inlined) << "\n" << json_to_string(*event);
@@ -90,14 +86,14 @@ TEST(SchemaRegistry, CommitRecordInlinesTheEventEnvelope) {
 
 TEST(SchemaRegistry, ValidatesTheCommandRejectedPayload) {
   const SchemaRegistry& registry = SchemaRegistry::embedded();
-  const auto good = parse(
+  const auto good = parse_json(
       R"({"command_type":"credits.reserve","reason":"insufficient_credits","message":"short"})");
   EXPECT_EQ(registry.validate_event_payload("command.rejected", 1, *good), std::nullopt);
 }
 
 TEST(SchemaRegistry, ErrorNamesMissingRequiredMembers) {
   const auto error = SchemaRegistry::embedded().validate_event_payload(
-      "command.rejected", 1, *parse(R"({"command_type":"credits.reserve"})"));
+      "command.rejected", 1, *parse_json(R"({"command_type":"credits.reserve"})"));
   ASSERT_TRUE(error);
   EXPECT_EQ(error->rfind("/: failed 'required' at schema #", 0), 0u) << *error;
   EXPECT_NE(error->find("'reason'"), std::string::npos) << *error;
@@ -108,25 +104,25 @@ TEST(SchemaRegistry, ErrorNamesMissingRequiredMembers) {
 TEST(SchemaRegistry, ErrorNamesPointerKeywordAndSchemaLocation) {
   const SchemaRegistry& registry = SchemaRegistry::embedded();
   const auto wrong_type = registry.validate_event_payload(
-      "command.rejected", 1, *parse(R"({"command_type":"a.b","reason":5,"message":"m"})"));
+      "command.rejected", 1, *parse_json(R"({"command_type":"a.b","reason":5,"message":"m"})"));
   ASSERT_TRUE(wrong_type);
   EXPECT_EQ(*wrong_type, "/reason: failed 'type' at schema #/properties/reason (expected string)");
 
   const auto pattern = registry.validate_event_payload(
       "command.rejected", 1,
-      *parse(R"({"command_type":"a.b","reason":"Not-Snake","message":"m"})"));
+      *parse_json(R"({"command_type":"a.b","reason":"Not-Snake","message":"m"})"));
   ASSERT_TRUE(pattern);
   EXPECT_EQ(pattern->rfind("/reason: failed 'pattern' at schema #/properties/reason", 0), 0u)
       << *pattern;
 
   const auto extra = registry.validate_event_payload(
       "command.rejected", 1,
-      *parse(R"({"command_type":"a.b","reason":"r","message":"m","extra":1})"));
+      *parse_json(R"({"command_type":"a.b","reason":"r","message":"m","extra":1})"));
   ASSERT_TRUE(extra);
   EXPECT_NE(extra->find("failed 'additionalProperties' at schema #"), std::string::npos) << *extra;
   EXPECT_NE(extra->find("'extra'"), std::string::npos) << *extra;
 
-  const auto root = registry.validate_event_payload("command.rejected", 1, *parse("[]"));
+  const auto root = registry.validate_event_payload("command.rejected", 1, *parse_json("[]"));
   ASSERT_TRUE(root);
   EXPECT_EQ(root->rfind("/: failed 'type' at schema #", 0), 0u) << *root;
 }
@@ -136,7 +132,7 @@ TEST(SchemaRegistry, AnIntegerBeyondSixtyFourBitsIsOutOfRangeNotANonInteger) {
   for (const std::string_view credits : {"1e20", "-1e19", "18446744073709551616"}) {
     const std::string payload =
         R"({"reservation_id":"r-1","credits":)" + std::string(credits) + "}";
-    const auto error = registry.validate_command_payload("credits.reserve", *parse(payload));
+    const auto error = registry.validate_command_payload("credits.reserve", *parse_json(payload));
     ASSERT_TRUE(error) << credits;
     EXPECT_NE(error->find("/credits: failed 'type'"), std::string::npos) << *error;
     EXPECT_NE(error->find("out of range"), std::string::npos) << *error;
@@ -144,17 +140,17 @@ TEST(SchemaRegistry, AnIntegerBeyondSixtyFourBitsIsOutOfRangeNotANonInteger) {
   }
   // A fraction is still not an integer, and a size the schema bounds says so.
   const auto fraction = registry.validate_command_payload(
-      "credits.reserve", *parse(R"({"reservation_id":"r-1","credits":2.5})"));
+      "credits.reserve", *parse_json(R"({"reservation_id":"r-1","credits":2.5})"));
   ASSERT_TRUE(fraction);
   EXPECT_NE(fraction->find("(expected integer)"), std::string::npos) << *fraction;
   const auto too_many = registry.validate_command_payload(
-      "credits.reserve", *parse(R"({"reservation_id":"r-1","credits":9223372036854775807})"));
+      "credits.reserve", *parse_json(R"({"reservation_id":"r-1","credits":9223372036854775807})"));
   ASSERT_TRUE(too_many);
   EXPECT_NE(too_many->find("failed 'maximum'"), std::string::npos) << *too_many;
 }
 
 TEST(SchemaRegistry, ErrorPointsIntoNestedEventsOfACommitRecord) {
-  const auto record = parse(
+  const auto record = parse_json(
       R"({"tenant_id":"3f2504e0-4f89-11d3-9a0c-0305e82c3301","command_id":"c","seq":1,)"
       R"("record_id":"01ARZ3NDEKTSV4RRFFQ69G5FAV","prev_record_id":"","writer":"w","events":[)"
       R"({"event_id":"01ARZ3NDEKTSV4RRFFQ69G5FAV","type":"a.b","schema_version":1,)"
@@ -169,7 +165,7 @@ TEST(SchemaRegistry, ErrorPointsIntoNestedEventsOfACommitRecord) {
 
 TEST(SchemaRegistry, EnvelopePatternsAcceptWhatTheDecodersAccept) {
   const SchemaRegistry& registry = SchemaRegistry::embedded();
-  auto command = parse(
+  auto command = parse_json(
       R"({"command_id":"c","type":"credits.reserve","tenant_id":"3F2504E0-4F89-11D3-9A0C-0305E82C3301",)"
       R"("actor":"support:bob","issued_at":"2024-02-29t10:00:00.5-05:30","payload":{},"extra":1})");
   EXPECT_EQ(registry.validate_envelope("command", *command), std::nullopt);
@@ -191,7 +187,7 @@ TEST(SchemaRegistry, EnvelopePatternsAcceptWhatTheDecodersAccept) {
 
 TEST(SchemaRegistry, UnknownTypesAreReportedNotValid) {
   const SchemaRegistry& registry = SchemaRegistry::embedded();
-  const auto payload = parse("{}");
+  const auto payload = parse_json("{}");
   const auto command = registry.validate_command_payload("no.such_command", *payload);
   ASSERT_TRUE(command);
   EXPECT_NE(command->find("no.such_command"), std::string::npos);
@@ -202,8 +198,8 @@ TEST(SchemaRegistry, UnknownTypesAreReportedNotValid) {
 
 TEST(SchemaRegistry, ValidatesConcurrentlyFromManyThreads) {
   const SchemaRegistry& registry = SchemaRegistry::embedded();
-  const auto good = parse(R"({"command_type":"a.b","reason":"r","message":"m"})");
-  const auto bad = parse(R"({"command_type":"a.b","reason":"R","message":"m"})");
+  const auto good = parse_json(R"({"command_type":"a.b","reason":"r","message":"m"})");
+  const auto bad = parse_json(R"({"command_type":"a.b","reason":"R","message":"m"})");
   std::vector<int> failures(4, 0);
   std::vector<std::thread> threads;
   for (std::size_t t = 0; t < failures.size(); ++t) {

@@ -14,18 +14,15 @@
 #include "events/json.hpp"
 #include "events/schema_registry.hpp"
 #include "events/ulid.hpp"
+#include "tests/support/json.hpp"
 
 namespace lf {
 namespace {
 
+using testing::parse_own_json;
+
 const JsonLimits kLimits{.max_bytes = 1 << 20, .max_depth = 64};
 constexpr const char* kTenant = "6f1c2a9e-3b4d-4e5f-8a7b-1c2d3e4f5a6b";
-
-std::unique_ptr<rapidjson::Document> parse(const std::string& json) {
-  Result<std::unique_ptr<rapidjson::Document>> document = parse_json_trusted(json);
-  EXPECT_TRUE(document.ok()) << json;
-  return std::move(document).value();
-}
 
 // "credits.reserved" -> (credits.reserved, 1); "x.y.v2" -> (x.y, 2), as the
 // schema registry names its event schemas.
@@ -124,7 +121,7 @@ void expect_step(const std::string& type, int32_t from_version, const std::strin
   SCOPED_TRACE(type + " v" + std::to_string(from_version) + " -> v" +
                std::to_string(from_version + 1));
   const SchemaRegistry& schemas = SchemaRegistry::embedded();
-  auto document = parse(json);
+  auto document = parse_own_json(json);
   ASSERT_EQ(schemas.validate_event_payload(type, from_version, *document), std::nullopt) << json;
   step(type, from_version, *document);
   EXPECT_EQ(json_to_string(*document), expected);
@@ -134,7 +131,7 @@ void expect_step(const std::string& type, int32_t from_version, const std::strin
 
 TEST(Upcast, RunFinishedV1BecomesV2FieldByField) {
   const SchemaRegistry& schemas = SchemaRegistry::embedded();
-  auto document = parse(kRunFinishedV1);
+  auto document = parse_own_json(kRunFinishedV1);
   ASSERT_EQ(schemas.validate_event_payload("activity.run_finished", 1, *document), std::nullopt);
   rapidjson::Value& payload = *document;
   step("activity.run_finished", 1, *document);
@@ -166,7 +163,7 @@ TEST(Upcast, RunFinishedV1BecomesV2FieldByField) {
 }
 
 TEST(Upcast, RunFinishedV1ReachesV3ThroughTheChain) {
-  auto document = parse(kRunFinishedV1);
+  auto document = parse_own_json(kRunFinishedV1);
   int32_t version = 1;
   EXPECT_EQ(UpcasterRegistry::embedded().upcast("activity.run_finished", version, *document,
                                                 document->GetAllocator()),
@@ -182,7 +179,7 @@ TEST(Upcast, RunFinishedV1ReachesV3ThroughTheChain) {
 }
 
 TEST(Upcast, RunFinishedV1WithoutMetersGetsAnEmptyUsage) {
-  auto document = parse(
+  auto document = parse_own_json(
       R"({"activity_id":"act-1","run_id":"run-1","status":"timed_out","credits_used":0,"credits_charged":0,)"
       R"("credits_released":300})");
   int32_t version = 1;
@@ -197,7 +194,7 @@ TEST(Upcast, RunFinishedV1WithoutMetersGetsAnEmptyUsage) {
       SchemaRegistry::embedded().validate_event_payload("activity.run_finished", 3, *document),
       std::nullopt);
 
-  auto partial = parse(
+  auto partial = parse_own_json(
       R"({"activity_id":"a","run_id":"r","status":"failed","credits_used":5,"credits_charged":0,)"
       R"("credits_released":10,"duration_ms":900})");
   version = 1;
@@ -347,7 +344,7 @@ const std::vector<std::pair<std::string, std::string>> kCreditsFields = {
 
 std::string upcast_credits(const std::string& type, const std::string& v1_json) {
   const SchemaRegistry& schemas = SchemaRegistry::embedded();
-  auto document = parse(v1_json);
+  auto document = parse_own_json(v1_json);
   EXPECT_EQ(schemas.validate_event_payload(type, 1, *document), std::nullopt) << v1_json;
   int32_t version = 1;
   EXPECT_EQ(UpcasterRegistry::embedded().upcast(type, version, *document, document->GetAllocator()),
@@ -411,7 +408,7 @@ TEST(Upcast, AKeyWrittenTwiceIsReadAsItsFirstValue) {
       R"("effective_available":0,"period_start":"2026-12-04","period_end":"2026-12-04",)"
       R"("next_reset_at":"2026-12-04T18:04:45.000Z"}})");
 
-  auto created = parse(
+  auto created = parse_own_json(
       R"({"activity_id":"a","title":"t","type":"copy","assignee_type":"agent","assignee_agent_role":"writer",)"
       R"("priority":"medium","is_approval_gate":false,"priority":"high","title":"second"})");
   int32_t version = 1;
@@ -469,7 +466,7 @@ TEST(Upcast, CreditsV1PeriodThatNamesNoInstantIsLeftAsWritten) {
       R"({"credits":5,"note":"n","balance":{"credits_monthly":0,"credits_available":5,"credits_reserved":0,)"
       R"("credits_consumed":0,"credits_topup":0,"effective_available":5,)"
       R"("period_start":"2026-02-30T00:00:00.000Z","period_end":"2026-03-01T00:00:00.000Z"}})";
-  auto document = parse(v1);
+  auto document = parse_own_json(v1);
   int32_t version = 1;
   UpcasterRegistry::embedded().upcast("credits.refunded", version, *document,
                                       document->GetAllocator());
@@ -506,21 +503,21 @@ TEST(Upcast, ChainAppliesEveryStepInOrderUpToTheCurrentVersion) {
   const UpcasterRegistry registry(kThingSchemas, kThingUpcasters);
   EXPECT_EQ(registry.current_version("test.thing"), 3);
 
-  auto from_v1 = parse(R"({"a":7,"keep":"x"})");
+  auto from_v1 = parse_own_json(R"({"a":7,"keep":"x"})");
   int32_t version = 1;
   EXPECT_EQ(registry.upcast("test.thing", version, *from_v1, from_v1->GetAllocator()),
             UpcastOutcome::upcast);
   EXPECT_EQ(version, 3);
   EXPECT_EQ(json_to_string(*from_v1), R"({"keep":"x","c":{"b":7}})");
 
-  auto from_v2 = parse(R"({"b":8})");
+  auto from_v2 = parse_own_json(R"({"b":8})");
   version = 2;
   EXPECT_EQ(registry.upcast("test.thing", version, *from_v2, from_v2->GetAllocator()),
             UpcastOutcome::upcast);
   EXPECT_EQ(version, 3);
   EXPECT_EQ(json_to_string(*from_v2), R"({"c":{"b":8}})");
 
-  auto current = parse(R"({"c":{"b":9}})");
+  auto current = parse_own_json(R"({"c":{"b":9}})");
   version = 3;
   EXPECT_EQ(registry.upcast("test.thing", version, *current, current->GetAllocator()),
             UpcastOutcome::current);
@@ -530,7 +527,7 @@ TEST(Upcast, ChainAppliesEveryStepInOrderUpToTheCurrentVersion) {
 
 TEST(Upcast, NewerVersionAndUnknownTypeAreFlaggedAndLeftAsWritten) {
   const UpcasterRegistry registry(kThingSchemas, kThingUpcasters);
-  auto newer = parse(R"({"d":1})");
+  auto newer = parse_own_json(R"({"d":1})");
   int32_t version = 4;
   EXPECT_EQ(registry.upcast("test.thing", version, *newer, newer->GetAllocator()),
             UpcastOutcome::newer_version);
@@ -540,7 +537,7 @@ TEST(Upcast, NewerVersionAndUnknownTypeAreFlaggedAndLeftAsWritten) {
   EXPECT_TRUE(registry.is_known("test.thing", 1));
   EXPECT_TRUE(registry.is_known("test.thing", 3));
 
-  auto unknown = parse(R"({"a":1})");
+  auto unknown = parse_own_json(R"({"a":1})");
   version = 1;
   EXPECT_EQ(registry.upcast("test.nothing", version, *unknown, unknown->GetAllocator()),
             UpcastOutcome::unknown_type);

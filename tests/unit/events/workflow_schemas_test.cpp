@@ -19,9 +19,12 @@
 #include "events/json.hpp"
 #include "events/schema_registry.hpp"
 #include "schemas/resources.hpp"
+#include "tests/support/json.hpp"
 
 namespace lf {
 namespace {
+
+using testing::parse_json;
 
 enum class Kind { command, event };
 
@@ -313,13 +316,6 @@ void PrintTo(const Example& example, std::ostream* out) {
   *out << example.type;
 }
 
-std::unique_ptr<rapidjson::Document> parse(std::string_view text) {
-  auto parsed = parse_json_bounded(text, JsonLimits{});
-  EXPECT_TRUE(parsed) << text;
-  if (!parsed) return std::make_unique<rapidjson::Document>();
-  return std::move(parsed.value());
-}
-
 // `text` as a JSON string (no escaping needed in these tests).
 std::string as_json_string(std::string_view text) {
   std::string json;
@@ -383,7 +379,7 @@ bool is_workflow_type(std::string_view type) {
 
 // Sets `pointer` in `document` to the JSON `value`.
 void set(rapidjson::Document& document, std::string_view pointer, std::string_view value) {
-  const auto parsed = parse(value);
+  const auto parsed = parse_json(value);
   rapidjson::Value copy(*parsed, document.GetAllocator());
   rapidjson::Pointer(std::string(pointer).c_str()).Set(document, copy);
 }
@@ -455,11 +451,11 @@ TEST(WorkflowSchemas, EveryWorkflowTypeHasASchemaAndAnExample) {
 class WorkflowSchema : public ::testing::TestWithParam<Example> {
  protected:
   const Example& example() const { return GetParam(); }
-  std::unique_ptr<rapidjson::Document> valid() const { return parse(example().valid); }
+  std::unique_ptr<rapidjson::Document> valid() const { return parse_json(example().valid); }
   std::unique_ptr<rapidjson::Document> schema() const {
     const auto text = resources::find(schema_path(example().kind, example().type));
     EXPECT_TRUE(text) << schema_path(example().kind, example().type);
-    return parse(text ? *text : std::string_view("{}"));
+    return parse_json(text ? *text : std::string_view("{}"));
   }
   std::optional<std::string> check(const rapidjson::Value& payload) const {
     return validate(example().kind, example().type, payload);
@@ -539,8 +535,8 @@ TEST_P(WorkflowSchema, RejectsAnUnknownMember) {
 }
 
 TEST_P(WorkflowSchema, RejectsAnArrayOrNull) {
-  EXPECT_TRUE(check(*parse("[]")));
-  EXPECT_TRUE(check(*parse("null")));
+  EXPECT_TRUE(check(*parse_json("[]")));
+  EXPECT_TRUE(check(*parse_json("null")));
 }
 
 // Every top-level property at and past its declared bounds: strings at
@@ -883,7 +879,7 @@ TEST(WorkflowSchemas, RejectsTypeErrors) {
     SCOPED_TRACE(std::string(mutation.type) + " " + mutation.pointer + " = " + mutation.value);
     const Example* example = find_example(mutation.kind, mutation.type);
     ASSERT_NE(example, nullptr);
-    auto payload = parse(example->valid);
+    auto payload = parse_json(example->valid);
     set(*payload, mutation.pointer, mutation.value);
     const auto error = validate(mutation.kind, mutation.type, *payload);
     ASSERT_TRUE(error) << json_to_string(*payload);
@@ -908,7 +904,7 @@ std::string packages(int count, Kind kind) {
 TEST(WorkflowSchemas, MediaBuyTakesOneToOneHundredPackages) {
   for (const Kind kind : {Kind::command, Kind::event}) {
     const char* type = kind == Kind::command ? "media_buy.create" : "media_buy.created";
-    auto payload = parse(find_example(kind, type)->valid);
+    auto payload = parse_json(find_example(kind, type)->valid);
     set(*payload, "/packages", packages(100, kind));
     EXPECT_EQ(validate(kind, type, *payload), std::nullopt) << type;
     set(*payload, "/packages", packages(101, kind));
@@ -921,7 +917,7 @@ TEST(WorkflowSchemas, MediaBuyTakesOneToOneHundredPackages) {
 }
 
 TEST(WorkflowSchemas, PackageFreeFormObjectsHoldAtMostOneHundredMembers) {
-  auto payload = parse(find_example(Kind::command, "media_buy.create")->valid);
+  auto payload = parse_json(find_example(Kind::command, "media_buy.create")->valid);
   std::string members = "{";
   for (int i = 0; i < 101; ++i)
     members += (i ? ",\"k" : "\"k") + std::to_string(i) + "\":{\"nested\":[1,2]}";
@@ -938,7 +934,7 @@ TEST(WorkflowSchemas, SubjectNeedsAKnownKindAndAnId) {
        {"approval.requested", "approval.approved", "approval.rejected",
         "approval.revision_requested", "approval.expired", "approval.escalated"}) {
     SCOPED_TRACE(type);
-    auto payload = parse(find_example(Kind::event, type)->valid);
+    auto payload = parse_json(find_example(Kind::event, type)->valid);
     for (const char* kind : {"activity", "media_buy", "creative"}) {
       set(*payload, "/subject/kind", as_json_string(kind));
       EXPECT_EQ(validate(Kind::event, type, *payload), std::nullopt) << kind;
@@ -955,7 +951,7 @@ TEST(WorkflowSchemas, SubjectNeedsAKnownKindAndAnId) {
 }
 
 TEST(WorkflowSchemas, TimestampsAreRfc3339AndDatesAreCalendarDays) {
-  auto run = parse(find_example(Kind::command, "activity.start_run")->valid);
+  auto run = parse_json(find_example(Kind::command, "activity.start_run")->valid);
   for (const char* good : {"2024-02-29T10:00:00Z", "2024-02-29t10:00:00.5-05:30",
                            "2024-02-29T10:00:00.123456+00:00"}) {
     set(*run, "/expires_at", as_json_string(good));
@@ -966,7 +962,7 @@ TEST(WorkflowSchemas, TimestampsAreRfc3339AndDatesAreCalendarDays) {
     set(*run, "/expires_at", as_json_string(bad));
     EXPECT_TRUE(validate(Kind::command, "activity.start_run", *run)) << bad;
   }
-  auto activity = parse(find_example(Kind::command, "activity.create")->valid);
+  auto activity = parse_json(find_example(Kind::command, "activity.create")->valid);
   for (const char* bad : {"2024-02-29T00:00:00Z", "20240229", "2024-2-29", " 2024-02-29"}) {
     set(*activity, "/due_date", as_json_string(bad));
     EXPECT_TRUE(validate(Kind::command, "activity.create", *activity)) << bad;
@@ -976,13 +972,13 @@ TEST(WorkflowSchemas, TimestampsAreRfc3339AndDatesAreCalendarDays) {
 TEST(WorkflowSchemas, ReviewerNotesMayBeEmptyOnlyWhereTheyAreCopied) {
   // rejection_note / revision_note copy the reviewer's notes, which are
   // optional: the events admit "", the commands' notes do not.
-  auto rejected = parse(find_example(Kind::event, "activity.rejected")->valid);
+  auto rejected = parse_json(find_example(Kind::event, "activity.rejected")->valid);
   set(*rejected, "/rejection_note", R"("")");
   EXPECT_EQ(validate(Kind::event, "activity.rejected", *rejected), std::nullopt);
-  auto revision = parse(find_example(Kind::event, "activity.revision_requested")->valid);
+  auto revision = parse_json(find_example(Kind::event, "activity.revision_requested")->valid);
   set(*revision, "/revision_note", R"("")");
   EXPECT_EQ(validate(Kind::event, "activity.revision_requested", *revision), std::nullopt);
-  auto reject = parse(find_example(Kind::command, "approval.reject")->valid);
+  auto reject = parse_json(find_example(Kind::command, "approval.reject")->valid);
   set(*reject, "/notes", R"("")");
   EXPECT_TRUE(validate(Kind::command, "approval.reject", *reject));
 }
@@ -990,8 +986,8 @@ TEST(WorkflowSchemas, ReviewerNotesMayBeEmptyOnlyWhereTheyAreCopied) {
 TEST(WorkflowSchemas, CommandRejectedMayNameTheTargetStream) {
   const SchemaRegistry& registry = SchemaRegistry::embedded();
   auto payload =
-      parse(R"({"command_type":"media_buy.pause","reason":"invalid_transition",)"
-            R"("message":"media buy mb-1 is pending","target_stream":"media_buy/mb-1"})");
+      parse_json(R"({"command_type":"media_buy.pause","reason":"invalid_transition",)"
+                 R"("message":"media buy mb-1 is pending","target_stream":"media_buy/mb-1"})");
   EXPECT_EQ(registry.validate_event_payload("command.rejected", 1, *payload), std::nullopt);
   payload->RemoveMember("target_stream");
   EXPECT_EQ(registry.validate_event_payload("command.rejected", 1, *payload), std::nullopt);
@@ -1007,29 +1003,29 @@ TEST(WorkflowSchemas, CommandRejectedMayNameTheTargetStream) {
 
 TEST(WorkflowSchemas, AuditRecordNeedsAnOperationUnderOneOfItsNames) {
   for (const char* name : {"operation", "event_type", "action"}) {
-    auto payload = parse(std::string(R"({")") + name + R"(":"login","resource_type":null})");
+    auto payload = parse_json(std::string(R"({")") + name + R"(":"login","resource_type":null})");
     EXPECT_EQ(validate(Kind::command, "audit.record", *payload), std::nullopt) << name;
   }
-  auto none = parse(R"({"resource_type":"session","resource_id":"s-1","success":true})");
+  auto none = parse_json(R"({"resource_type":"session","resource_id":"s-1","success":true})");
   const auto error = validate(Kind::command, "audit.record", *none);
   ASSERT_TRUE(error);
   EXPECT_NE(error->find("failed 'anyOf'"), std::string::npos) << *error;
-  auto numeric_user = parse(R"({"action":"login","user_id":42})");
+  auto numeric_user = parse_json(R"({"action":"login","user_id":42})");
   EXPECT_EQ(validate(Kind::command, "audit.record", *numeric_user), std::nullopt);
 }
 
 TEST(WorkflowSchemas, TenantConfigureClearsWithNull) {
-  EXPECT_EQ(
-      validate(Kind::command, "tenant.configure", *parse(R"({"escalation_reviewer_id":null})")),
-      std::nullopt);
+  EXPECT_EQ(validate(Kind::command, "tenant.configure",
+                     *parse_json(R"({"escalation_reviewer_id":null})")),
+            std::nullopt);
   EXPECT_TRUE(
-      validate(Kind::command, "tenant.configure", *parse(R"({"escalation_reviewer_id":""})")));
-  EXPECT_TRUE(validate(Kind::command, "tenant.configure", *parse("{}")));
-  EXPECT_EQ(validate(Kind::event, "tenant.configured", *parse("{}")), std::nullopt);
+      validate(Kind::command, "tenant.configure", *parse_json(R"({"escalation_reviewer_id":""})")));
+  EXPECT_TRUE(validate(Kind::command, "tenant.configure", *parse_json("{}")));
+  EXPECT_EQ(validate(Kind::event, "tenant.configured", *parse_json("{}")), std::nullopt);
 }
 
 TEST(WorkflowSchemas, BudgetsTakeANumberOrADecimalString) {
-  auto payload = parse(find_example(Kind::command, "media_buy.create")->valid);
+  auto payload = parse_json(find_example(Kind::command, "media_buy.create")->valid);
   for (const char* budget : {"5000.5", R"("5000.50")", "0", "12", R"("1e3")"}) {
     set(*payload, "/packages/0/budget", budget);
     EXPECT_EQ(validate(Kind::command, "media_buy.create", *payload), std::nullopt) << budget;

@@ -12,7 +12,7 @@
 #include "engine/partition.hpp"
 #include "events/time.hpp"
 #include "projections/projection.hpp"
-#include "tests/unit/engine/command_builder.hpp"
+#include "tests/support/built_command.hpp"
 
 namespace lf::testing {
 

@@ -9,6 +9,7 @@
 #include "events/time.hpp"
 #include "projections/approvals/projection.hpp"
 #include "projections/media_buys/projection.hpp"
+#include "tests/support/time.hpp"
 #include "tests/unit/projections/partition_records.hpp"
 
 namespace lf::projections {
@@ -40,9 +41,7 @@ const Value& column(const TableSpec& table, const RowOp& op, const char* name) {
   return op.values[table.column_index(name)];
 }
 
-int64_t at(const char* text) {
-  return *parse_rfc3339_ms(text);
-}
+using lf::testing::at;
 
 const std::string kImport(64, 'e');
 

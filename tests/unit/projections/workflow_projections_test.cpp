@@ -22,8 +22,8 @@
 #include "projections/audit_log/projection.hpp"
 #include "projections/media_buys/projection.hpp"
 #include "projections/registry.hpp"
+#include "tests/support/built_command.hpp"
 #include "tests/support/records.hpp"
-#include "tests/unit/engine/command_builder.hpp"
 
 namespace lf::projections {
 namespace {

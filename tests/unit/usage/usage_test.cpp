@@ -6,6 +6,7 @@
 #include "engine/tenant.hpp"
 #include "engine/usage/commands.hpp"
 #include "events/money.hpp"
+#include "tests/unit/engine/tenant_driver.hpp"
 #include "tests/unit/usage/harness.hpp"
 
 namespace lf::engine::usage::testing {
@@ -290,12 +291,7 @@ TEST(Usage, StateRoundTripsThroughASnapshotAndAFoldOfTheLog) {
            "{\"usage_record_id\":\"u1\",\"billing_unit\":\"token\",\"quantity\":10,"
            "\"unit_price\":0.5,\"currency\":\"GBP\"}");
   const TenantState& live = *h.core().tenant(kTenant);
-  JsonWriter writer;
-  write_tenant_state(writer, live);
-  Result<std::unique_ptr<rapidjson::Document>> parsed =
-      parse_json_bounded(writer.view(), JsonLimits{.max_bytes = 1 << 20, .max_depth = 64});
-  ASSERT_TRUE(parsed.ok());
-  Result<TenantState> restored = read_tenant_state(**parsed);
+  Result<TenantState> restored = lf::testing::snapshot_round_trip(live);
   ASSERT_TRUE(restored.ok()) << restored.error().message;
   EXPECT_EQ(restored->usage, live.usage);
   EXPECT_EQ(restored->usage.month_spend_usd_micros, 1'260'000);

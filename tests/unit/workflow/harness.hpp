@@ -15,8 +15,9 @@
 #include "engine/workflow/state.hpp"
 #include "events/schema_registry.hpp"
 #include "events/time.hpp"
+#include "tests/support/built_command.hpp"
+#include "tests/support/time.hpp"
 #include "tests/support/workflow_matrix.hpp"
-#include "tests/unit/engine/command_builder.hpp"
 
 namespace lf::engine::workflow::testing {
 
@@ -25,11 +26,7 @@ using namespace lf::testing::workflow_matrix;
 inline constexpr const char* kTenant = "6f1c2a9e-3b4d-4e5f-8a7b-1c2d3e4f5a6b";
 inline constexpr int64_t kHourMs = 3'600'000;
 
-inline int64_t at(const char* rfc3339) {
-  const std::optional<int64_t> unix_ms = parse_rfc3339_ms(rfc3339);
-  EXPECT_TRUE(unix_ms.has_value()) << rfc3339;
-  return unix_ms.value_or(0);
-}
+using lf::testing::at;
 
 inline DecodedRecord decode(const Decided& decided) {
   Result<DecodedRecord> record =

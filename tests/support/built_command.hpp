@@ -1,14 +1,18 @@
-// Builds real command envelopes for engine tests: encoded to JSON and decoded
-// back, exactly as the engine receives them.
+// Real command envelopes for the pure core's tests: encoded to JSON
+// (tests/support/commands.hpp) and decoded back, exactly as the engine
+// receives them.
 #pragma once
 
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <gtest/gtest.h>
 
 #include "events/envelope.hpp"
 #include "events/json.hpp"
+#include "tests/support/commands.hpp"
 
 namespace lf::testing {
 
@@ -23,12 +27,7 @@ inline BuiltCommand build_command(const std::string& type, const std::string& te
                                   const std::string& actor = "system",
                                   int64_t issued_at_ms = 1'700'000'000'000,
                                   std::optional<int64_t> expected_version = std::nullopt) {
-  CommandEnvelope envelope;
-  envelope.command_id = command_id;
-  envelope.type = type;
-  envelope.tenant_id = tenant_id;
-  envelope.actor = actor;
-  envelope.issued_at_ms = issued_at_ms;
+  CommandEnvelope envelope = command_envelope(command_id, type, tenant_id, actor, issued_at_ms);
   envelope.expected_version = expected_version;
   BuiltCommand built;
   built.json = encode_command(envelope, payload_json);
