@@ -32,6 +32,7 @@
 #include "projections/projection.hpp"
 #include "projections/registry.hpp"
 #include "tests/support/fleet.hpp"
+#include "tests/support/pipeline/ledger_checks.hpp"
 #include "tests/support/pipeline/pipeline.hpp"
 #include "tests/support/wait.hpp"
 
@@ -157,63 +158,26 @@ class PgFaults : public ::testing::Test {
     injector.join();
   }
 
-  bool projections_caught_up(pqxx::connection& db) {
-    kafka::Consumer probe(settings_, "pg-faults-probe", "");
-    std::vector<std::string> names;
-    for (const auto& projection : projections::all_projections())
-      names.emplace_back(projection->name());
-    pqxx::work work(db);
-    return verify::projection_lag(work, probe, "ledgerflow.events", names) == 0;
-  }
-
   // Nothing lost, nothing doubled, no service gone, the tables true to the log.
   void expect_intact() {
     EXPECT_TRUE(fleet_->crashed().empty())
         << "a service exited on its own: " << fleet_->crashed().front() << " (logs in " << logs_
         << ")";
-    const std::map<std::string, CommandResult> results = client_->await(ids_, 300'000);
+    const std::map<std::string, ResultEnvelope> results = client_->await(ids_, 300'000);
     EXPECT_EQ(results.size(), ids_.size()) << "commands without a result";
     pqxx::connection db(server_->url());
-    ASSERT_TRUE(wait_until([&] { return projections_caught_up(db); }, 180s, 200ms))
+    ASSERT_TRUE(wait_until([&] { return projections_caught_up(settings_, db, "pg-faults-probe"); },
+                           180s, 200ms))
         << "the projectors did not catch up (logs in " << logs_ << ")";
     for (const std::string& name : members_) {
       EXPECT_TRUE(wait_until([&] { return healthz(ports_[name]) == 200; }, 30s, 100ms))
           << name << "'s /healthz did not recover";
     }
 
-    verify::Fold fold(projections::all_projections());
-    verify::fold_topic(settings_, "ledgerflow.events", fold,
-                       JsonLimits{.max_bytes = 1 << 20, .max_depth = 64});
-    {
-      pqxx::work work(db);
-      for (const verify::Difference& difference : verify::diff(work, fold, 20)) {
-        ADD_FAILURE() << verify::to_string(difference);
-      }
-    }
-    pqxx::work work(db);
-    EXPECT_EQ(work.exec1("SELECT count(*) FROM (SELECT tenant_id, command_id FROM event_log "
-                         "GROUP BY tenant_id, command_id HAVING count(DISTINCT seq) > 1) twice")[0]
-                  .as<int64_t>(),
-              0)
-        << "a command decided twice";
-    EXPECT_EQ(work.exec1("SELECT count(DISTINCT (tenant_id, command_id)) FROM event_log "
-                         "WHERE command_id NOT LIKE 'timer/%'")[0]
-                  .as<int64_t>(),
-              static_cast<int64_t>(ids_.size()))
-        << "commands without a decision in the archive";
-    EXPECT_EQ(work.exec1("SELECT count(*) FROM credit_balances WHERE effective_available < 0 "
-                         "OR credits_reserved > credits_available")[0]
-                  .as<int64_t>(),
-              0);
-    EXPECT_EQ(work.exec1("SELECT count(*) FROM credit_balances b JOIN (SELECT tenant_id, "
-                         "sum(credits) AS total "
-                         "FROM credit_ledger GROUP BY tenant_id) l USING (tenant_id) "
-                         "WHERE l.total <> b.effective_available")[0]
-                  .as<int64_t>(),
-              0);
-    EXPECT_EQ(work.exec1("SELECT count(*) FROM credit_balances")[0].as<int64_t>(), kTenants);
+    const FoldFigures fold =
+        expect_ledger_intact(settings_, db, static_cast<int64_t>(ids_.size()), kTenants);
     std::cout << "[ pg fault ] seed " << seed_ << ": " << ids_.size() << " commands, "
-              << fold.accepted() << " records accepted, " << fold.ignored() << " ignored\n";
+              << fold.accepted << " records accepted, " << fold.ignored << " ignored\n";
   }
 
   // Terminates the backends running a statement that matches `pattern`

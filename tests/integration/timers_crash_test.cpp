@@ -24,6 +24,7 @@
 #include "tests/support/commands.hpp"
 #include "tests/support/fleet.hpp"
 #include "tests/support/payloads.hpp"
+#include "tests/support/pipeline/ledger_checks.hpp"
 #include "tests/support/pipeline/pipeline.hpp"
 #include "tests/support/wait.hpp"
 
@@ -92,7 +93,7 @@ TEST(TimersCrash, TimersFireExactlyOnceAcrossKillNineAndPartitionMoves) {
              quoted(format_rfc3339_ms(now + 2 * kMillisPerHour)) + "}");
   }
   client.flush();
-  std::map<std::string, CommandResult> results = client.await(ids, 120'000);
+  std::map<std::string, ResultEnvelope> results = client.await(ids, 120'000);
   ASSERT_EQ(results.size(), ids.size());
   for (const auto& [id, result] : results) {
     ASSERT_EQ(result.status, ResultStatus::accepted)
@@ -122,16 +123,8 @@ TEST(TimersCrash, TimersFireExactlyOnceAcrossKillNineAndPartitionMoves) {
   }
   client.flush();
   EXPECT_EQ(client.await(after, 120'000).size(), after.size());
-  ASSERT_TRUE(wait_until(
-      [&] {
-        pqxx::work work(db);
-        kafka::Consumer probe(settings, "timers-crash-probe", "");
-        std::vector<std::string> names;
-        for (const auto& projection : projections::all_projections())
-          names.emplace_back(projection->name());
-        return verify::projection_lag(work, probe, "ledgerflow.events", names) == 0;
-      },
-      120s));
+  ASSERT_TRUE(
+      wait_until([&] { return projections_caught_up(settings, db, "timers-crash-probe"); }, 120s));
 
   // Each timer fired exactly once, whoever owned the partition.
   EXPECT_EQ(
