@@ -83,7 +83,7 @@ Rate engine_rate(lf::client::CommandClient& client,
   const double cpu_start = process_cpu_seconds();
   for (const auto& [key, value] : commands) client.send(key, value);
   client.flush(120'000);
-  std::map<std::string, lf::CommandResult> results = client.await(ids, 600'000);
+  std::map<std::string, lf::ResultEnvelope> results = client.await(ids, 600'000);
   const double elapsed = seconds_since(start);
   const double cpu = process_cpu_seconds() - cpu_start;
   if (results.size() != ids.size()) {

@@ -45,7 +45,7 @@ constexpr const char* kResultLine = "  {:<44} {:<10} {}\n";
 // Sends the script's commands one at a time, so a duplicate arrives after its
 // original was decided, and prints each result; false if one did not arrive.
 bool play(client::CommandClient& client, const Script& script,
-          std::map<std::string, CommandResult>& results) {
+          std::map<std::string, ResultEnvelope>& results) {
   std::map<std::string, int> sent_count;
   for (const DemoCommand& command : script.commands()) {
     client.send(command.tenant_id, command.json);
@@ -54,13 +54,13 @@ bool play(client::CommandClient& client, const Script& script,
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
     auto arrived = [&] {
       int seen = 0;
-      for (const CommandResult& result : client.results())
+      for (const ResultEnvelope& result : client.results())
         seen += result.command_id == command.command_id;
       return seen >= nth;
     };
     while (!arrived() && std::chrono::steady_clock::now() < deadline) client.poll_results(20);
-    const CommandResult* last = nullptr;
-    for (const CommandResult& result : client.results()) {
+    const ResultEnvelope* last = nullptr;
+    for (const ResultEnvelope& result : client.results()) {
       if (result.command_id == command.command_id) last = &result;
     }
     if (last == nullptr || !arrived()) {
@@ -74,7 +74,7 @@ bool play(client::CommandClient& client, const Script& script,
 }
 
 // The highest seq a result reported, per partition.
-std::map<int32_t, int64_t> highest_seqs(const std::map<std::string, CommandResult>& results,
+std::map<int32_t, int64_t> highest_seqs(const std::map<std::string, ResultEnvelope>& results,
                                         int partitions) {
   std::map<int32_t, int64_t> seq_by_partition;
   for (const auto& [id, result] : results) {
@@ -154,7 +154,7 @@ int64_t approvals_seq(const DemoOptions& options, int32_t partition) {
 // Two tenants' credits, a message that is not JSON, then the balances and
 // Acme's ledger.
 bool run_credits(const DemoOptions& options, client::CommandClient& client,
-                 std::map<std::string, CommandResult>& results) {
+                 std::map<std::string, ResultEnvelope>& results) {
   const int64_t now_ms = system_now_ms();
   Script script(now_ms, "demo-");
   build_script(script, now_ms);
@@ -174,7 +174,7 @@ bool run_credits(const DemoOptions& options, client::CommandClient& client,
 // and escalate on the engine's timer, then the workflow tables, the queues,
 // Acme's balance and its audit trail.
 bool run_workflow_day(const DemoOptions& options, client::CommandClient& client,
-                      std::map<std::string, CommandResult>& results) {
+                      std::map<std::string, ResultEnvelope>& results) {
   const int64_t day_start_ms = system_now_ms();
   Script day(day_start_ms, "day-");
   build_workflow_day(day, day_start_ms);
@@ -204,7 +204,7 @@ bool run_workflow_day(const DemoOptions& options, client::CommandClient& client,
 }
 
 bool run_money(const DemoOptions& options, client::CommandClient& client,
-               std::map<std::string, CommandResult>& results) {
+               std::map<std::string, ResultEnvelope>& results) {
   const int64_t now_ms = system_now_ms();
   Script script(now_ms, "money-");
   build_money(script);
@@ -218,7 +218,7 @@ bool run_money(const DemoOptions& options, client::CommandClient& client,
 }
 
 bool run_import(const DemoOptions& options, client::CommandClient& client,
-                std::map<std::string, CommandResult>& results) {
+                std::map<std::string, ResultEnvelope>& results) {
   const int64_t now_ms = system_now_ms();
   const std::filesystem::path dir =
       std::filesystem::temp_directory_path() / fmt::format("ledgerflow-demo-import-{}", now_ms);
@@ -267,7 +267,7 @@ bool run_import(const DemoOptions& options, client::CommandClient& client,
 
 bool run_demo(const DemoOptions& options) {
   client::CommandClient client(options.kafka, options.topics, "ledgerflow-demo");
-  std::map<std::string, CommandResult> results;
+  std::map<std::string, ResultEnvelope> results;
   const bool done = run_credits(options, client, results) &&
                     run_workflow_day(options, client, results) &&
                     run_money(options, client, results) && run_import(options, client, results);

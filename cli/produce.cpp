@@ -56,7 +56,7 @@ Runner add_produce(CLI::App& app, GlobalOptions& global) {
     }
     client.flush();
     if (flags->no_wait) return kExitOk;
-    std::map<std::string, CommandResult> results = client.await(ids, flags->timeout_ms);
+    std::map<std::string, ResultEnvelope> results = client.await(ids, flags->timeout_ms);
     for (const std::string& id : ids) {
       auto found = results.find(id);
       if (found != results.end()) std::cout << encode_result(found->second) << '\n';

@@ -18,7 +18,7 @@ class DedupWindow {
  public:
   struct Entry {
     int64_t seq = 0;
-    std::string result_json;  // the encoded CommandResult of the original decision
+    std::string result_json;  // the encoded ResultEnvelope of the original decision
   };
   struct Row {
     std::string tenant_id;

@@ -99,8 +99,9 @@ std::string PartitionCore::apply(const DecodedRecord& record, std::string_view c
   return result_json;
 }
 
-CommandResult PartitionCore::result_of(const DecodedRecord& record, std::string_view command_type) {
-  CommandResult result;
+ResultEnvelope PartitionCore::result_of(const DecodedRecord& record,
+                                        std::string_view command_type) {
+  ResultEnvelope result;
   result.command_id = record.header.command_id;
   result.tenant_id = record.header.tenant_id;
   result.type = std::string(command_type);
@@ -167,7 +168,7 @@ std::optional<CommandOutcome> PartitionCore::duplicate_outcome(
   const DedupWindow::Entry* original = dedup_.find(tenant_id, command_id);
   if (original == nullptr) return std::nullopt;
   CommandOutcome outcome;
-  Result<CommandResult> first = decode_result(original->result_json);
+  Result<ResultEnvelope> first = decode_result(original->result_json);
   LF_ASSERT(first.ok());
   outcome.result = std::move(first).value();
   outcome.result.type = std::string(command_type);

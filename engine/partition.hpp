@@ -52,15 +52,15 @@ struct Decided {
   CommitRecordHeader header;
   std::string json;
   std::vector<std::string> event_ids;
-  std::optional<CommandResult> result;  // absent for timer records
-  std::string result_json;              // the result, encoded (empty for timer records)
+  std::optional<ResultEnvelope> result;  // absent for timer records
+  std::string result_json;               // the result, encoded (empty for timer records)
 };
 
 struct CommandOutcome {
   // Timer firings due for the tenant before the command (zero or one), then
   // the command's own record (absent when it is a duplicate).
   std::vector<Decided> records;
-  CommandResult result;
+  ResultEnvelope result;
   std::string result_json;  // `result`, encoded once
 };
 
@@ -127,7 +127,7 @@ class PartitionCore {
   std::size_t tenant_count() const { return tenants_.size(); }
 
   // The result a reader derives from an accepted record of a command.
-  static CommandResult result_of(const DecodedRecord& record, std::string_view command_type);
+  static ResultEnvelope result_of(const DecodedRecord& record, std::string_view command_type);
 
  private:
   Decided write_record(const std::string& tenant_id, const std::string& command_id,

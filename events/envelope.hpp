@@ -166,7 +166,10 @@ Result<DecodedRecord> decode_own_commit_record(std::string_view bytes);
 enum class ResultStatus { accepted, rejected, duplicate };
 std::string_view to_string(ResultStatus status);
 
-struct CommandResult {
+// What ledgerflow.results carries for one command (DESIGN.md "A result
+// carries"): the outgoing counterpart of CommandEnvelope. Not to be confused
+// with Result<T> (events/result.hpp), a value or an error.
+struct ResultEnvelope {
   std::string command_id;
   std::string tenant_id;
   std::string type;  // the command's type, when known
@@ -178,7 +181,7 @@ struct CommandResult {
   std::optional<std::string> correlation_id;
 };
 
-std::string encode_result(const CommandResult& result);
-Result<CommandResult> decode_result(std::string_view bytes);
+std::string encode_result(const ResultEnvelope& result);
+Result<ResultEnvelope> decode_result(std::string_view bytes);
 
 }  // namespace lf

@@ -29,7 +29,7 @@ std::string_view to_string(ResultStatus status) {
   return "unknown";
 }
 
-std::string encode_result(const CommandResult& result) {
+std::string encode_result(const ResultEnvelope& result) {
   JsonWriter writer;
   writer.begin_object();
   writer.field("command_id", result.command_id);
@@ -48,7 +48,7 @@ std::string encode_result(const CommandResult& result) {
   return writer.str();
 }
 
-Result<CommandResult> decode_result(std::string_view bytes) {
+Result<ResultEnvelope> decode_result(std::string_view bytes) {
   auto parsed = parse_json_bounded(bytes, JsonLimits{});
   if (!parsed) return parsed.error();
   const rapidjson::Value& root = **parsed;
@@ -56,7 +56,7 @@ Result<CommandResult> decode_result(std::string_view bytes) {
 
   const FieldReader reader(root, "invalid_result", "result ");
   std::optional<Error> failure;
-  CommandResult result;
+  ResultEnvelope result;
   LF_TRY_FIELD(result.command_id, reader.string("command_id", failure));
   LF_TRY_FIELD(result.tenant_id, reader.string("tenant_id", failure));
   if (reader.find("type") != nullptr) LF_TRY_FIELD(result.type, reader.string("type", failure));

@@ -223,7 +223,7 @@ class Intake {
 
   void check_outcome(const CommandOutcome& outcome, const std::string& command_id,
                      const std::string& tenant_id, const std::optional<std::string>& refused) {
-    const lf::CommandResult& result = outcome.result;
+    const lf::ResultEnvelope& result = outcome.result;
     if (tracing()) std::fprintf(stderr, "%s\n", outcome.result_json.c_str());
     LF_FUZZ_CHECK(result.command_id == command_id && result.tenant_id == tenant_id,
                   outcome.result_json);

@@ -184,7 +184,7 @@ void project(const DecodedRecord& record) {
     }
   }
   // The result a reader derives for the record's command.
-  const lf::CommandResult result = lf::engine::PartitionCore::result_of(record, "");
+  const lf::ResultEnvelope result = lf::engine::PartitionCore::result_of(record, "");
   LF_FUZZ_CHECK(result.event_ids.size() == record.events.size(), result.command_id);
 }
 

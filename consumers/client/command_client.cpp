@@ -53,7 +53,7 @@ void CommandClient::poll_results(int timeout_ms) {
   std::vector<kafka::MessagePtr> messages;
   results_consumer_.poll_batch(messages, 10'000, timeout_ms);
   for (const kafka::MessagePtr& message : messages) {
-    Result<CommandResult> result = decode_result(kafka::message_value(*message));
+    Result<ResultEnvelope> result = decode_result(kafka::message_value(*message));
     if (!result) continue;
     first_result_.try_emplace(result->command_id, results_.size());
     results_.push_back(std::move(result).value());
@@ -61,7 +61,7 @@ void CommandClient::poll_results(int timeout_ms) {
   producer_.poll(0);
 }
 
-std::map<std::string, CommandResult> CommandClient::await(
+std::map<std::string, ResultEnvelope> CommandClient::await(
     const std::vector<std::string>& command_ids, int timeout_ms) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
   // Only results that arrive are checked against what is still awaited.
@@ -74,7 +74,7 @@ std::map<std::string, CommandResult> CommandClient::await(
     poll_results(20);
     for (std::size_t i = before; i < results_.size(); ++i) pending.erase(results_[i].command_id);
   }
-  std::map<std::string, CommandResult> found;
+  std::map<std::string, ResultEnvelope> found;
   for (const std::string& id : command_ids) {
     auto index = first_result_.find(id);
     if (index != first_result_.end()) found.emplace(id, results_[index->second]);

@@ -33,12 +33,12 @@ class CommandClient {
 
   // Reads results until one has arrived for each id or `timeout_ms` passed.
   // Returns the first result of each id that arrived.
-  std::map<std::string, CommandResult> await(const std::vector<std::string>& command_ids,
-                                             int timeout_ms);
+  std::map<std::string, ResultEnvelope> await(const std::vector<std::string>& command_ids,
+                                              int timeout_ms);
   // Reads whatever results are available within `timeout_ms`.
   void poll_results(int timeout_ms);
   // Every result received so far, in arrival order (duplicates included).
-  const std::vector<CommandResult>& results() const { return results_; }
+  const std::vector<ResultEnvelope>& results() const { return results_; }
 
   const kafka::Topics& topics() const { return topics_; }
   int32_t partition_count() { return producer_.partition_count(topics_.commands()); }
@@ -47,7 +47,7 @@ class CommandClient {
   kafka::Topics topics_;
   kafka::Producer producer_;
   kafka::Consumer results_consumer_;
-  std::vector<CommandResult> results_;
+  std::vector<ResultEnvelope> results_;
   std::unordered_map<std::string, std::size_t> first_result_;  // command_id -> index in results_
   int64_t failed_deliveries_ = 0;
   std::string last_delivery_error_;

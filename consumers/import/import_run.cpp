@@ -74,7 +74,7 @@ class Sender {
       if (pacer_) pacer_->refresh_if_due();
       fill();
       client_.poll_results(remaining > 0 ? 20 : 5);
-      const std::vector<CommandResult>& results = client_.results();
+      const std::vector<ResultEnvelope>& results = client_.results();
       for (; handled_ < results.size(); ++handled_) remaining -= handle(results[handled_]);
       check_timeouts();
       report(false);
@@ -144,7 +144,7 @@ class Sender {
   }
 
   // Returns 1 when the tenant is finished by this result.
-  std::size_t handle(const CommandResult& result) {
+  std::size_t handle(const ResultEnvelope& result) {
     auto found = by_id_.find(result.command_id);
     if (found == by_id_.end()) return 0;  // another client's, or an answer already handled
     TenantWork& work = *found->second;

@@ -31,7 +31,7 @@ struct DedupRow {
   std::string tenant_id;
   std::string command_id;
   int64_t seq = 0;
-  std::string result_json;  // the encoded CommandResult to repeat for a duplicate
+  std::string result_json;  // the encoded ResultEnvelope to repeat for a duplicate
 };
 
 struct Snapshot {

@@ -71,7 +71,7 @@ TEST(BillingPeriods, SeedDatesInKolkataAreProjectedAsDatesAndRenewAsTheNextCalen
   Pipeline pipeline(options);
   const std::string tenant = random_tenant();
   // The seed's credit_balances row (Leadmetrics 001), in India.
-  const CommandResult allocated = pipeline.submit_one(
+  const ResultEnvelope allocated = pipeline.submit_one(
       tenant,
       command_json(
           "credits.allocate", tenant, "a1",
@@ -79,7 +79,7 @@ TEST(BillingPeriods, SeedDatesInKolkataAreProjectedAsDatesAndRenewAsTheNextCalen
           R"("timezone":"Asia/Kolkata"})"));
   ASSERT_EQ(allocated.status, ResultStatus::accepted)
       << allocated.reason << ": " << allocated.message;
-  const CommandResult topped_up = pipeline.submit_one(
+  const ResultEnvelope topped_up = pipeline.submit_one(
       tenant, command_json("credits.topup", tenant, "t1",
                            R"({"topup_order_id":"order-1","credits":700})", "user:billing"));
   ASSERT_EQ(topped_up.status, ResultStatus::accepted) << topped_up.message;
@@ -147,25 +147,25 @@ TEST(BillingPeriods, TheDeprecatedRfc3339FormStaysAcceptedBesideDates) {
   const std::string midnights = random_tenant();
   const std::string instants = random_tenant();
   const std::string mixed = random_tenant();
-  const CommandResult first = pipeline.submit_one(
+  const ResultEnvelope first = pipeline.submit_one(
       midnights,
       command_json("credits.allocate", midnights, "m1",
                    R"({"credits_monthly":100,"period_start":"2026-11-01T00:00:00-05:00",)"
                    R"("period_end":"2026-12-01T00:00:00-05:00","timezone":"America/New_York"})"));
   EXPECT_EQ(first.status, ResultStatus::accepted) << first.message;
-  const CommandResult second = pipeline.submit_one(
+  const ResultEnvelope second = pipeline.submit_one(
       instants, command_json("credits.allocate", instants, "i1",
                              R"({"credits_monthly":100,"period_start":"2026-11-01T10:00:00Z",)"
                              R"("period_end":"2026-12-01T10:00:00Z"})"));
   EXPECT_EQ(second.status, ResultStatus::accepted) << second.message;
-  const CommandResult third = pipeline.submit_one(
+  const ResultEnvelope third = pipeline.submit_one(
       mixed,
       command_json(
           "credits.allocate", mixed, "x1",
           R"({"credits_monthly":100,"period_start":"2026-11-01","period_end":"2026-12-01T00:00:00Z"})"));
   EXPECT_EQ(third.status, ResultStatus::rejected);
   EXPECT_EQ(third.reason, "invalid_period");
-  const CommandResult fourth = pipeline.submit_one(
+  const ResultEnvelope fourth = pipeline.submit_one(
       mixed, command_json(
                  "credits.allocate", mixed, "x2",
                  R"({"credits_monthly":100,"period_start":"2026-11-01","period_end":"2026-11-30",)"

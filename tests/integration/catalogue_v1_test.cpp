@@ -326,7 +326,7 @@ void engine_goes_on(V1Log& log, const std::string& rebuilt) {
                    R"({"approval_id":"ap-pending","reviewed_by":"user:lee"})", "user:lee")
                 .status,
             ResultStatus::accepted);
-  const CommandResult review =
+  const ResultEnvelope review =
       submit(kAcme, "approval.request", "v2-2",
              R"({"approval_id":"ap-research","subject":{"kind":"activity",)"
              R"("id":"act-research"},"type":"content_review","risk_level":"low",)"

@@ -51,13 +51,13 @@ class Contract : public ::testing::Test {
   }
 
   // The `count`-th result for `command_id` (1: the first), waiting for it.
-  CommandResult result(const std::string& command_id, int count = 1) {
-    std::optional<CommandResult> found;
+  ResultEnvelope result(const std::string& command_id, int count = 1) {
+    std::optional<ResultEnvelope> found;
     wait_until(
         [&] {
           pipeline_.client().poll_results(10);
           int seen = 0;
-          for (const CommandResult& result : pipeline_.client().results()) {
+          for (const ResultEnvelope& result : pipeline_.client().results()) {
             if (result.command_id == command_id && ++seen == count) found = result;
           }
           return found.has_value();
@@ -65,7 +65,7 @@ class Contract : public ::testing::Test {
         30s);
     EXPECT_TRUE(found) << "no result " << count << " for " << command_id
                        << "; services: " << pipeline_.service_failures();
-    return found.value_or(CommandResult{});
+    return found.value_or(ResultEnvelope{});
   }
 
   // Every dead letter whose origin is `topic`/`partition`/`offset`.
@@ -262,7 +262,7 @@ TEST_F(Contract, ABadEnvelopeWithReadableIdsGetsARejectedResultAndADeadLetter) {
     SCOPED_TRACE(each.id);
     const OutgoingRecord sent{tenant, each.json, {}, -1};
     const kafka::DeliveryReport at = send(sent);
-    const CommandResult rejected = result(each.id);
+    const ResultEnvelope rejected = result(each.id);
     EXPECT_EQ(rejected.status, ResultStatus::rejected);
     EXPECT_EQ(rejected.reason, "invalid_envelope");
     EXPECT_EQ(rejected.tenant_id, tenant);
@@ -277,7 +277,7 @@ TEST_F(Contract, ABadEnvelopeWithReadableIdsGetsARejectedResultAndADeadLetter) {
       tenant, envelope(field("command_id", "x") + "," + field("tenant_id", "acme")), {}, -1};
   expect_dead_letter(send(anonymous), anonymous, "invalid_envelope");
   expect_consistent();
-  for (const CommandResult& each : pipeline_.client().results()) EXPECT_NE(each.command_id, "x");
+  for (const ResultEnvelope& each : pipeline_.client().results()) EXPECT_NE(each.command_id, "x");
 }
 
 // ---- 3. every rejection: one command.rejected event and one audit row
@@ -312,7 +312,7 @@ TEST_F(Contract, EveryRejectionLeavesOneCommandRejectedEventAndAnAuditRow) {
       command_json("credits.reserve", tenant, "mismatch", reserve, "user:ann");
   const kafka::DeliveryReport wrong = send(other, mismatched);
   ASSERT_EQ(wrong.partition, home(other));
-  const CommandResult rejected = result("mismatch");
+  const ResultEnvelope rejected = result("mismatch");
   EXPECT_EQ(rejected.reason, "key_mismatch");
   EXPECT_NE(rejected.message.find(other), std::string::npos) << rejected.message;
   std::optional<KafkaRecord> letter;
@@ -339,7 +339,7 @@ TEST_F(Contract, EveryRejectionLeavesOneCommandRejectedEventAndAnAuditRow) {
   const OutgoingRecord again{
       tenant, command_json("credits.reserve", tenant, "schema", "{}"), {}, -1};
   const kafka::DeliveryReport second = send(again);
-  const CommandResult duplicate = result("schema", 2);
+  const ResultEnvelope duplicate = result("schema", 2);
   EXPECT_EQ(duplicate.status, ResultStatus::duplicate);
   EXPECT_EQ(duplicate.event_ids, result("schema", 1).event_ids);
   expect_dead_letter(second, again, "schema_violation");
@@ -355,7 +355,7 @@ TEST_F(Contract, ADuplicateKeyIsInvalidJsonNamingTheKey) {
                                         R"({"reservation_id":"r","credits":1,"credits":900})");
   const OutgoingRecord sent{tenant, json, {}, -1};
   const kafka::DeliveryReport at = send(sent);
-  const CommandResult rejected = result("twice");
+  const ResultEnvelope rejected = result("twice");
   EXPECT_EQ(rejected.status, ResultStatus::rejected);
   EXPECT_EQ(rejected.reason, "invalid_json");
   EXPECT_NE(rejected.message.find("duplicate key \"credits\""), std::string::npos)
@@ -374,7 +374,7 @@ TEST_F(Contract, ADuplicateKeyIsInvalidJsonNamingTheKey) {
                                  -1};
   expect_dead_letter(send(ambiguous), ambiguous, "invalid_json");
   expect_consistent();
-  for (const CommandResult& each : pipeline_.client().results())
+  for (const ResultEnvelope& each : pipeline_.client().results())
     EXPECT_NE(each.command_id, "ambiguous");
 }
 
@@ -389,7 +389,7 @@ TEST_F(Contract, AnOutOfRangeNumberSaysOutOfRange) {
       {},
       -1};
   const kafka::DeliveryReport huge_at = send(huge);
-  const CommandResult huge_result = result("huge");
+  const ResultEnvelope huge_result = result("huge");
   EXPECT_EQ(huge_result.reason, "inexact_number");
   EXPECT_NE(huge_result.message.find("99999999999999999999"), std::string::npos)
       << huge_result.message;
@@ -403,7 +403,7 @@ TEST_F(Contract, AnOutOfRangeNumberSaysOutOfRange) {
                                 {},
                                 -1};
   const kafka::DeliveryReport exponent_at = send(exponent);
-  const CommandResult exponent_result = result("exponent");
+  const ResultEnvelope exponent_result = result("exponent");
   EXPECT_EQ(exponent_result.reason, "schema_violation");
   EXPECT_NE(exponent_result.message.find("out of range"), std::string::npos)
       << exponent_result.message;
@@ -432,7 +432,7 @@ TEST_F(Contract, ADecimalIsKeptExactlyAndAnInexactNumberIsRejected) {
 
   const OutgoingRecord inexact{tenant, audit("inexact", "0.10000000000000001"), {}, -1};
   const kafka::DeliveryReport at = send(inexact);
-  const CommandResult rejected = result("inexact");
+  const ResultEnvelope rejected = result("inexact");
   EXPECT_EQ(rejected.status, ResultStatus::rejected);
   EXPECT_EQ(rejected.reason, "inexact_number");
   EXPECT_EQ(rejected.type, "audit.record");

@@ -371,7 +371,7 @@ class FaultRun {
       ids.push_back(command.id);
     }
     pipeline_.client().flush();
-    const std::map<std::string, CommandResult> results = pipeline_.client().await(ids, 90'000);
+    const std::map<std::string, ResultEnvelope> results = pipeline_.client().await(ids, 90'000);
     ASSERT_EQ(results.size(), ids.size())
         << "the allocations were not answered; services: " << failures();
   }
@@ -448,7 +448,7 @@ class FaultRun {
   }
   // Commands sent that have no result yet.
   int64_t unanswered() {
-    const std::vector<CommandResult>& results = pipeline_.client().results();
+    const std::vector<ResultEnvelope>& results = pipeline_.client().results();
     for (; results_seen_ < results.size(); ++results_seen_)
       answered_.insert(results[results_seen_].command_id);
     return static_cast<int64_t>(sent_.size()) - static_cast<int64_t>(answered_.size());
@@ -529,7 +529,7 @@ void FaultRun::expect_all_answered_and_engines_at_the_end() {
   client::CommandClient& client = pipeline_.client();
   std::vector<std::string> ids;
   for (const Command& command : sent_) ids.push_back(command.id);
-  const std::map<std::string, CommandResult> answered = client.await(ids, 180'000);
+  const std::map<std::string, ResultEnvelope> answered = client.await(ids, 180'000);
   EXPECT_EQ(answered.size(), ids.size()) << "commands without a result; services: " << failures();
 
   // The engines: each commands partition consumed to its end and its offset
@@ -649,7 +649,7 @@ void FaultRun::expect_exactly_once_and_balanced(const std::string& name) {
   pipeline_.client().poll_results(100);
   std::map<std::string, int> answers;
   int64_t mismatched = 0;
-  for (const CommandResult& result : pipeline_.client().results()) {
+  for (const ResultEnvelope& result : pipeline_.client().results()) {
     auto command = by_id.find(result.command_id);
     if (command == by_id.end()) continue;
     ++answers[result.command_id];

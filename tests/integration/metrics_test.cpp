@@ -328,7 +328,7 @@ TEST(MetricsEndpoint, ProjectorLagMatchesStatusAndEngineCountsTheResults) {
     }
   }
   client.flush();
-  const std::map<std::string, CommandResult> results = client.await(ids, 120'000);
+  const std::map<std::string, ResultEnvelope> results = client.await(ids, 120'000);
   ASSERT_EQ(results.size(), ids.size());
   int64_t accepted = 0;
   int64_t rejected = 0;

@@ -67,7 +67,7 @@ TEST(Pipeline, CommandsBecomeBalancesAndLedgerRows) {
                           "admin:bo")},
   };
   for (const auto& [id, json] : day) {
-    CommandResult result = pipeline.submit_one(tenant, json);
+    ResultEnvelope result = pipeline.submit_one(tenant, json);
     EXPECT_EQ(result.status, ResultStatus::accepted)
         << id << ": " << result.reason << " " << result.message;
   }
@@ -95,8 +95,8 @@ TEST(Pipeline, TheSameCommandIdTwiceIsAppliedOnce) {
                                          allocate_around(1'000, system_now_ms()))}});
   const std::string reservation =
       command_json("credits.reserve", tenant, "same-id", reserve_payload("run-1", 600));
-  CommandResult first = pipeline.submit_one(tenant, reservation);
-  CommandResult second = pipeline.submit_one(tenant, reservation);
+  ResultEnvelope first = pipeline.submit_one(tenant, reservation);
+  ResultEnvelope second = pipeline.submit_one(tenant, reservation);
   EXPECT_EQ(first.status, ResultStatus::accepted);
   EXPECT_EQ(second.status, ResultStatus::duplicate);
   EXPECT_EQ(second.event_ids, first.event_ids);
@@ -115,9 +115,9 @@ TEST(Pipeline, TheSameTopUpOrderTwiceIsRejected) {
   const std::string tenant = random_tenant();
   pipeline.submit({{tenant, command_json("credits.allocate", tenant, "a1",
                                          allocate_around(1'000, system_now_ms()))}});
-  CommandResult first = pipeline.submit_one(
+  ResultEnvelope first = pipeline.submit_one(
       tenant, command_json("credits.topup", tenant, "t1", topup_payload("order-9", 500)));
-  CommandResult second = pipeline.submit_one(
+  ResultEnvelope second = pipeline.submit_one(
       tenant, command_json("credits.topup", tenant, "t2", topup_payload("order-9", 500)));
   EXPECT_EQ(first.status, ResultStatus::accepted);
   EXPECT_EQ(second.status, ResultStatus::rejected);
@@ -149,7 +149,7 @@ TEST(Pipeline, DuplicatedKafkaMessagesAreAppliedOnce) {
   pipeline.submit({{tenant, command_json("credits.allocate", tenant, "a1",
                                          allocate_around(5'000, system_now_ms()))}});
 
-  CommandResult reserved = pipeline.submit_one(
+  ResultEnvelope reserved = pipeline.submit_one(
       tenant, command_json("credits.reserve", tenant, "r1", reserve_payload("run-1", 700)));
   EXPECT_EQ(reserved.status, ResultStatus::accepted);
 
@@ -183,7 +183,7 @@ TEST(Pipeline, DuplicatedKafkaMessagesAreAppliedOnce) {
       [&] {
         pipeline.client().poll_results(10);
         int answers = 0;
-        for (const CommandResult& result : pipeline.client().results())
+        for (const ResultEnvelope& result : pipeline.client().results())
           answers += result.command_id == "c1";
         return answers >= 2;
       },
@@ -295,12 +295,12 @@ TEST(Pipeline, BadInputIsDeadLetteredUnchangedAndTheNextCommandIsApplied) {
     EXPECT_FALSE(letter->header(std::string(kDlqMessageHeader)).empty());
 
     const std::string id = "good-" + std::to_string(++good);
-    CommandResult next = pipeline.submit_one(
+    ResultEnvelope next = pipeline.submit_one(
         tenant, command_json("credits.reserve", tenant, id, reserve_payload(id, 10)));
     EXPECT_EQ(next.status, ResultStatus::accepted) << "the command after it: " << next.message;
   }
   // Identifiable commands also get a rejected result that says why.
-  std::map<std::string, CommandResult> rejected = pipeline.client().await({"u1", "s1"}, 10'000);
+  std::map<std::string, ResultEnvelope> rejected = pipeline.client().await({"u1", "s1"}, 10'000);
   ASSERT_EQ(rejected.size(), 2u);
   EXPECT_EQ(rejected.at("u1").reason, "unknown_command_type");
   EXPECT_EQ(rejected.at("s1").reason, "schema_violation");
@@ -320,7 +320,7 @@ TEST(Pipeline, ACommandInTheWrongPartitionIsReroutedToItsTenants) {
       tenant, command_json("credits.reserve", tenant, "misrouted", reserve_payload("r", 100)),
       wrong);
   pipeline.client().flush();
-  std::map<std::string, CommandResult> results = pipeline.client().await({"misrouted"}, 30'000);
+  std::map<std::string, ResultEnvelope> results = pipeline.client().await({"misrouted"}, 30'000);
   ASSERT_EQ(results.size(), 1u);
   EXPECT_EQ(results.at("misrouted").status, ResultStatus::accepted);
   std::vector<KafkaRecord> home_commands =

@@ -65,7 +65,7 @@ std::vector<std::pair<std::string, std::string>> workload(const std::vector<std:
 
 void submit_all(Pipeline& pipeline,
                 const std::vector<std::pair<std::string, std::string>>& commands) {
-  const std::map<std::string, CommandResult> results = pipeline.submit(commands, 60s);
+  const std::map<std::string, ResultEnvelope> results = pipeline.submit(commands, 60s);
   ASSERT_EQ(results.size(), commands.size());
   for (const auto& [id, result] : results)
     ASSERT_EQ(result.status, ResultStatus::accepted) << id << " " << result.reason;

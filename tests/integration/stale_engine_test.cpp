@@ -48,7 +48,7 @@ TEST(StaleEngine, ReadersAcceptExactlyOneDecisionPerSeqAndNothingIsSpentTwice) {
         [&] {
           pipeline.client().poll_results(10);
           std::map<std::string, int> answers;
-          for (const CommandResult& result : pipeline.client().results())
+          for (const ResultEnvelope& result : pipeline.client().results())
             ++answers[result.command_id];
           for (const std::string& id : ids) {
             if (answers[id] < 2) return false;

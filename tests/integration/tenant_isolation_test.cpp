@@ -70,7 +70,7 @@ TEST(TenantIsolation, AReaderScopedToATenantSeesOnlyItsRows) {
   add(b, "activity.create", activity_payload("act-2", false));
   add(b, "activity.create", activity_payload("review-2", true));
   add(b, "media_buy.create", buy_payload("mb-2", false));
-  std::map<std::string, CommandResult> results = pipeline.submit(commands);
+  std::map<std::string, ResultEnvelope> results = pipeline.submit(commands);
   for (const auto& [id, result] : results) {
     ASSERT_EQ(result.status, ResultStatus::accepted)
         << id << ": " << result.reason << " " << result.message;

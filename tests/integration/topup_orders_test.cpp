@@ -96,14 +96,14 @@ class Tenant {
   Tenant(Pipeline& pipeline, std::string id) : pipeline_(pipeline), id_(std::move(id)) {}
   const std::string& id() const { return id_; }
 
-  CommandResult send(const std::string& type, const std::string& payload,
-                     const std::string& actor = "system") {
+  ResultEnvelope send(const std::string& type, const std::string& payload,
+                      const std::string& actor = "system") {
     return pipeline_.submit_one(
         id_, command_json(type, id_, "c" + std::to_string(++count_), payload, actor));
   }
   void accepted(const std::string& type, const std::string& payload,
                 const std::string& actor = "system") {
-    const CommandResult result = send(type, payload, actor);
+    const ResultEnvelope result = send(type, payload, actor);
     EXPECT_EQ(result.status, ResultStatus::accepted)
         << type << " " << payload << ": " << result.reason << ": " << result.message;
   }
@@ -146,7 +146,7 @@ TEST(TopupOrders, CreatedPaidTwiceConsumedRefundedAndFailedAsTheSeedKeepsThem) {
   EXPECT_EQ(balance(pipeline.db(), tenant.id()).available, 1000);
 
   // payment.captured: paid and credited in one commit record.
-  const CommandResult paid = tenant.send(
+  const ResultEnvelope paid = tenant.send(
       "topup_order.pay", R"({"topup_order_id":"order_NxA1","paid_at":"2026-11-10T11:59:58Z"})");
   ASSERT_EQ(paid.status, ResultStatus::accepted) << paid.reason << ": " << paid.message;
   EXPECT_EQ(paid.event_ids.size(), 2u);
@@ -165,7 +165,7 @@ TEST(TopupOrders, CreatedPaidTwiceConsumedRefundedAndFailedAsTheSeedKeepsThem) {
   const std::vector<std::string> orders_before =
       table_contents(pipeline.db(), "credit_topup_orders");
   const std::vector<std::string> ledger_before = table_contents(pipeline.db(), "credit_ledger");
-  const CommandResult again = tenant.send("topup_order.pay", R"({"topup_order_id":"order_NxA1"})");
+  const ResultEnvelope again = tenant.send("topup_order.pay", R"({"topup_order_id":"order_NxA1"})");
   EXPECT_EQ(again.status, ResultStatus::rejected);
   EXPECT_EQ(again.reason, "already_paid");
   EXPECT_NE(again.message.find("2026-11-10T11:59:58.000Z"), std::string::npos) << again.message;
@@ -195,7 +195,7 @@ TEST(TopupOrders, CreatedPaidTwiceConsumedRefundedAndFailedAsTheSeedKeepsThem) {
   EXPECT_EQ(after_refund.topup, 0);
   EXPECT_EQ(after_refund.consumed, 200);  // consumed stays consumed
   EXPECT_EQ(ledger_sum(pipeline.db(), tenant.id()), after_refund.effective);
-  const CommandResult refunded_again =
+  const ResultEnvelope refunded_again =
       tenant.send("topup_order.refund", R"({"topup_order_id":"order_NxA1"})");
   EXPECT_EQ(refunded_again.reason, "already_refunded");
 
@@ -203,12 +203,12 @@ TEST(TopupOrders, CreatedPaidTwiceConsumedRefundedAndFailedAsTheSeedKeepsThem) {
   tenant.accepted("topup_order.create",
                   R"({"topup_order_id":"order_NxB2","credits":100,"amount":4.99,"currency":"USD"})",
                   "user:u-17");
-  const CommandResult forbidden =
+  const ResultEnvelope forbidden =
       tenant.send("topup_order.fail", R"({"topup_order_id":"order_NxB2"})", "user:u-17");
   EXPECT_EQ(forbidden.reason, "forbidden");
   tenant.accepted("topup_order.fail",
                   R"({"topup_order_id":"order_NxB2","reason":"BAD_REQUEST_ERROR"})");
-  const CommandResult unknown =
+  const ResultEnvelope unknown =
       tenant.send("topup_order.pay", R"({"topup_order_id":"order_none"})");
   EXPECT_EQ(unknown.reason, "unknown_topup_order");
   ASSERT_TRUE(pipeline.wait_projected()) << pipeline.service_failures();

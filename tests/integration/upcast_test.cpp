@@ -34,7 +34,7 @@ void submit_accepted(Pipeline& pipeline, const std::string& tenant, const std::s
                      const Commands& commands) {
   for (std::size_t i = 0; i < commands.size(); ++i) {
     const std::string id = prefix + std::to_string(i + 1);
-    const CommandResult result = pipeline.submit_one(
+    const ResultEnvelope result = pipeline.submit_one(
         tenant, command_json(commands[i].first, tenant, id, commands[i].second));
     ASSERT_EQ(result.status, ResultStatus::accepted)
         << id << " " << commands[i].first << ": " << result.reason << " " << result.message;
@@ -136,7 +136,7 @@ TEST(Upcast, LogHoldingBothVersionsProjectsToTheTablesOfTheAllV2Log) {
                                                  matrix::finish_run("run-1", "completed", 180)))
                 .status,
             ResultStatus::duplicate);
-  const CommandResult late =
+  const ResultEnvelope late =
       pipeline.submit_one(tenant, command_json("activity.finish_run", tenant, "new-late",
                                                matrix::finish_run("run-2", "completed", 1)));
   EXPECT_EQ(late.reason, "invalid_transition");

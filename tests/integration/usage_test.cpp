@@ -74,7 +74,7 @@ std::string cost_sum(pqxx::connection& db, const std::string& tenant, int64_t fr
       .as<std::string>();
 }
 
-void expect_accepted(const CommandResult& result, const std::string& what) {
+void expect_accepted(const ResultEnvelope& result, const std::string& what) {
   EXPECT_EQ(result.status, ResultStatus::accepted)
       << what << ": " << result.reason << " " << result.message;
 }
@@ -97,8 +97,8 @@ class UsageFlow : public ::testing::Test {
     pipeline_ = std::make_unique<Pipeline>(options);
   }
 
-  CommandResult send(const std::string& tenant, const std::string& type, const std::string& payload,
-                     const std::string& actor = "agent:copywriter") {
+  ResultEnvelope send(const std::string& tenant, const std::string& type,
+                      const std::string& payload, const std::string& actor = "agent:copywriter") {
     return pipeline_->submit_one(tenant, command_json(type, tenant, "c" + std::to_string(++count_),
                                                       payload, actor, clock_.now()));
   }
@@ -122,7 +122,7 @@ TEST_F(UsageFlow, CallsLandInTheirTablesTheCapStopsRunsAndTheSpendResetsWithTheP
   expect_accepted(
       send(tenant, "tenant.set_spend_cap", R"({"monthly_spend_cap_usd":"1.5"})", "admin:ops"),
       "cap");
-  const CommandResult forbidden =
+  const ResultEnvelope forbidden =
       send(tenant, "tenant.set_spend_cap", R"({"monthly_spend_cap_usd":100})");
   EXPECT_EQ(forbidden.reason, "forbidden");
 
@@ -132,7 +132,7 @@ TEST_F(UsageFlow, CallsLandInTheirTablesTheCapStopsRunsAndTheSpendResetsWithTheP
   expect_accepted(send(tenant, "usage.record_llm_call",
                        llm_call("call-2", "\"0.957682\"", "2026-11-20T11:59:30Z")),
                   "call-2");
-  const CommandResult again =
+  const ResultEnvelope again =
       send(tenant, "usage.record_llm_call", llm_call("call-1", "1", "2026-11-20T11:59:00Z"));
   EXPECT_EQ(again.reason, "duplicate_usage");
   expect_accepted(
@@ -154,7 +154,7 @@ TEST_F(UsageFlow, CallsLandInTheirTablesTheCapStopsRunsAndTheSpendResetsWithTheP
                        R"("unit_price":"3.333333333","currency":"EUR"})"),
                   "u-2");
   // Spend 1.50 of a 1.50 cap: the next run is refused, usage still recorded.
-  const CommandResult refused = send(tenant, "activity.start_run", start_run("act", "run-1", 100));
+  const ResultEnvelope refused = send(tenant, "activity.start_run", start_run("act", "run-1", 100));
   EXPECT_EQ(refused.status, ResultStatus::rejected);
   EXPECT_EQ(refused.reason, "spend_cap_reached");
   EXPECT_NE(refused.message.find("1.50 USD"), std::string::npos) << refused.message;

@@ -48,7 +48,7 @@ TEST(VerifyCli, EqualTablesPassAndATamperedRowIsNamed) {
     commands.emplace_back(
         t, command_json("activity.create", t, "c-" + t, activity_payload("act-1", false)));
   }
-  std::map<std::string, CommandResult> results = pipeline.submit(commands);
+  std::map<std::string, ResultEnvelope> results = pipeline.submit(commands);
   ASSERT_EQ(results.size(), commands.size());
   for (const auto& [id, result] : results)
     ASSERT_EQ(result.status, ResultStatus::accepted) << id << " " << result.reason;

@@ -56,14 +56,14 @@ std::string scalar(pqxx::connection& db, const std::string& sql, const std::stri
 void accepted(Pipeline& pipeline, const std::string& tenant, const std::string& type,
               const std::string& id, const std::string& payload,
               const std::string& actor = "user:alice") {
-  CommandResult result =
+  ResultEnvelope result =
       pipeline.submit_one(tenant, command_json(type, tenant, id, payload, actor));
   EXPECT_EQ(result.status, ResultStatus::accepted)
       << type << " " << result.reason << ": " << result.message;
 }
 
-CommandResult submit(Pipeline& pipeline, const std::string& tenant, const std::string& type,
-                     const std::string& id, const std::string& payload) {
+ResultEnvelope submit(Pipeline& pipeline, const std::string& tenant, const std::string& type,
+                      const std::string& id, const std::string& payload) {
   return pipeline.submit_one(tenant, command_json(type, tenant, id, payload, "user:alice"));
 }
 
@@ -71,7 +71,7 @@ TEST(Workflow, MediaBuyApprovedThroughItsApprovalAndActivated) {
   Pipeline pipeline;
   const std::string tenant = random_tenant();
   accepted(pipeline, tenant, "media_buy.create", "b1", buy("mb-1", true));
-  CommandResult early =
+  ResultEnvelope early =
       submit(pipeline, tenant, "media_buy.approve", "b2", on("media_buy_id", "mb-1"));
   EXPECT_EQ(early.reason, "approval_required");
   accepted(pipeline, tenant, "approval.approve", "b3",
@@ -204,7 +204,7 @@ TEST(Workflow, ARunThatCannotReserveLeavesNothing) {
   accepted(pipeline, tenant, "credits.allocate", "w1", allocate_around(100, system_now_ms()));
   accepted(pipeline, tenant, "activity.create", "w2", activity("act-1", false));
   accepted(pipeline, tenant, "activity.start", "w3", on("activity_id", "act-1"));
-  CommandResult refused =
+  ResultEnvelope refused =
       submit(pipeline, tenant, "activity.start_run", "w4",
              "{\"activity_id\":\"act-1\",\"run_id\":\"run-1\",\"estimated_credits\":101}");
   EXPECT_EQ(refused.status, ResultStatus::rejected);
@@ -414,14 +414,14 @@ TEST(Workflow, TheSeedsAuditRowsLandInTheAuditLog) {
            "{\"event_type\":\"agent.created\",\"action\":\"create\",\"user_id\":\"u-1\",\"resource_"
            "type\":\"agent\","
            "\"resource_id\":\"ag-5\",\"success\":true,\"ip_address\":\"10.0.0.7\"}");
-  const CommandResult stale =
+  const ResultEnvelope stale =
       submit(pipeline, tenant, "audit.record", "stale",
              "{\"operation\":\"login\",\"occurred_at\":" +
                  quoted(format_rfc3339_ms(now - 8 * 24 * kMillisPerHour)) + "}");
   EXPECT_EQ(stale.reason, "invalid_occurred_at") << stale.message;
-  const CommandResult ahead = submit(pipeline, tenant, "audit.record", "ahead",
-                                     "{\"operation\":\"login\",\"occurred_at\":" +
-                                         quoted(format_rfc3339_ms(now + 10 * 60'000)) + "}");
+  const ResultEnvelope ahead = submit(pipeline, tenant, "audit.record", "ahead",
+                                      "{\"operation\":\"login\",\"occurred_at\":" +
+                                          quoted(format_rfc3339_ms(now + 10 * 60'000)) + "}");
   EXPECT_EQ(ahead.reason, "invalid_occurred_at") << ahead.message;
   EXPECT_EQ(submit(pipeline, tenant, "audit.record", "bad-ip",
                    "{\"operation\":\"login\",\"ip_address\":\"1.2.3\"}")

@@ -88,7 +88,7 @@ TEST(WorkflowTransitions, EveryTransitionEndToEnd) {
       batch.emplace_back(tenant, command_json(step.type, tenant, c.id + "/" + std::to_string(round),
                                               step.payload, "user:alice"));
     }
-    std::map<std::string, CommandResult> results = pipeline.submit(batch);
+    std::map<std::string, ResultEnvelope> results = pipeline.submit(batch);
     ASSERT_EQ(results.size(), batch.size()) << pipeline.service_failures();
     for (const auto& [id, result] : results) {
       ASSERT_EQ(result.status, ResultStatus::accepted)
@@ -100,14 +100,14 @@ TEST(WorkflowTransitions, EveryTransitionEndToEnd) {
     tested.emplace_back(tenant, command_json(c.command.type, tenant, c.id + "/test",
                                              c.command.payload, "user:alice"));
   }
-  std::map<std::string, CommandResult> results = pipeline.submit(tested);
+  std::map<std::string, ResultEnvelope> results = pipeline.submit(tested);
   ASSERT_EQ(results.size(), tested.size());
   ASSERT_TRUE(pipeline.wait_projected()) << pipeline.service_failures();
 
   pqxx::work work(pipeline.db());
   int allowed = 0;
   for (const Case& c : cases) {
-    const CommandResult& result = results.at(c.id + "/test");
+    const ResultEnvelope& result = results.at(c.id + "/test");
     const std::string what = c.command.type + " from " + c.from + " (" + c.id + ")";
     const std::string status =
         work.exec_params1("SELECT status FROM " + work.quote_name(c.table) +

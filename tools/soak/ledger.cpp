@@ -89,7 +89,7 @@ void Ledger::resent(uint32_t index) {
   ++resends_;
 }
 
-void Ledger::on_result(const CommandResult& result, int64_t now_ms) {
+void Ledger::on_result(const ResultEnvelope& result, int64_t now_ms) {
   ++results_received_;
   const std::optional<uint32_t> index = command_index(result.command_id);
   if (!index || *index >= tracks_.size()) {

@@ -76,7 +76,7 @@ class Ledger {
   void sent(const Planned& planned, int64_t sent_ms);
   void resent(uint32_t index);
 
-  void on_result(const CommandResult& result, int64_t now_ms);
+  void on_result(const ResultEnvelope& result, int64_t now_ms);
   // An accepted commit record (the chain rule said so): its command_id,
   // seq, and whether it is a command.rejected (with its reason).
   void on_decision(std::string_view command_id, int64_t seq, bool rejected,

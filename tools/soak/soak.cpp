@@ -202,7 +202,7 @@ void Soak::read(int timeout_ms) {
   results_->poll_batch(messages, kPollBatchMax, timeout_ms);
   const int64_t now_ms = system_now_ms();
   for (const kafka::MessagePtr& message : messages) {
-    Result<CommandResult> result = decode_result(kafka::message_value(*message));
+    Result<ResultEnvelope> result = decode_result(kafka::message_value(*message));
     if (!result) {
       spdlog::error("results partition {} offset {}: not a result: {}", message->partition,
                     message->offset, result.error().message);

@@ -82,7 +82,7 @@ std::string Pipeline::service_failures() const {
   return failures;
 }
 
-std::map<std::string, CommandResult> Pipeline::submit(
+std::map<std::string, ResultEnvelope> Pipeline::submit(
     const std::vector<std::pair<std::string, std::string>>& tenant_and_json,
     std::chrono::milliseconds timeout) {
   std::vector<std::string> ids;
@@ -94,14 +94,14 @@ std::map<std::string, CommandResult> Pipeline::submit(
   return client_->await(ids, static_cast<int>(timeout.count()));
 }
 
-CommandResult Pipeline::submit_one(const std::string& tenant_id, const std::string& json,
-                                   std::chrono::milliseconds timeout) {
+ResultEnvelope Pipeline::submit_one(const std::string& tenant_id, const std::string& json,
+                                    std::chrono::milliseconds timeout) {
   const std::string id = command_id_of(json);
   const std::size_t before = client_->results().size();
   client_->send(tenant_id, json);
   client_->flush();
   // The newest result for this id (a re-sent command's second answer).
-  const CommandResult* found = nullptr;
+  const ResultEnvelope* found = nullptr;
   wait_until(
       [&] {
         client_->poll_results(10);
@@ -112,7 +112,7 @@ CommandResult Pipeline::submit_one(const std::string& tenant_id, const std::stri
       },
       timeout);
   EXPECT_NE(found, nullptr) << "no result for " << id << "; services: " << service_failures();
-  return found ? *found : CommandResult{};
+  return found ? *found : ResultEnvelope{};
 }
 
 bool Pipeline::wait_projected(std::chrono::milliseconds timeout) {

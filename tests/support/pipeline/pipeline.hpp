@@ -101,11 +101,11 @@ class Pipeline {
   std::string service_failures() const;
 
   // Sends each command (JSON) keyed by its tenant and waits for its result.
-  std::map<std::string, CommandResult> submit(
+  std::map<std::string, ResultEnvelope> submit(
       const std::vector<std::pair<std::string, std::string>>& tenant_and_json,
       std::chrono::milliseconds timeout = std::chrono::seconds(30));
-  CommandResult submit_one(const std::string& tenant_id, const std::string& json,
-                           std::chrono::milliseconds timeout = std::chrono::seconds(30));
+  ResultEnvelope submit_one(const std::string& tenant_id, const std::string& json,
+                            std::chrono::milliseconds timeout = std::chrono::seconds(30));
 
   // True once every projection has read every partition of the events
   // topic up to its current end.

@@ -538,7 +538,7 @@ TEST(Envelope, CommitRecordDecodeAppliesTheJsonLimits) {
 
 // ---- results -----------------------------------------------------------------
 
-void expect_same_result(const CommandResult& decoded, const CommandResult& original) {
+void expect_same_result(const ResultEnvelope& decoded, const ResultEnvelope& original) {
   EXPECT_EQ(decoded.command_id, original.command_id);
   EXPECT_EQ(decoded.tenant_id, original.tenant_id);
   EXPECT_EQ(decoded.type, original.type);
@@ -552,28 +552,28 @@ void expect_same_result(const CommandResult& decoded, const CommandResult& origi
 
 TEST(Envelope, ResultRoundTripsFieldByFieldAndMatchesTheSchema) {
   UlidGenerator ids(12);
-  CommandResult accepted{"cmd-1",
-                         kTenant,
-                         "credits.reserve",
-                         ResultStatus::accepted,
-                         "",
-                         "reserved 300 credits",
-                         {ids.next(1), ids.next(1)},
-                         42,
-                         "corr-1"};
-  CommandResult rejected{"cmd-2",
-                         kTenant,
-                         "credits.reserve",
-                         ResultStatus::rejected,
-                         "insufficient_credits",
-                         "effective available is 10, 300 requested",
-                         {ids.next(2)},
-                         43,
-                         std::nullopt};
-  CommandResult duplicate{"cmd-1",     kTenant,           "", ResultStatus::duplicate,
-                          "",          "already applied", {}, std::nullopt,
+  ResultEnvelope accepted{"cmd-1",
+                          kTenant,
+                          "credits.reserve",
+                          ResultStatus::accepted,
+                          "",
+                          "reserved 300 credits",
+                          {ids.next(1), ids.next(1)},
+                          42,
+                          "corr-1"};
+  ResultEnvelope rejected{"cmd-2",
+                          kTenant,
+                          "credits.reserve",
+                          ResultStatus::rejected,
+                          "insufficient_credits",
+                          "effective available is 10, 300 requested",
+                          {ids.next(2)},
+                          43,
                           std::nullopt};
-  for (const CommandResult& original : {accepted, rejected, duplicate}) {
+  ResultEnvelope duplicate{"cmd-1",     kTenant,           "", ResultStatus::duplicate,
+                           "",          "already applied", {}, std::nullopt,
+                           std::nullopt};
+  for (const ResultEnvelope& original : {accepted, rejected, duplicate}) {
     SCOPED_TRACE(std::string(to_string(original.status)));
     const std::string text = encode_result(original);
     const auto decoded = decode_result(text);

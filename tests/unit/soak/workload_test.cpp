@@ -165,7 +165,7 @@ TEST(SoakLedger, NoticesLostResultsSecondDecisionsAndWrongOutcomes) {
   send(4, 0, Effect::consume, 100, 2);  // re-sent, one answer only
   send(5, 1, Effect::add, 7);           // a result naming another seq than its decision
   auto result = [&](uint32_t index, ResultStatus status, int64_t seq) {
-    CommandResult answer;
+    ResultEnvelope answer;
     answer.command_id = command_id(index);
     answer.status = status;
     answer.seq = seq;
@@ -219,7 +219,7 @@ TEST(SoakLedger, CountsUnansweredCommandsPerGroupOfTenants) {
     ledger.sent(planned, kStart);
   };
   auto answer = [&](uint32_t index, ResultStatus status) {
-    CommandResult result;
+    ResultEnvelope result;
     result.command_id = command_id(index);
     result.status = status;
     ledger.on_result(result, kStart);
