@@ -66,19 +66,6 @@ DecimalValue decimal_value(std::string_view literal) {
 
 }  // namespace
 
-std::optional<int64_t> short_integer(std::string_view literal) {
-  std::size_t at = literal.front() == '-' ? 1 : 0;
-  const std::size_t digits = literal.size() - at;
-  if (digits == 0 || digits > 18) return std::nullopt;
-  int64_t value = 0;
-  for (; at < literal.size(); ++at) {
-    const char c = literal[at];
-    if (c < '0' || c > '9') return std::nullopt;
-    value = value * 10 + (c - '0');
-  }
-  return literal.front() == '-' ? -value : value;
-}
-
 NumberReading read_number(std::string_view literal, bool exact) {
   LF_ASSERT(!literal.empty());
   const char* const begin = literal.data();

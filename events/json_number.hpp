@@ -30,8 +30,20 @@ struct NumberReading {
 };
 
 // An integer literal of at most 18 digits (it fits int64): its value.
-// The common case (credits, seqs, versions), read without from_chars.
-std::optional<int64_t> short_integer(std::string_view literal);
+// The common case (credits, seqs, versions), read without from_chars; inline,
+// as the parser asks it of every number.
+inline std::optional<int64_t> short_integer(std::string_view literal) {
+  std::size_t at = literal.front() == '-' ? 1 : 0;
+  const std::size_t digits = literal.size() - at;
+  if (digits == 0 || digits > 18) return std::nullopt;
+  int64_t value = 0;
+  for (; at < literal.size(); ++at) {
+    const char c = literal[at];
+    if (c < '0' || c > '9') return std::nullopt;
+    value = value * 10 + (c - '0');
+  }
+  return literal.front() == '-' ? -value : value;
+}
 
 // `exact`: classify the literal against the double that holds it
 // (exact_numbers); otherwise a double that holds it at all is `real`.
