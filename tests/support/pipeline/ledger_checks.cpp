@@ -22,17 +22,20 @@ bool projections_caught_up(const kafka::Settings& settings, pqxx::connection& db
   return verify::projection_lag(work, probe, events_topic, names) == 0;
 }
 
-FoldFigures expect_ledger_intact(const kafka::Settings& settings, pqxx::connection& db,
-                                 int64_t commands, int64_t tenants) {
+FoldFigures expect_tables_equal_log(const kafka::Settings& settings, pqxx::connection& db) {
   verify::Fold fold(projections::all_projections());
   verify::fold_topic(settings, "ledgerflow.events", fold,
                      JsonLimits{.max_bytes = 1 << 20, .max_depth = 64});
-  {
-    pqxx::work work(db);
-    for (const verify::Difference& difference : verify::diff(work, fold, 20)) {
-      ADD_FAILURE() << verify::to_string(difference);
-    }
+  pqxx::work work(db);
+  for (const verify::Difference& difference : verify::diff(work, fold, 20)) {
+    ADD_FAILURE() << verify::to_string(difference);
   }
+  return FoldFigures{fold.accepted(), fold.ignored()};
+}
+
+FoldFigures expect_ledger_intact(const kafka::Settings& settings, pqxx::connection& db,
+                                 int64_t commands, int64_t tenants) {
+  const FoldFigures figures = expect_tables_equal_log(settings, db);
   pqxx::work work(db);
   EXPECT_EQ(work.exec1("SELECT count(*) FROM (SELECT tenant_id, command_id FROM event_log "
                        "GROUP BY tenant_id, command_id HAVING count(DISTINCT seq) > 1) twice")[0]
@@ -57,7 +60,7 @@ FoldFigures expect_ledger_intact(const kafka::Settings& settings, pqxx::connecti
             0)
       << "a balance off its ledger";
   EXPECT_EQ(work.exec1("SELECT count(*) FROM credit_balances")[0].as<int64_t>(), tenants);
-  return FoldFigures{fold.accepted(), fold.ignored()};
+  return figures;
 }
 
 }  // namespace lf::testing

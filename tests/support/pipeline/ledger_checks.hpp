@@ -23,6 +23,10 @@ struct FoldFigures {
   int64_t ignored = 0;   // and ignored (stale or repeated seqs)
 };
 
+// The read tables equal the fold of ledgerflow.events: each difference (20
+// at most) a test failure. The fold's figures.
+FoldFigures expect_tables_equal_log(const kafka::Settings& settings, pqxx::connection& db);
+
 // The read tables equal the fold of ledgerflow.events (each difference a
 // test failure); every one of `commands` commands was decided exactly once
 // (timer records aside); no tenant is overdrawn or off its ledger, and
