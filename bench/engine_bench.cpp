@@ -10,12 +10,10 @@
 #include <cstdlib>
 #include <thread>
 
-#include <sys/resource.h>
-
 #include <spdlog/spdlog.h>
 #include <pqxx/pqxx>
 
-#include "bench/workload.hpp"
+#include "bench/baselines.hpp"
 #include "consumers/client/command_client.hpp"
 #include "consumers/engine/engine_service.hpp"
 #include "consumers/kafka/mock_cluster.hpp"
@@ -25,54 +23,11 @@
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using lf::bench::Clock;
+using lf::bench::process_cpu_seconds;
+using lf::bench::Rate;
+using lf::bench::seconds_since;
 using lf::workload::CreditsWorkload;
-
-// CPU seconds (user + system) this process has used: both cores are shared
-// by the engine, librdkafka's threads and the mock cluster.
-double process_cpu_seconds() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  return static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
-         static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
-}
-
-struct Rate {
-  double per_second = 0;
-  double cpu_busy = 0;  // CPU seconds per wall second
-};
-
-double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
-// Produce every command to `topic` and consume them all back.
-Rate raw_rate(const lf::kafka::Settings& settings, const std::string& topic, int partitions,
-              const std::vector<CreditsWorkload::Command>& commands) {
-  lf::kafka::Producer producer(settings, "bench-raw-producer");
-  lf::kafka::Consumer consumer(settings, "bench-raw-consumer", "");
-  std::vector<lf::kafka::TopicPartitionOffset> from_start;
-  for (int32_t partition = 0; partition < partitions; ++partition)
-    from_start.push_back({topic, partition, 0});
-  consumer.assign(from_start);
-  std::vector<lf::kafka::MessagePtr> messages;
-  consumer.poll_batch(messages, 1, 100);  // connect before the clock starts
-  const auto start = Clock::now();
-  const double cpu_start = process_cpu_seconds();
-  std::thread produce([&] {
-    for (const auto& [key, value] : commands) producer.produce(topic, -1, key, value);
-    producer.flush(120'000);
-  });
-  std::size_t received = messages.size();
-  while (received < commands.size()) {
-    messages.clear();
-    received += consumer.poll_batch(messages, 10'000, 100);
-  }
-  const double elapsed = seconds_since(start);
-  const double cpu = process_cpu_seconds() - cpu_start;
-  produce.join();
-  return Rate{static_cast<double>(commands.size()) / elapsed, cpu / elapsed};
-}
 
 Rate engine_rate(lf::client::CommandClient& client,
                  const std::vector<CreditsWorkload::Command>& commands) {
@@ -104,7 +59,6 @@ int main(int argc, char** argv) {
   lf::kafka::MockCluster cluster(3);
   const lf::kafka::Topics topics{"bench."};
   cluster.create_ledgerflow_topics(topics, partitions);
-  cluster.create_topic("bench.raw", partitions, 3);
   lf::kafka::Settings settings;
   settings.bootstrap = cluster.bootstrap();
   lf::pg::TempServer database;
@@ -123,7 +77,12 @@ int main(int argc, char** argv) {
     bytes += commands.back().second.size();
   }
 
-  const Rate raw = raw_rate(settings, "bench.raw", partitions, commands);
+  std::printf(
+      "engine_bench: %d commands (%.0f bytes average), %d tenants, %d partitions, 3 mock brokers\n",
+      command_count, static_cast<double>(bytes) / command_count, tenant_count, partitions);
+  const lf::bench::BestRate best =
+      lf::bench::best_raw_produce_consume(cluster, settings, "bench.raw.", partitions, commands);
+  const Rate raw = best.rate;
 
   lf::engine_service::Options options;
   options.kafka = settings;
@@ -141,13 +100,8 @@ int main(int argc, char** argv) {
   engine_thread.join();
   const lf::engine_service::Stats stats = engine.stats();
 
-  std::printf(
-      "engine_bench: %d commands (%.0f bytes average), %d tenants, %d partitions, 3 mock brokers\n",
-      command_count, static_cast<double>(bytes) / command_count, tenant_count, partitions);
-  std::printf(
-      "  raw produce+consume of the same messages : %10.0f msgs/s      (CPU busy %.2f of 2 "
-      "cores)\n",
-      raw.per_second, raw.cpu_busy);
+  std::printf("  raw produce+consume of the same messages : %10.0f msgs/s      (best: %s)\n",
+              raw.per_second, best.choice.c_str());
   std::printf(
       "  engine, command to result                : %10.0f commands/s  (CPU busy %.2f of 2 "
       "cores)\n",

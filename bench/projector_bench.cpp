@@ -12,7 +12,7 @@
 #include <spdlog/spdlog.h>
 #include <pqxx/pqxx>
 
-#include "bench/workload.hpp"
+#include "bench/baselines.hpp"
 #include "consumers/kafka/mock_cluster.hpp"
 #include "consumers/pg/batch_writer.hpp"
 #include "consumers/pg/migrations.hpp"
@@ -25,50 +25,10 @@
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using lf::bench::Clock;
+using lf::bench::Log;
+using lf::bench::seconds_since;
 using lf::workload::CreditsWorkload;
-
-double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
-struct Log {
-  std::vector<std::vector<std::string>> records;  // per partition, in order
-  std::size_t events = 0;
-  std::size_t bytes = 0;
-};
-
-// Decides the workload with the pure engine core, as the engine would.
-Log decide(int command_count, int tenant_count, int partitions) {
-  const int64_t now = lf::system_now_ms();
-  CreditsWorkload workload(7, tenant_count, now);
-  std::vector<lf::engine::PartitionCore> cores;
-  for (int32_t partition = 0; partition < partitions; ++partition) {
-    cores.emplace_back(partition, "bench", lf::engine::PartitionOptions{.validate_events = false},
-                       lf::UlidGenerator(static_cast<uint64_t>(partition) + 1));
-  }
-  Log log;
-  log.records.resize(static_cast<std::size_t>(partitions));
-  std::vector<int64_t> offsets(static_cast<std::size_t>(partitions), 0);
-  auto run = [&](const CreditsWorkload::Command& command) {
-    const int32_t partition = lf::partition_for_key(command.first, partitions);
-    auto document = lf::parse_json_bounded(command.second, lf::JsonLimits{});
-    auto envelope = lf::decode_command(**document);
-    auto outcome = cores[static_cast<std::size_t>(partition)].decide(
-        *envelope,
-        lf::SourcePosition{"bench.commands", partition,
-                           offsets[static_cast<std::size_t>(partition)]++},
-        now);
-    for (lf::engine::Decided& record : outcome.records) {
-      log.events += record.event_ids.size();
-      log.bytes += record.json.size();
-      log.records[static_cast<std::size_t>(partition)].push_back(std::move(record.json));
-    }
-  };
-  for (const auto& command : workload.allocations()) run(command);
-  for (int i = 0; i < command_count; ++i) run(workload.next());
-  return log;
-}
 
 void produce(const lf::kafka::Settings& settings, const std::string& topic, const Log& log) {
   // Compressed like the engine's own batches: the mock keeps ~5 MiB per partition.
@@ -87,39 +47,6 @@ std::string fresh_database(lf::pg::TempServer& server, const std::string& name) 
   pqxx::connection connection(server.url_for(name));
   lf::pg::migrate(connection);
   return server.url_for(name);
-}
-
-// The final rows every projection holds after the log, COPY'd in one go.
-double raw_copy_seconds(const std::string& url, const Log& log, std::size_t& rows) {
-  std::vector<std::unique_ptr<lf::projections::Projection>> projections =
-      lf::projections::all_projections();
-  lf::projections::RowBatch final_rows;
-  std::vector<lf::ChainPosition> chains(log.records.size());
-  for (std::size_t partition = 0; partition < log.records.size(); ++partition) {
-    int64_t offset = 0;
-    for (const std::string& json : log.records[partition]) {
-      auto record =
-          lf::decode_commit_record(json, lf::JsonLimits{.max_bytes = 1 << 20, .max_depth = 64});
-      lf::admit(chains[partition], record->header);
-      for (const auto& projection : projections) {
-        projection->apply({static_cast<int32_t>(partition), offset, &*record}, final_rows);
-      }
-      ++offset;
-    }
-  }
-  // Into empty tables every row is new: write them all as inserts (COPY).
-  lf::projections::RowBatch inserts;
-  for (const auto& group : final_rows.tables()) {
-    for (const lf::projections::RowOp& op : group.ops) inserts.insert(*group.table, op.values);
-  }
-  rows = inserts.op_count();
-  pqxx::connection connection(url);
-  lf::pg::BatchWriter writer;
-  const auto start = Clock::now();
-  pqxx::work work(connection);
-  writer.write(work, inserts);
-  work.commit();
-  return seconds_since(start);
 }
 
 double projector_seconds(const lf::kafka::Settings& settings, const lf::kafka::Topics& topics,
@@ -155,7 +82,10 @@ int main(int argc, char** argv) {
   const int partitions = argc > 3 ? std::atoi(argv[3]) : 12;
   spdlog::set_level(spdlog::level::warn);
 
-  const Log log = decide(command_count, tenant_count, partitions);
+  CreditsWorkload workload(7, tenant_count, lf::system_now_ms());
+  std::vector<CreditsWorkload::Command> commands = workload.allocations();
+  for (int i = 0; i < command_count; ++i) commands.push_back(workload.next());
+  const Log log = lf::bench::decide(commands, partitions);
   lf::kafka::MockCluster cluster(3);
   const lf::kafka::Topics topics{"bench."};
   cluster.create_ledgerflow_topics(topics, partitions);
@@ -165,7 +95,7 @@ int main(int argc, char** argv) {
 
   lf::pg::TempServer server;
   std::size_t rows = 0;
-  const double raw = raw_copy_seconds(fresh_database(server, "bench_raw"), log, rows);
+  const double raw = lf::bench::raw_copy_seconds(fresh_database(server, "bench_raw"), log, rows);
   const double projected = projector_seconds(
       settings, topics, fresh_database(server, "bench_projector"), partitions, log);
 

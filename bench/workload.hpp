@@ -42,6 +42,14 @@ class CreditsWorkload {
     return commands;
   }
 
+  // A top-up of a random tenant: always accepted, one credit_ledger row.
+  Command topup() { return topup(tenants_[random_() % tenants_.size()]); }
+  Command topup(const std::string& tenant) {
+    const std::string order = "order-" + std::to_string(++counter_);
+    const int64_t credits = static_cast<int64_t>(1000 + random_() % 20000);
+    return make(tenant, "credits.topup", "user:billing", testing::topup_payload(order, credits));
+  }
+
   Command next() {
     const std::string& tenant = tenants_[random_() % tenants_.size()];
     if (runs_share_ > 0 && static_cast<int>(random_() % 100) < runs_share_) return next_run(tenant);
@@ -64,11 +72,7 @@ class CreditsWorkload {
     if (roll < 82) {
       return make(tenant, "credits.release", "agent:runner", testing::release_payload(take(open)));
     }
-    if (roll < 92) {
-      const std::string order = "order-" + std::to_string(++counter_);
-      const int64_t credits = static_cast<int64_t>(1000 + random_() % 20000);
-      return make(tenant, "credits.topup", "user:billing", testing::topup_payload(order, credits));
-    }
+    if (roll < 92) return topup(tenant);
     if (roll < 96) {
       return make(tenant, "credits.refund", "support:desk",
                   testing::amount_payload(static_cast<int64_t>(1 + random_() % 50), "refund"));
