@@ -316,6 +316,7 @@ TempServer::TempServer(const TempServerOptions& options) : options_(options), us
         " -c listen_addresses=127.0.0.1 -c max_connections=200 -c shared_buffers=128MB";
     if (!options_.durable)
       settings += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off";
+    for (const std::string& setting : options_.settings) settings += " -c " + shell_quoted(setting);
     for (int attempt = 1;; ++attempt) {
       const int port = os::free_loopback_port();
       const std::uintmax_t log_offset = size_of(log);

@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <string>
+#include <vector>
 
 namespace lf::pg {
 
@@ -15,6 +16,8 @@ struct TempServerOptions {
   std::string bin_dir;  // empty: the newest /usr/lib/postgresql/<v>/bin
   // Settings for a disposable server: fsync off, synchronous_commit off.
   bool durable = false;
+  // More server settings, "name=value" each (from code, not input).
+  std::vector<std::string> settings;
 };
 
 class TempServer {
