@@ -50,7 +50,7 @@ using lf::workload::CreditsWorkload;
 class Pipeline {
  public:
   Pipeline(const lf::kafka::Settings& settings, const lf::kafka::Topics& topics,
-           const std::string& url, int partitions) {
+           const std::string& url, int partitions, int projectors) {
     lf::engine_service::Options engine;
     engine.kafka = settings;
     engine.topics = topics;
@@ -60,28 +60,53 @@ class Pipeline {
     projector.kafka = settings;
     projector.topics = topics;
     projector.database_url = url;
-    projector_ = std::make_unique<lf::projector::Projector>(projector);
+    for (int i = 0; i < projectors; ++i) {
+      projector.client_id = "ledgerflow-projector-" + std::to_string(i);
+      projectors_.push_back(std::make_unique<lf::projector::Projector>(projector));
+    }
     engine_thread_ = std::thread([this] { engine_->run(stop_); });
-    projector_thread_ = std::thread([this] { projector_->run(stop_); });
-    while (engine_->assigned_partitions() < partitions ||
-           projector_->assigned_partitions() < partitions) {
+    for (auto& each : projectors_)
+      projector_threads_.emplace_back([this, &each] { each->run(stop_); });
+    auto projected = [this] {
+      int assigned = 0;
+      for (const auto& each : projectors_) assigned += each->assigned_partitions();
+      return assigned;
+    };
+    while (engine_->assigned_partitions() < partitions || projected() < partitions) {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
   }
   ~Pipeline() {
     stop_ = true;
     engine_thread_.join();
-    projector_thread_.join();
+    for (std::thread& thread : projector_threads_) thread.join();
   }
   lf::engine_service::Stats engine_stats() const { return engine_->report().stats; }
-  lf::projector::Stats projector_stats() const { return projector_->published_stats(); }
+  // Commands on the commands topic the engine has not read yet.
+  int64_t commands_lag() const {
+    int64_t lag = 0;
+    for (const auto& partition : engine_->report().partitions)
+      lag += partition.commands_lag.value_or(0);
+    return lag;
+  }
+  // Summed over the projectors.
+  lf::projector::Stats projector_stats() const {
+    lf::projector::Stats sum;
+    for (const auto& each : projectors_) {
+      const lf::projector::Stats stats = each->published_stats();
+      sum.batches += stats.batches;
+      sum.map_seconds += stats.map_seconds;
+      sum.write_seconds += stats.write_seconds;
+    }
+    return sum;
+  }
 
  private:
   std::atomic<bool> stop_{false};
   std::unique_ptr<lf::engine_service::EngineService> engine_;
-  std::unique_ptr<lf::projector::Projector> projector_;
+  std::vector<std::unique_ptr<lf::projector::Projector>> projectors_;
   std::thread engine_thread_;
-  std::thread projector_thread_;
+  std::vector<std::thread> projector_threads_;
 };
 
 std::vector<std::string> projection_names() {
@@ -103,6 +128,15 @@ void wait_caught_up(const lf::kafka::Settings& settings, const lf::kafka::Topics
     work.commit();
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
+}
+
+// Records of the events topic not yet applied, summed over projections.
+int64_t projection_lag(const lf::kafka::Settings& settings, const lf::kafka::Topics& topics,
+                       const std::string& url) {
+  pqxx::connection connection(url);
+  lf::kafka::Consumer probe(settings, "bench-lag-probe", "");
+  pqxx::work work(connection);
+  return lf::verify::projection_lag(work, probe, topics.events(), projection_names());
 }
 
 int64_t count_rows(const std::string& url, const std::string& table) {
@@ -150,7 +184,8 @@ void send_and_await(lf::client::CommandClient& client,
 }
 
 // A reader polling credit_ledger for the rows of the commands sent and not
-// yet seen (the oldest 1,000), every 2 ms; a row's latency is from just
+// yet seen (the oldest 1,000, each an index probe over its tenant's latest
+// rows), every 2 ms; a row's latency is from just
 // before its command was produced to the end of the query that first
 // returned it.
 class LedgerWatch {
@@ -167,7 +202,7 @@ class LedgerWatch {
   // Call just before the command is produced.
   void expect(const std::string& tenant_id, const std::string& command_id) {
     const std::lock_guard<std::mutex> lock(mutex_);
-    pending_[command_id] = Pending{tenant_id, Clock::now(), sent_++};
+    pending_[command_id] = Pending{tenant_id, Clock::now(), lf::system_now_ms(), sent_++};
     changed_.notify_all();
   }
   // Waits until every expected row was seen (false: timed out).
@@ -191,33 +226,40 @@ class LedgerWatch {
   struct Pending {
     std::string tenant_id;
     Clock::time_point sent;
+    int64_t sent_ms = 0;  // the system clock, which the engine decides by
     int64_t order = 0;
   };
 
   static constexpr std::size_t kPolledMax = 1000;
   static constexpr std::chrono::milliseconds kPollEvery{2};
+  // The engine's clock is this machine's: a row's created_at is never
+  // earlier than its command's sending by more than this.
+  static constexpr int64_t kClockMarginMs = 1000;
 
   static std::string array_literal(const std::vector<std::string>& items) {
     std::string literal = "{";
     for (const std::string& item : items) {
       if (literal.size() > 1) literal += ',';
-      literal += '"' + item + '"';  // uuids and "cmd-N": nothing to escape
+      literal += '"' + item + '"';  // uuids, "cmd-N", numbers: nothing to escape
     }
     return literal + "}";
   }
 
   void run() {
     connection_.prepare("seen",
-                        // LATERAL ... LIMIT 1: an index probe per command, never a
-                        // scan of the whole table.
-                        "SELECT p.command_id FROM unnest($1::uuid[], $2::text[]) AS "
-                        "p(tenant_id, command_id) CROSS JOIN LATERAL (SELECT 1 FROM credit_ledger "
-                        "l WHERE l.tenant_id = p.tenant_id AND l.command_id = p.command_id LIMIT "
+                        // LATERAL ... LIMIT 1: an index probe per command over the
+                        // rows of the tenant since just before the command was sent
+                        // (credit_ledger_tenant_time), never a scan of the whole table.
+                        "SELECT p.command_id FROM unnest($1::uuid[], $2::text[], $3::bigint[]) "
+                        "AS p(tenant_id, command_id, since_ms) CROSS JOIN LATERAL (SELECT 1 FROM "
+                        "credit_ledger l WHERE l.tenant_id = p.tenant_id AND l.created_at >= "
+                        "to_timestamp(p.since_ms / 1000.0) AND l.command_id = p.command_id LIMIT "
                         "1) found");
     Clock::time_point last_poll{};
     for (;;) {
       std::vector<std::string> tenants;
       std::vector<std::string> commands;
+      std::vector<std::string> sinces;
       {
         std::unique_lock<std::mutex> lock(mutex_);
         changed_.wait(lock, [this] { return stop_ || !pending_.empty(); });
@@ -234,6 +276,7 @@ class LedgerWatch {
         for (std::size_t i = 0; i < polled; ++i) {
           commands.push_back(oldest[i]->first);
           tenants.push_back(oldest[i]->second.tenant_id);
+          sinces.push_back(std::to_string(oldest[i]->second.sent_ms - kClockMarginMs));
         }
       }
       // At most one poll per kPollEvery: the reader must not take the CPU
@@ -241,8 +284,8 @@ class LedgerWatch {
       std::this_thread::sleep_until(last_poll + kPollEvery);
       last_poll = Clock::now();
       pqxx::nontransaction work(connection_);
-      const pqxx::result rows =
-          work.exec_prepared("seen", array_literal(tenants), array_literal(commands));
+      const pqxx::result rows = work.exec_prepared("seen", array_literal(tenants),
+                                                   array_literal(commands), array_literal(sinces));
       const Clock::time_point now = Clock::now();
       ++queries_;
       const std::lock_guard<std::mutex> lock(mutex_);
@@ -291,26 +334,34 @@ double percentile(std::vector<double> values, double fraction) {
   return values[index];
 }
 
-// Offers `rate` top-ups per second for `seconds`, each timed to its
-// credit_ledger row; prints the latencies overall and per third of the run
+// Offers `rate` top-ups per second for `seconds`, about 1,000 a second of
+// them timed to their credit_ledger row; prints the latencies overall and per third of the run
 // (a growing backlog shows as a rising last third).
 void offered_rate(lf::client::CommandClient& client, CreditsWorkload& workload,
-                  const std::string& url, int rate, int seconds) {
+                  const Pipeline& pipeline, const lf::kafka::Settings& settings,
+                  const lf::kafka::Topics& topics, const std::string& url, int rate, int seconds) {
   LedgerWatch watch(url);
+  const lf::projector::Stats projector_before = pipeline.projector_stats();
   const int total = rate * seconds;
   const auto start = Clock::now();
+  // About 1,000 timed commands a second, whatever the rate: the reader's
+  // probes must not become the load.
+  const int every = std::max(1, rate / 1000);
   for (int i = 0; i < total; ++i) {
     std::this_thread::sleep_until(start + std::chrono::microseconds(int64_t{1'000'000} * i / rate));
     const CreditsWorkload::Command command = workload.topup();
-    watch.expect(command.first, CreditsWorkload::command_id(command));
+    if (i % every == 0) watch.expect(command.first, CreditsWorkload::command_id(command));
     client.send(command.first, command.second);
   }
   const double offered_for = seconds_since(start);
+  const int64_t commands_behind = pipeline.commands_lag();
+  const int64_t records_behind = projection_lag(settings, topics, url);
   if (!watch.wait_all(std::chrono::seconds(300))) {
     std::printf("  offered %5d commands/s: rows still missing 300 s after the last send\n", rate);
     return;
   }
   const double drained_after = seconds_since(start) - offered_for;
+  const lf::projector::Stats projector_after = pipeline.projector_stats();
   const std::vector<double> latencies = watch.take_latencies();
   const std::size_t third = latencies.size() / 3;
   const std::vector<double> first(latencies.begin(), latencies.begin() + third);
@@ -322,9 +373,17 @@ void offered_rate(lf::client::CommandClient& client, CreditsWorkload& workload,
       percentile(latencies, 0.99), percentile(latencies, 1.0));
   std::printf(
       "        p99 first third %.1f ms, last third %.1f ms; last row %.0f ms after the last send; "
-      "%lld polls\n",
-      percentile(first, 0.99), percentile(last, 0.99), drained_after * 1000,
+      "%zu commands timed, %lld polls\n",
+      percentile(first, 0.99), percentile(last, 0.99), drained_after * 1000, latencies.size(),
       static_cast<long long>(watch.queries()));
+  std::printf(
+      "        at the last send: %lld commands not yet read by the engine, %lld records not yet "
+      "applied (summed over the projections)\n",
+      static_cast<long long>(commands_behind), static_cast<long long>(records_behind));
+  std::printf("        projector: %lld batches, decode+map %.2f s, PostgreSQL writes %.2f s\n",
+              static_cast<long long>(projector_after.batches - projector_before.batches),
+              projector_after.map_seconds - projector_before.map_seconds,
+              projector_after.write_seconds - projector_before.write_seconds);
 }
 
 }  // namespace
@@ -334,6 +393,9 @@ int main(int argc, char** argv) {
   const int tenant_count = argc > 2 ? std::atoi(argv[2]) : 10'000;
   const int partitions = argc > 3 ? std::atoi(argv[3]) : 12;
   const int seconds_per_rate = argc > 4 ? std::atoi(argv[4]) : 10;
+  // Projectors in the group, each with its own connection (its partitions'
+  // writes in parallel with the others').
+  const int projectors = argc > 5 ? std::atoi(argv[5]) : 1;
   spdlog::set_level(spdlog::level::warn);
   std::setvbuf(stdout, nullptr, _IOLBF, 0);  // each figure as soon as it is measured
 
@@ -392,7 +454,7 @@ int main(int argc, char** argv) {
       "s)\n",
       rows, log.events, static_cast<double>(log.events) / copy_seconds, copy_seconds);
 
-  Pipeline pipeline(settings, topics, url, partitions);
+  Pipeline pipeline(settings, topics, url, partitions, projectors);
   lf::client::CommandClient client(settings, topics, "bench-producer");
   send_and_await(client, allocations);  // every tenant has credits
   wait_caught_up(settings, topics, url);
@@ -441,7 +503,7 @@ int main(int argc, char** argv) {
 
   for (int rate : {1000, 5000}) {
     if (seconds_per_rate <= 0) break;
-    offered_rate(client, workload, url, rate, seconds_per_rate);
+    offered_rate(client, workload, pipeline, settings, topics, url, rate, seconds_per_rate);
   }
   return 0;
 }
