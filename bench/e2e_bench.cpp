@@ -45,6 +45,11 @@ using lf::bench::Clock;
 using lf::bench::seconds_since;
 using lf::workload::CreditsWorkload;
 
+[[noreturn]] void fail(const std::string& why) {
+  std::fprintf(stderr, "e2e_bench: %s\n", why.c_str());
+  std::exit(1);
+}
+
 // The engine and the projector on their own threads, as `ledgerflow dev`
 // runs them (one process, consumer groups).
 class Pipeline {
@@ -72,7 +77,10 @@ class Pipeline {
       for (const auto& each : projectors_) assigned += each->assigned_partitions();
       return assigned;
     };
+    const auto deadline = Clock::now() + std::chrono::seconds(60);
     while (engine_->assigned_partitions() < partitions || projected() < partitions) {
+      if (Clock::now() > deadline)
+        fail("the engine and projectors did not take every partition in 60 s");
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
   }
@@ -122,10 +130,12 @@ void wait_caught_up(const lf::kafka::Settings& settings, const lf::kafka::Topics
   pqxx::connection connection(url);
   lf::kafka::Consumer probe(settings, "bench-lag-probe", "");
   const std::vector<std::string> names = projection_names();
+  const auto deadline = Clock::now() + std::chrono::seconds(600);
   for (;;) {
     pqxx::work work(connection);
     if (lf::verify::projection_lag(work, probe, topics.events(), names) == 0) return;
     work.commit();
+    if (Clock::now() > deadline) fail("the projections did not catch up within 600 s");
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
 }
@@ -178,8 +188,8 @@ void send_and_await(lf::client::CommandClient& client,
   const std::vector<std::string> ids = command_ids(commands);
   const auto results = client.await(ids, 600'000);
   if (results.size() != ids.size()) {
-    std::fprintf(stderr, "only %zu of %zu results arrived\n", results.size(), ids.size());
-    std::exit(1);
+    fail("only " + std::to_string(results.size()) + " of " + std::to_string(ids.size()) +
+         " results arrived");
   }
 }
 
