@@ -124,30 +124,36 @@ std::vector<std::string> projection_names() {
   return names;
 }
 
-// Waits until every projection has read the events topic to its end.
-void wait_caught_up(const lf::kafka::Settings& settings, const lf::kafka::Topics& topics,
-                    const std::string& url) {
-  pqxx::connection connection(url);
-  lf::kafka::Consumer probe(settings, "bench-lag-probe", "");
-  const std::vector<std::string> names = projection_names();
-  const auto deadline = Clock::now() + std::chrono::seconds(600);
-  for (;;) {
-    pqxx::work work(connection);
-    if (lf::verify::projection_lag(work, probe, topics.events(), names) == 0) return;
-    work.commit();
-    if (Clock::now() > deadline) fail("the projections did not catch up within 600 s");
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+// How far the projections are behind the events topic's end, asked again
+// and again over one connection and one probe consumer.
+class LagProbe {
+ public:
+  LagProbe(const lf::kafka::Settings& settings, const lf::kafka::Topics& topics,
+           const std::string& url)
+      : topic_(topics.events()),
+        connection_(url),
+        probe_(settings, "bench-lag-probe", ""),
+        names_(projection_names()) {}
+  // Records of the events topic not yet applied, summed over projections.
+  int64_t lag() {
+    pqxx::work work(connection_);
+    return lf::verify::projection_lag(work, probe_, topic_, names_);
   }
-}
+  // Waits until every projection has read the topic to its end.
+  void wait_caught_up() {
+    const auto deadline = Clock::now() + std::chrono::seconds(600);
+    while (lag() != 0) {
+      if (Clock::now() > deadline) fail("the projections did not catch up within 600 s");
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  }
 
-// Records of the events topic not yet applied, summed over projections.
-int64_t projection_lag(const lf::kafka::Settings& settings, const lf::kafka::Topics& topics,
-                       const std::string& url) {
-  pqxx::connection connection(url);
-  lf::kafka::Consumer probe(settings, "bench-lag-probe", "");
-  pqxx::work work(connection);
-  return lf::verify::projection_lag(work, probe, topics.events(), projection_names());
-}
+ private:
+  std::string topic_;
+  pqxx::connection connection_;
+  lf::kafka::Consumer probe_;
+  std::vector<std::string> names_;
+};
 
 int64_t count_rows(const std::string& url, const std::string& table) {
   pqxx::connection connection(url);
@@ -348,8 +354,8 @@ double percentile(std::vector<double> values, double fraction) {
 // them timed to their credit_ledger row; prints the latencies overall and per third of the run
 // (a growing backlog shows as a rising last third).
 void offered_rate(lf::client::CommandClient& client, CreditsWorkload& workload,
-                  const Pipeline& pipeline, const lf::kafka::Settings& settings,
-                  const lf::kafka::Topics& topics, const std::string& url, int rate, int seconds) {
+                  const Pipeline& pipeline, LagProbe& lag, const std::string& url, int rate,
+                  int seconds) {
   LedgerWatch watch(url);
   const lf::projector::Stats projector_before = pipeline.projector_stats();
   const int total = rate * seconds;
@@ -365,7 +371,7 @@ void offered_rate(lf::client::CommandClient& client, CreditsWorkload& workload,
   }
   const double offered_for = seconds_since(start);
   const int64_t commands_behind = pipeline.commands_lag();
-  const int64_t records_behind = projection_lag(settings, topics, url);
+  const int64_t records_behind = lag.lag();
   if (!watch.wait_all(std::chrono::seconds(300))) {
     std::printf("  offered %5d commands/s: rows still missing 300 s after the last send\n", rate);
     return;
@@ -466,8 +472,9 @@ int main(int argc, char** argv) {
 
   Pipeline pipeline(settings, topics, url, partitions, projectors);
   lf::client::CommandClient client(settings, topics, "bench-producer");
+  LagProbe lag(settings, topics, url);
   send_and_await(client, allocations);  // every tenant has credits
-  wait_caught_up(settings, topics, url);
+  lag.wait_caught_up();
 
   const int64_t events_before = count_rows(url, "event_log");
   const WalFigures wal_before = wal_figures(url);
@@ -475,7 +482,7 @@ int main(int argc, char** argv) {
   const auto start = Clock::now();
   send_and_await(client, commands);
   const double results_after = seconds_since(start);
-  wait_caught_up(settings, topics, url);
+  lag.wait_caught_up();
   const double caught_up_after = seconds_since(start);
   std::fprintf(stderr, "e2e_bench: throughput phase ends\n");
   const int64_t events = count_rows(url, "event_log") - events_before;
@@ -513,7 +520,7 @@ int main(int argc, char** argv) {
 
   for (int rate : {1000, 5000}) {
     if (seconds_per_rate <= 0) break;
-    offered_rate(client, workload, pipeline, settings, topics, url, rate, seconds_per_rate);
+    offered_rate(client, workload, pipeline, lag, url, rate, seconds_per_rate);
   }
   return 0;
 }

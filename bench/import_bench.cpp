@@ -31,6 +31,7 @@
 #include <spdlog/spdlog.h>
 #include <pqxx/pqxx>
 
+#include "bench/baselines.hpp"
 #include "consumers/engine/engine_service.hpp"
 #include "consumers/import/import_run.hpp"
 #include "consumers/kafka/mock_cluster.hpp"
@@ -41,11 +42,8 @@
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
+using lf::bench::Clock;
+using lf::bench::seconds_since;
 
 std::string uuid_of(uint64_t high, uint64_t low) {
   char text[37];

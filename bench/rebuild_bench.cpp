@@ -22,7 +22,7 @@
 #include <spdlog/spdlog.h>
 #include <pqxx/pqxx>
 
-#include "bench/workload.hpp"
+#include "bench/baselines.hpp"
 #include "consumers/kafka/mock_cluster.hpp"
 #include "consumers/pg/batch_writer.hpp"
 #include "consumers/pg/migrations.hpp"
@@ -36,12 +36,9 @@
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using lf::bench::Clock;
+using lf::bench::seconds_since;
 using lf::workload::CreditsWorkload;
-
-double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
 
 struct Archive {
   int64_t records = 0;
