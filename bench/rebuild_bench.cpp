@@ -198,6 +198,12 @@ int main(int argc, char** argv) {
       "%s)\n",
       rebuild_rate, outcome.seconds, static_cast<long long>(outcome.rows.at("credit_balances")),
       outcome.compared_rows ? "row by row" : "by row counts");
+  if (outcome.archive_held_back) {
+    std::printf("  read in one scan, %lld rows held back until their turn\n",
+                static_cast<long long>(*outcome.archive_held_back));
+  } else {
+    std::printf("  read through the (partition, seq, event_index) index\n");
+  }
   std::printf("  ratio rebuild / raw                       : %10.2f\n", rebuild_rate / raw_rate);
   return outcome.events == archive.events ? 0 : 1;
 }

@@ -87,7 +87,7 @@ std::unordered_map<std::string, engine::TenantState> load_engine_states(
           assemblers.emplace(partition, std::make_unique<pg::RecordAssembler>(partition, fold))
               .first;
     }
-    assembler->second->add(row, false);
+    assembler->second->add(row);
   }
   for (auto& [partition, assembler] : assemblers) assembler->finish();
   tx.commit();

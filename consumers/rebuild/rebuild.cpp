@@ -238,8 +238,8 @@ class Rebuild {
 
   // Every archived record up to the archive's positions, read in one
   // repeatable-read snapshot with those positions: in one sequential scan
-  // when the table lies in log order, else partition by partition through
-  // the index (the shadow is started again).
+  // when the table lies close enough to log order, else partition by
+  // partition through the index (the shadow is started again).
   void build_from_archive(const std::function<void()>& maybe_flush) {
     pqxx::connection archive(options_.database_url);
     pqxx::transaction<pqxx::isolation_level::repeatable_read, pqxx::readwrite_policy::read_only> tx(
@@ -256,10 +256,18 @@ class Rebuild {
       mine = offset + 1;
       maybe_flush_and_report(maybe_flush, "build", done, total);
     };
-    if (!read_archive_in_heap_order(tx, offer)) {
+    const std::optional<ArchiveScan> scan =
+        read_archive_in_heap_order(tx, options_.database_url, offer);
+    if (scan) {
       logger()->info(
-          "event_log is not stored in log order (updated or reorganised); reading it through its "
-          "index");
+          "read event_log in one scan: {} rows, {} of them out of place and held back (at most {} "
+          "KiB at once)",
+          scan->rows, scan->held_back, scan->most_kept_bytes / 1024);
+      outcome_.archive_held_back = scan->held_back;
+    } else {
+      logger()->info(
+          "event_log is too far out of log order (updated or reorganised) to read in one scan; "
+          "reading it through its index");
       builder_ = std::make_unique<Builder>(options_.projection, options_);
       {
         pqxx::work work(connection_);

@@ -75,6 +75,9 @@ struct Outcome {
   int64_t undecodable = 0;              // messages that are not commit records
   std::map<std::string, int64_t> rows;  // table -> rows now live
   bool compared_rows = false;           // verified row by row (else by row counts)
+  // --from archive read in one scan: the rows that came before their turn
+  // and were held back (empty: read through the index).
+  std::optional<int64_t> archive_held_back;
   int swap_attempts = 0;
   double build_seconds = 0;  // reading the source and writing the shadow
   double seconds = 0;

@@ -7,6 +7,9 @@
 //   views, and equal the fold of the log;
 // - a rebuild from the event_log archive equals one from Kafka, and really
 //   reads the archive;
+// - the archive is read in one scan, in log order, whatever physical order
+//   its rows lie in (rows early, rows late); a row missing, or more held
+//   back than allowed, gives up the scan for the index;
 // - --tenant rebuilds one tenant's rows in place and leaves the others;
 // - a projector finding its projection at another version rebuilds it;
 // - refusals: unknown projection, the archive rebuilding itself, a second
@@ -14,8 +17,12 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <limits>
+#include <optional>
+#include <regex>
 #include <thread>
 
+#include "consumers/rebuild/archive_reader.hpp"
 #include "projections/projection.hpp"
 #include "projections/registry.hpp"
 #include "tests/support/commands.hpp"
@@ -461,6 +468,122 @@ TEST(Rebuild, FromTheArchiveEqualsFromKafkaAndReadsTheArchive) {
   };
   EXPECT_EQ(topped(tenants[0]), 2 * 1025);
   EXPECT_EQ(topped(tenants[1]), 2 * 25);
+}
+
+// event_log rewritten with its rows in another physical order: the rows
+// matching `early` first, in descending log order, then the others in log
+// order, then those matching `late`. The conditions are the tests' own.
+void reorder_event_log(pqxx::connection& db, const std::string& early, const std::string& late) {
+  pqxx::work work(db);
+  work.exec("CREATE TEMP TABLE archived ON COMMIT DROP AS SELECT * FROM event_log");
+  work.exec("TRUNCATE event_log");
+  work.exec("INSERT INTO event_log SELECT * FROM archived ORDER BY CASE WHEN " + early +
+            " THEN 0 WHEN " + late + " THEN 2 ELSE 1 END, CASE WHEN " + early +
+            " THEN -seq ELSE seq END, partition, event_index");
+  work.commit();
+}
+
+// Each record read, as "partition offset seq record_id event_id...", in the
+// order read.
+using RecordsRead = std::map<int32_t, std::vector<std::string>>;
+std::string describe_record(int64_t offset, const DecodedRecord& record) {
+  std::string line = std::to_string(offset) + " " + std::to_string(record.header.seq) + " " +
+                     record.header.record_id;
+  for (const DecodedEvent& event : record.events) line += " " + event.header.event_id;
+  return line;
+}
+
+std::optional<RecordsRead> read_in_one_scan(Pipeline& pipeline, std::size_t max_kept_bytes) {
+  RecordsRead read;
+  pqxx::transaction<pqxx::isolation_level::repeatable_read, pqxx::readwrite_policy::read_only> tx(
+      pipeline.db());
+  const std::optional<rebuild::ArchiveScan> scan = rebuild::read_archive_in_heap_order(
+      tx, pipeline.database_url(),
+      [&](int32_t partition, int64_t offset, const DecodedRecord& record) {
+        read[partition].push_back(describe_record(offset, record));
+      },
+      max_kept_bytes);
+  tx.commit();
+  if (!scan) return std::nullopt;
+  return read;
+}
+
+RecordsRead read_through_index(pqxx::connection& db) {
+  RecordsRead read;
+  pqxx::work work(db);
+  for (const pqxx::row& row : work.exec("SELECT DISTINCT partition FROM event_log")) {
+    const int32_t partition = row[0].as<int32_t>();
+    rebuild::read_archive(work, partition, std::numeric_limits<int64_t>::max(), std::nullopt,
+                          [&](int64_t offset, const DecodedRecord& record) {
+                            read[partition].push_back(describe_record(offset, record));
+                          });
+  }
+  work.commit();
+  return read;
+}
+
+TEST(Rebuild, TheArchiveIsReadInOneScanInLogOrderWhateverOrderItsRowsLieIn) {
+  Pipeline pipeline;
+  std::vector<std::string> tenants;
+  for (int i = 0; i < 6; ++i) tenants.push_back(random_tenant());
+  submit_all(pipeline, workload(tenants, 0));
+  submit_all(pipeline, workload(tenants, 1));
+  ASSERT_TRUE(pipeline.wait_projected()) << pipeline.service_failures();
+  {
+    pqxx::work work(pipeline.db());
+    // Records of several events, whose end a scan cannot see by itself.
+    ASSERT_GT(work.exec1("SELECT count(*) FROM event_log WHERE event_index > 0")[0].as<int64_t>(),
+              0);
+  }
+  const RecordsRead in_log_order = read_through_index(pipeline.db());
+  ASSERT_GE(in_log_order.size(), 2u);
+  std::map<std::string, std::vector<std::string>> from_kafka;
+  for (const char* name : {"credit_ledger", "audit_log", "media_buys"}) {
+    auto [code, output] = run_ledgerflow(pipeline, {"rebuild", name, "--from", "kafka"});
+    ASSERT_EQ(code, 0) << output;
+    from_kafka[name] = table_contents(pipeline.db(), name);
+    ASSERT_FALSE(from_kafka[name].empty()) << name;
+  }
+
+  // Rows early, as PostgreSQL's free-space map puts them: the first event
+  // of every third record (the next record's start, before the end of a
+  // record of several events) and the second event of every other record;
+  // and rows late, as an UPDATE leaves them: the start of record 2.
+  reorder_event_log(pipeline.db(),
+                    "(event_index = 0 AND seq % 3 = 0) OR (event_index = 1 AND seq % 2 = 0)",
+                    "seq = 2 AND event_index = 0");
+  EXPECT_EQ(read_through_index(pipeline.db()), in_log_order);
+  const std::optional<RecordsRead> scanned = read_in_one_scan(pipeline, rebuild::kMaxKeptBytes);
+  ASSERT_TRUE(scanned.has_value());
+  EXPECT_EQ(*scanned, in_log_order);
+  for (const auto& [name, rows] : from_kafka) {
+    auto [code, output] = run_ledgerflow(pipeline, {"rebuild", name, "--from", "archive"});
+    ASSERT_EQ(code, 0) << output;
+    std::smatch held_back;
+    ASSERT_TRUE(std::regex_search(output, held_back,
+                                  std::regex("read event_log in one scan: [0-9]+ rows, ([0-9]+) of "
+                                             "them out of place")))
+        << output;
+    EXPECT_GT(std::stoll(held_back[1]), 0) << output;
+    EXPECT_EQ(output.find("reading it through its index"), std::string::npos) << output;
+    EXPECT_EQ(table_contents(pipeline.db(), name), rows) << name;
+  }
+
+  // More held back than allowed: the scan gives up, the index path reads
+  // the same records.
+  EXPECT_FALSE(read_in_one_scan(pipeline, 0).has_value());
+
+  // A row missing from the middle of a partition: the rows after it are
+  // never taken, so the scan gives up rather than skip it.
+  {
+    pqxx::work work(pipeline.db());
+    const pqxx::result removed = work.exec(
+        "DELETE FROM event_log WHERE (partition, seq) = (SELECT partition, seq FROM event_log "
+        "WHERE seq = 3 AND event_index = 0 LIMIT 1) AND event_index = 0 RETURNING partition");
+    ASSERT_EQ(removed.size(), 1u);
+    work.commit();
+  }
+  EXPECT_FALSE(read_in_one_scan(pipeline, rebuild::kMaxKeptBytes).has_value());
 }
 
 TEST(Rebuild, OneTenantInPlaceLeavesTheOthers) {
