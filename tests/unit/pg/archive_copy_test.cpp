@@ -9,13 +9,7 @@
 namespace lf::pg {
 namespace {
 
-TEST(ArchiveCopyLine, ColumnsComeBackWithCopysEscapesUndone) {
-  // The event's JSON holds a quote escaped with a backslash, a tab and a
-  // newline escaped by JSON; COPY doubles the backslashes.
-  std::string line =
-      "41\t7\trec-7\t0b5e0f4c-4b83-4c1e-9c36-3f0a3b7e2a10\tcmd-1\t"
-      "{\"note\": \"a \\\\\"quoted\\\\\" word\\\\tand\\\\nlines\", \"raw\": \"\\t\"}\t2\t11\n";
-  const ArchivedEvent event = parse_archive_copy_line(line);
+void expect_the_lines_columns(const ArchivedEvent& event) {
   EXPECT_EQ(event.kafka_offset, 41);
   EXPECT_EQ(event.seq, 7);
   EXPECT_EQ(event.record_id, "rec-7");
@@ -24,18 +18,20 @@ TEST(ArchiveCopyLine, ColumnsComeBackWithCopysEscapesUndone) {
   EXPECT_EQ(event.event, "{\"note\": \"a \\\"quoted\\\" word\\tand\\nlines\", \"raw\": \"\t\"}");
   EXPECT_EQ(event.event_index, 2);
   EXPECT_EQ(event.partition, 11);
+}
+
+TEST(ArchiveCopyLine, ColumnsComeBackWithCopysEscapesUndone) {
+  // The event's JSON holds a quote escaped with a backslash, a tab and a
+  // newline escaped by JSON; COPY doubles the backslashes.
+  std::string line =
+      "41\t7\trec-7\t0b5e0f4c-4b83-4c1e-9c36-3f0a3b7e2a10\tcmd-1\t"
+      "{\"note\": \"a \\\\\"quoted\\\\\" word\\\\tand\\\\nlines\", \"raw\": \"\\t\"}\t2\t11\n";
+  const ArchivedEvent event = parse_archive_copy_line(line);
+  expect_the_lines_columns(event);
 
   const KeptEvent kept(event);
   line.assign(line.size(), 'x');  // the kept copy no longer depends on the line
-  const ArchivedEvent back = kept.view();
-  EXPECT_EQ(back.kafka_offset, 41);
-  EXPECT_EQ(back.seq, 7);
-  EXPECT_EQ(back.record_id, "rec-7");
-  EXPECT_EQ(back.tenant_id, "0b5e0f4c-4b83-4c1e-9c36-3f0a3b7e2a10");
-  EXPECT_EQ(back.command_id, "cmd-1");
-  EXPECT_EQ(back.event, "{\"note\": \"a \\\"quoted\\\" word\\tand\\nlines\", \"raw\": \"\t\"}");
-  EXPECT_EQ(back.event_index, 2);
-  EXPECT_EQ(back.partition, 11);
+  expect_the_lines_columns(kept.view());
 }
 
 TEST(ArchiveCopyLine, ALineThatIsNotTheArchivesColumnsIsAnError) {
