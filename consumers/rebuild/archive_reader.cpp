@@ -1,6 +1,7 @@
 #include "consumers/rebuild/archive_reader.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <exception>
@@ -252,7 +253,13 @@ std::optional<ArchiveScan> read_archive_in_heap_order(
     pqxx::transaction_base& tx, const std::string& database_url,
     const std::function<void(int32_t, int64_t, const DecodedRecord&)>& each,
     std::size_t max_kept_bytes) {
+  const auto counting = std::chrono::steady_clock::now();
   std::map<int32_t, std::vector<std::pair<int64_t, int64_t>>> counts = multi_event_records(tx);
+  std::size_t several = 0;
+  for (const auto& [partition, records] : counts) several += records.size();
+  logger()->info(
+      "read the event counts of {} archived records of several events in {:.1f} s", several,
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - counting).count());
   const std::string snapshot = tx.exec1("SELECT pg_export_snapshot()")[0].as<std::string>();
   std::map<int32_t, std::unique_ptr<PartitionInOrder>> partitions;
   std::map<int32_t, pg::RecordAssembler::Sink> sinks;
