@@ -128,7 +128,7 @@ class Builder {
   }
 
   projections::RowBatch& batch() { return batch_; }
-  int64_t pending_records() const { return pending_records_; }
+  std::size_t pending_rows() const { return batch_.op_count(); }
 
   // The batch has been written: count it into the totals and start a new one.
   void written() {
@@ -142,7 +142,6 @@ class Builder {
       }
     }
     batch_.clear();
-    pending_records_ = 0;
   }
 
   std::map<int32_t, Position>& positions() { return positions_; }
@@ -190,7 +189,6 @@ class Builder {
 
   void count(const DecodedRecord& record) {
     ++records_;
-    ++pending_records_;
     events_ += static_cast<int64_t>(record.events.size());
   }
 
@@ -201,7 +199,6 @@ class Builder {
   std::size_t verify_rows_max_;
   std::map<int32_t, Position> positions_;
   projections::RowBatch batch_;
-  int64_t pending_records_ = 0;
   std::unique_ptr<verify::Fold> fold_;
   KeyCounts key_counts_;
   int64_t records_ = 0;

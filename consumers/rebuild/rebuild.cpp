@@ -96,7 +96,7 @@ class Rebuild {
       // Catch up with what was written meanwhile, until little remains.
       for (int round = 0; round < 10; ++round) {
         const int64_t lag = read_to_end("catch-up", [&] {
-          if (builder_->pending_records() >= static_cast<int64_t>(options_.batch_records)) flush();
+          if (builder_->pending_rows() >= options_.batch_rows) flush();
         });
         flush();
         if (lag <= options_.swap_lag_max) break;
@@ -232,7 +232,7 @@ class Rebuild {
 
   void maybe_flush_and_report(const std::function<void()>& maybe_flush, std::string_view phase,
                               int64_t done, int64_t total) {
-    if (builder_->pending_records() >= static_cast<int64_t>(options_.batch_records)) maybe_flush();
+    if (builder_->pending_rows() >= options_.batch_rows) maybe_flush();
     reporter_.update(phase, done, total, builder_->events());
   }
 
