@@ -21,12 +21,8 @@ inline constexpr const char* kArchiveColumns =
     "partition "
     "FROM event_log ";
 
-// The same columns, for COPY (...) TO STDOUT.
-inline constexpr const char* kArchiveCopyColumns =
-    "SELECT kafka_offset, seq, record_id, tenant_id::text, command_id, event::text, event_index, "
-    "partition FROM event_log";
-
-// One archived event: a row of kArchiveColumns (views into the row).
+// One archived event: a row of kArchiveColumns (views into the row or
+// the COPY line it came from).
 struct ArchivedEvent {
   int64_t kafka_offset = 0;
   int64_t seq = 0;
@@ -40,7 +36,7 @@ struct ArchivedEvent {
   static ArchivedEvent of(const pqxx::row& row);
 };
 
-// Reads one line of COPY's text format holding kArchiveCopyColumns: undoes
+// Reads one line of COPY (kArchiveColumns) TO STDOUT, text format: undoes
 // COPY's escapes in place (the views point into `line`). Throws
 // std::runtime_error when the line does not hold those columns.
 ArchivedEvent parse_archive_copy_line(std::string& line);

@@ -266,7 +266,7 @@ std::optional<ArchiveScan> read_archive_in_heap_order(
   std::size_t kept_bytes = 0;
   ArchiveScan scan;
   bool in_order = true;
-  stream_all(database_url, snapshot, pg::kArchiveCopyColumns, [&](std::string& line) {
+  stream_all(database_url, snapshot, pg::kArchiveColumns, [&](std::string& line) {
     const pg::ArchivedEvent event = pg::parse_archive_copy_line(line);
     auto found = partitions.find(event.partition);
     if (found == partitions.end()) {
