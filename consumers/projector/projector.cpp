@@ -203,11 +203,12 @@ std::size_t Projector::step(int poll_timeout_ms) {
     publish_stats();
     return 0;
   }
-  // Fill the batch for up to batch_wait_ms so a busy log is written in large
-  // transactions.
+  // A busy log is written in large transactions without waiting for them:
+  // the batch fills for as long as the previous one is being written (up to
+  // batch_wait_ms), and a quiet log's record is written at once.
   const auto deadline =
       std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.batch_wait_ms);
-  while (messages_.size() < options_.batch_records_max &&
+  while (messages_.size() < options_.batch_records_max && write_under_way() &&
          std::chrono::steady_clock::now() < deadline) {
     if (consumer_->poll_batch(messages_, options_.batch_records_max - messages_.size(), 1) == 0)
       break;
@@ -346,6 +347,11 @@ void Projector::start_write(WriteJob job) {
     work.commit();
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   });
+}
+
+bool Projector::write_under_way() const {
+  return writing_.valid() &&
+         writing_.wait_for(std::chrono::seconds(0)) != std::future_status::ready;
 }
 
 bool Projector::finish_write() {

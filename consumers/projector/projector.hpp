@@ -45,6 +45,8 @@ struct Options {
   // Manual assignment of these partitions instead of joining the group.
   std::optional<std::vector<int32_t>> partitions;
   std::size_t batch_records_max = 5000;
+  // While the previous batch is being written, the next one fills for up to
+  // this long; with no write under way a batch is written at once.
   int batch_wait_ms = 20;
   JsonLimits record_limits{.max_bytes = 1 << 20, .max_depth = 64};
   // A projection stored at another version than this binary's is rebuilt
@@ -177,6 +179,8 @@ class Projector final : public kafka::RebalanceListener {
   void dead_letter(const rd_kafka_message_t& message, const Error& error);
   void recover_positions(const std::vector<int32_t>& partitions);
   void start_write(WriteJob job);
+  // True while a batch's write has not finished (without waiting for it).
+  bool write_under_way() const;
   // Waits for the write under way; false (positions re-read) if it failed.
   bool finish_write();
   void publish_stats();
