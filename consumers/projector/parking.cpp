@@ -280,6 +280,11 @@ std::optional<Projector::DataFailure> Projector::try_apply(
   }
   try {
     pqxx::subtransaction savepoint(work, "lf_isolate");
+    // libpqxx 6.4 sends the SAVEPOINT only before a statement that goes
+    // through exec() or a COPY, not before exec_prepared(): a batch whose
+    // first statement is prepared (an upsert, a patch, a few inserted rows)
+    // would fail outside the savepoint and abort the whole transaction.
+    savepoint.exec("SELECT 1");
     writer_->write(savepoint, batch);
     savepoint.commit();
   } catch (...) {
