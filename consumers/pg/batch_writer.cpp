@@ -207,7 +207,9 @@ void ensure_month_partitions(pqxx::transaction_base& work, const std::string& ta
 
 }  // namespace
 
-BatchWriter::BatchWriter(std::string table_suffix) : table_suffix_(std::move(table_suffix)) {
+BatchWriter::BatchWriter(std::string table_suffix, std::size_t insert_statement_rows_max)
+    : table_suffix_(std::move(table_suffix)),
+      insert_statement_rows_max_(insert_statement_rows_max) {
   for (const char c : table_suffix_) {
     const bool identifier_char = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
     LF_ASSERT_MSG(identifier_char, "table suffix must be a lower-case identifier fragment");
@@ -227,13 +229,20 @@ void BatchWriter::write(pqxx::transaction_base& work, const projections::RowBatc
                   "a monthly partitioned table is written by inserts and upserts");
     ensure_month_partitions(work, table_name, table, sorted.inserts);
     ensure_month_partitions(work, table_name, table, sorted.upserts);
-    if (!sorted.inserts.empty()) copy_rows(work, table_name, table, sorted.inserts);
+    std::vector<std::size_t> all(table.columns.size());
+    for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
+    if (sorted.inserts.size() > insert_statement_rows_max_) {
+      copy_rows(work, table_name, table, sorted.inserts);
+    } else if (!sorted.inserts.empty()) {
+      const std::vector<std::string> arrays = column_arrays(sorted.inserts, all);
+      work.exec_prepared(prepare_insert(work, table, Conflict::fail),
+                         pqxx::prepare::make_dynamic_params(arrays));
+    }
 
     if (!sorted.upserts.empty()) {
-      std::vector<std::size_t> all(table.columns.size());
-      for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
       const std::vector<std::string> arrays = column_arrays(sorted.upserts, all);
-      work.exec_prepared(prepare_upsert(work, table), pqxx::prepare::make_dynamic_params(arrays));
+      work.exec_prepared(prepare_insert(work, table, Conflict::update),
+                         pqxx::prepare::make_dynamic_params(arrays));
     }
 
     for (const auto& [present, ops] : sorted.patches) {
@@ -253,10 +262,11 @@ void BatchWriter::write(pqxx::transaction_base& work, const projections::RowBatc
   }
 }
 
-std::string BatchWriter::prepare_upsert(pqxx::transaction_base& work,
-                                        const projections::TableSpec& table) {
+std::string BatchWriter::prepare_insert(pqxx::transaction_base& work,
+                                        const projections::TableSpec& table, Conflict conflict) {
   const std::string table_name = table.name + table_suffix_;
-  std::string name = statement_name(table_name + ".upsert");
+  std::string name =
+      statement_name(table_name + (conflict == Conflict::update ? ".upsert" : ".insert"));
   if (prepared_.count(name) > 0) return name;
 
   std::vector<std::size_t> all(table.columns.size());
@@ -278,10 +288,12 @@ std::string BatchWriter::prepare_upsert(pqxx::transaction_base& work,
     const std::string column = work.quote_name(table.columns[i].name);
     updates += column + " = EXCLUDED." + column;
   }
-  const std::string sql = "INSERT INTO " + work.quote_name(table_name) + " (" + column_list +
-                          ") SELECT * FROM unnest(" + unnest_arguments(table, all) +
-                          ") ON CONFLICT (" + key_list + ") " +
-                          (updates.empty() ? "DO NOTHING" : "DO UPDATE SET " + updates);
+  std::string sql = "INSERT INTO " + work.quote_name(table_name) + " (" + column_list +
+                    ") SELECT * FROM unnest(" + unnest_arguments(table, all) + ")";
+  if (conflict == Conflict::update) {
+    sql += " ON CONFLICT (" + key_list + ") " +
+           (updates.empty() ? "DO NOTHING" : "DO UPDATE SET " + updates);
+  }
   work.conn().prepare(name, sql);
   prepared_.insert(name);
   logger()->debug("prepared {}: {}", name, sql);

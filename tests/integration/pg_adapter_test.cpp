@@ -370,21 +370,26 @@ std::vector<std::vector<Value>> all_types_rows() {
   return rows;
 }
 
-TEST_F(PgAdapter, CopyRoundTripsEveryTypeAndTrickyStrings) {
+TEST_F(PgAdapter, CopyAndInsertStatementRoundTripEveryTypeAndTrickyStrings) {
   exec(std::string("CREATE TABLE all_types ") + kAllTypesDdl);
   const TableSpec table = all_types_table("all_types");
   const std::vector<std::vector<Value>> rows = all_types_rows();
+  ASSERT_LE(rows.size(), BatchWriter::kInsertStatementRowsMax);
   RowBatch batch;
   for (const auto& row : rows) batch.insert(table, row);
-  BatchWriter writer;
-  pqxx::work work(connection_);
-  writer.write(work, batch);
-  work.commit();
+  for (const std::size_t statement_rows_max : {std::size_t{0}, rows.size()}) {
+    SCOPED_TRACE(statement_rows_max == 0 ? "COPY" : "INSERT statement");
+    exec("TRUNCATE all_types");
+    BatchWriter writer("", statement_rows_max);
+    pqxx::work work(connection_);
+    writer.write(work, batch);
+    work.commit();
 
-  const auto stored = read_table(connection_, table);
-  ASSERT_EQ(stored.size(), rows.size());
-  for (std::size_t i = 0; i < rows.size(); ++i)
-    EXPECT_EQ(stored[i], described(rows[i])) << "row " << i;
+    const auto stored = read_table(connection_, table);
+    ASSERT_EQ(stored.size(), rows.size());
+    for (std::size_t i = 0; i < rows.size(); ++i)
+      EXPECT_EQ(stored[i], described(rows[i])) << "row " << i;
+  }
 }
 
 TEST_F(PgAdapter, ArrayLiteralsRoundTripEveryTypeThroughUnnest) {
@@ -467,9 +472,10 @@ class PgSeedTypes : public PgAdapter {
  protected:
   PgSeedTypes() { exec(kSeedTypesDdl); }
 
-  void write(const RowBatch& batch) {
+  void write(const RowBatch& batch) { write(batch, writer_); }
+  void write(const RowBatch& batch, BatchWriter& writer) {
     pqxx::work work(connection_);
-    writer_.write(work, batch);
+    writer.write(work, batch);
     work.commit();
   }
 
@@ -487,12 +493,19 @@ TEST(PgEncoding, SqlTypeNamesOfTheSeedTypes) {
   EXPECT_EQ(sql_type_name(Column{"t", SqlType::text}), "text");
 }
 
-TEST_F(PgSeedTypes, CopyWritesExactNumericsInetAndEnumValues) {
+TEST_F(PgSeedTypes, CopyAndInsertStatementWriteExactNumericsInetAndEnumValues) {
   RowBatch batch;
   for (const auto& row : seed_types_rows()) batch.insert(table_, row);
-  write(batch);
-  const auto rows = stored();
   const auto expected = seed_types_rows();
+  BatchWriter copy_writer("", 0);
+  write(batch, copy_writer);  // COPY, the text format
+  const auto by_copy = stored();
+  ASSERT_EQ(by_copy.size(), expected.size());
+  for (std::size_t i = 0; i < by_copy.size(); ++i)
+    EXPECT_EQ(by_copy[i], described(expected[i])) << "COPY, row " << i;
+  exec("TRUNCATE seed_types");
+  write(batch);  // INSERT ... SELECT FROM unnest($n::type[])
+  const auto rows = stored();
   ASSERT_EQ(rows.size(), expected.size());
   for (std::size_t i = 0; i < rows.size(); ++i)
     EXPECT_EQ(rows[i], described(expected[i])) << "row " << i;
@@ -564,15 +577,16 @@ TEST_F(PgSeedTypes, ValuesOutsideTheColumnTypesAreRefused) {
     SCOPED_TRACE(std::string(c.column) + " " + describe(c.value));
     std::vector<Value> row{int64_t{1}, Null{}, Null{}, Null{}, Null{}};
     row[table_.column_index(c.column)] = c.value;
-    for (const bool by_copy : {true, false}) {
+    for (const char* path : {"COPY", "INSERT statement", "upsert"}) {
       RowBatch batch;
-      if (by_copy) {
-        batch.insert(table_, row);
-      } else {
+      if (path == std::string("upsert")) {
         batch.upsert(table_, row);
+      } else {
+        batch.insert(table_, row);
       }
+      BatchWriter writer("", path == std::string("COPY") ? 0 : 1);
       pqxx::work work(connection_);
-      EXPECT_THROW(writer_.write(work, batch), pqxx::sql_error) << (by_copy ? "COPY" : "upsert");
+      EXPECT_THROW(writer.write(work, batch), pqxx::sql_error) << path;
     }
   }
   EXPECT_EQ(count_rows(connection_, "seed_types"), 0);
@@ -634,6 +648,35 @@ TEST_F(PgBatchWriter, InsertsNewRows) {
   ASSERT_EQ(rows.size(), 2U);
   EXPECT_EQ(rows[0], described(account("a", 10, "first")));
   EXPECT_EQ(rows[1], described(account("b", 20, "second")));
+}
+
+// Up to kInsertStatementRowsMax rows of a table go by one INSERT statement,
+// more by COPY: the same rows land either way, and a key already taken fails
+// the batch either way (an insert never overwrites).
+TEST_F(PgBatchWriter, InsertsOfAFewRowsAndOfManyLandAlikeAndNeitherOverwrites) {
+  constexpr std::size_t kFew = BatchWriter::kInsertStatementRowsMax;
+  BatchWriter writer;
+  for (const std::size_t count : {kFew, kFew + 1}) {
+    SCOPED_TRACE(count);
+    exec("TRUNCATE accounts");
+    RowBatch batch;
+    for (std::size_t i = 0; i < count; ++i)
+      batch.insert(accounts(), account("acct-" + std::to_string(100 + i), int64_t(i), "n\\t\"x"));
+    write(writer, batch);
+    const auto rows = read_table(connection_, accounts());
+    ASSERT_EQ(rows.size(), count);
+    for (std::size_t i = 0; i < count; ++i)
+      EXPECT_EQ(rows[i],
+                described(account("acct-" + std::to_string(100 + i), int64_t(i), "n\\t\"x")));
+
+    RowBatch again;  // the same keys, other values
+    for (std::size_t i = 0; i < count; ++i)
+      again.insert(accounts(), account("acct-" + std::to_string(100 + i), 7, "other"));
+    pqxx::work work(connection_);
+    EXPECT_THROW(writer.write(work, again), pqxx::unique_violation);
+    work.abort();
+    EXPECT_EQ(read_table(connection_, accounts()), rows);
+  }
 }
 
 TEST_F(PgBatchWriter, UpsertInsertsThenReplacesEveryNonKeyColumn) {
