@@ -51,14 +51,20 @@ kafka::Settings kafka_settings(const GlobalOptions& options) {
   }
   kafka::Settings settings;
   settings.bootstrap = options.kafka_bootstrap;
+  settings.properties = kafka_properties(options);
+  return settings;
+}
+
+std::map<std::string, std::string> kafka_properties(const GlobalOptions& options,
+                                                    std::map<std::string, std::string> defaults) {
   for (const std::string& property : options.kafka_properties) {
     const std::size_t equals = property.find('=');
     if (equals == std::string::npos || equals == 0) {
       throw ConfigError("Kafka property '" + property + "' is not key=value");
     }
-    settings.properties[property.substr(0, equals)] = property.substr(equals + 1);
+    defaults[property.substr(0, equals)] = property.substr(equals + 1);
   }
-  return settings;
+  return defaults;
 }
 
 kafka::Topics topics(const GlobalOptions& options) {

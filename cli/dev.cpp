@@ -153,6 +153,7 @@ Runner add_dev(CLI::App& app, GlobalOptions& global) {
     cluster.create_ledgerflow_topics(topics(global), flags->partitions);
     kafka::Settings settings;
     settings.bootstrap = cluster.bootstrap();
+    settings.properties = kafka_properties(global, kafka::MockCluster::client_properties());
     std::optional<pg::TempServer> database;
     std::string url = global.database_url;
     if (url.empty()) {

@@ -3,6 +3,7 @@
 #include "consumers/kafka/mock_cluster.hpp"
 
 #include <algorithm>
+#include <string>
 
 #include "consumers/kafka/internal.hpp"
 
@@ -12,6 +13,8 @@ namespace {
 
 constexpr int kMetadataTimeoutMs = 5000;
 constexpr int kReplicationFactorMax = 3;
+// See client_properties(): what an idle consumer of the mock waits per fetch.
+constexpr int kMockFetchWaitMs = 2;
 
 void check(rd_kafka_resp_err_t error, const std::string& what) {
   if (error != RD_KAFKA_RESP_ERR_NO_ERROR) {
@@ -49,6 +52,10 @@ MockCluster::~MockCluster() {
 
 std::string MockCluster::bootstrap() const {
   return rd_kafka_mock_cluster_bootstraps(cluster_);
+}
+
+std::map<std::string, std::string> MockCluster::client_properties() {
+  return {{"fetch.wait.max.ms", std::to_string(kMockFetchWaitMs)}};
 }
 
 void MockCluster::create_topic(const std::string& topic, int partitions, int replication_factor) {
