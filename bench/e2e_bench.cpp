@@ -420,8 +420,8 @@ int main(int argc, char** argv) {
   cluster.create_ledgerflow_topics(topics, partitions);
   lf::kafka::Settings settings;
   settings.bootstrap = cluster.bootstrap();
-  // As `ledgerflow dev` sets them for the mock's clients.
-  settings.properties = lf::kafka::MockCluster::client_properties();
+  // As `ledgerflow dev` sets them for the mock's consumers.
+  settings.consumer_properties = lf::kafka::MockCluster::consumer_properties();
   // To try settings: LF_BENCH_KAFKA="name=value,...", librdkafka properties
   // for every client of the pipeline (the raw baseline tries its own), and
   // LF_BENCH_PG="name=value,...", PostgreSQL server settings.

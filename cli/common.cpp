@@ -55,16 +55,16 @@ kafka::Settings kafka_settings(const GlobalOptions& options) {
   return settings;
 }
 
-std::map<std::string, std::string> kafka_properties(const GlobalOptions& options,
-                                                    std::map<std::string, std::string> defaults) {
+std::map<std::string, std::string> kafka_properties(const GlobalOptions& options) {
+  std::map<std::string, std::string> properties;
   for (const std::string& property : options.kafka_properties) {
     const std::size_t equals = property.find('=');
     if (equals == std::string::npos || equals == 0) {
       throw ConfigError("Kafka property '" + property + "' is not key=value");
     }
-    defaults[property.substr(0, equals)] = property.substr(equals + 1);
+    properties[property.substr(0, equals)] = property.substr(equals + 1);
   }
-  return defaults;
+  return properties;
 }
 
 kafka::Topics topics(const GlobalOptions& options) {

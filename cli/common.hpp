@@ -40,9 +40,8 @@ void setup_logging(const std::string& level);
 
 // Settings from the options; ConfigError when a required one is missing.
 kafka::Settings kafka_settings(const GlobalOptions& options);
-// The `-X key=value` properties alone, over `defaults`.
-std::map<std::string, std::string> kafka_properties(
-    const GlobalOptions& options, std::map<std::string, std::string> defaults = {});
+// The `-X key=value` properties alone.
+std::map<std::string, std::string> kafka_properties(const GlobalOptions& options);
 kafka::Topics topics(const GlobalOptions& options);
 std::string database_url(const GlobalOptions& options);
 

@@ -153,7 +153,8 @@ Runner add_dev(CLI::App& app, GlobalOptions& global) {
     cluster.create_ledgerflow_topics(topics(global), flags->partitions);
     kafka::Settings settings;
     settings.bootstrap = cluster.bootstrap();
-    settings.properties = kafka_properties(global, kafka::MockCluster::client_properties());
+    settings.properties = kafka_properties(global);
+    settings.consumer_properties = kafka::MockCluster::consumer_properties();
     std::optional<pg::TempServer> database;
     std::string url = global.database_url;
     if (url.empty()) {

@@ -138,6 +138,7 @@ Consumer::Consumer(const Settings& settings, std::string client_id, std::string 
   if (!settings.bootstrap.empty()) {
     internal::set_property(conf.get(), "bootstrap.servers", settings.bootstrap);
   }
+  internal::set_properties(conf.get(), settings.consumer_properties);
   internal::set_properties(conf.get(), settings.properties);
   internal::set_properties(conf.get(), properties);
   if (group_mode_) rd_kafka_conf_set_rebalance_cb(conf.get(), &Consumer::rebalance_trampoline);

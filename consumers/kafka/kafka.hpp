@@ -50,6 +50,9 @@ using PartitionListPtr = std::unique_ptr<rd_kafka_topic_partition_list_t, Partit
 struct Settings {
   std::string bootstrap;                          // host:port,...
   std::map<std::string, std::string> properties;  // passed through to librdkafka (TLS, SASL, ...)
+  // Consumers only, under `properties` (a consumer property set on a
+  // producer draws a CONFWARN).
+  std::map<std::string, std::string> consumer_properties;
 };
 
 // Topic names: <prefix>commands, <prefix>events, <prefix>results, <prefix>deadletter.
@@ -155,8 +158,8 @@ class Consumer {
   // `group_id` empty: no consumer group, partitions come from assign().
   // Defaults: enable.auto.commit=false, auto.offset.reset=error,
   // fetch.wait.max.ms=10, isolation.level=read_uncommitted (readers rely
-  // on the chain rule, not on transactions); then settings.properties, then
-  // `properties`.
+  // on the chain rule, not on transactions); then
+  // settings.consumer_properties, then settings.properties, then `properties`.
   Consumer(const Settings& settings, std::string client_id, std::string group_id,
            const std::map<std::string, std::string>& properties = {});
   ~Consumer();

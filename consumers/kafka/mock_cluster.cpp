@@ -13,7 +13,7 @@ namespace {
 
 constexpr int kMetadataTimeoutMs = 5000;
 constexpr int kReplicationFactorMax = 3;
-// See client_properties(): what an idle consumer of the mock waits per fetch.
+// See consumer_properties(): what an idle consumer of the mock waits per fetch.
 constexpr int kMockFetchWaitMs = 2;
 
 void check(rd_kafka_resp_err_t error, const std::string& what) {
@@ -54,7 +54,7 @@ std::string MockCluster::bootstrap() const {
   return rd_kafka_mock_cluster_bootstraps(cluster_);
 }
 
-std::map<std::string, std::string> MockCluster::client_properties() {
+std::map<std::string, std::string> MockCluster::consumer_properties() {
   return {{"fetch.wait.max.ms", std::to_string(kMockFetchWaitMs)}};
 }
 
