@@ -370,6 +370,18 @@ std::vector<std::vector<Value>> all_types_rows() {
   return rows;
 }
 
+// Writes `batch` in one transaction, then expects `table` to hold `rows`.
+void write_then_expect(pqxx::connection& connection, BatchWriter& writer, const RowBatch& batch,
+                       const TableSpec& table, const std::vector<std::vector<Value>>& rows) {
+  pqxx::work work(connection);
+  writer.write(work, batch);
+  work.commit();
+  const auto stored = read_table(connection, table);
+  ASSERT_EQ(stored.size(), rows.size());
+  for (std::size_t i = 0; i < rows.size(); ++i)
+    EXPECT_EQ(stored[i], described(rows[i])) << "row " << i;
+}
+
 TEST_F(PgAdapter, CopyAndInsertStatementRoundTripEveryTypeAndTrickyStrings) {
   exec(std::string("CREATE TABLE all_types ") + kAllTypesDdl);
   const TableSpec table = all_types_table("all_types");
@@ -381,14 +393,7 @@ TEST_F(PgAdapter, CopyAndInsertStatementRoundTripEveryTypeAndTrickyStrings) {
     SCOPED_TRACE(statement_rows_max == 0 ? "COPY" : "INSERT statement");
     exec("TRUNCATE all_types");
     BatchWriter writer("", statement_rows_max);
-    pqxx::work work(connection_);
-    writer.write(work, batch);
-    work.commit();
-
-    const auto stored = read_table(connection_, table);
-    ASSERT_EQ(stored.size(), rows.size());
-    for (std::size_t i = 0; i < rows.size(); ++i)
-      EXPECT_EQ(stored[i], described(rows[i])) << "row " << i;
+    write_then_expect(connection_, writer, batch, table, rows);
   }
 }
 
@@ -399,14 +404,7 @@ TEST_F(PgAdapter, ArrayLiteralsRoundTripEveryTypeThroughUnnest) {
   RowBatch batch;
   for (const auto& row : rows) batch.upsert(table, row);  // upserts travel as arrays
   BatchWriter writer;
-  pqxx::work work(connection_);
-  writer.write(work, batch);
-  work.commit();
-
-  const auto stored = read_table(connection_, table);
-  ASSERT_EQ(stored.size(), rows.size());
-  for (std::size_t i = 0; i < rows.size(); ++i)
-    EXPECT_EQ(stored[i], described(rows[i])) << "row " << i;
+  write_then_expect(connection_, writer, batch, table, rows);
 }
 
 TEST_F(PgAdapter, TextArrayLiteralKeepsOrderNullsAndEmptyStrings) {
