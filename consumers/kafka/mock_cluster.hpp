@@ -30,8 +30,8 @@ class MockCluster {
   // mock cluster, under the user's own (Settings::consumer_properties). The mock answers a fetch
   // that finds nothing new only when fetch.wait.max.ms has passed; unlike a real broker it does not
   // answer early when a record arrives. Every consumer a command crosses (the engine's, the
-  // projector's) thus adds up to that wait to its latency, so the mock's clients wait less than the
-  // production default (docs/performance.md, "Latency at 1,000 commands/s").
+  // projector's) thus adds up to that wait to its latency, so the mock's consumers wait less than
+  // the production default (docs/performance.md, "Latency at 1,000 commands/s").
   static std::map<std::string, std::string> consumer_properties();
   int broker_count() const { return broker_count_; }
   void create_topic(const std::string& topic, int partitions, int replication_factor);
