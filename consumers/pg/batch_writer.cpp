@@ -126,14 +126,63 @@ std::vector<std::string> column_arrays(const std::vector<const projections::RowO
   return arrays;
 }
 
-struct TableWork {
+void copy_rows(pqxx::transaction_base& work, const std::string& table_name,
+               const projections::TableSpec& table,
+               const std::vector<const projections::RowOp*>& rows) {
+  std::vector<std::string> columns;
+  columns.reserve(table.columns.size());
+  for (const projections::Column& column : table.columns)
+    columns.push_back(work.quote_name(column.name));
+  // libpqxx 6.4 puts the table and column names into the COPY statement as
+  // given, so they are passed quoted.
+  pqxx::stream_to stream(work, work.quote_name(table_name), columns);
+  std::string chunk;
+  chunk.reserve(kCopyChunkBytes + 4096);
+  for (const projections::RowOp* op : rows) {
+    for (std::size_t i = 0; i < op->values.size(); ++i)
+      append_copy_value(chunk, op->values[i], i == 0);
+    end_copy_row(chunk);
+    if (chunk.size() >= kCopyChunkBytes) flush_copy_chunk(stream, chunk);
+  }
+  flush_copy_chunk(stream, chunk);
+  stream.complete();
+}
+
+// Has the monthly partition of every month the rows' partition column
+// falls in created, if missing: one call per distinct month, with the table
+// name (from code) and an instant of the month as parameters.
+void ensure_month_partitions(const std::string& table_name, const projections::TableSpec& table,
+                             const std::vector<const projections::RowOp*>& rows,
+                             std::string_view name_prefix,
+                             std::vector<PipelinedStatement>& statements) {
+  if (table.monthly_partition_column.empty() || rows.empty()) return;
+  const std::size_t column = table.column_index(table.monthly_partition_column);
+  std::map<std::string, int64_t> months;  // "YYYY-MM" -> an instant in it
+  for (const projections::RowOp* op : rows) {
+    const auto* at = std::get_if<projections::Timestamp>(&op->values[column]);
+    LF_ASSERT_MSG(at != nullptr, "a partition column holds a timestamp");
+    const int64_t day = at->unix_ms / kMillisPerDay - (at->unix_ms % kMillisPerDay < 0 ? 1 : 0);
+    months.emplace(format_date_days(static_cast<int32_t>(day)).substr(0, 7), at->unix_ms);
+  }
+  for (const auto& [month, unix_ms] : months) {
+    statements.push_back(PipelinedStatement{
+        std::string(name_prefix) + "lf.ensure_month_partition",
+        "SELECT ledgerflow_ensure_month_partition($1, to_timestamp($2::double precision / 1000))",
+        {table_name, std::to_string(unix_ms)},
+        {}});
+  }
+}
+
+}  // namespace
+
+struct BatchWriter::TableWork {
   std::vector<const projections::RowOp*> inserts;
   std::vector<const projections::RowOp*> upserts;
   // Patches grouped by the set of columns they set, in first-touch order.
   std::vector<std::pair<std::vector<bool>, std::vector<const projections::RowOp*>>> patches;
 };
 
-TableWork sort_ops(const projections::RowBatch::TableOps& group) {
+BatchWriter::TableWork BatchWriter::sort_ops(const projections::RowBatch::TableOps& group) {
   TableWork work;
   for (const projections::RowOp& op : group.ops) {
     LF_ASSERT(op.table == group.table);
@@ -161,52 +210,6 @@ TableWork sort_ops(const projections::RowBatch::TableOps& group) {
   return work;
 }
 
-void copy_rows(pqxx::transaction_base& work, const std::string& table_name,
-               const projections::TableSpec& table,
-               const std::vector<const projections::RowOp*>& rows) {
-  std::vector<std::string> columns;
-  columns.reserve(table.columns.size());
-  for (const projections::Column& column : table.columns)
-    columns.push_back(work.quote_name(column.name));
-  // libpqxx 6.4 puts the table and column names into the COPY statement as
-  // given, so they are passed quoted.
-  pqxx::stream_to stream(work, work.quote_name(table_name), columns);
-  std::string chunk;
-  chunk.reserve(kCopyChunkBytes + 4096);
-  for (const projections::RowOp* op : rows) {
-    for (std::size_t i = 0; i < op->values.size(); ++i)
-      append_copy_value(chunk, op->values[i], i == 0);
-    end_copy_row(chunk);
-    if (chunk.size() >= kCopyChunkBytes) flush_copy_chunk(stream, chunk);
-  }
-  flush_copy_chunk(stream, chunk);
-  stream.complete();
-}
-
-// Has the monthly partition of every month the rows' partition column
-// falls in created, if missing: one call per distinct month, with the table
-// name (from code) and an instant of the month as parameters.
-void ensure_month_partitions(pqxx::transaction_base& work, const std::string& table_name,
-                             const projections::TableSpec& table,
-                             const std::vector<const projections::RowOp*>& rows) {
-  if (table.monthly_partition_column.empty() || rows.empty()) return;
-  const std::size_t column = table.column_index(table.monthly_partition_column);
-  std::map<std::string, int64_t> months;  // "YYYY-MM" -> an instant in it
-  for (const projections::RowOp* op : rows) {
-    const auto* at = std::get_if<projections::Timestamp>(&op->values[column]);
-    LF_ASSERT_MSG(at != nullptr, "a partition column holds a timestamp");
-    const int64_t day = at->unix_ms / kMillisPerDay - (at->unix_ms % kMillisPerDay < 0 ? 1 : 0);
-    months.emplace(format_date_days(static_cast<int32_t>(day)).substr(0, 7), at->unix_ms);
-  }
-  for (const auto& [month, unix_ms] : months) {
-    work.exec_params(
-        "SELECT ledgerflow_ensure_month_partition($1, to_timestamp($2::double precision / 1000))",
-        table_name, unix_ms);
-  }
-}
-
-}  // namespace
-
 BatchWriter::BatchWriter(std::string table_suffix, std::size_t insert_statement_rows_max)
     : table_suffix_(std::move(table_suffix)),
       insert_statement_rows_max_(insert_statement_rows_max) {
@@ -217,129 +220,166 @@ BatchWriter::BatchWriter(std::string table_suffix, std::size_t insert_statement_
 }
 
 void BatchWriter::write(pqxx::transaction_base& work, const projections::RowBatch& batch) {
+  std::vector<PipelinedStatement> statements;
   for (const projections::RowBatch::TableOps& group : batch.tables()) {
-    const projections::TableSpec& table = *group.table;
-    const std::string table_name = table.name + table_suffix_;
     const TableWork sorted = sort_ops(group);
-    LF_ASSERT_MSG(!table.key.empty() || (sorted.upserts.empty() && sorted.patches.empty()),
-                  "upserts and patches need a key");
-
-    // A patch never moves a row to another month: the partition column is not patched.
-    LF_ASSERT_MSG(table.monthly_partition_column.empty() || sorted.patches.empty(),
-                  "a monthly partitioned table is written by inserts and upserts");
-    ensure_month_partitions(work, table_name, table, sorted.inserts);
-    ensure_month_partitions(work, table_name, table, sorted.upserts);
-    std::vector<std::size_t> all(table.columns.size());
-    for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
-    if (sorted.inserts.size() > insert_statement_rows_max_) {
-      copy_rows(work, table_name, table, sorted.inserts);
-    } else if (!sorted.inserts.empty()) {
-      const std::vector<std::string> arrays = column_arrays(sorted.inserts, all);
-      work.exec_prepared(prepare_insert(work, table, Conflict::fail),
-                         pqxx::prepare::make_dynamic_params(arrays));
+    const bool by_copy = sorted.inserts.size() > insert_statement_rows_max_;
+    statements.clear();
+    table_statements(work, *group.table, sorted, !by_copy, "", statements);
+    // The month partitions come first, then a COPY, then the statements.
+    std::size_t next = 0;
+    if (by_copy) {
+      while (next < statements.size() && statements[next].name == "lf.ensure_month_partition")
+        run_statement(work, statements[next++]);
+      copy_rows(work, group.table->name + table_suffix_, *group.table, sorted.inserts);
     }
-
-    if (!sorted.upserts.empty()) {
-      const std::vector<std::string> arrays = column_arrays(sorted.upserts, all);
-      work.exec_prepared(prepare_insert(work, table, Conflict::update),
-                         pqxx::prepare::make_dynamic_params(arrays));
-    }
-
-    for (const auto& [present, ops] : sorted.patches) {
-      std::vector<std::size_t> columns(table.key.begin(), table.key.end());
-      for (std::size_t i = 0; i < present.size(); ++i) {
-        if (present[i] && !is_key(table, i)) columns.push_back(i);
-      }
-      const std::vector<std::string> arrays = column_arrays(ops, columns);
-      const pqxx::result result = work.exec_prepared(prepare_patch(work, table, present),
-                                                     pqxx::prepare::make_dynamic_params(arrays));
-      if (result.affected_rows() != ops.size()) {
-        logger()->error("patch of {} rows in {} matched {}", ops.size(), table_name,
-                        result.affected_rows());
-        throw PatchMissingRow("patch to missing row in " + table_name);
-      }
-    }
+    for (; next < statements.size(); ++next) run_statement(work, statements[next]);
   }
 }
 
-std::string BatchWriter::prepare_insert(pqxx::transaction_base& work,
-                                        const projections::TableSpec& table, Conflict conflict) {
+bool BatchWriter::write_pipelined(pqxx::dbtransaction& work,
+                                  std::vector<PipelinedStatement> leading,
+                                  const projections::RowBatch& batch) {
+  for (const projections::RowBatch::TableOps& group : batch.tables()) {
+    std::size_t inserts = 0;
+    for (const projections::RowOp& op : group.ops)
+      inserts += op.kind == projections::RowOpKind::insert ? 1 : 0;
+    if (inserts > insert_statement_rows_max_) return false;
+  }
+  std::vector<PipelinedStatement> statements = std::move(leading);
+  for (PipelinedStatement& statement : statements) statement.name = "p." + statement.name;
+  for (const projections::RowBatch::TableOps& group : batch.tables())
+    table_statements(work, *group.table, sort_ops(group), true, "p.", statements);
+  pipeline_.run(work, statements);
+  return true;
+}
+
+void BatchWriter::run_statement(pqxx::transaction_base& work, const PipelinedStatement& statement) {
+  work.conn().prepare(statement.name, statement.sql);
+  const pqxx::result result =
+      work.exec_prepared(statement.name, pqxx::prepare::make_dynamic_params(statement.params));
+  if (statement.check) statement.check(result.affected_rows());
+}
+
+void BatchWriter::table_statements(pqxx::transaction_base& work,
+                                   const projections::TableSpec& table, const TableWork& sorted,
+                                   bool inserts_by_statement, std::string_view name_prefix,
+                                   std::vector<PipelinedStatement>& statements) {
   const std::string table_name = table.name + table_suffix_;
-  std::string name =
-      statement_name(table_name + (conflict == Conflict::update ? ".upsert" : ".insert"));
-  if (prepared_.count(name) > 0) return name;
+  LF_ASSERT_MSG(!table.key.empty() || (sorted.upserts.empty() && sorted.patches.empty()),
+                "upserts and patches need a key");
+  // A patch never moves a row to another month: the partition column is not patched.
+  LF_ASSERT_MSG(table.monthly_partition_column.empty() || sorted.patches.empty(),
+                "a monthly partitioned table is written by inserts and upserts");
+  ensure_month_partitions(table_name, table, sorted.inserts, name_prefix, statements);
+  ensure_month_partitions(table_name, table, sorted.upserts, name_prefix, statements);
 
   std::vector<std::size_t> all(table.columns.size());
-  std::string column_list;
-  for (std::size_t i = 0; i < table.columns.size(); ++i) {
-    all[i] = i;
-    if (i > 0) column_list += ", ";
-    column_list += work.quote_name(table.columns[i].name);
+  for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
+  if (inserts_by_statement && !sorted.inserts.empty()) {
+    statements.push_back(insert_statement(work, table, Conflict::fail, name_prefix));
+    statements.back().params = column_arrays(sorted.inserts, all);
   }
-  std::string key_list;
-  for (std::size_t i = 0; i < table.key.size(); ++i) {
-    if (i > 0) key_list += ", ";
-    key_list += work.quote_name(table.columns[table.key[i]].name);
+  if (!sorted.upserts.empty()) {
+    statements.push_back(insert_statement(work, table, Conflict::update, name_prefix));
+    statements.back().params = column_arrays(sorted.upserts, all);
   }
-  std::string updates;
-  for (std::size_t i = 0; i < table.columns.size(); ++i) {
-    if (is_key(table, i)) continue;
-    if (!updates.empty()) updates += ", ";
-    const std::string column = work.quote_name(table.columns[i].name);
-    updates += column + " = EXCLUDED." + column;
+  for (const auto& [present, ops] : sorted.patches) {
+    std::vector<std::size_t> columns(table.key.begin(), table.key.end());
+    for (std::size_t i = 0; i < present.size(); ++i) {
+      if (present[i] && !is_key(table, i)) columns.push_back(i);
+    }
+    statements.push_back(patch_statement(work, table, present, name_prefix));
+    statements.back().params = column_arrays(ops, columns);
+    statements.back().check = [expected = ops.size(), table_name](uint64_t matched) {
+      if (matched == expected) return;
+      logger()->error("patch of {} rows in {} matched {}", expected, table_name, matched);
+      throw PatchMissingRow("patch to missing row in " + table_name);
+    };
   }
-  std::string sql = "INSERT INTO " + work.quote_name(table_name) + " (" + column_list +
-                    ") SELECT * FROM unnest(" + unnest_arguments(table, all) + ")";
-  if (conflict == Conflict::update) {
-    sql += " ON CONFLICT (" + key_list + ") " +
-           (updates.empty() ? "DO NOTHING" : "DO UPDATE SET " + updates);
-  }
-  work.conn().prepare(name, sql);
-  prepared_.insert(name);
-  logger()->debug("prepared {}: {}", name, sql);
-  return name;
 }
 
-std::string BatchWriter::prepare_patch(pqxx::transaction_base& work,
-                                       const projections::TableSpec& table,
-                                       const std::vector<bool>& present) {
+PipelinedStatement BatchWriter::insert_statement(pqxx::transaction_base& work,
+                                                 const projections::TableSpec& table,
+                                                 Conflict conflict, std::string_view name_prefix) {
   const std::string table_name = table.name + table_suffix_;
-  std::string name = statement_name(table_name + ".patch." + column_mask(present));
-  if (prepared_.count(name) > 0) return name;
+  const std::string readable = table_name + (conflict == Conflict::update ? ".upsert" : ".insert");
+  auto [cached, added] = sql_.try_emplace(readable);
+  if (added) {
+    std::vector<std::size_t> all(table.columns.size());
+    std::string column_list;
+    for (std::size_t i = 0; i < table.columns.size(); ++i) {
+      all[i] = i;
+      if (i > 0) column_list += ", ";
+      column_list += work.quote_name(table.columns[i].name);
+    }
+    std::string key_list;
+    for (std::size_t i = 0; i < table.key.size(); ++i) {
+      if (i > 0) key_list += ", ";
+      key_list += work.quote_name(table.columns[table.key[i]].name);
+    }
+    std::string updates;
+    for (std::size_t i = 0; i < table.columns.size(); ++i) {
+      if (is_key(table, i)) continue;
+      if (!updates.empty()) updates += ", ";
+      const std::string column = work.quote_name(table.columns[i].name);
+      updates += column + " = EXCLUDED." + column;
+    }
+    std::string sql = "INSERT INTO " + work.quote_name(table_name) + " (" + column_list +
+                      ") SELECT * FROM unnest(" + unnest_arguments(table, all) + ")";
+    if (conflict == Conflict::update) {
+      sql += " ON CONFLICT (" + key_list + ") " +
+             (updates.empty() ? "DO NOTHING" : "DO UPDATE SET " + updates);
+    }
+    logger()->debug("statement {}: {}", readable, sql);
+    cached->second = std::move(sql);
+  }
+  return PipelinedStatement{
+      statement_name(std::string(name_prefix) + readable), cached->second, {}, {}};
+}
 
-  std::vector<std::size_t> columns(table.key.begin(), table.key.end());
-  for (std::size_t i = 0; i < present.size(); ++i) {
-    if (present[i] && !is_key(table, i)) columns.push_back(i);
+PipelinedStatement BatchWriter::patch_statement(pqxx::transaction_base& work,
+                                                const projections::TableSpec& table,
+                                                const std::vector<bool>& present,
+                                                std::string_view name_prefix) {
+  const std::string table_name = table.name + table_suffix_;
+  const std::string readable = table_name + ".patch." + column_mask(present);
+  auto [cached, added] = sql_.try_emplace(readable);
+  if (added) {
+    std::vector<std::size_t> columns(table.key.begin(), table.key.end());
+    for (std::size_t i = 0; i < present.size(); ++i) {
+      if (present[i] && !is_key(table, i)) columns.push_back(i);
+    }
+    std::string aliases;
+    for (std::size_t i = 0; i < columns.size(); ++i) {
+      if (i > 0) aliases += ", ";
+      aliases += work.quote_name(table.columns[columns[i]].name);
+    }
+    std::string assignments;
+    for (std::size_t i = table.key.size(); i < columns.size(); ++i) {
+      if (!assignments.empty()) assignments += ", ";
+      const std::string column = work.quote_name(table.columns[columns[i]].name);
+      assignments += column + " = src." + column;
+    }
+    if (assignments.empty()) {
+      // Only keys: still an UPDATE, so a missing row is found by the count.
+      const std::string key = work.quote_name(table.columns[table.key.front()].name);
+      assignments = key + " = src." + key;
+    }
+    std::string matches;
+    for (std::size_t i = 0; i < table.key.size(); ++i) {
+      if (i > 0) matches += " AND ";
+      const std::string key = work.quote_name(table.columns[table.key[i]].name);
+      matches += "dst." + key + " = src." + key;
+    }
+    std::string sql = "UPDATE " + work.quote_name(table_name) + " AS dst SET " + assignments +
+                      " FROM unnest(" + unnest_arguments(table, columns) + ") AS src(" + aliases +
+                      ") WHERE " + matches;
+    logger()->debug("statement {}: {}", readable, sql);
+    cached->second = std::move(sql);
   }
-  std::string aliases;
-  for (std::size_t i = 0; i < columns.size(); ++i) {
-    if (i > 0) aliases += ", ";
-    aliases += work.quote_name(table.columns[columns[i]].name);
-  }
-  std::string assignments;
-  for (std::size_t i = table.key.size(); i < columns.size(); ++i) {
-    if (!assignments.empty()) assignments += ", ";
-    const std::string column = work.quote_name(table.columns[columns[i]].name);
-    assignments += column + " = src." + column;
-  }
-  if (assignments.empty()) {
-    // Only keys: still an UPDATE, so a missing row is found by the count.
-    const std::string key = work.quote_name(table.columns[table.key.front()].name);
-    assignments = key + " = src." + key;
-  }
-  std::string matches;
-  for (std::size_t i = 0; i < table.key.size(); ++i) {
-    if (i > 0) matches += " AND ";
-    const std::string key = work.quote_name(table.columns[table.key[i]].name);
-    matches += "dst." + key + " = src." + key;
-  }
-  const std::string sql = "UPDATE " + work.quote_name(table_name) + " AS dst SET " + assignments +
-                          " FROM unnest(" + unnest_arguments(table, columns) + ") AS src(" +
-                          aliases + ") WHERE " + matches;
-  work.conn().prepare(name, sql);
-  prepared_.insert(name);
-  logger()->debug("prepared {}: {}", name, sql);
-  return name;
+  return PipelinedStatement{
+      statement_name(std::string(name_prefix) + readable), cached->second, {}, {}};
 }
 
 }  // namespace lf::pg

@@ -84,33 +84,44 @@ std::vector<Checkpoint> load_checkpoints(pqxx::work& work,
   return checkpoints;
 }
 
-void advance_checkpoints(pqxx::work& work, const std::vector<Checkpoint>& before,
-                         const std::vector<Checkpoint>& after) {
+PipelinedStatement advance_checkpoints_statement(const std::vector<Checkpoint>& before,
+                                                 const std::vector<Checkpoint>& after) {
   LF_ASSERT(before.size() == after.size());
-  if (after.empty()) return;
   for (std::size_t i = 0; i < after.size(); ++i) {
     LF_ASSERT(before[i].projection == after[i].projection);
     LF_ASSERT(before[i].partition == after[i].partition);
     LF_ASSERT(after[i].next_offset >= 0 && after[i].last_seq >= 0);
     LF_ASSERT(before[i].generation == after[i].generation);
   }
-  const pqxx::result result = work.exec_prepared(
-      prepared(work, "lf.advance_checkpoints", kAdvanceCheckpoints),
-      array_of(after, [](const Checkpoint& c) { return c.projection; }),
-      array_of(after, [](const Checkpoint& c) { return static_cast<int64_t>(c.partition); }),
-      array_of(before, [](const Checkpoint& c) { return c.next_offset; }),
-      array_of(after, [](const Checkpoint& c) { return c.next_offset; }),
-      array_of(after, [](const Checkpoint& c) { return c.last_seq; }),
-      array_of(after, [](const Checkpoint& c) { return c.last_record_id; }),
-      array_of(after, [](const Checkpoint& c) { return c.ignored_count; }),
-      array_of(after, [](const Checkpoint& c) { return c.deadlettered_count; }),
-      array_of(after, [](const Checkpoint& c) { return c.unknown_skipped_count; }),
-      array_of(before, [](const Checkpoint& c) { return c.generation; }));
-  if (result.affected_rows() != after.size()) {
-    throw StalePosition(
-        "checkpoint compare-and-set matched " + std::to_string(result.affected_rows()) + " of " +
-        std::to_string(after.size()) + " positions: another projector has moved them");
-  }
+  return PipelinedStatement{
+      "lf.advance_checkpoints",
+      kAdvanceCheckpoints,
+      {array_of(after, [](const Checkpoint& c) { return c.projection; }),
+       array_of(after, [](const Checkpoint& c) { return static_cast<int64_t>(c.partition); }),
+       array_of(before, [](const Checkpoint& c) { return c.next_offset; }),
+       array_of(after, [](const Checkpoint& c) { return c.next_offset; }),
+       array_of(after, [](const Checkpoint& c) { return c.last_seq; }),
+       array_of(after, [](const Checkpoint& c) { return c.last_record_id; }),
+       array_of(after, [](const Checkpoint& c) { return c.ignored_count; }),
+       array_of(after, [](const Checkpoint& c) { return c.deadlettered_count; }),
+       array_of(after, [](const Checkpoint& c) { return c.unknown_skipped_count; }),
+       array_of(before, [](const Checkpoint& c) { return c.generation; })},
+      [expected = after.size()](uint64_t matched) {
+        if (matched == expected) return;
+        throw StalePosition("checkpoint compare-and-set matched " + std::to_string(matched) +
+                            " of " + std::to_string(expected) +
+                            " positions: another projector has moved them");
+      }};
+}
+
+void advance_checkpoints(pqxx::work& work, const std::vector<Checkpoint>& before,
+                         const std::vector<Checkpoint>& after) {
+  if (after.empty()) return;
+  const PipelinedStatement statement = advance_checkpoints_statement(before, after);
+  const pqxx::result result =
+      work.exec_prepared(prepared(work, statement.name.c_str(), statement.sql.c_str()),
+                         pqxx::prepare::make_dynamic_params(statement.params));
+  statement.check(result.affected_rows());
 }
 
 }  // namespace lf::pg

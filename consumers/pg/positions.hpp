@@ -13,6 +13,8 @@
 
 #include <pqxx/pqxx>
 
+#include "consumers/pg/pipeline.hpp"
+
 namespace lf::pg {
 
 struct Checkpoint {
@@ -46,5 +48,10 @@ std::vector<Checkpoint> load_checkpoints(pqxx::work& work,
 // statement. Throws StalePosition if any row did not match `before`.
 void advance_checkpoints(pqxx::work& work, const std::vector<Checkpoint>& before,
                          const std::vector<Checkpoint>& after);
+// The same compare-and-set as a statement to send with others
+// (BatchWriter::write_pipelined); its check throws StalePosition. `after`
+// must not be empty.
+PipelinedStatement advance_checkpoints_statement(const std::vector<Checkpoint>& before,
+                                                 const std::vector<Checkpoint>& after);
 
 }  // namespace lf::pg

@@ -625,18 +625,33 @@ std::vector<Value> account(const std::string& id, int64_t balance, const std::st
           Json{"{\"v\": 1}"}};
 }
 
-class PgBatchWriter : public PgAdapter {
+// Every BatchWriter test runs twice: through write(), and through
+// write_pipelined() (one round trip, libpq's pipeline mode), which falls
+// back to write() only for a batch with rows to COPY.
+class PgBatchWriter : public PgAdapter, public ::testing::WithParamInterface<bool> {
  protected:
   PgBatchWriter() { exec(kAccountsDdl); }
 
+  static bool pipelined() { return GetParam(); }
+
+  void write_in(pqxx::work& work, BatchWriter& writer, const RowBatch& batch) {
+    if (pipelined() && writer.write_pipelined(work, {}, batch)) return;
+    writer.write(work, batch);
+  }
+
   void write(BatchWriter& writer, const RowBatch& batch) {
     pqxx::work work(connection_);
-    writer.write(work, batch);
+    write_in(work, writer, batch);
     work.commit();
   }
 };
 
-TEST_F(PgBatchWriter, InsertsNewRows) {
+INSTANTIATE_TEST_SUITE_P(Paths, PgBatchWriter, ::testing::Bool(),
+                         [](const ::testing::TestParamInfo<bool>& info) {
+                           return info.param ? std::string("Pipelined") : std::string("OneByOne");
+                         });
+
+TEST_P(PgBatchWriter, InsertsNewRows) {
   BatchWriter writer;
   RowBatch batch;
   batch.insert(accounts(), account("a", 10, "first"));
@@ -651,7 +666,7 @@ TEST_F(PgBatchWriter, InsertsNewRows) {
 // Up to kInsertStatementRowsMax rows of a table go by one INSERT statement,
 // more by COPY: the same rows land either way, and a key already taken fails
 // the batch either way (an insert never overwrites).
-TEST_F(PgBatchWriter, InsertsOfAFewRowsAndOfManyLandAlikeAndNeitherOverwrites) {
+TEST_P(PgBatchWriter, InsertsOfAFewRowsAndOfManyLandAlikeAndNeitherOverwrites) {
   constexpr std::size_t kFew = BatchWriter::kInsertStatementRowsMax;
   BatchWriter writer;
   for (const std::size_t count : {kFew, kFew + 1}) {
@@ -671,13 +686,13 @@ TEST_F(PgBatchWriter, InsertsOfAFewRowsAndOfManyLandAlikeAndNeitherOverwrites) {
     for (std::size_t i = 0; i < count; ++i)
       again.insert(accounts(), account("acct-" + std::to_string(100 + i), 7, "other"));
     pqxx::work work(connection_);
-    EXPECT_THROW(writer.write(work, again), pqxx::unique_violation);
+    EXPECT_THROW(write_in(work, writer, again), pqxx::unique_violation);
     work.abort();
     EXPECT_EQ(read_table(connection_, accounts()), rows);
   }
 }
 
-TEST_F(PgBatchWriter, UpsertInsertsThenReplacesEveryNonKeyColumn) {
+TEST_P(PgBatchWriter, UpsertInsertsThenReplacesEveryNonKeyColumn) {
   BatchWriter writer;
   RowBatch batch;
   batch.upsert(accounts(), account("a", 10, "first"));
@@ -697,7 +712,7 @@ TEST_F(PgBatchWriter, UpsertInsertsThenReplacesEveryNonKeyColumn) {
   EXPECT_EQ(rows[1], described(account("b", 20, "new")));
 }
 
-TEST_F(PgBatchWriter, PatchChangesOnlyTheGivenColumns) {
+TEST_P(PgBatchWriter, PatchChangesOnlyTheGivenColumns) {
   BatchWriter writer;
   RowBatch batch;
   batch.insert(accounts(), account("a", 10, "first"));
@@ -725,7 +740,7 @@ TEST_F(PgBatchWriter, PatchChangesOnlyTheGivenColumns) {
   EXPECT_EQ(rows[2], described(c));
 }
 
-TEST_F(PgBatchWriter, MergedInsertAndPatchInOneBatchWriteOneRow) {
+TEST_P(PgBatchWriter, MergedInsertAndPatchInOneBatchWriteOneRow) {
   BatchWriter writer;
   RowBatch batch;
   batch.insert(accounts(), account("a", 10, "first"));
@@ -745,7 +760,7 @@ TEST_F(PgBatchWriter, MergedInsertAndPatchInOneBatchWriteOneRow) {
   EXPECT_EQ(rows[1], described(b));
 }
 
-TEST_F(PgBatchWriter, PatchOfAMissingRowThrowsAndTheAbortedBatchWritesNothing) {
+TEST_P(PgBatchWriter, PatchOfAMissingRowThrowsAndTheAbortedBatchWritesNothing) {
   BatchWriter writer;
   RowBatch batch;
   batch.insert(accounts(), account("a", 10, "first"));
@@ -754,7 +769,7 @@ TEST_F(PgBatchWriter, PatchOfAMissingRowThrowsAndTheAbortedBatchWritesNothing) {
   {
     pqxx::work work(connection_);
     try {
-      writer.write(work, batch);
+      write_in(work, writer, batch);
       FAIL() << "a patch to a missing row must throw";
     } catch (const std::runtime_error& error) {
       EXPECT_EQ(std::string(error.what()), "patch to missing row in accounts");
@@ -768,7 +783,7 @@ TEST_F(PgBatchWriter, PatchOfAMissingRowThrowsAndTheAbortedBatchWritesNothing) {
   EXPECT_EQ(count_rows(connection_, "accounts"), 1);
 }
 
-TEST_F(PgBatchWriter, SuffixWritesToTheShadowTable) {
+TEST_P(PgBatchWriter, SuffixWritesToTheShadowTable) {
   BatchWriter writer("__shadow");
   RowBatch batch;
   batch.insert(accounts(), account("a", 10, "first"));
@@ -786,7 +801,7 @@ TEST_F(PgBatchWriter, SuffixWritesToTheShadowTable) {
   EXPECT_EQ(rows[1], described(account("b", 20, "second")));
 }
 
-TEST_F(PgBatchWriter, LongTableNamesGetDistinctStatementNames) {
+TEST_P(PgBatchWriter, LongTableNamesGetDistinctStatementNames) {
   const std::string name(60, 'l');
   exec("CREATE TABLE " + name + " (k bigint PRIMARY KEY, a bigint, b bigint)");
   const TableSpec table{
@@ -806,7 +821,25 @@ TEST_F(PgBatchWriter, LongTableNamesGetDistinctStatementNames) {
   EXPECT_EQ(rows[1], described({int64_t{2}, int64_t{0}, int64_t{7}}));
 }
 
-TEST_F(PgBatchWriter, ManyRowsThroughEveryPath) {
+// The projector keeps its writer when it connects anew (after a probe found
+// the database gone): the writer prepares its statements again there.
+TEST_P(PgBatchWriter, AWriterOutlivesItsConnection) {
+  BatchWriter writer;
+  pqxx::connection other(url_);
+  int id = 0;
+  for (pqxx::connection* connection : {&connection_, &other, &connection_}) {
+    RowBatch batch;
+    batch.insert(accounts(), account("insert-" + std::to_string(++id), 1, "insert"));
+    batch.upsert(accounts(), account("upsert-" + std::to_string(id), 2, "upsert"));
+    batch.patch(accounts(), {kTenant, "insert-" + std::to_string(id)}, {{"balance", int64_t{3}}});
+    pqxx::work work(*connection);
+    write_in(work, writer, batch);
+    work.commit();
+  }
+  EXPECT_EQ(count_rows(connection_, "accounts"), 6);
+}
+
+TEST_P(PgBatchWriter, ManyRowsThroughEveryPath) {
   constexpr int kRows = 50'000;
   BatchWriter writer;
   RowBatch batch;
@@ -913,34 +946,55 @@ class PgTwoProjectors : public PgBatchWriter {
     start_ = load_checkpoints(work, {"accounts"}, {0});
     work.commit();
   }
+
+  // A projector's write: the positions' compare-and-set, then the rows
+  // (in one round trip when pipelined).
+  void write_at(pqxx::work& work, BatchWriter& writer, const std::vector<Checkpoint>& from,
+                const std::vector<Checkpoint>& to, const RowBatch& batch) {
+    if (pipelined()) {
+      ASSERT_TRUE(writer.write_pipelined(work, {advance_checkpoints_statement(from, to)}, batch));
+      return;
+    }
+    advance_checkpoints(work, from, to);
+    writer.write(work, batch);
+  }
+
   pqxx::connection other_;
   std::vector<Checkpoint> start_;
 };
 
-TEST_F(PgTwoProjectors, StaleProjectorCommitFailsAndWritesNothing) {
+INSTANTIATE_TEST_SUITE_P(Paths, PgTwoProjectors, ::testing::Bool(),
+                         [](const ::testing::TestParamInfo<bool>& info) {
+                           return info.param ? std::string("Pipelined") : std::string("OneByOne");
+                         });
+
+TEST_P(PgTwoProjectors, StaleProjectorCommitFailsAndWritesNothing) {
   BatchWriter first_writer;
   BatchWriter stale_writer;
   {
     RowBatch batch;
     batch.insert(accounts(), account("first", 1, "first projector"));
     pqxx::work work(connection_);
-    first_writer.write(work, batch);
-    advance_checkpoints(work, start_, {moved(start_[0], 10, 10)});
+    write_at(work, first_writer, start_, {moved(start_[0], 10, 10)}, batch);
     work.commit();
   }
   {
+    // The stale projector writes the same record again: its insert of a
+    // taken key fails too, but the refused compare-and-set before it is
+    // what the projector hears about, on both paths.
     RowBatch batch;
     batch.insert(accounts(), account("stale", 1, "stale projector"));
+    batch.insert(accounts(), account("first", 1, "first projector"));
     pqxx::work work(other_);
-    stale_writer.write(work, batch);
-    EXPECT_THROW(advance_checkpoints(work, start_, {moved(start_[0], 7, 7)}), StalePosition);
+    EXPECT_THROW(write_at(work, stale_writer, start_, {moved(start_[0], 7, 7)}, batch),
+                 StalePosition);
   }  // aborted
   EXPECT_EQ(count_rows(connection_, "accounts"), 1);
   pqxx::work work(connection_);
   EXPECT_EQ(load_checkpoints(work, {"accounts"}, {0})[0].next_offset, 10);
 }
 
-TEST_F(PgTwoProjectors, ConcurrentAdvanceWaitsThenFailsWhenTheFirstCommits) {
+TEST_P(PgTwoProjectors, ConcurrentAdvanceWaitsThenFailsWhenTheFirstCommits) {
   pqxx::work first(connection_);
   advance_checkpoints(first, start_, {moved(start_[0], 10, 10)});
 
@@ -950,9 +1004,8 @@ TEST_F(PgTwoProjectors, ConcurrentAdvanceWaitsThenFailsWhenTheFirstCommits) {
     RowBatch batch;
     batch.insert(accounts(), account("stale", 1, "stale projector"));
     BatchWriter writer;
-    writer.write(work, batch);
     try {
-      advance_checkpoints(work, start_, {moved(start_[0], 7, 7)});
+      write_at(work, writer, start_, {moved(start_[0], 7, 7)}, batch);
       work.commit();
       return false;
     } catch (const StalePosition&) {
@@ -975,6 +1028,77 @@ TEST_F(PgTwoProjectors, ConcurrentAdvanceWaitsThenFailsWhenTheFirstCommits) {
   EXPECT_EQ(count_rows(connection_, "accounts"), 0);
   pqxx::work work(connection_);
   EXPECT_EQ(load_checkpoints(work, {"accounts"}, {0})[0].next_offset, 10);
+}
+
+// A statement PostgreSQL refuses in the middle of a round trip: its error
+// comes out as libpqxx's would (class and SQLSTATE), the statements after
+// it do not run, and the statements the round trip prepared before the
+// failure stay prepared while those after it do not (the next batches,
+// needing both, go through).
+TEST_F(PgAdapter, PipelineRefusalInTheMiddleKeepsTheConnectionAndItsPreparedStatements) {
+  exec(kAccountsDdl);
+  BatchWriter writer;
+  {
+    pqxx::work work(connection_);
+    work.exec("INSERT INTO accounts VALUES ('" + kTenant +
+              "', 'taken', 1, NULL, true, NULL, now(), NULL)");
+    work.commit();
+  }
+  RowBatch batch;
+  batch.insert(accounts(), account("taken", 2, "insert of a taken key"));
+  batch.upsert(accounts(), account("new", 3, "after the failure"));
+  {
+    pqxx::work work(connection_);
+    try {
+      writer.write_pipelined(work, {}, batch);
+      FAIL() << "a taken key must fail the round trip";
+    } catch (const pqxx::unique_violation& violation) {
+      EXPECT_EQ(violation.sqlstate(), "23505");
+    }
+  }  // aborted
+  EXPECT_EQ(count_rows(connection_, "accounts"), 1);
+  {
+    pqxx::read_transaction work(connection_);
+    EXPECT_EQ(work.exec1("SELECT count(*) FROM pg_prepared_statements")[0].as<int>(), 1)
+        << "the insert was prepared, the upsert after the failure was not";
+  }
+  for (const std::string id : {"second", "third"}) {
+    RowBatch next;
+    next.insert(accounts(), account(id, 4, "insert"));
+    next.upsert(accounts(), account(id + "-upserted", 5, "upsert"));
+    pqxx::work work(connection_);
+    ASSERT_TRUE(writer.write_pipelined(work, {}, next));
+    work.commit();
+  }
+  EXPECT_EQ(count_rows(connection_, "accounts"), 5);
+}
+
+// A backend terminated under a round trip: the write fails as a lost
+// connection (the projector then waits for the database and resumes from
+// the positions it holds), and nothing of the batch is written.
+TEST_F(PgAdapter, PipelineOnATerminatedBackendFailsAsALostConnection) {
+  exec(kAccountsDdl);
+  BatchWriter writer;
+  RowBatch batch;
+  batch.insert(accounts(), account("a", 1, "lost"));
+  {
+    pqxx::work work(connection_);
+    const int backend = work.exec1("SELECT pg_backend_pid()")[0].as<int>();
+    pqxx::connection killer(url_);
+    pqxx::nontransaction kill(killer);
+    kill.exec_params("SELECT pg_terminate_backend($1)", backend);
+    ASSERT_TRUE(lf::testing::wait_until(
+        [&kill, backend] {
+          return kill.exec_params1("SELECT count(*) FROM pg_stat_activity WHERE pid = $1",
+                                   backend)[0]
+                     .as<int>() == 0;
+        },
+        std::chrono::seconds(30)));
+    EXPECT_THROW(writer.write_pipelined(work, {}, batch), pqxx::broken_connection);
+  }
+  EXPECT_FALSE(connection_.is_open());
+  pqxx::connection fresh(url_);
+  EXPECT_EQ(count_rows(fresh, "accounts"), 0);
 }
 
 // -------------------------------------------------------------- snapshots
