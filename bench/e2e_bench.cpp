@@ -42,6 +42,8 @@
 namespace {
 
 using lf::bench::Clock;
+using lf::bench::machine_cpu_seconds;
+using lf::bench::process_cpu_seconds;
 using lf::bench::seconds_since;
 using lf::workload::CreditsWorkload;
 
@@ -359,6 +361,8 @@ void offered_rate(lf::client::CommandClient& client, CreditsWorkload& workload,
   LedgerWatch watch(url);
   const lf::projector::Stats projector_before = pipeline.projector_stats();
   const int total = rate * seconds;
+  const double machine_cpu_start = machine_cpu_seconds();
+  const double process_cpu_start = process_cpu_seconds();
   const auto start = Clock::now();
   // About 1,000 timed commands a second, whatever the rate: the reader's
   // probes must not become the load.
@@ -370,6 +374,8 @@ void offered_rate(lf::client::CommandClient& client, CreditsWorkload& workload,
     client.send(command.first, command.second);
   }
   const double offered_for = seconds_since(start);
+  const double machine_busy = (machine_cpu_seconds() - machine_cpu_start) / offered_for;
+  const double process_busy = (process_cpu_seconds() - process_cpu_start) / offered_for;
   const int64_t commands_behind = pipeline.commands_lag();
   const int64_t records_behind = lag.lag();
   if (!watch.wait_all(std::chrono::seconds(300))) {
@@ -400,6 +406,10 @@ void offered_rate(lf::client::CommandClient& client, CreditsWorkload& workload,
               static_cast<long long>(projector_after.batches - projector_before.batches),
               projector_after.map_seconds - projector_before.map_seconds,
               projector_after.write_seconds - projector_before.write_seconds);
+  std::printf(
+      "        CPU busy while sending: %.2f of 2 cores, %.2f of them this process (pipeline, mock "
+      "brokers, producer, reader), the rest mostly PostgreSQL\n",
+      machine_busy, process_busy);
 }
 
 }  // namespace
