@@ -26,8 +26,6 @@ namespace {
 // COPY data is sent to the server in chunks of about this size: one libpq
 // call per chunk instead of one per row.
 constexpr std::size_t kCopyChunkBytes = 256 * 1024;
-// PostgreSQL keeps prepared-statement names in NAMEDATALEN (64) bytes.
-constexpr std::size_t kStatementNameBytesMax = 63;
 
 // libpqxx 6.4 declares stream_to::write_raw_line private (7.x makes it
 // public), yet it is the only way to hand already-encoded COPY text to a
@@ -225,46 +223,35 @@ void BatchWriter::write(pqxx::transaction_base& work, const projections::RowBatc
     const TableWork sorted = sort_ops(group);
     const bool by_copy = sorted.inserts.size() > insert_statement_rows_max_;
     statements.clear();
-    table_statements(work, *group.table, sorted, !by_copy, "", statements);
-    // The month partitions come first, then a COPY, then the statements.
-    std::size_t next = 0;
-    if (by_copy) {
-      while (next < statements.size() && statements[next].name == "lf.ensure_month_partition")
-        run_statement(work, statements[next++]);
-      copy_rows(work, group.table->name + table_suffix_, *group.table, sorted.inserts);
-    }
-    for (; next < statements.size(); ++next) run_statement(work, statements[next]);
+    const std::size_t inserts_at =
+        table_statements(work, *group.table, sorted, !by_copy, "", statements);
+    for (std::size_t i = 0; i < inserts_at; ++i) run_alone(work, statements[i]);
+    if (by_copy) copy_rows(work, group.table->name + table_suffix_, *group.table, sorted.inserts);
+    for (std::size_t i = inserts_at; i < statements.size(); ++i) run_alone(work, statements[i]);
   }
 }
 
 bool BatchWriter::write_pipelined(pqxx::dbtransaction& work,
                                   std::vector<PipelinedStatement> leading,
                                   const projections::RowBatch& batch) {
+  std::vector<TableWork> sorted;
   for (const projections::RowBatch::TableOps& group : batch.tables()) {
-    std::size_t inserts = 0;
-    for (const projections::RowOp& op : group.ops)
-      inserts += op.kind == projections::RowOpKind::insert ? 1 : 0;
-    if (inserts > insert_statement_rows_max_) return false;
+    sorted.push_back(sort_ops(group));
+    if (sorted.back().inserts.size() > insert_statement_rows_max_) return false;
   }
   std::vector<PipelinedStatement> statements = std::move(leading);
   for (PipelinedStatement& statement : statements) statement.name = "p." + statement.name;
-  for (const projections::RowBatch::TableOps& group : batch.tables())
-    table_statements(work, *group.table, sort_ops(group), true, "p.", statements);
+  for (std::size_t i = 0; i < sorted.size(); ++i)
+    table_statements(work, *batch.tables()[i].table, sorted[i], true, "p.", statements);
   pipeline_.run(work, statements);
   return true;
 }
 
-void BatchWriter::run_statement(pqxx::transaction_base& work, const PipelinedStatement& statement) {
-  work.conn().prepare(statement.name, statement.sql);
-  const pqxx::result result =
-      work.exec_prepared(statement.name, pqxx::prepare::make_dynamic_params(statement.params));
-  if (statement.check) statement.check(result.affected_rows());
-}
-
-void BatchWriter::table_statements(pqxx::transaction_base& work,
-                                   const projections::TableSpec& table, const TableWork& sorted,
-                                   bool inserts_by_statement, std::string_view name_prefix,
-                                   std::vector<PipelinedStatement>& statements) {
+std::size_t BatchWriter::table_statements(pqxx::transaction_base& work,
+                                          const projections::TableSpec& table,
+                                          const TableWork& sorted, bool inserts_by_statement,
+                                          std::string_view name_prefix,
+                                          std::vector<PipelinedStatement>& statements) {
   const std::string table_name = table.name + table_suffix_;
   LF_ASSERT_MSG(!table.key.empty() || (sorted.upserts.empty() && sorted.patches.empty()),
                 "upserts and patches need a key");
@@ -273,6 +260,7 @@ void BatchWriter::table_statements(pqxx::transaction_base& work,
                 "a monthly partitioned table is written by inserts and upserts");
   ensure_month_partitions(table_name, table, sorted.inserts, name_prefix, statements);
   ensure_month_partitions(table_name, table, sorted.upserts, name_prefix, statements);
+  const std::size_t inserts_at = statements.size();
 
   std::vector<std::size_t> all(table.columns.size());
   for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
@@ -297,6 +285,7 @@ void BatchWriter::table_statements(pqxx::transaction_base& work,
       throw PatchMissingRow("patch to missing row in " + table_name);
     };
   }
+  return inserts_at;
 }
 
 PipelinedStatement BatchWriter::insert_statement(pqxx::transaction_base& work,

@@ -63,12 +63,15 @@ class BatchWriter {
   enum class Conflict { fail, update };
   struct TableWork;  // a table's operations, by kind
   static TableWork sort_ops(const projections::RowBatch::TableOps& group);
-  // The statements writing a table's operations, in order (month
+  // Appends the statements writing a table's operations, in order (month
   // partitions, inserts unless they go by COPY, upserts, patches), named
   // with `name_prefix` (libpqxx's statements and the pipeline's are apart).
-  void table_statements(pqxx::transaction_base& work, const projections::TableSpec& table,
-                        const TableWork& sorted, bool inserts_by_statement,
-                        std::string_view name_prefix, std::vector<PipelinedStatement>& statements);
+  // Returns the index in `statements` where the inserts go (a COPY of them
+  // runs there).
+  std::size_t table_statements(pqxx::transaction_base& work, const projections::TableSpec& table,
+                               const TableWork& sorted, bool inserts_by_statement,
+                               std::string_view name_prefix,
+                               std::vector<PipelinedStatement>& statements);
   PipelinedStatement insert_statement(pqxx::transaction_base& work,
                                       const projections::TableSpec& table, Conflict conflict,
                                       std::string_view name_prefix);
@@ -76,8 +79,6 @@ class BatchWriter {
                                      const projections::TableSpec& table,
                                      const std::vector<bool>& present,
                                      std::string_view name_prefix);
-  // Through libpqxx, which prepares it on first use.
-  static void run_statement(pqxx::transaction_base& work, const PipelinedStatement& statement);
 
   std::string table_suffix_;
   std::size_t insert_statement_rows_max_;

@@ -16,9 +16,6 @@ namespace lf::pg {
 
 namespace {
 
-// PostgreSQL keeps prepared-statement names in NAMEDATALEN (64) bytes.
-constexpr std::size_t kStatementNameBytesMax = 63;
-
 // libpqxx 6.4 keeps the connection's PGconn to itself; its large-object
 // class hands it to subclasses, for a transaction.
 struct RawConnection : pqxx::largeobject {
@@ -71,6 +68,13 @@ struct Failure {
 }
 
 }  // namespace
+
+void run_alone(pqxx::transaction_base& work, const PipelinedStatement& statement) {
+  work.conn().prepare(statement.name, statement.sql);
+  const pqxx::result result =
+      work.exec_prepared(statement.name, pqxx::prepare::make_dynamic_params(statement.params));
+  if (statement.check) statement.check(result.affected_rows());
+}
 
 void Pipeline::run(pqxx::dbtransaction& work, const std::vector<PipelinedStatement>& statements) {
   if (statements.empty()) return;

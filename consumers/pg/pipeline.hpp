@@ -11,6 +11,7 @@
 // pqxx::broken_connection when the connection is lost.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <set>
@@ -29,6 +30,13 @@ struct PipelinedStatement {
   // has run; may throw to refuse the transaction (it is aborted then).
   std::function<void(uint64_t)> check;
 };
+
+// PostgreSQL keeps prepared-statement names in NAMEDATALEN (64) bytes.
+inline constexpr std::size_t kStatementNameBytesMax = 63;
+
+// Runs one statement through libpqxx (which prepares it on the connection
+// on first use) and calls its check: the same statement outside a pipeline.
+void run_alone(pqxx::transaction_base& work, const PipelinedStatement& statement);
 
 // It remembers which statements the connection has (it prepares its own
 // under names apart from libpqxx's), and asks the server again when it is

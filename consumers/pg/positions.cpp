@@ -117,11 +117,7 @@ PipelinedStatement advance_checkpoints_statement(const std::vector<Checkpoint>& 
 void advance_checkpoints(pqxx::work& work, const std::vector<Checkpoint>& before,
                          const std::vector<Checkpoint>& after) {
   if (after.empty()) return;
-  const PipelinedStatement statement = advance_checkpoints_statement(before, after);
-  const pqxx::result result =
-      work.exec_prepared(prepared(work, statement.name.c_str(), statement.sql.c_str()),
-                         pqxx::prepare::make_dynamic_params(statement.params));
-  statement.check(result.affected_rows());
+  run_alone(work, advance_checkpoints_statement(before, after));
 }
 
 }  // namespace lf::pg
