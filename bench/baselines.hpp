@@ -7,10 +7,14 @@
 
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <memory>
+#include <sstream>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -58,6 +62,32 @@ inline double machine_cpu_seconds() {
   stat >> cpu >> user >> nice >> system >> idle >> iowait >> irq >> softirq >> steal;
   const double ticks = static_cast<double>(sysconf(_SC_CLK_TCK));
   return static_cast<double>(user + nice + system + irq + softirq + steal) / ticks;
+}
+
+// CPU seconds (user + system) the threads of this process named `name`
+// have used, from /proc/self/task/<tid>/stat (clock ticks: 10 ms steps).
+inline double thread_cpu_seconds(std::string_view name) {
+  unsigned long long ticks = 0;
+  std::error_code error;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task", error)) {
+    std::ifstream file(task.path() / "stat");
+    std::string stat((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+    // "tid (comm) state ...": the name may hold spaces, so fields count from
+    // the last ')'; utime and stime are fields 14 and 15 of the line.
+    const std::size_t open = stat.find('(');
+    const std::size_t close = stat.rfind(')');
+    if (open == std::string::npos || close == std::string::npos || close < open) continue;
+    if (std::string_view(stat).substr(open + 1, close - open - 1) != name) continue;
+    std::istringstream fields(stat.substr(close + 2));
+    std::string field;
+    unsigned long long utime = 0, stime = 0;
+    for (int index = 3; index <= 15 && fields >> field; ++index) {
+      if (index == 14) utime = std::stoull(field);
+      if (index == 15) stime = std::stoull(field);
+    }
+    ticks += utime + stime;
+  }
+  return static_cast<double>(ticks) / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
 struct Rate {
