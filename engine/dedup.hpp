@@ -7,10 +7,14 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <functional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
+
+#include "events/string_hash.hpp"
 
 namespace lf::engine {
 
@@ -28,6 +32,11 @@ class DedupWindow {
   };
 
   explicit DedupWindow(std::size_t capacity) : capacity_(capacity) {}
+  // The order points into the map's nodes: a move keeps them, a copy would not.
+  DedupWindow(DedupWindow&&) noexcept = default;
+  DedupWindow& operator=(DedupWindow&&) noexcept = default;
+  DedupWindow(const DedupWindow&) = delete;
+  DedupWindow& operator=(const DedupWindow&) = delete;
 
   const Entry* find(std::string_view tenant_id, std::string_view command_id) const;
   // `seq` must not decrease from one call to the next.
@@ -44,12 +53,16 @@ class DedupWindow {
  private:
   struct Slot {
     int64_t seq;
-    std::string key;
+    const std::string* key;  // the key of its entry (a map's nodes do not move)
   };
-  static std::string key_of(std::string_view tenant_id, std::string_view command_id);
+  // A key's text is "<tenant_id>\x1f<command_id>"; `scratch` holds it when
+  // it is longer than the buffer on the stack.
+  static std::string_view key_of(std::string_view tenant_id, std::string_view command_id,
+                                 std::span<char> buffer, std::string& scratch);
 
   std::size_t capacity_;
-  std::unordered_map<std::string, Entry> entries_;
+  // Looked up by view: a lookup builds its key without a string.
+  StringMap<Entry> entries_;
   std::deque<Slot> order_;
 };
 

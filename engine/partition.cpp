@@ -50,7 +50,7 @@ PartitionCore::PartitionCore(int32_t partition, std::string writer, PartitionOpt
 }
 
 Result<bool> PartitionCore::restore(const PartitionImage& image) {
-  std::unordered_map<std::string, TenantState> tenants;
+  StringMap<TenantState> tenants;
   for (const auto& [tenant_id, state_json] : image.tenants) {
     Result<std::unique_ptr<rapidjson::Document>> document = parse_json_bounded(
         state_json, without_input_checks(JsonLimits{.max_bytes = 256 << 20, .max_depth = 64}));
@@ -79,7 +79,9 @@ RecordVerdict PartitionCore::replay(const DecodedRecord& record) {
   return verdict;
 }
 
-std::string PartitionCore::apply(const DecodedRecord& record, std::string_view command_type) {
+std::optional<ResultEnvelope> PartitionCore::apply(const DecodedRecord& record,
+                                                   std::string_view command_type,
+                                                   std::string* result_json) {
   const CommitRecordHeader& header = record.header;
   TenantState& state = tenants_[header.tenant_id];
   for (const DecodedEvent& event : record.events) {
@@ -87,16 +89,18 @@ std::string PartitionCore::apply(const DecodedRecord& record, std::string_view c
     evolve(state, event.header, *event.payload);
   }
   dirty_.insert(header.tenant_id);
-  std::string result_json;
+  std::optional<ResultEnvelope> result;
   if (header.source) {
     LF_ASSERT_MSG(header.source->partition == partition_,
                   "a commit record's command comes from the same partition");
     next_command_offset_ = std::max(next_command_offset_, header.source->offset + 1);
-    result_json = encode_result(result_of(record, command_type));
-    dedup_.add(header.tenant_id, header.command_id, header.seq, result_json);
+    result = result_of(record, command_type);
+    std::string encoded = encode_result(*result);
+    if (result_json != nullptr) *result_json = encoded;
+    dedup_.add(header.tenant_id, header.command_id, header.seq, std::move(encoded));
   }
   schedule(header.tenant_id);
-  return result_json;
+  return result;
 }
 
 ResultEnvelope PartitionCore::result_of(const DecodedRecord& record,
@@ -308,8 +312,7 @@ Decided PartitionCore::write_record(const std::string& tenant_id, const std::str
     own.events.push_back(std::move(event));
   }
   LF_ASSERT(admit(chain_, own.header) == RecordVerdict::accepted);
-  decided.result_json = apply(own, command_type);
-  if (source) decided.result = result_of(own, command_type);
+  decided.result = apply(own, command_type, &decided.result_json);
   return decided;
 }
 
@@ -390,7 +393,7 @@ std::string PartitionCore::tenant_state_json(const std::string& tenant_id) const
 }
 
 const TenantState* PartitionCore::tenant(std::string_view tenant_id) const {
-  auto found = tenants_.find(std::string(tenant_id));
+  auto found = tenants_.find(tenant_id);
   return found == tenants_.end() ? nullptr : &found->second;
 }
 

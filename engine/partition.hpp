@@ -23,6 +23,7 @@
 #include "events/envelope.hpp"
 #include "events/json.hpp"
 #include "events/result.hpp"
+#include "events/string_hash.hpp"
 #include "events/timezone.hpp"
 #include "events/ulid.hpp"
 
@@ -140,9 +141,11 @@ class PartitionCore {
                                                   const std::string& command_id,
                                                   std::string_view command_type) const;
   std::optional<Rejection> invalid_event(const std::vector<NewEvent>& events) const;
-  // Applies an accepted record; returns the encoded result of its command
-  // (empty for timer records).
-  std::string apply(const DecodedRecord& record, std::string_view command_type);
+  // Applies an accepted record. For a command's record, returns its result
+  // and puts it, encoded, into `result_json` (if given) and the
+  // de-duplication window; a timer record has none.
+  std::optional<ResultEnvelope> apply(const DecodedRecord& record, std::string_view command_type,
+                                      std::string* result_json = nullptr);
   void schedule(const std::string& tenant_id);
 
   int32_t partition_;
@@ -152,14 +155,14 @@ class PartitionCore {
 
   ChainPosition chain_;
   int64_t next_command_offset_ = 0;
-  std::unordered_map<std::string, TenantState> tenants_;
-  std::unordered_set<std::string> dirty_;
+  StringMap<TenantState> tenants_;
+  StringSet dirty_;
   DedupWindow dedup_;
 
   // Timers: a min-heap of (due, tenant) with lazy deletion against scheduled_.
   using TimerEntry = std::pair<int64_t, std::string>;
   std::priority_queue<TimerEntry, std::vector<TimerEntry>, std::greater<>> timers_;
-  std::unordered_map<std::string, int64_t> scheduled_;
+  StringMap<int64_t> scheduled_;
 };
 
 }  // namespace lf::engine

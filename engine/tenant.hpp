@@ -22,6 +22,7 @@
 #include "events/envelope.hpp"
 #include "events/json.hpp"
 #include "events/result.hpp"
+#include "events/string_hash.hpp"
 
 namespace lf::engine {
 
@@ -38,9 +39,9 @@ struct TenantState {
   // their progress; the activities themselves are in `workflow`.
   workflow::StreamImports activity_imports;
   // Current version of every stream of this tenant that has events.
-  std::unordered_map<std::string, int64_t> stream_versions;
+  StringMap<int64_t> stream_versions;
 
-  int64_t stream_version(const std::string& stream) const {
+  int64_t stream_version(std::string_view stream) const {
     auto found = stream_versions.find(stream);
     return found == stream_versions.end() ? 0 : found->second;
   }

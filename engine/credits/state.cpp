@@ -19,7 +19,7 @@ void RecentlyClosed::push(const std::string& reservation_id) {
 }
 
 bool RecentlyClosed::contains(std::string_view reservation_id) const {
-  return ids_.contains(std::string(reservation_id));
+  return ids_.contains(reservation_id);
 }
 
 int64_t available_credits(const Book& book) {

@@ -14,6 +14,8 @@
 #include <unordered_set>
 #include <vector>
 
+#include "events/string_hash.hpp"
+
 namespace lf::engine::credits {
 
 // ---- limits ------------------------------------------------------------------
@@ -140,7 +142,7 @@ class RecentlyClosed {
 
  private:
   std::deque<std::string> order_;
-  std::unordered_set<std::string> ids_;
+  StringSet ids_;
 };
 
 // ---- top-up orders -----------------------------------------------------------

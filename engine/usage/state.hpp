@@ -13,6 +13,7 @@
 #include <unordered_set>
 
 #include "engine/credits/state.hpp"
+#include "events/string_hash.hpp"
 
 namespace lf::engine::usage {
 
@@ -66,14 +67,14 @@ SpendPeriod period_in_force(const credits::State& credits, int64_t now_ms);
 class RecentIds {
  public:
   void push(const std::string& id);
-  bool contains(std::string_view id) const { return ids_.contains(std::string(id)); }
+  bool contains(std::string_view id) const { return ids_.contains(id); }
   std::size_t size() const { return order_.size(); }
   const std::deque<std::string>& ids_oldest_first() const { return order_; }
   bool operator==(const RecentIds& other) const { return order_ == other.order_; }
 
  private:
   std::deque<std::string> order_;
-  std::unordered_set<std::string> ids_;
+  StringSet ids_;
 };
 
 struct State {

@@ -359,5 +359,32 @@ TEST(Dedup, WindowKeepsTheLastCapacityEntries) {
   EXPECT_EQ(rows[1].tenant_id, "t");
 }
 
+// Keys longer than the lookup's buffer on the stack, a repeated command id
+// (the first decision stays), and a window that was moved: entries and
+// evictions still find their keys.
+TEST(Dedup, LongKeysRepeatsAndAMovedWindow) {
+  const std::string tenant(300, 't');
+  DedupWindow original(2);
+  original.add(tenant, "c1", 1, "{\"first\":true}");
+  original.add(tenant, "c1", 2, "{\"first\":false}");
+  EXPECT_EQ(original.size(), 1u);
+  ASSERT_NE(original.find(tenant, "c1"), nullptr);
+  EXPECT_EQ(original.find(tenant, "c1")->result_json, "{\"first\":true}");
+  EXPECT_EQ(original.find(tenant.substr(1), "c1"), nullptr);
+
+  DedupWindow window(1);
+  window = std::move(original);
+  window.add(tenant, std::string(300, 'c'), 3, "{}");
+  window.add("t", "c4", 4, "{}");  // evicts the first entry, through the moved order
+  EXPECT_EQ(window.size(), 2u);
+  EXPECT_EQ(window.find(tenant, "c1"), nullptr);
+  ASSERT_NE(window.find(tenant, std::string(300, 'c')), nullptr);
+  std::vector<DedupWindow::Row> rows = window.since(0);
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].tenant_id, tenant);
+  EXPECT_EQ(rows[0].command_id, std::string(300, 'c'));
+  EXPECT_EQ(rows[1].command_id, "c4");
+}
+
 }  // namespace
 }  // namespace lf::engine
