@@ -105,7 +105,10 @@ std::string encode_commit_record(const CommitRecordHeader& header,
   LF_ASSERT(is_ulid(header.record_id));
   LF_ASSERT(header.prev_record_id.empty() || is_ulid(header.prev_record_id));
   LF_ASSERT(!events.empty());
-  JsonWriter writer;
+  // This runs for every record: the writer and its buffer are reused (the
+  // function calls no other encoder while it writes).
+  thread_local JsonWriter writer;
+  writer.reuse();
   writer.begin_object();
   writer.field("tenant_id", header.tenant_id);
   writer.field("command_id", header.command_id);

@@ -150,6 +150,14 @@ class JsonWriter {
     buffer_.Clear();
     writer_.Reset(buffer_);
   }
+  // For an encoder that keeps one writer per thread: clears it for the next
+  // text, keeping its buffer (no allocation per text) unless the last text
+  // was larger than `keep_bytes_max`.
+  void reuse(std::size_t keep_bytes_max = 64 * 1024) {
+    const bool large = buffer_.GetSize() > keep_bytes_max;
+    reset();
+    if (large) buffer_.ShrinkToFit();
+  }
 
  private:
   rapidjson::StringBuffer buffer_;

@@ -63,7 +63,9 @@ std::string json_to_string(const rapidjson::Value& value) {
 
 void JsonWriter::timestamp_field(std::string_view name, int64_t unix_ms) {
   key(name);
-  string(format_rfc3339_ms(unix_ms));
+  std::array<char, kRfc3339MsLength> text;
+  format_rfc3339_ms(unix_ms, text);
+  string(std::string_view(text.data(), text.size()));
 }
 
 void JsonWriter::timestamp_field(std::string_view name, const std::optional<int64_t>& unix_ms) {

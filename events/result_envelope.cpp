@@ -30,7 +30,10 @@ std::string_view to_string(ResultStatus status) {
 }
 
 std::string encode_result(const ResultEnvelope& result) {
-  JsonWriter writer;
+  // This runs for every command: the writer and its buffer are reused (the
+  // function calls no other encoder while it writes).
+  thread_local JsonWriter writer;
+  writer.reuse();
   writer.begin_object();
   writer.field("command_id", result.command_id);
   writer.field("tenant_id", result.tenant_id);

@@ -115,6 +115,12 @@ std::optional<int64_t> parse_rfc3339_ms(std::string_view text) {
 }
 
 std::string format_rfc3339_ms(int64_t unix_ms) {
+  std::string text(kRfc3339MsLength, '\0');
+  format_rfc3339_ms(unix_ms, std::span<char, kRfc3339MsLength>(text.data(), kRfc3339MsLength));
+  return text;
+}
+
+void format_rfc3339_ms(int64_t unix_ms, std::span<char, kRfc3339MsLength> text) {
   const int64_t days = floor_div(unix_ms, kMillisPerDay);
   const int64_t ms_of_day = unix_ms - days * kMillisPerDay;
   const CivilDate date = civil_from_days(days);
@@ -124,7 +130,9 @@ std::string format_rfc3339_ms(int64_t unix_ms) {
   const auto millis = static_cast<int>(ms_of_day % kMillisPerSecond);
   LF_ASSERT(date.year >= 0 && date.year <= 9999);
   // Fixed width, digits written directly (this runs for every event).
-  char text[] = "0000-00-00T00:00:00.000Z";
+  constexpr std::string_view kPattern = "0000-00-00T00:00:00.000Z";
+  static_assert(kPattern.size() == kRfc3339MsLength);
+  std::copy(kPattern.begin(), kPattern.end(), text.begin());
   auto put = [&text](std::size_t at, int value, int width) {
     for (int i = width - 1; i >= 0; --i) {
       text[at + static_cast<std::size_t>(i)] = static_cast<char>('0' + value % 10);
@@ -138,7 +146,6 @@ std::string format_rfc3339_ms(int64_t unix_ms) {
   put(14, minute, 2);
   put(17, second, 2);
   put(20, millis, 3);
-  return std::string(text, sizeof(text) - 1);
 }
 
 std::optional<int32_t> parse_date_days(std::string_view text) {

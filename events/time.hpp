@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -16,6 +17,10 @@ std::optional<int64_t> parse_rfc3339_ms(std::string_view text);
 
 // "YYYY-MM-DDTHH:MM:SS.mmmZ", always UTC, always milliseconds.
 std::string format_rfc3339_ms(int64_t unix_ms);
+inline constexpr std::size_t kRfc3339MsLength = 24;
+// The same text into `text`, without a string on the heap (for encoders
+// that run for every event).
+void format_rfc3339_ms(int64_t unix_ms, std::span<char, kRfc3339MsLength> text);
 
 // "YYYY-MM-DD" -> days since 1970-01-01; rejects invalid calendar dates.
 std::optional<int32_t> parse_date_days(std::string_view text);

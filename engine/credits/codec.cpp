@@ -317,7 +317,10 @@ void write_balance(JsonWriter& writer, const Balance& balance) {
 }
 
 std::string encode_event_payload(const Event& event, const Balance& balance) {
-  JsonWriter writer;
+  // This runs for every credits event: the writer and its buffer are reused
+  // (what it calls writes into it; no other encoder runs meanwhile).
+  thread_local JsonWriter writer;
+  writer.reuse();
   writer.begin_object();
   std::visit(FieldWriter{writer}, event);
   if (carries_balance(event)) write_balance(writer, balance);
