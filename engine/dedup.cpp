@@ -43,15 +43,15 @@ const DedupWindow::Entry* DedupWindow::find(std::string_view tenant_id,
 void DedupWindow::add(const std::string& tenant_id, const std::string& command_id, int64_t seq,
                       std::string result_json) {
   LF_ASSERT(order_.empty() || order_.back().seq <= seq);
-  std::array<char, kKeyBufferBytes> buffer;
-  std::string scratch;
-  const std::string_view key = key_of(tenant_id, command_id, buffer, scratch);
+  // The map keeps the key as a string: built once (no buffer on the stack),
+  // and looked up once.
+  std::string key;
+  key_of(tenant_id, command_id, {}, key);
   // The engine checks the window before deciding, so an accepted record never
   // repeats a command_id inside it; should one arrive anyway (a foreign
   // writer), the first decision stays the answer.
-  if (entries_.find(key) != entries_.end()) return;
-  auto [it, inserted] = entries_.emplace(std::string(key), Entry{seq, std::move(result_json)});
-  LF_ASSERT(inserted);
+  auto [it, inserted] = entries_.try_emplace(std::move(key), Entry{seq, std::move(result_json)});
+  if (!inserted) return;
   order_.push_back(Slot{seq, &it->first});
   while (entries_.size() > capacity_) {
     // Erasing by iterator: the key the slot points to dies with its node.

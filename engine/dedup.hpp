@@ -7,7 +7,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
-#include <functional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -55,8 +54,8 @@ class DedupWindow {
     int64_t seq;
     const std::string* key;  // the key of its entry (a map's nodes do not move)
   };
-  // A key's text is "<tenant_id>\x1f<command_id>"; `scratch` holds it when
-  // it is longer than the buffer on the stack.
+  // A key's text is "<tenant_id>\x1f<command_id>", in `buffer`, or in
+  // `scratch` when it is longer than `buffer`.
   static std::string_view key_of(std::string_view tenant_id, std::string_view command_id,
                                  std::span<char> buffer, std::string& scratch);
 
