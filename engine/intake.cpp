@@ -30,9 +30,12 @@ bool readable_without_checks(const Error& error) {
 
 }  // namespace
 
-std::variant<ReadCommand, RefusedCommand> read_command(std::string_view value,
-                                                       const JsonLimits& limits) {
-  Result<std::unique_ptr<rapidjson::Document>> document = parse_json_bounded(value, limits);
+namespace {
+
+// What read_command makes of `value` once parsed (into `document`, or not).
+std::variant<ReadCommand, RefusedCommand> read_parsed(
+    const Result<const rapidjson::Value*>& document, std::string_view value,
+    const JsonLimits& limits) {
   if (!document) {
     std::optional<CommandIdentity> identity;
     if (readable_without_checks(document.error())) {
@@ -44,7 +47,28 @@ std::variant<ReadCommand, RefusedCommand> read_command(std::string_view value,
   }
   Result<CommandEnvelope> command = decode_command(**document);
   if (!command) return RefusedCommand{command.error(), identify_command(**document)};
-  return ReadCommand{std::move(document).value(), std::move(command).value()};
+  return ReadCommand{nullptr, std::move(command).value()};
+}
+
+}  // namespace
+
+std::variant<ReadCommand, RefusedCommand> read_command(std::string_view value,
+                                                       const JsonLimits& limits) {
+  Result<std::unique_ptr<rapidjson::Document>> document = parse_json_bounded(value, limits);
+  const Result<const rapidjson::Value*> root =
+      document ? Result<const rapidjson::Value*>(document->get())
+               : Result<const rapidjson::Value*>(document.error());
+  std::variant<ReadCommand, RefusedCommand> read = read_parsed(root, value, limits);
+  // Moving the document keeps its values where the envelope points.
+  if (auto* command = std::get_if<ReadCommand>(&read))
+    command->document = std::move(document).value();
+  return read;
+}
+
+std::variant<ReadCommand, RefusedCommand> read_command(std::string_view value,
+                                                       const JsonLimits& limits,
+                                                       ReusableDocument& into) {
+  return read_parsed(into.parse_bounded(value, limits), value, limits);
 }
 
 std::optional<Error> check_command(const CommandEnvelope& command,

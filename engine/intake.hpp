@@ -24,7 +24,9 @@ inline constexpr JsonLimits kCommandLimits{.max_bytes = 1 << 20, .max_depth = 32
 
 // A command whose JSON and envelope are readable.
 struct ReadCommand {
-  std::unique_ptr<rapidjson::Document> document;  // owns what envelope.payload points into
+  // Owns what envelope.payload points into; null when the command was read
+  // into a ReusableDocument, which then does until its next parse.
+  std::unique_ptr<rapidjson::Document> document;
   CommandEnvelope envelope;
 };
 
@@ -41,6 +43,10 @@ struct RefusedCommand {
 // number), the identity is read from a parse without them.
 std::variant<ReadCommand, RefusedCommand> read_command(std::string_view value,
                                                        const JsonLimits& limits);
+// The same, parsed into `into` (the engine reads one command at a time).
+std::variant<ReadCommand, RefusedCommand> read_command(std::string_view value,
+                                                       const JsonLimits& limits,
+                                                       ReusableDocument& into);
 
 // The checks on a readable command in its tenant's partition: the message
 // key (null or empty: none) is its tenant_id in any case ("key_mismatch"),

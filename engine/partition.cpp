@@ -45,7 +45,8 @@ PartitionCore::PartitionCore(int32_t partition, std::string writer, PartitionOpt
       writer_(std::move(writer)),
       options_(options),
       ids_(std::move(ids)),
-      dedup_(options.dedup_capacity) {
+      dedup_(options.dedup_capacity),
+      own_payloads_(std::make_unique<ReusableDocument>()) {
   LF_ASSERT(partition_ >= 0);
 }
 
@@ -297,10 +298,10 @@ Decided PartitionCore::write_record(const std::string& tenant_id, const std::str
     payloads += event.payload_json;
   }
   payloads.push_back(']');
-  Result<std::unique_ptr<rapidjson::Document>> parsed = parse_json_trusted(payloads);
+  Result<const rapidjson::Value*> parsed = own_payloads_->parse_trusted(payloads);
   LF_ASSERT_MSG(parsed.ok(), "a decider wrote a payload that is not JSON");
-  DecodedRecord own;
-  own.document = std::move(parsed).value();
+  const rapidjson::Value& parsed_payloads = **parsed;
+  DecodedRecord own;  // its payloads are in own_payloads_, valid until its next parse
   own.header = decided.header;
   for (std::size_t i = 0; i < outgoing.size(); ++i) {
     // Deciders write current versions (engine::evolve checks it), so there

@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <queue>
 #include <string>
@@ -163,6 +164,10 @@ class PartitionCore {
   using TimerEntry = std::pair<int64_t, std::string>;
   std::priority_queue<TimerEntry, std::vector<TimerEntry>, std::greater<>> timers_;
   StringMap<int64_t> scheduled_;
+
+  // Where write_record parses its own payloads back (a heap cell: the core
+  // stays movable).
+  std::unique_ptr<ReusableDocument> own_payloads_;
 };
 
 }  // namespace lf::engine

@@ -355,8 +355,11 @@ std::string printable_excerpt(std::string_view text, std::size_t max_bytes) {
   return excerpt;
 }
 
-Result<std::unique_ptr<rapidjson::Document>> parse_json_bounded(std::string_view text,
-                                                                const JsonLimits& limits) {
+namespace {
+
+// Fills `document` from untrusted `text` within `limits`.
+Result<bool> parse_bounded_into(std::string_view text, const JsonLimits& limits,
+                                rapidjson::Document& document) {
   // Size first: a huge value is refused without reading a byte of it.
   if (text.size() > limits.max_bytes) {
     return make_error("too_large", "JSON text of " + std::to_string(text.size()) +
@@ -365,10 +368,9 @@ Result<std::unique_ptr<rapidjson::Document>> parse_json_bounded(std::string_view
   }
   if (text.empty()) return make_error("empty", "JSON text is empty");
 
-  auto document = std::make_unique<rapidjson::Document>();
   rapidjson::MemoryStream stream(text.data(), text.size());
-  DepthLimitedHandler handler(*document, limits);
-  const rapidjson::ParseResult parse_result = populate<kParseFlags>(*document, stream, handler);
+  DepthLimitedHandler handler(document, limits);
+  const rapidjson::ParseResult parse_result = populate<kParseFlags>(document, stream, handler);
 
   if (handler.too_deep()) {
     return make_error("too_deep", "JSON nesting exceeds the limit of " +
@@ -421,26 +423,71 @@ Result<std::unique_ptr<rapidjson::Document>> parse_json_bounded(std::string_view
                                           std::to_string(stream.Tell()) +
                                           ": unexpected data after the root value");
   }
+  return true;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<rapidjson::Document>> parse_json_bounded(std::string_view text,
+                                                                const JsonLimits& limits) {
+  auto document = std::make_unique<rapidjson::Document>();
+  if (Result<bool> parsed = parse_bounded_into(text, limits, *document); !parsed)
+    return parsed.error();
   return document;
 }
 
-Result<std::unique_ptr<rapidjson::Document>> parse_json_trusted(std::string_view text) {
+namespace {
+
+// Fills `document` from trusted `text`.
+Result<bool> parse_trusted_into(std::string_view text, rapidjson::Document& document) {
   // Numbers read as parse_json_bounded reads them without the input checks,
   // so the engine applies its own events with the values every reader of
   // the log gets.
   const JsonLimits limits = without_input_checks(
       JsonLimits{.max_bytes = text.size(), .max_depth = std::numeric_limits<uint32_t>::max()});
-  auto document = std::make_unique<rapidjson::Document>();
   rapidjson::MemoryStream stream(text.data(), text.size());
-  DepthLimitedHandler handler(*document, limits);
+  DepthLimitedHandler handler(document, limits);
   const rapidjson::ParseResult parse_result =
-      populate<kTrustedParseFlags>(*document, stream, handler);
+      populate<kTrustedParseFlags>(document, stream, handler);
   if (parse_result.IsError() || stream.Tell() != text.size()) {
     return make_error("invalid_json", "invalid JSON at byte offset " +
                                           std::to_string(parse_result.Offset()) + ": " +
                                           rapidjson::GetParseError_En(parse_result.Code()));
   }
+  return true;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<rapidjson::Document>> parse_json_trusted(std::string_view text) {
+  auto document = std::make_unique<rapidjson::Document>();
+  if (Result<bool> parsed = parse_trusted_into(text, *document); !parsed) return parsed.error();
   return document;
+}
+
+ReusableDocument::ReusableDocument(std::size_t buffer_bytes)
+    : buffer_(std::make_unique<char[]>(buffer_bytes)),
+      pool_(buffer_.get(), buffer_bytes),
+      document_(&pool_) {}
+
+rapidjson::Document& ReusableDocument::emptied() {
+  // The values of the last parse live in the pool; dropping them frees
+  // nothing (the pool frees only whole chunks), then the pool is emptied.
+  document_.SetNull();
+  pool_.Clear();
+  return document_;
+}
+
+Result<const rapidjson::Value*> ReusableDocument::parse_trusted(std::string_view text) {
+  if (Result<bool> parsed = parse_trusted_into(text, emptied()); !parsed) return parsed.error();
+  return &document_;
+}
+
+Result<const rapidjson::Value*> ReusableDocument::parse_bounded(std::string_view text,
+                                                                const JsonLimits& limits) {
+  if (Result<bool> parsed = parse_bounded_into(text, limits, emptied()); !parsed)
+    return parsed.error();
+  return &document_;
 }
 
 }  // namespace lf

@@ -61,6 +61,31 @@ std::string printable_excerpt(std::string_view text, std::size_t max_bytes = 64)
 // Error code "invalid_json".
 Result<std::unique_ptr<rapidjson::Document>> parse_json_trusted(std::string_view text);
 
+// Parses text as parse_json_bounded or parse_json_trusted do, again and
+// again into the same memory: a fresh rapidjson document allocates a 64 KiB
+// chunk for its first value and frees it with the document, which for small
+// texts costs more than the parse. Here the first chunk is a buffer kept
+// between parses; a text that needs more gets heap chunks, freed at the next
+// parse. What a parse returns is valid until the next parse.
+class ReusableDocument {
+ public:
+  explicit ReusableDocument(std::size_t buffer_bytes = 64 * 1024);
+  ReusableDocument(const ReusableDocument&) = delete;
+  ReusableDocument& operator=(const ReusableDocument&) = delete;
+
+  // Errors as parse_json_bounded's.
+  Result<const rapidjson::Value*> parse_bounded(std::string_view text, const JsonLimits& limits);
+  // Error code "invalid_json".
+  Result<const rapidjson::Value*> parse_trusted(std::string_view text);
+
+ private:
+  rapidjson::Document& emptied();
+
+  std::unique_ptr<char[]> buffer_;
+  rapidjson::MemoryPoolAllocator<> pool_;
+  rapidjson::Document document_;
+};
+
 // Field access on an object value; nullopt when absent or of another type.
 const rapidjson::Value* json_member(const rapidjson::Value& object, std::string_view name);
 std::optional<std::string_view> json_string(const rapidjson::Value& object, std::string_view name);
@@ -80,10 +105,19 @@ std::string json_to_string(const rapidjson::Value& value);
 // the same double (24816744073709551616 as 24816744073709550000.0): another
 // number to PostgreSQL's numeric and jsonb, and one the bounded parser would
 // refuse as inexact. NaN and infinities are refused, as by rapidjson.
+//
+// A string (and a key) with nothing to escape is copied in one piece;
+// rapidjson's Writer copies it byte by byte, looking each up in its escape
+// table. Either way the text is the same: only control characters, '"' and
+// '\\' are escaped, and other bytes are copied as they are.
 class ExactWriter : public rapidjson::Writer<rapidjson::StringBuffer> {
  public:
   explicit ExactWriter(rapidjson::StringBuffer& buffer) : Writer(buffer) {}
   bool Double(double number);
+  bool String(const char* text, rapidjson::SizeType length, bool copy = false);
+  bool Key(const char* text, rapidjson::SizeType length, bool copy = false) {
+    return String(text, length, copy);
+  }
 };
 
 // A thin writer over ExactWriter with field helpers; absent optionals are

@@ -49,8 +49,8 @@ void EngineService::decide_command(const rd_kafka_message_t& message) {
   ++stats_.commands;
 
   // The checks are pure (engine/intake.hpp); routing is this service's.
-  std::variant<engine::ReadCommand, engine::RefusedCommand> read =
-      engine::read_command(kafka::message_value(message), options_.command_limits);
+  std::variant<engine::ReadCommand, engine::RefusedCommand> read = engine::read_command(
+      kafka::message_value(message), options_.command_limits, command_document_);
   if (const auto* refused = std::get_if<engine::RefusedCommand>(&read))
     return refuse(partition, message, refused->error, refused->identity);
   const CommandEnvelope& command = std::get<engine::ReadCommand>(read).envelope;

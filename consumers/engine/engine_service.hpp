@@ -243,6 +243,8 @@ class EngineService final : public kafka::RebalanceListener {
   uint64_t next_epoch_ = 1;
   std::vector<kafka::MessagePtr> batch_;
   std::vector<int32_t> conflicted_;
+  // Where decide_command parses each command (one at a time).
+  ReusableDocument command_document_;
   std::atomic<int> assigned_{0};
   int64_t last_commit_ms_ = 0;
   int64_t last_timer_check_ms_ = 0;

@@ -4,6 +4,7 @@
 
 #include <string>
 #include <variant>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -37,6 +38,43 @@ TEST(Intake, AReadableCommandIsReadWithItsPayload) {
   EXPECT_EQ(check_command(ok->envelope, ""), std::nullopt);
   // Keys compare without case.
   EXPECT_EQ(check_command(ok->envelope, "6F1C2A9E-3B4D-4E5F-8A7B-1C2D3E4F5A6B"), std::nullopt);
+}
+
+// The engine reads every command into one reusable document: each reads as
+// it would into a document of its own, refusals and who sent them included.
+TEST(Intake, ReadingIntoAReusableDocumentReadsTheSame) {
+  ReusableDocument into;
+  const std::vector<std::string> texts = {
+      command("credits.release", R"({"reservation_id":"r1"})"),
+      "{",
+      command("credits.release", R"({"reservation_id":"r1","reservation_id":"r2"})"),
+      command("credits.topup", R"({"credits":0.10000000000000001})"),
+      R"({"command_id":"c2","tenant_id":"t"})",
+      command("credits.reserve", R"({"credits":"12","reservation_id":"r9"})", "tenant-b")};
+  for (int round = 0; round < 2; ++round) {
+    for (const std::string& text : texts) {
+      const auto own = read_command(text, kCommandLimits);
+      const auto reused = read_command(text, kCommandLimits, into);
+      ASSERT_EQ(own.index(), reused.index()) << text;
+      if (const auto* ok = std::get_if<ReadCommand>(&reused)) {
+        EXPECT_EQ(ok->document, nullptr);
+        const CommandEnvelope& mine = std::get<ReadCommand>(own).envelope;
+        EXPECT_EQ(ok->envelope.command_id, mine.command_id);
+        EXPECT_EQ(ok->envelope.tenant_id, mine.tenant_id);
+        EXPECT_EQ(ok->envelope.type, mine.type);
+        EXPECT_EQ(json_to_string(*ok->envelope.payload), json_to_string(*mine.payload));
+        continue;
+      }
+      const RefusedCommand a = refused(own);
+      const RefusedCommand b = refused(reused);
+      EXPECT_EQ(a.error.code, b.error.code) << text;
+      EXPECT_EQ(a.error.message, b.error.message) << text;
+      ASSERT_EQ(a.identity.has_value(), b.identity.has_value()) << text;
+      if (a.identity) {
+        EXPECT_EQ(a.identity->command_id, b.identity->command_id);
+      }
+    }
+  }
 }
 
 TEST(Intake, TextThatIsNotJsonHasNobodyToAnswer) {
