@@ -137,7 +137,7 @@ CommandOutcome PartitionCore::decide(const CommandEnvelope& command, const Sourc
     return std::move(*duplicate);
   }
   CommandOutcome outcome;
-  if (std::optional<Decided> timers = fire_tenant_timers(command.tenant_id, now_ms)) {
+  if (std::optional<Decided> timers = fire_due_timers(command.tenant_id, now_ms)) {
     outcome.records.push_back(std::move(*timers));
   }
   const TenantState& state = tenants_[command.tenant_id];
@@ -198,7 +198,7 @@ CommandOutcome PartitionCore::refuse(const CommandIdentity& command, const Rejec
     return std::move(*duplicate);
   }
   CommandOutcome outcome;
-  if (std::optional<Decided> timers = fire_tenant_timers(command.tenant_id, now_ms)) {
+  if (std::optional<Decided> timers = fire_due_timers(command.tenant_id, now_ms)) {
     outcome.records.push_back(std::move(*timers));
   }
   // What was sent is quoted only in part, and only as printable text.
@@ -309,7 +309,7 @@ Decided PartitionCore::write_record(const std::string& tenant_id, const std::str
     DecodedEvent event;
     event.written_schema_version = outgoing[i].header.schema_version;
     event.header = std::move(outgoing[i].header);
-    event.payload = &(*own.document)[static_cast<rapidjson::SizeType>(i)];
+    event.payload = &parsed_payloads[static_cast<rapidjson::SizeType>(i)];
     own.events.push_back(std::move(event));
   }
   LF_ASSERT(admit(chain_, own.header) == RecordVerdict::accepted);
@@ -317,12 +317,19 @@ Decided PartitionCore::write_record(const std::string& tenant_id, const std::str
   return decided;
 }
 
+std::optional<Decided> PartitionCore::fire_due_timers(const std::string& tenant_id,
+                                                      int64_t now_ms) {
+  // scheduled_ holds every tenant's next due time (schedule() runs after
+  // each record), except a past one that fired nothing (fire_timers).
+  auto scheduled = scheduled_.find(tenant_id);
+  if (scheduled == scheduled_.end() || scheduled->second > now_ms) return std::nullopt;
+  return fire_tenant_timers(tenant_id, now_ms);
+}
+
 std::optional<Decided> PartitionCore::fire_tenant_timers(const std::string& tenant_id,
                                                          int64_t now_ms) {
   auto found = tenants_.find(tenant_id);
   if (found == tenants_.end()) return std::nullopt;
-  std::optional<int64_t> next = next_due_ms(found->second);
-  if (!next || *next > now_ms) return std::nullopt;
   std::vector<NewEvent> events =
       due(found->second, tenant_id, Context{now_ms, options_.time_zones});
   if (events.empty()) return std::nullopt;

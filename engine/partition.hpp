@@ -136,6 +136,9 @@ class PartitionCore {
                        const std::optional<std::string>& correlation_id, const std::string& actor,
                        const std::optional<SourcePosition>& source, std::vector<NewEvent> events,
                        int64_t now_ms, std::string_view command_type);
+  // The tenant's timer record if its timers are due at `now_ms`.
+  std::optional<Decided> fire_due_timers(const std::string& tenant_id, int64_t now_ms);
+  // The tenant's timer record for what is due at `now_ms` (none if nothing).
   std::optional<Decided> fire_tenant_timers(const std::string& tenant_id, int64_t now_ms);
   // The answer to a command_id this partition already decided, if it did.
   std::optional<CommandOutcome> duplicate_outcome(const std::string& tenant_id,
