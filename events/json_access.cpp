@@ -3,6 +3,7 @@
 #include <array>
 #include <charconv>
 #include <cmath>
+#include <cstring>
 #include <system_error>
 
 #include <rapidjson/writer.h>
@@ -52,6 +53,22 @@ bool ExactWriter::Double(double number) {
   }
   return RawValue(text.data(), static_cast<std::size_t>(last - text.data()),
                   rapidjson::kNumberType);
+}
+
+bool ExactWriter::String(const char* text, rapidjson::SizeType length, bool copy) {
+  // What rapidjson's writer escapes (its escape table, UTF-8 to UTF-8).
+  bool plain = true;
+  for (rapidjson::SizeType i = 0; i < length; ++i) {
+    const auto byte = static_cast<unsigned char>(text[i]);
+    plain &= byte >= 0x20 && byte != '"' && byte != '\\';
+  }
+  if (!plain) return Writer::String(text, length, copy);
+  Prefix(rapidjson::kStringType);
+  char* out = os_->Push(std::size_t{length} + 2);
+  out[0] = '"';
+  if (length > 0) std::memcpy(out + 1, text, length);
+  out[length + 1] = '"';
+  return EndValue(true);
 }
 
 std::string json_to_string(const rapidjson::Value& value) {

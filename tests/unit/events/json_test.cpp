@@ -7,6 +7,7 @@
 #include <cstring>
 #include <random>
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -425,6 +426,69 @@ TEST(Json, DoublesAreWrittenAsTheirShortestDecimalForm) {
   ASSERT_TRUE(again) << again.error().message;
   EXPECT_EQ(json_to_string(**again), written);
   EXPECT_TRUE((**again)[6].IsDouble());  // an integral double stays a double
+}
+
+// ExactWriter copies a string with nothing to escape in one piece: every
+// string and key must come out exactly as rapidjson's own Writer writes it.
+TEST(Json, StringsAndKeysAreWrittenAsRapidjsonWritesThem) {
+  std::vector<std::string> texts = {"",
+                                    "plain",
+                                    "tenant-00042",
+                                    "a \"quoted\" word",
+                                    "back\\slash",
+                                    "tab\tnew line\ncarriage\r",
+                                    "\x01\x1f control",
+                                    "del \x7f is copied",
+                                    "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80",
+                                    "nul \0 inside"s,
+                                    std::string(300, 'x') + "\"" + std::string(40, 'y')};
+  std::mt19937 random(7);
+  for (int i = 0; i < 200; ++i) {
+    std::string bytes(random() % 40, '\0');
+    for (char& byte : bytes) byte = static_cast<char>(random() % 256);
+    texts.push_back(bytes);
+  }
+  for (const std::string& text : texts) {
+    rapidjson::StringBuffer expected_buffer;
+    rapidjson::Writer<rapidjson::StringBuffer> expected(expected_buffer);
+    expected.StartObject();
+    expected.Key(text.data(), static_cast<rapidjson::SizeType>(text.size()));
+    expected.String(text.data(), static_cast<rapidjson::SizeType>(text.size()));
+    expected.EndObject();
+    JsonWriter writer;
+    writer.begin_object();
+    writer.field(text, text);
+    writer.end_object();
+    EXPECT_EQ(writer.view(),
+              std::string_view(expected_buffer.GetString(), expected_buffer.GetSize()))
+        << printable_excerpt(text);
+  }
+}
+
+// One document parsed again and again: each parse gives what a fresh parse
+// gives, texts beyond its buffer included, and an error leaves it usable.
+TEST(Json, AReusableDocumentParsesAsAFreshDocumentDoes) {
+  ReusableDocument reused(256);
+  const std::string large = "[" + std::string(5000, ' ') + "\"" + std::string(20000, 'z') + "\"]";
+  const std::vector<std::string> texts = {R"({"a":1,"b":[true,null,"x"]})", large,
+                                          R"({"c":"after a large one"})", "[1.5,2]", large};
+  for (int round = 0; round < 3; ++round) {
+    for (const std::string& text : texts) {
+      const auto fresh = parse_json_bounded(text, JsonLimits{});
+      ASSERT_TRUE(fresh);
+      const auto bounded = reused.parse_bounded(text, JsonLimits{});
+      ASSERT_TRUE(bounded) << bounded.error().message;
+      EXPECT_EQ(json_to_string(**bounded), json_to_string(**fresh));
+      const auto trusted = reused.parse_trusted(text);
+      ASSERT_TRUE(trusted) << trusted.error().message;
+      EXPECT_EQ(json_to_string(**trusted), json_to_string(**fresh));
+    }
+    const auto duplicate = reused.parse_bounded(R"({"k":1,"k":2})", JsonLimits{});
+    ASSERT_FALSE(duplicate);
+    EXPECT_EQ(duplicate.error().code, "invalid_json");
+    EXPECT_EQ(reused.parse_bounded(nested_arrays(40), JsonLimits{}).error().code, "too_deep");
+    EXPECT_EQ(reused.parse_trusted("{\"open\":").error().code, "invalid_json");
+  }
 }
 
 TEST(Json, PrintableExcerptEscapesAndCuts) {
