@@ -52,10 +52,10 @@ void DedupWindow::add(const std::string& tenant_id, const std::string& command_i
   // writer), the first decision stays the answer.
   auto [it, inserted] = entries_.try_emplace(std::move(key), Entry{seq, std::move(result_json)});
   if (!inserted) return;
-  order_.push_back(Slot{seq, &it->first});
+  order_.push_back(Slot{seq, &*it});
   while (entries_.size() > capacity_) {
     // Erasing by iterator: the key the slot points to dies with its node.
-    entries_.erase(entries_.find(*order_.front().key));
+    entries_.erase(entries_.find(order_.front().node->first));
     order_.pop_front();
   }
 }
@@ -65,9 +65,8 @@ std::vector<DedupWindow::Row> DedupWindow::since(int64_t after_seq) const {
   auto it = order_.end();
   while (it != order_.begin() && std::prev(it)->seq > after_seq) --it;
   for (; it != order_.end(); ++it) {
-    const std::string& key = *it->key;
+    const auto& [key, entry] = *it->node;
     const std::size_t separator = key.find('\x1f');
-    const Entry& entry = entries_.find(key)->second;
     rows.push_back(
         Row{key.substr(0, separator), key.substr(separator + 1), entry.seq, entry.result_json});
   }

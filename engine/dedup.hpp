@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "events/string_hash.hpp"
@@ -52,7 +53,8 @@ class DedupWindow {
  private:
   struct Slot {
     int64_t seq;
-    const std::string* key;  // the key of its entry (a map's nodes do not move)
+    // Its key and entry, in the map (a map's nodes do not move).
+    const std::pair<const std::string, Entry>* node;
   };
   // A key's text is "<tenant_id>\x1f<command_id>", in `buffer`, or in
   // `scratch` when it is longer than `buffer`.
