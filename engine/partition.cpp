@@ -158,12 +158,9 @@ CommandOutcome PartitionCore::decide(const CommandEnvelope& command, const Sourc
   } else {
     events.push_back(rejection_event(tenant(command.tenant_id), command, decision.rejection()));
   }
-  Decided record = write_record(command.tenant_id, command.command_id, command.correlation_id,
-                                command.actor, source, std::move(events), now_ms, command.type);
-  LF_ASSERT(record.result.has_value());
-  outcome.result = *record.result;
-  outcome.result_json = record.result_json;
-  outcome.records.push_back(std::move(record));
+  outcome.records.push_back(write_record(command.tenant_id, command.command_id,
+                                         command.correlation_id, command.actor, source,
+                                         std::move(events), now_ms, command.type, &outcome));
   return outcome;
 }
 
@@ -207,12 +204,10 @@ CommandOutcome PartitionCore::refuse(const CommandIdentity& command, const Rejec
   std::vector<NewEvent> events;
   events.push_back(NewEvent{std::string(kRejectedEventType), 1, audit_stream(command.tenant_id),
                             rejection_payload(command.type, bounded, std::nullopt)});
-  Decided record = write_record(command.tenant_id, command.command_id, command.correlation_id,
-                                command.actor, source, std::move(events), now_ms, result_type);
-  LF_ASSERT(record.result.has_value() && record.result->status == ResultStatus::rejected);
-  outcome.result = *record.result;
-  outcome.result_json = record.result_json;
-  outcome.records.push_back(std::move(record));
+  outcome.records.push_back(write_record(command.tenant_id, command.command_id,
+                                         command.correlation_id, command.actor, source,
+                                         std::move(events), now_ms, result_type, &outcome));
+  LF_ASSERT(outcome.result.status == ResultStatus::rejected);
   return outcome;
 }
 
@@ -254,7 +249,7 @@ Decided PartitionCore::write_record(const std::string& tenant_id, const std::str
                                     const std::string& actor,
                                     const std::optional<SourcePosition>& source,
                                     std::vector<NewEvent> events, int64_t now_ms,
-                                    std::string_view command_type) {
+                                    std::string_view command_type, CommandOutcome* answer) {
   LF_ASSERT(!events.empty());
   const TenantState& state = tenants_[tenant_id];
   std::unordered_map<std::string, int64_t> versions;
@@ -313,7 +308,10 @@ Decided PartitionCore::write_record(const std::string& tenant_id, const std::str
     own.events.push_back(std::move(event));
   }
   LF_ASSERT(admit(chain_, own.header) == RecordVerdict::accepted);
-  decided.result = apply(own, command_type, &decided.result_json);
+  std::optional<ResultEnvelope> result =
+      apply(own, command_type, answer != nullptr ? &answer->result_json : nullptr);
+  LF_ASSERT(result.has_value() == (answer != nullptr));
+  if (answer != nullptr) answer->result = std::move(*result);
   return decided;
 }
 
@@ -339,7 +337,7 @@ std::optional<Decided> PartitionCore::fire_tenant_timers(const std::string& tena
   }
   const std::string command_id = "timer/" + ids_.next(now_ms);
   return write_record(tenant_id, command_id, std::nullopt, std::string(kTimerActor), std::nullopt,
-                      std::move(events), now_ms, "");
+                      std::move(events), now_ms, "", nullptr);
 }
 
 std::vector<Decided> PartitionCore::fire_timers(int64_t now_ms, std::size_t max_records) {

@@ -54,8 +54,6 @@ struct Decided {
   CommitRecordHeader header;
   std::string json;
   std::vector<std::string> event_ids;
-  std::optional<ResultEnvelope> result;  // absent for timer records
-  std::string result_json;               // the result, encoded (empty for timer records)
 };
 
 struct CommandOutcome {
@@ -132,10 +130,12 @@ class PartitionCore {
   static ResultEnvelope result_of(const DecodedRecord& record, std::string_view command_type);
 
  private:
+  // Writes and applies a record of `events`. For a command's record,
+  // `answer` is its outcome and gets the result (a timer record: null).
   Decided write_record(const std::string& tenant_id, const std::string& command_id,
                        const std::optional<std::string>& correlation_id, const std::string& actor,
                        const std::optional<SourcePosition>& source, std::vector<NewEvent> events,
-                       int64_t now_ms, std::string_view command_type);
+                       int64_t now_ms, std::string_view command_type, CommandOutcome* answer);
   // The tenant's timer record if its timers are due at `now_ms`.
   std::optional<Decided> fire_due_timers(const std::string& tenant_id, int64_t now_ms);
   // The tenant's timer record for what is due at `now_ms` (none if nothing).

@@ -40,9 +40,8 @@ class PartitionRecords {
         SourcePosition{"ledgerflow.commands", 0, offset_}, now_ms_);
     ++offset_;
     ASSERT_EQ(outcome.records.size(), 1u);
-    ASSERT_TRUE(outcome.records[0].result.has_value());
-    EXPECT_EQ(outcome.records[0].result->status, ResultStatus::accepted)
-        << type << ": " << outcome.records[0].result->message;
+    EXPECT_EQ(outcome.result.status, ResultStatus::accepted)
+        << type << ": " << outcome.result.message;
     keep(outcome.records[0].json);
   }
   // Fires the timers due at `now_ms`, keeping their records.
