@@ -31,6 +31,9 @@ std::string rejection_payload(std::string_view command_type, const Rejection& re
 constexpr std::size_t kRecordOverheadBytes = 4096;
 constexpr std::size_t kEventOverheadBytes = 2048;
 
+// The buffer write_record keeps for its own payloads' text, at most.
+constexpr std::size_t kOwnPayloadsTextKeptMax = 64 * 1024;
+
 std::size_t record_size_bound(const std::vector<NewEvent>& events) {
   std::size_t size = kRecordOverheadBytes;
   for (const NewEvent& event : events) size += kEventOverheadBytes + event.payload_json.size();
@@ -287,7 +290,8 @@ Decided PartitionCore::write_record(const std::string& tenant_id, const std::str
   // folding the records reaches exactly this state.
   LF_ASSERT_MSG(decided.json.size() <= options_.record_limits.max_bytes,
                 "a commit record exceeds the record limit");
-  std::string payloads = "[";
+  std::string& payloads = own_payloads_text_;  // its buffer kept from record to record
+  payloads.assign(1, '[');
   for (const OutgoingEvent& event : outgoing) {
     if (payloads.size() > 1) payloads.push_back(',');
     payloads += event.payload_json;
@@ -295,6 +299,8 @@ Decided PartitionCore::write_record(const std::string& tenant_id, const std::str
   payloads.push_back(']');
   Result<const rapidjson::Value*> parsed = own_payloads_->parse_trusted(payloads);
   LF_ASSERT_MSG(parsed.ok(), "a decider wrote a payload that is not JSON");
+  // The document holds copies: a large record's text is not kept.
+  if (payloads.capacity() > kOwnPayloadsTextKeptMax) payloads = std::string();
   const rapidjson::Value& parsed_payloads = **parsed;
   DecodedRecord own;  // its payloads are in own_payloads_, valid until its next parse
   own.header = decided.header;

@@ -171,6 +171,7 @@ class PartitionCore {
   // Where write_record parses its own payloads back (a heap cell: the core
   // stays movable).
   std::unique_ptr<ReusableDocument> own_payloads_;
+  std::string own_payloads_text_;  // the JSON array of them
 };
 
 }  // namespace lf::engine
