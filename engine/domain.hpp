@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -12,6 +13,10 @@
 #include "events/timezone.hpp"
 
 namespace lf::engine {
+
+namespace credits {
+struct TypedEvent;  // engine/credits/evolve.hpp
+}
 
 // How far a time a producer gives (a call's created_on, a record's
 // occurred_at, an imported row's times) may lead the engine's clock: clock
@@ -38,6 +43,11 @@ struct NewEvent {
   int32_t schema_version = 1;
   std::string stream;        // e.g. "credits/<tenant>"
   std::string payload_json;  // a JSON object valid against schemas/events/<type>.json
+  // The event as its decider built it, which the engine applies instead of
+  // parsing payload_json back (credits events); null for the other domains.
+  // It decodes from payload_json to the very same value (tests and
+  // deep-check builds compare them).
+  std::shared_ptr<const credits::TypedEvent> typed;
 };
 
 // A command that is well-formed but not allowed: a normal outcome, not an error.

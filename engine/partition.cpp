@@ -85,12 +85,19 @@ RecordVerdict PartitionCore::replay(const DecodedRecord& record) {
 
 std::optional<ResultEnvelope> PartitionCore::apply(const DecodedRecord& record,
                                                    std::string_view command_type,
-                                                   std::string* result_json) {
+                                                   std::string* result_json,
+                                                   const std::vector<const NewEvent*>* typed) {
   const CommitRecordHeader& header = record.header;
   TenantState& state = tenants_[header.tenant_id];
-  for (const DecodedEvent& event : record.events) {
+  LF_ASSERT(typed == nullptr || typed->size() == record.events.size());
+  for (std::size_t i = 0; i < record.events.size(); ++i) {
+    const DecodedEvent& event = record.events[i];
     LF_ASSERT(event.header.tenant_id == header.tenant_id);
-    evolve(state, event.header, *event.payload);
+    if (typed != nullptr) {
+      evolve_typed(state, event.header, *(*typed)[i]->typed, event.payload);
+    } else {
+      evolve(state, event.header, *event.payload);
+    }
   }
   dirty_.insert(header.tenant_id);
   std::optional<ResultEnvelope> result;
@@ -118,6 +125,7 @@ ResultEnvelope PartitionCore::result_of(const DecodedRecord& record,
   const DecodedEvent& first = record.events.front();
   result.correlation_id = first.header.correlation_id;
   if (record.events.size() == 1 && first.header.type == kRejectedEventType) {
+    LF_ASSERT(first.payload != nullptr);
     result.status = ResultStatus::rejected;
     result.reason = std::string(json_string(*first.payload, "reason").value_or("rejected"));
     result.message = std::string(json_string(*first.payload, "message").value_or(""));
@@ -206,7 +214,7 @@ CommandOutcome PartitionCore::refuse(const CommandIdentity& command, const Rejec
                           printable_excerpt(rejection.message, kRefusalMessageBytesMax)};
   std::vector<NewEvent> events;
   events.push_back(NewEvent{std::string(kRejectedEventType), 1, audit_stream(command.tenant_id),
-                            rejection_payload(command.type, bounded, std::nullopt)});
+                            rejection_payload(command.type, bounded, std::nullopt), nullptr});
   outcome.records.push_back(write_record(command.tenant_id, command.command_id,
                                          command.correlation_id, command.actor, source,
                                          std::move(events), now_ms, result_type, &outcome));
@@ -222,7 +230,7 @@ NewEvent rejection_event(const TenantState* state, const CommandEnvelope& comman
     target = target_stream(state != nullptr ? *state : kNoState, command);
   }
   return NewEvent{std::string(kRejectedEventType), 1, audit_stream(command.tenant_id),
-                  rejection_payload(command.type, rejection, target)};
+                  rejection_payload(command.type, rejection, target), nullptr};
 }
 
 // A decider that emits an event its schema refuses has a defect; the command
@@ -285,37 +293,56 @@ Decided PartitionCore::write_record(const std::string& tenant_id, const std::str
   decided.json = encode_commit_record(decided.header, outgoing);
   for (const OutgoingEvent& event : outgoing) decided.event_ids.push_back(event.header.event_id);
 
-  // Apply our own events from their payloads (one trusted parse of all of
-  // them); readers decode the whole record, and the tests pin that a reader
-  // folding the records reaches exactly this state.
   LF_ASSERT_MSG(decided.json.size() <= options_.record_limits.max_bytes,
                 "a commit record exceeds the record limit");
-  std::string& payloads = own_payloads_text_;  // its buffer kept from record to record
-  payloads.assign(1, '[');
-  for (const OutgoingEvent& event : outgoing) {
-    if (payloads.size() > 1) payloads.push_back(',');
-    payloads += event.payload_json;
+  // Our own events are applied as a reader applies them, but without reading
+  // the record back. When the decider gave every event in typed form
+  // (credits), it is applied as given: its payload decodes to it (checked in
+  // deep-check builds and by the tests). Otherwise the payloads are parsed
+  // back (one trusted parse of all of them). The tests pin that a reader
+  // folding the records reaches exactly this state.
+  std::vector<const NewEvent*> typed;
+  for (const NewEvent& event : events) {
+    if (event.typed == nullptr) break;
+    typed.push_back(&event);
   }
-  payloads.push_back(']');
-  Result<const rapidjson::Value*> parsed = own_payloads_->parse_trusted(payloads);
-  LF_ASSERT_MSG(parsed.ok(), "a decider wrote a payload that is not JSON");
-  // The document holds copies: a large record's text is not kept.
-  if (payloads.capacity() > kOwnPayloadsTextKeptMax) payloads = std::string();
-  const rapidjson::Value& parsed_payloads = **parsed;
-  DecodedRecord own;  // its payloads are in own_payloads_, valid until its next parse
+  const bool all_typed = typed.size() == events.size();
+  bool parse_back = !all_typed;
+#if LF_DEEP_CHECKS
+  parse_back = true;
+#endif
+  const rapidjson::Value* parsed_payloads = nullptr;
+  if (parse_back) {
+    std::string& payloads = own_payloads_text_;  // its buffer kept from record to record
+    payloads.assign(1, '[');
+    for (const OutgoingEvent& event : outgoing) {
+      if (payloads.size() > 1) payloads.push_back(',');
+      payloads += event.payload_json;
+    }
+    payloads.push_back(']');
+    Result<const rapidjson::Value*> parsed = own_payloads_->parse_trusted(payloads);
+    LF_ASSERT_MSG(parsed.ok(), "a decider wrote a payload that is not JSON");
+    // The document holds copies: a large record's text is not kept.
+    if (payloads.capacity() > kOwnPayloadsTextKeptMax) payloads = std::string();
+    parsed_payloads = *parsed;
+  }
+  DecodedRecord own;  // its payloads (if parsed) are in own_payloads_, until its next parse
   own.header = decided.header;
+  own.events.reserve(outgoing.size());
   for (std::size_t i = 0; i < outgoing.size(); ++i) {
     // Deciders write current versions (engine::evolve checks it), so there
     // is nothing to upcast.
     DecodedEvent event;
     event.written_schema_version = outgoing[i].header.schema_version;
     event.header = std::move(outgoing[i].header);
-    event.payload = &parsed_payloads[static_cast<rapidjson::SizeType>(i)];
+    if (parsed_payloads != nullptr)
+      event.payload = &(*parsed_payloads)[static_cast<rapidjson::SizeType>(i)];
     own.events.push_back(std::move(event));
   }
   LF_ASSERT(admit(chain_, own.header) == RecordVerdict::accepted);
   std::optional<ResultEnvelope> result =
-      apply(own, command_type, answer != nullptr ? &answer->result_json : nullptr);
+      apply(own, command_type, answer != nullptr ? &answer->result_json : nullptr,
+            all_typed ? &typed : nullptr);
   LF_ASSERT(result.has_value() == (answer != nullptr));
   if (answer != nullptr) answer->result = std::move(*result);
   return decided;

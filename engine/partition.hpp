@@ -1,8 +1,11 @@
 // The decision core of one partition: every tenant's state, the chain
 // position, the de-duplication window, the timers. It turns a command into a
 // commit record and applies records — its own and those read back from the
-// log — through one path: a record is always encoded, decoded and admitted by
-// the chain rule before its events are applied, exactly as every reader does.
+// log. A record is always encoded and admitted by the chain rule before its
+// events are applied. Events read back are decoded from their payloads; the
+// engine's own are applied from the typed form their decider gave them
+// (credits events, which decode to that very form) or else from their
+// payloads parsed back, so the state is what every reader folds.
 // Pure: no Kafka, no PostgreSQL, no clock (time comes in as now_ms).
 #pragma once
 
@@ -148,8 +151,11 @@ class PartitionCore {
   // Applies an accepted record. For a command's record, returns its result
   // and puts it, encoded, into `result_json` (if given) and the
   // de-duplication window; a timer record has none.
+  // `typed` (the engine's own record, when every event came in typed form):
+  // the events to apply, one per record event, instead of their payloads.
   std::optional<ResultEnvelope> apply(const DecodedRecord& record, std::string_view command_type,
-                                      std::string* result_json = nullptr);
+                                      std::string* result_json = nullptr,
+                                      const std::vector<const NewEvent*>* typed = nullptr);
   void schedule(const std::string& tenant_id);
 
   int32_t partition_;
@@ -168,8 +174,8 @@ class PartitionCore {
   std::priority_queue<TimerEntry, std::vector<TimerEntry>, std::greater<>> timers_;
   StringMap<int64_t> scheduled_;
 
-  // Where write_record parses its own payloads back (a heap cell: the core
-  // stays movable).
+  // Where write_record parses its own payloads back when they are not all
+  // typed (a heap cell: the core stays movable).
   std::unique_ptr<ReusableDocument> own_payloads_;
   std::string own_payloads_text_;  // the JSON array of them
 };

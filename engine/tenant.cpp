@@ -151,7 +151,12 @@ Decision decide(const TenantState& state, const CommandEnvelope& command, const 
   return Decision::reject("unknown_command_type", "no domain decides " + command.type);
 }
 
-void evolve(TenantState& state, const EventHeader& header, const rapidjson::Value& payload) {
+namespace {
+
+// What every event changes whatever its domain: its stream's version and the
+// live-event counts. Returns whether a domain reads the event (it is at its
+// type's current version).
+bool advance_stream(TenantState& state, const EventHeader& header) {
   int64_t& version = state.stream_versions[header.stream];
   LF_ASSERT_MSG(header.stream_version == version + 1, "stream versions count from 1 without gaps");
   version = header.stream_version;
@@ -164,7 +169,20 @@ void evolve(TenantState& state, const EventHeader& header, const rapidjson::Valu
       UpcasterRegistry::embedded().classify(header.type, header.schema_version);
   LF_ASSERT_MSG(schema != UpcastOutcome::upcast,
                 "evolve on an event that was not upcast to its current version");
-  if (schema != UpcastOutcome::current) return;  // a newer binary's event: see tenant.hpp
+  return schema == UpcastOutcome::current;  // else a newer binary's event: see tenant.hpp
+}
+
+}  // namespace
+
+void evolve_typed(TenantState& state, const EventHeader& header, const credits::TypedEvent& event,
+                  const rapidjson::Value* payload) {
+  const bool current = advance_stream(state, header);
+  LF_ASSERT_MSG(current, "the engine decides events at their current version");
+  credits::evolve_typed(state.credits, header, event, payload);
+}
+
+void evolve(TenantState& state, const EventHeader& header, const rapidjson::Value& payload) {
+  if (!advance_stream(state, header)) return;
   // An import's event, before the domain's media_buy.* and approval.* (it
   // is none of them).
   if (header.type == workflow::kMediaBuysImportedEvent) {

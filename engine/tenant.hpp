@@ -65,6 +65,12 @@ Decision decide(const TenantState& state, const CommandEnvelope& command, const 
 // only advances its stream's version: no domain reads its payload.
 void evolve(TenantState& state, const EventHeader& header, const rapidjson::Value& payload);
 
+// Applies one event the engine decided, from its typed form (NewEvent::typed,
+// a credits event), as evolve applies its payload. With `payload` (deep-check
+// builds), also asserts that the payload decodes to that very event.
+void evolve_typed(TenantState& state, const EventHeader& header, const credits::TypedEvent& event,
+                  const rapidjson::Value* payload);
+
 // Timer events due at context.now_ms, and when the next will be.
 std::vector<NewEvent> due(const TenantState& state, std::string_view tenant_id,
                           const Context& context);

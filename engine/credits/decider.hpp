@@ -46,6 +46,12 @@ Decision decide_import(const State& state, int64_t credits_stream_version,
 // not fit the state is a defect and aborts (LF_ASSERT).
 void evolve(State& state, const EventHeader& header, const rapidjson::Value& payload);
 
+// Applies one event this domain's decider emitted, from its typed form
+// (NewEvent::typed), as evolve applies its payload. With `payload` (deep-check
+// builds), also asserts that the payload decodes to that very event.
+void evolve_typed(State& state, const EventHeader& header, const TypedEvent& event,
+                  const rapidjson::Value* payload);
+
 // The events the engine must emit on its own at `context.now_ms` (reservation
 // deadlines passed, top-ups and periods ended), in the order they fall due.
 // Empty when nothing is due.

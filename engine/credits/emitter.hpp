@@ -5,6 +5,8 @@
 // same decision see the effect of earlier ones.
 #pragma once
 
+#include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -25,11 +27,16 @@ class Emitter {
   Emitter(const Scratch& scratch, std::string stream)
       : scratch_(scratch), stream_(std::move(stream)) {}
 
-  void emit(const Event& event) {
+  void emit(Event event) {
     apply_to(scratch_, event);
     const std::string_view type = event_type(event);
-    events_.push_back(NewEvent{std::string(type), event_schema_version(type), stream_,
-                               encode_event_payload(event, balance_of(book_of(scratch_)))});
+    const Balance balance = balance_of(book_of(scratch_));
+    std::string payload = encode_event_payload(event, balance);
+    std::optional<Balance> carried;
+    if (carries_balance(event)) carried = balance;
+    events_.push_back(
+        NewEvent{std::string(type), event_schema_version(type), stream_, std::move(payload),
+                 std::make_shared<const TypedEvent>(TypedEvent{std::move(event), carried})});
   }
 
   const Scratch& scratch() const { return scratch_; }

@@ -354,4 +354,23 @@ void evolve(State& state, const EventHeader& header, const rapidjson::Value& pay
   }
 }
 
+void evolve_typed(State& state, const EventHeader& header, const TypedEvent& event,
+                  const rapidjson::Value* payload) {
+  LF_ASSERT_MSG(handles_event(header.type) && header.type == event_type(event.event),
+                "evolve_typed on an event of another type");
+  LF_ASSERT_MSG(header.schema_version == event_schema_version(header.type),
+                "credits events are at their current schema_version");
+  LF_ASSERT(event.balance.has_value() == carries_balance(event.event));
+  if (payload != nullptr) {
+    LF_ASSERT_MSG(decode_event(header.type, *payload) == event.event,
+                  "an event's payload decodes to another event than its decider emitted");
+    if (event.balance) LF_ASSERT(decode_balance(*payload) == *event.balance);
+  }
+  apply(state, event.event);
+  if (event.balance) {
+    LF_ASSERT_MSG(balance_of(state.book) == *event.balance,
+                  "an event's balance differs from the state after it");
+  }
+}
+
 }  // namespace lf::engine::credits

@@ -4,10 +4,19 @@
 // events are the very figures evolve arrives at.
 #pragma once
 
+#include <optional>
+
 #include "engine/credits/events.hpp"
 #include "engine/credits/state.hpp"
 
 namespace lf::engine::credits {
+
+// An event as the decider emitted it (NewEvent::typed): what its payload
+// decodes to, and the balance the payload carries (when it carries one).
+struct TypedEvent {
+  Event event;
+  std::optional<Balance> balance;
+};
 
 // Applies what `event` changes in the book (lots, reserved, counters,
 // period). Asserts the event fits the book and the book's invariants after.

@@ -58,7 +58,8 @@ Decision chunk_decision(std::optional<Rejection> refused, std::string_view event
                         const std::string& stream, Encode encode) {
   if (refused) return Decision::reject(std::move(refused->reason), std::move(refused->message));
   std::vector<NewEvent> events;
-  events.push_back(NewEvent{std::string(event_type), kImportEventSchemaVersion, stream, encode()});
+  events.push_back(
+      NewEvent{std::string(event_type), kImportEventSchemaVersion, stream, encode(), nullptr});
   return Decision::accept(std::move(events));
 }
 

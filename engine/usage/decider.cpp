@@ -28,7 +28,7 @@ struct DecisionInput {
 };
 
 NewEvent usage_event(std::string_view tenant_id, std::string_view type, std::string payload_json) {
-  return NewEvent{std::string(type), 1, stream_name(tenant_id), std::move(payload_json)};
+  return NewEvent{std::string(type), 1, stream_name(tenant_id), std::move(payload_json), nullptr};
 }
 
 std::string period_text(const SpendPeriod& period) {

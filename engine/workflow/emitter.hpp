@@ -19,7 +19,8 @@ class Emitter {
 
   void emit(const Event& event) {
     events_.push_back(NewEvent{std::string(event_type(event)), event_schema_version(event),
-                               event_stream(event, tenant_id_), encode_event_payload(event)});
+                               event_stream(event, tenant_id_), encode_event_payload(event),
+                               nullptr});
   }
   void append(std::vector<NewEvent> events) {
     for (NewEvent& event : events) events_.push_back(std::move(event));

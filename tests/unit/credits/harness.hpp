@@ -2,6 +2,9 @@
 // decided at an injected time, every accepted event's payload checked
 // against its schema, parsed back and evolved, timers fired on request.
 // Keeps the ledger (the sum of effective_delta) to check against the state.
+// Beside it, a second state applies each event from the typed form its
+// decider gave it, as the engine applies its own: after every event the two
+// are equal, and the payload decodes to that typed event.
 #pragma once
 
 #include <memory>
@@ -10,7 +13,11 @@
 
 #include <gtest/gtest.h>
 
+#include "engine/credits/codec.hpp"
 #include "engine/credits/decider.hpp"
+#include "engine/credits/evolve.hpp"
+#include "engine/credits/import.hpp"
+#include "engine/credits/import_orders.hpp"
 #include "engine/credits/ledger.hpp"
 #include "engine/credits/state.hpp"
 #include "events/json.hpp"
@@ -120,6 +127,19 @@ class Harness {
     header.actor = actor;
     header.occurred_at_ms = now_ms_;
     evolve(state_, header, *payload);  // asserts the payload's balance is the state's
+    if (event.typed != nullptr) {
+      EXPECT_EQ(decode_event(event.type, *payload), event.typed->event) << event.payload_json;
+      if (event.typed->balance) {
+        EXPECT_EQ(decode_balance(*payload), *event.typed->balance) << event.payload_json;
+      }
+      evolve_typed(typed_state_, header, *event.typed, nullptr);
+    } else {
+      // Only imports carry no typed form: their rows are in the payload.
+      EXPECT_TRUE(event.type == kLedgerImportedEvent || event.type == kOrdersImportedEvent)
+          << event.type << " without its typed form";
+      evolve(typed_state_, header, *payload);
+    }
+    EXPECT_EQ(typed_state_, state_) << "applied typed, after " << event.type;
     // The whole-state check holds after every event, as in deep-check builds.
     EXPECT_EQ(state_invariant_violation(state_), std::nullopt) << "after " << event.type;
     const int64_t delta = effective_delta(event.type, *payload);
@@ -131,6 +151,7 @@ class Harness {
   const TimeZoneDb* time_zones_ = nullptr;
   int command_count_ = 0;
   State state_;
+  State typed_state_;  // the same events applied from their typed form
   int64_t ledger_sum_ = 0;
   std::vector<Applied> applied_;
 };
