@@ -7,6 +7,8 @@ packages=(
   build-essential cmake ninja-build pkg-config git clang-format
   librdkafka-dev libpqxx-dev libpq-dev rapidjson-dev libspdlog-dev libfmt-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev libcpp-httplib-dev
+  # The executables' malloc (CMake's LEDGERFLOW_ALLOCATOR, docs/performance.md).
+  libjemalloc-dev
   postgresql postgresql-client kcat docker-compose
   tzdata
   # The fuzzing harnesses (scripts/fuzz.sh): clang 14 and its runtime
