@@ -241,6 +241,9 @@ std::vector<kafka::TopicPartitionOffset> EngineService::on_assigned(
     readback_->add_partitions({kafka::TopicPartitionOffset{options_.topics.events(), number,
                                                            partition.events_next_offset}});
     offsets.push_back(kafka::TopicPartitionOffset{options_.topics.commands(), number, resume});
+    // The report first: whoever sees the partition counted (a readiness
+    // check) then finds it in the report (the metrics) too.
+    publish_report();
     assigned_.store(static_cast<int>(partitions_.size()), std::memory_order_release);
     logger()->info(
         "partition {} assigned: seq {}, {} tenants, commands from offset {}, events from offset {}",
@@ -277,6 +280,7 @@ void EngineService::release_partition(int32_t number) {
   auto found = partitions_.find(number);
   if (found == partitions_.end()) return;
   partitions_.erase(found);
+  publish_report();
   assigned_.store(static_cast<int>(partitions_.size()), std::memory_order_release);
   readback_->remove_partitions({kafka::TopicPartition{options_.topics.events(), number}});
 }
