@@ -1,6 +1,7 @@
 // The decision core of one partition.
 #include "engine/partition.hpp"
 
+#include <algorithm>
 #include <utility>
 
 #include "events/assert.hpp"
@@ -86,7 +87,7 @@ RecordVerdict PartitionCore::replay(const DecodedRecord& record) {
 std::optional<ResultEnvelope> PartitionCore::apply(const DecodedRecord& record,
                                                    std::string_view command_type,
                                                    std::string* result_json,
-                                                   const std::vector<const NewEvent*>* typed) {
+                                                   const std::vector<NewEvent>* typed) {
   const CommitRecordHeader& header = record.header;
   TenantState& state = tenants_[header.tenant_id];
   LF_ASSERT(typed == nullptr || typed->size() == record.events.size());
@@ -94,7 +95,7 @@ std::optional<ResultEnvelope> PartitionCore::apply(const DecodedRecord& record,
     const DecodedEvent& event = record.events[i];
     LF_ASSERT(event.header.tenant_id == header.tenant_id);
     if (typed != nullptr) {
-      evolve_typed(state, event.header, *(*typed)[i]->typed, event.payload);
+      evolve_typed(state, event.header, *(*typed)[i].typed, event.payload);
     } else {
       evolve(state, event.header, *event.payload);
     }
@@ -301,12 +302,10 @@ Decided PartitionCore::write_record(const std::string& tenant_id, const std::str
   // deep-check builds and by the tests). Otherwise the payloads are parsed
   // back (one trusted parse of all of them). The tests pin that a reader
   // folding the records reaches exactly this state.
-  std::vector<const NewEvent*> typed;
-  for (const NewEvent& event : events) {
-    if (event.typed == nullptr) break;
-    typed.push_back(&event);
-  }
-  const bool all_typed = typed.size() == events.size();
+  // (`events` keeps its typed forms: only type, stream and payload were
+  // moved into `outgoing`.)
+  const bool all_typed = std::all_of(events.begin(), events.end(),
+                                     [](const NewEvent& event) { return event.typed != nullptr; });
   bool parse_back = !all_typed;
 #if LF_DEEP_CHECKS
   parse_back = true;
@@ -342,7 +341,7 @@ Decided PartitionCore::write_record(const std::string& tenant_id, const std::str
   LF_ASSERT(admit(chain_, own.header) == RecordVerdict::accepted);
   std::optional<ResultEnvelope> result =
       apply(own, command_type, answer != nullptr ? &answer->result_json : nullptr,
-            all_typed ? &typed : nullptr);
+            all_typed ? &events : nullptr);
   LF_ASSERT(result.has_value() == (answer != nullptr));
   if (answer != nullptr) answer->result = std::move(*result);
   return decided;

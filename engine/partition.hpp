@@ -152,10 +152,11 @@ class PartitionCore {
   // and puts it, encoded, into `result_json` (if given) and the
   // de-duplication window; a timer record has none.
   // `typed` (the engine's own record, when every event came in typed form):
-  // the events to apply, one per record event, instead of their payloads.
+  // the decided events, one per record event, applied from their typed form
+  // instead of their payloads.
   std::optional<ResultEnvelope> apply(const DecodedRecord& record, std::string_view command_type,
                                       std::string* result_json = nullptr,
-                                      const std::vector<const NewEvent*>* typed = nullptr);
+                                      const std::vector<NewEvent>* typed = nullptr);
   void schedule(const std::string& tenant_id);
 
   int32_t partition_;
