@@ -90,6 +90,25 @@ inline double thread_cpu_seconds(std::string_view name) {
   return static_cast<double>(ticks) / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
+// Seconds the threads of this process named `name` have spent ready to run
+// but waiting for a CPU (the scheduler's run delay, the second field of
+// /proc/self/task/<tid>/schedstat, in nanoseconds): time a thread lost to
+// the other threads and processes of the machine, not to waiting for work.
+inline double thread_run_delay_seconds(std::string_view name) {
+  unsigned long long nanoseconds = 0;
+  std::error_code error;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task", error)) {
+    std::ifstream comm_file(task.path() / "comm");
+    std::string comm;
+    std::getline(comm_file, comm);
+    if (comm != name) continue;
+    std::ifstream schedstat(task.path() / "schedstat");
+    unsigned long long on_cpu = 0, waiting = 0;
+    if (schedstat >> on_cpu >> waiting) nanoseconds += waiting;
+  }
+  return static_cast<double>(nanoseconds) / 1e9;
+}
+
 struct Rate {
   double per_second = 0;
   double cpu_busy = 0;  // CPU seconds per wall second

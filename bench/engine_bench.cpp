@@ -24,15 +24,19 @@
 namespace {
 
 using lf::bench::Clock;
+using lf::bench::machine_cpu_seconds;
 using lf::bench::process_cpu_seconds;
 using lf::bench::Rate;
 using lf::bench::seconds_since;
 using lf::bench::thread_cpu_seconds;
+using lf::bench::thread_run_delay_seconds;
 using lf::workload::CreditsWorkload;
 
 struct EngineRate {
   Rate rate;
-  double engine_thread_cpu = 0;  // CPU seconds of the engine's own thread (lf-engine)
+  double engine_thread_cpu = 0;        // CPU seconds of the engine's own thread (lf-engine)
+  double engine_thread_run_delay = 0;  // seconds it was ready to run but had no CPU
+  double machine_cpu = 0;              // CPU seconds of every process, PostgreSQL's too
   double elapsed = 0;
 };
 
@@ -44,18 +48,22 @@ EngineRate engine_rate(lf::client::CommandClient& client,
   const auto start = Clock::now();
   const double cpu_start = process_cpu_seconds();
   const double engine_cpu_start = thread_cpu_seconds("lf-engine");
+  const double engine_delay_start = thread_run_delay_seconds("lf-engine");
+  const double machine_cpu_start = machine_cpu_seconds();
   for (const auto& [key, value] : commands) client.send(key, value);
   client.flush(120'000);
   std::map<std::string, lf::ResultEnvelope> results = client.await(ids, 600'000);
   const double elapsed = seconds_since(start);
   const double cpu = process_cpu_seconds() - cpu_start;
   const double engine_cpu = thread_cpu_seconds("lf-engine") - engine_cpu_start;
+  const double engine_delay = thread_run_delay_seconds("lf-engine") - engine_delay_start;
+  const double machine_cpu = machine_cpu_seconds() - machine_cpu_start;
   if (results.size() != ids.size()) {
     std::fprintf(stderr, "only %zu of %zu results arrived\n", results.size(), ids.size());
     std::exit(1);
   }
   return EngineRate{Rate{static_cast<double>(commands.size()) / elapsed, cpu / elapsed}, engine_cpu,
-                    elapsed};
+                    engine_delay, machine_cpu, elapsed};
 }
 
 }  // namespace
@@ -115,17 +123,18 @@ int main(int argc, char** argv) {
               raw.per_second, best.choice.c_str());
   std::printf(
       "  engine, command to result                : %10.0f commands/s  (CPU busy %.2f of 2 "
-      "cores)\n",
-      decided.per_second, decided.cpu_busy);
+      "cores; the machine, PostgreSQL too, %.2f)\n",
+      decided.per_second, decided.cpu_busy, measured.machine_cpu / measured.elapsed);
   std::printf("  ratio engine / raw                       : %10.2f\n",
               decided.per_second / raw.per_second);
   // The engine decides on one thread: the rate it can reach is one core
   // over this CPU time per command.
   std::printf(
       "  engine thread (lf-engine)                : %10.1f us CPU per command, busy %.2f of "
-      "the time\n",
+      "the time, waiting for a CPU %.2f\n",
       measured.engine_thread_cpu * 1e6 / static_cast<double>(commands.size()),
-      measured.engine_thread_cpu / measured.elapsed);
+      measured.engine_thread_cpu / measured.elapsed,
+      measured.engine_thread_run_delay / measured.elapsed);
   std::printf("  accepted %lld, rejected %lld, records written %lld, snapshots %lld\n",
               static_cast<long long>(stats.accepted), static_cast<long long>(stats.rejected),
               static_cast<long long>(stats.records_written),
