@@ -140,8 +140,15 @@ class V1Log {
                   table == "engine_dedup")
           << table;
       const rapidjson::Value& columns = *json_member(**row, "row");
-      work.exec_params("INSERT INTO " + work.quote_name(table) +
-                           " SELECT * FROM jsonb_populate_record(NULL::" + work.quote_name(table) +
+      // The v1 columns only: a column a later migration added gets its
+      // default, as the v1 rows did when that migration ran.
+      std::string names;
+      for (const auto& column : columns.GetObject()) {
+        if (!names.empty()) names += ", ";
+        names += work.quote_name(column.name.GetString());
+      }
+      work.exec_params("INSERT INTO " + work.quote_name(table) + " (" + names + ") SELECT " +
+                           names + " FROM jsonb_populate_record(NULL::" + work.quote_name(table) +
                            ", $1::jsonb)",
                        json_to_string(columns));
     }

@@ -1212,5 +1212,100 @@ TEST_F(PgSnapshots, DedupRowsAreEvictedBySeq) {
   EXPECT_EQ(snapshot->dedup[1].seq, 30);
 }
 
+// Migration 011: one chunk row per snapshot, not one row per decision; a
+// chunk goes only when the window has passed all of it, and what is left of
+// it loads without the entries that have left.
+TEST_F(PgSnapshots, DedupEntriesAreSavedAsOneChunkPerSnapshot) {
+  ASSERT_TRUE(save(
+      header_at(10), {},
+      {dedup_row(kTenantA, "c1", 8), dedup_row(kTenantA, "c2", 9), dedup_row(kTenantB, "c3", 10)},
+      0));
+  ASSERT_TRUE(save(header_at(20), {}, {dedup_row(kTenantB, "c4", 19)}, 0));
+  ASSERT_TRUE(save(header_at(25), {{kTenantA, state(1)}}, {}, 0));
+  EXPECT_EQ(count_rows(connection_, "engine_dedup_chunks"), 2);
+  EXPECT_EQ(count_rows(connection_, "engine_dedup"), 0);
+
+  // Through seq 9: the first chunk still holds c3 and stays.
+  ASSERT_TRUE(save(header_at(30), {}, {}, 9));
+  EXPECT_EQ(count_rows(connection_, "engine_dedup_chunks"), 2);
+  std::optional<Snapshot> snapshot = load();
+  ASSERT_TRUE(snapshot.has_value());
+  EXPECT_EQ(dedup_rows(*snapshot),
+            (std::vector<std::string>{
+                kTenantB + "/c3@10={\"status\": \"accepted\", \"command_id\": \"c3\"}",
+                kTenantB + "/c4@19={\"status\": \"accepted\", \"command_id\": \"c4\"}",
+            }));
+  // Through seq 10: all of it has left.
+  ASSERT_TRUE(save(header_at(31), {}, {}, 10));
+  EXPECT_EQ(count_rows(connection_, "engine_dedup_chunks"), 1);
+  snapshot = load();
+  ASSERT_TRUE(snapshot.has_value());
+  ASSERT_EQ(snapshot->dedup.size(), 1U);
+  EXPECT_EQ(snapshot->dedup[0].command_id, "c4");
+}
+
+// A result holds quotes, backslashes, escapes and non-ASCII text:
+// it comes back byte for byte.
+TEST_F(PgSnapshots, DedupResultsRoundTripExactly) {
+  const std::string result =
+      "{\"message\": \"a \\\"quoted\\\" \\\\ path\\n\\u0001 \xc3\xa9t\xc3\xa9\", \"seq\": 1}";
+  ASSERT_TRUE(save(header_at(10), {}, {DedupRow{kTenantA, "c\"1\\", 10, result}}, 0));
+  const std::optional<Snapshot> snapshot = load();
+  ASSERT_TRUE(snapshot.has_value());
+  ASSERT_EQ(snapshot->dedup.size(), 1U);
+  EXPECT_EQ(snapshot->dedup[0].command_id, "c\"1\\");
+  EXPECT_EQ(snapshot->dedup[0].result_json, result);
+}
+
+// An engine before migration 011 left one row per decision: they load beside
+// the chunks, the later entry for a key wins, and they are evicted by seq.
+TEST_F(PgSnapshots, RowsOfAnEarlierEngineLoadAndAreEvicted) {
+  ASSERT_TRUE(save(header_at(10), {}, {}, 0));
+  exec(
+      "INSERT INTO engine_dedup (partition, tenant_id, command_id, seq, result) VALUES "
+      "(3, '" +
+      kTenantA +
+      "', 'old-1', 4, '{\"old\": 1}'), "
+      "(3, '" +
+      kTenantA +
+      "', 'old-2', 6, '{\"old\": 2}'), "
+      "(3, '" +
+      kTenantB + "', 'c9', 7, '{\"old\": 3}')");
+  ASSERT_TRUE(save(header_at(20), {}, {dedup_row(kTenantB, "c9", 15)}, 0));
+  std::optional<Snapshot> snapshot = load();
+  ASSERT_TRUE(snapshot.has_value());
+  EXPECT_EQ(dedup_rows(*snapshot),
+            (std::vector<std::string>{
+                kTenantA + "/old-1@4={\"old\": 1}",
+                kTenantA + "/old-2@6={\"old\": 2}",
+                kTenantB + "/c9@15={\"status\": \"accepted\", \"command_id\": \"c9\"}",
+            }));
+  ASSERT_TRUE(save(header_at(30), {}, {}, 5));
+  EXPECT_EQ(count_rows(connection_, "engine_dedup"), 2);
+  snapshot = load();
+  ASSERT_TRUE(snapshot.has_value());
+  ASSERT_EQ(snapshot->dedup.size(), 2U);
+  EXPECT_EQ(snapshot->dedup[0].command_id, "old-2");
+  EXPECT_EQ(snapshot->dedup[1].command_id, "c9");
+}
+
+// A chunk that is not what the engine writes stops the load with where it is,
+// rather than restoring a window with holes.
+TEST_F(PgSnapshots, ADamagedChunkIsAnErrorNamingIt) {
+  ASSERT_TRUE(save(header_at(10), {}, {dedup_row(kTenantA, "c1", 10)}, 0));
+  exec("UPDATE engine_dedup_chunks SET entries = '[[\"" + kTenantA +
+       "\", \"c1\", \"ten\", \"{}\"]]'");
+  try {
+    load();
+    FAIL() << "a damaged chunk loaded";
+  } catch (const std::runtime_error& error) {
+    EXPECT_NE(std::string(error.what()).find("engine_dedup_chunks partition 3 seq 10: entry 0"),
+              std::string::npos)
+        << error.what();
+  }
+  exec("UPDATE engine_dedup_chunks SET entries = '[[\"" + kTenantA + "\"'");
+  EXPECT_THROW(load(), std::runtime_error);
+}
+
 }  // namespace
 }  // namespace lf::pg
