@@ -52,14 +52,14 @@ EngineRate engine_rate(lf::client::CommandClient& client,
   const double machine_cpu_start = machine_cpu_seconds();
   for (const auto& [key, value] : commands) client.send(key, value);
   client.flush(120'000);
-  std::map<std::string, lf::ResultEnvelope> results = client.await(ids, 600'000);
+  const std::size_t arrived = client.wait_for(ids, 600'000);
   const double elapsed = seconds_since(start);
   const double cpu = process_cpu_seconds() - cpu_start;
   const double engine_cpu = thread_cpu_seconds("lf-engine") - engine_cpu_start;
   const double engine_delay = thread_run_delay_seconds("lf-engine") - engine_delay_start;
   const double machine_cpu = machine_cpu_seconds() - machine_cpu_start;
-  if (results.size() != ids.size()) {
-    std::fprintf(stderr, "only %zu of %zu results arrived\n", results.size(), ids.size());
+  if (arrived != ids.size()) {
+    std::fprintf(stderr, "only %zu of %zu results arrived\n", arrived, ids.size());
     std::exit(1);
   }
   return EngineRate{Rate{static_cast<double>(commands.size()) / elapsed, cpu / elapsed}, engine_cpu,

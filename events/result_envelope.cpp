@@ -52,7 +52,11 @@ std::string encode_result(const ResultEnvelope& result) {
 }
 
 Result<ResultEnvelope> decode_result(std::string_view bytes) {
-  auto parsed = parse_json_bounded(bytes, JsonLimits{});
+  // A reader decodes results one after another: parsed into memory kept
+  // between them (a fresh document allocates 64 KiB for each). Everything
+  // is copied out before the next parse.
+  thread_local ReusableDocument document;
+  Result<const rapidjson::Value*> parsed = document.parse_bounded(bytes, JsonLimits{});
   if (!parsed) return parsed.error();
   const rapidjson::Value& root = **parsed;
   if (!root.IsObject()) return make_error("invalid_result", "a result must be a JSON object");

@@ -61,8 +61,7 @@ void CommandClient::poll_results(int timeout_ms) {
   producer_.poll(0);
 }
 
-std::map<std::string, ResultEnvelope> CommandClient::await(
-    const std::vector<std::string>& command_ids, int timeout_ms) {
+std::size_t CommandClient::wait_for(const std::vector<std::string>& command_ids, int timeout_ms) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
   // Only results that arrive are checked against what is still awaited.
   std::unordered_set<std::string> pending;
@@ -74,6 +73,14 @@ std::map<std::string, ResultEnvelope> CommandClient::await(
     poll_results(20);
     for (std::size_t i = before; i < results_.size(); ++i) pending.erase(results_[i].command_id);
   }
+  std::size_t arrived = 0;
+  for (const std::string& id : command_ids) arrived += first_result_.count(id);
+  return arrived;
+}
+
+std::map<std::string, ResultEnvelope> CommandClient::await(
+    const std::vector<std::string>& command_ids, int timeout_ms) {
+  wait_for(command_ids, timeout_ms);
   std::map<std::string, ResultEnvelope> found;
   for (const std::string& id : command_ids) {
     auto index = first_result_.find(id);

@@ -35,6 +35,9 @@ class CommandClient {
   // Returns the first result of each id that arrived.
   std::map<std::string, ResultEnvelope> await(const std::vector<std::string>& command_ids,
                                               int timeout_ms);
+  // As await, without copying the results out: returns how many of the ids
+  // have one (results() has them).
+  std::size_t wait_for(const std::vector<std::string>& command_ids, int timeout_ms);
   // Reads whatever results are available within `timeout_ms`.
   void poll_results(int timeout_ms);
   // Every result received so far, in arrival order (duplicates included).
