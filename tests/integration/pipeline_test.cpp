@@ -110,6 +110,48 @@ TEST(Pipeline, TheSameCommandIdTwiceIsAppliedOnce) {
   expect_read_tables_equal_the_log(pipeline);
 }
 
+// The de-duplication window survives a restart through the snapshot alone:
+// the engine that takes over replays only the records after the snapshot,
+// so the first decision's entry comes from the snapshot's chunk row.
+TEST(Pipeline, ACommandIdDecidedBeforeASnapshotIsStillADuplicateAfterARestart) {
+  PipelineOptions options;
+  options.partitions = 1;
+  options.engine = false;
+  Pipeline pipeline(options);
+  engine_service::Options engine = pipeline.engine_options("engine-before");
+  engine.snapshot_every_records = 2;
+  engine.snapshot_every_ms = 3'600'000;
+  pipeline.start_engine(engine);
+  const std::string tenant = random_tenant();
+  pipeline.submit({{tenant, command_json("credits.allocate", tenant, "a1",
+                                         allocate_around(1'000, system_now_ms()))}});
+  const std::string reservation =
+      command_json("credits.reserve", tenant, "same-id", reserve_payload("run-1", 600));
+  const ResultEnvelope first = pipeline.submit_one(tenant, reservation);
+  ASSERT_EQ(first.status, ResultStatus::accepted);
+  ASSERT_TRUE(first.seq.has_value());
+  pipeline.submit_one(tenant,
+                      command_json("credits.reserve", tenant, "r2", reserve_payload("run-2", 10)));
+  auto one = [&](const std::string& sql) {
+    pqxx::nontransaction work(pipeline.db());
+    return work.exec1(sql)[0].as<int64_t>(0);
+  };
+  ASSERT_TRUE(wait_until(
+      [&] { return one("SELECT coalesce(max(seq), 0) FROM engine_snapshots") >= *first.seq; }, 30s))
+      << pipeline.service_failures();
+  EXPECT_GE(one("SELECT count(*) FROM engine_dedup_chunks"), 1);
+  EXPECT_EQ(one("SELECT count(*) FROM engine_dedup"), 0);
+  pipeline.stop_engine("engine-before");
+
+  pipeline.start_engine(pipeline.engine_options("engine-after"));
+  const ResultEnvelope again = pipeline.submit_one(tenant, reservation);
+  EXPECT_EQ(again.status, ResultStatus::duplicate);
+  EXPECT_EQ(again.event_ids, first.event_ids);
+  ASSERT_TRUE(pipeline.wait_projected()) << pipeline.service_failures();
+  EXPECT_EQ(balance_of(pipeline.db(), tenant).reserved, 610);
+  expect_read_tables_equal_the_log(pipeline);
+}
+
 TEST(Pipeline, TheSameTopUpOrderTwiceIsRejected) {
   Pipeline pipeline;
   const std::string tenant = random_tenant();
