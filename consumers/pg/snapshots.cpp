@@ -51,7 +51,7 @@ constexpr const char* kEvictDedupRows =
     "DELETE FROM engine_dedup WHERE partition = $1::integer AND seq <= $2::bigint";
 
 // Keeps the last of several rows with the same key: one statement may not
-// touch a row twice, and a chunk holds one entry per key.
+// touch a row twice.
 template <typename Row, typename Key>
 std::vector<const Row*> last_per_key(const std::vector<Row>& rows, Key key) {
   std::unordered_map<std::string, std::size_t> index;
@@ -76,15 +76,15 @@ std::string dedup_key(std::string_view tenant_id, std::string_view command_id) {
 }
 
 // [[tenant_id, command_id, seq, result], ...] in the order given.
-std::string encode_dedup_chunk(const std::vector<const DedupRow*>& rows) {
+std::string encode_dedup_chunk(const std::vector<DedupRow>& rows) {
   JsonWriter writer;
   writer.begin_array();
-  for (const DedupRow* row : rows) {
+  for (const DedupRow& row : rows) {
     writer.begin_array();
-    writer.string(row->tenant_id);
-    writer.string(row->command_id);
-    writer.int64(row->seq);
-    writer.string(row->result_json);
+    writer.string(row.tenant_id);
+    writer.string(row.command_id);
+    writer.int64(row.seq);
+    writer.string(row.result_json);
     writer.end_array();
   }
   writer.end_array();
@@ -164,10 +164,12 @@ std::optional<Snapshot> load_snapshot(pqxx::work& work, int32_t partition) {
       if (entry.seq > evicted_through) entries.push_back(std::move(entry));
     }
   }
-  for (const DedupRow* entry : last_per_key(
-           entries, [](const DedupRow& row) { return dedup_key(row.tenant_id, row.command_id); })) {
-    snapshot.dedup.push_back(*entry);
-  }
+  std::unordered_map<std::string, std::size_t> latest;
+  latest.reserve(entries.size());
+  for (std::size_t i = 0; i < entries.size(); ++i)
+    latest.insert_or_assign(dedup_key(entries[i].tenant_id, entries[i].command_id), i);
+  snapshot.dedup.reserve(latest.size());
+  for (const auto& [key, index] : latest) snapshot.dedup.push_back(std::move(entries[index]));
   std::sort(snapshot.dedup.begin(), snapshot.dedup.end(), [](const DedupRow& a, const DedupRow& b) {
     return std::tie(a.seq, a.tenant_id, a.command_id) < std::tie(b.seq, b.tenant_id, b.command_id);
   });
@@ -199,12 +201,11 @@ bool save_snapshot(pqxx::work& work, const SnapshotHeader& header,
                  [](const TenantStateRow* row) { return projections::Json{row->state_json}; }));
   }
   if (!dedup.empty()) {
-    const std::vector<const DedupRow*> rows = last_per_key(
-        dedup, [](const DedupRow& row) { return dedup_key(row.tenant_id, row.command_id); });
+    // A key given twice is kept twice: the load keeps the later entry.
     int64_t max_seq = 0;
-    for (const DedupRow* row : rows) max_seq = std::max(max_seq, row->seq);
+    for (const DedupRow& row : dedup) max_seq = std::max(max_seq, row.seq);
     work.exec_prepared(prepared(work, "lf.insert_dedup_chunk", kInsertDedupChunk), header.partition,
-                       header.seq, max_seq, encode_dedup_chunk(rows));
+                       header.seq, max_seq, encode_dedup_chunk(dedup));
   }
   work.exec_prepared(prepared(work, "lf.evict_dedup_chunks", kEvictDedupChunks), header.partition,
                      dedup_evict_through_seq);

@@ -42,8 +42,10 @@ struct Snapshot {
 
 std::optional<Snapshot> load_snapshot(pqxx::work& work, int32_t partition);
 
-// Writes an incremental snapshot: upserts `tenants`, inserts `dedup` rows,
-// deletes dedup rows with seq <= `dedup_evict_through_seq`, and moves the header to `header`
+// Writes an incremental snapshot: upserts `tenants`, adds the `dedup`
+// entries (as one chunk row; for a key given more than once, here or in an
+// earlier snapshot, the later entry is the one loaded), drops the entries
+// with seq <= `dedup_evict_through_seq`, and moves the header to `header`
 // only if the stored header's seq is lower (compare-and-set). Returns false,
 // writing nothing, when the stored snapshot is already at or past header.seq.
 bool save_snapshot(pqxx::work& work, const SnapshotHeader& header,

@@ -1244,6 +1244,22 @@ TEST_F(PgSnapshots, DedupEntriesAreSavedAsOneChunkPerSnapshot) {
   EXPECT_EQ(snapshot->dedup[0].command_id, "c4");
 }
 
+// A key given twice, in one snapshot or in two, loads once: the later entry.
+TEST_F(PgSnapshots, TheLaterEntryForAKeyIsTheOneLoaded) {
+  DedupRow again = dedup_row(kTenantA, "c1", 9);
+  again.result_json = "{\"again\": 1}";
+  ASSERT_TRUE(save(header_at(10), {}, {dedup_row(kTenantA, "c1", 8), again}, 0));
+  std::optional<Snapshot> snapshot = load();
+  ASSERT_TRUE(snapshot.has_value());
+  EXPECT_EQ(dedup_rows(*snapshot), (std::vector<std::string>{kTenantA + "/c1@9={\"again\": 1}"}));
+  ASSERT_TRUE(save(header_at(20), {}, {dedup_row(kTenantA, "c1", 15)}, 0));
+  snapshot = load();
+  ASSERT_TRUE(snapshot.has_value());
+  EXPECT_EQ(dedup_rows(*snapshot),
+            (std::vector<std::string>{
+                kTenantA + "/c1@15={\"status\": \"accepted\", \"command_id\": \"c1\"}"}));
+}
+
 // A result holds quotes, backslashes, escapes and non-ASCII text:
 // it comes back byte for byte.
 TEST_F(PgSnapshots, DedupResultsRoundTripExactly) {
