@@ -154,6 +154,47 @@ TEST(Json, RejectsTrailingGarbageAfterTheRoot) {
   EXPECT_EQ(error_code(" {} \n"), "ok");
 }
 
+// ASCII text is scanned 16 bytes at a time (no encoding check is needed):
+// an escape, a quote, a control character or a NUL byte is found wherever
+// it falls in or across a block, and text with a byte above 0x7F still
+// has its encoding checked.
+TEST(Json, EveryCharacterIsFoundWhereverItFallsInTheScan) {
+  for (std::size_t length = 0; length <= 48; ++length) {
+    for (std::size_t at = 0; at <= length; ++at) {
+      const std::string before(at, 'a');
+      const std::string after(length - at, 'b');
+      const std::string escaped = "[\"" + before + "\\n" + after + "\"]";
+      for (const bool trusted : {false, true}) {
+        const auto parsed =
+            trusted ? parse_json_trusted(escaped) : parse_json_bounded(escaped, JsonLimits{});
+        ASSERT_TRUE(parsed) << escaped;
+        EXPECT_EQ(std::string((**parsed)[0].GetString()), before + "\n" + after) << escaped;
+      }
+      const std::string quoted = "{\"" + before + "\":\"" + after + "\"}";
+      const auto object = parse_json_bounded(quoted, JsonLimits{});
+      ASSERT_TRUE(object) << quoted;
+      EXPECT_EQ(std::string((**object)[before.c_str()].GetString()), after);
+      // A raw control character, and a raw NUL byte, inside the string.
+      for (const char raw : {'\x01', '\x1a', '\x1f', '\0'}) {
+        const std::string text = "[\"" + before + std::string(1, raw) + after + "\"]";
+        const auto refused = parse_json_bounded(text, JsonLimits{});
+        ASSERT_FALSE(refused) << at << " of " << length;
+        EXPECT_EQ(refused.error().code, "invalid_json");
+        EXPECT_NE(refused.error().message.find("byte offset " + std::to_string(2 + at)),
+                  std::string::npos)
+            << refused.error().message;
+      }
+      // A byte above 0x7F anywhere: checked, whether well formed or not.
+      const std::string accented = "[\"" + before + "\xC3\xA9" + after + "\"]";
+      ASSERT_TRUE(parse_json_bounded(accented, JsonLimits{})) << at << " of " << length;
+      const std::string broken = "[\"" + before + "\xC3" + after + "\"]";
+      const auto bad = parse_json_bounded(broken, JsonLimits{});
+      ASSERT_FALSE(bad);
+      EXPECT_EQ(bad.error().code, "invalid_utf8");
+    }
+  }
+}
+
 TEST(Json, ErrorMessageNamesTheByteOffset) {
   const auto parsed = parse_json_bounded(R"({"a":1,})", JsonLimits{});
   ASSERT_FALSE(parsed);
