@@ -24,6 +24,7 @@
 #include <rapidjson/reader.h>
 #include <rapidjson/stream.h>
 
+#include "events/byte_scan.hpp"
 #include "events/json_number.hpp"
 #include "events/time.hpp"
 
@@ -255,24 +256,13 @@ constexpr unsigned kAsciiParseFlags = kParseFlags & ~rapidjson::kParseValidateEn
 // aligned 16-byte blocks, and the block holding the NUL ends within it.
 constexpr std::size_t kScanPaddingBytes = 16;
 
-bool scan_reads_exactly(std::string_view text) {
-  unsigned char high = 0;
-  bool late_control = false;
-  for (const char byte : text) {
-    const auto value = static_cast<unsigned char>(byte);
-    high |= value;
-    late_control |= static_cast<unsigned char>(value - 0x1A) < 6;
-  }
-  return high < 0x80 && !late_control;
-}
-
 // A NUL-terminated copy of the text being parsed, in a per-thread buffer
-// that only grows (the document copies every string out of it). rapidjson's SIMD string and
-// whitespace scans (RAPIDJSON_SSE2, set by CMake on x86-64) read a StringStream only, and a
-// StringStream reads up to a NUL; the text itself (a Kafka payload, a
-// string_view) has none after it. A NUL inside the text ends the stream
-// there, as MemoryStream's Peek does, so the trailing-data check catches it
-// the same way.
+// that only grows (the document copies every string out of it).
+// rapidjson's SIMD string and whitespace scans (RAPIDJSON_SSE2, set by CMake
+// on x86-64) read a StringStream only, and a StringStream reads up to a NUL;
+// the text itself (a Kafka payload, a string_view) has none after it. A NUL
+// inside the text ends the stream there, as MemoryStream's Peek does, so the
+// trailing-data check catches it the same way.
 class TerminatedCopy {
  public:
   explicit TerminatedCopy(std::string_view text) {
@@ -417,7 +407,7 @@ Result<bool> parse_bounded_into(std::string_view text, const JsonLimits& limits,
   DepthLimitedHandler handler(document, limits);
   rapidjson::ParseResult parse_result;
   std::size_t read_bytes = 0;
-  if (scan_reads_exactly(text)) {
+  if (byte_scan::ascii_without_late_controls(text)) {
     TerminatedCopy copy(text);
     parse_result = populate<kAsciiParseFlags>(document, copy.stream(), handler);
     read_bytes = copy.stream().Tell();

@@ -8,6 +8,7 @@
 
 #include <rapidjson/writer.h>
 
+#include "events/byte_scan.hpp"
 #include "events/json.hpp"
 #include "events/time.hpp"
 
@@ -57,12 +58,9 @@ bool ExactWriter::Double(double number) {
 
 bool ExactWriter::String(const char* text, rapidjson::SizeType length, bool copy) {
   // What rapidjson's writer escapes (its escape table, UTF-8 to UTF-8).
-  bool plain = true;
-  for (rapidjson::SizeType i = 0; i < length; ++i) {
-    const auto byte = static_cast<unsigned char>(text[i]);
-    plain &= byte >= 0x20 && byte != '"' && byte != '\\';
+  if (!byte_scan::json_plain(std::string_view(text, length))) {
+    return Writer::String(text, length, copy);
   }
-  if (!plain) return Writer::String(text, length, copy);
   Prefix(rapidjson::kStringType);
   char* out = os_->Push(std::size_t{length} + 2);
   out[0] = '"';
