@@ -48,26 +48,4 @@ inline bool json_plain(std::string_view text) {
   return true;
 }
 
-// Every byte of `text` is ASCII (below 0x80) and none is a control
-// character from 0x1A to 0x1F.
-inline bool ascii_without_late_controls(std::string_view text) {
-  const auto late_control = [](uint8_t byte) { return byte >= 0x1A && byte < 0x20; };
-  std::size_t at = 0;
-  for (; at + sizeof(uint64_t) <= text.size(); at += sizeof(uint64_t)) {
-    const uint64_t word = load_word(text.data() + at);
-    if ((word & kHighBits) != 0) return false;
-    // Rare in JSON but for whitespace (\t \n \r): look at the bytes.
-    if (any_below(word, 0x20)) {
-      for (std::size_t i = 0; i < sizeof(uint64_t); ++i) {
-        if (late_control(static_cast<uint8_t>(text[at + i]))) return false;
-      }
-    }
-  }
-  for (; at < text.size(); ++at) {
-    const auto byte = static_cast<uint8_t>(text[at]);
-    if (byte >= 0x80 || late_control(byte)) return false;
-  }
-  return true;
-}
-
 }  // namespace lf::byte_scan

@@ -22,9 +22,7 @@
 #include <rapidjson/error/en.h>
 #include <rapidjson/memorystream.h>
 #include <rapidjson/reader.h>
-#include <rapidjson/stream.h>
 
-#include "events/byte_scan.hpp"
 #include "events/json_number.hpp"
 #include "events/time.hpp"
 
@@ -245,44 +243,10 @@ constexpr unsigned kParseFlags = rapidjson::kParseIterativeFlag |
 // recursive parser (faster; the nesting is our own).
 constexpr unsigned kTrustedParseFlags = rapidjson::kParseNumbersAsStringsFlag;
 
-// Untrusted text that is all ASCII cannot hold invalid UTF-8: it is parsed
-// without the per-character encoding check, by rapidjson's SIMD string scan.
-// That scan (rapidjson 1.1.0, SSE2) stops at a control character only up
-// to 0x19, so text holding one of 0x1A-0x1F takes the checking path, where
-// it is refused as JSON requires.
-constexpr unsigned kAsciiParseFlags = kParseFlags & ~rapidjson::kParseValidateEncodingFlag;
-
-// Padding after a copy's terminating NUL: rapidjson's SIMD scans read whole
-// aligned 16-byte blocks, and the block holding the NUL ends within it.
-constexpr std::size_t kScanPaddingBytes = 16;
-
-// A NUL-terminated copy of the text being parsed, in a per-thread buffer
-// that only grows (the document copies every string out of it).
-// rapidjson's SIMD string and whitespace scans (RAPIDJSON_SSE2, set by CMake
-// on x86-64) read a StringStream only, and a StringStream reads up to a NUL;
-// the text itself (a Kafka payload, a string_view) has none after it. A NUL
-// inside the text ends the stream there, as MemoryStream's Peek does, so the
-// trailing-data check catches it the same way.
-class TerminatedCopy {
- public:
-  explicit TerminatedCopy(std::string_view text) {
-    thread_local std::vector<char> buffer;
-    if (buffer.size() < text.size() + kScanPaddingBytes)
-      buffer.resize(text.size() + kScanPaddingBytes);
-    std::copy(text.begin(), text.end(), buffer.begin());
-    std::fill_n(buffer.begin() + static_cast<std::ptrdiff_t>(text.size()), kScanPaddingBytes, '\0');
-    stream_ = rapidjson::StringStream(buffer.data());
-  }
-  rapidjson::StringStream& stream() { return stream_; }
-
- private:
-  rapidjson::StringStream stream_{""};
-};
-
 // Fills `document` from `stream` through `handler` (which builds into it),
 // parsing with `Flags`.
-template <unsigned Flags, typename Stream>
-rapidjson::ParseResult populate(rapidjson::Document& document, Stream& stream,
+template <unsigned Flags>
+rapidjson::ParseResult populate(rapidjson::Document& document, rapidjson::MemoryStream& stream,
                                 DepthLimitedHandler& handler) {
   rapidjson::Reader reader;
   rapidjson::ParseResult result;
@@ -404,18 +368,9 @@ Result<bool> parse_bounded_into(std::string_view text, const JsonLimits& limits,
   }
   if (text.empty()) return make_error("empty", "JSON text is empty");
 
+  rapidjson::MemoryStream stream(text.data(), text.size());
   DepthLimitedHandler handler(document, limits);
-  rapidjson::ParseResult parse_result;
-  std::size_t read_bytes = 0;
-  if (byte_scan::ascii_without_late_controls(text)) {
-    TerminatedCopy copy(text);
-    parse_result = populate<kAsciiParseFlags>(document, copy.stream(), handler);
-    read_bytes = copy.stream().Tell();
-  } else {
-    rapidjson::MemoryStream stream(text.data(), text.size());
-    parse_result = populate<kParseFlags>(document, stream, handler);
-    read_bytes = stream.Tell();
-  }
+  const rapidjson::ParseResult parse_result = populate<kParseFlags>(document, stream, handler);
 
   if (handler.too_deep()) {
     return make_error("too_deep", "JSON nesting exceeds the limit of " +
@@ -461,10 +416,11 @@ Result<bool> parse_bounded_into(std::string_view text, const JsonLimits& limits,
                                           std::to_string(parse_result.Offset()) + ": " +
                                           rapidjson::GetParseError_En(parse_result.Code()));
   }
-  // Either stream reads a NUL byte as the end of input, so "{}\0junk"
+  // The memory stream reads a NUL byte as the end of input, so "{}\0junk"
   // would parse as "{}": anything left unread is trailing data.
-  if (read_bytes != text.size()) {
-    return make_error("invalid_json", "invalid JSON at byte offset " + std::to_string(read_bytes) +
+  if (stream.Tell() != text.size()) {
+    return make_error("invalid_json", "invalid JSON at byte offset " +
+                                          std::to_string(stream.Tell()) +
                                           ": unexpected data after the root value");
   }
   return true;
@@ -489,11 +445,11 @@ Result<bool> parse_trusted_into(std::string_view text, rapidjson::Document& docu
   // the log gets.
   const JsonLimits limits = without_input_checks(
       JsonLimits{.max_bytes = text.size(), .max_depth = std::numeric_limits<uint32_t>::max()});
-  TerminatedCopy copy(text);
+  rapidjson::MemoryStream stream(text.data(), text.size());
   DepthLimitedHandler handler(document, limits);
   const rapidjson::ParseResult parse_result =
-      populate<kTrustedParseFlags>(document, copy.stream(), handler);
-  if (parse_result.IsError() || copy.stream().Tell() != text.size()) {
+      populate<kTrustedParseFlags>(document, stream, handler);
+  if (parse_result.IsError() || stream.Tell() != text.size()) {
     return make_error("invalid_json", "invalid JSON at byte offset " +
                                           std::to_string(parse_result.Offset()) + ": " +
                                           rapidjson::GetParseError_En(parse_result.Code()));

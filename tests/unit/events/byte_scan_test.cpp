@@ -16,14 +16,6 @@ bool plain_byte_by_byte(const std::string& text) {
   return true;
 }
 
-bool ascii_byte_by_byte(const std::string& text) {
-  for (const char byte : text) {
-    const auto value = static_cast<uint8_t>(byte);
-    if (value >= 0x80 || (value >= 0x1A && value < 0x20)) return false;
-  }
-  return true;
-}
-
 // Every byte value at every position of texts of 0 to 24 bytes, among
 // bytes that pass, and next to bytes that borrow (0x00, 0x01) and bytes
 // with the high bit set: the word-at-a-time answer is the byte loop's.
@@ -35,9 +27,6 @@ TEST(ByteScan, EveryByteAtEveryPositionIsAnsweredAsByteByByte) {
           std::string text(length, filler);
           text[at] = static_cast<char>(value);
           ASSERT_EQ(byte_scan::json_plain(text), plain_byte_by_byte(text))
-              << "byte " << value << " at " << at << " of " << length << ", filler "
-              << int(static_cast<uint8_t>(filler));
-          ASSERT_EQ(byte_scan::ascii_without_late_controls(text), ascii_byte_by_byte(text))
               << "byte " << value << " at " << at << " of " << length << ", filler "
               << int(static_cast<uint8_t>(filler));
         }
@@ -56,10 +45,8 @@ TEST(ByteScan, RandomTextsAreAnsweredAsByteByByte) {
       byte = random() % 4 == 0 ? interesting[random() % interesting.size()] : 'q';
     }
     ASSERT_EQ(byte_scan::json_plain(text), plain_byte_by_byte(text));
-    ASSERT_EQ(byte_scan::ascii_without_late_controls(text), ascii_byte_by_byte(text));
   }
   EXPECT_TRUE(byte_scan::json_plain(""));
-  EXPECT_TRUE(byte_scan::ascii_without_late_controls(""));
 }
 
 }  // namespace

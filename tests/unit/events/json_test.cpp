@@ -195,6 +195,30 @@ TEST(Json, EveryCharacterIsFoundWhereverItFallsInTheScan) {
   }
 }
 
+// Every character JSON must escape is escaped wherever it falls in a
+// string, and the text reads back as written. (rapidjson 1.1.0's SSE2
+// writer, RAPIDJSON_SSE2, escapes control characters only up to 0x19 and
+// would write 0x1A-0x1F raw: this test fails with it.)
+TEST(Json, EveryCharacterToEscapeIsEscapedWhereverItFalls) {
+  for (std::size_t length = 1; length <= 48; ++length) {
+    for (std::size_t at = 0; at < length; ++at) {
+      for (int value = 1; value <= 0x7f; ++value) {
+        std::string text(length, 'a');
+        text[at] = static_cast<char>(value);
+        JsonWriter writer;
+        writer.begin_array();
+        writer.string(text);
+        writer.end_array();
+        const auto parsed = parse_json_bounded(writer.str(), JsonLimits{});
+        ASSERT_TRUE(parsed) << "byte " << value << " at " << at << " of " << length << ": "
+                            << parsed.error().message;
+        ASSERT_EQ(std::string((**parsed)[0].GetString(), (**parsed)[0].GetStringLength()), text)
+            << "byte " << value << " at " << at << " of " << length;
+      }
+    }
+  }
+}
+
 TEST(Json, ErrorMessageNamesTheByteOffset) {
   const auto parsed = parse_json_bounded(R"({"a":1,})", JsonLimits{});
   ASSERT_FALSE(parsed);
